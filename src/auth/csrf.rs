@@ -1,0 +1,95 @@
+//! CSRF protection for cookie-authenticated writes.
+//!
+//! The token is an HMAC of the request's session cookie (or, before login, of
+//! an anonymous `tt_pre` cookie), so it needs no storage and changes with every
+//! login. [`verify`] is the one middleware that checks every unsafe request:
+//! a request with an `Authorization` header (an API token) carries no ambient
+//! credential and is exempt; every other one must send the token in the
+//! `X-CSRF-Token` header or in a `csrf_token` form field.
+
+use axum::{
+    body::{Body, to_bytes},
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, Method, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use super::{
+    keys::{constant_time_eq, random_token},
+    session::{PRESESSION_COOKIE, SESSION_COOKIE, cookie, set_cookie},
+};
+use crate::{error::AppError, startup::AppState};
+
+/// Largest form body the CSRF check will read; larger writes use the header.
+const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// The token forms on this request's page must carry, if the request has a cookie to anchor it.
+pub fn token_for(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let anchor = cookie(headers, SESSION_COOKIE).or_else(|| cookie(headers, PRESESSION_COOKIE))?;
+    Some(hex::encode(state.keys.mac("csrf", anchor.as_bytes())))
+}
+
+/// The token for an anonymous form, creating the anchor cookie when the request has none.
+pub fn ensure_token(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    if let Some(token) = token_for(state, headers) {
+        return (token, None);
+    }
+    let anchor = random_token();
+    let token = hex::encode(state.keys.mac("csrf", anchor.as_bytes()));
+    (
+        token,
+        Some(set_cookie(state, PRESESSION_COOKIE, &anchor, 12 * 3600)),
+    )
+}
+
+/// Middleware: rejects unsafe requests without a valid CSRF token (403).
+pub async fn verify(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) || request.headers().contains_key(header::AUTHORIZATION)
+    {
+        return next.run(request).await;
+    }
+    let Some(expected) = token_for(&state, request.headers()) else {
+        return AppError::Csrf.into_response();
+    };
+    if let Some(sent) = request
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
+        return if constant_time_eq(sent, &expected) {
+            next.run(request).await
+        } else {
+            AppError::Csrf.into_response()
+        };
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return AppError::Csrf.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+        return AppError::PayloadTooLarge.into_response();
+    };
+    let sent = form_field(&bytes, "csrf_token");
+    if !sent.is_some_and(|sent| constant_time_eq(&sent, &expected)) {
+        return AppError::Csrf.into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}

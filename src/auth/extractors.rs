@@ -1,0 +1,57 @@
+//! Request extractors that authenticate the caller.
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+
+use super::{csrf, keys::sha256, session};
+use crate::{db, db::users::User, error::AppError, startup::AppState};
+
+/// The signed-in, active user, with the CSRF token for this session's forms.
+/// Rejects with 401 (a redirect to the login page for HTML requests).
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(user) = parts.extensions.get::<CurrentUser>() {
+            return Ok(user.clone());
+        }
+        let token = session::cookie(&parts.headers, session::SESSION_COOKIE)
+            .ok_or(AppError::Unauthorized)?;
+        let user = db::sessions::user_for(&state.pool, &sha256(token))
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let csrf = csrf::token_for(state, &parts.headers).unwrap_or_default();
+        let current = CurrentUser { user, csrf };
+        parts.extensions.insert(current.clone());
+        Ok(current)
+    }
+}
+
+/// A signed-in admin; a plain user gets 403.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let current = CurrentUser::from_request_parts(parts, state).await?;
+        if !current.user.is_admin() {
+            return Err(AppError::Forbidden(
+                "This page is for administrators.".into(),
+            ));
+        }
+        Ok(AdminUser(current))
+    }
+}

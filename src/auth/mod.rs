@@ -1,0 +1,17 @@
+//! Authentication and authorisation.
+//!
+//! Rules: passwords are argon2 hashes; sessions live in PostgreSQL and the
+//! cookie carries a random token whose SHA-256 is the key; every
+//! cookie-authenticated write carries a CSRF token (checked in one middleware,
+//! [`csrf::verify`]); pages and routes get the user through the [`CurrentUser`]
+//! and [`AdminUser`] extractors, never by reading cookies themselves.
+
+pub mod csrf;
+mod extractors;
+pub mod keys;
+pub mod password;
+pub mod session;
+pub mod throttle;
+
+pub use extractors::{AdminUser, CurrentUser};
+pub use keys::Keys;

@@ -1,0 +1,67 @@
+//! SQL as plain functions: one query per function, taking a connection or a
+//! transaction, so callers decide what commits together. Handlers never build SQL.
+
+pub mod installation;
+pub mod jobs;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::{
+    PgPool,
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+
+use crate::config::Config;
+
+/// Opens the pool lazily: the process starts even while PostgreSQL is down and
+/// readiness reports it until the database comes back.
+pub fn connect_lazy(config: &Config) -> anyhow::Result<PgPool> {
+    let options: PgConnectOptions = config
+        .database_url
+        .expose()
+        .parse()
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL is not a valid PostgreSQL URL: {e}"))?;
+    Ok(PgPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .acquire_timeout(config.database_acquire_timeout)
+        .idle_timeout(Some(Duration::from_secs(300)))
+        .connect_lazy_with(options.application_name("timetracker")))
+}
+
+/// Every migration the app needs, ours and apalis-postgres's, in one migrator
+/// with one history table, so `timetracker migrate` is the only schema step.
+pub fn migrator() -> Migrator {
+    let ours = sqlx::migrate!("./migrations");
+    let mut all: Vec<_> = apalis_postgres::PostgresStorage::<()>::migrations()
+        .iter()
+        .chain(ours.iter())
+        .cloned()
+        .collect();
+    all.sort_by_key(|m| m.version);
+    let mut migrator = Migrator::with_migrations(all);
+    migrator.create_schema("apalis");
+    migrator
+}
+
+/// True when every embedded migration has been applied.
+pub async fn migrations_current(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    let latest = migrator()
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or_default();
+    let applied: Option<i64> =
+        sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await?;
+    Ok(applied == Some(latest))
+}
+
+/// True when `err` is a unique-constraint violation (SQLSTATE 23505).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
+}

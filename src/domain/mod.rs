@@ -1,0 +1,6 @@
+//! Types and rules with no I/O. Input becomes one of these typed values at the
+//! boundary (parse, don't validate); each type's tests sit beside it.
+
+mod account;
+
+pub use account::{Email, Password, Role, Timezone, Username, ValidationError};

@@ -1,0 +1,157 @@
+//! One error type at the edge. Inside, functions use `anyhow` with context;
+//! handlers return [`AppError`], which maps to a status and a clear message.
+//! Unexpected errors become an opaque 500 that is logged once, here, with the
+//! request id. The body is JSON; `observability::render_errors` turns it into an
+//! HTML page (or a login redirect) for browser requests.
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+
+use crate::{domain::ValidationError, observability::current_request_id};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("sign in required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("missing or invalid CSRF token")]
+    Csrf,
+    #[error("not found")]
+    NotFound,
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    #[error("too many attempts")]
+    TooManyRequests { retry_after_seconds: u64 },
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            // Connection-level failures: the database is down or unreachable.
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(
+                "The database is not reachable right now. Try again in a moment.".into(),
+            ),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+/// What the client is told about an error; kept in the response extensions so
+/// the error renderer can re-render it as HTML.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody {
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: &'a ErrorBody,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        let (code, message, field) = match self {
+            Self::BadRequest(m) => ("bad_request", m.clone(), None),
+            Self::Unauthorized => ("unauthorized", "Sign in to continue.".to_owned(), None),
+            Self::Forbidden(m) => ("forbidden", m.clone(), None),
+            Self::Csrf => (
+                "csrf_failed",
+                "The form expired or came from another site. Reload the page and try again."
+                    .to_owned(),
+                None,
+            ),
+            Self::NotFound => ("not_found", "There is nothing here.".to_owned(), None),
+            Self::Conflict { code, message } => (*code, message.clone(), None),
+            Self::PayloadTooLarge => (
+                "payload_too_large",
+                "The request is too large.".to_owned(),
+                None,
+            ),
+            Self::Validation(v) => ("validation_failed", v.message.clone(), Some(v.field)),
+            Self::TooManyRequests {
+                retry_after_seconds,
+            } => (
+                "too_many_requests",
+                format!(
+                    "Too many attempts. Try again in {} minutes.",
+                    retry_after_seconds.div_ceil(60)
+                ),
+                None,
+            ),
+            Self::Unavailable(m) => ("unavailable", m.clone(), None),
+            Self::Internal(_) => (
+                "internal_error",
+                format!(
+                    "Something went wrong on our side. Reference: {}",
+                    current_request_id().unwrap_or_else(|| "none".into())
+                ),
+                None,
+            ),
+        };
+        ErrorBody {
+            code,
+            message,
+            field,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match &self {
+            // Logged once, here; the request span carries the request id.
+            Self::Internal(e) => tracing::error!(error = format!("{e:#}"), "request failed"),
+            Self::Unavailable(m) => tracing::warn!(reason = %m, "service unavailable"),
+            _ => {}
+        }
+        let body = self.body();
+        let mut response = (self.status(), Json(Envelope { error: &body })).into_response();
+        if let Self::TooManyRequests {
+            retry_after_seconds,
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
+        response.extensions_mut().insert(body);
+        response
+    }
+}

@@ -1,0 +1,113 @@
+//! Job payloads, queue names and enqueue helpers shared by web and worker.
+//!
+//! Rules:
+//! - a job is a small serde struct implementing [`Job`], whose queue name is a
+//!   stable snake_case constant (never the Rust type name: renaming a type must
+//!   not orphan queued rows);
+//! - jobs are enqueued with [`enqueue`] inside the caller's transaction, so the
+//!   domain change and its side effects commit or roll back together;
+//! - [`enqueue_unique`] wraps the insert in a savepoint: a duplicate key would
+//!   otherwise abort the caller's transaction and silently roll back its rows;
+//! - handlers are idempotent: delivery is at least once.
+
+mod maintenance;
+
+use std::time::Duration;
+
+use apalis::prelude::{MetadataStore, TaskBuilder};
+use serde::{Serialize, de::DeserializeOwned};
+use sqlx::{Acquire, PgConnection};
+
+pub use maintenance::Maintenance;
+
+use crate::{db::is_unique_violation, observability::current_request_id};
+
+/// A job payload and where it goes.
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
+    /// The queue (apalis `job_type`); stable across releases.
+    const QUEUE: &'static str;
+    /// Runs before the job is dead. Retries wait with capped exponential backoff.
+    const MAX_ATTEMPTS: usize = 8;
+}
+
+/// Metadata key holding the id of the request that enqueued a job.
+pub const REQUEST_ID_KEY: &str = "request_id";
+
+fn task<J: Job>(job: &J, idempotency_key: Option<&str>) -> anyhow::Result<apalis_postgres::PgTask> {
+    let mut metadata = MetadataStore::new();
+    if let Some(id) = current_request_id() {
+        metadata
+            .insert(REQUEST_ID_KEY, id)
+            .map_err(|e| anyhow::anyhow!("job metadata: {e:?}"))?;
+    }
+    let mut builder = TaskBuilder::new(serde_json::to_vec(job)?)
+        .max_attempts(J::MAX_ATTEMPTS)
+        .with_metadata(metadata);
+    if let Some(key) = idempotency_key {
+        builder = builder.idempotency_key(key);
+    }
+    Ok(builder.build())
+}
+
+/// Adds `job` to its queue in the caller's transaction (or connection).
+pub async fn enqueue<J: Job>(conn: &mut PgConnection, job: &J) -> anyhow::Result<()> {
+    apalis_postgres::queries::push_tasks(conn, J::QUEUE, vec![task(job, None)?]).await?;
+    Ok(())
+}
+
+/// Adds `job` unless a job with the same key exists in its queue (keys stay
+/// taken until the job row is pruned). Returns whether it was added. The
+/// caller's transaction survives a duplicate.
+pub async fn enqueue_unique<J: Job>(
+    conn: &mut PgConnection,
+    job: &J,
+    key: &str,
+) -> anyhow::Result<bool> {
+    let task = task(job, Some(key))?;
+    let mut savepoint = conn.begin().await?;
+    match apalis_postgres::queries::push_tasks(&mut *savepoint, J::QUEUE, vec![task]).await {
+        Ok(()) => {
+            savepoint.commit().await?;
+            Ok(true)
+        }
+        Err(apalis_postgres::Error::Database(e)) if is_unique_violation(&e) => {
+            savepoint.rollback().await?;
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Delay before retry number `attempt` (1 = first retry): 2^attempt seconds
+/// from a 2 s base, capped at `cap`, with up to 25 % random jitter added so
+/// retries of many jobs do not arrive together.
+pub fn backoff(attempt: usize, cap: Duration) -> Duration {
+    let exp = 2f64.powi(attempt.min(30) as i32);
+    let base = exp.min(cap.as_secs_f64());
+    let mut byte = [0u8; 1];
+    let jitter = match getrandom::fill(&mut byte) {
+        Ok(()) => f64::from(byte[0]) / 255.0 * 0.25,
+        Err(_) => 0.0,
+    };
+    Duration::from_secs_f64((base * (1.0 + jitter)).min(cap.as_secs_f64()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let cap = Duration::from_secs(3600);
+        let delays: Vec<_> = (1..=6).map(|a| backoff(a, cap).as_secs_f64()).collect();
+        for (i, d) in delays.iter().enumerate() {
+            let floor = 2f64.powi(i as i32 + 1);
+            assert!(
+                *d >= floor && *d <= floor * 1.25,
+                "attempt {} gave {d}",
+                i + 1
+            );
+        }
+        assert!(backoff(40, cap) <= cap);
+    }
+}

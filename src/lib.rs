@@ -1,0 +1,25 @@
+//! TimeTracker: a self-hosted time-tracking web application.
+//!
+//! The web binary (`src/main.rs`) and the worker binary (`workers/`) are thin;
+//! everything else lives in this library.
+
+/// Install telemetry payloads (and, later, product analytics).
+pub mod analytics;
+/// Passwords, sessions, CSRF, login throttle and the user extractors.
+pub mod auth;
+/// Typed configuration from environment variables.
+pub mod config;
+/// SQL query functions, one file per table group.
+pub mod db;
+/// Validated input types with no I/O.
+pub mod domain;
+/// `AppError`, the one error type at the HTTP edge.
+pub mod error;
+/// Job payloads, queue names and transactional enqueue.
+pub mod jobs;
+/// JSON logs, metrics and request middleware.
+pub mod observability;
+/// `Application::build`: state, routes, middleware and listeners.
+pub mod startup;
+/// HTML pages grouped by resource.
+pub mod web;

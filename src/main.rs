@@ -1,0 +1,77 @@
+//! `timetracker`: the web server, plus the `migrate` and `setup-url` commands.
+
+use std::process::ExitCode;
+
+use timetracker::{config::Config, db, observability, startup};
+
+const USAGE: &str = "usage: timetracker [serve | migrate | setup-url | version]";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    if command == "version" || command == "--version" {
+        println!(
+            "timetracker {} ({})",
+            observability::metrics::VERSION,
+            observability::metrics::COMMIT
+        );
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command.as_str() {
+        "serve" => serve(config).await,
+        "migrate" => migrate(config).await,
+        "setup-url" => setup_url(config).await,
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "timetracker stopped with an error"
+            );
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let _guard = observability::init_tracing(&config)?;
+    let app = startup::Application::build(config).await?;
+    tracing::info!(
+        port = app.port(),
+        metrics_port = app.metrics_port(),
+        "web server listening"
+    );
+    app.run_until(startup::shutdown_signal()).await
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    let _guard = observability::init_tracing(&config)?;
+    let pool = db::connect_lazy(&config)?;
+    db::migrator().run(&pool).await?;
+    tracing::info!("database migrations applied");
+    Ok(())
+}
+
+async fn setup_url(config: Config) -> anyhow::Result<()> {
+    let pool = db::connect_lazy(&config)?;
+    startup::load_keys(&config, &pool).await?;
+    let fixed = config.setup_token.as_ref().map(|t| t.expose().as_str());
+    match startup::setup_url(fixed, &config, &pool).await? {
+        Some(url) => println!("{url}"),
+        None => println!("setup is complete: sign in at {}/login", config.public_url),
+    }
+    Ok(())
+}

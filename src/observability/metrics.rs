@@ -1,0 +1,97 @@
+//! The Prometheus recorder and the internal `/metrics` listener.
+
+use std::sync::OnceLock;
+
+use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// Histogram buckets in seconds, from 1 ms to 10 s.
+const SECONDS_BUCKETS: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The application version, and the commit when the build provided one.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const COMMIT: &str = match option_env!("TIMETRACKER_COMMIT") {
+    Some(c) => c,
+    None => "unknown",
+};
+
+/// Installs the global recorder once per process and returns its handle.
+pub fn install() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let handle = PrometheusBuilder::new()
+                .set_buckets(&SECONDS_BUCKETS)
+                .and_then(|b| b.install_recorder())
+                .unwrap_or_else(|e| panic!("installing the metrics recorder failed: {e}"));
+            describe();
+            metrics::gauge!("timetracker_build_info", "version" => VERSION, "commit" => COMMIT)
+                .set(1.0);
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_gauge!(
+        "timetracker_build_info",
+        "Version and commit of the running build (always 1)."
+    );
+    describe_counter!(
+        "timetracker_http_requests_total",
+        "HTTP requests by method, route template and status."
+    );
+    describe_histogram!(
+        "timetracker_http_request_duration_seconds",
+        Unit::Seconds,
+        "HTTP request latency by method, route template and status class."
+    );
+    describe_gauge!(
+        "timetracker_http_requests_in_flight",
+        "HTTP requests being served now."
+    );
+    describe_counter!(
+        "timetracker_logins_total",
+        "Login attempts by outcome (succeeded, failed, throttled)."
+    );
+    describe_gauge!(
+        "timetracker_jobs",
+        "Jobs by queue and state, sampled by the worker."
+    );
+    describe_gauge!(
+        "timetracker_jobs_oldest_ready_age_seconds",
+        Unit::Seconds,
+        "Age of the oldest due job not yet picked up, by queue."
+    );
+    describe_counter!(
+        "timetracker_jobs_processed_total",
+        "Job runs by queue and outcome (ok, retried, dead)."
+    );
+    describe_histogram!(
+        "timetracker_job_duration_seconds",
+        Unit::Seconds,
+        "Job run time by queue."
+    );
+    describe_counter!(
+        "timetracker_jobs_pruned_total",
+        "Jobs deleted by retention, by kind (done, dead)."
+    );
+}
+
+/// Router for the internal metrics port.
+pub fn router(handle: PrometheusHandle) -> Router {
+    Router::new()
+        .route("/metrics", get(render))
+        .with_state(handle)
+}
+
+async fn render(State(handle): State<PrometheusHandle>) -> impl IntoResponse {
+    handle.run_upkeep();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        handle.render(),
+    )
+}

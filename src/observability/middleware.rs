@@ -1,0 +1,110 @@
+//! Request middleware: request id and span, HTTP metrics, and error rendering.
+
+use std::time::Instant;
+
+use axum::{
+    extract::{MatchedPath, Request},
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use tracing::Instrument;
+
+use super::REQUEST_ID;
+use crate::error::ErrorBody;
+
+const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Takes a well-formed `X-Request-Id` or makes one, runs the request in a span
+/// with it, echoes it, logs one line per request and records HTTP metrics
+/// labelled by the matched route template (never the raw path).
+pub async fn observe(request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_valid_request_id(v))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+
+    let started = Instant::now();
+    let in_flight = metrics::gauge!("timetracker_http_requests_in_flight");
+    in_flight.increment(1.0);
+    let mut response = REQUEST_ID
+        .scope(
+            request_id.clone(),
+            next.run(request).instrument(span.clone()),
+        )
+        .await;
+    in_flight.decrement(1.0);
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let status = response.status();
+    let class = format!("{}xx", status.as_u16() / 100);
+    metrics::counter!("timetracker_http_requests_total",
+        "method" => method.clone(), "route" => route.clone(), "status" => status.as_u16().to_string())
+    .increment(1);
+    metrics::histogram!("timetracker_http_request_duration_seconds",
+        "method" => method, "route" => route, "status_class" => class)
+    .record(elapsed);
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            duration_ms = (elapsed * 1000.0).round() as u64,
+            "request finished"
+        )
+    });
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    response
+}
+
+fn is_valid_request_id(v: &str) -> bool {
+    (1..=64).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Turns JSON error bodies into what a browser expects: a redirect to the login
+/// page for 401, an HTML error page otherwise. API routes and clients that ask
+/// for JSON keep the JSON body.
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let wants_html = !request.uri().path().starts_with("/api/")
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|accept| !accept.contains("application/json"));
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let response = next.run(request).await;
+    if !wants_html {
+        return response;
+    }
+    let Some(body) = response.extensions().get::<ErrorBody>().cloned() else {
+        return response;
+    };
+    let status = response.status();
+    if status == StatusCode::UNAUTHORIZED {
+        let next = serde_urlencoded::to_string([("next", path_and_query)]).unwrap_or_default();
+        return Redirect::to(&format!("/login?{next}")).into_response();
+    }
+    let mut page = (status, Html(crate::web::error_page(status, &body.message))).into_response();
+    if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
+        page.headers_mut()
+            .insert(header::RETRY_AFTER, retry.clone());
+    }
+    page
+}

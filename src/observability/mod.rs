@@ -1,0 +1,86 @@
+//! Logs, metrics and request tracing.
+//!
+//! Rules: one `init_tracing` per process (JSON lines to stdout and a daily-rotated
+//! file, RFC 3339 UTC timestamps); every request runs in a span carrying its
+//! `request_id`; metric names start with `timetracker_`, use base units and
+//! never carry user ids or raw paths as labels. Never log secrets, passwords,
+//! notes or emails.
+
+pub mod metrics;
+pub mod middleware;
+
+use std::path::Path;
+
+use tracing_appender::{non_blocking::WorkerGuard, rolling};
+use tracing_subscriber::{
+    EnvFilter, fmt, fmt::time::ChronoUtc, layer::SubscriberExt, util::SubscriberInitExt,
+};
+
+use crate::config::Config;
+
+tokio::task_local! {
+    /// The id of the request being served, for log lines and enqueued jobs.
+    pub static REQUEST_ID: String;
+}
+
+/// The current request's id, if this code runs inside a request.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Installs the global subscriber. Keep the returned guard alive: dropping it
+/// flushes and closes the log file.
+pub fn init_tracing(config: &Config) -> anyhow::Result<Option<WorkerGuard>> {
+    let filter = EnvFilter::try_new(&config.log_level).map_err(|e| {
+        anyhow::anyhow!(
+            "LOG_LEVEL is not a valid filter ({}): {e}",
+            config.log_level
+        )
+    })?;
+    let stdout = fmt::layer()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_timer(ChronoUtc::rfc_3339());
+    let (file, guard) = match &config.log_file {
+        Some(path) => {
+            let path = Path::new(path);
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::create_dir_all(dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "LOG_FILE directory {} cannot be created: {e}",
+                    dir.display()
+                )
+            })?;
+            let appender = rolling::RollingFileAppender::builder()
+                .rotation(rolling::Rotation::DAILY)
+                .filename_prefix(path.file_stem().and_then(|s| s.to_str()).unwrap_or("app"))
+                .filename_suffix(path.extension().and_then(|s| s.to_str()).unwrap_or("jsonl"))
+                .build(dir)
+                .map_err(|e| {
+                    anyhow::anyhow!("LOG_FILE {} cannot be opened: {e}", path.display())
+                })?;
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let layer = fmt::layer()
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_timer(ChronoUtc::rfc_3339())
+                .with_writer(writer);
+            (Some(layer), Some(guard))
+        }
+        None => (None, None),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(stdout)
+        .with(file)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("tracing already initialised: {e}"))?;
+    Ok(guard)
+}

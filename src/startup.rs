@@ -1,0 +1,312 @@
+//! Builds the web application: state, routes, middleware (all of it here, in
+//! one place) and the two listeners. Tests build it with port 0.
+
+use std::{
+    net::SocketAddr,
+    ops::Deref,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use anyhow::Context;
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::{Next, from_fn, from_fn_with_state},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLayer, timeout::TimeoutLayer,
+};
+
+use crate::{
+    auth::{Keys, csrf, keys::random_token},
+    config::Config,
+    db,
+    error::AppError,
+    observability::{self, middleware as mw},
+    web,
+};
+
+/// Shared, cheap-to-clone state of the web process.
+#[derive(Clone)]
+pub struct AppState(Arc<StateInner>);
+
+pub struct StateInner {
+    pub pool: PgPool,
+    pub config: Config,
+    pub keys: Keys,
+    /// Latched once setup is seen complete; setup can never be undone.
+    pub setup_done: AtomicBool,
+}
+
+impl Deref for AppState {
+    type Target = StateInner;
+    fn deref(&self) -> &StateInner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Whether the first-run setup has completed (cached once true).
+    pub async fn setup_complete(&self) -> Result<bool, sqlx::Error> {
+        if self.setup_done.load(Ordering::Acquire) {
+            return Ok(true);
+        }
+        let done = db::installation::setup_complete(&self.pool).await?;
+        if done {
+            self.setup_done.store(true, Ordering::Release);
+        }
+        Ok(done)
+    }
+}
+
+/// The secret key: `SECRET_KEY`, or the one generated into the database on first start.
+pub async fn load_keys(config: &Config, pool: &PgPool) -> anyhow::Result<Keys> {
+    if !db::migrations_current(pool)
+        .await
+        .context("the database is not reachable")?
+    {
+        anyhow::bail!("the database schema is not current: run `timetracker migrate` first");
+    }
+    db::installation::ensure(pool, uuid::Uuid::new_v4(), &random_token()).await?;
+    Ok(match &config.secret_key {
+        Some(key) => Keys::new(key.expose()),
+        None => Keys::new(&db::installation::stored_secret_key(pool).await?),
+    })
+}
+
+/// A built, bound, not yet running web application.
+pub struct Application {
+    listener: TcpListener,
+    metrics_listener: TcpListener,
+    router: Router,
+    metrics_router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, checks the schema, binds both listeners (port 0 allowed) and builds the routes.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = db::connect_lazy(&config)?;
+        let keys = load_keys(&config, &pool).await?;
+        let state = AppState(Arc::new(StateInner {
+            pool,
+            config,
+            keys,
+            setup_done: AtomicBool::new(false),
+        }));
+        announce_setup(&state).await?;
+
+        let listener = TcpListener::bind(state.config.http_addr)
+            .await
+            .with_context(|| format!("HTTP_ADDR {} cannot be bound", state.config.http_addr))?;
+        let metrics_listener = TcpListener::bind(state.config.web_metrics_addr)
+            .await
+            .with_context(|| {
+                format!(
+                    "WEB_METRICS_ADDR {} cannot be bound",
+                    state.config.web_metrics_addr
+                )
+            })?;
+        let metrics_router = observability::metrics::router(observability::metrics::install())
+            .merge(health_router(state.pool.clone()));
+        Ok(Self {
+            listener,
+            metrics_listener,
+            router: router(state.clone()),
+            metrics_router,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics_listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (tx, rx) = tokio::sync::watch::channel(());
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = tx.send(());
+        });
+        let mut rx2 = rx.clone();
+        let mut rx1 = rx;
+        let public = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx1.changed().await;
+        });
+        let internal = axum::serve(self.metrics_listener, self.metrics_router)
+            .with_graceful_shutdown(async move {
+                let _ = rx2.changed().await;
+            });
+        tokio::try_join!(public.into_future(), internal.into_future())?;
+        Ok(())
+    }
+}
+
+/// Logs where to complete setup while it is pending; the token is one-time.
+async fn announce_setup(state: &AppState) -> anyhow::Result<()> {
+    if let Some(url) = setup_url(
+        state
+            .config
+            .setup_token
+            .as_ref()
+            .map(|t| t.expose().as_str()),
+        &state.config,
+        &state.pool,
+    )
+    .await?
+    {
+        tracing::warn!(setup_url = %url, "setup required: open this URL to create the first administrator");
+    }
+    Ok(())
+}
+
+/// The setup URL with its one-time token, or `None` once setup is complete.
+pub async fn setup_url(
+    fixed_token: Option<&str>,
+    config: &Config,
+    pool: &PgPool,
+) -> anyhow::Result<Option<String>> {
+    let token = db::installation::pending_setup_token(pool, &random_token()).await?;
+    Ok(token.map(|stored| {
+        let token = fixed_token.map(str::to_owned).unwrap_or(stored);
+        format!("{}/setup?token={token}", config.public_url)
+    }))
+}
+
+/// `/health/live` and `/health/ready`, for the public and the internal listeners.
+pub fn health_router(pool: PgPool) -> Router {
+    Router::new()
+        .route("/health/live", get(web::live))
+        .route("/health/ready", get(web::ready))
+        .with_state(pool)
+}
+
+/// All public routes with all middleware. The order, outermost first:
+/// request id, span and metrics; security headers; error rendering; panic
+/// catching; timeout; body limit; setup redirect; CSRF check.
+pub fn router(state: AppState) -> Router {
+    let middleware = ServiceBuilder::new()
+        .layer(from_fn(mw::observe))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ))
+        .layer(from_fn(mw::render_errors))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("request handler panicked");
+            AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(from_fn_with_state(state.clone(), require_setup))
+        .layer(from_fn_with_state(state.clone(), csrf::verify));
+
+    Router::new()
+        .merge(web::router())
+        .route("/static/{file}", get(static_file))
+        .fallback(|| async { AppError::NotFound })
+        .with_state(state.clone())
+        .merge(health_router(state.pool.clone()))
+        .layer(middleware)
+}
+
+/// Until setup completes, everything but setup, health and static files goes to `/setup`.
+async fn require_setup(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path == "/setup" || path.starts_with("/health/") || path.starts_with("/static/") {
+        return next.run(request).await;
+    }
+    match state.setup_complete().await {
+        Ok(true) => next.run(request).await,
+        Ok(false) if path.starts_with("/api/") => AppError::Conflict {
+            code: "setup_required",
+            message: "Complete the first-run setup at /setup first.".into(),
+        }
+        .into_response(),
+        Ok(false) => Redirect::to("/setup").into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+/// CSS and scripts are compiled into the binary, so the app needs no files at run time.
+async fn static_file(web::extract::Path(file): web::extract::Path<String>) -> Response {
+    let (body, content_type) = match file.as_str() {
+        "app.css" => (include_str!("../static/app.css"), "text/css; charset=utf-8"),
+        _ => return AppError::NotFound.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM; both binaries stop gracefully on it.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutdown signal received");
+}

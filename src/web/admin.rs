@@ -1,0 +1,234 @@
+//! Admin: list, create, deactivate, reactivate users and change roles.
+//! The last active admin can be neither demoted nor deactivated.
+
+use askama::Template;
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::{
+    Layout,
+    extract::{Form, Path, Query},
+    field_error, render, with_notice,
+};
+use crate::{
+    auth::{AdminUser, password},
+    db::{self, users::User},
+    domain::{Email, Password, Role, Timezone, Username, ValidationError},
+    error::AppError,
+    startup::AppState,
+};
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewUserForm {
+    username: String,
+    email: String,
+    password: String,
+    password_confirm: String,
+    role: String,
+    timezone: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    layout: Layout,
+    users: Vec<User>,
+    page: i64,
+    pages: i64,
+    prev_page: Option<i64>,
+    next_page: Option<i64>,
+    form: NewUserForm,
+    errors: Vec<ValidationError>,
+    timezones: Vec<&'static str>,
+}
+
+impl UsersPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        field_error(&self.errors, field)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    page: Option<i64>,
+    notice: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    admin: &AdminUser,
+    page: i64,
+    notice: Option<String>,
+    mut form: NewUserForm,
+    errors: Vec<ValidationError>,
+) -> Result<UsersPage, AppError> {
+    let page = page.max(1);
+    let (users, total) =
+        db::users::page(&state.pool, PAGE_SIZE, (page - 1).saturating_mul(PAGE_SIZE)).await?;
+    let pages = (total + PAGE_SIZE - 1).max(1) / PAGE_SIZE;
+    if form.timezone.is_empty() {
+        form.timezone = admin.0.user.timezone.clone();
+    }
+    form.password.clear();
+    form.password_confirm.clear();
+    Ok(UsersPage {
+        layout: Layout::for_user("Users", &admin.0).with_notice(notice),
+        users,
+        page,
+        pages: pages.max(1),
+        prev_page: (page > 1).then(|| page - 1),
+        next_page: (page < pages).then(|| page + 1),
+        form,
+        errors,
+        timezones: Timezone::all_names().collect(),
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let page = page(
+        &state,
+        &admin,
+        query.page.unwrap_or(1),
+        query.notice,
+        NewUserForm::default(),
+        Vec::new(),
+    )
+    .await?;
+    Ok(render(&page)?.into_response())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Form(form): Form<NewUserForm>,
+) -> Result<Response, AppError> {
+    let parsed = (
+        Username::parse(&form.username),
+        Email::parse(&form.email),
+        Password::parse_new(&form.password, &form.password_confirm),
+        Role::parse(&form.role),
+        Timezone::parse(&form.timezone),
+    );
+    let (username, email, new_password, role, timezone) = match parsed {
+        (Ok(u), Ok(e), Ok(p), Ok(r), Ok(t)) => (u, e, p, r, t),
+        (u, e, p, r, t) => {
+            let errors = [u.err(), e.err(), p.err(), r.err(), t.err()]
+                .into_iter()
+                .flatten()
+                .collect();
+            let page = page(&state, &admin, 1, None, form, errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+    };
+    let hash = password::hash(&new_password).await?;
+    let mut conn = state.pool.acquire().await?;
+    let new_user = db::users::NewUser {
+        username: &username,
+        email: email.as_str(),
+        password_hash: &hash,
+        role,
+        timezone: timezone.name(),
+    };
+    match db::users::insert(&mut conn, &new_user).await {
+        Ok(id) => {
+            tracing::info!(user_id = id, role = role.as_str(), "user created");
+            Ok(Redirect::to(&with_notice(
+                "/admin/users",
+                &format!("User {} created.", username.as_str()),
+            ))
+            .into_response())
+        }
+        Err(e) if db::is_unique_violation(&e) => {
+            let errors = vec![ValidationError::new("username", "This username is taken.")];
+            let page = page(&state, &admin, 1, None, form, errors).await?;
+            Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RoleForm {
+    role: String,
+}
+
+pub async fn set_role(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, AppError> {
+    let role = Role::parse(&form.role)?;
+    let mut tx = state.pool.begin().await?;
+    if role == Role::User {
+        refuse_if_last_admin(&mut tx, id).await?;
+    }
+    if !db::users::set_role(&mut tx, id, role).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    tracing::info!(user_id = id, role = role.as_str(), "user role changed");
+    Ok(Redirect::to(&with_notice("/admin/users", "Role changed.")).into_response())
+}
+
+pub async fn deactivate(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let mut tx = state.pool.begin().await?;
+    refuse_if_last_admin(&mut tx, id).await?;
+    if !db::users::set_active(&mut tx, id, false).await? {
+        return Err(AppError::NotFound);
+    }
+    db::sessions::delete_for_user(&mut tx, id, None).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = id, "user deactivated");
+    Ok(Redirect::to(&with_notice(
+        "/admin/users",
+        "User deactivated and signed out.",
+    ))
+    .into_response())
+}
+
+pub async fn activate(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let mut tx = state.pool.begin().await?;
+    if !db::users::set_active(&mut tx, id, true).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    tracing::info!(user_id = id, "user reactivated");
+    Ok(Redirect::to(&with_notice("/admin/users", "User reactivated.")).into_response())
+}
+
+/// 409 when `id` is the only active admin left. Locks the admin rows until the
+/// caller's transaction ends, so concurrent changes cannot both pass.
+async fn refuse_if_last_admin(tx: &mut sqlx::PgConnection, id: i64) -> Result<(), AppError> {
+    let admins = db::users::lock_active_admins(tx).await?;
+    if admins == [id] {
+        return Err(AppError::Conflict {
+            code: "last_admin",
+            message:
+                "This is the last active administrator. Make someone else an administrator first."
+                    .into(),
+        });
+    }
+    Ok(())
+}

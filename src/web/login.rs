@@ -1,0 +1,143 @@
+//! Sign in and sign out. Unknown users, wrong passwords and deactivated
+//! accounts get the same answer, so the form cannot be used to find accounts.
+
+use askama::Template;
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use serde::Deserialize;
+
+use super::{
+    Layout,
+    extract::{ClientAddr, Form, Query},
+    page_with_cookie, redirect_with_cookie, render,
+};
+use crate::{
+    auth::{csrf, password, session, throttle},
+    db,
+    error::AppError,
+    startup::AppState,
+};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    username: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: String,
+    notice: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    next: String,
+}
+
+/// Only same-site absolute paths are followed after login.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/"
+    }
+}
+
+fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    page: LoginPage,
+) -> Result<Response, AppError> {
+    let (csrf, cookie) = csrf::ensure_token(state, headers);
+    let page = LoginPage {
+        layout: Layout {
+            csrf,
+            ..page.layout
+        },
+        ..page
+    };
+    Ok(page_with_cookie(status, render(&page)?, cookie))
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+) -> Result<Response, AppError> {
+    let login = LoginPage {
+        layout: Layout::anonymous("Sign in", String::new()).with_notice(query.notice),
+        username: String::new(),
+        next: safe_next(&query.next).to_owned(),
+        error: None,
+    };
+    page(&state, &headers, StatusCode::OK, login)
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    throttle::check(&state, &form.username, address).await?;
+    let found = db::users::credentials(&state.pool, form.username.trim()).await?;
+    let (user_id, hash) = match found {
+        Some((id, true, hash)) => (Some(id), Some(hash)),
+        _ => (None, None),
+    };
+    let valid = password::verify(&form.password, hash).await?;
+    let user_id = match (valid, user_id) {
+        (true, Some(id)) => id,
+        _ => {
+            throttle::record_failure(&state, &form.username, address).await?;
+            metrics::counter!("timetracker_logins_total", "outcome" => "failed").increment(1);
+            tracing::info!("login failed");
+            let login = LoginPage {
+                layout: Layout::anonymous("Sign in", String::new()),
+                username: form.username.trim().to_owned(),
+                next: safe_next(&form.next).to_owned(),
+                error: Some("The username or password is wrong.".into()),
+            };
+            return page(&state, &headers, StatusCode::UNAUTHORIZED, login);
+        }
+    };
+    throttle::record_success(&state, &form.username, address).await?;
+    metrics::counter!("timetracker_logins_total", "outcome" => "succeeded").increment(1);
+    tracing::info!(user_id, "login succeeded");
+    let cookie = session::start(&state, user_id).await?;
+    Ok(redirect_with_cookie(safe_next(&form.next), cookie))
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let cookie = session::end(&state, &headers).await?;
+    Ok(redirect_with_cookie("/login", cookie))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next("/profile?x=1"), "/profile?x=1");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next(""), "/");
+    }
+}

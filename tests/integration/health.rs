@@ -1,0 +1,104 @@
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::helpers::{DbProxy, TestDb, database_socket, spawn_on, test_config, via_port};
+
+#[tokio::test]
+async fn readiness_reports_a_lost_database_and_recovers_without_a_restart() {
+    let db = TestDb::new().await;
+    let proxy = DbProxy::start(database_socket().await).await;
+    let config = test_config(&via_port(&db.url, proxy.port), &[]);
+    let app = spawn_on(db, config).await;
+    let http = reqwest::Client::new();
+
+    let ready = format!("{}/health/ready", app.address);
+    assert_eq!(
+        http.get(&ready).send().await.expect("GET").status(),
+        StatusCode::OK
+    );
+
+    proxy.take_down();
+    let r = http.get(&ready).send().await.expect("GET");
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["status"], "unavailable");
+    assert!(
+        body["reason"]
+            .as_str()
+            .expect("reason")
+            .starts_with("database"),
+        "{body}"
+    );
+    let live = http
+        .get(format!("{}/health/live", app.address))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        live.status(),
+        StatusCode::OK,
+        "liveness does not depend on the database"
+    );
+    // A page that needs the database answers a clean 503, not a 500.
+    let page = http
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    proxy.bring_up();
+    let mut recovered = false;
+    for _ in 0..50 {
+        if http.get(&ready).send().await.expect("GET").status() == StatusCode::OK {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "readiness recovers once the database is back");
+}
+
+#[tokio::test]
+async fn readiness_is_503_while_migrations_are_missing() {
+    let db = TestDb::new().await;
+    let config = test_config(&db.url, &[]);
+    let app = spawn_on(db, config).await;
+    sqlx::query(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("forget a migration");
+    let r = reqwest::get(format!("{}/health/ready", app.address))
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.text().await.expect("body").contains("migrate"));
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_generated_and_never_injected() {
+    let app = crate::helpers::spawn_app().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/health/live", app.address);
+    let r = http
+        .get(&url)
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    let r = http
+        .get(&url)
+        .header("x-request-id", "bad id\"}{")
+        .send()
+        .await
+        .expect("GET");
+    let generated = r.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(uuid::Uuid::parse_str(&generated).is_ok(), "{generated}");
+}

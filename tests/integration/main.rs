@@ -1,0 +1,10 @@
+//! One integration test binary: the real app and worker against a real
+//! PostgreSQL, a fresh database per test.
+
+mod auth;
+mod health;
+mod helpers;
+mod metrics;
+mod queue;
+mod setup;
+mod users;

@@ -1,0 +1,409 @@
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
+use apalis::prelude::Monitor;
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use timetracker::{
+    jobs::{self, Job, Maintenance},
+    observability::REQUEST_ID,
+};
+use timetracker_worker::{JobError, JobHandler, handlers::maintenance::Prune, register};
+
+use crate::helpers::{TestApp, run_worker_until_idle, spawn_app};
+
+/// A job whose effect is a row in `test_effects`; it fails while `failing` is set.
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    marker: String,
+}
+
+impl Job for Record {
+    const QUEUE: &'static str = "test_record";
+    const MAX_ATTEMPTS: usize = 3;
+}
+
+#[derive(Clone)]
+struct RecordHandler {
+    pool: PgPool,
+    failing: Arc<AtomicBool>,
+    permanent: bool,
+}
+
+impl JobHandler<Record> for RecordHandler {
+    async fn handle(&self, job: Record) -> Result<(), JobError> {
+        if self.failing.load(Ordering::SeqCst) {
+            let error = anyhow::anyhow!("remote unavailable");
+            return Err(if self.permanent {
+                JobError::Permanent(error)
+            } else {
+                JobError::retry(error)
+            });
+        }
+        sqlx::query("INSERT INTO test_effects (marker) VALUES ($1)")
+            .bind(&job.marker)
+            .execute(&self.pool)
+            .await
+            .map_err(JobError::retry)?;
+        Ok(())
+    }
+}
+
+async fn prepare(app: &TestApp) {
+    sqlx::query("CREATE TABLE test_effects (marker text NOT NULL)")
+        .execute(&app.pool)
+        .await
+        .expect("table");
+}
+
+fn handler(app: &TestApp, failing: bool, permanent: bool) -> (RecordHandler, Arc<AtomicBool>) {
+    let flag = Arc::new(AtomicBool::new(failing));
+    (
+        RecordHandler {
+            pool: app.pool.clone(),
+            failing: flag.clone(),
+            permanent,
+        },
+        flag,
+    )
+}
+
+async fn run_records(app: &TestApp, handler: RecordHandler) {
+    let monitor = register(Monitor::new(), &app.config, &app.pool, handler);
+    run_worker_until_idle(monitor, &app.config, &app.pool, &[Record::QUEUE]).await;
+}
+
+async fn effects(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("SELECT marker FROM test_effects ORDER BY marker")
+        .fetch_all(&app.pool)
+        .await
+        .expect("effects")
+}
+
+async fn job_count(app: &TestApp, queue: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = $1")
+        .bind(queue)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count")
+}
+
+async fn insert_domain_row(conn: &mut sqlx::PgConnection, username: &str) {
+    sqlx::query("INSERT INTO users (username, email, password_hash, role) VALUES ($1, 'x@example.org', 'x', 'user')")
+        .bind(username)
+        .execute(conn)
+        .await
+        .expect("domain row");
+}
+
+#[tokio::test]
+async fn a_rolled_back_transaction_leaves_no_job_and_a_committed_one_is_run() {
+    let app = spawn_app().await;
+    prepare(&app).await;
+
+    let mut tx = app.pool.begin().await.expect("tx");
+    insert_domain_row(&mut tx, "ghost").await;
+    jobs::enqueue(
+        &mut tx,
+        &Record {
+            marker: "rolled-back".into(),
+        },
+    )
+    .await
+    .expect("enqueue");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(job_count(&app, Record::QUEUE).await, 0);
+    assert_eq!(app.user_id_opt("ghost").await, None);
+
+    let mut tx = app.pool.begin().await.expect("tx");
+    insert_domain_row(&mut tx, "real").await;
+    jobs::enqueue(
+        &mut tx,
+        &Record {
+            marker: "committed".into(),
+        },
+    )
+    .await
+    .expect("enqueue");
+    tx.commit().await.expect("commit");
+
+    run_records(&app, handler(&app, false, false).0).await;
+    assert_eq!(effects(&app).await, ["committed"]);
+    let status: String = sqlx::query_scalar("SELECT status FROM apalis.jobs WHERE job_type = $1")
+        .bind(Record::QUEUE)
+        .fetch_one(&app.pool)
+        .await
+        .expect("row");
+    assert_eq!(status, "Done");
+}
+
+#[tokio::test]
+async fn a_duplicate_idempotent_enqueue_keeps_the_callers_domain_row() {
+    let app = spawn_app().await;
+    let mut tx = app.pool.begin().await.expect("tx");
+    assert!(
+        jobs::enqueue_unique(&mut tx, &Record { marker: "a".into() }, "export-42")
+            .await
+            .expect("enqueue")
+    );
+    tx.commit().await.expect("commit");
+
+    let mut tx = app.pool.begin().await.expect("tx");
+    insert_domain_row(&mut tx, "kept").await;
+    let added = jobs::enqueue_unique(&mut tx, &Record { marker: "b".into() }, "export-42")
+        .await
+        .expect("enqueue");
+    assert!(!added, "the duplicate is reported, not inserted");
+    tx.commit().await.expect("commit");
+
+    assert!(
+        app.user_id_opt("kept").await.is_some(),
+        "the domain row survived the duplicate"
+    );
+    assert_eq!(job_count(&app, Record::QUEUE).await, 1);
+}
+
+#[tokio::test]
+async fn a_failing_job_backs_off_then_dies_and_an_admin_can_retry_it() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    prepare(&app).await;
+    let mut conn = app.pool.acquire().await.expect("conn");
+    jobs::enqueue(
+        &mut conn,
+        &Record {
+            marker: "eventually".into(),
+        },
+    )
+    .await
+    .expect("enqueue");
+    let (handler, failing) = handler(&app, true, false);
+
+    let mut previous_delay = 0.0;
+    for attempt in 1..=Record::MAX_ATTEMPTS as i32 {
+        run_records(&app, handler.clone()).await;
+        let (status, attempts, delay): (String, i32, f64) = sqlx::query_as(
+            "SELECT status, attempts, extract(epoch FROM run_at - now())::float8 FROM apalis.jobs WHERE job_type = $1",
+        )
+        .bind(Record::QUEUE)
+        .fetch_one(&app.pool)
+        .await
+        .expect("row");
+        assert_eq!(
+            (status.as_str(), attempts),
+            ("Failed", attempt),
+            "after attempt {attempt}"
+        );
+        if attempt < Record::MAX_ATTEMPTS as i32 {
+            // The backoff is 2^attempt s plus jitter; apalis acknowledges a job a
+            // little after it ran, so up to ~1.5 s of that may have passed already.
+            let floor = 2f64.powi(attempt) - 1.5;
+            assert!(
+                delay >= floor && delay > previous_delay,
+                "attempt {attempt}: retry in {delay} s"
+            );
+            previous_delay = delay;
+            // Travel forward in time instead of sleeping through the backoff.
+            sqlx::query("UPDATE apalis.jobs SET run_at = now() WHERE job_type = $1")
+                .bind(Record::QUEUE)
+                .execute(&app.pool)
+                .await
+                .expect("advance");
+        }
+    }
+    assert!(effects(&app).await.is_empty());
+
+    let page = admin.get("/admin/jobs").await.text().await.expect("page");
+    assert!(
+        page.contains("remote unavailable"),
+        "the dead job and its last error are listed"
+    );
+    let id: String = sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = $1")
+        .bind(Record::QUEUE)
+        .fetch_one(&app.pool)
+        .await
+        .expect("id");
+    let r = admin
+        .post_form(&format!("/admin/jobs/{id}/retry"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    failing.store(false, Ordering::SeqCst);
+    run_records(&app, handler).await;
+    assert_eq!(effects(&app).await, ["eventually"]);
+    let r = admin
+        .post_form(&format!("/admin/jobs/{id}/retry"), &[])
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "only dead jobs can be retried"
+    );
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_dead_at_once_and_can_be_discarded() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    prepare(&app).await;
+    let mut conn = app.pool.acquire().await.expect("conn");
+    jobs::enqueue(
+        &mut conn,
+        &Record {
+            marker: "never".into(),
+        },
+    )
+    .await
+    .expect("enqueue");
+    run_records(&app, handler(&app, true, true).0).await;
+    let (status, id): (String, String) =
+        sqlx::query_as("SELECT status, id FROM apalis.jobs WHERE job_type = $1")
+            .bind(Record::QUEUE)
+            .fetch_one(&app.pool)
+            .await
+            .expect("row");
+    assert_eq!(status, "Killed");
+    let r = admin
+        .post_form(&format!("/admin/jobs/{id}/discard"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(job_count(&app, Record::QUEUE).await, 0);
+}
+
+#[tokio::test]
+async fn a_job_held_by_a_worker_that_stopped_heartbeating_runs_on_another_worker() {
+    let app = spawn_app().await;
+    prepare(&app).await;
+    let mut conn = app.pool.acquire().await.expect("conn");
+    jobs::enqueue(
+        &mut conn,
+        &Record {
+            marker: "orphan".into(),
+        },
+    )
+    .await
+    .expect("enqueue");
+    // A worker that claimed the job and then died: its last heartbeat is old.
+    sqlx::query(
+        "INSERT INTO apalis.workers (id, worker_type, storage_name, last_seen, started_at)
+         VALUES ('dead-worker', $1, 'PostgresStorage', now() - interval '1 hour', now() - interval '2 hours')",
+    )
+    .bind(Record::QUEUE)
+    .execute(&app.pool)
+    .await
+    .expect("dead worker");
+    sqlx::query("UPDATE apalis.jobs SET status = 'Running', lock_by = 'dead-worker', lock_at = now() WHERE job_type = $1")
+        .bind(Record::QUEUE)
+        .execute(&app.pool)
+        .await
+        .expect("claim");
+
+    run_records(&app, handler(&app, false, false).0).await;
+    assert_eq!(effects(&app).await, ["orphan"]);
+}
+
+#[tokio::test]
+async fn pruning_removes_only_old_finished_and_old_dead_jobs() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.acquire().await.expect("conn");
+    let rows = [
+        ("done-old", "Done", 0, "20 days"),
+        ("done-new", "Done", 0, "1 day"),
+        ("dead-old", "Killed", 1, "100 days"),
+        ("dead-new", "Killed", 1, "20 days"),
+        ("exhausted-old", "Failed", 3, "100 days"),
+        ("retrying-old", "Failed", 1, "100 days"),
+        ("pending-old", "Pending", 0, "100 days"),
+    ];
+    for (marker, status, attempts, age) in rows {
+        jobs::enqueue(
+            &mut conn,
+            &Record {
+                marker: marker.into(),
+            },
+        )
+        .await
+        .expect("enqueue");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE apalis.jobs SET status = $1, attempts = $2, done_at = now() - interval '{age}',
+                    run_at = now() - interval '{age}'
+             WHERE convert_from(job, 'UTF8')::jsonb ->> 'marker' = $3"
+        )))
+        .bind(status)
+        .bind(attempts)
+        .bind(marker)
+        .execute(&mut *conn)
+        .await
+        .expect("age the job");
+    }
+    Prune::new(&app.config, &app.pool)
+        .handle(Maintenance { tick: 0 })
+        .await
+        .expect("prune");
+    let mut left: Vec<String> = sqlx::query_scalar(
+        "SELECT convert_from(job, 'UTF8')::jsonb ->> 'marker' FROM apalis.jobs WHERE job_type = $1",
+    )
+    .bind(Record::QUEUE)
+    .fetch_all(&app.pool)
+    .await
+    .expect("left");
+    left.sort();
+    assert_eq!(
+        left,
+        ["dead-new", "done-new", "pending-old", "retrying-old"]
+    );
+}
+
+#[tokio::test]
+async fn two_workers_enqueue_maintenance_once_per_tick_and_run_it_once() {
+    let app = spawn_app().await;
+    let queues = timetracker_worker::QUEUES;
+    tokio::join!(
+        run_worker_until_idle(
+            timetracker_worker::monitor(&app.config, &app.pool),
+            &app.config,
+            &app.pool,
+            queues
+        ),
+        run_worker_until_idle(
+            timetracker_worker::monitor(&app.config, &app.pool),
+            &app.config,
+            &app.pool,
+            queues
+        ),
+    );
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM apalis.jobs WHERE job_type = $1")
+            .bind(Maintenance::QUEUE)
+            .fetch_all(&app.pool)
+            .await
+            .expect("rows");
+    assert_eq!(statuses, ["Done"]);
+}
+
+#[tokio::test]
+async fn jobs_enqueued_in_a_request_carry_its_request_id() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.acquire().await.expect("conn");
+    REQUEST_ID
+        .scope(
+            "req-42".to_owned(),
+            jobs::enqueue(
+                &mut conn,
+                &Record {
+                    marker: "traced".into(),
+                },
+            ),
+        )
+        .await
+        .expect("enqueue");
+    let id: Option<String> =
+        sqlx::query_scalar("SELECT metadata -> 'request_id' FROM apalis.jobs WHERE job_type = $1")
+            .bind(Record::QUEUE)
+            .fetch_one(&app.pool)
+            .await
+            .expect("row");
+    assert_eq!(id.as_deref(), Some("req-42"));
+}

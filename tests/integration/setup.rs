@@ -1,0 +1,224 @@
+use reqwest::StatusCode;
+
+use crate::helpers::{SETUP_TOKEN, location, spawn_app};
+
+#[tokio::test]
+async fn every_page_redirects_to_setup_until_it_is_done() {
+    let app = spawn_app().await;
+    let client = app.client();
+    for path in ["/", "/login", "/profile", "/admin/users", "/no-such-page"] {
+        let r = client.get(path).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(&r), "/setup", "{path}");
+    }
+    let r = client.get("/api/v1/me").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "setup_required");
+    for path in ["/health/live", "/static/app.css", "/setup"] {
+        assert_eq!(client.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn setup_shows_the_exact_install_ping_with_equal_choices() {
+    let app = spawn_app().await;
+    let html = app.client().get("/setup").await.text().await.expect("body");
+    let install_id: uuid::Uuid = sqlx::query_scalar("SELECT install_id FROM installation")
+        .fetch_one(&app.pool)
+        .await
+        .expect("installation row");
+    assert!(
+        html.contains(&install_id.to_string()),
+        "the ping preview shows the install id"
+    );
+    let unescaped = html.replace("&#34;", "\"").replace("&quot;", "\"");
+    assert!(
+        unescaped.contains("\"$process_person_profile\": false"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"name="telemetry" value="off""#)
+            && html.contains(r#"name="telemetry" value="on""#)
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_setup_token_is_refused_and_creates_nothing() {
+    let app = spawn_app().await;
+    let client = app.client();
+    for token in ["wrong-token", ""] {
+        let csrf = client.csrf_token("/setup").await;
+        let r = client
+            .post_raw(
+                "/setup",
+                &[
+                    ("csrf_token", &csrf),
+                    ("token", token),
+                    ("username", "mallory"),
+                    ("email", "m@example.org"),
+                    ("password", "mallory password"),
+                    ("password_confirm", "mallory password"),
+                    ("timezone", "UTC"),
+                    ("telemetry", "off"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(
+            r.text()
+                .await
+                .expect("body")
+                .contains("setup token is not valid")
+        );
+    }
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(users, 0);
+    assert_eq!(
+        location(&client.get("/").await),
+        "/setup",
+        "setup is still pending"
+    );
+}
+
+#[tokio::test]
+async fn invalid_setup_input_is_explained_next_to_the_field_and_kept() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let csrf = client.csrf_token("/setup").await;
+    let r = client
+        .post_raw(
+            "/setup",
+            &[
+                ("csrf_token", &csrf),
+                ("token", SETUP_TOKEN),
+                ("username", "ada lovelace"),
+                ("email", "ada@example.org"),
+                ("password", "short"),
+                ("password_confirm", "short"),
+                ("timezone", "Mars/Base"),
+                ("telemetry", "off"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.expect("body");
+    assert!(
+        html.contains("Use only letters, digits"),
+        "username error shown"
+    );
+    assert!(
+        html.contains("at least 10 characters"),
+        "password error shown"
+    );
+    assert!(html.contains("Choose a timezone"), "timezone error shown");
+    assert!(html.contains(r#"value="ada@example.org""#), "input kept");
+    assert!(
+        !html.contains(r#"value="short""#),
+        "passwords are not echoed"
+    );
+}
+
+#[tokio::test]
+async fn of_concurrent_setups_exactly_one_wins() {
+    let app = spawn_app().await;
+    let clients: Vec<_> = (0..4).map(|_| app.client()).collect();
+    let mut tasks = Vec::new();
+    for (i, client) in clients.into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            client
+                .submit_setup(&format!("admin{i}"), "off")
+                .await
+                .status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.expect("task"));
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::SEE_OTHER)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::SEE_OTHER || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(users, 1);
+}
+
+#[tokio::test]
+async fn the_admin_created_by_setup_can_sign_in_and_setup_cannot_run_again() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    assert_eq!(
+        admin.get("/").await.status(),
+        StatusCode::OK,
+        "setup signs the admin in"
+    );
+
+    let other = app.client();
+    let r = other.login("admin", crate::helpers::ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/");
+    assert_eq!(location(&other.get("/setup").await), "/login");
+    let csrf = other.csrf_token("/login").await;
+    let r = other
+        .post_raw(
+            "/setup",
+            &[
+                ("csrf_token", &csrf),
+                ("token", SETUP_TOKEN),
+                ("username", "intruder"),
+                ("email", "i@example.org"),
+                ("password", "intruder password"),
+                ("password_confirm", "intruder password"),
+                ("timezone", "UTC"),
+                ("telemetry", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CONFLICT,
+        "a second setup must not succeed"
+    );
+    let token: Option<String> = sqlx::query_scalar("SELECT setup_token FROM installation")
+        .fetch_one(&app.pool)
+        .await
+        .expect("row");
+    assert_eq!(token, None, "the one-time token is gone");
+}
+
+#[tokio::test]
+async fn the_telemetry_choice_is_stored_as_given() {
+    for (choice, expected) in [("on", true), ("off", false)] {
+        let app = spawn_app().await;
+        let r = app.client().submit_setup("admin", choice).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (consent, at): (bool, Option<chrono::DateTime<chrono::Utc>>) =
+            sqlx::query_as("SELECT telemetry_consent, telemetry_consent_at FROM installation")
+                .fetch_one(&app.pool)
+                .await
+                .expect("row");
+        assert_eq!(consent, expected);
+        assert_eq!(
+            at.is_some(),
+            expected,
+            "consent time recorded only when given"
+        );
+    }
+}

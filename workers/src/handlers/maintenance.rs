@@ -1,0 +1,67 @@
+//! Retention: deletes finished jobs after `JOB_RETENTION_DAYS`, dead jobs after
+//! `DEAD_JOB_RETENTION_DAYS`, expired sessions, stale login counters and old
+//! worker registrations. Deleting is idempotent, so a re-run is harmless.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sqlx::PgPool;
+use timetracker::{auth::throttle, config::Config, db, jobs::Maintenance};
+
+use crate::{JobError, JobHandler};
+
+/// Worker registrations silent this long are removed once no job references them.
+const WORKER_ROW_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+#[derive(Clone)]
+pub struct Prune {
+    pool: PgPool,
+    job_retention: Duration,
+    dead_job_retention: Duration,
+}
+
+impl Prune {
+    pub fn new(config: &Config, pool: &PgPool) -> Self {
+        Self {
+            pool: pool.clone(),
+            job_retention: config.job_retention,
+            dead_job_retention: config.dead_job_retention,
+        }
+    }
+}
+
+fn before(age: Duration) -> chrono::DateTime<Utc> {
+    Utc::now() - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::days(3650))
+}
+
+impl JobHandler<Maintenance> for Prune {
+    async fn handle(&self, _job: Maintenance) -> Result<(), JobError> {
+        let (done, dead) = db::jobs::prune(
+            &self.pool,
+            before(self.job_retention),
+            before(self.dead_job_retention),
+        )
+        .await
+        .map_err(JobError::retry)?;
+        let workers = db::jobs::prune_workers(&self.pool, before(WORKER_ROW_RETENTION))
+            .await
+            .map_err(JobError::retry)?;
+        let sessions = db::sessions::delete_expired(&self.pool)
+            .await
+            .map_err(JobError::retry)?;
+        let counters = db::throttle::delete_expired(&self.pool, throttle::WINDOW_SECONDS)
+            .await
+            .map_err(JobError::retry)?;
+        metrics::counter!("timetracker_jobs_pruned_total", "kind" => "done").increment(done);
+        metrics::counter!("timetracker_jobs_pruned_total", "kind" => "dead").increment(dead);
+        tracing::info!(
+            done,
+            dead,
+            workers,
+            sessions,
+            counters,
+            "maintenance finished"
+        );
+        Ok(())
+    }
+}

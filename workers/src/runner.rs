@@ -1,0 +1,154 @@
+//! Runs jobs of one queue with durable retries.
+//!
+//! apalis-postgres retries a failed job immediately (it never moves `run_at`),
+//! and its in-process backoff is lost on a crash. So on a transient failure the
+//! runner moves the job's own `run_at` forward by a capped exponential backoff
+//! (or the remote's `Retry-After`) before reporting the failure: the delay lives
+//! in the database and survives restarts. A permanent failure, or a transient
+//! one on the last attempt, leaves the job dead, visible on the admin Jobs page.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use apalis::prelude::*;
+use apalis_postgres::{Config as QueueConfig, PostgresStorage};
+use sqlx::PgPool;
+use timetracker::{
+    config::Config,
+    db,
+    jobs::{Job, REQUEST_ID_KEY, backoff},
+};
+use tracing::Instrument;
+
+/// Longest delay between two attempts unless the remote asks for more.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+/// How a job failed.
+#[derive(Debug)]
+pub enum JobError {
+    /// Worth another attempt later, optionally after the delay the remote asked for.
+    Retry {
+        error: anyhow::Error,
+        after: Option<Duration>,
+    },
+    /// No retry can succeed; the job is dead at once.
+    Permanent(anyhow::Error),
+}
+
+impl JobError {
+    pub fn retry(error: impl Into<anyhow::Error>) -> Self {
+        Self::Retry {
+            error: error.into(),
+            after: None,
+        }
+    }
+}
+
+/// The code that runs one job. Implementations must be idempotent: a job can
+/// run again after a crash between its effect and its acknowledgement.
+pub trait JobHandler<J: Job>: Clone + Send + Sync + 'static {
+    fn handle(&self, job: J) -> impl Future<Output = Result<(), JobError>> + Send;
+}
+
+/// What the runner needs besides the handler.
+#[derive(Clone)]
+struct Runner<H> {
+    handler: H,
+    pool: PgPool,
+}
+
+/// Adds a worker for `J`'s queue, running `handler`, to `monitor`.
+pub fn register<J, H>(monitor: Monitor, config: &Config, pool: &PgPool, handler: H) -> Monitor
+where
+    J: Job,
+    H: JobHandler<J>,
+{
+    let queue_config = QueueConfig::default()
+        .queue(J::QUEUE)
+        .batch_size(10)
+        .heartbeat_interval(config.worker_heartbeat)
+        .missed_heartbeats(3);
+    let concurrency = config.worker_concurrency;
+    let runner = Arc::new(Runner {
+        handler,
+        pool: pool.clone(),
+    });
+    let pool = pool.clone();
+    monitor.register(move |_restarts| {
+        let storage = PostgresStorage::<J>::new(&pool)
+            .with_config(queue_config.clone())
+            .with_pubsub();
+        WorkerBuilder::new(crate::worker_name(J::QUEUE))
+            .backend(storage)
+            .data(runner.clone())
+            .catch_panic()
+            .concurrency(concurrency)
+            .build(execute::<J, H>)
+    })
+}
+
+async fn execute<J: Job, H: JobHandler<J>>(
+    job: J,
+    id: TaskId,
+    attempt: Attempt,
+    metadata: MetadataStore,
+    runner: Data<Arc<Runner<H>>>,
+) -> Result<(), BoxDynError> {
+    let attempt = attempt.current().max(1);
+    let span = tracing::info_span!(
+        "job",
+        job.id = %id,
+        job.queue = J::QUEUE,
+        job.attempt = attempt,
+        request_id = metadata.get(REQUEST_ID_KEY).unwrap_or("none"),
+    );
+    let started = Instant::now();
+    let result = runner.handler.handle(job).instrument(span.clone()).await;
+    metrics::histogram!("timetracker_job_duration_seconds", "queue" => J::QUEUE)
+        .record(started.elapsed().as_secs_f64());
+    let _enter = span.enter();
+    let outcome = |o: &'static str| {
+        metrics::counter!("timetracker_jobs_processed_total", "queue" => J::QUEUE, "outcome" => o)
+            .increment(1)
+    };
+    match result {
+        Ok(()) => {
+            outcome("ok");
+            tracing::info!("job done");
+            Ok(())
+        }
+        Err(JobError::Retry { error, after }) if attempt < J::MAX_ATTEMPTS => {
+            let delay = after.unwrap_or_else(|| backoff(attempt, MAX_BACKOFF));
+            if let Err(e) =
+                db::jobs::reschedule(&runner.pool, &id.to_string(), delay.as_secs_f64()).await
+            {
+                tracing::warn!(error = %e, "could not delay the retry; it will run at once");
+            }
+            outcome("retried");
+            tracing::warn!(
+                error = format!("{error:#}"),
+                retry_in_seconds = delay.as_secs_f64(),
+                "job failed; will retry"
+            );
+            Err(error.into())
+        }
+        Err(JobError::Retry { error, .. }) => {
+            outcome("dead");
+            tracing::error!(
+                error = format!("{error:#}"),
+                "job failed on its last attempt; it is dead"
+            );
+            Err(error.into())
+        }
+        Err(JobError::Permanent(error)) => {
+            outcome("dead");
+            tracing::error!(
+                error = format!("{error:#}"),
+                "job failed permanently; it is dead"
+            );
+            Err(AbortError::new(error).into())
+        }
+    }
+}
