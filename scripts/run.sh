@@ -40,6 +40,10 @@ for _ in $(seq 1 100); do
 done
 echo
 echo "TimeTracker is running at $public_url"
-"$bin/timetracker" setup-url | sed 's/^/  first-run setup: /'
+setup="$("$bin/timetracker" setup-url)"
+case "$setup" in
+    *"/setup?token="*) echo "First-run setup (one-time link): $setup" ;;
+    *) echo "$setup" ;;
+esac
 echo "Press Ctrl-C to stop."
 wait -n "${pids[@]}"

@@ -71,7 +71,7 @@ async fn setup_url(config: Config) -> anyhow::Result<()> {
     let fixed = config.setup_token.as_ref().map(|t| t.expose().as_str());
     match startup::setup_url(fixed, &config, &pool).await? {
         Some(url) => println!("{url}"),
-        None => println!("setup is complete: sign in at {}/login", config.public_url),
+        None => println!("Setup is complete. Sign in at {}/login", config.public_url),
     }
     Ok(())
 }

@@ -13,7 +13,10 @@ use timetracker::{
 };
 use timetracker_worker::{JobError, JobHandler, handlers::maintenance::Prune, register};
 
-use crate::helpers::{TestApp, run_worker_until_idle, spawn_app};
+use crate::helpers::{
+    DbProxy, TestApp, TestDb, database_socket, run_worker_until_idle, spawn_app, test_config,
+    via_port,
+};
 
 /// A job whose effect is a row in `test_effects`; it fails while `failing` is set.
 #[derive(Debug, Serialize, Deserialize)]
@@ -406,4 +409,80 @@ async fn jobs_enqueued_in_a_request_carry_its_request_id() {
             .await
             .expect("row");
     assert_eq!(id.as_deref(), Some("req-42"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_reconnects_and_resumes_after_a_database_outage() {
+    let db = TestDb::new().await;
+    let direct = PgPool::connect(&db.url).await.expect("connect");
+    sqlx::query("CREATE TABLE test_effects (marker text NOT NULL)")
+        .execute(&direct)
+        .await
+        .expect("table");
+    let proxy = DbProxy::start(database_socket().await).await;
+    let config = test_config(&via_port(&db.url, proxy.port), &[]);
+    let worker_pool = timetracker::db::connect_lazy(&config).expect("pool");
+    let handler = RecordHandler {
+        pool: direct.clone(),
+        failing: Arc::new(AtomicBool::new(false)),
+        permanent: false,
+    };
+    let monitor = register(Monitor::new(), &config, &worker_pool, handler);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(timetracker_worker::run_monitor(
+        monitor,
+        config,
+        worker_pool,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    let wait_for = |marker: &'static str| {
+        let direct = direct.clone();
+        async move {
+            for _ in 0..600 {
+                let found: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM test_effects WHERE marker = $1")
+                        .bind(marker)
+                        .fetch_one(&direct)
+                        .await
+                        .expect("count");
+                if found > 0 {
+                    return true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            false
+        }
+    };
+    let mut conn = direct.acquire().await.expect("conn");
+    jobs::enqueue(
+        &mut conn,
+        &Record {
+            marker: "before".into(),
+        },
+    )
+    .await
+    .expect("enqueue");
+    assert!(wait_for("before").await, "the worker runs jobs");
+
+    proxy.take_down();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    proxy.bring_up();
+    jobs::enqueue(
+        &mut conn,
+        &Record {
+            marker: "after".into(),
+        },
+    )
+    .await
+    .expect("enqueue");
+    assert!(
+        wait_for("after").await,
+        "the worker resumes after the outage without a restart"
+    );
+
+    let _ = stop.send(());
+    worker.await.expect("task").expect("worker stops cleanly");
 }
