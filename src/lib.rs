@@ -21,5 +21,7 @@ pub mod jobs;
 pub mod observability;
 /// `Application::build`: state, routes, middleware and listeners.
 pub mod startup;
+/// Time-tracking services shared by the web UI and the API.
+pub mod tracking;
 /// HTML pages grouped by resource.
 pub mod web;

@@ -282,6 +282,10 @@ async fn require_setup(State(state): State<AppState>, request: Request, next: Ne
 async fn static_file(web::extract::Path(file): web::extract::Path<String>) -> Response {
     let (body, content_type) = match file.as_str() {
         "app.css" => (include_str!("../static/app.css"), "text/css; charset=utf-8"),
+        "app.js" => (
+            include_str!("../static/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
         _ => return AppError::NotFound.into_response(),
     };
     (

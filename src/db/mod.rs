@@ -1,9 +1,14 @@
 //! SQL as plain functions: one query per function, taking a connection or a
 //! transaction, so callers decide what commits together. Handlers never build SQL.
 
+pub mod clients;
+pub mod entries;
 pub mod installation;
 pub mod jobs;
+pub mod projects;
 pub mod sessions;
+pub mod settings;
+pub mod tasks;
 pub mod throttle;
 pub mod users;
 

@@ -2,5 +2,6 @@
 //! boundary (parse, don't validate); each type's tests sit beside it.
 
 mod account;
+pub mod tracking;
 
 pub use account::{Email, Password, Role, Timezone, Username, ValidationError};

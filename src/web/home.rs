@@ -1,25 +1,159 @@
-//! The start page.
+//! The dashboard: the running timer, start and stop, today's and this week's
+//! totals, and recent entries.
 
 use askama::Template;
-use axum::response::Html;
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use chrono::{Datelike, Duration, Utc};
+use serde::Deserialize;
 
-use super::{Layout, render};
-use crate::{auth::CurrentUser, error::AppError};
+use super::{
+    EntryRow, Layout, Notice,
+    extract::{Form, Path, Query},
+    optional_id, render, with_notice,
+};
+use crate::{
+    auth::CurrentUser,
+    db::{self, entries::Entry, projects::Project, tasks::Task},
+    domain::tracking::{format_duration, start_of_day},
+    error::AppError,
+    startup::AppState,
+    tracking::{Actor, timer},
+};
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
-    username: String,
+    running: Option<Entry>,
+    running_elapsed: String,
+    long_running: bool,
+    long_timer_hours: i32,
+    projects: Vec<Project>,
+    tasks: Vec<Task>,
     is_admin: bool,
-    timezone: String,
+    today: String,
+    week: String,
+    recent: Vec<EntryRow>,
+    error: Option<String>,
 }
 
-pub async fn show(current: CurrentUser) -> Result<Html<String>, AppError> {
+async fn page(
+    state: &AppState,
+    current: &CurrentUser,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Html<String>, AppError> {
+    let actor = Actor::from(current);
+    let settings = db::settings::load(&state.pool).await?;
+    let running = timer::active(&state.pool, &actor).await?;
+    let now = Utc::now();
+    let today = now.with_timezone(&actor.timezone).date_naive();
+    let day_start = start_of_day(today, actor.timezone);
+    let days_into_week = match settings.week_start.as_str() {
+        "sunday" => today.weekday().num_days_from_sunday(),
+        _ => today.weekday().num_days_from_monday(),
+    };
+    let week_start = start_of_day(
+        today - Duration::days(i64::from(days_into_week)),
+        actor.timezone,
+    );
+    let tomorrow = start_of_day(today + Duration::days(1), actor.timezone);
+    let filter = db::entries::EntryFilter {
+        user_id: Some(actor.user_id),
+        ..Default::default()
+    };
+    let (recent, _) = db::entries::list(&state.pool, &filter, 10, 0).await?;
+    let elapsed = running
+        .as_ref()
+        .map_or(0, |r| (now - r.started_at).num_seconds());
     render(&HomePage {
-        layout: Layout::for_user("Home", &current),
-        username: current.user.username.clone(),
-        is_admin: current.user.is_admin(),
-        timezone: current.user.timezone.clone(),
+        layout: Layout::for_user("Timer", current).with_notice(notice),
+        running_elapsed: format_duration(elapsed),
+        long_running: running.is_some() && elapsed > i64::from(settings.long_timer_hours) * 3600,
+        long_timer_hours: settings.long_timer_hours,
+        running,
+        projects: db::projects::list(&state.pool, false).await?,
+        tasks: db::tasks::open_for_pickers(&state.pool).await?,
+        is_admin: actor.is_admin,
+        today: format_duration(
+            db::entries::tracked_seconds(&state.pool, actor.user_id, day_start, tomorrow).await?,
+        ),
+        week: format_duration(
+            db::entries::tracked_seconds(&state.pool, actor.user_id, week_start, tomorrow).await?,
+        ),
+        recent: recent
+            .iter()
+            .map(|e| EntryRow::new(e, actor.timezone))
+            .collect(),
+        error,
     })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(notice): Query<Notice>,
+) -> Result<Html<String>, AppError> {
+    page(&state, &current, notice.notice, None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StartForm {
+    project_id: String,
+    task_id: String,
+    notes: String,
+    tags: String,
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<StartForm>,
+) -> Result<Response, AppError> {
+    let input = timer::StartTimer {
+        project_id: optional_id("project_id", &form.project_id)?.unwrap_or_default(),
+        task_id: optional_id("task_id", &form.task_id)?,
+        notes: form.notes,
+        tags: form.tags,
+    };
+    match timer::start(&state.pool, &Actor::from(&current), &input).await {
+        Ok(_) => Ok(Redirect::to("/").into_response()),
+        Err(AppError::Validation(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(&state, &current, None, Some(e.message)).await?,
+        )
+            .into_response()),
+        Err(AppError::Conflict { message, .. }) => Ok((
+            StatusCode::CONFLICT,
+            page(&state, &current, None, Some(message)).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn stop(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> Result<Response, AppError> {
+    let entry = timer::stop(&state.pool, &Actor::from(&current)).await?;
+    let notice = format!(
+        "Stopped after {}.",
+        format_duration(entry.duration_seconds.unwrap_or_default())
+    );
+    Ok(Redirect::to(&with_notice("/", &notice)).into_response())
+}
+
+pub async fn restart(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    timer::restart(&state.pool, &Actor::from(&current), id).await?;
+    Ok(Redirect::to("/").into_response())
 }

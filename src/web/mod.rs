@@ -2,12 +2,15 @@
 //! domain types, call `db` functions and render askama templates from `templates/`.
 
 mod admin;
+mod catalog;
+mod entries;
 pub mod extract;
 mod health;
 mod home;
 mod jobs;
 mod login;
 mod profile;
+mod settings;
 mod setup;
 
 use askama::Template;
@@ -26,6 +29,42 @@ pub use health::{live, ready};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::show))
+        .route("/timer/start", post(home::start))
+        .route("/timer/stop", post(home::stop))
+        .route("/entries", get(entries::list))
+        .route("/entries/new", get(entries::new_form).post(entries::create))
+        .route(
+            "/entries/{id}/edit",
+            get(entries::edit_form).post(entries::update),
+        )
+        .route("/entries/{id}/delete", post(entries::delete))
+        .route("/entries/{id}/restart", post(home::restart))
+        .route(
+            "/clients",
+            get(catalog::clients).post(catalog::create_client),
+        )
+        .route(
+            "/clients/{id}/edit",
+            get(catalog::edit_client).post(catalog::update_client),
+        )
+        .route("/clients/{id}/archive", post(catalog::archive_client))
+        .route("/clients/{id}/unarchive", post(catalog::unarchive_client))
+        .route("/clients/{id}/delete", post(catalog::delete_client))
+        .route(
+            "/projects",
+            get(catalog::projects).post(catalog::create_project),
+        )
+        .route(
+            "/projects/{id}/edit",
+            get(catalog::edit_project).post(catalog::update_project),
+        )
+        .route("/projects/{id}/archive", post(catalog::archive_project))
+        .route("/projects/{id}/unarchive", post(catalog::unarchive_project))
+        .route("/projects/{id}/delete", post(catalog::delete_project))
+        .route("/tasks", get(catalog::tasks).post(catalog::create_task))
+        .route("/tasks/{id}/status", post(catalog::set_task_status))
+        .route("/tasks/{id}/delete", post(catalog::delete_task))
+        .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/setup", get(setup::form).post(setup::submit))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
@@ -133,6 +172,59 @@ pub fn error_page(status: StatusCode, message: &str) -> String {
         message,
     };
     page.render().unwrap_or_else(|_| message.to_owned())
+}
+
+/// A time entry as the pages show it, in the viewer's timezone.
+pub struct EntryRow {
+    pub id: i64,
+    pub username: String,
+    pub start: String,
+    pub end: String,
+    pub project: String,
+    pub task: String,
+    pub notes: String,
+    pub tags: String,
+    pub duration: String,
+    pub billable: bool,
+    pub finished: bool,
+}
+
+impl EntryRow {
+    pub fn new(e: &crate::db::entries::Entry, tz: chrono_tz::Tz) -> Self {
+        let local = |t: chrono::DateTime<chrono::Utc>| {
+            t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+        };
+        Self {
+            id: e.id,
+            username: e.username.clone(),
+            start: local(e.started_at),
+            end: e.ended_at.map(local).unwrap_or_else(|| "running".into()),
+            project: match &e.client_name {
+                Some(c) => format!("{} ({c})", e.project_name),
+                None => e.project_name.clone(),
+            },
+            task: e.task_name.clone().unwrap_or_default(),
+            notes: e.notes.clone(),
+            tags: e.tags.join(", "),
+            duration: e
+                .duration_seconds
+                .map(crate::domain::tracking::format_duration)
+                .unwrap_or_else(|| "running".into()),
+            billable: e.billable,
+            finished: e.ended_at.is_some(),
+        }
+    }
+}
+
+/// An optional numeric id from a form field; empty means none.
+fn optional_id(field: &'static str, raw: &str) -> Result<Option<i64>, ValidationError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse()
+        .map(Some)
+        .map_err(|_| ValidationError::new(field, "Choose an item from the list."))
 }
 
 /// Query string carrying a one-line notice after a redirect.

@@ -7,4 +7,5 @@ mod helpers;
 mod metrics;
 mod queue;
 mod setup;
+mod tracking;
 mod users;

@@ -158,14 +158,8 @@ async fn users_change_their_own_timezone_and_bad_ids_are_404() {
         .post_form("/profile/timezone", &[("timezone", "America/New_York")])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(
-        bob.get("/")
-            .await
-            .text()
-            .await
-            .expect("body")
-            .contains("America/New_York")
-    );
+    let profile = bob.get("/profile").await.text().await.expect("body");
+    assert!(profile.contains(r#"<option value="America/New_York" selected>"#));
     assert_eq!(
         bob.post_form("/profile/timezone", &[("timezone", "Nowhere")])
             .await

@@ -1,6 +1,8 @@
-//! Retention: deletes finished jobs after `JOB_RETENTION_DAYS`, dead jobs after
-//! `DEAD_JOB_RETENTION_DAYS`, expired sessions, stale login counters and old
-//! worker registrations. Deleting is idempotent, so a re-run is harmless.
+//! Periodic upkeep. Retention: deletes finished jobs after `JOB_RETENTION_DAYS`,
+//! dead jobs after `DEAD_JOB_RETENTION_DAYS`, expired sessions, stale login
+//! counters and old worker registrations. And, when the admin turned it on,
+//! stops timers left running longer than the configured limit. Every step is
+//! idempotent, so a re-run is harmless.
 
 use std::time::Duration;
 
@@ -52,6 +54,16 @@ impl JobHandler<Maintenance> for Prune {
         let counters = db::throttle::delete_expired(&self.pool, throttle::WINDOW_SECONDS)
             .await
             .map_err(JobError::retry)?;
+        let settings = db::settings::load(&self.pool)
+            .await
+            .map_err(JobError::retry)?;
+        let stopped_timers = if settings.auto_stop_long_timers {
+            db::entries::stop_long_running(&self.pool, settings.long_timer_hours)
+                .await
+                .map_err(JobError::retry)?
+        } else {
+            0
+        };
         metrics::counter!("timetracker_jobs_pruned_total", "kind" => "done").increment(done);
         metrics::counter!("timetracker_jobs_pruned_total", "kind" => "dead").increment(dead);
         tracing::info!(
@@ -60,6 +72,7 @@ impl JobHandler<Maintenance> for Prune {
             workers,
             sessions,
             counters,
+            stopped_timers,
             "maintenance finished"
         );
         Ok(())

@@ -1,0 +1,262 @@
+//! Time entries. A running timer is an entry with no end.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Entry {
+    pub id: i64,
+    pub user_id: i64,
+    pub username: String,
+    pub project_id: i64,
+    pub project_name: String,
+    pub client_name: Option<String>,
+    pub task_id: Option<i64>,
+    pub task_name: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_seconds: Option<i64>,
+    pub notes: String,
+    pub tags: Vec<String>,
+    pub billable: bool,
+    pub source: String,
+}
+
+/// Validated fields of an entry.
+pub struct EntryFields<'a> {
+    pub user_id: i64,
+    pub project_id: i64,
+    pub task_id: Option<i64>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub notes: &'a str,
+    pub tags: &'a [String],
+    pub billable: bool,
+    pub source: &'a str,
+}
+
+/// Which entries a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct EntryFilter {
+    /// `None` means every user (admins only).
+    pub user_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+const SELECT: &str = "SELECT e.id, e.user_id, u.username, e.project_id, p.name AS project_name, c.name AS client_name,
+                             e.task_id, t.name AS task_name, e.started_at, e.ended_at, e.duration_seconds,
+                             e.notes, e.tags, e.billable, e.source
+                      FROM time_entries e
+                      JOIN users u ON u.id = e.user_id
+                      JOIN projects p ON p.id = e.project_id
+                      LEFT JOIN clients c ON c.id = p.client_id
+                      LEFT JOIN tasks t ON t.id = e.task_id";
+
+const WHERE: &str = "WHERE ($1::bigint IS NULL OR e.user_id = $1)
+                       AND ($2::bigint IS NULL OR e.project_id = $2)
+                       AND ($3::timestamptz IS NULL OR e.started_at >= $3)
+                       AND ($4::timestamptz IS NULL OR e.started_at < $4)";
+
+/// Serialises writes to one user's entries for the rest of the transaction
+/// (timer start/stop, overlap checks).
+#[tracing::instrument(skip_all)]
+pub async fn lock_user(conn: &mut PgConnection, user_id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await
+        .map(|r| r.is_some())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Entry>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE e.id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn running(conn: &mut PgConnection, user_id: i64) -> Result<Option<Entry>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE e.user_id = $1 AND e.ended_at IS NULL"
+    )))
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Stops the user's running entry at `at`, but never later than 24 h after it started.
+#[tracing::instrument(skip_all)]
+pub async fn stop_running(
+    conn: &mut PgConnection,
+    user_id: i64,
+    at: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE time_entries
+         SET ended_at = greatest(least($2, started_at + interval '24 hours'), started_at + interval '1 microsecond'),
+             updated_at = now()
+         WHERE user_id = $1 AND ended_at IS NULL RETURNING id",
+    )
+    .bind(user_id)
+    .bind(at)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Stops every timer running longer than `hours`, at `hours` after its start.
+/// Returns how many were stopped.
+#[tracing::instrument(skip_all)]
+pub async fn stop_long_running(pool: &PgPool, hours: i32) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE time_entries SET ended_at = started_at + make_interval(hours => $1), updated_at = now()
+         WHERE ended_at IS NULL AND started_at < now() - make_interval(hours => $1)",
+    )
+    .bind(hours)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert(conn: &mut PgConnection, e: &EntryFields<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO time_entries (user_id, project_id, task_id, started_at, ended_at, notes, tags, billable, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(e.user_id)
+    .bind(e.project_id)
+    .bind(e.task_id)
+    .bind(e.started_at)
+    .bind(e.ended_at)
+    .bind(e.notes)
+    .bind(e.tags)
+    .bind(e.billable)
+    .bind(e.source)
+    .fetch_one(conn)
+    .await
+}
+
+/// Rewrites an entry's editable fields (owner and source stay).
+#[tracing::instrument(skip_all)]
+pub async fn update(
+    conn: &mut PgConnection,
+    id: i64,
+    e: &EntryFields<'_>,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE time_entries SET project_id = $2, task_id = $3, started_at = $4, ended_at = $5, notes = $6,
+                tags = $7, billable = $8, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(e.project_id)
+    .bind(e.task_id)
+    .bind(e.started_at)
+    .bind(e.ended_at)
+    .bind(e.notes)
+    .bind(e.tags)
+    .bind(e.billable)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM time_entries WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Whether `[start, end)` overlaps another entry of the user (a running one extends to now).
+#[tracing::instrument(skip_all)]
+pub async fn overlaps(
+    conn: &mut PgConnection,
+    user_id: i64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except_id: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM time_entries
+                        WHERE user_id = $1 AND ($4::bigint IS NULL OR id <> $4)
+                          AND started_at < $3 AND coalesce(ended_at, greatest(now(), started_at + interval '1 second')) > $2)",
+    )
+    .bind(user_id)
+    .bind(start)
+    .bind(end)
+    .bind(except_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// One page of entries, newest first, and how many match.
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    pool: &PgPool,
+    f: &EntryFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Entry>, i64), sqlx::Error> {
+    let entries = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} {WHERE} ORDER BY e.started_at DESC, e.id DESC LIMIT $5 OFFSET $6"
+    )))
+    .bind(f.user_id)
+    .bind(f.project_id)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM time_entries e {WHERE}"
+    )))
+    .bind(f.user_id)
+    .bind(f.project_id)
+    .bind(f.from)
+    .bind(f.to)
+    .fetch_one(pool)
+    .await?;
+    Ok((entries, total))
+}
+
+/// Total seconds of the finished entries a filter matches.
+#[tracing::instrument(skip_all)]
+pub async fn list_seconds(pool: &PgPool, f: &EntryFilter) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT coalesce(sum(e.duration_seconds), 0)::bigint FROM time_entries e {WHERE}"
+    )))
+    .bind(f.user_id)
+    .bind(f.project_id)
+    .bind(f.from)
+    .bind(f.to)
+    .fetch_one(pool)
+    .await
+}
+
+/// Seconds tracked by a user in `[from, to)`, counting a running timer up to now.
+#[tracing::instrument(skip_all)]
+pub async fn tracked_seconds(
+    pool: &PgPool,
+    user_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(extract(epoch FROM least(coalesce(ended_at, now()), $3) - greatest(started_at, $2)))::bigint, 0)
+         FROM time_entries
+         WHERE user_id = $1 AND started_at < $3 AND coalesce(ended_at, now()) > $2",
+    )
+    .bind(user_id)
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await
+}

@@ -1,0 +1,52 @@
+//! The single `settings` row (admin-editable behaviour).
+
+use sqlx::{PgConnection, PgPool};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Settings {
+    pub currency: String,
+    pub rounding_minutes: i32,
+    pub timer_policy: String,
+    pub allow_overlaps: bool,
+    pub week_start: String,
+    pub export_delimiter: String,
+    pub long_timer_hours: i32,
+    pub auto_stop_long_timers: bool,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn get(conn: &mut PgConnection) -> Result<Settings, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT currency, rounding_minutes, timer_policy, allow_overlaps, week_start, export_delimiter,
+                long_timer_hours, auto_stop_long_timers
+         FROM settings WHERE id = 1",
+    )
+    .fetch_one(conn)
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn load(pool: &PgPool) -> Result<Settings, sqlx::Error> {
+    get(&mut *pool.acquire().await?).await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn update(pool: &PgPool, s: &Settings) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE settings SET currency = $1, rounding_minutes = $2, timer_policy = $3, allow_overlaps = $4,
+                week_start = $5, export_delimiter = $6, long_timer_hours = $7, auto_stop_long_timers = $8,
+                updated_at = now()
+         WHERE id = 1",
+    )
+    .bind(&s.currency)
+    .bind(s.rounding_minutes)
+    .bind(&s.timer_policy)
+    .bind(s.allow_overlaps)
+    .bind(&s.week_start)
+    .bind(&s.export_delimiter)
+    .bind(s.long_timer_hours)
+    .bind(s.auto_stop_long_timers)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

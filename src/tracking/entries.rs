@@ -1,0 +1,167 @@
+//! Manual entries: create, edit, delete, with the validation and overlap rules.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use super::Actor;
+use crate::{
+    db::{self, entries::Entry, projects::Project},
+    domain::{
+        ValidationError,
+        tracking::{EntryTimes, parse_notes, parse_tags},
+    },
+    error::AppError,
+};
+
+/// Fields of a finished entry, times already resolved to UTC instants.
+#[derive(Debug, Clone)]
+pub struct EntryInput {
+    pub project_id: i64,
+    pub task_id: Option<i64>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub notes: String,
+    pub tags: String,
+    /// `None` takes the project's billable flag.
+    pub billable: Option<bool>,
+}
+
+/// The project must exist and not be archived; the task must belong to it.
+pub(super) async fn check_project_and_task(
+    conn: &mut PgConnection,
+    project_id: i64,
+    task_id: Option<i64>,
+) -> Result<Project, AppError> {
+    let project = db::projects::get(conn, project_id)
+        .await?
+        .filter(|p| !p.archived)
+        .ok_or_else(|| ValidationError::new("project_id", "Choose an active project."))?;
+    if let Some(task_id) = task_id {
+        let task = db::tasks::get(conn, task_id).await?;
+        if task.is_none_or(|t| t.project_id != project_id) {
+            return Err(
+                ValidationError::new("task_id", "Choose a task of the selected project.").into(),
+            );
+        }
+    }
+    Ok(project)
+}
+
+async fn refuse_overlap(
+    conn: &mut PgConnection,
+    user_id: i64,
+    times: &EntryTimes,
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    if db::settings::get(conn).await?.allow_overlaps {
+        return Ok(());
+    }
+    if db::entries::overlaps(conn, user_id, times.start, times.end, except).await? {
+        return Err(AppError::Conflict {
+            code: "overlapping_time_entry",
+            message: "This overlaps another of your entries. Change the times or that entry."
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Creates a finished entry for `owner_id` (the caller, or anyone for an admin).
+pub async fn create(
+    pool: &PgPool,
+    actor: &Actor,
+    owner_id: i64,
+    input: &EntryInput,
+) -> Result<Entry, AppError> {
+    actor.require_owner(owner_id)?;
+    let times = EntryTimes::new(input.start, input.end, Utc::now())?;
+    let notes = parse_notes(&input.notes)?;
+    let tags = parse_tags(&input.tags)?;
+    let mut tx = pool.begin().await?;
+    if !db::entries::lock_user(&mut tx, owner_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
+    refuse_overlap(&mut tx, owner_id, &times, None).await?;
+    let fields = db::entries::EntryFields {
+        user_id: owner_id,
+        project_id: project.id,
+        task_id: input.task_id,
+        started_at: times.start,
+        ended_at: Some(times.end),
+        notes: &notes,
+        tags: &tags,
+        billable: input.billable.unwrap_or(project.billable),
+        source: "manual",
+    };
+    let id = db::entries::insert(&mut tx, &fields).await?;
+    let entry = db::entries::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
+/// An entry the caller may see (their own, or any for an admin).
+pub async fn get(pool: &PgPool, actor: &Actor, id: i64) -> Result<Entry, AppError> {
+    let mut conn = pool.acquire().await?;
+    let entry = db::entries::get(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    actor.require_owner(entry.user_id)?;
+    Ok(entry)
+}
+
+/// Edits a finished entry. A running timer is stopped, not edited.
+pub async fn update(
+    pool: &PgPool,
+    actor: &Actor,
+    id: i64,
+    input: &EntryInput,
+) -> Result<Entry, AppError> {
+    let times = EntryTimes::new(input.start, input.end, Utc::now())?;
+    let notes = parse_notes(&input.notes)?;
+    let tags = parse_tags(&input.tags)?;
+    let mut tx = pool.begin().await?;
+    let existing = db::entries::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    actor.require_owner(existing.user_id)?;
+    if existing.ended_at.is_none() {
+        return Err(AppError::Conflict {
+            code: "timer_running",
+            message: "Stop the timer before editing this entry.".into(),
+        });
+    }
+    db::entries::lock_user(&mut tx, existing.user_id).await?;
+    let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
+    refuse_overlap(&mut tx, existing.user_id, &times, Some(id)).await?;
+    let fields = db::entries::EntryFields {
+        user_id: existing.user_id,
+        project_id: project.id,
+        task_id: input.task_id,
+        started_at: times.start,
+        ended_at: Some(times.end),
+        notes: &notes,
+        tags: &tags,
+        billable: input.billable.unwrap_or(project.billable),
+        source: &existing.source,
+    };
+    db::entries::update(&mut tx, id, &fields).await?;
+    let entry = db::entries::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
+pub async fn delete(pool: &PgPool, actor: &Actor, id: i64) -> Result<Entry, AppError> {
+    let mut tx = pool.begin().await?;
+    let existing = db::entries::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    actor.require_owner(existing.user_id)?;
+    db::entries::delete(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(existing)
+}

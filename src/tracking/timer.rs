@@ -1,0 +1,115 @@
+//! The running timer: start, stop, restart. At most one runs per user; the
+//! partial unique index `time_entries_one_running_per_user` enforces it even
+//! if this code were bypassed.
+
+use chrono::Utc;
+use sqlx::PgPool;
+
+use super::{Actor, entries::check_project_and_task};
+use crate::{
+    db::{self, entries::Entry},
+    domain::tracking::{parse_notes, parse_tags},
+    error::AppError,
+};
+
+/// What to start a timer on.
+#[derive(Debug, Clone, Default)]
+pub struct StartTimer {
+    pub project_id: i64,
+    pub task_id: Option<i64>,
+    pub notes: String,
+    pub tags: String,
+}
+
+fn already_running() -> AppError {
+    AppError::Conflict {
+        code: "timer_already_running",
+        message: "A timer is already running. Stop it first.".into(),
+    }
+}
+
+/// Starts a timer. A running one is stopped at the same instant, in the same
+/// transaction, unless the admin setting says to refuse (409 `timer_already_running`).
+pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<Entry, AppError> {
+    let notes = parse_notes(&input.notes)?;
+    let tags = parse_tags(&input.tags)?;
+    let mut tx = pool.begin().await?;
+    db::entries::lock_user(&mut tx, actor.user_id).await?;
+    let settings = db::settings::get(&mut tx).await?;
+    let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
+    let now = Utc::now();
+    if db::entries::running(&mut tx, actor.user_id)
+        .await?
+        .is_some()
+    {
+        if settings.timer_policy == "refuse" {
+            return Err(already_running());
+        }
+        db::entries::stop_running(&mut tx, actor.user_id, now).await?;
+    }
+    let fields = db::entries::EntryFields {
+        user_id: actor.user_id,
+        project_id: project.id,
+        task_id: input.task_id,
+        started_at: now,
+        ended_at: None,
+        notes: &notes,
+        tags: &tags,
+        billable: project.billable,
+        source: "timer",
+    };
+    let id = match db::entries::insert(&mut tx, &fields).await {
+        Ok(id) => id,
+        Err(e) if db::is_unique_violation(&e) => return Err(already_running()),
+        Err(e) => return Err(e.into()),
+    };
+    let entry = db::entries::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
+/// Stops the caller's running timer (409 `no_timer_running` when none runs).
+/// A timer left running for more than 24 hours is stopped at 24 hours.
+pub async fn stop(pool: &PgPool, actor: &Actor) -> Result<Entry, AppError> {
+    let mut tx = pool.begin().await?;
+    db::entries::lock_user(&mut tx, actor.user_id).await?;
+    let Some(id) = db::entries::stop_running(&mut tx, actor.user_id, Utc::now()).await? else {
+        return Err(AppError::Conflict {
+            code: "no_timer_running",
+            message: "No timer is running.".into(),
+        });
+    };
+    let entry = db::entries::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
+/// Starts a new timer with the project, task, notes and tags of one of the caller's entries.
+pub async fn restart(pool: &PgPool, actor: &Actor, entry_id: i64) -> Result<Entry, AppError> {
+    let source = {
+        let mut conn = pool.acquire().await?;
+        db::entries::get(&mut conn, entry_id)
+            .await?
+            .ok_or(AppError::NotFound)?
+    };
+    if source.user_id != actor.user_id {
+        return Err(AppError::NotFound);
+    }
+    let input = StartTimer {
+        project_id: source.project_id,
+        task_id: source.task_id,
+        notes: source.notes,
+        tags: source.tags.join(","),
+    };
+    start(pool, actor, &input).await
+}
+
+/// The caller's running timer, if any.
+pub async fn active(pool: &PgPool, actor: &Actor) -> Result<Option<Entry>, AppError> {
+    let mut conn = pool.acquire().await?;
+    Ok(db::entries::running(&mut conn, actor.user_id).await?)
+}

@@ -1,0 +1,558 @@
+//! Clients, projects and tasks pages. Everyone sees them; admins change them.
+
+use askama::Template;
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::{
+    Layout, Notice,
+    extract::{Form, Path, Query},
+    field_error, optional_id, render, with_notice,
+};
+use crate::{
+    auth::CurrentUser,
+    db::{self, clients::Client, projects::Project, tasks::Task, users::User},
+    domain::{ValidationError, tracking::format_cents},
+    error::AppError,
+    startup::AppState,
+    tracking::{
+        Actor,
+        catalog::{self, ClientInput, ProjectInput, TASK_PRIORITIES, TASK_STATUSES, TaskInput},
+    },
+};
+
+/// Turns a rule violation into form errors (422/409); other errors propagate.
+fn form_errors(error: AppError) -> Result<(StatusCode, Vec<ValidationError>), AppError> {
+    match error {
+        AppError::Validation(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, vec![e])),
+        AppError::Conflict { message, .. } => Ok((
+            StatusCode::CONFLICT,
+            vec![ValidationError::new("form", message)],
+        )),
+        e => Err(e),
+    }
+}
+
+// ---- clients ----
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct ClientForm {
+    name: String,
+    contact_name: String,
+    email: String,
+    phone: String,
+    default_hourly_rate: String,
+}
+
+impl From<&ClientForm> for ClientInput {
+    fn from(f: &ClientForm) -> Self {
+        ClientInput {
+            name: f.name.clone(),
+            contact_name: f.contact_name.clone(),
+            email: f.email.clone(),
+            phone: f.phone.clone(),
+            default_hourly_rate: f.default_hourly_rate.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "clients.html")]
+struct ClientsPage {
+    layout: Layout,
+    clients: Vec<Client>,
+    is_admin: bool,
+    currency: String,
+    editing: Option<i64>,
+    form: ClientForm,
+    errors: Vec<ValidationError>,
+}
+
+impl ClientsPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        field_error(&self.errors, field)
+    }
+}
+
+async fn clients_page(
+    state: &AppState,
+    current: &CurrentUser,
+    notice: Option<String>,
+    editing: Option<i64>,
+    form: ClientForm,
+    errors: Vec<ValidationError>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let page = ClientsPage {
+        layout: Layout::for_user("Clients", current).with_notice(notice),
+        clients: db::clients::list(&state.pool, true).await?,
+        is_admin: current.user.is_admin(),
+        currency: db::settings::load(&state.pool).await?.currency,
+        editing,
+        form,
+        errors,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn clients(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(n): Query<Notice>,
+) -> Result<Response, AppError> {
+    clients_page(
+        &state,
+        &current,
+        n.notice,
+        None,
+        ClientForm::default(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create_client(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<ClientForm>,
+) -> Result<Response, AppError> {
+    match catalog::create_client(&state.pool, &Actor::from(&current), &(&form).into()).await {
+        Ok(_) => Ok(Redirect::to(&with_notice("/clients", "Client created.")).into_response()),
+        Err(e) => {
+            let (status, errors) = form_errors(e)?;
+            clients_page(&state, &current, None, None, form, errors, status).await
+        }
+    }
+}
+
+pub async fn edit_client(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    Actor::from(&current).require_admin()?;
+    let c = db::clients::get(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = ClientForm {
+        name: c.name,
+        contact_name: c.contact_name,
+        email: c.email,
+        phone: c.phone,
+        default_hourly_rate: c
+            .default_hourly_rate_cents
+            .map(format_cents)
+            .unwrap_or_default(),
+    };
+    clients_page(
+        &state,
+        &current,
+        None,
+        Some(id),
+        form,
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn update_client(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ClientForm>,
+) -> Result<Response, AppError> {
+    match catalog::update_client(&state.pool, &Actor::from(&current), id, &(&form).into()).await {
+        Ok(()) => Ok(Redirect::to(&with_notice("/clients", "Client saved.")).into_response()),
+        Err(e) => {
+            let (status, errors) = form_errors(e)?;
+            clients_page(&state, &current, None, Some(id), form, errors, status).await
+        }
+    }
+}
+
+pub async fn archive_client(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    catalog::archive_client(&state.pool, &Actor::from(&current), id, true).await?;
+    Ok(Redirect::to(&with_notice("/clients", "Client archived.")).into_response())
+}
+
+pub async fn unarchive_client(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    catalog::archive_client(&state.pool, &Actor::from(&current), id, false).await?;
+    Ok(Redirect::to(&with_notice("/clients", "Client restored.")).into_response())
+}
+
+pub async fn delete_client(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    catalog::delete_client(&state.pool, &Actor::from(&current), id).await?;
+    Ok(Redirect::to(&with_notice("/clients", "Client deleted.")).into_response())
+}
+
+// ---- projects ----
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct ProjectForm {
+    name: String,
+    client_id: String,
+    billable: String,
+    hourly_rate: String,
+    estimated_hours: String,
+}
+
+fn project_input(f: &ProjectForm) -> Result<ProjectInput, ValidationError> {
+    Ok(ProjectInput {
+        name: f.name.clone(),
+        client_id: optional_id("client_id", &f.client_id)?,
+        billable: f.billable == "on",
+        hourly_rate: f.hourly_rate.clone(),
+        estimated_hours: f.estimated_hours.clone(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "projects.html")]
+struct ProjectsPage {
+    layout: Layout,
+    projects: Vec<Project>,
+    clients: Vec<Client>,
+    is_admin: bool,
+    currency: String,
+    editing: Option<i64>,
+    form: ProjectForm,
+    errors: Vec<ValidationError>,
+}
+
+impl ProjectsPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        field_error(&self.errors, field)
+    }
+}
+
+async fn projects_page(
+    state: &AppState,
+    current: &CurrentUser,
+    notice: Option<String>,
+    editing: Option<i64>,
+    form: ProjectForm,
+    errors: Vec<ValidationError>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let page = ProjectsPage {
+        layout: Layout::for_user("Projects", current).with_notice(notice),
+        projects: db::projects::list(&state.pool, true).await?,
+        clients: db::clients::list(&state.pool, false).await?,
+        is_admin: current.user.is_admin(),
+        currency: db::settings::load(&state.pool).await?.currency,
+        editing,
+        form,
+        errors,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn projects(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(n): Query<Notice>,
+) -> Result<Response, AppError> {
+    let form = ProjectForm {
+        billable: "on".into(),
+        ..Default::default()
+    };
+    projects_page(
+        &state,
+        &current,
+        n.notice,
+        None,
+        form,
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create_project(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<ProjectForm>,
+) -> Result<Response, AppError> {
+    let result = match project_input(&form) {
+        Ok(input) => catalog::create_project(&state.pool, &Actor::from(&current), &input)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&with_notice("/projects", "Project created.")).into_response()),
+        Err(e) => {
+            let (status, errors) = form_errors(e)?;
+            projects_page(&state, &current, None, None, form, errors, status).await
+        }
+    }
+}
+
+pub async fn edit_project(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    Actor::from(&current).require_admin()?;
+    let p = db::projects::get(&mut *state.pool.acquire().await?, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = ProjectForm {
+        name: p.name,
+        client_id: p.client_id.map(|c| c.to_string()).unwrap_or_default(),
+        billable: if p.billable {
+            "on".into()
+        } else {
+            String::new()
+        },
+        hourly_rate: p.hourly_rate_cents.map(format_cents).unwrap_or_default(),
+        estimated_hours: p
+            .estimated_seconds
+            .map(|s| format!("{}", s as f64 / 3600.0))
+            .unwrap_or_default(),
+    };
+    projects_page(
+        &state,
+        &current,
+        None,
+        Some(id),
+        form,
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn update_project(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ProjectForm>,
+) -> Result<Response, AppError> {
+    let result = match project_input(&form) {
+        Ok(input) => catalog::update_project(&state.pool, &Actor::from(&current), id, &input).await,
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&with_notice("/projects", "Project saved.")).into_response()),
+        Err(e) => {
+            let (status, errors) = form_errors(e)?;
+            projects_page(&state, &current, None, Some(id), form, errors, status).await
+        }
+    }
+}
+
+pub async fn archive_project(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    catalog::archive_project(&state.pool, &Actor::from(&current), id, true).await?;
+    Ok(Redirect::to(&with_notice(
+        "/projects",
+        "Project archived. Its entries are kept.",
+    ))
+    .into_response())
+}
+
+pub async fn unarchive_project(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    catalog::archive_project(&state.pool, &Actor::from(&current), id, false).await?;
+    Ok(Redirect::to(&with_notice("/projects", "Project restored.")).into_response())
+}
+
+pub async fn delete_project(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    catalog::delete_project(&state.pool, &Actor::from(&current), id).await?;
+    Ok(Redirect::to(&with_notice("/projects", "Project deleted.")).into_response())
+}
+
+// ---- tasks ----
+
+const TASK_PAGE_SIZE: i64 = 100;
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct TaskForm {
+    project_id: String,
+    name: String,
+    priority: String,
+    assignee_id: String,
+    due_date: String,
+}
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+struct TasksPage {
+    layout: Layout,
+    tasks: Vec<Task>,
+    projects: Vec<Project>,
+    users: Vec<User>,
+    is_admin: bool,
+    user_id: i64,
+    statuses: [&'static str; 3],
+    priorities: [&'static str; 4],
+    page: i64,
+    pages: i64,
+    prev_page: Option<i64>,
+    next_page: Option<i64>,
+    form: TaskForm,
+    errors: Vec<ValidationError>,
+}
+
+impl TasksPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        field_error(&self.errors, field)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TasksQuery {
+    page: Option<i64>,
+    notice: Option<String>,
+}
+
+async fn tasks_page(
+    state: &AppState,
+    current: &CurrentUser,
+    page: i64,
+    notice: Option<String>,
+    form: TaskForm,
+    errors: Vec<ValidationError>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let page = page.clamp(1, 1_000_000);
+    let (tasks, total) = db::tasks::list(
+        &state.pool,
+        None,
+        TASK_PAGE_SIZE,
+        (page - 1) * TASK_PAGE_SIZE,
+    )
+    .await?;
+    let pages = ((total + TASK_PAGE_SIZE - 1) / TASK_PAGE_SIZE).max(1);
+    let is_admin = current.user.is_admin();
+    let body = TasksPage {
+        layout: Layout::for_user("Tasks", current).with_notice(notice),
+        tasks,
+        projects: db::projects::list(&state.pool, false).await?,
+        users: if is_admin {
+            db::users::page(&state.pool, 500, 0).await?.0
+        } else {
+            Vec::new()
+        },
+        is_admin,
+        user_id: current.user.id,
+        statuses: TASK_STATUSES,
+        priorities: TASK_PRIORITIES,
+        page,
+        pages,
+        prev_page: (page > 1).then(|| page - 1),
+        next_page: (page < pages).then(|| page + 1),
+        form,
+        errors,
+    };
+    Ok((status, render(&body)?).into_response())
+}
+
+pub async fn tasks(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(q): Query<TasksQuery>,
+) -> Result<Response, AppError> {
+    let form = TaskForm {
+        priority: "medium".into(),
+        ..Default::default()
+    };
+    tasks_page(
+        &state,
+        &current,
+        q.page.unwrap_or(1),
+        q.notice,
+        form,
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create_task(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<TaskForm>,
+) -> Result<Response, AppError> {
+    let input = || -> Result<TaskInput, ValidationError> {
+        Ok(TaskInput {
+            project_id: optional_id("project_id", &form.project_id)?
+                .ok_or_else(|| ValidationError::new("project_id", "Choose a project."))?,
+            name: form.name.clone(),
+            priority: form.priority.clone(),
+            assignee_id: optional_id("assignee_id", &form.assignee_id)?,
+            due_date: form.due_date.clone(),
+        })
+    };
+    let result = match input() {
+        Ok(input) => catalog::create_task(&state.pool, &Actor::from(&current), &input)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&with_notice("/tasks", "Task created.")).into_response()),
+        Err(e) => {
+            let (status, errors) = form_errors(e)?;
+            tasks_page(&state, &current, 1, None, form, errors, status).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StatusForm {
+    status: String,
+}
+
+pub async fn set_task_status(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, AppError> {
+    catalog::set_task_status(&state.pool, &Actor::from(&current), id, &form.status).await?;
+    Ok(Redirect::to(&with_notice("/tasks", "Task updated.")).into_response())
+}
+
+pub async fn delete_task(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    catalog::delete_task(&state.pool, &Actor::from(&current), id).await?;
+    Ok(Redirect::to(&with_notice("/tasks", "Task deleted.")).into_response())
+}

@@ -1,0 +1,345 @@
+//! Time entries: the filtered, paginated list, manual entry, edit and delete.
+
+use askama::Template;
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use super::{
+    EntryRow, Layout,
+    extract::{Form, Path, Query},
+    field_error, optional_id, render, with_notice,
+};
+use crate::{
+    auth::CurrentUser,
+    db::{self, entries::EntryFilter, projects::Project, tasks::Task, users::User},
+    domain::{
+        ValidationError,
+        tracking::{
+            EntryTimes, format_duration, parse_date, parse_duration, parse_local, start_of_day,
+        },
+    },
+    error::AppError,
+    startup::AppState,
+    tracking::{Actor, entries},
+};
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct ListQuery {
+    from: String,
+    to: String,
+    project_id: String,
+    user_id: String,
+    page: Option<i64>,
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "entries.html")]
+struct EntriesPage {
+    layout: Layout,
+    filter: ListQuery,
+    projects: Vec<Project>,
+    users: Vec<User>,
+    is_admin: bool,
+    entries: Vec<EntryRow>,
+    total: i64,
+    total_duration: String,
+    page: i64,
+    pages: i64,
+    prev_page: Option<String>,
+    next_page: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let mut error = None;
+    let mut filter = EntryFilter {
+        user_id: Some(actor.user_id),
+        ..Default::default()
+    };
+    if actor.is_admin {
+        filter.user_id = match query.user_id.as_str() {
+            "" => Some(actor.user_id),
+            "all" => None,
+            id => Some(
+                id.parse()
+                    .map_err(|_| AppError::BadRequest("user_id must be a user id or all".into()))?,
+            ),
+        };
+    }
+    filter.project_id = optional_id("project_id", &query.project_id)?;
+    for (raw, slot, shift) in [
+        (&query.from, &mut filter.from, 0),
+        (&query.to, &mut filter.to, 1),
+    ] {
+        if !raw.is_empty() {
+            match parse_date("date", raw) {
+                Ok(d) => *slot = Some(start_of_day(d + Duration::days(shift), actor.timezone)),
+                Err(e) => error = Some(e.message),
+            }
+        }
+    }
+    let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
+    let (rows, total) =
+        db::entries::list(&state.pool, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let total_seconds = db::entries::list_seconds(&state.pool, &filter).await?;
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let link = |p: i64| {
+        let q = ListQuery {
+            page: Some(p),
+            notice: None,
+            ..query.clone()
+        };
+        format!(
+            "/entries?{}",
+            serde_urlencoded::to_string([
+                ("from", q.from.as_str()),
+                ("to", q.to.as_str()),
+                ("project_id", q.project_id.as_str()),
+                ("user_id", q.user_id.as_str()),
+                ("page", &p.to_string()),
+            ])
+            .unwrap_or_default()
+        )
+    };
+    let body = render(&EntriesPage {
+        layout: Layout::for_user("Entries", &current).with_notice(query.notice.clone()),
+        projects: db::projects::list(&state.pool, true).await?,
+        users: if actor.is_admin {
+            db::users::page(&state.pool, 500, 0).await?.0
+        } else {
+            Vec::new()
+        },
+        is_admin: actor.is_admin,
+        entries: rows
+            .iter()
+            .map(|e| EntryRow::new(e, actor.timezone))
+            .collect(),
+        total,
+        total_duration: format_duration(total_seconds),
+        page,
+        pages,
+        prev_page: (page > 1).then(|| link(page - 1)),
+        next_page: (page < pages).then(|| link(page + 1)),
+        error,
+        filter: query,
+    })?;
+    Ok(body.into_response())
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct EntryForm {
+    project_id: String,
+    task_id: String,
+    start: String,
+    end: String,
+    duration: String,
+    notes: String,
+    tags: String,
+    billable: String,
+}
+
+#[derive(Template)]
+#[template(path = "entry_form.html")]
+struct EntryFormPage {
+    layout: Layout,
+    editing: Option<i64>,
+    form: EntryForm,
+    projects: Vec<Project>,
+    tasks: Vec<Task>,
+    timezone: String,
+    errors: Vec<ValidationError>,
+}
+
+impl EntryFormPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        field_error(&self.errors, field)
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    current: &CurrentUser,
+    editing: Option<i64>,
+    form: EntryForm,
+    errors: Vec<ValidationError>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let page = EntryFormPage {
+        layout: Layout::for_user(
+            if editing.is_some() {
+                "Edit entry"
+            } else {
+                "Add an entry"
+            },
+            current,
+        ),
+        editing,
+        form,
+        projects: db::projects::list(&state.pool, false).await?,
+        tasks: db::tasks::open_for_pickers(&state.pool).await?,
+        timezone: current.user.timezone.clone(),
+        errors,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+/// Turns the form into service input; errors name their field.
+fn parse_form(form: &EntryForm, actor: &Actor) -> Result<entries::EntryInput, ValidationError> {
+    let project_id = optional_id("project_id", &form.project_id)?
+        .ok_or_else(|| ValidationError::new("project_id", "Choose a project."))?;
+    let start = parse_local("start", &form.start, actor.timezone)?;
+    let end = if !form.duration.trim().is_empty() {
+        EntryTimes::from_duration(start, parse_duration(&form.duration)?, Utc::now())?.end
+    } else if !form.end.trim().is_empty() {
+        parse_local("end", &form.end, actor.timezone)?
+    } else {
+        return Err(ValidationError::new("end", "Enter an end or a duration."));
+    };
+    Ok(entries::EntryInput {
+        project_id,
+        task_id: optional_id("task_id", &form.task_id)?,
+        start,
+        end,
+        notes: form.notes.clone(),
+        tags: form.tags.clone(),
+        billable: match form.billable.as_str() {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        },
+    })
+}
+
+/// Re-renders the form for a rule violation; other errors propagate.
+async fn rejected(
+    state: &AppState,
+    current: &CurrentUser,
+    editing: Option<i64>,
+    form: EntryForm,
+    error: AppError,
+) -> Result<Response, AppError> {
+    match error {
+        AppError::Validation(e) => {
+            form_page(
+                state,
+                current,
+                editing,
+                form,
+                vec![e],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        AppError::Conflict { message, .. } => {
+            form_page(
+                state,
+                current,
+                editing,
+                form,
+                vec![ValidationError::new("form", message)],
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        e => Err(e),
+    }
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> Result<Response, AppError> {
+    let now = Utc::now().with_timezone(&Actor::from(&current).timezone);
+    let form = EntryForm {
+        start: (now - Duration::hours(1))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
+        end: now.format("%Y-%m-%dT%H:%M").to_string(),
+        ..Default::default()
+    };
+    form_page(&state, &current, None, form, Vec::new(), StatusCode::OK).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<EntryForm>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let result = match parse_form(&form, &actor) {
+        Ok(input) => entries::create(&state.pool, &actor, actor.user_id, &input).await,
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&with_notice("/entries", "Entry added.")).into_response()),
+        Err(e) => rejected(&state, &current, None, form, e).await,
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let entry = entries::get(&state.pool, &actor, id).await?;
+    let local = |t: chrono::DateTime<Utc>| {
+        t.with_timezone(&actor.timezone)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let form = EntryForm {
+        project_id: entry.project_id.to_string(),
+        task_id: entry.task_id.map(|t| t.to_string()).unwrap_or_default(),
+        start: local(entry.started_at),
+        end: entry.ended_at.map(local).unwrap_or_default(),
+        duration: String::new(),
+        notes: entry.notes,
+        tags: entry.tags.join(", "),
+        billable: if entry.billable { "yes" } else { "no" }.into(),
+    };
+    form_page(&state, &current, Some(id), form, Vec::new(), StatusCode::OK).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<EntryForm>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    // Check access first, so a stranger gets 404 rather than a validation message.
+    entries::get(&state.pool, &actor, id).await?;
+    let result = match parse_form(&form, &actor) {
+        Ok(input) => entries::update(&state.pool, &actor, id, &input).await,
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&with_notice("/entries", "Entry saved.")).into_response()),
+        Err(e) => rejected(&state, &current, Some(id), form, e).await,
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    entries::delete(&state.pool, &Actor::from(&current), id).await?;
+    Ok(Redirect::to(&with_notice("/entries", "Entry deleted.")).into_response())
+}

@@ -1,0 +1,825 @@
+//! Clients, projects, tasks, the timer and manual entries, through the web UI
+//! and the service functions.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use reqwest::StatusCode;
+use timetracker::{
+    db,
+    domain::tracking::start_of_day,
+    jobs::Maintenance,
+    tracking::{Actor, entries, timer},
+};
+use timetracker_worker::{JobHandler, handlers::maintenance::Prune};
+
+use crate::helpers::{TestApp, TestClient, location, spawn_app};
+
+async fn create_project(app: &TestApp, admin: &TestClient, name: &str) -> i64 {
+    let r = admin
+        .post_form(
+            "/projects",
+            &[
+                ("name", name),
+                ("billable", "on"),
+                ("hourly_rate", "80"),
+                ("estimated_hours", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    sqlx::query_scalar("SELECT id FROM projects WHERE name = $1")
+        .bind(name)
+        .fetch_one(&app.pool)
+        .await
+        .expect("project")
+}
+
+async fn set_setting(app: &TestApp, column: &str, value: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE settings SET {column} = {value}"
+    )))
+    .execute(&app.pool)
+    .await
+    .expect("setting");
+}
+
+async fn actor(app: &TestApp, username: &str) -> Actor {
+    let id = app.user_id(username).await;
+    let tz: String = sqlx::query_scalar("SELECT timezone FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("tz");
+    let admin: bool = sqlx::query_scalar("SELECT role = 'admin' FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("role");
+    Actor {
+        user_id: id,
+        is_admin: admin,
+        timezone: tz.parse().expect("tz"),
+    }
+}
+
+async fn running_count(app: &TestApp, user_id: i64) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM time_entries WHERE user_id = $1 AND ended_at IS NULL")
+        .bind(user_id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count")
+}
+
+/// notes, started_at, ended_at, tags, source
+type EntryRow = (
+    String,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Vec<String>,
+    String,
+);
+
+fn entry_input(project_id: i64, start: DateTime<Utc>, end: DateTime<Utc>) -> entries::EntryInput {
+    entries::EntryInput {
+        project_id,
+        task_id: None,
+        start,
+        end,
+        notes: String::new(),
+        tags: String::new(),
+        billable: None,
+    }
+}
+
+#[tokio::test]
+async fn starting_a_timer_while_one_runs_stops_it_at_the_same_instant() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let project = create_project(&app, &admin, "Website").await;
+    let r = admin
+        .post_form(
+            "/timer/start",
+            &[
+                ("project_id", &project.to_string()),
+                ("notes", "first"),
+                ("tags", "a, b"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = admin.get("/").await.text().await.expect("page");
+    assert!(
+        page.contains("data-started=") && page.contains("Stop timer"),
+        "the dashboard shows the running timer"
+    );
+    let r = admin
+        .post_form(
+            "/timer/start",
+            &[("project_id", &project.to_string()), ("notes", "second")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let rows: Vec<EntryRow> = sqlx::query_as(
+        "SELECT notes, started_at, ended_at, tags, source FROM time_entries ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("rows");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].3, ["a", "b"]);
+    assert_eq!(
+        rows[0].2,
+        Some(rows[1].1),
+        "the first stops exactly when the second starts"
+    );
+    assert_eq!(rows[1].2, None);
+    assert_eq!(rows[1].4, "timer");
+
+    let r = admin.post_form("/timer/stop", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(location(&r).contains("Stopped"));
+    assert_eq!(running_count(&app, app.user_id("admin").await).await, 0);
+}
+
+#[tokio::test]
+async fn concurrent_starts_leave_exactly_one_running_timer() {
+    for policy in ["'stop_previous'", "'refuse'"] {
+        let app = spawn_app().await;
+        let admin = app.setup_admin().await;
+        let project = create_project(&app, &admin, "Concurrency").await;
+        set_setting(&app, "timer_policy", policy).await;
+        let actor = actor(&app, "admin").await;
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (pool, actor) = (app.pool.clone(), actor.clone());
+            let input = timer::StartTimer {
+                project_id: project,
+                ..Default::default()
+            };
+            tasks.push(tokio::spawn(async move {
+                timer::start(&pool, &actor, &input).await.map(|_| ())
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.expect("task") {
+                Ok(()) => ok += 1,
+                Err(timetracker::error::AppError::Conflict { code, .. }) => {
+                    assert_eq!(code, "timer_already_running")
+                }
+                Err(e) => panic!("unexpected error {e}"),
+            }
+        }
+        assert_eq!(
+            running_count(&app, actor.user_id).await,
+            1,
+            "policy {policy}"
+        );
+        if policy == "'refuse'" {
+            assert_eq!(ok, 1, "with the refuse policy exactly one start wins");
+        } else {
+            assert_eq!(ok, 8, "each start stops the previous one");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_refuse_policy_answers_409_and_stopping_nothing_is_a_conflict() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let project = create_project(&app, &admin, "Refusal").await;
+    let r = admin
+        .post_form(
+            "/admin/settings",
+            &[
+                ("currency", "usd"),
+                ("rounding_minutes", "15"),
+                ("timer_policy", "refuse"),
+                ("week_start", "sunday"),
+                ("export_delimiter", ";"),
+                ("long_timer_hours", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let settings = db::settings::load(&app.pool).await.expect("settings");
+    assert_eq!(
+        (
+            settings.currency.as_str(),
+            settings.rounding_minutes,
+            settings.timer_policy.as_str()
+        ),
+        ("USD", 15, "refuse")
+    );
+    assert!(
+        !settings.allow_overlaps,
+        "an unchecked box turns the setting off"
+    );
+
+    let actor = actor(&app, "admin").await;
+    assert!(matches!(
+        timer::stop(&app.pool, &actor).await,
+        Err(timetracker::error::AppError::Conflict {
+            code: "no_timer_running",
+            ..
+        })
+    ));
+    admin
+        .post_form("/timer/start", &[("project_id", &project.to_string())])
+        .await;
+    let r = admin
+        .post_form("/timer/start", &[("project_id", &project.to_string())])
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("A timer is already running")
+    );
+
+    let r = admin
+        .post_form(
+            "/admin/settings",
+            &[("currency", "euro"), ("rounding_minutes", "7")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("three-letter currency code")
+    );
+}
+
+#[tokio::test]
+async fn restart_copies_project_task_notes_and_tags() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let project = create_project(&app, &admin, "Restartable").await;
+    let r = admin
+        .post_form(
+            "/tasks",
+            &[
+                ("project_id", &project.to_string()),
+                ("name", "Design"),
+                ("priority", "high"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let task: i64 = sqlx::query_scalar("SELECT id FROM tasks")
+        .fetch_one(&app.pool)
+        .await
+        .expect("task");
+    let actor = actor(&app, "admin").await;
+    let first = timer::start(
+        &app.pool,
+        &actor,
+        &timer::StartTimer {
+            project_id: project,
+            task_id: Some(task),
+            notes: "mockups".into(),
+            tags: "design, ui".into(),
+        },
+    )
+    .await
+    .expect("start");
+    timer::stop(&app.pool, &actor).await.expect("stop");
+    let r = admin
+        .post_form(&format!("/entries/{}/restart", first.id), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let again = timer::active(&app.pool, &actor)
+        .await
+        .expect("query")
+        .expect("running");
+    assert_ne!(again.id, first.id);
+    assert_eq!(
+        (again.project_id, again.task_id, again.notes.as_str()),
+        (project, Some(task), "mockups")
+    );
+    assert_eq!(again.tags, ["design", "ui"]);
+}
+
+#[tokio::test]
+async fn manual_entries_are_validated_with_messages_next_to_the_field() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let project = create_project(&app, &admin, "Manual").await.to_string();
+    let cases = [
+        (
+            ("2026-11-20T10:00", "2026-11-20T09:00", ""),
+            "The end must be after the start.",
+        ),
+        (
+            ("2026-11-20T10:00", "2026-11-21T10:30", ""),
+            "at most 24 hours",
+        ),
+        (("2026-11-20T10:00", "", "abc"), "Enter a duration like"),
+        (
+            ("yesterday", "2026-11-20T09:00", ""),
+            "Enter a date and time",
+        ),
+        (("2026-11-20T10:00", "", ""), "Enter an end or a duration."),
+    ];
+    for ((start, end, duration), message) in cases {
+        let r = admin
+            .post_form(
+                "/entries/new",
+                &[
+                    ("project_id", &project),
+                    ("start", start),
+                    ("end", end),
+                    ("duration", duration),
+                    ("notes", "kept text"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{start} {end} {duration}"
+        );
+        let page = r.text().await.expect("page");
+        assert!(page.contains(message), "{message} missing");
+        assert!(page.contains("kept text"), "the input is kept");
+    }
+    let far = (Utc::now() + Duration::days(3))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let r = admin
+        .post_form(
+            "/entries/new",
+            &[
+                ("project_id", &project),
+                ("start", &far),
+                ("duration", "1:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("more than a day in the future")
+    );
+
+    let r = admin
+        .post_form(
+            "/entries/new",
+            &[
+                ("project_id", &project),
+                ("start", "2026-11-20T09:00"),
+                ("duration", "1.5"),
+                ("billable", "no"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (seconds, billable, source): (i64, bool, String) =
+        sqlx::query_as("SELECT duration_seconds, billable, source FROM time_entries")
+            .fetch_one(&app.pool)
+            .await
+            .expect("row");
+    assert_eq!(
+        (seconds, billable, source.as_str()),
+        (5400, false, "manual")
+    );
+}
+
+#[tokio::test]
+async fn overlapping_entries_are_refused_unless_the_setting_allows_them() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let project = create_project(&app, &admin, "Overlap").await;
+    let actor = actor(&app, "admin").await;
+    let t = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
+    entries::create(
+        &app.pool,
+        &actor,
+        actor.user_id,
+        &entry_input(
+            project,
+            t("2026-11-20T09:00:00Z"),
+            t("2026-11-20T10:00:00Z"),
+        ),
+    )
+    .await
+    .expect("first");
+    let overlapping = entry_input(
+        project,
+        t("2026-11-20T09:30:00Z"),
+        t("2026-11-20T10:30:00Z"),
+    );
+    let err = entries::create(&app.pool, &actor, actor.user_id, &overlapping)
+        .await
+        .expect_err("overlap");
+    assert!(matches!(
+        err,
+        timetracker::error::AppError::Conflict {
+            code: "overlapping_time_entry",
+            ..
+        }
+    ));
+    let adjacent = entry_input(
+        project,
+        t("2026-11-20T10:00:00Z"),
+        t("2026-11-20T11:00:00Z"),
+    );
+    entries::create(&app.pool, &actor, actor.user_id, &adjacent)
+        .await
+        .expect("touching entries do not overlap");
+
+    let page = admin
+        .post_form(
+            "/entries/new",
+            &[
+                ("project_id", &project.to_string()),
+                ("start", "2026-11-20T10:15"),
+                ("duration", "0:30"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::CONFLICT);
+    assert!(
+        page.text()
+            .await
+            .expect("page")
+            .contains("overlaps another of your entries")
+    );
+
+    set_setting(&app, "allow_overlaps", "true").await;
+    entries::create(&app.pool, &actor, actor.user_id, &overlapping)
+        .await
+        .expect("allowed now");
+}
+
+#[tokio::test]
+async fn users_cannot_see_edit_or_delete_each_others_entries_but_admins_can() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let project = create_project(&app, &admin, "Private").await;
+    let alice = app.create_user(&admin, "alice", "user").await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let r = alice
+        .post_form(
+            "/entries/new",
+            &[
+                ("project_id", &project.to_string()),
+                ("start", "2026-11-20T09:00"),
+                ("duration", "1:00"),
+                ("notes", "alice secret"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let id: i64 = sqlx::query_scalar("SELECT id FROM time_entries")
+        .fetch_one(&app.pool)
+        .await
+        .expect("id");
+
+    assert!(
+        !bob.get("/entries")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("alice secret")
+    );
+    assert!(
+        !bob.get("/entries?user_id=all")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("alice secret")
+    );
+    assert_eq!(
+        bob.get(&format!("/entries/{id}/edit")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = bob
+        .post_form(
+            &format!("/entries/{id}/edit"),
+            &[
+                ("project_id", &project.to_string()),
+                ("start", "2026-11-20T09:00"),
+                ("duration", "2:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        bob.post_form(&format!("/entries/{id}/delete"), &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        bob.post_form(&format!("/entries/{id}/restart"), &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    assert!(
+        admin
+            .get("/entries?user_id=all")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("alice secret")
+    );
+    let r = admin
+        .post_form(
+            &format!("/entries/{id}/edit"),
+            &[
+                ("project_id", &project.to_string()),
+                ("start", "2026-11-20T09:00"),
+                ("duration", "2:00"),
+                ("notes", "fixed by admin"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (owner, seconds): (i64, i64) =
+        sqlx::query_as("SELECT user_id, duration_seconds FROM time_entries WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("row");
+    assert_eq!(
+        (owner, seconds),
+        (app.user_id("alice").await, 7200),
+        "the admin edits, the owner stays"
+    );
+    assert_eq!(
+        alice
+            .post_form(&format!("/entries/{id}/delete"), &[])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn plain_users_cannot_change_clients_projects_tasks_or_settings() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let project = create_project(&app, &admin, "Guarded").await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    assert_eq!(
+        bob.get("/projects").await.status(),
+        StatusCode::OK,
+        "everyone sees projects"
+    );
+    for (path, form) in [
+        ("/clients", vec![("name", "Acme")]),
+        ("/projects", vec![("name", "Sneaky")]),
+        (&*format!("/projects/{project}/archive"), vec![]),
+        (&*format!("/projects/{project}/delete"), vec![]),
+        ("/tasks", vec![("project_id", "1"), ("name", "x")]),
+        ("/admin/settings", vec![("currency", "USD")]),
+    ] {
+        assert_eq!(
+            bob.post_form(path, &form).await.status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        bob.get("/admin/settings").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn archiving_hides_a_project_from_pickers_and_keeps_its_entries() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let project = create_project(&app, &admin, "Old Project").await;
+    let actor = actor(&app, "admin").await;
+    let t = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
+    entries::create(
+        &app.pool,
+        &actor,
+        actor.user_id,
+        &entry_input(
+            project,
+            t("2026-11-20T09:00:00Z"),
+            t("2026-11-20T10:00:00Z"),
+        ),
+    )
+    .await
+    .expect("entry");
+    assert_eq!(
+        admin
+            .post_form(&format!("/projects/{project}/archive"), &[])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let dashboard = admin.get("/").await.text().await.expect("page");
+    let option = format!(r#"<option value="{project}">Old Project"#);
+    assert!(!dashboard.contains(&option), "gone from the timer picker");
+    assert!(
+        admin
+            .get("/entries")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("Old Project"),
+        "entries are kept"
+    );
+    let err = timer::start(
+        &app.pool,
+        &actor,
+        &timer::StartTimer {
+            project_id: project,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(matches!(
+        err,
+        Err(timetracker::error::AppError::Validation(_))
+    ));
+    let r = admin
+        .post_form(&format!("/projects/{project}/delete"), &[])
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CONFLICT,
+        "a project with entries cannot be deleted"
+    );
+}
+
+#[tokio::test]
+async fn clients_have_unique_names_and_cannot_be_deleted_while_they_have_projects() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let r = admin
+        .post_form(
+            "/clients",
+            &[
+                ("name", "Acme"),
+                ("default_hourly_rate", "95,50"),
+                ("email", "ops@acme.example"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = admin.post_form("/clients", &[("name", "ACME")]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.expect("page").contains("exists already"));
+    let r = admin
+        .post_form(
+            "/clients",
+            &[("name", "Bad Rate"), ("default_hourly_rate", "12.345")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE name = 'Acme'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("client");
+    let rate: Option<i64> = sqlx::query_scalar("SELECT default_hourly_rate_cents FROM clients")
+        .fetch_one(&app.pool)
+        .await
+        .expect("rate");
+    assert_eq!(rate, Some(9550));
+    let r = admin
+        .post_form(
+            "/projects",
+            &[("name", "Acme site"), ("client_id", &client.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        admin
+            .post_form(&format!("/clients/{client}/delete"), &[])
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    assert!(
+        admin
+            .get("/projects")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("Acme")
+    );
+}
+
+#[tokio::test]
+async fn days_follow_the_users_timezone_across_daylight_saving() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let project = create_project(&app, &admin, "Zones").await;
+    let admin_id = app.user_id("admin").await;
+    let ny: chrono_tz::Tz = "America/New_York".parse().expect("tz");
+    // 2026-03-08 is the day US clocks spring forward: it lasts 23 hours.
+    let day = NaiveDate::from_ymd_opt(2026, 3, 8).expect("date");
+    let (from, to) = (
+        start_of_day(day, ny),
+        start_of_day(day.succ_opt().expect("next"), ny),
+    );
+    assert_eq!((to - from).num_hours(), 23);
+    let actor = Actor {
+        user_id: admin_id,
+        is_admin: true,
+        timezone: ny,
+    };
+    // 23:00 the evening before until 01:00: one hour falls on the 8th.
+    entries::create(
+        &app.pool,
+        &actor,
+        admin_id,
+        &entry_input(
+            project,
+            from - Duration::hours(1),
+            from + Duration::hours(1),
+        ),
+    )
+    .await
+    .expect("entry");
+    // 01:00 to 04:00 local spans the skipped hour: two real hours.
+    entries::create(
+        &app.pool,
+        &actor,
+        admin_id,
+        &entry_input(
+            project,
+            from + Duration::hours(1),
+            from + Duration::hours(3),
+        ),
+    )
+    .await
+    .expect("entry");
+    assert_eq!(
+        db::entries::tracked_seconds(&app.pool, admin_id, from, to)
+            .await
+            .expect("sum"),
+        3 * 3600
+    );
+}
+
+#[tokio::test]
+async fn forgotten_timers_are_stopped_by_maintenance_only_when_the_admin_wants_it() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let project = create_project(&app, &admin, "Forgotten").await;
+    sqlx::query(
+        "INSERT INTO time_entries (user_id, project_id, started_at, billable, source)
+         VALUES ($1, $2, now() - interval '5 hours', true, 'timer')",
+    )
+    .bind(app.user_id("admin").await)
+    .bind(project)
+    .execute(&app.pool)
+    .await
+    .expect("running entry");
+    set_setting(&app, "long_timer_hours", "2").await;
+    assert!(
+        admin
+            .get("/")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("more than 2 hours"),
+        "the dashboard warns"
+    );
+
+    let prune = Prune::new(&app.config, &app.pool);
+    prune
+        .handle(Maintenance { tick: 0 })
+        .await
+        .expect("maintenance");
+    assert_eq!(
+        running_count(&app, app.user_id("admin").await).await,
+        1,
+        "off by default"
+    );
+    set_setting(&app, "auto_stop_long_timers", "true").await;
+    prune
+        .handle(Maintenance { tick: 1 })
+        .await
+        .expect("maintenance");
+    let seconds: i64 = sqlx::query_scalar("SELECT duration_seconds FROM time_entries")
+        .fetch_one(&app.pool)
+        .await
+        .expect("row");
+    assert_eq!(seconds, 2 * 3600, "stopped at the limit");
+}
