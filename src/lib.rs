@@ -19,6 +19,8 @@ pub mod error;
 pub mod jobs;
 /// JSON logs, metrics and request middleware.
 pub mod observability;
+/// Reports, report-time rounding and streamed exports.
+pub mod reports;
 /// `Application::build`: state, routes, middleware and listeners.
 pub mod startup;
 /// Time-tracking services shared by the web UI and the API.

@@ -6,6 +6,7 @@ pub mod entries;
 pub mod installation;
 pub mod jobs;
 pub mod projects;
+pub mod reports;
 pub mod sessions;
 pub mod settings;
 pub mod tasks;

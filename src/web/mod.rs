@@ -10,6 +10,7 @@ mod home;
 mod jobs;
 mod login;
 mod profile;
+mod reports;
 mod settings;
 mod setup;
 
@@ -64,6 +65,8 @@ pub fn router() -> Router<AppState> {
         .route("/tasks", get(catalog::tasks).post(catalog::create_task))
         .route("/tasks/{id}/status", post(catalog::set_task_status))
         .route("/tasks/{id}/delete", post(catalog::delete_task))
+        .route("/reports", get(reports::show))
+        .route("/reports/export.csv", get(reports::export_csv))
         .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/setup", get(setup::form).post(setup::submit))
         .route("/login", get(login::form).post(login::submit))

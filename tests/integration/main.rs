@@ -6,6 +6,7 @@ mod health;
 mod helpers;
 mod metrics;
 mod queue;
+mod reports;
 mod setup;
 mod tracking;
 mod users;

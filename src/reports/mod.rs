@@ -1,0 +1,175 @@
+//! Reports and exports: the filters users may ask for, the summary with
+//! report-time rounding and amounts, and the streamed CSV export.
+//!
+//! Rule: a plain user's report or export always covers only their own entries;
+//! only admins may choose another user or everyone.
+
+pub mod csv;
+
+use chrono::{Datelike, Duration, NaiveDate, Utc};
+use sqlx::PgPool;
+
+use crate::{
+    db::{
+        self,
+        reports::{Group, ReportFilter, SummaryRow},
+    },
+    domain::{
+        ValidationError,
+        tracking::{parse_date, start_of_day},
+    },
+    error::AppError,
+    tracking::Actor,
+};
+
+/// Report parameters as they arrive from a form, a query string or the API.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct ReportQuery {
+    /// First day (inclusive), `YYYY-MM-DD` in the viewer's timezone; default: first of this month.
+    pub from: String,
+    /// Last day (inclusive); default: today.
+    pub to: String,
+    pub group: String,
+    pub subgroup: String,
+    /// A user id, `all` (admins), or empty for yourself.
+    pub user_id: String,
+    pub project_id: String,
+    pub client_id: String,
+    pub task_id: String,
+    pub tag: String,
+    /// `yes`, `no` or empty for both.
+    pub billable: String,
+}
+
+/// Longest range a report may cover.
+const MAX_DAYS: i64 = 3660;
+
+fn id(field: &'static str, raw: &str) -> Result<Option<i64>, ValidationError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse()
+        .map(Some)
+        .map_err(|_| ValidationError::new(field, "Choose an item from the list."))
+}
+
+/// The resolved filter and the days it covers.
+pub struct Resolved {
+    pub filter: ReportFilter,
+    pub from_day: NaiveDate,
+    pub to_day: NaiveDate,
+}
+
+/// Checks the query and what the actor may see.
+pub fn resolve(actor: &Actor, q: &ReportQuery) -> Result<Resolved, AppError> {
+    let today = Utc::now().with_timezone(&actor.timezone).date_naive();
+    let from_day = if q.from.trim().is_empty() {
+        today.with_day(1).unwrap_or(today)
+    } else {
+        parse_date("from", &q.from)?
+    };
+    let to_day = if q.to.trim().is_empty() {
+        today
+    } else {
+        parse_date("to", &q.to)?
+    };
+    if to_day < from_day {
+        return Err(
+            ValidationError::new("to", "The last day must not be before the first.").into(),
+        );
+    }
+    if (to_day - from_day).num_days() > MAX_DAYS {
+        return Err(ValidationError::new("to", "A report covers at most ten years.").into());
+    }
+    let user_id = match q.user_id.trim() {
+        "" => Some(actor.user_id),
+        "all" if actor.is_admin => None,
+        "all" => {
+            return Err(AppError::Forbidden(
+                "You can only report on your own time.".into(),
+            ));
+        }
+        raw => {
+            let requested = id("user_id", raw)?;
+            if !actor.is_admin && requested != Some(actor.user_id) {
+                return Err(AppError::Forbidden(
+                    "You can only report on your own time.".into(),
+                ));
+            }
+            requested
+        }
+    };
+    let billable = match q.billable.trim() {
+        "" => None,
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => return Err(ValidationError::new("billable", "Choose yes, no or both.").into()),
+    };
+    Ok(Resolved {
+        filter: ReportFilter {
+            user_id,
+            project_id: id("project_id", &q.project_id)?,
+            client_id: id("client_id", &q.client_id)?,
+            task_id: id("task_id", &q.task_id)?,
+            tag: Some(q.tag.trim().to_owned()).filter(|t| !t.is_empty()),
+            billable,
+            from: start_of_day(from_day, actor.timezone),
+            to: start_of_day(to_day + Duration::days(1), actor.timezone),
+        },
+        from_day,
+        to_day,
+    })
+}
+
+/// A summary report with its totals.
+pub struct Summary {
+    pub group: Group,
+    pub subgroup: Option<Group>,
+    pub rows: Vec<SummaryRow>,
+    pub total_seconds: i64,
+    pub billable_seconds: i64,
+    pub amount_cents: i64,
+    pub rounding_minutes: i32,
+    pub currency: String,
+    pub days: i64,
+}
+
+pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Summary, AppError> {
+    let resolved = resolve(actor, q)?;
+    let group = if q.group.is_empty() {
+        Group::Project
+    } else {
+        Group::parse(&q.group).ok_or_else(|| {
+            ValidationError::new("group", "Group by project, client, user, task or day.")
+        })?
+    };
+    let subgroup = match q.subgroup.as_str() {
+        "" | "none" => None,
+        raw => Some(Group::parse(raw).ok_or_else(|| {
+            ValidationError::new("subgroup", "Choose a second grouping or none.")
+        })?),
+    };
+    let settings = db::settings::load(pool).await?;
+    let rows = db::reports::summary(
+        pool,
+        &resolved.filter,
+        group,
+        subgroup,
+        settings.rounding_minutes,
+        actor.timezone.name(),
+    )
+    .await?;
+    Ok(Summary {
+        group,
+        subgroup,
+        total_seconds: rows.iter().map(|r| r.seconds).sum(),
+        billable_seconds: rows.iter().map(|r| r.billable_seconds).sum(),
+        amount_cents: rows.iter().map(|r| r.amount_cents).sum(),
+        rows,
+        rounding_minutes: settings.rounding_minutes,
+        currency: settings.currency,
+        days: (resolved.to_day - resolved.from_day).num_days() + 1,
+    })
+}

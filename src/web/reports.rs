@@ -1,0 +1,153 @@
+//! The summary report page (with a bar per group) and the streamed CSV download.
+
+use askama::Template;
+use axum::{
+    body::Body,
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use super::{Layout, extract::Query, render};
+use crate::{
+    auth::CurrentUser,
+    db::{self, clients::Client, projects::Project, reports::Group, users::User},
+    domain::tracking::{format_cents, format_duration},
+    error::AppError,
+    reports::{self, ReportQuery, Summary},
+    startup::AppState,
+    tracking::Actor,
+};
+
+struct Row {
+    key: String,
+    subkey: String,
+    duration: String,
+    amount: String,
+    percent: i64,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    layout: Layout,
+    q: ReportQuery,
+    groups: Vec<&'static str>,
+    group: String,
+    subgroup: String,
+    projects: Vec<Project>,
+    clients: Vec<Client>,
+    users: Vec<User>,
+    is_admin: bool,
+    summary: Option<Summary>,
+    rows: Vec<Row>,
+    total: String,
+    billable: String,
+    amount: String,
+    csv_link: String,
+    error: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let (summary, error, status) = match reports::summary(&state.pool, &actor, &q).await {
+        Ok(s) => (Some(s), None, StatusCode::OK),
+        Err(AppError::Validation(e)) => (None, Some(e.message), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => return Err(e),
+    };
+    let max = summary
+        .as_ref()
+        .and_then(|s| s.rows.iter().map(|r| r.seconds).max())
+        .unwrap_or(0)
+        .max(1);
+    let rows = summary
+        .as_ref()
+        .map(|s| {
+            s.rows
+                .iter()
+                .map(|r| Row {
+                    key: r.key.clone(),
+                    subkey: r.subkey.clone(),
+                    duration: format_duration(r.seconds),
+                    amount: format_cents(r.amount_cents),
+                    percent: r.seconds * 100 / max,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let page = ReportsPage {
+        layout: Layout::for_user("Reports", &current),
+        groups: Group::ALL.iter().map(|g| g.as_str()).collect(),
+        group: summary
+            .as_ref()
+            .map_or("project", |s| s.group.as_str())
+            .to_owned(),
+        subgroup: summary
+            .as_ref()
+            .and_then(|s| s.subgroup)
+            .map_or("", |g| g.as_str())
+            .to_owned(),
+        projects: db::projects::list(&state.pool, true).await?,
+        clients: db::clients::list(&state.pool, true).await?,
+        users: if actor.is_admin {
+            db::users::page(&state.pool, 500, 0).await?.0
+        } else {
+            Vec::new()
+        },
+        is_admin: actor.is_admin,
+        total: summary
+            .as_ref()
+            .map(|s| format_duration(s.total_seconds))
+            .unwrap_or_default(),
+        billable: summary
+            .as_ref()
+            .map(|s| format_duration(s.billable_seconds))
+            .unwrap_or_default(),
+        amount: summary
+            .as_ref()
+            .map(|s| format_cents(s.amount_cents))
+            .unwrap_or_default(),
+        csv_link: format!(
+            "/reports/export.csv?{}",
+            serde_urlencoded::to_string(&q).unwrap_or_default()
+        ),
+        summary,
+        rows,
+        error,
+        q,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+/// Streams every matching entry as CSV, with the admin's delimiter.
+pub async fn export_csv(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let resolved = reports::resolve(&actor, &q)?;
+    let settings = db::settings::load(&state.pool).await?;
+    let filename = format!("timetracker-{}-{}.csv", resolved.from_day, resolved.to_day);
+    let body = reports::csv::stream(
+        state.pool.clone(),
+        resolved.filter,
+        reports::csv::delimiter(&settings.export_delimiter),
+        actor.timezone,
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}

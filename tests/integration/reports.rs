@@ -1,0 +1,264 @@
+//! Summary reports (grouping, report-time rounding, amounts, permissions) and
+//! the streamed CSV export.
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use timetracker::tracking::{Actor, entries};
+
+use crate::helpers::{TestApp, spawn_app};
+
+async fn entry(
+    app: &TestApp,
+    username: &str,
+    project: i64,
+    start: &str,
+    minutes: i64,
+    notes: &str,
+) {
+    let user_id = app.user_id(username).await;
+    let actor = Actor {
+        user_id,
+        is_admin: true,
+        timezone: chrono_tz::UTC,
+    };
+    let start: DateTime<Utc> = start.parse().expect("time");
+    let input = entries::EntryInput {
+        project_id: project,
+        task_id: None,
+        start,
+        end: start + chrono::Duration::seconds(minutes * 60 + if minutes == 22 { 30 } else { 0 }),
+        notes: notes.into(),
+        tags: "alpha".into(),
+        billable: None,
+    };
+    entries::create(&app.pool, &actor, user_id, &input)
+        .await
+        .expect("entry");
+}
+
+async fn project(
+    app: &TestApp,
+    name: &str,
+    rate_cents: Option<i64>,
+    billable: bool,
+    client: Option<i64>,
+) -> i64 {
+    sqlx::query_scalar("INSERT INTO projects (name, hourly_rate_cents, billable, client_id) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(name)
+        .bind(rate_cents)
+        .bind(billable)
+        .bind(client)
+        .fetch_one(&app.pool)
+        .await
+        .expect("project")
+}
+
+#[tokio::test]
+async fn rounding_applies_per_entry_at_report_time_and_never_to_stored_data() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let p = project(&app, "Rounded", Some(10_000), true, None).await;
+    entry(&app, "admin", p, "2026-11-02T09:00:00Z", 7, "").await;
+    entry(&app, "admin", p, "2026-11-02T10:00:00Z", 8, "").await;
+    entry(&app, "admin", p, "2026-11-02T11:00:00Z", 22, "").await; // 22 min 30 s
+    let url = "/reports?from=2026-11-01&to=2026-11-30&group=project";
+    let page = admin.get(url).await.text().await.expect("page");
+    assert!(page.contains("0:37:30"), "exact total without rounding");
+    sqlx::query("UPDATE settings SET rounding_minutes = 15")
+        .execute(&app.pool)
+        .await
+        .expect("setting");
+    let page = admin.get(url).await.text().await.expect("page");
+    assert!(page.contains("0:45:00"), "0 + 15 + 30 minutes once rounded");
+    assert!(
+        page.contains("75.00"),
+        "the amount uses the rounded time: 0.75 h at 100.00"
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT sum(duration_seconds)::bigint FROM time_entries")
+        .fetch_one(&app.pool)
+        .await
+        .expect("sum");
+    assert_eq!(stored, 37 * 60 + 30, "stored durations are untouched");
+}
+
+#[tokio::test]
+async fn amounts_use_the_project_rate_or_the_clients_and_skip_non_billable_time() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let client: i64 = sqlx::query_scalar(
+        "INSERT INTO clients (name, default_hourly_rate_cents) VALUES ('Acme', 6000) RETURNING id",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("client");
+    let own_rate = project(&app, "Own rate", Some(10_000), true, Some(client)).await;
+    let client_rate = project(&app, "Client rate", None, true, Some(client)).await;
+    let internal = project(&app, "Internal", Some(10_000), false, None).await;
+    entry(&app, "admin", own_rate, "2026-11-02T09:00:00Z", 90, "").await;
+    entry(&app, "admin", client_rate, "2026-11-02T11:00:00Z", 30, "").await;
+    entry(&app, "admin", internal, "2026-11-02T12:00:00Z", 60, "").await;
+    let page = admin
+        .get("/reports?from=2026-11-01&to=2026-11-30&group=client&subgroup=project")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("150.00") && page.contains("30.00"),
+        "90 min at 100.00 and 30 min at 60.00"
+    );
+    assert!(
+        page.contains("amount <strong>180.00 EUR</strong>"),
+        "non-billable time earns nothing: {page}"
+    );
+    assert!(page.contains("(no client)"));
+}
+
+#[tokio::test]
+async fn days_are_grouped_in_the_viewers_timezone() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let p = project(&app, "Late", None, true, None).await;
+    // 23:30 UTC on the 2nd is 00:30 on the 3rd in Berlin (the admin's timezone).
+    entry(&app, "admin", p, "2026-11-02T23:30:00Z", 30, "").await;
+    let page = admin
+        .get("/reports?from=2026-11-01&to=2026-11-30&group=day")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("2026-11-03") && !page.contains("2026-11-02<"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn users_report_and_export_only_their_own_time() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let p = project(&app, "Shared", None, true, None).await;
+    entry(&app, "admin", p, "2026-11-02T09:00:00Z", 60, "admin work").await;
+    entry(&app, "bob", p, "2026-11-03T09:00:00Z", 30, "bob work").await;
+    let range = "from=2026-11-01&to=2026-11-30";
+    let page = bob
+        .get(&format!("/reports?{range}&group=user"))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("bob") && page.contains("0:30:00") && !page.contains("1:00:00"));
+    assert_eq!(
+        bob.get(&format!("/reports?{range}&user_id=all"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let admin_id = app.user_id("admin").await;
+    assert_eq!(
+        bob.get(&format!("/reports?{range}&user_id={admin_id}"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        bob.get(&format!("/reports/export.csv?{range}&user_id=all"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let csv = bob
+        .get(&format!("/reports/export.csv?{range}"))
+        .await
+        .text()
+        .await
+        .expect("csv");
+    assert!(
+        csv.contains("bob work") && !csv.contains("admin work"),
+        "{csv}"
+    );
+    let everyone = admin
+        .get(&format!("/reports/export.csv?{range}&user_id=all"))
+        .await
+        .text()
+        .await
+        .expect("csv");
+    assert!(everyone.contains("bob work") && everyone.contains("admin work"));
+}
+
+#[tokio::test]
+async fn the_csv_export_streams_every_row_with_the_configured_delimiter() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    sqlx::query("UPDATE settings SET export_delimiter = ';'")
+        .execute(&app.pool)
+        .await
+        .expect("setting");
+    let p = project(&app, "Export", None, true, None).await;
+    entry(
+        &app,
+        "admin",
+        p,
+        "2026-11-02T09:00:00Z",
+        90,
+        "=cmd|' /C calc'!A0",
+    )
+    .await;
+    // Enough rows to need several chunks.
+    sqlx::query(
+        "INSERT INTO time_entries (user_id, project_id, started_at, ended_at, notes, billable, source)
+         SELECT $1, $2, timestamptz '2026-11-10T00:00:00Z' + n * interval '2 minutes',
+                timestamptz '2026-11-10T00:00:00Z' + n * interval '2 minutes' + interval '1 minute',
+                'bulk row ' || n, true, 'manual'
+         FROM generate_series(1, 3000) AS n",
+    )
+    .bind(app.user_id("admin").await)
+    .bind(p)
+    .execute(&app.pool)
+    .await
+    .expect("bulk rows");
+
+    let r = admin
+        .get("/reports/export.csv?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .contains("timetracker-2026-11-01-2026-11-30.csv")
+    );
+    let body = r.text().await.expect("body");
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines.len(), 1 + 3001, "a header and every entry");
+    assert!(lines[0].starts_with("ID;User;Project;Client;Task;Start;End;Duration (hours)"));
+    assert!(
+        lines[1].contains(";1.50;1:30:00;") && lines[1].contains("'=cmd"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains("2026-11-02T10:00:00+01:00"),
+        "times in the viewer's timezone with offset: {}",
+        lines[1]
+    );
+    assert!(lines[3001].contains("bulk row 3000"));
+}
+
+#[tokio::test]
+async fn bad_report_parameters_are_explained() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    for (query, message) in [
+        ("from=2026-13-01", "Enter a date like"),
+        ("from=2026-11-10&to=2026-11-01", "must not be before"),
+        ("group=colour", "Group by project"),
+        ("billable=maybe", "Choose yes, no or both"),
+    ] {
+        let r = admin.get(&format!("/reports?{query}")).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert!(r.text().await.expect("page").contains(message), "{query}");
+    }
+}
