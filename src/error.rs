@@ -31,6 +31,9 @@ pub enum AppError {
     PayloadTooLarge,
     #[error(transparent)]
     Validation(#[from] ValidationError),
+    /// Well-formed input with a wrong shape (e.g. a JSON field of the wrong type).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("too many attempts")]
     TooManyRequests { retry_after_seconds: u64 },
     #[error("{0}")]
@@ -79,7 +82,7 @@ impl AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -105,6 +108,7 @@ impl AppError {
                 None,
             ),
             Self::Validation(v) => ("validation_failed", v.message.clone(), Some(v.field)),
+            Self::Unprocessable(m) => ("validation_failed", m.clone(), None),
             Self::TooManyRequests {
                 retry_after_seconds,
             } => (

@@ -5,6 +5,8 @@
 
 /// Install telemetry payloads (and, later, product analytics).
 pub mod analytics;
+/// The JSON API under `/api/v1`.
+pub mod api;
 /// Passwords, sessions, CSRF, login throttle and the user extractors.
 pub mod auth;
 /// Typed configuration from environment variables.

@@ -253,6 +253,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(web::router())
+        .merge(crate::api::router())
         .route("/static/{file}", get(static_file))
         .fallback(|| async { AppError::NotFound })
         .with_state(state.clone())

@@ -1,12 +1,17 @@
 //! Request extractors that authenticate the caller.
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::FromRequestParts,
+    http::{header, request::Parts},
+};
 
 use super::{csrf, keys::sha256, session};
 use crate::{db, db::users::User, error::AppError, startup::AppState};
 
 /// The signed-in, active user, with the CSRF token for this session's forms.
-/// Rejects with 401 (a redirect to the login page for HTML requests).
+/// A request with an `Authorization: Bearer` header is authenticated by that
+/// API token alone (never by its cookies). Rejects with 401 (a redirect to the
+/// login page for HTML requests).
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub user: User,
@@ -22,6 +27,23 @@ impl FromRequestParts<AppState> for CurrentUser {
     ) -> Result<Self, Self::Rejection> {
         if let Some(user) = parts.extensions.get::<CurrentUser>() {
             return Ok(user.clone());
+        }
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or(AppError::Unauthorized)?;
+            let user = db::api_tokens::user_for(&state.pool, &sha256(token))
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            let current = CurrentUser {
+                user,
+                csrf: String::new(),
+            };
+            parts.extensions.insert(current.clone());
+            return Ok(current);
         }
         let token = session::cookie(&parts.headers, session::SESSION_COOKIE)
             .ok_or(AppError::Unauthorized)?;

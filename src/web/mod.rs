@@ -74,6 +74,8 @@ pub fn router() -> Router<AppState> {
         .route("/profile", get(profile::show))
         .route("/profile/password", post(profile::change_password))
         .route("/profile/timezone", post(profile::change_timezone))
+        .route("/profile/tokens", post(profile::create_token))
+        .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
         .route("/admin/users", get(admin::list).post(admin::create))
         .route("/admin/users/{id}/role", post(admin::set_role))
         .route("/admin/users/{id}/deactivate", post(admin::deactivate))

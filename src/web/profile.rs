@@ -10,12 +10,16 @@ use serde::Deserialize;
 
 use super::{
     Layout, Notice,
-    extract::{Form, Query},
+    extract::{Form, Path, Query},
     field_error, render, with_notice,
 };
 use crate::{
-    auth::{CurrentUser, keys::sha256, password, session},
-    db,
+    auth::{
+        CurrentUser,
+        keys::{random_token, sha256},
+        password, session,
+    },
+    db::{self, api_tokens::ApiToken},
     domain::{Password, Timezone, ValidationError},
     error::AppError,
     startup::AppState,
@@ -30,6 +34,8 @@ struct ProfilePage {
     timezone: String,
     timezones: Vec<&'static str>,
     errors: Vec<ValidationError>,
+    tokens: Vec<ApiToken>,
+    new_token: Option<String>,
 }
 
 impl ProfilePage {
@@ -38,26 +44,30 @@ impl ProfilePage {
     }
 }
 
-fn page(
+async fn page(
+    state: &AppState,
     current: &CurrentUser,
     notice: Option<String>,
     errors: Vec<ValidationError>,
-) -> ProfilePage {
-    ProfilePage {
+) -> Result<ProfilePage, AppError> {
+    Ok(ProfilePage {
         layout: Layout::for_user("Profile", current).with_notice(notice),
         username: current.user.username.clone(),
         role: current.user.role.clone(),
         timezone: current.user.timezone.clone(),
         timezones: Timezone::all_names().collect(),
         errors,
-    }
+        tokens: db::api_tokens::list(&state.pool, current.user.id).await?,
+        new_token: None,
+    })
 }
 
 pub async fn show(
+    State(state): State<AppState>,
     current: CurrentUser,
     Query(notice): Query<Notice>,
 ) -> Result<Response, AppError> {
-    Ok(render(&page(&current, notice.notice, Vec::new()))?.into_response())
+    Ok(render(&page(&state, &current, notice.notice, Vec::new()).await?)?.into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,7 +89,7 @@ pub async fn change_password(
         let error = ValidationError::new("current_password", "Your current password is wrong.");
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            render(&page(&current, None, vec![error]))?,
+            render(&page(&state, &current, None, vec![error]).await?)?,
         )
             .into_response());
     }
@@ -88,7 +98,7 @@ pub async fn change_password(
         Err(error) => {
             return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&page(&current, None, vec![error]))?,
+                render(&page(&state, &current, None, vec![error]).await?)?,
             )
                 .into_response());
         }
@@ -125,8 +135,88 @@ pub async fn change_timezone(
         }
         Err(error) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            render(&page(&current, None, vec![error]))?,
+            render(&page(&state, &current, None, vec![error]).await?)?,
         )
             .into_response()),
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenForm {
+    name: String,
+    expires_in_days: String,
+}
+
+/// Creates an API token and shows it once, on this response only.
+pub async fn create_token(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, AppError> {
+    let name = form.name.trim();
+    let expires = form.expires_in_days.trim();
+    let error = if name.is_empty() || name.chars().count() > 100 {
+        Some(ValidationError::new(
+            "name",
+            "Give the token a name of at most 100 characters.",
+        ))
+    } else if !expires.is_empty()
+        && expires
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .is_none()
+    {
+        Some(ValidationError::new(
+            "expires_in_days",
+            "Enter a number of days from 1 to 3650, or nothing.",
+        ))
+    } else {
+        None
+    };
+    if let Some(error) = error {
+        let body = render(&page(&state, &current, None, vec![error]).await?)?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    }
+    let expires_at = expires
+        .parse::<i64>()
+        .ok()
+        .map(|days| chrono::Utc::now() + chrono::Duration::days(days));
+    let token = format!("tt_{}", random_token());
+    db::api_tokens::insert(
+        &state.pool,
+        current.user.id,
+        name,
+        &sha256(&token),
+        &token[..10],
+        expires_at,
+    )
+    .await?;
+    tracing::info!(user_id = current.user.id, "API token created");
+    let mut profile = page(&state, &current, None, Vec::new()).await?;
+    profile.new_token = Some(token);
+    let mut response = render(&profile)?.into_response();
+    // The page holds a secret: keep it out of caches and history.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    if !db::api_tokens::revoke(&state.pool, current.user.id, id).await? {
+        return Err(AppError::NotFound);
+    }
+    tracing::info!(
+        user_id = current.user.id,
+        token_id = id,
+        "API token revoked"
+    );
+    Ok(Redirect::to(&with_notice("/profile", "Token revoked.")).into_response())
 }

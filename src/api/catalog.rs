@@ -1,0 +1,120 @@
+//! Read-only lists of clients, projects and tasks (changes are made in the UI).
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use super::Json;
+use crate::{auth::CurrentUser, db, error::AppError, startup::AppState, web::extract::Query};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ArchivedQuery {
+    include_archived: bool,
+}
+
+#[derive(Serialize)]
+pub struct ClientJson {
+    id: i64,
+    name: String,
+    default_hourly_rate_cents: Option<i64>,
+    archived: bool,
+}
+
+/// `GET /api/v1/clients` (active ones unless `include_archived=true`).
+pub async fn clients(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Query(q): Query<ArchivedQuery>,
+) -> Result<Json<Vec<ClientJson>>, AppError> {
+    let list = db::clients::list(&state.pool, q.include_archived).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|c| ClientJson {
+                id: c.id,
+                name: c.name,
+                default_hourly_rate_cents: c.default_hourly_rate_cents,
+                archived: c.archived,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+pub struct ProjectJson {
+    id: i64,
+    name: String,
+    client_id: Option<i64>,
+    billable: bool,
+    hourly_rate_cents: Option<i64>,
+    estimated_seconds: Option<i64>,
+    archived: bool,
+}
+
+/// `GET /api/v1/projects` (active ones unless `include_archived=true`).
+pub async fn projects(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Query(q): Query<ArchivedQuery>,
+) -> Result<Json<Vec<ProjectJson>>, AppError> {
+    let list = db::projects::list(&state.pool, q.include_archived).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|p| ProjectJson {
+                id: p.id,
+                name: p.name,
+                client_id: p.client_id,
+                billable: p.billable,
+                hourly_rate_cents: p.hourly_rate_cents,
+                estimated_seconds: p.estimated_seconds,
+                archived: p.archived,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+pub struct TaskJson {
+    id: i64,
+    project_id: i64,
+    name: String,
+    status: String,
+    priority: String,
+    assignee_id: Option<i64>,
+    due_date: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TaskQuery {
+    project_id: Option<i64>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+/// `GET /api/v1/tasks`, optionally of one project, paginated.
+pub async fn tasks(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Query(q): Query<TaskQuery>,
+) -> Result<(axum::http::HeaderMap, Json<Vec<TaskJson>>), AppError> {
+    let (limit, offset) = super::entries::pagination(q.page, q.per_page)?;
+    let (list, total) = db::tasks::list(&state.pool, q.project_id, limit, offset).await?;
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("x-total-count", axum::http::HeaderValue::from(total));
+    Ok((
+        headers,
+        Json(
+            list.into_iter()
+                .map(|t| TaskJson {
+                    id: t.id,
+                    project_id: t.project_id,
+                    name: t.name,
+                    status: t.status,
+                    priority: t.priority,
+                    assignee_id: t.assignee_id,
+                    due_date: t.due_date,
+                })
+                .collect(),
+        ),
+    ))
+}

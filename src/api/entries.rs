@@ -1,0 +1,227 @@
+//! Time entries: list with filters and pagination, create, read, replace, delete.
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Json;
+use crate::{
+    auth::CurrentUser,
+    db::{
+        self,
+        entries::{Entry, EntryFilter},
+    },
+    domain::ValidationError,
+    error::AppError,
+    startup::AppState,
+    tracking::{Actor, entries},
+    web::extract::{Path, Query},
+};
+
+/// An entry on the wire.
+#[derive(Debug, Serialize)]
+pub struct EntryJson {
+    id: i64,
+    user_id: i64,
+    project_id: i64,
+    task_id: Option<i64>,
+    start: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+    duration_seconds: Option<i64>,
+    notes: String,
+    tags: Vec<String>,
+    billable: bool,
+    source: String,
+}
+
+impl From<Entry> for EntryJson {
+    fn from(e: Entry) -> Self {
+        Self {
+            id: e.id,
+            user_id: e.user_id,
+            project_id: e.project_id,
+            task_id: e.task_id,
+            start: e.started_at,
+            end: e.ended_at,
+            duration_seconds: e.duration_seconds,
+            notes: e.notes,
+            tags: e.tags,
+            billable: e.billable,
+            source: e.source,
+        }
+    }
+}
+
+pub const MAX_PER_PAGE: i64 = 200;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    /// RFC 3339 instant; entries starting at or after it.
+    from: Option<DateTime<Utc>>,
+    /// RFC 3339 instant; entries starting before it.
+    to: Option<DateTime<Utc>>,
+    project_id: Option<i64>,
+    /// Admins: a user id, or `all`. Others: only their own id.
+    user_id: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+/// `page`/`per_page` into limit and offset, or a clear error.
+pub fn pagination(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), AppError> {
+    let per_page = per_page.unwrap_or(50);
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(ValidationError::new("per_page", "per_page must be between 1 and 200.").into());
+    }
+    let page = page.unwrap_or(1);
+    if !(1..=1_000_000).contains(&page) {
+        return Err(ValidationError::new("page", "page must be between 1 and 1000000.").into());
+    }
+    Ok((per_page, (page - 1) * per_page))
+}
+
+/// `GET /api/v1/time-entries`
+pub async fn list(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let user_id = match q.user_id.as_deref() {
+        None | Some("") => Some(actor.user_id),
+        Some("all") if actor.is_admin => None,
+        Some("all") => return Err(AppError::Forbidden("You can only list your own entries.".into())),
+        Some(raw) => {
+            let id: i64 = raw.parse().map_err(|_| {
+                ValidationError::new("user_id", "user_id must be a user id or all.")
+            })?;
+            if !actor.is_admin && id != actor.user_id {
+                return Err(AppError::Forbidden(
+                    "You can only list your own entries.".into(),
+                ));
+            }
+            Some(id)
+        }
+    };
+    let (limit, offset) = pagination(q.page, q.per_page)?;
+    let filter = EntryFilter {
+        user_id,
+        project_id: q.project_id,
+        from: q.from,
+        to: q.to,
+    };
+    let (rows, total) = db::entries::list(&state.pool, &filter, limit, offset).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(total));
+    let body: Vec<EntryJson> = rows.into_iter().map(Into::into).collect();
+    Ok((headers, Json(body)).into_response())
+}
+
+/// Body of create and replace.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryBody {
+    project_id: i64,
+    task_id: Option<i64>,
+    start: DateTime<Utc>,
+    /// Either `end` or `duration_seconds`.
+    end: Option<DateTime<Utc>>,
+    duration_seconds: Option<i64>,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    billable: Option<bool>,
+    /// Admins may create entries for another user.
+    user_id: Option<i64>,
+}
+
+impl EntryBody {
+    fn input(&self) -> Result<entries::EntryInput, AppError> {
+        let end = match (self.end, self.duration_seconds) {
+            (Some(end), None) => end,
+            (None, Some(seconds))
+                if (1..=crate::domain::tracking::MAX_ENTRY_SECONDS).contains(&seconds) =>
+            {
+                self.start + chrono::Duration::seconds(seconds)
+            }
+            (None, Some(_)) => {
+                return Err(ValidationError::new(
+                    "duration_seconds",
+                    "A duration is 1 second to 24 hours.",
+                )
+                .into());
+            }
+            _ => {
+                return Err(
+                    ValidationError::new("end", "Give either end or duration_seconds.").into(),
+                );
+            }
+        };
+        Ok(entries::EntryInput {
+            project_id: self.project_id,
+            task_id: self.task_id,
+            start: self.start,
+            end,
+            notes: self.notes.clone(),
+            tags: self.tags.join(","),
+            billable: self.billable,
+        })
+    }
+}
+
+/// `POST /api/v1/time-entries`: a finished entry (201).
+pub async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(body): Json<EntryBody>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let owner = body.user_id.unwrap_or(actor.user_id);
+    let entry = entries::create(&state.pool, &actor, owner, &body.input()?).await?;
+    Ok((StatusCode::CREATED, Json(EntryJson::from(entry))).into_response())
+}
+
+/// `GET /api/v1/time-entries/{id}`
+pub async fn show(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<EntryJson>, AppError> {
+    Ok(Json(
+        entries::get(&state.pool, &Actor::from(&current), id)
+            .await?
+            .into(),
+    ))
+}
+
+/// `PUT /api/v1/time-entries/{id}`: replaces the editable fields.
+pub async fn update(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    Json(body): Json<EntryBody>,
+) -> Result<Json<EntryJson>, AppError> {
+    let actor = Actor::from(&current);
+    entries::get(&state.pool, &actor, id).await?;
+    Ok(Json(
+        entries::update(&state.pool, &actor, id, &body.input()?)
+            .await?
+            .into(),
+    ))
+}
+
+/// `DELETE /api/v1/time-entries/{id}` (204).
+pub async fn delete(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    entries::delete(&state.pool, &Actor::from(&current), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,66 @@
+//! The summary report as JSON.
+
+use axum::extract::State;
+use serde::Serialize;
+
+use super::Json;
+use crate::{
+    auth::CurrentUser,
+    db::reports::SummaryRow,
+    error::AppError,
+    reports::{self, ReportQuery},
+    startup::AppState,
+    tracking::Actor,
+    web::extract::Query,
+};
+
+#[derive(Serialize)]
+pub struct SummaryJson {
+    group: &'static str,
+    subgroup: Option<&'static str>,
+    rounding_minutes: i32,
+    currency: String,
+    total_seconds: i64,
+    billable_seconds: i64,
+    amount_cents: i64,
+    rows: Vec<RowJson>,
+}
+
+#[derive(Serialize)]
+pub struct RowJson {
+    key: String,
+    subkey: Option<String>,
+    seconds: i64,
+    billable_seconds: i64,
+    amount_cents: i64,
+}
+
+/// `GET /api/v1/reports/summary`: same parameters as the Reports page.
+pub async fn summary(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(q): Query<ReportQuery>,
+) -> Result<Json<SummaryJson>, AppError> {
+    let s = reports::summary(&state.pool, &Actor::from(&current), &q).await?;
+    let has_sub = s.subgroup.is_some();
+    Ok(Json(SummaryJson {
+        group: s.group.as_str(),
+        subgroup: s.subgroup.map(|g| g.as_str()),
+        rounding_minutes: s.rounding_minutes,
+        currency: s.currency,
+        total_seconds: s.total_seconds,
+        billable_seconds: s.billable_seconds,
+        amount_cents: s.amount_cents,
+        rows: s
+            .rows
+            .into_iter()
+            .map(|r: SummaryRow| RowJson {
+                key: r.key,
+                subkey: has_sub.then_some(r.subkey),
+                seconds: r.seconds,
+                billable_seconds: r.billable_seconds,
+                amount_cents: r.amount_cents,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,352 @@
+//! The JSON API: token authentication, errors, the timer, entries, pagination.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestClient, spawn_app};
+
+/// Creates a token on the profile page and returns it.
+async fn token(client: &TestClient, name: &str, expires: &str) -> String {
+    let r = client
+        .post_form(
+            "/profile/tokens",
+            &[("name", name), ("expires_in_days", expires)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let page = r.text().await.expect("page");
+    let start = page.find(r#"<code id="new-token">"#).expect("token shown")
+        + r#"<code id="new-token">"#.len();
+    let end = page[start..].find('<').expect("end") + start;
+    page[start..end].to_owned()
+}
+
+struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    fn new(app: &TestApp, token: &str) -> Self {
+        Self {
+            base: format!("{}/api/v1", app.address),
+            token: token.to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let r = req.send().await.expect("request");
+        let (status, headers) = (r.status(), r.headers().clone());
+        let text = r.text().await.expect("body");
+        (
+            status,
+            headers,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
+    }
+    async fn get(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+    async fn post(
+        &self,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+}
+
+async fn project(app: &TestApp, name: &str) -> i64 {
+    sqlx::query_scalar("INSERT INTO projects (name) VALUES ($1) RETURNING id")
+        .bind(name)
+        .fetch_one(&app.pool)
+        .await
+        .expect("project")
+}
+
+#[tokio::test]
+async fn tokens_authenticate_until_revoked_and_are_stored_hashed() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let secret = token(&admin, "laptop", "").await;
+    assert!(secret.starts_with("tt_") && secret.len() > 60);
+    let profile = admin.get("/profile").await.text().await.expect("page");
+    assert!(
+        profile.contains("laptop") && profile.contains(&secret[..10]) && !profile.contains(&secret),
+        "listed, not shown again"
+    );
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM api_tokens WHERE token_hash = convert_to($1, 'UTF8')",
+    )
+    .bind(&secret)
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    assert_eq!(stored, 0, "the token itself is not stored");
+
+    let api = Api::new(&app, &secret);
+    let (status, _, me) = api.get("/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["username"], "admin");
+
+    let (status, headers, body) = Api::new(&app, "tt_wrong").get("/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "unauthorized");
+    assert!(
+        headers.get("location").is_none(),
+        "the API answers JSON, never a login redirect"
+    );
+
+    let id: i64 = sqlx::query_scalar("SELECT id FROM api_tokens")
+        .fetch_one(&app.pool)
+        .await
+        .expect("id");
+    assert_eq!(
+        admin
+            .post_form(&format!("/profile/tokens/{id}/revoke"), &[])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(api.get("/me").await.0, StatusCode::UNAUTHORIZED);
+
+    let expiring = token(&admin, "short", "1").await;
+    sqlx::query(
+        "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'short'",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("expire");
+    assert_eq!(
+        Api::new(&app, &expiring).get("/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = admin
+        .post_form("/profile/tokens", &[("name", ""), ("expires_in_days", "0")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn the_timer_api_starts_stops_and_reports_conflicts() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let api = Api::new(&app, &token(&admin, "cli", "").await);
+    let p = project(&app, "Api").await;
+    assert_eq!(api.get("/timer").await.0, StatusCode::NOT_FOUND);
+    let (status, _, body) = api.post("/timer/stop", json!({})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("no_timer_running"))
+    );
+    let (status, _, started) = api
+        .post(
+            "/timer/start",
+            json!({"project_id": p, "notes": "api work", "tags": ["x"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(started["end"].is_null() && started["start"].as_str().expect("start").ends_with('Z'));
+    assert_eq!(api.get("/timer").await.2["id"], started["id"]);
+    let (status, _, stopped) = api.post("/timer/stop", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(stopped["duration_seconds"].as_i64().is_some());
+    sqlx::query("UPDATE settings SET timer_policy = 'refuse'")
+        .execute(&app.pool)
+        .await
+        .expect("setting");
+    api.post("/timer/start", json!({"project_id": p})).await;
+    let (status, _, body) = api.post("/timer/start", json!({"project_id": p})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("timer_already_running"))
+    );
+}
+
+#[tokio::test]
+async fn entries_are_validated_paginated_and_private() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let (api, bob_api) = (
+        Api::new(&app, &token(&admin, "a", "").await),
+        Api::new(&app, &token(&bob, "b", "").await),
+    );
+    let p = project(&app, "Entries").await;
+    for i in 0..5 {
+        let start = format!("2026-11-0{}T09:00:00Z", i + 1);
+        let (status, _, _) = api
+            .post(
+                "/time-entries",
+                json!({"project_id": p, "start": start, "duration_seconds": 3600}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, headers, page) = api.get("/time-entries?per_page=2&page=2").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-total-count"], "5");
+    assert_eq!(page.as_array().expect("list").len(), 2);
+    assert_eq!(page[0]["start"], "2026-11-03T09:00:00Z", "newest first");
+    let (status, _, body) = api.get("/time-entries?per_page=100000").await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("per_page"))
+    );
+    let (_, _, filtered) = api.get("/time-entries?from=2026-11-04T00:00:00Z").await;
+    assert_eq!(filtered.as_array().expect("list").len(), 2);
+
+    let (status, _, body) =
+        api.post("/time-entries", json!({"project_id": p, "start": "2026-11-01T09:30:00Z", "end": "2026-11-01T10:30:00Z"})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("overlapping_time_entry"))
+    );
+    let (status, _, body) =
+        api.post("/time-entries", json!({"project_id": p, "start": "2026-11-10T10:00:00Z", "end": "2026-11-10T09:00:00Z"})).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("end"))
+    );
+    let (status, _, body) = api
+        .post(
+            "/time-entries",
+            json!({"project_id": "seven", "start": "2026-11-10T10:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let r = reqwest::Client::new()
+        .post(format!("{}/time-entries", api.base))
+        .bearer_auth(&api.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.json::<Value>().await.expect("json")["error"]["message"]
+            .as_str()
+            .is_some()
+    );
+
+    let (_, _, list) = api.get("/time-entries").await;
+    let id = list[0]["id"].as_i64().expect("id");
+    assert_eq!(
+        bob_api.get(&format!("/time-entries/{id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        bob_api
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/time-entries/{id}"),
+                None
+            )
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        bob_api.get("/time-entries?user_id=all").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(bob_api.get("/time-entries").await.1["x-total-count"], "0");
+    let (status, _, _) = api
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/time-entries/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, replaced) = api
+        .call(
+            reqwest::Method::PUT,
+            &format!("/time-entries/{}", list[1]["id"]),
+            Some(json!({"project_id": p, "start": "2026-11-04T08:00:00Z", "duration_seconds": 600, "notes": "edited"})),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            replaced["notes"].as_str(),
+            replaced["duration_seconds"].as_i64()
+        ),
+        (StatusCode::OK, Some("edited"), Some(600))
+    );
+}
+
+#[tokio::test]
+async fn cookie_sessions_need_a_csrf_header_for_api_writes() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let p = project(&app, "Cookie").await;
+    let http = reqwest::Client::new();
+    let cookie = format!(
+        "tt_session={}",
+        admin.cookie("tt_session").expect("session")
+    );
+    let url = format!("{}/api/v1/timer/start", app.address);
+    let body = json!({"project_id": p});
+    let r = http
+        .post(&url)
+        .header("cookie", &cookie)
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let csrf = admin.csrf_token("/profile").await;
+    let r = http
+        .post(&url)
+        .header("cookie", &cookie)
+        .header("x-csrf-token", csrf)
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn lists_and_the_summary_report_are_served_as_json() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let api = Api::new(&app, &token(&admin, "r", "").await);
+    let p = project(&app, "Reported").await;
+    api.post(
+        "/time-entries",
+        json!({"project_id": p, "start": "2026-11-02T09:00:00Z", "duration_seconds": 5400}),
+    )
+    .await;
+    let (_, _, projects) = api.get("/projects").await;
+    assert_eq!(projects[0]["name"], "Reported");
+    assert_eq!(api.get("/clients").await.0, StatusCode::OK);
+    assert_eq!(api.get("/tasks").await.1["x-total-count"], "0");
+    let (status, _, report) = api
+        .get("/reports/summary?from=2026-11-01&to=2026-11-30&group=project")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(report["total_seconds"], 5400);
+    assert_eq!(report["rows"][0]["key"], "Reported");
+    let (status, _, body) = api.get("/reports/summary?group=nope").await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("group"))
+    );
+}
