@@ -64,6 +64,8 @@ pub struct Config {
     pub job_retention: Duration,
     /// Dead jobs are deleted after this long (`DEAD_JOB_RETENTION_DAYS`).
     pub dead_job_retention: Duration,
+    /// Export files are deleted this long after they were built (`EXPORT_RETENTION_DAYS`).
+    pub export_retention: Duration,
     /// Jobs a worker runs at once per queue (`WORKER_CONCURRENCY`).
     pub worker_concurrency: usize,
     /// Worker heartbeat; a worker silent for three of them is presumed dead (`WORKER_HEARTBEAT_SECONDS`).
@@ -148,6 +150,12 @@ impl Config {
                 24 * positive::<u64>(
                     "DEAD_JOB_RETENTION_DAYS",
                     &parse("DEAD_JOB_RETENTION_DAYS", "90")?,
+                )?,
+            ),
+            export_retention: hours(
+                24 * positive::<u64>(
+                    "EXPORT_RETENTION_DAYS",
+                    &parse("EXPORT_RETENTION_DAYS", "7")?,
                 )?,
             ),
             worker_concurrency: positive(

@@ -95,7 +95,11 @@ pub async fn list(
     let user_id = match q.user_id.as_deref() {
         None | Some("") => Some(actor.user_id),
         Some("all") if actor.is_admin => None,
-        Some("all") => return Err(AppError::Forbidden("You can only list your own entries.".into())),
+        Some("all") => {
+            return Err(AppError::Forbidden(
+                "You can only list your own entries.".into(),
+            ));
+        }
         Some(raw) => {
             let id: i64 = raw.parse().map_err(|_| {
                 ValidationError::new("user_id", "user_id must be a user id or all.")

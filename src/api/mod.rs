@@ -9,6 +9,7 @@
 
 mod catalog;
 mod entries;
+mod exports;
 mod extract;
 mod me;
 mod reports;
@@ -43,4 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/clients", get(catalog::clients))
         .route("/api/v1/tasks", get(catalog::tasks))
         .route("/api/v1/reports/summary", get(reports::summary))
+        .route("/api/v1/exports", post(exports::create))
+        .route("/api/v1/exports/{id}", get(exports::show))
+        .route("/api/v1/exports/{id}/download", get(exports::download))
 }

@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod clients;
 pub mod entries;
+pub mod exports;
 pub mod installation;
 pub mod jobs;
 pub mod projects;

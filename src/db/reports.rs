@@ -173,3 +173,19 @@ pub fn export_rows<'a>(
         .bind(f.billable)
         .fetch(pool)
 }
+
+/// How many finished entries the filter matches.
+#[tracing::instrument(skip_all)]
+pub async fn count(pool: &PgPool, f: &ReportFilter) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) {FROM}")))
+        .bind(f.from)
+        .bind(f.to)
+        .bind(f.user_id)
+        .bind(f.project_id)
+        .bind(f.client_id)
+        .bind(f.task_id)
+        .bind(f.tag.as_deref())
+        .bind(f.billable)
+        .fetch_one(pool)
+        .await
+}

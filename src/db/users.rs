@@ -68,6 +68,16 @@ pub async fn password_hash(pool: &PgPool, id: i64) -> Result<String, sqlx::Error
         .await
 }
 
+#[tracing::instrument(skip_all)]
+pub async fn by_id(pool: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, username, email, role, active, timezone, created_at FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
 /// One page of users ordered by name, and the total count.
 #[tracing::instrument(skip_all)]
 pub async fn page(pool: &PgPool, limit: i64, offset: i64) -> Result<(Vec<User>, i64), sqlx::Error> {

@@ -10,6 +10,7 @@
 //!   otherwise abort the caller's transaction and silently roll back its rows;
 //! - handlers are idempotent: delivery is at least once.
 
+mod export;
 mod maintenance;
 
 use std::time::Duration;
@@ -18,6 +19,7 @@ use apalis::prelude::{MetadataStore, TaskBuilder};
 use serde::{Serialize, de::DeserializeOwned};
 use sqlx::{Acquire, PgConnection};
 
+pub use export::ReportExport;
 pub use maintenance::Maintenance;
 
 use crate::{db::is_unique_violation, observability::current_request_id};

@@ -79,6 +79,19 @@ fn describe() {
         "timetracker_jobs_pruned_total",
         "Jobs deleted by retention, by kind (done, dead)."
     );
+    describe_counter!(
+        "timetracker_exports_completed_total",
+        "Background exports finished, by format and outcome."
+    );
+    describe_counter!(
+        "timetracker_export_rows_total",
+        "Rows written by background exports, by format."
+    );
+    describe_counter!(
+        "timetracker_export_bytes_total",
+        Unit::Bytes,
+        "Bytes written by background exports, by format."
+    );
 }
 
 /// Router for the internal metrics port.

@@ -5,6 +5,8 @@
 //! only admins may choose another user or everyone.
 
 pub mod csv;
+pub mod exports;
+pub mod xlsx;
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use sqlx::PgPool;

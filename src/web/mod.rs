@@ -4,6 +4,7 @@
 mod admin;
 mod catalog;
 mod entries;
+pub mod exports;
 pub mod extract;
 mod health;
 mod home;
@@ -66,6 +67,8 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}/status", post(catalog::set_task_status))
         .route("/tasks/{id}/delete", post(catalog::delete_task))
         .route("/reports", get(reports::show))
+        .route("/exports", get(exports::list).post(exports::create))
+        .route("/exports/{id}/download", get(exports::download))
         .route("/reports/export.csv", get(reports::export_csv))
         .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/setup", get(setup::form).post(setup::submit))

@@ -45,6 +45,7 @@ struct ReportsPage {
     billable: String,
     amount: String,
     csv_link: String,
+    query_fields: Vec<(String, String)>,
     error: Option<String>,
 }
 
@@ -115,6 +116,11 @@ pub async fn show(
             "/reports/export.csv?{}",
             serde_urlencoded::to_string(&q).unwrap_or_default()
         ),
+        // The same filters as hidden fields, for the background-export buttons.
+        query_fields: serde_urlencoded::from_str(
+            &serde_urlencoded::to_string(&q).unwrap_or_default(),
+        )
+        .unwrap_or_default(),
         summary,
         rows,
         error,

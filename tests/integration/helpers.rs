@@ -87,6 +87,17 @@ impl Drop for TestDb {
     }
 }
 
+/// `TEST_LOG=debug cargo test …` prints the app's and worker's logs.
+fn init_test_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        ONCE.call_once(|| {
+            let config = test_config("postgres://unused", &[("LOG_LEVEL", &filter)]);
+            std::mem::forget(timetracker::observability::init_tracing(&config));
+        });
+    }
+}
+
 /// A configuration for tests: the given database, port 0 everywhere, no log file.
 pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = [
@@ -135,6 +146,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 
 /// Starts the app on `db` with `config` (whose database URL may differ, e.g. a proxy).
 pub async fn spawn_on(db: TestDb, config: Config) -> TestApp {
+    init_test_logs();
     let app = Application::build(config.clone())
         .await
         .expect("app builds");
@@ -268,10 +280,14 @@ pub async fn run_worker_until_idle(
         if outstanding == 0 {
             break;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "jobs still outstanding after 30 s: {outstanding}"
-        );
+        if tokio::time::Instant::now() >= deadline {
+            let jobs: Vec<(String, String, i32, Option<serde_json::Value>)> =
+                sqlx::query_as("SELECT job_type, status, attempts, last_result FROM apalis.jobs")
+                    .fetch_all(pool)
+                    .await
+                    .unwrap_or_default();
+            panic!("jobs still outstanding after 30 s: {outstanding}: {jobs:?}");
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = tx.send(());

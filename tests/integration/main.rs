@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+mod exports;
 mod health;
 mod helpers;
 mod metrics;

@@ -11,7 +11,14 @@ use timetracker::{
     jobs::{self, Job, Maintenance},
     observability::REQUEST_ID,
 };
-use timetracker_worker::{JobError, JobHandler, handlers::maintenance::Prune, register};
+use timetracker_worker::{
+    JobContext, JobError, JobHandler, handlers::maintenance::Prune, register,
+};
+
+const CTX: JobContext = JobContext {
+    attempt: 1,
+    last_attempt: false,
+};
 
 use crate::helpers::{
     DbProxy, TestApp, TestDb, database_socket, run_worker_until_idle, spawn_app, test_config,
@@ -37,7 +44,7 @@ struct RecordHandler {
 }
 
 impl JobHandler<Record> for RecordHandler {
-    async fn handle(&self, job: Record) -> Result<(), JobError> {
+    async fn handle(&self, job: Record, _ctx: JobContext) -> Result<(), JobError> {
         if self.failing.load(Ordering::SeqCst) {
             let error = anyhow::anyhow!("remote unavailable");
             return Err(if self.permanent {
@@ -342,7 +349,7 @@ async fn pruning_removes_only_old_finished_and_old_dead_jobs() {
         .expect("age the job");
     }
     Prune::new(&app.config, &app.pool)
-        .handle(Maintenance { tick: 0 })
+        .handle(Maintenance { tick: 0 }, CTX)
         .await
         .expect("prune");
     let mut left: Vec<String> = sqlx::query_scalar(

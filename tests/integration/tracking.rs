@@ -9,7 +9,12 @@ use timetracker::{
     jobs::Maintenance,
     tracking::{Actor, entries, timer},
 };
-use timetracker_worker::{JobHandler, handlers::maintenance::Prune};
+use timetracker_worker::{JobContext, JobHandler, handlers::maintenance::Prune};
+
+const CTX: JobContext = JobContext {
+    attempt: 1,
+    last_attempt: false,
+};
 
 use crate::helpers::{TestApp, TestClient, location, spawn_app};
 
@@ -804,7 +809,7 @@ async fn forgotten_timers_are_stopped_by_maintenance_only_when_the_admin_wants_i
 
     let prune = Prune::new(&app.config, &app.pool);
     prune
-        .handle(Maintenance { tick: 0 })
+        .handle(Maintenance { tick: 0 }, CTX)
         .await
         .expect("maintenance");
     assert_eq!(
@@ -814,7 +819,7 @@ async fn forgotten_timers_are_stopped_by_maintenance_only_when_the_admin_wants_i
     );
     set_setting(&app, "auto_stop_long_timers", "true").await;
     prune
-        .handle(Maintenance { tick: 1 })
+        .handle(Maintenance { tick: 1 }, CTX)
         .await
         .expect("maintenance");
     let seconds: i64 = sqlx::query_scalar("SELECT duration_seconds FROM time_entries")

@@ -16,20 +16,29 @@ use std::time::Duration;
 use anyhow::Context;
 use apalis::prelude::Monitor;
 use sqlx::PgPool;
-use timetracker::{config::Config, jobs::Job, jobs::Maintenance};
+use timetracker::{
+    config::Config,
+    jobs::{Job, Maintenance, ReportExport},
+};
 
-pub use runner::{JobError, JobHandler, register};
+pub use runner::{JobContext, JobError, JobHandler, register};
 
 /// Every queue this worker serves.
-pub const QUEUES: &[&str] = &[Maintenance::QUEUE];
+pub const QUEUES: &[&str] = &[Maintenance::QUEUE, ReportExport::QUEUE];
 
 /// The real job handlers, one registration each.
 pub fn monitor(config: &Config, pool: &PgPool) -> Monitor {
-    register(
+    let monitor = register(
         Monitor::new(),
         config,
         pool,
         handlers::maintenance::Prune::new(config, pool),
+    );
+    register(
+        monitor,
+        config,
+        pool,
+        handlers::export::BuildExport::new(pool),
     )
 }
 

@@ -46,10 +46,19 @@ impl JobError {
     }
 }
 
+/// What a handler knows about the run.
+#[derive(Debug, Clone, Copy)]
+pub struct JobContext {
+    /// 1 for the first run.
+    pub attempt: usize,
+    /// No retry follows a failure of this run.
+    pub last_attempt: bool,
+}
+
 /// The code that runs one job. Implementations must be idempotent: a job can
 /// run again after a crash between its effect and its acknowledgement.
 pub trait JobHandler<J: Job>: Clone + Send + Sync + 'static {
-    fn handle(&self, job: J) -> impl Future<Output = Result<(), JobError>> + Send;
+    fn handle(&self, job: J, ctx: JobContext) -> impl Future<Output = Result<(), JobError>> + Send;
 }
 
 /// What the runner needs besides the handler.
@@ -105,7 +114,15 @@ async fn execute<J: Job, H: JobHandler<J>>(
         request_id = metadata.get(REQUEST_ID_KEY).unwrap_or("none"),
     );
     let started = Instant::now();
-    let result = runner.handler.handle(job).instrument(span.clone()).await;
+    let ctx = JobContext {
+        attempt,
+        last_attempt: attempt >= J::MAX_ATTEMPTS,
+    };
+    let result = runner
+        .handler
+        .handle(job, ctx)
+        .instrument(span.clone())
+        .await;
     metrics::histogram!("timetracker_job_duration_seconds", "queue" => J::QUEUE)
         .record(started.elapsed().as_secs_f64());
     let _enter = span.enter();

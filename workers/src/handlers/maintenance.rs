@@ -1,6 +1,7 @@
 //! Periodic upkeep. Retention: deletes finished jobs after `JOB_RETENTION_DAYS`,
 //! dead jobs after `DEAD_JOB_RETENTION_DAYS`, expired sessions, stale login
-//! counters and old worker registrations. And, when the admin turned it on,
+//! counters, old worker registrations and export files older than
+//! `EXPORT_RETENTION_DAYS`. And, when the admin turned it on,
 //! stops timers left running longer than the configured limit. Every step is
 //! idempotent, so a re-run is harmless.
 
@@ -10,7 +11,7 @@ use chrono::Utc;
 use sqlx::PgPool;
 use timetracker::{auth::throttle, config::Config, db, jobs::Maintenance};
 
-use crate::{JobError, JobHandler};
+use crate::{JobContext, JobError, JobHandler};
 
 /// Worker registrations silent this long are removed once no job references them.
 const WORKER_ROW_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -20,6 +21,7 @@ pub struct Prune {
     pool: PgPool,
     job_retention: Duration,
     dead_job_retention: Duration,
+    export_retention: Duration,
 }
 
 impl Prune {
@@ -28,6 +30,7 @@ impl Prune {
             pool: pool.clone(),
             job_retention: config.job_retention,
             dead_job_retention: config.dead_job_retention,
+            export_retention: config.export_retention,
         }
     }
 }
@@ -37,7 +40,7 @@ fn before(age: Duration) -> chrono::DateTime<Utc> {
 }
 
 impl JobHandler<Maintenance> for Prune {
-    async fn handle(&self, _job: Maintenance) -> Result<(), JobError> {
+    async fn handle(&self, _job: Maintenance, _ctx: JobContext) -> Result<(), JobError> {
         let (done, dead) = db::jobs::prune(
             &self.pool,
             before(self.job_retention),
@@ -64,6 +67,9 @@ impl JobHandler<Maintenance> for Prune {
         } else {
             0
         };
+        let expired_exports = db::exports::expire(&self.pool, before(self.export_retention))
+            .await
+            .map_err(JobError::retry)?;
         metrics::counter!("timetracker_jobs_pruned_total", "kind" => "done").increment(done);
         metrics::counter!("timetracker_jobs_pruned_total", "kind" => "dead").increment(dead);
         tracing::info!(
@@ -73,6 +79,7 @@ impl JobHandler<Maintenance> for Prune {
             sessions,
             counters,
             stopped_timers,
+            expired_exports,
             "maintenance finished"
         );
         Ok(())

@@ -1,3 +1,4 @@
 //! One file per job type.
 
+pub mod export;
 pub mod maintenance;

@@ -1,0 +1,95 @@
+//! Background exports over the API.
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Json;
+use crate::{
+    auth::CurrentUser,
+    db::exports::Export,
+    error::AppError,
+    reports::{ReportQuery, exports},
+    startup::AppState,
+    tracking::Actor,
+    web::extract::Path,
+};
+
+#[derive(Serialize)]
+pub struct ExportJson {
+    id: i64,
+    format: String,
+    status: String,
+    rows_done: i64,
+    rows_total: Option<i64>,
+    byte_size: Option<i64>,
+    duration_ms: Option<i64>,
+    error: Option<String>,
+    created_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    download_url: Option<String>,
+}
+
+impl From<Export> for ExportJson {
+    fn from(e: Export) -> Self {
+        Self {
+            download_url: (e.status == "done")
+                .then(|| format!("/api/v1/exports/{}/download", e.id)),
+            id: e.id,
+            format: e.format,
+            status: e.status,
+            rows_done: e.rows_done,
+            rows_total: e.rows_total,
+            byte_size: e.byte_size,
+            duration_ms: e.duration_ms,
+            error: e.error,
+            created_at: e.created_at,
+            finished_at: e.finished_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportBody {
+    format: String,
+    #[serde(flatten)]
+    query: ReportQuery,
+}
+
+/// `POST /api/v1/exports` (202): same filters as the summary report.
+pub async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(body): Json<ExportBody>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let id = exports::request(&state.pool, &actor, &body.format, &body.query).await?;
+    let export = exports::own(&state.pool, &actor, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(ExportJson::from(export))).into_response())
+}
+
+/// `GET /api/v1/exports/{id}`: status and progress.
+pub async fn show(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ExportJson>, AppError> {
+    Ok(Json(
+        exports::own(&state.pool, &Actor::from(&current), id)
+            .await?
+            .into(),
+    ))
+}
+
+/// `GET /api/v1/exports/{id}/download`: the file; 409 `export_not_ready` before it is done.
+pub async fn download(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    crate::web::exports::download_response(&state, &Actor::from(&current), id).await
+}

@@ -1,0 +1,62 @@
+//! Background exports: requested by the web (row and job in one transaction),
+//! built by the worker, downloaded only by the user who asked.
+
+use sqlx::PgPool;
+
+use super::{ReportQuery, resolve};
+use crate::{
+    db::{self, exports::Export},
+    domain::ValidationError,
+    error::AppError,
+    jobs::{self, ReportExport},
+    tracking::Actor,
+};
+
+pub const FORMATS: [&str; 2] = ["csv", "xlsx"];
+
+/// Records an export request and enqueues its job in the same transaction.
+pub async fn request(
+    pool: &PgPool,
+    actor: &Actor,
+    format: &str,
+    query: &ReportQuery,
+) -> Result<i64, AppError> {
+    if !FORMATS.contains(&format) {
+        return Err(ValidationError::new("format", "Choose csv or xlsx.").into());
+    }
+    // Checks the filters and the permission now, so the user gets the error, not the job.
+    resolve(actor, query)?;
+    let params = serde_json::to_value(query).map_err(anyhow::Error::from)?;
+    let mut tx = pool.begin().await?;
+    let id = db::exports::insert(
+        &mut tx,
+        actor.user_id,
+        format,
+        &params,
+        actor.timezone.name(),
+    )
+    .await?;
+    jobs::enqueue(&mut tx, &ReportExport { export_id: id }).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One of the caller's own exports (others' are "not found", admins included).
+pub async fn own(pool: &PgPool, actor: &Actor, id: i64) -> Result<Export, AppError> {
+    db::exports::get(pool, id)
+        .await?
+        .filter(|e| e.user_id == actor.user_id)
+        .ok_or(AppError::NotFound)
+}
+
+/// The file name offered for download.
+pub fn file_name(export: &Export) -> String {
+    format!("timetracker-export-{}.{}", export.id, export.format)
+}
+
+pub fn content_type(format: &str) -> &'static str {
+    match format {
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "text/csv; charset=utf-8",
+    }
+}

@@ -1,0 +1,221 @@
+//! Builds a background export (CSV or XLSX) and stores it in PostgreSQL in
+//! 1 MiB chunks. Rows are streamed from a cursor; the XLSX writer, which is
+//! CPU-heavy, runs on a blocking thread so the worker keeps fetching and
+//! acknowledging other jobs. A re-run (after a crash) starts the file over.
+
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use sqlx::PgPool;
+use timetracker::{
+    db::{self, exports::Export, reports::ReportFilter},
+    error::AppError,
+    jobs::ReportExport,
+    reports::{self, ReportQuery, csv as csv_export, xlsx::XlsxExport},
+    tracking::Actor,
+};
+
+use crate::{JobContext, JobError, JobHandler};
+
+const CHUNK: usize = 1024 * 1024;
+const PROGRESS_EVERY: i64 = 10_000;
+
+#[derive(Clone)]
+pub struct BuildExport {
+    pool: PgPool,
+}
+
+impl BuildExport {
+    pub fn new(pool: &PgPool) -> Self {
+        Self { pool: pool.clone() }
+    }
+}
+
+/// Why a build stopped: worth retrying, or not.
+enum Failure {
+    Transient(anyhow::Error),
+    Permanent(String),
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Self {
+        Failure::Transient(e.into())
+    }
+}
+
+impl JobHandler<ReportExport> for BuildExport {
+    async fn handle(&self, job: ReportExport, ctx: JobContext) -> Result<(), JobError> {
+        let Some(export) = db::exports::get(&self.pool, job.export_id)
+            .await
+            .map_err(JobError::retry)?
+        else {
+            return Ok(()); // the export (or its user) was deleted meanwhile
+        };
+        if !matches!(export.status.as_str(), "pending" | "running") {
+            return Ok(()); // already built: a duplicate delivery
+        }
+        let started = Instant::now();
+        match self.build(&export).await {
+            Ok((rows, bytes)) => {
+                let ms = started.elapsed().as_millis() as i64;
+                db::exports::finish(&self.pool, export.id, rows, bytes, ms)
+                    .await
+                    .map_err(JobError::retry)?;
+                metrics::counter!("timetracker_export_rows_total", "format" => export.format.clone()).increment(rows as u64);
+                metrics::counter!("timetracker_export_bytes_total", "format" => export.format.clone()).increment(bytes as u64);
+                metrics::counter!("timetracker_exports_completed_total", "format" => export.format.clone(), "outcome" => "done")
+                    .increment(1);
+                tracing::info!(
+                    export_id = export.id,
+                    rows,
+                    bytes,
+                    duration_ms = ms,
+                    "export built"
+                );
+                Ok(())
+            }
+            Err(Failure::Permanent(reason)) => {
+                self.fail(&export, &reason).await?;
+                Err(JobError::Permanent(anyhow::anyhow!(reason)))
+            }
+            Err(Failure::Transient(e)) => {
+                if ctx.last_attempt {
+                    self.fail(
+                        &export,
+                        "The export could not be built; the database was unavailable. Try again.",
+                    )
+                    .await?;
+                }
+                Err(JobError::retry(e))
+            }
+        }
+    }
+}
+
+impl BuildExport {
+    async fn fail(&self, export: &Export, reason: &str) -> Result<(), JobError> {
+        db::exports::fail(&self.pool, export.id, reason)
+            .await
+            .map_err(JobError::retry)?;
+        metrics::counter!("timetracker_exports_completed_total", "format" => export.format.clone(), "outcome" => "failed")
+            .increment(1);
+        tracing::warn!(export_id = export.id, reason, "export failed");
+        Ok(())
+    }
+
+    /// The owner's current rights decide what the export may contain.
+    async fn filter(&self, export: &Export) -> Result<ReportFilter, Failure> {
+        let query: ReportQuery = serde_json::from_value(export.params.clone())
+            .map_err(|e| Failure::Permanent(format!("The export request is unreadable: {e}")))?;
+        let owner = db::users::by_id(&self.pool, export.user_id)
+            .await?
+            .ok_or_else(|| {
+                Failure::Permanent("The user who asked for this export no longer exists.".into())
+            })?;
+        let actor = Actor {
+            user_id: owner.id,
+            is_admin: owner.is_admin(),
+            timezone: export.timezone.parse().unwrap_or(chrono_tz::UTC),
+        };
+        match reports::resolve(&actor, &query) {
+            Ok(resolved) => Ok(resolved.filter),
+            Err(AppError::Validation(e)) => Err(Failure::Permanent(e.message)),
+            Err(AppError::Forbidden(m)) => Err(Failure::Permanent(m)),
+            Err(e) => Err(Failure::Transient(e.into())),
+        }
+    }
+
+    /// Builds and stores the file; returns (rows, bytes).
+    async fn build(&self, export: &Export) -> Result<(i64, i64), Failure> {
+        let filter = self.filter(export).await?;
+        let tz = export.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let total = db::reports::count(&self.pool, &filter).await?;
+        if !db::exports::begin_run(&self.pool, export.id, total).await? {
+            return Err(Failure::Permanent(
+                "The export was already finished.".into(),
+            ));
+        }
+        match export.format.as_str() {
+            "csv" => self.build_csv(export.id, &filter, tz).await,
+            "xlsx" => self.build_xlsx(export.id, filter, tz).await,
+            other => Err(Failure::Permanent(format!(
+                "Unknown export format {other}."
+            ))),
+        }
+    }
+
+    async fn build_csv(
+        &self,
+        id: i64,
+        filter: &ReportFilter,
+        tz: chrono_tz::Tz,
+    ) -> Result<(i64, i64), Failure> {
+        let settings = db::settings::load(&self.pool).await?;
+        let delimiter = csv_export::delimiter(&settings.export_delimiter);
+        let writer = || {
+            csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .from_writer(Vec::with_capacity(CHUNK + 8192))
+        };
+        let mut out = writer();
+        out.write_record(csv_export::HEADER)
+            .map_err(|e| Failure::Transient(e.into()))?;
+        let (mut rows, mut bytes, mut seq) = (0i64, 0i64, 0i32);
+        let mut stream = db::reports::export_rows(&self.pool, filter);
+        while let Some(row) = stream.next().await {
+            out.write_record(csv_export::record(&row?, tz))
+                .map_err(|e| Failure::Transient(e.into()))?;
+            rows += 1;
+            if out.get_ref().len() >= CHUNK {
+                let chunk = std::mem::replace(&mut out, writer())
+                    .into_inner()
+                    .map_err(|e| Failure::Transient(anyhow::anyhow!("{e}")))?;
+                db::exports::add_chunk(&self.pool, id, seq, &chunk).await?;
+                (bytes, seq) = (bytes + chunk.len() as i64, seq + 1);
+            }
+            if rows % PROGRESS_EVERY == 0 {
+                db::exports::progress(&self.pool, id, rows).await?;
+            }
+        }
+        let rest = out
+            .into_inner()
+            .map_err(|e| Failure::Transient(anyhow::anyhow!("{e}")))?;
+        db::exports::add_chunk(&self.pool, id, seq, &rest).await?;
+        Ok((rows, bytes + rest.len() as i64))
+    }
+
+    async fn build_xlsx(
+        &self,
+        id: i64,
+        filter: ReportFilter,
+        tz: chrono_tz::Tz,
+    ) -> Result<(i64, i64), Failure> {
+        let pool = self.pool.clone();
+        let handle = tokio::runtime::Handle::current();
+        // The whole build runs on a blocking thread; it waits for rows and
+        // progress writes through the runtime handle.
+        let file = tokio::task::spawn_blocking(move || -> Result<(i64, Vec<u8>), Failure> {
+            let mut book = XlsxExport::new(tz).map_err(|e| Failure::Transient(e.into()))?;
+            let mut rows = 0i64;
+            let mut stream = db::reports::export_rows(&pool, &filter);
+            while let Some(row) = handle.block_on(stream.next()) {
+                book.push(&row?).map_err(|e| Failure::Transient(e.into()))?;
+                rows += 1;
+                if rows % PROGRESS_EVERY == 0 {
+                    handle.block_on(db::exports::progress(&pool, id, rows))?;
+                }
+            }
+            Ok((
+                rows,
+                book.finish().map_err(|e| Failure::Transient(e.into()))?,
+            ))
+        })
+        .await
+        .map_err(|e| Failure::Transient(e.into()))??;
+        let (rows, bytes) = file;
+        for (seq, chunk) in bytes.chunks(CHUNK).enumerate() {
+            db::exports::add_chunk(&self.pool, id, seq as i32, chunk).await?;
+        }
+        Ok((rows, bytes.len() as i64))
+    }
+}
