@@ -2,17 +2,19 @@
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::Json;
+use super::{ErrorEnvelope, Json};
 use crate::{auth::CurrentUser, db, error::AppError, startup::AppState, web::extract::Query};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ArchivedQuery {
     include_archived: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ClientJson {
     id: i64,
     name: String,
@@ -20,7 +22,9 @@ pub struct ClientJson {
     archived: bool,
 }
 
-/// `GET /api/v1/clients` (active ones unless `include_archived=true`).
+/// Clients (active ones unless `include_archived=true`).
+#[utoipa::path(get, path = "/api/v1/clients", tag = "catalog", params(ArchivedQuery),
+    responses((status = 200, body = Vec<ClientJson>), (status = 401, body = ErrorEnvelope)))]
 pub async fn clients(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -39,7 +43,7 @@ pub async fn clients(
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ProjectJson {
     id: i64,
     name: String,
@@ -50,7 +54,9 @@ pub struct ProjectJson {
     archived: bool,
 }
 
-/// `GET /api/v1/projects` (active ones unless `include_archived=true`).
+/// Projects (active ones unless `include_archived=true`).
+#[utoipa::path(get, path = "/api/v1/projects", tag = "catalog", params(ArchivedQuery),
+    responses((status = 200, body = Vec<ProjectJson>), (status = 401, body = ErrorEnvelope)))]
 pub async fn projects(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -72,7 +78,7 @@ pub async fn projects(
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TaskJson {
     id: i64,
     project_id: i64,
@@ -83,15 +89,19 @@ pub struct TaskJson {
     due_date: Option<chrono::NaiveDate>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct TaskQuery {
     project_id: Option<i64>,
     page: Option<i64>,
     per_page: Option<i64>,
 }
 
-/// `GET /api/v1/tasks`, optionally of one project, paginated.
+/// Tasks, optionally of one project, paginated.
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "catalog", params(TaskQuery),
+    responses((status = 200, body = Vec<TaskJson>, headers(("X-Total-Count" = i64, description = "Matching tasks"))),
+              (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn tasks(
     State(state): State<AppState>,
     _user: CurrentUser,

@@ -7,8 +7,9 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::Json;
+use super::{ErrorEnvelope, Json};
 use crate::{
     auth::CurrentUser,
     db::{
@@ -22,8 +23,8 @@ use crate::{
     web::extract::{Path, Query},
 };
 
-/// An entry on the wire.
-#[derive(Debug, Serialize)]
+/// A time entry. `end` and `duration_seconds` are null while the timer runs.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EntryJson {
     id: i64,
     user_id: i64,
@@ -58,8 +59,9 @@ impl From<Entry> for EntryJson {
 
 pub const MAX_PER_PAGE: i64 = 200;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// RFC 3339 instant; entries starting at or after it.
     from: Option<DateTime<Utc>>,
@@ -85,7 +87,10 @@ pub fn pagination(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64)
     Ok((per_page, (page - 1) * per_page))
 }
 
-/// `GET /api/v1/time-entries`
+/// Entries, newest first; your own unless an admin asks for a user or `all`.
+#[utoipa::path(get, path = "/api/v1/time-entries", tag = "time entries", params(ListQuery),
+    responses((status = 200, body = Vec<EntryJson>, headers(("X-Total-Count" = i64, description = "Matching entries"))),
+              (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -127,7 +132,7 @@ pub async fn list(
 }
 
 /// Body of create and replace.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryBody {
     project_id: i64,
@@ -179,7 +184,10 @@ impl EntryBody {
     }
 }
 
-/// `POST /api/v1/time-entries`: a finished entry (201).
+/// Creates a finished entry.
+#[utoipa::path(post, path = "/api/v1/time-entries", tag = "time entries", request_body = EntryBody,
+    responses((status = 201, body = EntryJson), (status = 409, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -191,7 +199,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(EntryJson::from(entry))).into_response())
 }
 
-/// `GET /api/v1/time-entries/{id}`
+/// One entry (yours, or any for admins).
+#[utoipa::path(get, path = "/api/v1/time-entries/{id}", tag = "time entries", params(("id" = i64, Path)),
+    responses((status = 200, body = EntryJson), (status = 404, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -204,7 +214,10 @@ pub async fn show(
     ))
 }
 
-/// `PUT /api/v1/time-entries/{id}`: replaces the editable fields.
+/// Replaces an entry's editable fields.
+#[utoipa::path(put, path = "/api/v1/time-entries/{id}", tag = "time entries", params(("id" = i64, Path)), request_body = EntryBody,
+    responses((status = 200, body = EntryJson), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn update(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -220,7 +233,9 @@ pub async fn update(
     ))
 }
 
-/// `DELETE /api/v1/time-entries/{id}` (204).
+/// Deletes an entry.
+#[utoipa::path(delete, path = "/api/v1/time-entries/{id}", tag = "time entries", params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn delete(
     State(state): State<AppState>,
     current: CurrentUser,

@@ -7,8 +7,9 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::Json;
+use super::{ErrorEnvelope, Json};
 use crate::{
     auth::CurrentUser,
     db::exports::Export,
@@ -19,7 +20,7 @@ use crate::{
     web::extract::Path,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ExportJson {
     id: i64,
     format: String,
@@ -53,14 +54,17 @@ impl From<Export> for ExportJson {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ExportBody {
     format: String,
     #[serde(flatten)]
     query: ReportQuery,
 }
 
-/// `POST /api/v1/exports` (202): same filters as the summary report.
+/// Requests a background export with the summary report's filters.
+#[utoipa::path(post, path = "/api/v1/exports", tag = "exports", request_body = ExportBody,
+    responses((status = 202, body = ExportJson), (status = 403, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -72,7 +76,9 @@ pub async fn create(
     Ok((StatusCode::ACCEPTED, Json(ExportJson::from(export))).into_response())
 }
 
-/// `GET /api/v1/exports/{id}`: status and progress.
+/// An export's status and progress (your own exports only).
+#[utoipa::path(get, path = "/api/v1/exports/{id}", tag = "exports", params(("id" = i64, Path)),
+    responses((status = 200, body = ExportJson), (status = 404, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -85,7 +91,10 @@ pub async fn show(
     ))
 }
 
-/// `GET /api/v1/exports/{id}/download`: the file; 409 `export_not_ready` before it is done.
+/// The export's file; 409 `export_not_ready` before it is done.
+#[utoipa::path(get, path = "/api/v1/exports/{id}/download", tag = "exports", params(("id" = i64, Path)),
+    responses((status = 200, description = "The CSV or XLSX file", content_type = "application/octet-stream"),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn download(
     State(state): State<AppState>,
     current: CurrentUser,

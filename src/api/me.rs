@@ -1,9 +1,10 @@
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::Json;
+use super::{ErrorEnvelope, Json};
 use crate::auth::CurrentUser;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Me {
     id: i64,
     username: String,
@@ -12,7 +13,9 @@ pub struct Me {
     timezone: String,
 }
 
-/// `GET /api/v1/me`: the authenticated user.
+/// The authenticated user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me",
+    responses((status = 200, body = Me), (status = 401, body = ErrorEnvelope)))]
 pub async fn show(current: CurrentUser) -> Json<Me> {
     let u = current.user;
     Json(Me {

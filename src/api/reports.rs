@@ -2,8 +2,9 @@
 
 use axum::extract::State;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::Json;
+use super::{ErrorEnvelope, Json};
 use crate::{
     auth::CurrentUser,
     db::reports::SummaryRow,
@@ -14,7 +15,7 @@ use crate::{
     web::extract::Query,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SummaryJson {
     group: &'static str,
     subgroup: Option<&'static str>,
@@ -26,7 +27,7 @@ pub struct SummaryJson {
     rows: Vec<RowJson>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RowJson {
     key: String,
     subkey: Option<String>,
@@ -35,7 +36,10 @@ pub struct RowJson {
     amount_cents: i64,
 }
 
-/// `GET /api/v1/reports/summary`: same parameters as the Reports page.
+/// The summary report: the Reports page as JSON.
+#[utoipa::path(get, path = "/api/v1/reports/summary", tag = "reports", params(ReportQuery),
+    responses((status = 200, body = SummaryJson), (status = 403, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn summary(
     State(state): State<AppState>,
     current: CurrentUser,

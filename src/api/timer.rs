@@ -6,8 +6,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
+use utoipa::ToSchema;
 
-use super::{Json, entries::EntryJson};
+use super::{ErrorEnvelope, Json, entries::EntryJson};
 use crate::{
     auth::CurrentUser,
     error::AppError,
@@ -15,7 +16,9 @@ use crate::{
     tracking::{Actor, timer},
 };
 
-/// `GET /api/v1/timer`: the running entry, or 404 when none runs.
+/// The running entry, or 404 when none runs.
+#[utoipa::path(get, path = "/api/v1/timer", tag = "timer",
+    responses((status = 200, body = EntryJson), (status = 404, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn active(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -26,7 +29,7 @@ pub async fn active(
     Ok(Json(entry.into()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
     project_id: i64,
@@ -37,8 +40,11 @@ pub struct StartBody {
     tags: Vec<String>,
 }
 
-/// `POST /api/v1/timer/start` (201): stops a running timer first, unless the
+/// Starts a timer. A running one is stopped at the same instant, unless the
 /// admin policy refuses (409 `timer_already_running`).
+#[utoipa::path(post, path = "/api/v1/timer/start", tag = "timer", request_body = StartBody,
+    responses((status = 201, body = EntryJson), (status = 409, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn start(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -54,7 +60,9 @@ pub async fn start(
     Ok((StatusCode::CREATED, Json(EntryJson::from(entry))).into_response())
 }
 
-/// `POST /api/v1/timer/stop`: 409 `no_timer_running` when none runs.
+/// Stops the running timer; 409 `no_timer_running` when none runs.
+#[utoipa::path(post, path = "/api/v1/timer/stop", tag = "timer",
+    responses((status = 200, body = EntryJson), (status = 409, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn stop(
     State(state): State<AppState>,
     current: CurrentUser,

@@ -25,8 +25,17 @@ use crate::{
 };
 
 /// Report parameters as they arrive from a form, a query string or the API.
-#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    serde::Deserialize,
+    serde::Serialize,
+    utoipa::ToSchema,
+    utoipa::IntoParams,
+)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// First day (inclusive), `YYYY-MM-DD` in the viewer's timezone; default: first of this month.
     pub from: String,

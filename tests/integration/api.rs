@@ -350,3 +350,41 @@ async fn lists_and_the_summary_report_are_served_as_json() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("group"))
     );
 }
+
+#[tokio::test]
+async fn every_api_route_is_in_the_openapi_document_and_requires_a_token() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("{}/api/v1/openapi.json", app.address))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await.expect("json");
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
+    assert!(doc["components"]["schemas"]["EntryJson"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 12, "{paths:?}");
+    for (path, item) in paths {
+        for method in item.as_object().expect("methods").keys() {
+            let url = format!("{}{}", app.address, path.replace("{id}", "1"));
+            let method: reqwest::Method = method.to_uppercase().parse().expect("method");
+            let status = http
+                .request(method.clone(), &url)
+                .bearer_auth("tt_invalid")
+                .send()
+                .await
+                .expect("send")
+                .status();
+            if path == "/api/v1/openapi.json" {
+                assert_eq!(status, StatusCode::OK);
+            } else {
+                // An unmatched route would answer 404 or 405; a documented one asks for a valid token.
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+            }
+        }
+    }
+}
