@@ -17,6 +17,17 @@ if ! command -v promtool >/dev/null 2>&1; then
     fi
 fi
 
+# The end-to-end test drives Debian's Chromium through ChromeDriver.
+if ! command -v chromedriver >/dev/null 2>&1 || ! [ -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> installing chromium and chromium-driver"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "chromium and chromedriver are missing: install the chromium and chromium-driver packages" >&2
+        exit 1
+    fi
+fi
+
 export SQLX_OFFLINE=true
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check

@@ -144,7 +144,8 @@ pub struct Summary {
     pub amount_cents: i64,
     pub rounding_minutes: i32,
     pub currency: String,
-    pub days: i64,
+    pub from_day: NaiveDate,
+    pub to_day: NaiveDate,
 }
 
 pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Summary, AppError> {
@@ -181,6 +182,7 @@ pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Su
         rows,
         rounding_minutes: settings.rounding_minutes,
         currency: settings.currency,
-        days: (resolved.to_day - resolved.from_day).num_days() + 1,
+        from_day: resolved.from_day,
+        to_day: resolved.to_day,
     })
 }

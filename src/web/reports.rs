@@ -52,7 +52,7 @@ struct ReportsPage {
 pub async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
-    Query(q): Query<ReportQuery>,
+    Query(mut q): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
     let (summary, error, status) = match reports::summary(&state.pool, &actor, &q).await {
@@ -60,6 +60,11 @@ pub async fn show(
         Err(AppError::Validation(e)) => (None, Some(e.message), StatusCode::UNPROCESSABLE_ENTITY),
         Err(e) => return Err(e),
     };
+    if let Some(s) = &summary {
+        // Show the range the report covers, defaults included.
+        q.from = s.from_day.to_string();
+        q.to = s.to_day.to_string();
+    }
     let max = summary
         .as_ref()
         .and_then(|s| s.rows.iter().map(|r| r.seconds).max())

@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+mod browser;
 mod exports;
 mod health;
 mod helpers;

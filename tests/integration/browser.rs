@@ -1,0 +1,229 @@
+//! End to end in a real browser: headless Chromium driven through ChromeDriver
+//! (Debian's `chromium` and `chromium-driver`, installed by `make test`).
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::helpers::{ADMIN_PASSWORD, spawn_app};
+
+/// A ChromeDriver process on a free local port, killed on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    async fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (make test installs chromium-driver)");
+        // Owned by the guard from here on, so every exit path kills and reaps it.
+        let driver = Self { child, port };
+        for _ in 0..100 {
+            if reqwest::get(format!("http://127.0.0.1:{port}/status"))
+                .await
+                .is_ok()
+            {
+                return driver;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start");
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn browser(
+    driver: &Driver,
+    downloads: &std::path::Path,
+    profile: &std::path::Path,
+) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                format!("--user-data-dir={}", profile.display()), "--window-size=1200,900"
+            ],
+            "prefs": {
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false
+            }
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a browser session")
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let field = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("field {css}"));
+    field.clear().await.expect("clear");
+    field.send_keys(value).await.expect("type");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("element {css}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn page_text(c: &Client) -> String {
+    c.find(Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text")
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tt-e2e-{name}-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_tracks_time_creates_a_project_reports_and_downloads_a_csv_in_a_real_browser() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let driver = Driver::start().await;
+    let (downloads, profile) = (temp_dir("downloads"), temp_dir("profile"));
+    let c = browser(&driver, &downloads, &profile).await;
+
+    // Sign in.
+    c.goto(&format!("{}/login", app.address))
+        .await
+        .expect("open login");
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    click(&c, "form.card button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("form[action='/timer/start']"))
+        .await
+        .expect("dashboard");
+    assert!(
+        page_text(&c)
+            .await
+            .contains("There is no active project yet")
+    );
+
+    // Create a project.
+    c.goto(&format!("{}/projects", app.address))
+        .await
+        .expect("projects");
+    fill(&c, "#name", "Browser Project").await;
+    fill(&c, "#hourly_rate", "90").await;
+    click(&c, "form.card button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("notice");
+    assert!(page_text(&c).await.contains("Browser Project"));
+
+    // Start the timer, watch it run, stop it.
+    c.goto(&app.address).await.expect("dashboard");
+    fill(&c, "#notes", "clicked in a browser").await;
+    click(&c, "form[action='/timer/start'] button[type=submit]").await;
+    let elapsed = c
+        .wait()
+        .for_element(Locator::Css(".elapsed"))
+        .await
+        .expect("running timer");
+    let first = elapsed.text().await.expect("elapsed");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let later = c
+        .find(Locator::Css(".elapsed"))
+        .await
+        .expect("elapsed")
+        .text()
+        .await
+        .expect("text");
+    assert_ne!(
+        first, later,
+        "the elapsed time counts up live ({first} then {later})"
+    );
+    click(&c, "form[action='/timer/stop'] button").await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("stopped notice");
+    assert!(page_text(&c).await.contains("Stopped after"));
+
+    // See the entry.
+    c.goto(&format!("{}/entries", app.address))
+        .await
+        .expect("entries");
+    let entries = page_text(&c).await;
+    assert!(
+        entries.contains("clicked in a browser") && entries.contains("Browser Project"),
+        "{entries}"
+    );
+
+    // Run a report and download its CSV.
+    c.goto(&format!(
+        "{}/reports?group=project&subgroup=day",
+        app.address
+    ))
+    .await
+    .expect("reports");
+    c.wait()
+        .for_element(Locator::Css("table.report"))
+        .await
+        .expect("report table");
+    assert!(page_text(&c).await.contains("Browser Project"));
+    click(&c, "a[href^='/reports/export.csv']").await;
+    let mut csv = None;
+    for _ in 0..100 {
+        let done = std::fs::read_dir(&downloads)
+            .expect("downloads")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "csv"));
+        if let Some(path) = done {
+            csv = Some(std::fs::read_to_string(path).expect("read csv"));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let csv = csv.expect("the CSV was downloaded");
+    assert!(
+        csv.starts_with("ID,User,Project") && csv.contains("clicked in a browser"),
+        "{csv}"
+    );
+
+    c.close().await.expect("close browser");
+    let _ = std::fs::remove_dir_all(&downloads);
+    let _ = std::fs::remove_dir_all(&profile);
+}
