@@ -150,28 +150,53 @@ pub struct ExportRow {
     pub source: String,
 }
 
+const ROW: &str =
+    "SELECT e.id, u.username, p.name AS project, c.name AS client, t.name AS task, e.started_at,
+                          e.ended_at, e.duration_seconds, e.notes, e.tags, e.billable, e.source";
+
 /// Every finished entry the filter matches, oldest first, streamed from the
 /// database row by row (constant memory, whatever the range).
 pub fn export_rows<'a>(
     pool: &'a PgPool,
     f: &'a ReportFilter,
 ) -> impl Stream<Item = Result<ExportRow, sqlx::Error>> + Send + 'a {
-    let sql = format!(
-        "SELECT e.id, u.username, p.name AS project, c.name AS client, t.name AS task, e.started_at,
-                e.ended_at, e.duration_seconds, e.notes, e.tags, e.billable, e.source
-         {FROM}
-         ORDER BY e.started_at, e.id"
-    );
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(f.from)
-        .bind(f.to)
-        .bind(f.user_id)
-        .bind(f.project_id)
-        .bind(f.client_id)
-        .bind(f.task_id)
-        .bind(f.tag.clone())
-        .bind(f.billable)
-        .fetch(pool)
+    sqlx::query_as(AssertSqlSafe(format!(
+        "{ROW} {FROM} ORDER BY e.started_at, e.id"
+    )))
+    .bind(f.from)
+    .bind(f.to)
+    .bind(f.user_id)
+    .bind(f.project_id)
+    .bind(f.client_id)
+    .bind(f.task_id)
+    .bind(f.tag.clone())
+    .bind(f.billable)
+    .fetch(pool)
+}
+
+/// One page of the matching entries, newest first (the detailed report).
+#[tracing::instrument(skip_all)]
+pub async fn detail(
+    pool: &PgPool,
+    f: &ReportFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ExportRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "{ROW} {FROM} ORDER BY e.started_at DESC, e.id DESC LIMIT $9 OFFSET $10"
+    )))
+    .bind(f.from)
+    .bind(f.to)
+    .bind(f.user_id)
+    .bind(f.project_id)
+    .bind(f.client_id)
+    .bind(f.task_id)
+    .bind(f.tag.as_deref())
+    .bind(f.billable)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await
 }
 
 /// How many finished entries the filter matches.

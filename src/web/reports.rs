@@ -11,7 +11,7 @@ use axum::{
 use super::{Layout, extract::Query, render};
 use crate::{
     auth::CurrentUser,
-    db::{self, clients::Client, projects::Project, reports::Group, users::User},
+    db::{self, clients::Client, projects::Project, reports::Group, tasks::Task, users::User},
     domain::tracking::{format_cents, format_duration},
     error::AppError,
     reports::{self, ReportQuery, Summary},
@@ -46,15 +46,58 @@ struct ReportsPage {
     amount: String,
     csv_link: String,
     query_fields: Vec<(String, String)>,
+    tasks: Vec<Task>,
+    detail: Vec<EntryLine>,
+    detail_page: i64,
+    detail_pages: i64,
+    detail_prev: Option<String>,
+    detail_next: Option<String>,
     error: Option<String>,
+}
+
+/// One entry of the detailed list.
+struct EntryLine {
+    user: String,
+    start: String,
+    project: String,
+    task: String,
+    notes: String,
+    tags: String,
+    duration: String,
+    billable: bool,
+}
+
+const DETAIL_PAGE_SIZE: i64 = 50;
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct DetailQuery {
+    detail_page: Option<i64>,
 }
 
 pub async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
     Query(mut q): Query<ReportQuery>,
+    Query(dq): Query<DetailQuery>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
+    // The detailed list: the same filters, one page at a time.
+    let detail_page = dq.detail_page.unwrap_or(1).clamp(1, 1_000_000);
+    let (detail, detail_total) = match reports::resolve(&actor, &q) {
+        Ok(resolved) => (
+            db::reports::detail(
+                &state.pool,
+                &resolved.filter,
+                DETAIL_PAGE_SIZE,
+                (detail_page - 1) * DETAIL_PAGE_SIZE,
+            )
+            .await?,
+            db::reports::count(&state.pool, &resolved.filter).await?,
+        ),
+        Err(AppError::Validation(_)) => (Vec::new(), 0),
+        Err(e) => return Err(e),
+    };
     let (summary, error, status) = match reports::summary(&state.pool, &actor, &q).await {
         Ok(s) => (Some(s), None, StatusCode::OK),
         Err(AppError::Validation(e)) => (None, Some(e.message), StatusCode::UNPROCESSABLE_ENTITY),
@@ -65,6 +108,9 @@ pub async fn show(
         q.from = s.from_day.to_string();
         q.to = s.to_day.to_string();
     }
+    let detail_pages = ((detail_total + DETAIL_PAGE_SIZE - 1) / DETAIL_PAGE_SIZE).max(1);
+    let query_string = serde_urlencoded::to_string(&q).unwrap_or_default();
+    let detail_link = |page: i64| format!("/reports?{query_string}&detail_page={page}");
     let max = summary
         .as_ref()
         .and_then(|s| s.rows.iter().map(|r| r.seconds).max())
@@ -126,6 +172,28 @@ pub async fn show(
             &serde_urlencoded::to_string(&q).unwrap_or_default(),
         )
         .unwrap_or_default(),
+        tasks: db::tasks::list(&state.pool, None, 500, 0).await?.0,
+        detail: detail
+            .iter()
+            .map(|e| EntryLine {
+                user: e.username.clone(),
+                start: e
+                    .started_at
+                    .with_timezone(&actor.timezone)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+                project: e.project.clone(),
+                task: e.task.clone().unwrap_or_default(),
+                notes: e.notes.clone(),
+                tags: e.tags.join(", "),
+                duration: format_duration(e.duration_seconds),
+                billable: e.billable,
+            })
+            .collect(),
+        detail_page,
+        detail_pages,
+        detail_prev: (detail_page > 1).then(|| detail_link(detail_page - 1)),
+        detail_next: (detail_page < detail_pages).then(|| detail_link(detail_page + 1)),
         summary,
         rows,
         error,

@@ -262,3 +262,62 @@ async fn bad_report_parameters_are_explained() {
         assert!(r.text().await.expect("page").contains(message), "{query}");
     }
 }
+
+#[tokio::test]
+async fn the_detailed_list_uses_the_same_filters_and_is_paginated() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let a = project(&app, "Alpha", None, true, None).await;
+    let b = project(&app, "Beta", None, true, None).await;
+    for day in 1..=9 {
+        for hour in 0..7 {
+            entry(
+                &app,
+                "admin",
+                a,
+                &format!("2026-11-0{day}T{:02}:00:00Z", 8 + hour),
+                30,
+                &format!("alpha {day}-{hour}"),
+            )
+            .await;
+        }
+    }
+    entry(&app, "admin", b, "2026-11-10T09:00:00Z", 30, "beta note").await;
+    entry(&app, "bob", a, "2026-11-10T09:00:00Z", 30, "bob note").await;
+    let base = format!("/reports?from=2026-11-01&to=2026-11-30&project_id={a}");
+    let first = admin.get(&base).await.text().await.expect("page");
+    assert!(
+        first.contains("Page 1 of 2")
+            && first.contains("alpha 9-6")
+            && !first.contains("beta note")
+    );
+    assert!(
+        !first.contains("bob note"),
+        "the admin's own time unless asked for everyone"
+    );
+    let second = admin
+        .get(&format!("{base}&detail_page=2"))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        second.contains("Page 2 of 2") && second.contains("alpha 1-0"),
+        "the oldest entries on the last page"
+    );
+    let everyone = admin
+        .get(&format!("{base}&user_id=all"))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(everyone.contains("bob note"));
+    let bobs = bob
+        .get("/reports?from=2026-11-01&to=2026-11-30")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(bobs.contains("bob note") && !bobs.contains("alpha 1-0"));
+}
