@@ -1,14 +1,19 @@
-//! `timetracker`: the web server, plus the `migrate` and `setup-url` commands.
+//! `timetracker`: the web server, plus the `migrate`, `setup-url` and
+//! `events-doc` (prints `docs/events.md`) commands.
 
 use std::process::ExitCode;
 
 use timetracker::{config::Config, db, observability, startup};
 
-const USAGE: &str = "usage: timetracker [serve | migrate | setup-url | version]";
+const USAGE: &str = "usage: timetracker [serve | migrate | setup-url | events-doc | version]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    if command == "events-doc" {
+        print!("{}", timetracker::analytics::events::catalogue_markdown());
+        return ExitCode::SUCCESS;
+    }
     if command == "version" || command == "--version" {
         println!(
             "timetracker {} ({})",

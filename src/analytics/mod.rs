@@ -1,5 +1,13 @@
-//! Analytics and install telemetry. This release builds the install ping's
-//! payload (shown on the setup page and, later, sent when the admin opts in);
-//! delivery and product events arrive with the analytics work.
+//! Analytics and install telemetry.
+//!
+//! This release has the event catalogue ([`events`]): every user action emits
+//! its typed event from the service function that performs it (so the web UI
+//! and the API emit the same events), and every event is written to the local
+//! JSON log. Delivery to PostHog behind the consent gate comes with the
+//! analytics work; [`install_ping`] builds the anonymous ping shown on the
+//! setup page.
 
+pub mod events;
 pub mod install_ping;
+
+pub use events::{Event, emit};

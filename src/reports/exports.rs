@@ -5,6 +5,7 @@ use sqlx::PgPool;
 
 use super::{ReportQuery, resolve};
 use crate::{
+    analytics::{Event, emit},
     db::{self, exports::Export},
     domain::ValidationError,
     error::AppError,
@@ -38,6 +39,9 @@ pub async fn request(
     .await?;
     jobs::enqueue(&mut tx, &ReportExport { export_id: id }).await?;
     tx.commit().await?;
+    emit(&Event::ExportRequested {
+        format: if format == "xlsx" { "xlsx" } else { "csv" },
+    });
     Ok(id)
 }
 

@@ -12,6 +12,7 @@ use chrono::{Datelike, Duration, NaiveDate, Utc};
 use sqlx::PgPool;
 
 use crate::{
+    analytics::{Event, emit},
     db::{
         self,
         reports::{Group, ReportFilter, SummaryRow},
@@ -173,6 +174,11 @@ pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Su
         actor.timezone.name(),
     )
     .await?;
+    emit(&Event::ReportViewed {
+        grouping: group.as_str(),
+        subgrouping: subgroup.map_or("none", Group::as_str),
+        range_days: (resolved.to_day - resolved.from_day).num_days() + 1,
+    });
     Ok(Summary {
         group,
         subgroup,

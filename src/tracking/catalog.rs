@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 use super::Actor;
 use crate::{
+    analytics::{Event, emit},
     db::{self, clients::ClientFields, projects::ProjectFields, tasks::TaskFields},
     domain::{
         Email, ValidationError,
@@ -66,7 +67,12 @@ pub async fn create_client(
     let fields = client_fields(input)?;
     let mut conn = pool.acquire().await?;
     match db::clients::insert(&mut conn, &fields).await {
-        Ok(id) => Ok(id),
+        Ok(id) => {
+            emit(&Event::ClientCreated {
+                has_rate: fields.default_hourly_rate_cents.is_some(),
+            });
+            Ok(id)
+        }
         Err(e) if db::is_unique_violation(&e) => Err(name_taken("client")),
         Err(e) => Err(e.into()),
     }
@@ -82,7 +88,10 @@ pub async fn update_client(
     let fields = client_fields(input)?;
     let mut conn = pool.acquire().await?;
     match db::clients::update(&mut conn, id, &fields).await {
-        Ok(true) => Ok(()),
+        Ok(true) => {
+            emit(&Event::ClientUpdated);
+            Ok(())
+        }
         Ok(false) => Err(AppError::NotFound),
         Err(e) if db::is_unique_violation(&e) => Err(name_taken("client")),
         Err(e) => Err(e.into()),
@@ -100,6 +109,7 @@ pub async fn archive_client(
     if !db::clients::set_archived(&mut conn, id, archived).await? {
         return Err(AppError::NotFound);
     }
+    emit(&Event::ClientArchived { archived });
     Ok(())
 }
 
@@ -107,7 +117,10 @@ pub async fn delete_client(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), 
     actor.require_admin()?;
     let mut conn = pool.acquire().await?;
     match db::clients::delete(&mut conn, id).await {
-        Ok(true) => Ok(()),
+        Ok(true) => {
+            emit(&Event::ClientDeleted);
+            Ok(())
+        }
         Ok(false) => Err(AppError::NotFound),
         Err(e) if is_foreign_key_violation(&e) => Err(AppError::Conflict {
             code: "client_in_use",
@@ -166,7 +179,13 @@ pub async fn create_project(
     let fields = project_fields(pool, input).await?;
     let mut conn = pool.acquire().await?;
     match db::projects::insert(&mut conn, &fields).await {
-        Ok(id) => Ok(id),
+        Ok(id) => {
+            emit(&Event::ProjectCreated {
+                has_client: fields.client_id.is_some(),
+                billable: fields.billable,
+            });
+            Ok(id)
+        }
         Err(e) if db::is_unique_violation(&e) => Err(name_taken("project")),
         Err(e) => Err(e.into()),
     }
@@ -182,7 +201,10 @@ pub async fn update_project(
     let fields = project_fields(pool, input).await?;
     let mut conn = pool.acquire().await?;
     match db::projects::update(&mut conn, id, &fields).await {
-        Ok(true) => Ok(()),
+        Ok(true) => {
+            emit(&Event::ProjectUpdated);
+            Ok(())
+        }
         Ok(false) => Err(AppError::NotFound),
         Err(e) if db::is_unique_violation(&e) => Err(name_taken("project")),
         Err(e) => Err(e.into()),
@@ -200,6 +222,7 @@ pub async fn archive_project(
     if !db::projects::set_archived(&mut conn, id, archived).await? {
         return Err(AppError::NotFound);
     }
+    emit(&Event::ProjectArchived { archived });
     Ok(())
 }
 
@@ -207,7 +230,10 @@ pub async fn delete_project(pool: &PgPool, actor: &Actor, id: i64) -> Result<(),
     actor.require_admin()?;
     let mut conn = pool.acquire().await?;
     match db::projects::delete(&mut conn, id).await {
-        Ok(true) => Ok(()),
+        Ok(true) => {
+            emit(&Event::ProjectDeleted);
+            Ok(())
+        }
         Ok(false) => Err(AppError::NotFound),
         Err(e) if is_foreign_key_violation(&e) => Err(AppError::Conflict {
             code: "project_in_use",
@@ -261,7 +287,17 @@ pub async fn create_task(pool: &PgPool, actor: &Actor, input: &TaskInput) -> Res
         due_date,
     };
     match db::tasks::insert(&mut conn, &fields).await {
-        Ok(id) => Ok(id),
+        Ok(id) => {
+            emit(&Event::TaskCreated {
+                priority: TASK_PRIORITIES
+                    .into_iter()
+                    .find(|p| *p == fields.priority)
+                    .unwrap_or("medium"),
+                has_assignee: fields.assignee_id.is_some(),
+                has_due_date: fields.due_date.is_some(),
+            });
+            Ok(id)
+        }
         Err(e) if is_foreign_key_violation(&e) => {
             Err(ValidationError::new("assignee_id", "Choose an existing user.").into())
         }
@@ -289,6 +325,16 @@ pub async fn set_task_status(
         ));
     }
     db::tasks::set_status(&mut conn, id, status).await?;
+    let known = |s: &str| {
+        TASK_STATUSES
+            .into_iter()
+            .find(|k| *k == s)
+            .unwrap_or("todo")
+    };
+    emit(&Event::TaskStatusChanged {
+        from: known(&task.status),
+        to: known(status),
+    });
     Ok(())
 }
 
@@ -298,6 +344,7 @@ pub async fn delete_task(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), Ap
     if !db::tasks::delete(&mut conn, id).await? {
         return Err(AppError::NotFound);
     }
+    emit(&Event::TaskDeleted);
     Ok(())
 }
 

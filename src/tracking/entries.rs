@@ -5,6 +5,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::Actor;
 use crate::{
+    analytics::{Event, emit},
     db::{self, entries::Entry, projects::Project},
     domain::{
         ValidationError,
@@ -99,6 +100,11 @@ pub async fn create(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
+    emit(&Event::EntryCreated {
+        duration_seconds: entry.duration_seconds.unwrap_or_default(),
+        has_task: entry.task_id.is_some(),
+        billable: entry.billable,
+    });
     Ok(entry)
 }
 
@@ -152,6 +158,9 @@ pub async fn update(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
+    emit(&Event::EntryUpdated {
+        duration_seconds: entry.duration_seconds.unwrap_or_default(),
+    });
     Ok(entry)
 }
 
@@ -163,5 +172,6 @@ pub async fn delete(pool: &PgPool, actor: &Actor, id: i64) -> Result<Entry, AppE
     actor.require_owner(existing.user_id)?;
     db::entries::delete(&mut tx, id).await?;
     tx.commit().await?;
+    emit(&Event::EntryDeleted);
     Ok(existing)
 }

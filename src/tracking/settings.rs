@@ -4,6 +4,7 @@ use sqlx::PgPool;
 
 use super::Actor;
 use crate::{
+    analytics::{Event, emit},
     db::{self, settings::Settings},
     domain::ValidationError,
     error::AppError,
@@ -132,5 +133,8 @@ pub async fn update(
             changed.push(name);
         }
     }
+    emit(&Event::SettingsUpdated {
+        changed_keys: changed.clone(),
+    });
     Ok(changed)
 }

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 use super::{Actor, entries::check_project_and_task};
 use crate::{
+    analytics::{Event, emit},
     db::{self, entries::Entry},
     domain::tracking::{parse_notes, parse_tags},
     error::AppError,
@@ -38,6 +39,7 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
     let settings = db::settings::get(&mut tx).await?;
     let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
     let now = Utc::now();
+    let mut stopped = None;
     if db::entries::running(&mut tx, actor.user_id)
         .await?
         .is_some()
@@ -45,7 +47,7 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
         if settings.timer_policy == "refuse" {
             return Err(already_running());
         }
-        db::entries::stop_running(&mut tx, actor.user_id, now).await?;
+        stopped = db::entries::stop_running(&mut tx, actor.user_id, now).await?;
     }
     let fields = db::entries::EntryFields {
         user_id: actor.user_id,
@@ -67,6 +69,20 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
+    if let Some(id) = stopped {
+        let mut conn = pool.acquire().await?;
+        if let Some(previous) = db::entries::get(&mut conn, id).await? {
+            emit(&Event::TimerStopped {
+                duration_seconds: previous.duration_seconds.unwrap_or_default(),
+            });
+        }
+    }
+    emit(&Event::TimerStarted {
+        has_task: entry.task_id.is_some(),
+        has_notes: !entry.notes.is_empty(),
+        tag_count: entry.tags.len(),
+        stopped_previous: stopped.is_some(),
+    });
     Ok(entry)
 }
 
@@ -85,6 +101,9 @@ pub async fn stop(pool: &PgPool, actor: &Actor) -> Result<Entry, AppError> {
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
+    emit(&Event::TimerStopped {
+        duration_seconds: entry.duration_seconds.unwrap_or_default(),
+    });
     Ok(entry)
 }
 

@@ -15,6 +15,7 @@ use super::{
     field_error, render, with_notice,
 };
 use crate::{
+    analytics::{Event, emit},
     auth::{AdminUser, password},
     db::{self, users::User},
     domain::{Email, Password, Role, Timezone, Username, ValidationError},
@@ -144,6 +145,9 @@ pub async fn create(
     match db::users::insert(&mut conn, &new_user).await {
         Ok(id) => {
             tracing::info!(user_id = id, role = role.as_str(), "user created");
+            emit(&Event::UserCreated {
+                role: role.as_str(),
+            });
             Ok(Redirect::to(&with_notice(
                 "/admin/users",
                 &format!("User {} created.", username.as_str()),
@@ -181,6 +185,7 @@ pub async fn set_role(
     }
     tx.commit().await?;
     tracing::info!(user_id = id, role = role.as_str(), "user role changed");
+    emit(&Event::UserUpdated { change: "role" });
     Ok(Redirect::to(&with_notice("/admin/users", "Role changed.")).into_response())
 }
 
@@ -197,6 +202,7 @@ pub async fn deactivate(
     db::sessions::delete_for_user(&mut tx, id, None).await?;
     tx.commit().await?;
     tracing::info!(user_id = id, "user deactivated");
+    emit(&Event::UserDeactivated);
     Ok(Redirect::to(&with_notice(
         "/admin/users",
         "User deactivated and signed out.",
@@ -215,6 +221,9 @@ pub async fn activate(
     }
     tx.commit().await?;
     tracing::info!(user_id = id, "user reactivated");
+    emit(&Event::UserUpdated {
+        change: "reactivated",
+    });
     Ok(Redirect::to(&with_notice("/admin/users", "User reactivated.")).into_response())
 }
 

@@ -15,6 +15,7 @@ use super::{
     page_with_cookie, redirect_with_cookie, render,
 };
 use crate::{
+    analytics::{Event, emit},
     auth::{csrf, password, session, throttle},
     db,
     error::AppError,
@@ -116,6 +117,7 @@ pub async fn submit(
     throttle::record_success(&state, &form.username, address).await?;
     metrics::counter!("timetracker_logins_total", "outcome" => "succeeded").increment(1);
     tracing::info!(user_id, "login succeeded");
+    emit(&Event::Login);
     let cookie = session::start(&state, user_id).await?;
     Ok(redirect_with_cookie(safe_next(&form.next), cookie))
 }
@@ -125,6 +127,7 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let cookie = session::end(&state, &headers).await?;
+    emit(&Event::Logout);
     Ok(redirect_with_cookie("/login", cookie))
 }
 

@@ -14,6 +14,7 @@ use super::{
     field_error, render, with_notice,
 };
 use crate::{
+    analytics::{Event, emit},
     auth::{
         CurrentUser,
         keys::{random_token, sha256},
@@ -194,6 +195,9 @@ pub async fn create_token(
     )
     .await?;
     tracing::info!(user_id = current.user.id, "API token created");
+    emit(&Event::ApiTokenCreated {
+        has_expiry: expires_at.is_some(),
+    });
     let mut profile = page(&state, &current, None, Vec::new()).await?;
     profile.new_token = Some(token);
     let mut response = render(&profile)?.into_response();
@@ -218,5 +222,6 @@ pub async fn revoke_token(
         token_id = id,
         "API token revoked"
     );
+    emit(&Event::ApiTokenRevoked);
     Ok(Redirect::to(&with_notice("/profile", "Token revoked.")).into_response())
 }

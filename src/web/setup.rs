@@ -19,6 +19,7 @@ use super::{
 };
 use crate::{
     analytics::install_ping,
+    analytics::{Event, emit},
     auth::{csrf, keys::constant_time_eq, password, session},
     db,
     domain::{Email, Password, Role, Timezone, Username, ValidationError},
@@ -174,6 +175,9 @@ pub async fn submit(
     tx.commit().await?;
     state.setup_done.store(true, Ordering::Release);
     tracing::info!(telemetry_consent = telemetry, "setup completed");
+    emit(&Event::SetupCompleted {
+        telemetry_enabled: telemetry,
+    });
 
     let cookie = session::start(&state, user_id).await?;
     Ok(redirect_with_cookie("/", cookie))

@@ -8,6 +8,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use sqlx::PgPool;
 use timetracker::{
+    analytics::{Event, emit},
     db::{self, exports::Export, reports::ReportFilter},
     error::AppError,
     jobs::ReportExport,
@@ -16,6 +17,11 @@ use timetracker::{
 };
 
 use crate::{JobContext, JobError, JobHandler};
+
+/// The format as a catalogue word.
+fn format_name(format: &str) -> &'static str {
+    if format == "xlsx" { "xlsx" } else { "csv" }
+}
 
 const CHUNK: usize = 1024 * 1024;
 const PROGRESS_EVERY: i64 = 10_000;
@@ -72,6 +78,11 @@ impl JobHandler<ReportExport> for BuildExport {
                     duration_ms = ms,
                     "export built"
                 );
+                emit(&Event::ExportCompleted {
+                    format: format_name(&export.format),
+                    rows,
+                    duration_ms: ms,
+                });
                 Ok(())
             }
             Err(Failure::Permanent(reason)) => {
@@ -100,6 +111,9 @@ impl BuildExport {
         metrics::counter!("timetracker_exports_completed_total", "format" => export.format.clone(), "outcome" => "failed")
             .increment(1);
         tracing::warn!(export_id = export.id, reason, "export failed");
+        emit(&Event::ExportFailed {
+            format: format_name(&export.format),
+        });
         Ok(())
     }
 
