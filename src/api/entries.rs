@@ -5,7 +5,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -16,7 +16,7 @@ use crate::{
         self,
         entries::{Entry, EntryFilter},
     },
-    domain::ValidationError,
+    domain::{ValidationError, tracking::SANE_YEARS},
     error::AppError,
     startup::AppState,
     tracking::{Actor, entries},
@@ -118,6 +118,11 @@ pub async fn list(
         }
     };
     let (limit, offset) = pagination(q.page, q.per_page)?;
+    for (field, instant) in [("from", q.from), ("to", q.to)] {
+        if instant.is_some_and(|t| !SANE_YEARS.contains(&t.year())) {
+            return Err(ValidationError::new(field, "Use a year between 1900 and 9999.").into());
+        }
+    }
     let filter = EntryFilter {
         user_id,
         project_id: q.project_id,
@@ -157,7 +162,9 @@ impl EntryBody {
             (None, Some(seconds))
                 if (1..=crate::domain::tracking::MAX_ENTRY_SECONDS).contains(&seconds) =>
             {
-                self.start + chrono::Duration::seconds(seconds)
+                self.start
+                    .checked_add_signed(chrono::Duration::seconds(seconds))
+                    .ok_or_else(|| ValidationError::new("start", "That start is out of range."))?
             }
             (None, Some(_)) => {
                 return Err(ValidationError::new(

@@ -21,6 +21,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest(
                 "Send the body as JSON with Content-Type: application/json.".into(),
             )),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::PayloadTooLarge)
+            }
             Err(e) => Err(AppError::BadRequest(format!(
                 "The JSON body could not be read: {}",
                 e.body_text()

@@ -1,6 +1,6 @@
 //! Time-tracking rules: entry times, durations, rounding, money and tags.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::ValidationError;
@@ -22,6 +22,12 @@ impl EntryTimes {
         end: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Self, ValidationError> {
+        if !SANE_YEARS.contains(&start.year()) || !SANE_YEARS.contains(&end.year()) {
+            return Err(ValidationError::new(
+                "start",
+                "Enter a year between 1900 and 9999.",
+            ));
+        }
         if end <= start {
             return Err(ValidationError::new(
                 "end",
@@ -61,7 +67,10 @@ impl EntryTimes {
                 "An entry can last at most 24 hours.",
             ));
         }
-        Self::new(start, start + Duration::seconds(seconds), now)
+        let end = start
+            .checked_add_signed(Duration::seconds(seconds))
+            .ok_or_else(|| ValidationError::new("start", "That start is out of range."))?;
+        Self::new(start, end, now)
     }
 
     pub fn seconds(&self) -> i64 {
@@ -81,6 +90,12 @@ pub fn parse_local(
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M"))
         .map_err(|_| ValidationError::new(field, "Enter a date and time like 2026-11-27T09:30."))?;
+    if !SANE_YEARS.contains(&naive.year()) {
+        return Err(ValidationError::new(
+            field,
+            "Enter a year between 1900 and 9999.",
+        ));
+    }
     match tz.from_local_datetime(&naive) {
         LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Ok(t.with_timezone(&Utc)),
         LocalResult::None => Err(ValidationError::new(
@@ -92,9 +107,19 @@ pub fn parse_local(
 
 /// Parses a date like `2026-11-27`.
 pub fn parse_date(field: &'static str, raw: &str) -> Result<NaiveDate, ValidationError> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| ValidationError::new(field, "Enter a date like 2026-11-27."))
+    let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| ValidationError::new(field, "Enter a date like 2026-11-27."))?;
+    if !SANE_YEARS.contains(&date.year()) {
+        return Err(ValidationError::new(
+            field,
+            "Enter a year between 1900 and 9999.",
+        ));
+    }
+    Ok(date)
 }
+
+/// Years accepted in input; keeps date arithmetic far from chrono's and PostgreSQL's limits.
+pub const SANE_YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
 
 /// The UTC instant where `date` begins in `tz` (midnight, or the first existing time after it).
 pub fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
@@ -325,6 +350,11 @@ mod tests {
             Ok(t("2026-10-25T00:30:00Z"))
         );
         assert!(parse_local("start", "yesterday", berlin).is_err());
+        assert!(
+            parse_local("start", "262143-01-01T00:00", berlin).is_err(),
+            "absurd years are refused"
+        );
+        assert!(parse_date("to", "99999-12-31").is_err());
         assert_eq!(
             start_of_day(NaiveDate::from_ymd_opt(2026, 7, 1).expect("date"), berlin),
             t("2026-06-30T22:00:00Z")

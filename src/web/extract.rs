@@ -22,7 +22,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
             .await
             .map(|axum::Form(v)| Form(v))
             .map_err(|e| {
-                AppError::BadRequest(format!("The form could not be read: {}", e.body_text()))
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest(format!("The form could not be read: {}", e.body_text()))
+                }
             })
     }
 }

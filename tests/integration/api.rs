@@ -388,3 +388,97 @@ async fn every_api_route_is_in_the_openapi_document_and_requires_a_token() {
         }
     }
 }
+
+#[tokio::test]
+async fn hostile_input_gets_a_4xx_with_a_message_never_a_5xx() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let api = Api::new(&app, &token(&admin, "h", "").await);
+    let p = project(&app, "Hostile").await;
+    let cases = [
+        ("GET", "/time-entries?from=-200000-01-01T00:00:00Z", None),
+        ("GET", "/time-entries?page=0", None),
+        ("GET", "/time-entries?page=99999999999999999999", None),
+        ("GET", "/time-entries?project_id=abc", None),
+        ("GET", "/time-entries/999999999999999999999", None),
+        ("GET", "/reports/summary?from=99999-01-01", None),
+        ("GET", "/reports/summary?to=2026-02-30", None),
+        (
+            "POST",
+            "/time-entries",
+            Some(
+                json!({"project_id": p, "start": "-200000-01-01T00:00:00Z", "duration_seconds": 60}),
+            ),
+        ),
+        (
+            "POST",
+            "/time-entries",
+            Some(
+                json!({"project_id": p, "start": "2026-01-01T00:00:00Z", "duration_seconds": i64::MAX}),
+            ),
+        ),
+        (
+            "POST",
+            "/time-entries",
+            Some(
+                json!({"project_id": i64::MAX, "start": "2026-01-01T00:00:00Z", "duration_seconds": 60}),
+            ),
+        ),
+        (
+            "POST",
+            "/time-entries",
+            Some(
+                json!({"project_id": p, "start": "2026-01-01T00:00:00Z", "end": "2026-01-01T01:00:00Z", "extra": 1}),
+            ),
+        ),
+        (
+            "POST",
+            "/timer/start",
+            Some(json!({"project_id": p, "notes": "x".repeat(6000)})),
+        ),
+        (
+            "POST",
+            "/timer/start",
+            Some(
+                json!({"project_id": p, "tags": (0..30).map(|i| format!("t{i}")).collect::<Vec<_>>()}),
+            ),
+        ),
+        ("POST", "/exports", Some(json!({"format": "pdf"}))),
+    ];
+    for (method, path, body) in cases {
+        let (status, _, answer) = api.call(method.parse().expect("method"), path, body).await;
+        assert!(status.is_client_error(), "{method} {path}: {status}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{method} {path}: {answer}"
+        );
+    }
+    let big = "x".repeat(2 * 1024 * 1024);
+    let r = reqwest::Client::new()
+        .post(format!("{}/time-entries", api.base))
+        .bearer_auth(&api.token)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let r = admin
+        .post_form(
+            "/entries/new",
+            &[
+                ("project_id", "99999999999999999999999"),
+                ("start", "2026-01-01T09:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = admin.get("/entries?from=0000-00-00&page=-1").await;
+    assert!(
+        r.status().is_success() || r.status().is_client_error(),
+        "{}",
+        r.status()
+    );
+}
