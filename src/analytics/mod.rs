@@ -9,5 +9,7 @@
 
 pub mod events;
 pub mod install_ping;
+pub mod outbox;
 
 pub use events::{Event, emit};
+pub use outbox::record;

@@ -1,6 +1,7 @@
 //! SQL as plain functions: one query per function, taking a connection or a
 //! transaction, so callers decide what commits together. Handlers never build SQL.
 
+pub mod analytics;
 pub mod api_tokens;
 pub mod clients;
 pub mod entries;

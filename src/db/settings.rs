@@ -31,7 +31,7 @@ pub async fn load(pool: &PgPool) -> Result<Settings, sqlx::Error> {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn update(pool: &PgPool, s: &Settings) -> Result<(), sqlx::Error> {
+pub async fn update(conn: &mut PgConnection, s: &Settings) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE settings SET currency = $1, rounding_minutes = $2, timer_policy = $3, allow_overlaps = $4,
                 week_start = $5, export_delimiter = $6, long_timer_hours = $7, auto_stop_long_timers = $8,
@@ -46,7 +46,7 @@ pub async fn update(pool: &PgPool, s: &Settings) -> Result<(), sqlx::Error> {
     .bind(&s.export_delimiter)
     .bind(s.long_timer_hours)
     .bind(s.auto_stop_long_timers)
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(())
 }

@@ -10,6 +10,7 @@
 //!   otherwise abort the caller's transaction and silently roll back its rows;
 //! - handlers are idempotent: delivery is at least once.
 
+mod analytics;
 mod export;
 mod maintenance;
 
@@ -19,6 +20,7 @@ use apalis::prelude::{MetadataStore, TaskBuilder};
 use serde::{Serialize, de::DeserializeOwned};
 use sqlx::{Acquire, PgConnection};
 
+pub use analytics::AnalyticsFlush;
 pub use export::ReportExport;
 pub use maintenance::Maintenance;
 
@@ -35,7 +37,11 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
 /// Metadata key holding the id of the request that enqueued a job.
 pub const REQUEST_ID_KEY: &str = "request_id";
 
-fn task<J: Job>(job: &J, idempotency_key: Option<&str>) -> anyhow::Result<apalis_postgres::PgTask> {
+fn task<J: Job>(
+    job: &J,
+    idempotency_key: Option<&str>,
+    delay: Option<Duration>,
+) -> anyhow::Result<apalis_postgres::PgTask> {
     let mut metadata = MetadataStore::new();
     if let Some(id) = current_request_id() {
         metadata
@@ -48,24 +54,43 @@ fn task<J: Job>(job: &J, idempotency_key: Option<&str>) -> anyhow::Result<apalis
     if let Some(key) = idempotency_key {
         builder = builder.idempotency_key(key);
     }
+    if let Some(delay) = delay {
+        builder = builder.run_after(delay);
+    }
     Ok(builder.build())
 }
 
 /// Adds `job` to its queue in the caller's transaction (or connection).
 pub async fn enqueue<J: Job>(conn: &mut PgConnection, job: &J) -> anyhow::Result<()> {
-    apalis_postgres::queries::push_tasks(conn, J::QUEUE, vec![task(job, None)?]).await?;
+    apalis_postgres::queries::push_tasks(conn, J::QUEUE, vec![task(job, None, None)?]).await?;
     Ok(())
 }
 
 /// Adds `job` unless a job with the same key exists in its queue (keys stay
-/// taken until the job row is pruned). Returns whether it was added. The
-/// caller's transaction survives a duplicate.
+/// taken until the job row is pruned, or its handler frees the key). Returns
+/// whether it was added. The caller's transaction survives a duplicate.
 pub async fn enqueue_unique<J: Job>(
     conn: &mut PgConnection,
     job: &J,
     key: &str,
 ) -> anyhow::Result<bool> {
-    let task = task(job, Some(key))?;
+    insert_unique::<J>(conn, task(job, Some(key), None)?).await
+}
+
+/// Like [`enqueue_unique`], but the job becomes due only after `delay`.
+pub async fn enqueue_unique_after<J: Job>(
+    conn: &mut PgConnection,
+    job: &J,
+    key: &str,
+    delay: Duration,
+) -> anyhow::Result<bool> {
+    insert_unique::<J>(conn, task(job, Some(key), Some(delay))?).await
+}
+
+async fn insert_unique<J: Job>(
+    conn: &mut PgConnection,
+    task: apalis_postgres::PgTask,
+) -> anyhow::Result<bool> {
     let mut savepoint = conn.begin().await?;
     match apalis_postgres::queries::push_tasks(&mut *savepoint, J::QUEUE, vec![task]).await {
         Ok(()) => {

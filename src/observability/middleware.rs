@@ -10,7 +10,7 @@ use axum::{
 };
 use tracing::Instrument;
 
-use super::REQUEST_ID;
+use super::{REQUEST, RequestContext};
 use crate::error::ErrorBody;
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -38,11 +38,18 @@ pub async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let in_flight = metrics::gauge!("timetracker_http_requests_in_flight");
     in_flight.increment(1.0);
-    let mut response = REQUEST_ID
-        .scope(
-            request_id.clone(),
-            next.run(request).instrument(span.clone()),
-        )
+    let do_not_track = ["sec-gpc", "dnt"].iter().any(|name| {
+        request
+            .headers()
+            .get(*name)
+            .is_some_and(|v| v.as_bytes() == b"1")
+    });
+    let context = RequestContext {
+        id: request_id.clone(),
+        do_not_track,
+    };
+    let mut response = REQUEST
+        .scope(context, next.run(request).instrument(span.clone()))
         .await;
     in_flight.decrement(1.0);
     let elapsed = started.elapsed().as_secs_f64();

@@ -18,14 +18,28 @@ use tracing_subscriber::{
 
 use crate::config::Config;
 
+/// What code running inside a request may need to know about it.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The request id, for log lines and enqueued jobs.
+    pub id: String,
+    /// The client sent `Sec-GPC: 1` or `DNT: 1`: no product event for this request.
+    pub do_not_track: bool,
+}
+
 tokio::task_local! {
-    /// The id of the request being served, for log lines and enqueued jobs.
-    pub static REQUEST_ID: String;
+    /// The request being served.
+    pub static REQUEST: RequestContext;
 }
 
 /// The current request's id, if this code runs inside a request.
 pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
+    REQUEST.try_with(|r| r.id.clone()).ok()
+}
+
+/// Whether the current request asked not to be tracked.
+pub fn do_not_track() -> bool {
+    REQUEST.try_with(|r| r.do_not_track).unwrap_or(false)
 }
 
 /// Installs the global subscriber. Keep the returned guard alive: dropping it

@@ -5,7 +5,7 @@ use sqlx::PgPool;
 
 use super::{ReportQuery, resolve};
 use crate::{
-    analytics::{Event, emit},
+    analytics::{Event, record},
     db::{self, exports::Export},
     domain::ValidationError,
     error::AppError,
@@ -38,10 +38,15 @@ pub async fn request(
     )
     .await?;
     jobs::enqueue(&mut tx, &ReportExport { export_id: id }).await?;
+    record(
+        &mut tx,
+        Some(actor.user_id),
+        &Event::ExportRequested {
+            format: if format == "xlsx" { "xlsx" } else { "csv" },
+        },
+    )
+    .await?;
     tx.commit().await?;
-    emit(&Event::ExportRequested {
-        format: if format == "xlsx" { "xlsx" } else { "csv" },
-    });
     Ok(id)
 }
 

@@ -12,7 +12,7 @@ use chrono::{Datelike, Duration, NaiveDate, Utc};
 use sqlx::PgPool;
 
 use crate::{
-    analytics::{Event, emit},
+    analytics::{Event, record},
     db::{
         self,
         reports::{Group, ReportFilter, SummaryRow},
@@ -174,11 +174,12 @@ pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Su
         actor.timezone.name(),
     )
     .await?;
-    emit(&Event::ReportViewed {
+    let viewed = Event::ReportViewed {
         grouping: group.as_str(),
         subgrouping: subgroup.map_or("none", Group::as_str),
         range_days: (resolved.to_day - resolved.from_day).num_days() + 1,
-    });
+    };
+    record(&mut *pool.acquire().await?, Some(actor.user_id), &viewed).await?;
     Ok(Summary {
         group,
         subgroup,

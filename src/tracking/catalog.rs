@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use super::Actor;
 use crate::{
-    analytics::{Event, emit},
+    analytics::{Event, record},
     db::{self, clients::ClientFields, projects::ProjectFields, tasks::TaskFields},
     domain::{
         Email, ValidationError,
@@ -65,12 +65,18 @@ pub async fn create_client(
 ) -> Result<i64, AppError> {
     actor.require_admin()?;
     let fields = client_fields(input)?;
-    let mut conn = pool.acquire().await?;
-    match db::clients::insert(&mut conn, &fields).await {
+    let mut tx = pool.begin().await?;
+    match db::clients::insert(&mut tx, &fields).await {
         Ok(id) => {
-            emit(&Event::ClientCreated {
-                has_rate: fields.default_hourly_rate_cents.is_some(),
-            });
+            record(
+                &mut tx,
+                Some(actor.user_id),
+                &Event::ClientCreated {
+                    has_rate: fields.default_hourly_rate_cents.is_some(),
+                },
+            )
+            .await?;
+            tx.commit().await?;
             Ok(id)
         }
         Err(e) if db::is_unique_violation(&e) => Err(name_taken("client")),
@@ -86,10 +92,11 @@ pub async fn update_client(
 ) -> Result<(), AppError> {
     actor.require_admin()?;
     let fields = client_fields(input)?;
-    let mut conn = pool.acquire().await?;
-    match db::clients::update(&mut conn, id, &fields).await {
+    let mut tx = pool.begin().await?;
+    match db::clients::update(&mut tx, id, &fields).await {
         Ok(true) => {
-            emit(&Event::ClientUpdated);
+            record(&mut tx, Some(actor.user_id), &Event::ClientUpdated).await?;
+            tx.commit().await?;
             Ok(())
         }
         Ok(false) => Err(AppError::NotFound),
@@ -105,20 +112,27 @@ pub async fn archive_client(
     archived: bool,
 ) -> Result<(), AppError> {
     actor.require_admin()?;
-    let mut conn = pool.acquire().await?;
-    if !db::clients::set_archived(&mut conn, id, archived).await? {
+    let mut tx = pool.begin().await?;
+    if !db::clients::set_archived(&mut tx, id, archived).await? {
         return Err(AppError::NotFound);
     }
-    emit(&Event::ClientArchived { archived });
+    record(
+        &mut tx,
+        Some(actor.user_id),
+        &Event::ClientArchived { archived },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
 pub async fn delete_client(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require_admin()?;
-    let mut conn = pool.acquire().await?;
-    match db::clients::delete(&mut conn, id).await {
+    let mut tx = pool.begin().await?;
+    match db::clients::delete(&mut tx, id).await {
         Ok(true) => {
-            emit(&Event::ClientDeleted);
+            record(&mut tx, Some(actor.user_id), &Event::ClientDeleted).await?;
+            tx.commit().await?;
             Ok(())
         }
         Ok(false) => Err(AppError::NotFound),
@@ -177,13 +191,19 @@ pub async fn create_project(
 ) -> Result<i64, AppError> {
     actor.require_admin()?;
     let fields = project_fields(pool, input).await?;
-    let mut conn = pool.acquire().await?;
-    match db::projects::insert(&mut conn, &fields).await {
+    let mut tx = pool.begin().await?;
+    match db::projects::insert(&mut tx, &fields).await {
         Ok(id) => {
-            emit(&Event::ProjectCreated {
-                has_client: fields.client_id.is_some(),
-                billable: fields.billable,
-            });
+            record(
+                &mut tx,
+                Some(actor.user_id),
+                &Event::ProjectCreated {
+                    has_client: fields.client_id.is_some(),
+                    billable: fields.billable,
+                },
+            )
+            .await?;
+            tx.commit().await?;
             Ok(id)
         }
         Err(e) if db::is_unique_violation(&e) => Err(name_taken("project")),
@@ -199,10 +219,11 @@ pub async fn update_project(
 ) -> Result<(), AppError> {
     actor.require_admin()?;
     let fields = project_fields(pool, input).await?;
-    let mut conn = pool.acquire().await?;
-    match db::projects::update(&mut conn, id, &fields).await {
+    let mut tx = pool.begin().await?;
+    match db::projects::update(&mut tx, id, &fields).await {
         Ok(true) => {
-            emit(&Event::ProjectUpdated);
+            record(&mut tx, Some(actor.user_id), &Event::ProjectUpdated).await?;
+            tx.commit().await?;
             Ok(())
         }
         Ok(false) => Err(AppError::NotFound),
@@ -218,20 +239,27 @@ pub async fn archive_project(
     archived: bool,
 ) -> Result<(), AppError> {
     actor.require_admin()?;
-    let mut conn = pool.acquire().await?;
-    if !db::projects::set_archived(&mut conn, id, archived).await? {
+    let mut tx = pool.begin().await?;
+    if !db::projects::set_archived(&mut tx, id, archived).await? {
         return Err(AppError::NotFound);
     }
-    emit(&Event::ProjectArchived { archived });
+    record(
+        &mut tx,
+        Some(actor.user_id),
+        &Event::ProjectArchived { archived },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
 pub async fn delete_project(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require_admin()?;
-    let mut conn = pool.acquire().await?;
-    match db::projects::delete(&mut conn, id).await {
+    let mut tx = pool.begin().await?;
+    match db::projects::delete(&mut tx, id).await {
         Ok(true) => {
-            emit(&Event::ProjectDeleted);
+            record(&mut tx, Some(actor.user_id), &Event::ProjectDeleted).await?;
+            tx.commit().await?;
             Ok(())
         }
         Ok(false) => Err(AppError::NotFound),
@@ -258,8 +286,8 @@ pub const TASK_PRIORITIES: [&str; 4] = ["low", "medium", "high", "urgent"];
 
 pub async fn create_task(pool: &PgPool, actor: &Actor, input: &TaskInput) -> Result<i64, AppError> {
     actor.require_admin()?;
-    let mut conn = pool.acquire().await?;
-    if db::projects::get(&mut conn, input.project_id)
+    let mut tx = pool.begin().await?;
+    if db::projects::get(&mut tx, input.project_id)
         .await?
         .is_none_or(|p| p.archived)
     {
@@ -286,16 +314,22 @@ pub async fn create_task(pool: &PgPool, actor: &Actor, input: &TaskInput) -> Res
         assignee_id: input.assignee_id,
         due_date,
     };
-    match db::tasks::insert(&mut conn, &fields).await {
+    match db::tasks::insert(&mut tx, &fields).await {
         Ok(id) => {
-            emit(&Event::TaskCreated {
-                priority: TASK_PRIORITIES
-                    .into_iter()
-                    .find(|p| *p == fields.priority)
-                    .unwrap_or("medium"),
-                has_assignee: fields.assignee_id.is_some(),
-                has_due_date: fields.due_date.is_some(),
-            });
+            record(
+                &mut tx,
+                Some(actor.user_id),
+                &Event::TaskCreated {
+                    priority: TASK_PRIORITIES
+                        .into_iter()
+                        .find(|p| *p == fields.priority)
+                        .unwrap_or("medium"),
+                    has_assignee: fields.assignee_id.is_some(),
+                    has_due_date: fields.due_date.is_some(),
+                },
+            )
+            .await?;
+            tx.commit().await?;
             Ok(id)
         }
         Err(e) if is_foreign_key_violation(&e) => {
@@ -315,8 +349,8 @@ pub async fn set_task_status(
     if !TASK_STATUSES.contains(&status) {
         return Err(ValidationError::new("status", "Choose todo, in_progress or done.").into());
     }
-    let mut conn = pool.acquire().await?;
-    let task = db::tasks::get(&mut conn, id)
+    let mut tx = pool.begin().await?;
+    let task = db::tasks::get(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !actor.is_admin && task.assignee_id != Some(actor.user_id) {
@@ -324,27 +358,34 @@ pub async fn set_task_status(
             "Only administrators and the assignee can change this task.".into(),
         ));
     }
-    db::tasks::set_status(&mut conn, id, status).await?;
+    db::tasks::set_status(&mut tx, id, status).await?;
     let known = |s: &str| {
         TASK_STATUSES
             .into_iter()
             .find(|k| *k == s)
             .unwrap_or("todo")
     };
-    emit(&Event::TaskStatusChanged {
-        from: known(&task.status),
-        to: known(status),
-    });
+    record(
+        &mut tx,
+        Some(actor.user_id),
+        &Event::TaskStatusChanged {
+            from: known(&task.status),
+            to: known(status),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
 pub async fn delete_task(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require_admin()?;
-    let mut conn = pool.acquire().await?;
-    if !db::tasks::delete(&mut conn, id).await? {
+    let mut tx = pool.begin().await?;
+    if !db::tasks::delete(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
-    emit(&Event::TaskDeleted);
+    record(&mut tx, Some(actor.user_id), &Event::TaskDeleted).await?;
+    tx.commit().await?;
     Ok(())
 }
 

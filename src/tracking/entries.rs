@@ -5,7 +5,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::Actor;
 use crate::{
-    analytics::{Event, emit},
+    analytics::{Event, record},
     db::{self, entries::Entry, projects::Project},
     domain::{
         ValidationError,
@@ -99,12 +99,17 @@ pub async fn create(
     let entry = db::entries::get(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    record(
+        &mut tx,
+        Some(actor.user_id),
+        &Event::EntryCreated {
+            duration_seconds: entry.duration_seconds.unwrap_or_default(),
+            has_task: entry.task_id.is_some(),
+            billable: entry.billable,
+        },
+    )
+    .await?;
     tx.commit().await?;
-    emit(&Event::EntryCreated {
-        duration_seconds: entry.duration_seconds.unwrap_or_default(),
-        has_task: entry.task_id.is_some(),
-        billable: entry.billable,
-    });
     Ok(entry)
 }
 
@@ -157,10 +162,15 @@ pub async fn update(
     let entry = db::entries::get(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    record(
+        &mut tx,
+        Some(actor.user_id),
+        &Event::EntryUpdated {
+            duration_seconds: entry.duration_seconds.unwrap_or_default(),
+        },
+    )
+    .await?;
     tx.commit().await?;
-    emit(&Event::EntryUpdated {
-        duration_seconds: entry.duration_seconds.unwrap_or_default(),
-    });
     Ok(entry)
 }
 
@@ -171,7 +181,7 @@ pub async fn delete(pool: &PgPool, actor: &Actor, id: i64) -> Result<Entry, AppE
         .ok_or(AppError::NotFound)?;
     actor.require_owner(existing.user_id)?;
     db::entries::delete(&mut tx, id).await?;
+    record(&mut tx, Some(actor.user_id), &Event::EntryDeleted).await?;
     tx.commit().await?;
-    emit(&Event::EntryDeleted);
     Ok(existing)
 }

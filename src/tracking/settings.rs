@@ -4,7 +4,7 @@ use sqlx::PgPool;
 
 use super::Actor;
 use crate::{
-    analytics::{Event, emit},
+    analytics::{Event, record},
     db::{self, settings::Settings},
     domain::ValidationError,
     error::AppError,
@@ -104,8 +104,9 @@ pub async fn update(
 ) -> Result<Vec<&'static str>, AppError> {
     actor.require_admin()?;
     let new = parse(input)?;
-    let old = db::settings::load(pool).await?;
-    db::settings::update(pool, &new).await?;
+    let mut tx = pool.begin().await?;
+    let old = db::settings::get(&mut tx).await?;
+    db::settings::update(&mut tx, &new).await?;
     let mut changed = Vec::new();
     for (name, differs) in [
         ("currency", old.currency != new.currency),
@@ -133,8 +134,10 @@ pub async fn update(
             changed.push(name);
         }
     }
-    emit(&Event::SettingsUpdated {
+    let event = Event::SettingsUpdated {
         changed_keys: changed.clone(),
-    });
+    };
+    record(&mut tx, Some(actor.user_id), &event).await?;
+    tx.commit().await?;
     Ok(changed)
 }

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use super::{Actor, entries::check_project_and_task};
 use crate::{
-    analytics::{Event, emit},
+    analytics::{Event, record},
     db::{self, entries::Entry},
     domain::tracking::{parse_notes, parse_tags},
     error::AppError,
@@ -68,21 +68,25 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
     let entry = db::entries::get(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    if let Some(id) = stopped {
-        let mut conn = pool.acquire().await?;
-        if let Some(previous) = db::entries::get(&mut conn, id).await? {
-            emit(&Event::TimerStopped {
-                duration_seconds: previous.duration_seconds.unwrap_or_default(),
-            });
-        }
+    if let Some(id) = stopped
+        && let Some(previous) = db::entries::get(&mut tx, id).await?
+    {
+        let duration_seconds = previous.duration_seconds.unwrap_or_default();
+        record(
+            &mut tx,
+            Some(actor.user_id),
+            &Event::TimerStopped { duration_seconds },
+        )
+        .await?;
     }
-    emit(&Event::TimerStarted {
+    let started = Event::TimerStarted {
         has_task: entry.task_id.is_some(),
         has_notes: !entry.notes.is_empty(),
         tag_count: entry.tags.len(),
         stopped_previous: stopped.is_some(),
-    });
+    };
+    record(&mut tx, Some(actor.user_id), &started).await?;
+    tx.commit().await?;
     Ok(entry)
 }
 
@@ -100,10 +104,14 @@ pub async fn stop(pool: &PgPool, actor: &Actor) -> Result<Entry, AppError> {
     let entry = db::entries::get(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let duration_seconds = entry.duration_seconds.unwrap_or_default();
+    record(
+        &mut tx,
+        Some(actor.user_id),
+        &Event::TimerStopped { duration_seconds },
+    )
+    .await?;
     tx.commit().await?;
-    emit(&Event::TimerStopped {
-        duration_seconds: entry.duration_seconds.unwrap_or_default(),
-    });
     Ok(entry)
 }
 

@@ -15,7 +15,7 @@ use super::{
     field_error, render, with_notice,
 };
 use crate::{
-    analytics::{Event, emit},
+    analytics::{Event, record},
     auth::{AdminUser, password},
     db::{self, users::User},
     domain::{Email, Password, Role, Timezone, Username, ValidationError},
@@ -145,9 +145,14 @@ pub async fn create(
     match db::users::insert(&mut conn, &new_user).await {
         Ok(id) => {
             tracing::info!(user_id = id, role = role.as_str(), "user created");
-            emit(&Event::UserCreated {
-                role: role.as_str(),
-            });
+            record(
+                &mut conn,
+                Some(admin.0.user.id),
+                &Event::UserCreated {
+                    role: role.as_str(),
+                },
+            )
+            .await?;
             Ok(Redirect::to(&with_notice(
                 "/admin/users",
                 &format!("User {} created.", username.as_str()),
@@ -171,7 +176,7 @@ pub struct RoleForm {
 
 pub async fn set_role(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Path(id): Path<i64>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
@@ -183,15 +188,20 @@ pub async fn set_role(
     if !db::users::set_role(&mut tx, id, role).await? {
         return Err(AppError::NotFound);
     }
-    tx.commit().await?;
     tracing::info!(user_id = id, role = role.as_str(), "user role changed");
-    emit(&Event::UserUpdated { change: "role" });
+    record(
+        &mut tx,
+        Some(admin.0.user.id),
+        &Event::UserUpdated { change: "role" },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(Redirect::to(&with_notice("/admin/users", "Role changed.")).into_response())
 }
 
 pub async fn deactivate(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let mut tx = state.pool.begin().await?;
@@ -200,9 +210,9 @@ pub async fn deactivate(
         return Err(AppError::NotFound);
     }
     db::sessions::delete_for_user(&mut tx, id, None).await?;
-    tx.commit().await?;
     tracing::info!(user_id = id, "user deactivated");
-    emit(&Event::UserDeactivated);
+    record(&mut tx, Some(admin.0.user.id), &Event::UserDeactivated).await?;
+    tx.commit().await?;
     Ok(Redirect::to(&with_notice(
         "/admin/users",
         "User deactivated and signed out.",
@@ -212,18 +222,23 @@ pub async fn deactivate(
 
 pub async fn activate(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let mut tx = state.pool.begin().await?;
     if !db::users::set_active(&mut tx, id, true).await? {
         return Err(AppError::NotFound);
     }
-    tx.commit().await?;
     tracing::info!(user_id = id, "user reactivated");
-    emit(&Event::UserUpdated {
-        change: "reactivated",
-    });
+    record(
+        &mut tx,
+        Some(admin.0.user.id),
+        &Event::UserUpdated {
+            change: "reactivated",
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(Redirect::to(&with_notice("/admin/users", "User reactivated.")).into_response())
 }
 

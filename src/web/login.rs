@@ -15,8 +15,8 @@ use super::{
     page_with_cookie, redirect_with_cookie, render,
 };
 use crate::{
-    analytics::{Event, emit},
-    auth::{csrf, password, session, throttle},
+    analytics::{Event, record},
+    auth::{csrf, keys::sha256, password, session, throttle},
     db,
     error::AppError,
     startup::AppState,
@@ -117,7 +117,12 @@ pub async fn submit(
     throttle::record_success(&state, &form.username, address).await?;
     metrics::counter!("timetracker_logins_total", "outcome" => "succeeded").increment(1);
     tracing::info!(user_id, "login succeeded");
-    emit(&Event::Login);
+    record(
+        &mut *state.pool.acquire().await?,
+        Some(user_id),
+        &Event::Login,
+    )
+    .await?;
     let cookie = session::start(&state, user_id).await?;
     Ok(redirect_with_cookie(safe_next(&form.next), cookie))
 }
@@ -126,8 +131,19 @@ pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let user = match session::cookie(&headers, session::SESSION_COOKIE) {
+        Some(token) => db::sessions::user_for(&state.pool, &sha256(token)).await?,
+        None => None,
+    };
     let cookie = session::end(&state, &headers).await?;
-    emit(&Event::Logout);
+    if let Some(user) = user {
+        record(
+            &mut *state.pool.acquire().await?,
+            Some(user.id),
+            &Event::Logout,
+        )
+        .await?;
+    }
     Ok(redirect_with_cookie("/login", cookie))
 }
 

@@ -14,7 +14,7 @@ use super::{
     field_error, render, with_notice,
 };
 use crate::{
-    analytics::{Event, emit},
+    analytics::{Event, record},
     auth::{
         CurrentUser,
         keys::{random_token, sha256},
@@ -195,9 +195,15 @@ pub async fn create_token(
     )
     .await?;
     tracing::info!(user_id = current.user.id, "API token created");
-    emit(&Event::ApiTokenCreated {
+    let event = Event::ApiTokenCreated {
         has_expiry: expires_at.is_some(),
-    });
+    };
+    record(
+        &mut *state.pool.acquire().await?,
+        Some(current.user.id),
+        &event,
+    )
+    .await?;
     let mut profile = page(&state, &current, None, Vec::new()).await?;
     profile.new_token = Some(token);
     let mut response = render(&profile)?.into_response();
@@ -222,6 +228,11 @@ pub async fn revoke_token(
         token_id = id,
         "API token revoked"
     );
-    emit(&Event::ApiTokenRevoked);
+    record(
+        &mut *state.pool.acquire().await?,
+        Some(current.user.id),
+        &Event::ApiTokenRevoked,
+    )
+    .await?;
     Ok(Redirect::to(&with_notice("/profile", "Token revoked.")).into_response())
 }

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     analytics::install_ping,
-    analytics::{Event, emit},
+    analytics::{Event, record},
     auth::{csrf, keys::constant_time_eq, password, session},
     db,
     domain::{Email, Password, Role, Timezone, Username, ValidationError},
@@ -172,12 +172,13 @@ pub async fn submit(
         },
     )
     .await?;
+    let event = Event::SetupCompleted {
+        telemetry_enabled: telemetry,
+    };
+    record(&mut tx, Some(user_id), &event).await?;
     tx.commit().await?;
     state.setup_done.store(true, Ordering::Release);
     tracing::info!(telemetry_consent = telemetry, "setup completed");
-    emit(&Event::SetupCompleted {
-        telemetry_enabled: telemetry,
-    });
 
     let cookie = session::start(&state, user_id).await?;
     Ok(redirect_with_cookie("/", cookie))

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use timetracker::{
     jobs::{self, Job, Maintenance},
-    observability::REQUEST_ID,
+    observability::{REQUEST, RequestContext},
 };
 use timetracker_worker::{
     JobContext, JobError, JobHandler, handlers::maintenance::Prune, register,
@@ -397,9 +397,12 @@ async fn two_workers_enqueue_maintenance_once_per_tick_and_run_it_once() {
 async fn jobs_enqueued_in_a_request_carry_its_request_id() {
     let app = spawn_app().await;
     let mut conn = app.pool.acquire().await.expect("conn");
-    REQUEST_ID
+    REQUEST
         .scope(
-            "req-42".to_owned(),
+            RequestContext {
+                id: "req-42".to_owned(),
+                do_not_track: false,
+            },
             jobs::enqueue(
                 &mut conn,
                 &Record {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use sqlx::PgPool;
 use timetracker::{
-    analytics::{Event, emit},
+    analytics::{Event, record},
     db::{self, exports::Export, reports::ReportFilter},
     error::AppError,
     jobs::ReportExport,
@@ -78,11 +78,17 @@ impl JobHandler<ReportExport> for BuildExport {
                     duration_ms = ms,
                     "export built"
                 );
-                emit(&Event::ExportCompleted {
-                    format: format_name(&export.format),
-                    rows,
-                    duration_ms: ms,
-                });
+                record(
+                    &mut *self.pool.acquire().await.map_err(JobError::retry)?,
+                    Some(export.user_id),
+                    &Event::ExportCompleted {
+                        format: format_name(&export.format),
+                        rows,
+                        duration_ms: ms,
+                    },
+                )
+                .await
+                .map_err(JobError::retry)?;
                 Ok(())
             }
             Err(Failure::Permanent(reason)) => {
@@ -111,9 +117,15 @@ impl BuildExport {
         metrics::counter!("timetracker_exports_completed_total", "format" => export.format.clone(), "outcome" => "failed")
             .increment(1);
         tracing::warn!(export_id = export.id, reason, "export failed");
-        emit(&Event::ExportFailed {
-            format: format_name(&export.format),
-        });
+        record(
+            &mut *self.pool.acquire().await.map_err(JobError::retry)?,
+            Some(export.user_id),
+            &Event::ExportFailed {
+                format: format_name(&export.format),
+            },
+        )
+        .await
+        .map_err(JobError::retry)?;
         Ok(())
     }
 

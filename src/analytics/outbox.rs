@@ -1,0 +1,44 @@
+//! Recording product events: always to the local log; to the outbox only when
+//! the consent gate is open, in the caller's transaction.
+//!
+//! The gate at enqueue: the admin switched product analytics on, the user has
+//! not opted out, and the request carried neither `Sec-GPC: 1` nor `DNT: 1`.
+//! The worker checks the switch (and the PostHog key) again before sending.
+
+use chrono::{SubsecRound, Utc};
+use sqlx::PgConnection;
+
+use super::events::{Event, emit};
+use crate::{
+    db,
+    jobs::{self, AnalyticsFlush},
+    observability::do_not_track,
+};
+
+/// Records `event` for `user_id` as part of the caller's transaction.
+pub async fn record(
+    conn: &mut PgConnection,
+    user_id: Option<i64>,
+    event: &Event,
+) -> anyhow::Result<()> {
+    emit(event);
+    if do_not_track() {
+        return Ok(());
+    }
+    let properties = serde_json::Value::Object(event.properties());
+    // Millisecond precision: the timestamp is part of PostHog's deduplication key.
+    let occurred_at = Utc::now().trunc_subsecs(3);
+    let stored = db::analytics::insert_if_consented(
+        conn,
+        uuid::Uuid::now_v7(),
+        event.name(),
+        user_id,
+        &properties,
+        occurred_at,
+    )
+    .await?;
+    if stored {
+        jobs::enqueue_unique(conn, &AnalyticsFlush::default(), AnalyticsFlush::KEY).await?;
+    }
+    Ok(())
+}

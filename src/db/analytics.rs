@@ -1,0 +1,239 @@
+//! The analytics outbox, the consent switches and the delivery log.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// Inserts an event if product analytics is switched on and the user has not
+/// opted out, all decided in the same statement (and transaction) as the
+/// caller's change. Returns whether it was stored.
+#[tracing::instrument(skip_all)]
+pub async fn insert_if_consented(
+    conn: &mut PgConnection,
+    uuid: Uuid,
+    event: &str,
+    user_id: Option<i64>,
+    properties: &serde_json::Value,
+    occurred_at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO analytics_events (uuid, event, user_id, properties, occurred_at)
+         SELECT $1, $2, $3, $4, $5
+         WHERE (SELECT analytics_enabled FROM installation WHERE id = 1)
+           AND NOT coalesce((SELECT analytics_opt_out FROM users WHERE id = $3), false)",
+    )
+    .bind(uuid)
+    .bind(event)
+    .bind(user_id)
+    .bind(properties)
+    .bind(occurred_at)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingEvent {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub event: String,
+    pub user_id: Option<i64>,
+    pub properties: serde_json::Value,
+    pub occurred_at: DateTime<Utc>,
+    pub attempts: i32,
+}
+
+/// Locks up to `limit` due events for this transaction (other workers skip them).
+#[tracing::instrument(skip_all)]
+pub async fn lock_due(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<PendingEvent>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, uuid, event, user_id, properties, occurred_at, attempts FROM analytics_events
+         WHERE status = 'pending' AND next_attempt_at <= now()
+         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn mark_sent(conn: &mut PgConnection, ids: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE analytics_events SET status = 'sent', sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1)")
+        .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn mark_dead(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE analytics_events SET status = 'dead', last_error = $2, attempts = attempts + 1 WHERE id = ANY($1)")
+        .bind(ids)
+        .bind(error)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn postpone(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    delay_seconds: f64,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE analytics_events SET attempts = attempts + 1, last_error = $3,
+                next_attempt_at = now() + make_interval(secs => $2)
+         WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .bind(delay_seconds)
+    .bind(error)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Drops every pending event (consent was withdrawn or nothing is configured); returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn discard_pending(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let r =
+        sqlx::query("UPDATE analytics_events SET status = 'discarded' WHERE status = 'pending'")
+            .execute(pool)
+            .await?;
+    Ok(r.rows_affected())
+}
+
+/// Outbox counts by status, and the age in seconds of the oldest pending event.
+#[tracing::instrument(skip_all)]
+pub async fn queue_state(pool: &PgPool) -> Result<(Vec<(String, i64)>, Option<f64>), sqlx::Error> {
+    let counts =
+        sqlx::query_as("SELECT status, count(*) FROM analytics_events GROUP BY 1 ORDER BY 1")
+            .fetch_all(pool)
+            .await?;
+    let oldest = sqlx::query_scalar(
+        "SELECT extract(epoch FROM now() - min(occurred_at))::float8 FROM analytics_events WHERE status = 'pending'",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((counts, oldest))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Delivery {
+    pub channel: String,
+    pub sent_at: DateTime<Utc>,
+    pub status: Option<i32>,
+    pub events: i32,
+    pub result: String,
+    pub payload: serde_json::Value,
+}
+
+/// Records a payload as sent; keeps the last 50.
+#[tracing::instrument(skip_all)]
+pub async fn log_delivery(
+    pool: &PgPool,
+    channel: &str,
+    status: Option<u16>,
+    events: usize,
+    result: &str,
+    payload: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO analytics_deliveries (channel, status, events, result, payload) VALUES ($1, $2, $3, $4, $5)")
+        .bind(channel)
+        .bind(status.map(i32::from))
+        .bind(events as i32)
+        .bind(result)
+        .bind(payload)
+        .execute(pool)
+        .await?;
+    sqlx::query("DELETE FROM analytics_deliveries WHERE id NOT IN (SELECT id FROM analytics_deliveries ORDER BY id DESC LIMIT 50)")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn recent_deliveries(pool: &PgPool, limit: i64) -> Result<Vec<Delivery>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT channel, sent_at, status, events, result, payload FROM analytics_deliveries ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn enabled(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT analytics_enabled FROM installation WHERE id = 1")
+        .fetch_one(pool)
+        .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_enabled(pool: &PgPool, enabled: bool) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE installation SET analytics_enabled = $1, analytics_changed_at = now() WHERE id = 1",
+    )
+    .bind(enabled)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records (or, with `None`, clears) a configuration error reported by PostHog.
+#[tracing::instrument(skip_all)]
+pub async fn set_error(pool: &PgPool, error: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE installation SET analytics_error = $1, analytics_error_at = CASE WHEN $1 IS NULL THEN NULL ELSE now() END
+         WHERE id = 1",
+    )
+    .bind(error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn error(pool: &PgPool) -> Result<Option<(String, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT analytics_error, analytics_error_at FROM installation WHERE id = 1 AND analytics_error IS NOT NULL",
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_opt_out(pool: &PgPool, user_id: i64, opt_out: bool) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET analytics_opt_out = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(opt_out)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn opted_out(pool: &PgPool, user_id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT analytics_opt_out FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(pool)
+        .await
+}
+
+/// The role of each user, for the person properties sent with `auth.login`.
+#[tracing::instrument(skip_all)]
+pub async fn role(pool: &PgPool, user_id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+}
