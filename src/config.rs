@@ -66,6 +66,14 @@ pub struct Config {
     pub dead_job_retention: Duration,
     /// Export files are deleted this long after they were built (`EXPORT_RETENTION_DAYS`).
     pub export_retention: Duration,
+    /// Project key of the operator's own PostHog (`POSTHOG_API_KEY`); product analytics needs it.
+    pub posthog_api_key: Option<Secret<String>>,
+    /// Ingestion host of that PostHog (`POSTHOG_HOST`).
+    pub posthog_host: String,
+    /// Log analytics payloads instead of sending them (`TIMETRACKER_ANALYTICS_DEBUG`).
+    pub analytics_debug: bool,
+    /// Deployment environment name sent with events (`APP_ENV`).
+    pub environment: String,
     /// Jobs a worker runs at once per queue (`WORKER_CONCURRENCY`).
     pub worker_concurrency: usize,
     /// Worker heartbeat; a worker silent for three of them is presumed dead (`WORKER_HEARTBEAT_SECONDS`).
@@ -158,6 +166,15 @@ impl Config {
                     &parse("EXPORT_RETENTION_DAYS", "7")?,
                 )?,
             ),
+            posthog_api_key: get("POSTHOG_API_KEY").map(Secret::new),
+            posthog_host: parse("POSTHOG_HOST", "https://us.i.posthog.com")?
+                .trim_end_matches('/')
+                .to_owned(),
+            analytics_debug: parse_bool(
+                "TIMETRACKER_ANALYTICS_DEBUG",
+                &parse("TIMETRACKER_ANALYTICS_DEBUG", "false")?,
+            )?,
+            environment: parse("APP_ENV", "production")?,
             worker_concurrency: positive(
                 "WORKER_CONCURRENCY",
                 &parse("WORKER_CONCURRENCY", "16")?,

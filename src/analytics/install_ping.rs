@@ -51,7 +51,8 @@ pub fn build(install_id: Uuid, created_at: DateTime<Utc>, users: i64) -> Install
     }
 }
 
-fn deployment() -> &'static str {
+/// `docker` inside a container, `binary` otherwise.
+pub fn deployment() -> &'static str {
     if std::path::Path::new("/.dockerenv").exists() {
         "docker"
     } else {

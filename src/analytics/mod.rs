@@ -12,4 +12,4 @@ pub mod install_ping;
 pub mod outbox;
 
 pub use events::{Event, emit};
-pub use outbox::record;
+pub use outbox::{distinct_id, record};

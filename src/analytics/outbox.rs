@@ -42,3 +42,29 @@ pub async fn record(
     }
     Ok(())
 }
+
+/// The PostHog `distinct_id` of a user: a keyed hash of the install secret and
+/// the user id. Stable within one installation, unrelated across
+/// installations, and never the id, username or email itself.
+pub fn distinct_id(keys: &crate::auth::Keys, user_id: i64) -> String {
+    hex::encode(&keys.mac("analytics-distinct-id", &user_id.to_be_bytes())[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_ids_are_stable_per_install_and_differ_across_installs() {
+        let a = crate::auth::Keys::new("installation a secret key, long enough");
+        let b = crate::auth::Keys::new("installation b secret key, long enough");
+        assert_eq!(distinct_id(&a, 1), distinct_id(&a, 1));
+        assert_ne!(distinct_id(&a, 1), distinct_id(&a, 2));
+        assert_ne!(
+            distinct_id(&a, 1),
+            distinct_id(&b, 1),
+            "user 1 of two installs are different people"
+        );
+        assert_eq!(distinct_id(&a, 1).len(), 32);
+    }
+}

@@ -112,9 +112,17 @@ pub async fn discard_pending(pool: &PgPool) -> Result<u64, sqlx::Error> {
     Ok(r.rows_affected())
 }
 
-/// Outbox counts by status, and the age in seconds of the oldest pending event.
+/// The outbox at a glance.
+#[derive(Debug, Clone, Default)]
+pub struct QueueState {
+    /// Events per status.
+    pub counts: Vec<(String, i64)>,
+    /// Age in seconds of the oldest pending event.
+    pub oldest_pending_seconds: Option<f64>,
+}
+
 #[tracing::instrument(skip_all)]
-pub async fn queue_state(pool: &PgPool) -> Result<(Vec<(String, i64)>, Option<f64>), sqlx::Error> {
+pub async fn queue_state(pool: &PgPool) -> Result<QueueState, sqlx::Error> {
     let counts =
         sqlx::query_as("SELECT status, count(*) FROM analytics_events GROUP BY 1 ORDER BY 1")
             .fetch_all(pool)
@@ -124,7 +132,10 @@ pub async fn queue_state(pool: &PgPool) -> Result<(Vec<(String, i64)>, Option<f6
     )
     .fetch_one(pool)
     .await?;
-    Ok((counts, oldest))
+    Ok(QueueState {
+        counts,
+        oldest_pending_seconds: oldest,
+    })
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

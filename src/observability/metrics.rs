@@ -92,6 +92,27 @@ fn describe() {
         Unit::Bytes,
         "Bytes written by background exports, by format."
     );
+    describe_counter!(
+        "timetracker_analytics_events_total",
+        "Product events by outcome (delivered, dead, discarded)."
+    );
+    describe_counter!(
+        "timetracker_posthog_requests_total",
+        "Requests to PostHog by channel and status class."
+    );
+    describe_histogram!(
+        "timetracker_posthog_request_duration_seconds",
+        Unit::Seconds,
+        "PostHog request duration by channel."
+    );
+    describe_histogram!(
+        "timetracker_posthog_batch_events",
+        "Events per delivered PostHog batch."
+    );
+    describe_counter!(
+        "timetracker_posthog_misconfigured_total",
+        "Deliveries refused because PostHog rejected the API key, by channel."
+    );
 }
 
 /// Router for the internal metrics port.

@@ -14,6 +14,7 @@ mod profile;
 mod reports;
 mod settings;
 mod setup;
+mod telemetry;
 
 use askama::Template;
 use axum::{
@@ -83,6 +84,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/role", post(admin::set_role))
         .route("/admin/users/{id}/deactivate", post(admin::deactivate))
         .route("/admin/users/{id}/activate", post(admin::activate))
+        .route("/admin/telemetry", get(telemetry::show))
+        .route("/admin/telemetry/analytics", post(telemetry::set_analytics))
+        .route("/profile/analytics", post(telemetry::set_opt_out))
         .route("/admin/jobs", get(jobs::show))
         .route("/admin/jobs/{id}/retry", post(jobs::retry))
         .route("/admin/jobs/{id}/discard", post(jobs::discard))

@@ -37,6 +37,7 @@ struct ProfilePage {
     errors: Vec<ValidationError>,
     tokens: Vec<ApiToken>,
     new_token: Option<String>,
+    opted_out: bool,
 }
 
 impl ProfilePage {
@@ -60,6 +61,7 @@ async fn page(
         errors,
         tokens: db::api_tokens::list(&state.pool, current.user.id).await?,
         new_token: None,
+        opted_out: db::analytics::opted_out(&state.pool, current.user.id).await?,
     })
 }
 

@@ -237,6 +237,7 @@ async fn old_export_files_expire_with_maintenance() {
         .handle(
             timetracker::jobs::Maintenance { tick: 0 },
             timetracker_worker::JobContext {
+                job_id: String::new(),
                 attempt: 1,
                 last_attempt: false,
             },

@@ -147,6 +147,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 /// Starts the app on `db` with `config` (whose database URL may differ, e.g. a proxy).
 pub async fn spawn_on(db: TestDb, config: Config) -> TestApp {
     init_test_logs();
+    // Cargo unifies reqwest's features: the tests' client uses the worker's TLS set-up.
+    timetracker_worker::handlers::analytics::install_tls_provider();
     let app = Application::build(config.clone())
         .await
         .expect("app builds");
@@ -523,4 +525,78 @@ pub fn via_port(url: &str, port: u16) -> String {
         .map(|(c, _)| format!("{c}@"))
         .unwrap_or_default();
     format!("{scheme}://{creds}127.0.0.1:{port}/{rest}")
+}
+
+/// How the fake PostHog answers one request: a status and an optional `Retry-After`.
+pub type Answer = (u16, Option<u64>);
+type Rule = Box<dyn Fn(&serde_json::Value) -> Answer + Send + Sync>;
+
+/// A real HTTP server on 127.0.0.1 that speaks PostHog's `/batch/` API, records
+/// every request body, and answers as the test tells it (200 by default).
+#[derive(Clone)]
+pub struct FakePostHog {
+    pub url: String,
+    received: Arc<Mutex<Vec<(u16, serde_json::Value)>>>,
+    rule: Arc<Mutex<Rule>>,
+}
+
+impl FakePostHog {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake PostHog");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let fake = Self {
+            url,
+            received: Arc::new(Mutex::new(Vec::new())),
+            rule: Arc::new(Mutex::new(Box::new(|_| (200, None)))),
+        };
+        let state = fake.clone();
+        let app = axum::Router::new().route(
+            "/batch/",
+            axum::routing::post(move |body: axum::body::Bytes| {
+                let state = state.clone();
+                async move {
+                    let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                    let (status, retry_after) = (state.rule.lock().expect("rule"))(&json);
+                    state
+                        .received
+                        .lock()
+                        .expect("received")
+                        .push((status, json));
+                    let mut response = axum::response::IntoResponse::into_response((
+                        axum::http::StatusCode::from_u16(status).expect("status"),
+                        r#"{"status":1}"#,
+                    ));
+                    if let Some(seconds) = retry_after {
+                        response.headers_mut().insert("retry-after", seconds.into());
+                    }
+                    response
+                }
+            }),
+        );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        fake
+    }
+
+    /// Answers every following request with `rule(body)`.
+    pub fn answer(&self, rule: impl Fn(&serde_json::Value) -> Answer + Send + Sync + 'static) {
+        *self.rule.lock().expect("rule") = Box::new(rule);
+    }
+
+    /// Every request body received, with the status it was answered.
+    pub fn requests(&self) -> Vec<(u16, serde_json::Value)> {
+        self.received.lock().expect("received").clone()
+    }
+
+    /// The events PostHog accepted (2xx answers).
+    pub fn accepted_events(&self) -> Vec<serde_json::Value> {
+        self.requests()
+            .into_iter()
+            .filter(|(status, _)| (200..300).contains(status))
+            .flat_map(|(_, body)| body["batch"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
 }

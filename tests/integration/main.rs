@@ -1,6 +1,7 @@
 //! One integration test binary: the real app and worker against a real
 //! PostgreSQL, a fresh database per test.
 
+mod analytics;
 mod api;
 mod auth;
 mod browser;

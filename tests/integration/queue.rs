@@ -16,6 +16,7 @@ use timetracker_worker::{
 };
 
 const CTX: JobContext = JobContext {
+    job_id: String::new(),
     attempt: 1,
     last_attempt: false,
 };

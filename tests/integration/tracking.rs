@@ -12,6 +12,7 @@ use timetracker::{
 use timetracker_worker::{JobContext, JobHandler, handlers::maintenance::Prune};
 
 const CTX: JobContext = JobContext {
+    job_id: String::new(),
     attempt: 1,
     last_attempt: false,
 };

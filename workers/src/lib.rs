@@ -18,13 +18,17 @@ use apalis::prelude::Monitor;
 use sqlx::PgPool;
 use timetracker::{
     config::Config,
-    jobs::{Job, Maintenance, ReportExport},
+    jobs::{AnalyticsFlush, Job, Maintenance, ReportExport},
 };
 
 pub use runner::{JobContext, JobError, JobHandler, register};
 
 /// Every queue this worker serves.
-pub const QUEUES: &[&str] = &[Maintenance::QUEUE, ReportExport::QUEUE];
+pub const QUEUES: &[&str] = &[
+    Maintenance::QUEUE,
+    ReportExport::QUEUE,
+    AnalyticsFlush::QUEUE,
+];
 
 /// The real job handlers, one registration each.
 pub fn monitor(config: &Config, pool: &PgPool) -> Monitor {
@@ -34,11 +38,17 @@ pub fn monitor(config: &Config, pool: &PgPool) -> Monitor {
         pool,
         handlers::maintenance::Prune::new(config, pool),
     );
-    register(
+    let monitor = register(
         monitor,
         config,
         pool,
         handlers::export::BuildExport::new(pool),
+    );
+    register(
+        monitor,
+        config,
+        pool,
+        handlers::analytics::DeliverAnalytics::new(config, pool),
     )
 }
 

@@ -47,8 +47,10 @@ impl JobError {
 }
 
 /// What a handler knows about the run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct JobContext {
+    /// The apalis job id.
+    pub job_id: String,
     /// 1 for the first run.
     pub attempt: usize,
     /// No retry follows a failure of this run.
@@ -115,6 +117,7 @@ async fn execute<J: Job, H: JobHandler<J>>(
     );
     let started = Instant::now();
     let ctx = JobContext {
+        job_id: id.to_string(),
         attempt,
         last_attempt: attempt >= J::MAX_ATTEMPTS,
     };

@@ -1,11 +1,13 @@
-//! Enqueues the periodic maintenance job. Every worker process runs this loop;
-//! the tick's start time is the job's idempotency key, so each tick's job is
-//! enqueued once however many workers there are.
+//! Enqueues periodic jobs. Every worker process runs this loop:
+//! - maintenance, once per tick: the tick's start time is the idempotency key,
+//!   so each tick's job is enqueued once however many workers there are;
+//! - an analytics delivery run whenever due events wait without one (a safety
+//!   net: recording an event normally enqueues it).
 
 use std::time::Duration;
 
 use sqlx::PgPool;
-use timetracker::jobs::{self, Maintenance};
+use timetracker::jobs::{self, AnalyticsFlush, Maintenance};
 use tokio::sync::watch;
 
 pub async fn run(pool: PgPool, interval: Duration, mut stop: watch::Receiver<bool>) {
@@ -24,6 +26,12 @@ pub async fn run(pool: PgPool, interval: Duration, mut stop: watch::Receiver<boo
         if let Err(e) = enqueue(&pool, tick).await {
             tracing::warn!(error = format!("{e:#}"), "could not enqueue maintenance");
         }
+        if let Err(e) = enqueue_analytics(&pool).await {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "could not enqueue analytics delivery"
+            );
+        }
     }
 }
 
@@ -37,6 +45,19 @@ async fn enqueue(pool: &PgPool, tick: i64) -> anyhow::Result<()> {
     .await?
     {
         tracing::info!(tick, "maintenance enqueued");
+    }
+    Ok(())
+}
+
+async fn enqueue_analytics(pool: &PgPool) -> anyhow::Result<()> {
+    let due: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM analytics_events WHERE status = 'pending' AND next_attempt_at <= now())",
+    )
+    .fetch_one(pool)
+    .await?;
+    if due {
+        let mut conn = pool.acquire().await?;
+        jobs::enqueue_unique(&mut conn, &AnalyticsFlush::default(), AnalyticsFlush::KEY).await?;
     }
     Ok(())
 }

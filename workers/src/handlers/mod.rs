@@ -1,4 +1,5 @@
 //! One file per job type.
 
+pub mod analytics;
 pub mod export;
 pub mod maintenance;

@@ -1,0 +1,166 @@
+//! Admin: what leaves the server. Channel states and where they come from,
+//! the exact install ping, the outbox, the last payloads sent, and explicit
+//! on/off switches. Never shows a key or a secret.
+
+use askama::Template;
+use axum::{
+    extract::State,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::{
+    Layout, Notice,
+    extract::{Form, Query},
+    render, with_notice,
+};
+use crate::{
+    analytics::install_ping,
+    auth::{AdminUser, CurrentUser},
+    db,
+    error::AppError,
+    startup::AppState,
+};
+
+struct DeliveryRow {
+    sent_at: chrono::DateTime<chrono::Utc>,
+    channel: String,
+    events: i32,
+    result: String,
+    status: Option<i32>,
+    payload_json: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_telemetry.html")]
+struct TelemetryPage {
+    layout: Layout,
+    analytics_on: bool,
+    analytics_source: String,
+    configured: bool,
+    debug: bool,
+    posthog_host: String,
+    analytics_error: Option<String>,
+    counts: Vec<(String, i64)>,
+    oldest_pending: Option<String>,
+    install_consent: bool,
+    install_id: String,
+    ping_json: String,
+    deliveries: Vec<DeliveryRow>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Query(n): Query<Notice>,
+) -> Result<Response, AppError> {
+    let enabled = db::analytics::enabled(&state.pool).await?;
+    let configured = state.config.posthog_api_key.is_some();
+    let debug = state.config.analytics_debug;
+    let installation = db::installation::get(&state.pool).await?;
+    let users = db::users::count(&state.pool).await?;
+    let queue = db::analytics::queue_state(&state.pool).await?;
+    let deliveries = db::analytics::recent_deliveries(&state.pool, 10).await?;
+    let page = TelemetryPage {
+        layout: Layout::for_user("Telemetry", &admin.0).with_notice(n.notice),
+        analytics_on: enabled && (configured || debug),
+        analytics_source: match (enabled, configured || debug) {
+            (true, true) => "switched on by an administrator".into(),
+            (true, false) => {
+                "switched on by an administrator, but no POSTHOG_API_KEY is configured".into()
+            }
+            (false, _) => "off (the default) until an administrator switches it on".into(),
+        },
+        configured,
+        debug,
+        posthog_host: state.config.posthog_host.clone(),
+        analytics_error: db::analytics::error(&state.pool)
+            .await?
+            .map(|(e, at)| format!("{e} ({})", at.format("%Y-%m-%d %H:%M UTC"))),
+        counts: queue.counts,
+        oldest_pending: queue.oldest_pending_seconds.map(|s| format!("{s:.0} s")),
+        install_consent: installation.telemetry_consent,
+        install_id: installation.install_id.to_string(),
+        ping_json: serde_json::to_string_pretty(&install_ping::build(
+            installation.install_id,
+            installation.created_at,
+            users,
+        ))
+        .map_err(anyhow::Error::from)?,
+        deliveries: deliveries
+            .into_iter()
+            .map(|d| DeliveryRow {
+                payload_json: serde_json::to_string_pretty(&d.payload).unwrap_or_default(),
+                sent_at: d.sent_at,
+                channel: d.channel,
+                events: d.events,
+                result: d.result,
+                status: d.status,
+            })
+            .collect(),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SwitchForm {
+    enabled: String,
+}
+
+/// Sets product analytics to an explicit state (never a blind toggle).
+pub async fn set_analytics(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Form(form): Form<SwitchForm>,
+) -> Result<Response, AppError> {
+    let enabled = match form.enabled.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return Err(AppError::BadRequest("enabled must be on or off".into())),
+    };
+    if enabled && state.config.posthog_api_key.is_none() && !state.config.analytics_debug {
+        return Err(AppError::Conflict {
+            code: "analytics_not_configured",
+            message: "Set POSTHOG_API_KEY first: without it nothing can be sent.".into(),
+        });
+    }
+    db::analytics::set_enabled(&state.pool, enabled).await?;
+    tracing::info!(
+        enabled,
+        admin_id = admin.0.user.id,
+        "product analytics switched"
+    );
+    let notice = if enabled {
+        "Product analytics is on."
+    } else {
+        "Product analytics is off; queued events will not be sent."
+    };
+    Ok(Redirect::to(&with_notice("/admin/telemetry", notice)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OptOutForm {
+    opt_out: String,
+}
+
+/// A user's own choice: no product events about them.
+pub async fn set_opt_out(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<OptOutForm>,
+) -> Result<Response, AppError> {
+    let opt_out = match form.opt_out.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return Err(AppError::BadRequest("opt_out must be on or off".into())),
+    };
+    db::analytics::set_opt_out(&state.pool, current.user.id, opt_out).await?;
+    let notice = if opt_out {
+        "You are opted out of product analytics."
+    } else {
+        "You are opted in to product analytics."
+    };
+    Ok(Redirect::to(&with_notice("/profile", notice)).into_response())
+}

@@ -1,0 +1,455 @@
+//! Product analytics delivery to a fake PostHog on 127.0.0.1: consent, the
+//! outbox, batching, failures and privacy.
+
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use timetracker::analytics::{self, Event};
+
+use crate::helpers::{FakePostHog, TestApp, TestClient, spawn_app_with};
+
+async fn app_with_posthog() -> (TestApp, FakePostHog, TestClient) {
+    let fake = FakePostHog::start().await;
+    let app = spawn_app_with(&[
+        ("POSTHOG_API_KEY", "phc_test_key"),
+        ("POSTHOG_HOST", &fake.url),
+    ])
+    .await;
+    let admin = app.setup_admin().await;
+    (app, fake, admin)
+}
+
+async fn switch(admin: &TestClient, on: bool) {
+    let r = admin
+        .post_form(
+            "/admin/telemetry/analytics",
+            &[("enabled", if on { "on" } else { "off" })],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+async fn project(app: &TestApp) -> i64 {
+    sqlx::query_scalar("INSERT INTO projects (name) VALUES ('Secret Project Name') RETURNING id")
+        .fetch_one(&app.pool)
+        .await
+        .expect("project")
+}
+
+async fn statuses(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("SELECT status FROM analytics_events ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .expect("statuses")
+}
+
+/// Makes postponed events due again, instead of sleeping through the backoff.
+async fn make_due(app: &TestApp) {
+    sqlx::query("UPDATE analytics_events SET next_attempt_at = now() WHERE status = 'pending'")
+        .execute(&app.pool)
+        .await
+        .expect("due");
+    sqlx::query("UPDATE apalis.jobs SET run_at = now() WHERE job_type = 'analytics_delivery' AND status = 'Pending'")
+        .execute(&app.pool)
+        .await
+        .expect("due");
+}
+
+async fn api_token(client: &TestClient) -> String {
+    let page = client
+        .post_form("/profile/tokens", &[("name", "t")])
+        .await
+        .text()
+        .await
+        .expect("page");
+    let start =
+        page.find(r#"<code id="new-token">"#).expect("token") + r#"<code id="new-token">"#.len();
+    page[start..start + page[start..].find('<').expect("end")].to_owned()
+}
+
+#[tokio::test]
+async fn nothing_is_sent_while_product_analytics_is_off() {
+    let (app, fake, admin) = app_with_posthog().await;
+    let p = project(&app).await;
+    admin
+        .post_form("/timer/start", &[("project_id", &p.to_string())])
+        .await;
+    admin.post_form("/timer/stop", &[]).await;
+    app.run_pending_jobs().await;
+    assert!(fake.requests().is_empty());
+    assert!(statuses(&app).await.is_empty(), "nothing is even queued");
+}
+
+#[tokio::test]
+async fn without_a_posthog_key_analytics_cannot_be_switched_on() {
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.setup_admin().await;
+    let r = admin
+        .post_form("/admin/telemetry/analytics", &[("enabled", "on")])
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(
+        admin
+            .get("/admin/telemetry")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("no <code>POSTHOG_API_KEY</code>")
+    );
+}
+
+#[tokio::test]
+async fn events_from_the_ui_and_the_api_arrive_in_one_batch_with_only_declared_properties() {
+    let (app, fake, admin) = app_with_posthog().await;
+    switch(&admin, true).await;
+    let p = project(&app).await;
+    let token = api_token(&admin).await;
+    admin
+        .post_form(
+            "/timer/start",
+            &[
+                ("project_id", &p.to_string()),
+                ("notes", "private note text"),
+                ("tags", "x"),
+            ],
+        )
+        .await;
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{}/api/v1/timer/stop", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("stop");
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = json!({"project_id": p, "start": "2026-11-02T09:00:00Z", "duration_seconds": 600, "notes": "another private note"});
+    let r = http
+        .post(format!("{}/api/v1/time-entries", app.address))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    app.run_pending_jobs().await;
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1, "one batch");
+    let (status, sent) = &requests[0];
+    assert_eq!(*status, 200);
+    assert_eq!(sent["api_key"], "phc_test_key");
+    assert!(
+        sent.get("sent_at").is_none(),
+        "no sent_at: the timestamps are used as they are"
+    );
+    let events = sent["batch"].as_array().expect("batch");
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "api_token.created",
+            "timer.started",
+            "timer.stopped",
+            "time_entry.created"
+        ]
+    );
+
+    let admin_id = app.user_id("admin").await;
+    let fixed: HashSet<&str> = [
+        "$geoip_disable",
+        "$lib",
+        "$lib_version",
+        "app_version",
+        "deployment_method",
+        "environment",
+        "$groups",
+    ]
+    .into();
+    let mut uuids = HashSet::new();
+    for e in events {
+        assert!(uuids.insert(e["uuid"].as_str().expect("uuid").to_owned()));
+        let distinct = e["distinct_id"].as_str().expect("distinct id");
+        assert_eq!(distinct.len(), 32);
+        assert_ne!(distinct, admin_id.to_string());
+        assert_eq!(e["properties"]["$geoip_disable"], true);
+        assert!(e["timestamp"].as_str().expect("timestamp").ends_with('Z'));
+        let spec = analytics::events::CATALOGUE
+            .iter()
+            .find(|s| s.name == e["event"])
+            .expect("in the catalogue");
+        for key in e["properties"].as_object().expect("properties").keys() {
+            assert!(
+                fixed.contains(key.as_str()) || spec.properties.iter().any(|(n, _, _)| n == key),
+                "{key} on {}",
+                spec.name
+            );
+        }
+    }
+    assert_eq!(events[1]["properties"]["has_notes"], true);
+    assert_eq!(events[3]["properties"]["duration_seconds"], 600);
+    let everything = sent.to_string();
+    for secret in [
+        "admin@example.org",
+        "\"admin\"",
+        "Secret Project Name",
+        "private note",
+        "127.0.0.1",
+        "http",
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked: {everything}"
+        );
+    }
+    assert!(statuses(&app).await.iter().all(|s| s == "sent"));
+    let page = admin
+        .get("/admin/telemetry")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("time_entry.created") && page.contains("4 events"),
+        "the admin sees what was sent"
+    );
+}
+
+#[tokio::test]
+async fn opted_out_users_and_do_not_track_requests_produce_no_events() {
+    let (app, fake, admin) = app_with_posthog().await;
+    switch(&admin, true).await;
+    let p = project(&app).await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    assert!(
+        bob.get("/profile")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("Opt me out")
+    );
+    assert_eq!(
+        bob.post_form("/profile/analytics", &[("opt_out", "on")])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    bob.post_form("/timer/start", &[("project_id", &p.to_string())])
+        .await;
+    let token = api_token(&admin).await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/timer/start", app.address))
+        .bearer_auth(&token)
+        .header("Sec-GPC", "1")
+        .json(&json!({"project_id": p}))
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    app.run_pending_jobs().await;
+    let names: Vec<String> = fake
+        .accepted_events()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap_or("").to_owned())
+        .collect();
+    // Bob's creation and his first sign-in happened before he opted out; after
+    // that nothing of his, and nothing from the DNT request, only the admin's token.
+    assert_eq!(
+        names,
+        ["admin.user_created", "auth.login", "api_token.created"],
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn switching_analytics_off_discards_what_is_queued() {
+    let (app, fake, admin) = app_with_posthog().await;
+    switch(&admin, true).await;
+    let p = project(&app).await;
+    admin
+        .post_form("/timer/start", &[("project_id", &p.to_string())])
+        .await;
+    switch(&admin, false).await;
+    app.run_pending_jobs().await;
+    assert!(fake.requests().is_empty());
+    assert_eq!(statuses(&app).await, ["discarded"]);
+}
+
+#[tokio::test]
+async fn a_rolled_back_action_leaves_no_event_and_a_committed_one_is_delivered() {
+    let (app, fake, admin) = app_with_posthog().await;
+    switch(&admin, true).await;
+    let user = Some(app.user_id("admin").await);
+    let mut tx = app.pool.begin().await.expect("tx");
+    analytics::record(&mut tx, user, &Event::ClientDeleted)
+        .await
+        .expect("record");
+    tx.rollback().await.expect("rollback");
+    let mut tx = app.pool.begin().await.expect("tx");
+    analytics::record(&mut tx, user, &Event::ClientUpdated)
+        .await
+        .expect("record");
+    tx.commit().await.expect("commit");
+    app.run_pending_jobs().await;
+    let names: Vec<Value> = fake
+        .accepted_events()
+        .iter()
+        .map(|e| e["event"].clone())
+        .collect();
+    assert_eq!(names, [json!("client.updated")]);
+}
+
+#[tokio::test]
+async fn an_outage_is_retried_until_every_event_arrives_and_duplicates_keep_uuid_and_timestamp() {
+    let (app, fake, admin) = app_with_posthog().await;
+    switch(&admin, true).await;
+    let user = Some(app.user_id("admin").await);
+    for _ in 0..30 {
+        let mut conn = app.pool.acquire().await.expect("conn");
+        analytics::record(
+            &mut conn,
+            user,
+            &Event::TimerStopped {
+                duration_seconds: 1,
+            },
+        )
+        .await
+        .expect("record");
+    }
+    fake.answer(|_| (503, None));
+    for _ in 0..3 {
+        app.run_pending_jobs().await;
+        make_due(&app).await;
+    }
+    assert!(fake.accepted_events().is_empty());
+    assert!(
+        statuses(&app).await.iter().all(|s| s == "pending"),
+        "nothing is dropped during the outage"
+    );
+    let failed = fake.requests();
+    fake.answer(|_| (200, None));
+    app.run_pending_jobs().await;
+    let delivered = fake.accepted_events();
+    let uuids: HashSet<_> = delivered.iter().map(|e| e["uuid"].to_string()).collect();
+    assert_eq!((delivered.len(), uuids.len()), (30, 30), "every event once");
+    // A resend carries the same uuid and timestamp as the failed attempt.
+    let first_try = &failed[0].1["batch"][0];
+    let resent = delivered
+        .iter()
+        .find(|e| e["uuid"] == first_try["uuid"])
+        .expect("resent");
+    assert_eq!(resent["timestamp"], first_try["timestamp"]);
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_with_a_durable_delay() {
+    let (app, fake, admin) = app_with_posthog().await;
+    switch(&admin, true).await;
+    let mut conn = app.pool.acquire().await.expect("conn");
+    analytics::record(&mut conn, Some(app.user_id("admin").await), &Event::Logout)
+        .await
+        .expect("record");
+    fake.answer(|_| (429, Some(120)));
+    app.run_pending_jobs().await;
+    let wait: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM analytics_events",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("wait");
+    assert!((110.0..=121.0).contains(&wait), "waits as told: {wait}");
+    let delayed: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM run_at - now())::float8 FROM apalis.jobs WHERE job_type = 'analytics_delivery' AND status = 'Pending'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("a delayed delivery run is queued");
+    assert!((100.0..=121.0).contains(&delayed), "{delayed}");
+    assert_eq!(fake.requests().len(), 1, "no hammering in between");
+}
+
+#[tokio::test]
+async fn oversized_batches_are_split_and_a_poison_event_dies_alone() {
+    let (app, fake, admin) = app_with_posthog().await;
+    switch(&admin, true).await;
+    let user = Some(app.user_id("admin").await);
+    let mut conn = app.pool.acquire().await.expect("conn");
+    for seconds in 1..=6 {
+        analytics::record(
+            &mut conn,
+            user,
+            &Event::TimerStopped {
+                duration_seconds: seconds,
+            },
+        )
+        .await
+        .expect("record");
+    }
+    // Batches of more than two are "too large"; the event lasting 4 s is poison.
+    fake.answer(|body| {
+        let batch = body["batch"].as_array().cloned().unwrap_or_default();
+        if batch.len() > 2 {
+            (413, None)
+        } else if batch
+            .iter()
+            .any(|e| e["properties"]["duration_seconds"] == 4)
+        {
+            (400, None)
+        } else {
+            (200, None)
+        }
+    });
+    app.run_pending_jobs().await;
+    let mut delivered: Vec<i64> = fake
+        .accepted_events()
+        .iter()
+        .map(|e| e["properties"]["duration_seconds"].as_i64().expect("n"))
+        .collect();
+    delivered.sort();
+    assert_eq!(delivered, [1, 2, 3, 5, 6]);
+    let dead: Vec<Value> =
+        sqlx::query_scalar("SELECT properties FROM analytics_events WHERE status = 'dead'")
+            .fetch_all(&app.pool)
+            .await
+            .expect("dead");
+    assert_eq!(dead, [json!({"duration_seconds": 4})]);
+}
+
+#[tokio::test]
+async fn a_refused_key_marks_the_channel_misconfigured_and_keeps_the_events() {
+    let (app, fake, admin) = app_with_posthog().await;
+    switch(&admin, true).await;
+    let mut conn = app.pool.acquire().await.expect("conn");
+    analytics::record(&mut conn, Some(app.user_id("admin").await), &Event::Logout)
+        .await
+        .expect("record");
+    fake.answer(|_| (401, None));
+    app.run_pending_jobs().await;
+    assert_eq!(statuses(&app).await, ["pending"]);
+    let page = admin
+        .get("/admin/telemetry")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("PostHog refused the last delivery"), "{page}");
+    assert!(!page.contains("phc_test_key"), "the key is never shown");
+    fake.answer(|_| (200, None));
+    make_due(&app).await;
+    app.run_pending_jobs().await;
+    assert_eq!(statuses(&app).await, ["sent"]);
+    assert!(
+        !admin
+            .get("/admin/telemetry")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("refused the last delivery")
+    );
+}

@@ -1,0 +1,366 @@
+//! Delivers product events from the outbox to the operator's PostHog.
+//!
+//! - The consent gate is checked again here: with the admin switch off, or no
+//!   PostHog key, pending events are discarded (and counted), never sent.
+//! - Events leave in batches of at most 100 (and about 900 KB) to `/batch/`,
+//!   without `sent_at`, each with the UUIDv7 and timestamp fixed at enqueue, so
+//!   a resend after a crash is deduplicated by PostHog. The rows stay locked in
+//!   one transaction while their batch is in flight.
+//! - 2xx: sent. 413: the batch is split. 400: the batch is bisected until the
+//!   poison event is alone; it alone is dead. 401/403: the channel is marked
+//!   misconfigured, events are kept. 408, 429, 5xx, network errors: the events
+//!   wait (exponential backoff, or `Retry-After`), and a delayed run is
+//!   enqueued, so the wait survives restarts.
+//! - `distinct_id` is a keyed hash of the install secret and the user id.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sqlx::{PgConnection, PgPool};
+use timetracker::{
+    analytics::{distinct_id, install_ping::deployment},
+    auth::Keys,
+    config::Config,
+    db::{self, analytics::PendingEvent},
+    jobs::{self, AnalyticsFlush, backoff},
+    observability::metrics::VERSION,
+    startup::load_keys,
+};
+
+use crate::{JobContext, JobError, JobHandler};
+
+const BATCH_EVENTS: i64 = 100;
+const BATCH_BYTES: usize = 900 * 1024;
+const MAX_DELAY: Duration = Duration::from_secs(3600);
+const MISCONFIGURED_DELAY: Duration = Duration::from_secs(600);
+pub const CHANNEL: &str = "product";
+
+#[derive(Clone)]
+pub struct DeliverAnalytics {
+    pool: PgPool,
+    config: Config,
+    http: reqwest::Client,
+}
+
+impl DeliverAnalytics {
+    pub fn new(config: &Config, pool: &PgPool) -> Self {
+        Self {
+            pool: pool.clone(),
+            config: config.clone(),
+            http: http_client(),
+        }
+    }
+}
+
+/// Installs ring as the process's TLS crypto provider (reqwest is built
+/// without one, to avoid a second crypto library next to sqlx's ring).
+/// Idempotent: a second call finds one installed and changes nothing.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// An HTTP client for PostHog: rustls with the ring provider, 10 s timeout.
+pub fn http_client() -> reqwest::Client {
+    install_tls_provider();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .user_agent(concat!("timetracker/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+/// What PostHog said about a batch.
+enum Verdict {
+    Sent,
+    TooLarge,
+    Rejected(String),
+    Misconfigured(String),
+    Retry {
+        after: Option<Duration>,
+        error: String,
+    },
+}
+
+/// What one run did, for the follow-up.
+#[derive(Default)]
+struct Run {
+    delay: Option<Duration>,
+    misconfigured: bool,
+}
+
+impl JobHandler<AnalyticsFlush> for DeliverAnalytics {
+    async fn handle(&self, _job: AnalyticsFlush, ctx: JobContext) -> Result<(), JobError> {
+        // Free the key first: an event recorded from now on enqueues the next run.
+        sqlx::query("UPDATE apalis.jobs SET idempotency_key = NULL WHERE id = $1")
+            .bind(&ctx.job_id)
+            .execute(&self.pool)
+            .await
+            .map_err(JobError::retry)?;
+        let enabled = db::analytics::enabled(&self.pool)
+            .await
+            .map_err(JobError::retry)?;
+        let key = self
+            .config
+            .posthog_api_key
+            .as_ref()
+            .map(|k| k.expose().clone());
+        if !enabled || (key.is_none() && !self.config.analytics_debug) {
+            let n = db::analytics::discard_pending(&self.pool)
+                .await
+                .map_err(JobError::retry)?;
+            if n > 0 {
+                metrics::counter!("timetracker_analytics_events_total", "outcome" => "discarded")
+                    .increment(n);
+                tracing::info!(
+                    discarded = n,
+                    "product analytics is off or not configured; pending events discarded"
+                );
+            }
+            return Ok(());
+        }
+        let keys = load_keys(&self.config, &self.pool)
+            .await
+            .map_err(JobError::retry)?;
+        let install_id = db::installation::get(&self.pool)
+            .await
+            .map_err(JobError::retry)?
+            .install_id;
+        let mut run = Run::default();
+        loop {
+            let mut tx = self.pool.begin().await.map_err(JobError::retry)?;
+            let due = db::analytics::lock_due(&mut tx, BATCH_EVENTS)
+                .await
+                .map_err(JobError::retry)?;
+            if due.is_empty() {
+                break;
+            }
+            let prepared = self
+                .prepare(&due, &keys, install_id)
+                .await
+                .map_err(JobError::retry)?;
+            self.deliver(
+                &mut tx,
+                &due,
+                &prepared,
+                key.as_deref().unwrap_or(""),
+                &mut run,
+            )
+            .await
+            .map_err(JobError::retry)?;
+            tx.commit().await.map_err(JobError::retry)?;
+            if run.misconfigured {
+                break;
+            }
+        }
+        if let Some(delay) = run.delay {
+            let mut conn = self.pool.acquire().await.map_err(JobError::retry)?;
+            jobs::enqueue_unique_after(
+                &mut conn,
+                &AnalyticsFlush::default(),
+                AnalyticsFlush::KEY,
+                delay,
+            )
+            .await
+            .map_err(JobError::retry)?;
+        }
+        Ok(())
+    }
+}
+
+impl DeliverAnalytics {
+    /// The wire form of each event: only catalogue properties plus fixed context.
+    async fn prepare(
+        &self,
+        events: &[PendingEvent],
+        keys: &Keys,
+        install_id: uuid::Uuid,
+    ) -> Result<Vec<Value>, sqlx::Error> {
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            let distinct_id = match e.user_id {
+                Some(id) => distinct_id(keys, id),
+                None => install_id.to_string(),
+            };
+            let mut properties = e.properties.as_object().cloned().unwrap_or_default();
+            properties.insert("$geoip_disable".into(), json!(true));
+            properties.insert("$lib".into(), json!("timetracker"));
+            properties.insert("$lib_version".into(), json!(VERSION));
+            properties.insert("app_version".into(), json!(VERSION));
+            properties.insert("deployment_method".into(), json!(deployment()));
+            properties.insert("environment".into(), json!(self.config.environment));
+            properties.insert(
+                "$groups".into(),
+                json!({ "installation": install_id.to_string() }),
+            );
+            if e.event == "auth.login"
+                && let Some(user_id) = e.user_id
+                && let Some(role) = db::analytics::role(&self.pool, user_id).await?
+            {
+                properties.insert(
+                    "$set".into(),
+                    json!({ "role": role, "auth_method": "password" }),
+                );
+            }
+            out.push(json!({
+                "event": e.event,
+                "distinct_id": distinct_id,
+                "uuid": e.uuid,
+                "timestamp": e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "properties": properties,
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Sends `events` (rows `due`, same order), splitting on 413 and bisecting on 400.
+    async fn deliver(
+        &self,
+        tx: &mut PgConnection,
+        due: &[PendingEvent],
+        events: &[Value],
+        key: &str,
+        run: &mut Run,
+    ) -> anyhow::Result<()> {
+        // Keep requests under the body size PostHog accepts comfortably.
+        let size: usize = events.iter().map(|e| e.to_string().len()).sum();
+        if size > BATCH_BYTES && events.len() > 1 {
+            let mid = events.len() / 2;
+            Box::pin(self.deliver(tx, &due[..mid], &events[..mid], key, run)).await?;
+            return Box::pin(self.deliver(tx, &due[mid..], &events[mid..], key, run)).await;
+        }
+        let ids: Vec<i64> = due.iter().map(|e| e.id).collect();
+        let payload = json!({ "api_key": key, "historical_migration": false, "batch": events });
+        let (status, verdict) = self.post(&payload).await;
+        let logged = json!({ "batch": events });
+        match verdict {
+            Verdict::Sent => {
+                db::analytics::mark_sent(tx, &ids).await?;
+                db::analytics::set_error(&self.pool, None).await?;
+                metrics::counter!("timetracker_analytics_events_total", "outcome" => "delivered")
+                    .increment(ids.len() as u64);
+                metrics::histogram!("timetracker_posthog_batch_events").record(ids.len() as f64);
+                db::analytics::log_delivery(
+                    &self.pool,
+                    CHANNEL,
+                    status,
+                    ids.len(),
+                    "sent",
+                    &logged,
+                )
+                .await?;
+            }
+            Verdict::TooLarge | Verdict::Rejected(_) if events.len() > 1 => {
+                let mid = events.len() / 2;
+                Box::pin(self.deliver(tx, &due[..mid], &events[..mid], key, run)).await?;
+                Box::pin(self.deliver(tx, &due[mid..], &events[mid..], key, run)).await?;
+            }
+            Verdict::TooLarge | Verdict::Rejected(_) => {
+                let error = match verdict {
+                    Verdict::Rejected(e) => e,
+                    _ => "event too large".into(),
+                };
+                db::analytics::mark_dead(tx, &ids, &error).await?;
+                metrics::counter!("timetracker_analytics_events_total", "outcome" => "dead")
+                    .increment(ids.len() as u64);
+                tracing::warn!(event = due[0].event, uuid = %due[0].uuid, error, "PostHog refused an event; it is dead");
+                db::analytics::log_delivery(
+                    &self.pool,
+                    CHANNEL,
+                    status,
+                    ids.len(),
+                    "rejected",
+                    &logged,
+                )
+                .await?;
+            }
+            Verdict::Misconfigured(error) => {
+                db::analytics::postpone(tx, &ids, MISCONFIGURED_DELAY.as_secs_f64(), &error)
+                    .await?;
+                db::analytics::set_error(&self.pool, Some(&error)).await?;
+                metrics::counter!("timetracker_posthog_misconfigured_total", "channel" => CHANNEL)
+                    .increment(1);
+                tracing::error!(
+                    error,
+                    "PostHog refused the API key; events are kept until the configuration is fixed"
+                );
+                run.misconfigured = true;
+                run.delay = Some(
+                    run.delay
+                        .map_or(MISCONFIGURED_DELAY, |d| d.min(MISCONFIGURED_DELAY)),
+                );
+            }
+            Verdict::Retry { after, error } => {
+                let attempts = due.iter().map(|e| e.attempts).max().unwrap_or(0) as usize;
+                let delay = after.unwrap_or_else(|| backoff(attempts + 1, MAX_DELAY));
+                db::analytics::postpone(tx, &ids, delay.as_secs_f64(), &error).await?;
+                tracing::warn!(
+                    error,
+                    retry_in_seconds = delay.as_secs_f64(),
+                    events = ids.len(),
+                    "PostHog delivery failed; will retry"
+                );
+                run.delay = Some(run.delay.map_or(delay, |d| d.min(delay)));
+            }
+        }
+        Ok(())
+    }
+
+    /// One POST to `/batch/` (or, in print-only mode, one log line).
+    async fn post(&self, payload: &Value) -> (Option<u16>, Verdict) {
+        if self.config.analytics_debug {
+            tracing::info!(payload = %payload["batch"], "analytics debug mode: payload printed, not sent");
+            return (None, Verdict::Sent);
+        }
+        let started = Instant::now();
+        let result = self
+            .http
+            .post(format!("{}/batch/", self.config.posthog_host))
+            .json(payload)
+            .send()
+            .await;
+        metrics::histogram!("timetracker_posthog_request_duration_seconds", "channel" => CHANNEL)
+            .record(started.elapsed().as_secs_f64());
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => {
+                metrics::counter!("timetracker_posthog_requests_total", "channel" => CHANNEL, "status_class" => "error").increment(1);
+                return (
+                    None,
+                    Verdict::Retry {
+                        after: None,
+                        error: format!("network error: {e}"),
+                    },
+                );
+            }
+        };
+        let status = response.status();
+        let class = format!("{}xx", status.as_u16() / 100);
+        metrics::counter!("timetracker_posthog_requests_total", "channel" => CHANNEL, "status_class" => class).increment(1);
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s.min(24 * 3600)));
+        let body: String = response
+            .text()
+            .await
+            .unwrap_or_default()
+            .chars()
+            .take(300)
+            .collect();
+        let verdict = match status.as_u16() {
+            200..=299 => Verdict::Sent,
+            413 => Verdict::TooLarge,
+            400 => Verdict::Rejected(format!("400: {body}")),
+            401 | 403 => {
+                Verdict::Misconfigured(format!("{status}: PostHog refused the project API key"))
+            }
+            _ => Verdict::Retry {
+                after: retry_after,
+                error: format!("{status}: {body}"),
+            },
+        };
+        (Some(status.as_u16()), verdict)
+    }
+}
