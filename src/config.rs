@@ -72,6 +72,12 @@ pub struct Config {
     pub posthog_host: String,
     /// Log analytics payloads instead of sending them (`TIMETRACKER_ANALYTICS_DEBUG`).
     pub analytics_debug: bool,
+    /// Ingestion host of the makers' PostHog for install telemetry (`TELEMETRY_POSTHOG_HOST`).
+    pub telemetry_host: String,
+    /// Project key for install telemetry (`TELEMETRY_POSTHOG_KEY`); official builds may compile one in.
+    pub telemetry_key: Option<Secret<String>>,
+    /// `DO_NOT_TRACK=1` or `TIMETRACKER_TELEMETRY=0`: install telemetry is off whatever was chosen.
+    pub telemetry_forced_off: bool,
     /// Deployment environment name sent with events (`APP_ENV`).
     pub environment: String,
     /// Jobs a worker runs at once per queue (`WORKER_CONCURRENCY`).
@@ -166,6 +172,22 @@ impl Config {
                     &parse("EXPORT_RETENTION_DAYS", "7")?,
                 )?,
             ),
+            telemetry_host: get("TELEMETRY_POSTHOG_HOST")
+                .or_else(|| option_env!("TIMETRACKER_TELEMETRY_HOST").map(str::to_owned))
+                .unwrap_or_else(|| "https://us.i.posthog.com".to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
+            telemetry_key: get("TELEMETRY_POSTHOG_KEY")
+                .or_else(|| {
+                    option_env!("TIMETRACKER_TELEMETRY_KEY")
+                        .filter(|k| !k.is_empty())
+                        .map(str::to_owned)
+                })
+                .map(Secret::new),
+            telemetry_forced_off: get("DO_NOT_TRACK")
+                .is_some_and(|v| parse_bool("DO_NOT_TRACK", &v).unwrap_or(true))
+                || get("TIMETRACKER_TELEMETRY")
+                    .is_some_and(|v| !parse_bool("TIMETRACKER_TELEMETRY", &v).unwrap_or(false)),
             posthog_api_key: get("POSTHOG_API_KEY").map(Secret::new),
             posthog_host: parse("POSTHOG_HOST", "https://us.i.posthog.com")?
                 .trim_end_matches('/')

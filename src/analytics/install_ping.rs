@@ -33,10 +33,46 @@ pub struct InstallProperties {
     pub geoip_disable: bool,
 }
 
+/// Why a ping is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PingKind {
+    /// Consent was given.
+    Install,
+    /// The app version changed since the last ping.
+    Update,
+    /// The daily heartbeat (or "send a ping now").
+    Heartbeat,
+}
+
+impl PingKind {
+    pub fn event(self) -> &'static str {
+        match self {
+            PingKind::Install => "telemetry.install",
+            PingKind::Update => "telemetry.update",
+            PingKind::Heartbeat => "telemetry.heartbeat",
+        }
+    }
+
+    /// What the next ping of an installation will be.
+    pub fn next(last_ping_version: Option<&str>) -> Self {
+        match last_ping_version {
+            None => PingKind::Install,
+            Some(v) if v != VERSION => PingKind::Update,
+            Some(_) => PingKind::Heartbeat,
+        }
+    }
+}
+
 /// The ping for an installation with this id, creation time and user count.
-pub fn build(install_id: Uuid, created_at: DateTime<Utc>, users: i64) -> InstallPing {
+pub fn build(
+    kind: PingKind,
+    install_id: Uuid,
+    created_at: DateTime<Utc>,
+    users: i64,
+) -> InstallPing {
     InstallPing {
-        event: "telemetry.install",
+        event: kind.event(),
         distinct_id: install_id,
         properties: InstallProperties {
             app_version: VERSION,
@@ -70,9 +106,22 @@ fn bucket(users: i64) -> &'static str {
     }
 }
 
+/// The minute of the UTC day when this installation's daily heartbeat is due:
+/// spread over the day by the install id, so installations do not ping together.
+pub fn heartbeat_minute(install_id: Uuid) -> u32 {
+    (install_id.as_u128() % 1440) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_ping_depends_on_what_was_sent_last() {
+        assert_eq!(PingKind::next(None), PingKind::Install);
+        assert_eq!(PingKind::next(Some("0.0.0-old")), PingKind::Update);
+        assert_eq!(PingKind::next(Some(VERSION)), PingKind::Heartbeat);
+    }
 
     #[test]
     fn user_counts_are_bucketed() {
@@ -86,7 +135,7 @@ mod tests {
 
     #[test]
     fn the_ping_has_only_the_documented_fields() {
-        let ping = build(Uuid::nil(), Utc::now(), 3);
+        let ping = build(PingKind::Heartbeat, Uuid::nil(), Utc::now(), 3);
         let json = serde_json::to_value(&ping).expect("serialises");
         let mut keys: Vec<_> = json["properties"]
             .as_object()

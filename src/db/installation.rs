@@ -12,6 +12,8 @@ pub struct Installation {
     pub telemetry_consent: bool,
     pub telemetry_consent_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub last_ping_at: Option<DateTime<Utc>>,
+    pub last_ping_version: Option<String>,
 }
 
 /// Creates the row on first start with a random install id and secret; no-op afterwards.
@@ -30,7 +32,8 @@ pub async fn ensure(pool: &PgPool, install_id: Uuid, secret_key: &str) -> Result
 #[tracing::instrument(skip_all)]
 pub async fn get(pool: &PgPool) -> Result<Installation, sqlx::Error> {
     sqlx::query_as(
-        "SELECT install_id, setup_completed_at, telemetry_consent, telemetry_consent_at, created_at
+        "SELECT install_id, setup_completed_at, telemetry_consent, telemetry_consent_at, created_at,
+                last_ping_at, last_ping_version
          FROM installation WHERE id = 1",
     )
     .fetch_one(pool)
@@ -89,4 +92,37 @@ pub async fn setup_complete(pool: &PgPool) -> Result<bool, sqlx::Error> {
         .fetch_optional(pool)
         .await
         .map(|v| v.unwrap_or(false))
+}
+
+/// Records the admin's install-telemetry choice. Consent given again after it
+/// was withdrawn gets a fresh random install id, so the two periods cannot be
+/// linked. Returns whether consent is now on.
+#[tracing::instrument(skip_all)]
+pub async fn set_telemetry_consent(
+    conn: &mut PgConnection,
+    consent: bool,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE installation SET
+             install_id = CASE WHEN $1 AND NOT telemetry_consent AND telemetry_consent_at IS NOT NULL
+                               THEN gen_random_uuid() ELSE install_id END,
+             telemetry_consent_at = CASE WHEN $1 AND NOT telemetry_consent THEN now() ELSE telemetry_consent_at END,
+             telemetry_consent = $1
+         WHERE id = 1 RETURNING telemetry_consent",
+    )
+    .bind(consent)
+    .fetch_one(conn)
+    .await
+}
+
+/// Notes that a ping left for this version.
+#[tracing::instrument(skip_all)]
+pub async fn record_ping(pool: &PgPool, version: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE installation SET last_ping_at = now(), last_ping_version = $1 WHERE id = 1",
+    )
+    .bind(version)
+    .execute(pool)
+    .await?;
+    Ok(())
 }

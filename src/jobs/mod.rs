@@ -12,6 +12,7 @@
 
 mod analytics;
 mod export;
+mod install_ping;
 mod maintenance;
 
 use std::time::Duration;
@@ -22,6 +23,7 @@ use sqlx::{Acquire, PgConnection};
 
 pub use analytics::AnalyticsFlush;
 pub use export::ReportExport;
+pub use install_ping::SendInstallPing;
 pub use maintenance::Maintenance;
 
 use crate::{db::is_unique_violation, observability::current_request_id};

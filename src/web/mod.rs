@@ -86,6 +86,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/activate", post(admin::activate))
         .route("/admin/telemetry", get(telemetry::show))
         .route("/admin/telemetry/analytics", post(telemetry::set_analytics))
+        .route("/admin/telemetry/install", post(telemetry::set_install))
+        .route("/admin/telemetry/ping", post(telemetry::ping_now))
         .route("/profile/analytics", post(telemetry::set_opt_out))
         .route("/admin/jobs", get(jobs::show))
         .route("/admin/jobs/{id}/retry", post(jobs::retry))

@@ -24,6 +24,7 @@ use crate::{
     db,
     domain::{Email, Password, Role, Timezone, Username, ValidationError},
     error::AppError,
+    jobs::{self, SendInstallPing},
     startup::AppState,
 };
 
@@ -69,7 +70,12 @@ async fn page(
 ) -> Result<Response, AppError> {
     let installation = db::installation::get(&state.pool).await?;
     let users = db::users::count(&state.pool).await?;
-    let ping = install_ping::build(installation.install_id, installation.created_at, users + 1);
+    let ping = install_ping::build(
+        install_ping::PingKind::Install,
+        installation.install_id,
+        installation.created_at,
+        users + 1,
+    );
     let (csrf, cookie) = csrf::ensure_token(state, headers);
     if form.timezone.is_empty() {
         form.timezone = "UTC".into();
@@ -172,6 +178,15 @@ pub async fn submit(
         },
     )
     .await?;
+    if telemetry {
+        jobs::enqueue(
+            &mut tx,
+            &SendInstallPing {
+                kind: install_ping::PingKind::Install,
+            },
+        )
+        .await?;
+    }
     let event = Event::SetupCompleted {
         telemetry_enabled: telemetry,
     };

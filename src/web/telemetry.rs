@@ -15,10 +15,11 @@ use super::{
     render, with_notice,
 };
 use crate::{
-    analytics::install_ping,
+    analytics::install_ping::{self, PingKind},
     auth::{AdminUser, CurrentUser},
     db,
     error::AppError,
+    jobs::{self, SendInstallPing},
     startup::AppState,
 };
 
@@ -43,7 +44,9 @@ struct TelemetryPage {
     analytics_error: Option<String>,
     counts: Vec<(String, i64)>,
     oldest_pending: Option<String>,
-    install_consent: bool,
+    install_active: bool,
+    install_source: String,
+    last_ping: Option<String>,
     install_id: String,
     ping_json: String,
     deliveries: Vec<DeliveryRow>,
@@ -79,9 +82,16 @@ pub async fn show(
             .map(|(e, at)| format!("{e} ({})", at.format("%Y-%m-%d %H:%M UTC"))),
         counts: queue.counts,
         oldest_pending: queue.oldest_pending_seconds.map(|s| format!("{s:.0} s")),
-        install_consent: installation.telemetry_consent,
+        install_active: installation.telemetry_consent
+            && !state.config.telemetry_forced_off
+            && state.config.telemetry_key.is_some(),
+        install_source: install_source(&state, installation.telemetry_consent).into(),
+        last_ping: installation
+            .last_ping_at
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
         install_id: installation.install_id.to_string(),
         ping_json: serde_json::to_string_pretty(&install_ping::build(
+            install_ping::PingKind::next(installation.last_ping_version.as_deref()),
             installation.install_id,
             installation.created_at,
             users,
@@ -163,4 +173,80 @@ pub async fn set_opt_out(
         "You are opted in to product analytics."
     };
     Ok(Redirect::to(&with_notice("/profile", notice)).into_response())
+}
+
+/// Why install telemetry is in its state.
+fn install_source(state: &AppState, consent: bool) -> &'static str {
+    if state.config.telemetry_forced_off {
+        "forced off by DO_NOT_TRACK or TIMETRACKER_TELEMETRY=0 in the environment"
+    } else if state.config.telemetry_key.is_none() {
+        "no telemetry key is configured in this build or the environment, so pings have nowhere to go"
+    } else if consent {
+        "chosen by an administrator"
+    } else {
+        "off (the default) until an administrator chooses to send pings"
+    }
+}
+
+/// Sets install telemetry to an explicit state; consent given enqueues the install ping.
+pub async fn set_install(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Form(form): Form<SwitchForm>,
+) -> Result<Response, AppError> {
+    let consent = match form.enabled.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return Err(AppError::BadRequest("enabled must be on or off".into())),
+    };
+    let was = db::installation::get(&state.pool).await?.telemetry_consent;
+    let mut tx = state.pool.begin().await?;
+    db::installation::set_telemetry_consent(&mut tx, consent).await?;
+    if consent && !was {
+        jobs::enqueue(
+            &mut tx,
+            &SendInstallPing {
+                kind: PingKind::Install,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(
+        consent,
+        admin_id = admin.0.user.id,
+        "install telemetry switched"
+    );
+    let notice = if consent {
+        "Anonymous pings will be sent."
+    } else {
+        "No pings will be sent."
+    };
+    Ok(Redirect::to(&with_notice("/admin/telemetry", notice)).into_response())
+}
+
+/// Sends a heartbeat ping now (with consent only).
+pub async fn ping_now(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> Result<Response, AppError> {
+    let consent = db::installation::get(&state.pool).await?.telemetry_consent;
+    if !consent || state.config.telemetry_forced_off || state.config.telemetry_key.is_none() {
+        return Err(AppError::Conflict {
+            code: "telemetry_off",
+            message: "Install telemetry is off; nothing is sent.".into(),
+        });
+    }
+    jobs::enqueue(
+        &mut *state.pool.acquire().await?,
+        &SendInstallPing {
+            kind: PingKind::Heartbeat,
+        },
+    )
+    .await?;
+    Ok(Redirect::to(&with_notice(
+        "/admin/telemetry",
+        "A ping will be sent in a moment.",
+    ))
+    .into_response())
 }

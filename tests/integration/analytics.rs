@@ -453,3 +453,168 @@ async fn a_refused_key_marks_the_channel_misconfigured_and_keeps_the_events() {
             .contains("refused the last delivery")
     );
 }
+
+async fn app_with_telemetry(extra: &[(&str, &str)]) -> (TestApp, FakePostHog) {
+    let fake = FakePostHog::start().await;
+    let mut vars = vec![
+        ("TELEMETRY_POSTHOG_KEY", "phc_makers"),
+        ("TELEMETRY_POSTHOG_HOST", fake.url.as_str()),
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(&vars).await;
+    (app, fake)
+}
+
+#[tokio::test]
+async fn no_install_ping_leaves_without_consent_not_even_an_opt_out() {
+    let (app, fake) = app_with_telemetry(&[]).await;
+    let admin = app.setup_admin().await;
+    app.run_pending_jobs().await;
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    timetracker_worker::scheduler::enqueue_pings(&app.pool, tomorrow)
+        .await
+        .expect("schedule");
+    app.run_pending_jobs().await;
+    assert!(fake.requests().is_empty());
+    let page = admin
+        .get("/admin/telemetry")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("off (the default)"));
+}
+
+#[tokio::test]
+async fn one_ping_is_sent_on_opt_in_and_it_is_what_the_preview_showed() {
+    let (app, fake) = app_with_telemetry(&[]).await;
+    let admin = app.client();
+    let setup_page = admin.get("/setup").await.text().await.expect("page");
+    assert_eq!(
+        admin.submit_setup("admin", "on").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    app.run_pending_jobs().await;
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1, "exactly one ping");
+    let (_, body) = &requests[0];
+    assert_eq!(body["api_key"], "phc_makers");
+    let ping = &body["batch"][0];
+    assert_eq!(ping["event"], "telemetry.install");
+    assert_eq!(ping["properties"]["$process_person_profile"], false);
+    let install_id: uuid::Uuid = sqlx::query_scalar("SELECT install_id FROM installation")
+        .fetch_one(&app.pool)
+        .await
+        .expect("id");
+    assert_eq!(ping["distinct_id"], install_id.to_string());
+    let shown = unescape(&setup_page);
+    let preview: Value = serde_json::from_str(
+        &shown[shown.find("<pre class=\"payload\">").expect("preview") + 21
+            ..shown.find("</pre>").expect("end")],
+    )
+    .expect("the preview is JSON");
+    assert_eq!(
+        preview["properties"], ping["properties"],
+        "the setup page showed exactly this"
+    );
+    let page = admin
+        .get("/admin/telemetry")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("last ping") && page.contains("telemetry.install"));
+}
+
+fn unescape(html: &str) -> String {
+    html.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#36;", "$")
+}
+
+#[tokio::test]
+async fn the_daily_heartbeat_is_sent_once_a_day_whatever_the_number_of_workers() {
+    let (app, fake) = app_with_telemetry(&[]).await;
+    assert_eq!(
+        app.client().submit_setup("admin", "on").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    app.run_pending_jobs().await;
+    let late_tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .date_naive()
+        .and_hms_opt(23, 59, 0)
+        .expect("time")
+        .and_utc();
+    // Two workers' schedulers ticking in the same day.
+    let (a, b) = tokio::join!(
+        timetracker_worker::scheduler::enqueue_pings(&app.pool, late_tomorrow),
+        timetracker_worker::scheduler::enqueue_pings(&app.pool, late_tomorrow),
+    );
+    a.expect("a");
+    b.expect("b");
+    app.run_pending_jobs().await;
+    let events: Vec<Value> = fake
+        .requests()
+        .iter()
+        .map(|(_, b)| b["batch"][0]["event"].clone())
+        .collect();
+    assert_eq!(
+        events,
+        [json!("telemetry.install"), json!("telemetry.heartbeat")]
+    );
+}
+
+#[tokio::test]
+async fn do_not_track_in_the_environment_overrides_consent() {
+    let (app, fake) = app_with_telemetry(&[("DO_NOT_TRACK", "1")]).await;
+    let admin = app.client();
+    assert_eq!(
+        admin.submit_setup("admin", "on").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    app.run_pending_jobs().await;
+    assert!(fake.requests().is_empty());
+    assert!(
+        admin
+            .get("/admin/telemetry")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("forced off by DO_NOT_TRACK")
+    );
+    assert_eq!(
+        admin.post_form("/admin/telemetry/ping", &[]).await.status(),
+        StatusCode::CONFLICT
+    );
+}
+
+#[tokio::test]
+async fn consent_given_again_after_withdrawal_gets_a_new_install_id() {
+    let (app, fake) = app_with_telemetry(&[]).await;
+    let admin = app.client();
+    admin.submit_setup("admin", "on").await;
+    app.run_pending_jobs().await;
+    let id = |pool: sqlx::PgPool| async move {
+        sqlx::query_scalar::<_, uuid::Uuid>("SELECT install_id FROM installation")
+            .fetch_one(&pool)
+            .await
+            .expect("id")
+    };
+    let first = id(app.pool.clone()).await;
+    admin
+        .post_form("/admin/telemetry/install", &[("enabled", "off")])
+        .await;
+    admin
+        .post_form("/admin/telemetry/install", &[("enabled", "on")])
+        .await;
+    app.run_pending_jobs().await;
+    let second = id(app.pool.clone()).await;
+    assert_ne!(first, second);
+    let ids: Vec<Value> = fake
+        .requests()
+        .iter()
+        .map(|(_, b)| b["batch"][0]["distinct_id"].clone())
+        .collect();
+    assert_eq!(ids, [json!(first.to_string()), json!(second.to_string())]);
+}

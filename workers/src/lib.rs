@@ -9,7 +9,7 @@
 pub mod handlers;
 pub mod runner;
 mod sampler;
-mod scheduler;
+pub mod scheduler;
 
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use apalis::prelude::Monitor;
 use sqlx::PgPool;
 use timetracker::{
     config::Config,
-    jobs::{AnalyticsFlush, Job, Maintenance, ReportExport},
+    jobs::{AnalyticsFlush, Job, Maintenance, ReportExport, SendInstallPing},
 };
 
 pub use runner::{JobContext, JobError, JobHandler, register};
@@ -28,27 +28,30 @@ pub const QUEUES: &[&str] = &[
     Maintenance::QUEUE,
     ReportExport::QUEUE,
     AnalyticsFlush::QUEUE,
+    SendInstallPing::QUEUE,
 ];
 
 /// The real job handlers, one registration each.
 pub fn monitor(config: &Config, pool: &PgPool) -> Monitor {
-    let monitor = register(
-        Monitor::new(),
+    let m = Monitor::new();
+    let m = register(
+        m,
         config,
         pool,
         handlers::maintenance::Prune::new(config, pool),
     );
-    let monitor = register(
-        monitor,
-        config,
-        pool,
-        handlers::export::BuildExport::new(pool),
-    );
-    register(
-        monitor,
+    let m = register(m, config, pool, handlers::export::BuildExport::new(pool));
+    let m = register(
+        m,
         config,
         pool,
         handlers::analytics::DeliverAnalytics::new(config, pool),
+    );
+    register(
+        m,
+        config,
+        pool,
+        handlers::install_ping::SendPing::new(config, pool),
     )
 }
 
@@ -83,6 +86,7 @@ pub async fn run_monitor(
         tokio::spawn(scheduler::run(
             pool.clone(),
             config.maintenance_interval,
+            config.telemetry_key.is_some() && !config.telemetry_forced_off,
             stop_rx.clone(),
         )),
     ];

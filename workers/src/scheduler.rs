@@ -2,15 +2,28 @@
 //! - maintenance, once per tick: the tick's start time is the idempotency key,
 //!   so each tick's job is enqueued once however many workers there are;
 //! - an analytics delivery run whenever due events wait without one (a safety
-//!   net: recording an event normally enqueues it).
+//!   net: recording an event normally enqueues it);
+//! - with install-telemetry consent: one `telemetry.update` ping per new
+//!   version, and one daily heartbeat after the installation's own minute of
+//!   the day (keyed by date, so once a day however many workers there are).
 
 use std::time::Duration;
 
 use sqlx::PgPool;
-use timetracker::jobs::{self, AnalyticsFlush, Maintenance};
+use timetracker::{
+    analytics::install_ping::{PingKind, heartbeat_minute},
+    db,
+    jobs::{self, AnalyticsFlush, Job, Maintenance, SendInstallPing},
+    observability::metrics::VERSION,
+};
 use tokio::sync::watch;
 
-pub async fn run(pool: PgPool, interval: Duration, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    pool: PgPool,
+    interval: Duration,
+    telemetry_active: bool,
+    mut stop: watch::Receiver<bool>,
+) {
     // Check a few times per interval so a tick is not missed by much after a restart.
     let mut check = tokio::time::interval(
         (interval / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)),
@@ -31,6 +44,9 @@ pub async fn run(pool: PgPool, interval: Duration, mut stop: watch::Receiver<boo
                 error = format!("{e:#}"),
                 "could not enqueue analytics delivery"
             );
+        }
+        if telemetry_active && let Err(e) = enqueue_pings(&pool, chrono::Utc::now()).await {
+            tracing::warn!(error = format!("{e:#}"), "could not enqueue install ping");
         }
     }
 }
@@ -58,6 +74,49 @@ async fn enqueue_analytics(pool: &PgPool) -> anyhow::Result<()> {
     if due {
         let mut conn = pool.acquire().await?;
         jobs::enqueue_unique(&mut conn, &AnalyticsFlush::default(), AnalyticsFlush::KEY).await?;
+    }
+    Ok(())
+}
+
+/// Enqueues the pings due at `now`: an update after a version change, the
+/// daily heartbeat once the installation's minute of the day has passed.
+pub async fn enqueue_pings(
+    pool: &PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    use chrono::Timelike;
+    let installation = db::installation::get(pool).await?;
+    // While a ping is on its way, wait for it: it may be the day's (or the
+    // version's) ping already, and it records itself when it leaves.
+    if !installation.telemetry_consent
+        || db::jobs::outstanding(pool, &[SendInstallPing::QUEUE]).await? > 0
+    {
+        return Ok(());
+    }
+    let mut conn = pool.acquire().await?;
+    if let Some(version) = installation.last_ping_version.as_deref()
+        && version != VERSION
+    {
+        let job = SendInstallPing {
+            kind: PingKind::Update,
+        };
+        jobs::enqueue_unique(&mut conn, &job, &format!("ping-update-{VERSION}")).await?;
+        return Ok(());
+    }
+    let minute = now.hour() * 60 + now.minute();
+    let sent_today = installation
+        .last_ping_at
+        .is_some_and(|t| t.date_naive() == now.date_naive());
+    if minute >= heartbeat_minute(installation.install_id) && !sent_today {
+        let job = SendInstallPing {
+            kind: PingKind::Heartbeat,
+        };
+        jobs::enqueue_unique(
+            &mut conn,
+            &job,
+            &format!("ping-heartbeat-{}", now.date_naive()),
+        )
+        .await?;
     }
     Ok(())
 }

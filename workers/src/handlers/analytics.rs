@@ -311,45 +311,13 @@ impl DeliverAnalytics {
             tracing::info!(payload = %payload["batch"], "analytics debug mode: payload printed, not sent");
             return (None, Verdict::Sent);
         }
-        let started = Instant::now();
-        let result = self
-            .http
-            .post(format!("{}/batch/", self.config.posthog_host))
-            .json(payload)
-            .send()
-            .await;
-        metrics::histogram!("timetracker_posthog_request_duration_seconds", "channel" => CHANNEL)
-            .record(started.elapsed().as_secs_f64());
-        let response = match result {
-            Ok(r) => r,
-            Err(e) => {
-                metrics::counter!("timetracker_posthog_requests_total", "channel" => CHANNEL, "status_class" => "error").increment(1);
-                return (
-                    None,
-                    Verdict::Retry {
-                        after: None,
-                        error: format!("network error: {e}"),
-                    },
-                );
-            }
+        let url = format!("{}/batch/", self.config.posthog_host);
+        let (status, retry_after, body) = match post_batch(&self.http, &url, payload, CHANNEL).await
+        {
+            Ok(answer) => answer,
+            Err(error) => return (None, Verdict::Retry { after: None, error }),
         };
-        let status = response.status();
-        let class = format!("{}xx", status.as_u16() / 100);
-        metrics::counter!("timetracker_posthog_requests_total", "channel" => CHANNEL, "status_class" => class).increment(1);
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|s| Duration::from_secs(s.min(24 * 3600)));
-        let body: String = response
-            .text()
-            .await
-            .unwrap_or_default()
-            .chars()
-            .take(300)
-            .collect();
-        let verdict = match status.as_u16() {
+        let verdict = match status {
             200..=299 => Verdict::Sent,
             413 => Verdict::TooLarge,
             400 => Verdict::Rejected(format!("400: {body}")),
@@ -361,6 +329,46 @@ impl DeliverAnalytics {
                 error: format!("{status}: {body}"),
             },
         };
-        (Some(status.as_u16()), verdict)
+        (Some(status), verdict)
     }
+}
+
+/// POSTs a batch to PostHog and records the request metrics. Returns the
+/// status, a `Retry-After` in seconds if given, and the start of the body; or
+/// the network error.
+pub async fn post_batch(
+    http: &reqwest::Client,
+    url: &str,
+    payload: &Value,
+    channel: &'static str,
+) -> Result<(u16, Option<Duration>, String), String> {
+    let started = Instant::now();
+    let result = http.post(url).json(payload).send().await;
+    metrics::histogram!("timetracker_posthog_request_duration_seconds", "channel" => channel)
+        .record(started.elapsed().as_secs_f64());
+    let response = match result {
+        Ok(r) => r,
+        Err(e) => {
+            metrics::counter!("timetracker_posthog_requests_total", "channel" => channel, "status_class" => "error")
+                .increment(1);
+            return Err(format!("network error: {e}"));
+        }
+    };
+    let status = response.status().as_u16();
+    let class = format!("{}xx", status / 100);
+    metrics::counter!("timetracker_posthog_requests_total", "channel" => channel, "status_class" => class).increment(1);
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.min(24 * 3600)));
+    let body: String = response
+        .text()
+        .await
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect();
+    Ok((status, retry_after, body))
 }

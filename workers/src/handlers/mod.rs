@@ -2,4 +2,5 @@
 
 pub mod analytics;
 pub mod export;
+pub mod install_ping;
 pub mod maintenance;
