@@ -272,6 +272,23 @@ pub const CATALOGUE: &[Spec] = &[
         properties: &[],
     },
     Spec {
+        name: "admin.telemetry_viewed",
+        when: "an administrator opened the Telemetry page",
+        properties: &[],
+    },
+    Spec {
+        name: "admin.telemetry_changed",
+        when: "an administrator switched a telemetry channel",
+        properties: &[
+            (
+                "channel",
+                Kind::OneOf(&["product", "install"]),
+                "which channel",
+            ),
+            ("enabled", Kind::Bool, "the new state"),
+        ],
+    },
+    Spec {
         name: "admin.settings_updated",
         when: "an administrator saved settings",
         properties: &[(
@@ -362,6 +379,11 @@ pub enum Event {
         change: &'static str,
     },
     UserDeactivated,
+    TelemetryViewed,
+    TelemetryChanged {
+        channel: &'static str,
+        enabled: bool,
+    },
     SettingsUpdated {
         changed_keys: Vec<&'static str>,
     },
@@ -410,6 +432,8 @@ impl Event {
             Event::UserCreated { .. } => "admin.user_created",
             Event::UserUpdated { .. } => "admin.user_updated",
             Event::UserDeactivated => "admin.user_deactivated",
+            Event::TelemetryViewed => "admin.telemetry_viewed",
+            Event::TelemetryChanged { .. } => "admin.telemetry_changed",
             Event::SettingsUpdated { .. } => "admin.settings_updated",
         }
     }
@@ -475,6 +499,9 @@ impl Event {
             Event::UserCreated { role } => json!({ "role": role }),
             Event::UserUpdated { change } => json!({ "change": change }),
             Event::SettingsUpdated { changed_keys } => json!({ "changed_keys": changed_keys }),
+            Event::TelemetryChanged { channel, enabled } => {
+                json!({ "channel": channel, "enabled": enabled })
+            }
             Event::Logout
             | Event::ClientUpdated
             | Event::ClientDeleted
@@ -483,7 +510,8 @@ impl Event {
             | Event::TaskDeleted
             | Event::EntryDeleted
             | Event::ApiTokenRevoked
-            | Event::UserDeactivated => json!({}),
+            | Event::UserDeactivated
+            | Event::TelemetryViewed => json!({}),
         }
     }
 
@@ -618,6 +646,11 @@ mod tests {
             Event::UserCreated { role: "user" },
             Event::UserUpdated { change: "role" },
             Event::UserDeactivated,
+            Event::TelemetryViewed,
+            Event::TelemetryChanged {
+                channel: "product",
+                enabled: true,
+            },
             Event::SettingsUpdated {
                 changed_keys: vec!["currency"],
             },

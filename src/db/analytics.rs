@@ -248,3 +248,23 @@ pub async fn role(pool: &PgPool, user_id: i64) -> Result<Option<String>, sqlx::E
         .fetch_optional(pool)
         .await
 }
+
+/// Gives every dead event another chance; returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn retry_dead(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE analytics_events SET status = 'pending', next_attempt_at = now(), last_error = NULL WHERE status = 'dead'",
+    )
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Discards every dead event; returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn discard_dead(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("UPDATE analytics_events SET status = 'discarded' WHERE status = 'dead'")
+        .execute(pool)
+        .await?;
+    Ok(r.rows_affected())
+}

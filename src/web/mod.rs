@@ -88,6 +88,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/telemetry/analytics", post(telemetry::set_analytics))
         .route("/admin/telemetry/install", post(telemetry::set_install))
         .route("/admin/telemetry/ping", post(telemetry::ping_now))
+        .route("/admin/telemetry/dead", post(telemetry::dead_events))
         .route("/profile/analytics", post(telemetry::set_opt_out))
         .route("/admin/jobs", get(jobs::show))
         .route("/admin/jobs/{id}/retry", post(jobs::retry))

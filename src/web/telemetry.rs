@@ -15,7 +15,11 @@ use super::{
     render, with_notice,
 };
 use crate::{
-    analytics::install_ping::{self, PingKind},
+    analytics::{
+        Event,
+        install_ping::{self, PingKind},
+        record,
+    },
     auth::{AdminUser, CurrentUser},
     db,
     error::AppError,
@@ -109,6 +113,12 @@ pub async fn show(
             })
             .collect(),
     };
+    record(
+        &mut *state.pool.acquire().await?,
+        Some(admin.0.user.id),
+        &Event::TelemetryViewed,
+    )
+    .await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -136,6 +146,17 @@ pub async fn set_analytics(
         });
     }
     db::analytics::set_enabled(&state.pool, enabled).await?;
+    // Recorded after the switch: turning analytics off is not itself sent.
+    let changed = Event::TelemetryChanged {
+        channel: "product",
+        enabled,
+    };
+    record(
+        &mut *state.pool.acquire().await?,
+        Some(admin.0.user.id),
+        &changed,
+    )
+    .await?;
     tracing::info!(
         enabled,
         admin_id = admin.0.user.id,
@@ -202,6 +223,11 @@ pub async fn set_install(
     let was = db::installation::get(&state.pool).await?.telemetry_consent;
     let mut tx = state.pool.begin().await?;
     db::installation::set_telemetry_consent(&mut tx, consent).await?;
+    let changed = Event::TelemetryChanged {
+        channel: "install",
+        enabled: consent,
+    };
+    record(&mut tx, Some(admin.0.user.id), &changed).await?;
     if consent && !was {
         jobs::enqueue(
             &mut tx,
@@ -249,4 +275,44 @@ pub async fn ping_now(
         "A ping will be sent in a moment.",
     ))
     .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DeadForm {
+    action: String,
+}
+
+/// Retries or discards the product events PostHog refused.
+pub async fn dead_events(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Form(form): Form<DeadForm>,
+) -> Result<Response, AppError> {
+    let notice = match form.action.as_str() {
+        "retry" => {
+            let mut tx = state.pool.begin().await?;
+            let n = db::analytics::retry_dead(&mut tx).await?;
+            if n > 0 {
+                jobs::enqueue_unique(
+                    &mut tx,
+                    &crate::jobs::AnalyticsFlush::default(),
+                    crate::jobs::AnalyticsFlush::KEY,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            format!("{n} events will be sent again.")
+        }
+        "discard" => format!(
+            "{} events discarded.",
+            db::analytics::discard_dead(&state.pool).await?
+        ),
+        _ => {
+            return Err(AppError::BadRequest(
+                "action must be retry or discard".into(),
+            ));
+        }
+    };
+    Ok(Redirect::to(&with_notice("/admin/telemetry", &notice)).into_response())
 }
