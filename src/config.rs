@@ -78,6 +78,8 @@ pub struct Config {
     pub telemetry_key: Option<Secret<String>>,
     /// `DO_NOT_TRACK=1` or `TIMETRACKER_TELEMETRY=0`: install telemetry is off whatever was chosen.
     pub telemetry_forced_off: bool,
+    /// `FEATURE_<NAME>` overrides of the declared feature flags.
+    pub feature_overrides: std::collections::BTreeMap<&'static str, bool>,
     /// Deployment environment name sent with events (`APP_ENV`).
     pub environment: String,
     /// Jobs a worker runs at once per queue (`WORKER_CONCURRENCY`).
@@ -188,6 +190,7 @@ impl Config {
                 .is_some_and(|v| parse_bool("DO_NOT_TRACK", &v).unwrap_or(true))
                 || get("TIMETRACKER_TELEMETRY")
                     .is_some_and(|v| !parse_bool("TIMETRACKER_TELEMETRY", &v).unwrap_or(false)),
+            feature_overrides: crate::flags::overrides_from(get)?,
             posthog_api_key: get("POSTHOG_API_KEY").map(Secret::new),
             posthog_host: parse("POSTHOG_HOST", "https://us.i.posthog.com")?
                 .trim_end_matches('/')

@@ -17,6 +17,8 @@ pub mod db;
 pub mod domain;
 /// `AppError`, the one error type at the HTTP edge.
 pub mod error;
+/// Feature flags: declarations, precedence, the admin's and PostHog's values.
+pub mod flags;
 /// Job payloads, queue names and transactional enqueue.
 pub mod jobs;
 /// JSON logs, metrics and request middleware.

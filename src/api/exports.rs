@@ -71,7 +71,14 @@ pub async fn create(
     Json(body): Json<ExportBody>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
-    let id = exports::request(&state.pool, &actor, &body.format, &body.query).await?;
+    let id = exports::request(
+        &state.pool,
+        &state.config,
+        &actor,
+        &body.format,
+        &body.query,
+    )
+    .await?;
     let export = exports::own(&state.pool, &actor, id).await?;
     Ok((StatusCode::ACCEPTED, Json(ExportJson::from(export))).into_response())
 }

@@ -6,9 +6,11 @@ use sqlx::PgPool;
 use super::{ReportQuery, resolve};
 use crate::{
     analytics::{Event, record},
+    config::Config,
     db::{self, exports::Export},
     domain::ValidationError,
     error::AppError,
+    flags,
     jobs::{self, ReportExport},
     tracking::Actor,
 };
@@ -18,12 +20,18 @@ pub const FORMATS: [&str; 2] = ["csv", "xlsx"];
 /// Records an export request and enqueues its job in the same transaction.
 pub async fn request(
     pool: &PgPool,
+    config: &Config,
     actor: &Actor,
     format: &str,
     query: &ReportQuery,
 ) -> Result<i64, AppError> {
     if !FORMATS.contains(&format) {
         return Err(ValidationError::new("format", "Choose csv or xlsx.").into());
+    }
+    if format == "xlsx" && !flags::enabled(pool, config, flags::XLSX_EXPORTS).await? {
+        return Err(AppError::Forbidden(
+            "XLSX exports are switched off on this installation. Use CSV.".into(),
+        ));
     }
     // Checks the filters and the permission now, so the user gets the error, not the job.
     resolve(actor, query)?;

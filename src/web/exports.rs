@@ -105,6 +105,7 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     exports::request(
         &state.pool,
+        &state.config,
         &Actor::from(&current),
         &form.format,
         &form.query,

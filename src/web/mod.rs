@@ -89,6 +89,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/telemetry/install", post(telemetry::set_install))
         .route("/admin/telemetry/ping", post(telemetry::ping_now))
         .route("/admin/telemetry/dead", post(telemetry::dead_events))
+        .route("/admin/flags", post(telemetry::set_flag))
         .route("/profile/analytics", post(telemetry::set_opt_out))
         .route("/admin/jobs", get(jobs::show))
         .route("/admin/jobs/{id}/retry", post(jobs::retry))

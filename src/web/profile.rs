@@ -23,6 +23,7 @@ use crate::{
     db::{self, api_tokens::ApiToken},
     domain::{Password, Timezone, ValidationError},
     error::AppError,
+    flags,
     startup::AppState,
 };
 
@@ -38,6 +39,7 @@ struct ProfilePage {
     tokens: Vec<ApiToken>,
     new_token: Option<String>,
     opted_out: bool,
+    tokens_allowed: bool,
 }
 
 impl ProfilePage {
@@ -62,6 +64,8 @@ async fn page(
         tokens: db::api_tokens::list(&state.pool, current.user.id).await?,
         new_token: None,
         opted_out: db::analytics::opted_out(&state.pool, current.user.id).await?,
+        tokens_allowed: flags::enabled(&state.pool, &state.config, flags::API_TOKEN_CREATION)
+            .await?,
     })
 }
 
@@ -157,6 +161,11 @@ pub async fn create_token(
     current: CurrentUser,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, AppError> {
+    if !flags::enabled(&state.pool, &state.config, flags::API_TOKEN_CREATION).await? {
+        return Err(AppError::Forbidden(
+            "Creating API tokens is switched off on this installation.".into(),
+        ));
+    }
     let name = form.name.trim();
     let expires = form.expires_in_days.trim();
     let error = if name.is_empty() || name.chars().count() > 100 {

@@ -46,6 +46,7 @@ struct ReportsPage {
     amount: String,
     csv_link: String,
     query_fields: Vec<(String, String)>,
+    xlsx_allowed: bool,
     tasks: Vec<Task>,
     detail: Vec<EntryLine>,
     detail_page: i64,
@@ -172,6 +173,8 @@ pub async fn show(
             &serde_urlencoded::to_string(&q).unwrap_or_default(),
         )
         .unwrap_or_default(),
+        xlsx_allowed: crate::flags::enabled(&state.pool, &state.config, crate::flags::XLSX_EXPORTS)
+            .await?,
         tasks: db::tasks::list(&state.pool, None, 500, 0).await?.0,
         detail: detail
             .iter()

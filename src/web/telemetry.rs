@@ -54,6 +54,14 @@ struct TelemetryPage {
     install_id: String,
     ping_json: String,
     deliveries: Vec<DeliveryRow>,
+    flags: Vec<FlagRow>,
+}
+
+struct FlagRow {
+    name: &'static str,
+    description: &'static str,
+    value: bool,
+    source: &'static str,
 }
 
 pub async fn show(
@@ -68,6 +76,16 @@ pub async fn show(
     let users = db::users::count(&state.pool).await?;
     let queue = db::analytics::queue_state(&state.pool).await?;
     let deliveries = db::analytics::recent_deliveries(&state.pool, 10).await?;
+    let mut flag_rows = Vec::new();
+    for flag in crate::flags::FLAGS {
+        let (value, source) = crate::flags::value(&state.pool, &state.config, flag.name).await?;
+        flag_rows.push(FlagRow {
+            name: flag.name,
+            description: flag.description,
+            value,
+            source: source.describe(),
+        });
+    }
     let page = TelemetryPage {
         layout: Layout::for_user("Telemetry", &admin.0).with_notice(n.notice),
         analytics_on: enabled && (configured || debug),
@@ -101,6 +119,7 @@ pub async fn show(
             users,
         ))
         .map_err(anyhow::Error::from)?,
+        flags: flag_rows,
         deliveries: deliveries
             .into_iter()
             .map(|d| DeliveryRow {
@@ -315,4 +334,35 @@ pub async fn dead_events(
         }
     };
     Ok(Redirect::to(&with_notice("/admin/telemetry", &notice)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FlagForm {
+    name: String,
+    value: String,
+}
+
+/// Sets the admin's value of a flag (`on`, `off`, or `default` to clear it).
+pub async fn set_flag(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Form(form): Form<FlagForm>,
+) -> Result<Response, AppError> {
+    if !crate::flags::FLAGS.iter().any(|f| f.name == form.name) {
+        return Err(AppError::NotFound);
+    }
+    let value = match form.value.as_str() {
+        "on" => Some(true),
+        "off" => Some(false),
+        "default" => None,
+        _ => {
+            return Err(AppError::BadRequest(
+                "value must be on, off or default".into(),
+            ));
+        }
+    };
+    crate::flags::set_admin(&state.pool, &form.name, value).await?;
+    tracing::info!(flag = %form.name, ?value, admin_id = admin.0.user.id, "feature flag set");
+    Ok(Redirect::to(&with_notice("/admin/telemetry", "Flag saved.")).into_response())
 }

@@ -661,3 +661,130 @@ async fn consent_given_again_after_withdrawal_gets_a_new_install_id() {
         .collect();
     assert_eq!(ids, [json!(first.to_string()), json!(second.to_string())]);
 }
+
+async fn flag_page(admin: &TestClient) -> String {
+    admin
+        .get("/admin/telemetry")
+        .await
+        .text()
+        .await
+        .expect("page")
+}
+
+#[tokio::test]
+async fn feature_flags_follow_environment_then_admin_then_posthog_then_default() {
+    let fake = FakePostHog::start().await;
+    let app = spawn_app_with(&[
+        ("POSTHOG_API_KEY", "phc_test_key"),
+        ("POSTHOG_HOST", &fake.url),
+        ("FEATURE_API_TOKEN_CREATION", "false"),
+    ])
+    .await;
+    let admin = app.setup_admin().await;
+    // The environment wins, and the kill switch really stops token creation.
+    let r = admin
+        .post_form("/profile/tokens", &[("name", "blocked")])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(
+        admin
+            .get("/profile")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("switched off on this installation")
+    );
+    admin
+        .post_form(
+            "/admin/flags",
+            &[("name", "api_token_creation"), ("value", "on")],
+        )
+        .await;
+    assert_eq!(
+        admin
+            .post_form("/profile/tokens", &[("name", "still")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // PostHog's value is used once analytics is on and the worker refreshed it.
+    switch(&admin, true).await;
+    fake.flags_answer(
+        json!({ "flags": { "xlsx_exports": { "key": "xlsx_exports", "enabled": false } } }),
+    );
+    app.run_pending_jobs().await;
+    assert!(flag_page(&admin).await.contains("PostHog"));
+    let r = admin.post_form("/exports", &[("format", "xlsx")]).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "XLSX exports switched off remotely"
+    );
+    assert_eq!(
+        admin
+            .post_form("/exports", &[("format", "csv")])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // A quota-limited answer keeps the last good value.
+    fake.flags_answer(json!({ "flags": {}, "quotaLimited": ["feature_flags"] }));
+    app.run_pending_jobs().await;
+    assert_eq!(
+        admin
+            .post_form("/exports", &[("format", "xlsx")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // The admin's choice beats PostHog; clearing it falls back again.
+    admin
+        .post_form("/admin/flags", &[("name", "xlsx_exports"), ("value", "on")])
+        .await;
+    assert_eq!(
+        admin
+            .post_form("/exports", &[("format", "xlsx")])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    admin
+        .post_form(
+            "/admin/flags",
+            &[("name", "xlsx_exports"), ("value", "default")],
+        )
+        .await;
+    assert_eq!(
+        admin
+            .post_form("/exports", &[("format", "xlsx")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        admin
+            .post_form("/admin/flags", &[("name", "nope"), ("value", "on")])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn flags_are_not_fetched_while_analytics_is_off() {
+    let (app, fake, admin) = app_with_posthog().await;
+    fake.flags_answer(json!({ "flags": { "xlsx_exports": { "enabled": false } } }));
+    app.run_pending_jobs().await;
+    assert!(flag_page(&admin).await.contains("default"));
+    assert_eq!(
+        admin
+            .post_form("/exports", &[("format", "xlsx")])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}

@@ -538,6 +538,7 @@ pub struct FakePostHog {
     pub url: String,
     received: Arc<Mutex<Vec<(u16, serde_json::Value)>>>,
     rule: Arc<Mutex<Rule>>,
+    flags: Arc<Mutex<serde_json::Value>>,
 }
 
 impl FakePostHog {
@@ -550,31 +551,42 @@ impl FakePostHog {
             url,
             received: Arc::new(Mutex::new(Vec::new())),
             rule: Arc::new(Mutex::new(Box::new(|_| (200, None)))),
+            flags: Arc::new(Mutex::new(serde_json::json!({ "flags": {} }))),
         };
+        let flags = fake.flags.clone();
         let state = fake.clone();
-        let app = axum::Router::new().route(
-            "/batch/",
-            axum::routing::post(move |body: axum::body::Bytes| {
-                let state = state.clone();
-                async move {
-                    let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                    let (status, retry_after) = (state.rule.lock().expect("rule"))(&json);
-                    state
-                        .received
-                        .lock()
-                        .expect("received")
-                        .push((status, json));
-                    let mut response = axum::response::IntoResponse::into_response((
-                        axum::http::StatusCode::from_u16(status).expect("status"),
-                        r#"{"status":1}"#,
-                    ));
-                    if let Some(seconds) = retry_after {
-                        response.headers_mut().insert("retry-after", seconds.into());
+        let app = axum::Router::new()
+            .route(
+                "/flags",
+                axum::routing::post(move || {
+                    let flags = flags.clone();
+                    async move { axum::Json(flags.lock().expect("flags").clone()) }
+                }),
+            )
+            .route(
+                "/batch/",
+                axum::routing::post(move |body: axum::body::Bytes| {
+                    let state = state.clone();
+                    async move {
+                        let json: serde_json::Value =
+                            serde_json::from_slice(&body).unwrap_or_default();
+                        let (status, retry_after) = (state.rule.lock().expect("rule"))(&json);
+                        state
+                            .received
+                            .lock()
+                            .expect("received")
+                            .push((status, json));
+                        let mut response = axum::response::IntoResponse::into_response((
+                            axum::http::StatusCode::from_u16(status).expect("status"),
+                            r#"{"status":1}"#,
+                        ));
+                        if let Some(seconds) = retry_after {
+                            response.headers_mut().insert("retry-after", seconds.into());
+                        }
+                        response
                     }
-                    response
-                }
-            }),
-        );
+                }),
+            );
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -584,6 +596,11 @@ impl FakePostHog {
     /// Answers every following request with `rule(body)`.
     pub fn answer(&self, rule: impl Fn(&serde_json::Value) -> Answer + Send + Sync + 'static) {
         *self.rule.lock().expect("rule") = Box::new(rule);
+    }
+
+    /// What `/flags?v=2` answers from now on.
+    pub fn flags_answer(&self, answer: serde_json::Value) {
+        *self.flags.lock().expect("flags") = answer;
     }
 
     /// Every request body received, with the status it was answered.

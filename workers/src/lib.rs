@@ -85,8 +85,7 @@ pub async fn run_monitor(
         tokio::spawn(sampler::run(pool.clone(), stop_rx.clone())),
         tokio::spawn(scheduler::run(
             pool.clone(),
-            config.maintenance_interval,
-            config.telemetry_key.is_some() && !config.telemetry_forced_off,
+            config.clone(),
             stop_rx.clone(),
         )),
     ];

@@ -5,25 +5,29 @@
 //!   net: recording an event normally enqueues it);
 //! - with install-telemetry consent: one `telemetry.update` ping per new
 //!   version, and one daily heartbeat after the installation's own minute of
-//!   the day (keyed by date, so once a day however many workers there are).
+//!   the day (keyed by date, so once a day however many workers there are);
+//! - every 5 minutes, the PostHog evaluation of the feature flags.
 
 use std::time::Duration;
 
 use sqlx::PgPool;
 use timetracker::{
     analytics::install_ping::{PingKind, heartbeat_minute},
+    config::Config,
     db,
     jobs::{self, AnalyticsFlush, Job, Maintenance, SendInstallPing},
     observability::metrics::VERSION,
 };
 use tokio::sync::watch;
 
-pub async fn run(
-    pool: PgPool,
-    interval: Duration,
-    telemetry_active: bool,
-    mut stop: watch::Receiver<bool>,
-) {
+/// How often the PostHog evaluation of the feature flags is refreshed.
+const FLAGS_EVERY: Duration = Duration::from_secs(300);
+
+pub async fn run(pool: PgPool, config: Config, mut stop: watch::Receiver<bool>) {
+    let interval = config.maintenance_interval;
+    let telemetry_active = config.telemetry_key.is_some() && !config.telemetry_forced_off;
+    let http = crate::handlers::analytics::http_client();
+    let mut last_flags: Option<std::time::Instant> = None;
     // Check a few times per interval so a tick is not missed by much after a restart.
     let mut check = tokio::time::interval(
         (interval / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)),
@@ -44,6 +48,12 @@ pub async fn run(
                 error = format!("{e:#}"),
                 "could not enqueue analytics delivery"
             );
+        }
+        if last_flags.is_none_or(|t| t.elapsed() >= FLAGS_EVERY) {
+            last_flags = Some(std::time::Instant::now());
+            if let Err(e) = crate::handlers::flags::refresh(&pool, &config, &http).await {
+                tracing::warn!(error = format!("{e:#}"), "feature flag refresh failed");
+            }
         }
         if telemetry_active && let Err(e) = enqueue_pings(&pool, chrono::Utc::now()).await {
             tracing::warn!(error = format!("{e:#}"), "could not enqueue install ping");

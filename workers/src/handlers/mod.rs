@@ -2,5 +2,6 @@
 
 pub mod analytics;
 pub mod export;
+pub mod flags;
 pub mod install_ping;
 pub mod maintenance;
