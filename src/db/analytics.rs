@@ -123,10 +123,13 @@ pub struct QueueState {
 
 #[tracing::instrument(skip_all)]
 pub async fn queue_state(pool: &PgPool) -> Result<QueueState, sqlx::Error> {
-    let counts =
-        sqlx::query_as("SELECT status, count(*) FROM analytics_events GROUP BY 1 ORDER BY 1")
-            .fetch_all(pool)
-            .await?;
+    // Pending events that failed at least once are shown as "retrying".
+    let counts = sqlx::query_as(
+        "SELECT CASE WHEN status = 'pending' AND attempts > 0 THEN 'retrying' ELSE status END, count(*)
+         FROM analytics_events GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?;
     let oldest = sqlx::query_scalar(
         "SELECT extract(epoch FROM now() - min(occurred_at))::float8 FROM analytics_events WHERE status = 'pending'",
     )

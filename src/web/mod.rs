@@ -3,6 +3,7 @@
 
 mod admin;
 mod catalog;
+mod docs;
 mod entries;
 pub mod exports;
 pub mod extract;
@@ -90,6 +91,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/telemetry/ping", post(telemetry::ping_now))
         .route("/admin/telemetry/dead", post(telemetry::dead_events))
         .route("/admin/flags", post(telemetry::set_flag))
+        .route("/docs/{page}", get(docs::page))
         .route("/profile/analytics", post(telemetry::set_opt_out))
         .route("/admin/jobs", get(jobs::show))
         .route("/admin/jobs/{id}/retry", post(jobs::retry))

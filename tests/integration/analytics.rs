@@ -788,3 +788,25 @@ async fn flags_are_not_fetched_while_analytics_is_off() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn the_privacy_docs_are_served_by_the_app_itself() {
+    let (app, _fake, admin) = app_with_posthog().await;
+    let page = admin
+        .get("/admin/telemetry")
+        .await
+        .text()
+        .await
+        .expect("page");
+    for doc in ["privacy", "analytics", "telemetry", "events"] {
+        assert!(page.contains(&format!("/docs/{doc}")));
+        let r = admin.get(&format!("/docs/{doc}")).await;
+        assert_eq!(r.status(), StatusCode::OK, "{doc}");
+        assert!(r.text().await.expect("text").starts_with('#'));
+    }
+    assert_eq!(
+        admin.get("/docs/secrets").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let _ = app;
+}
