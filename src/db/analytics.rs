@@ -271,3 +271,15 @@ pub async fn discard_dead(pool: &PgPool) -> Result<u64, sqlx::Error> {
         .await?;
     Ok(r.rows_affected())
 }
+
+/// Deletes sent and discarded events older than `before`; returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn prune(pool: &PgPool, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "DELETE FROM analytics_events WHERE status IN ('sent', 'discarded') AND coalesce(sent_at, occurred_at) < $1",
+    )
+    .bind(before)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected())
+}

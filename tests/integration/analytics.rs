@@ -810,3 +810,30 @@ async fn the_privacy_docs_are_served_by_the_app_itself() {
     );
     let _ = app;
 }
+
+#[tokio::test]
+async fn maintenance_prunes_old_sent_events_and_keeps_dead_ones() {
+    use timetracker_worker::JobHandler;
+    let (app, _fake, _admin) = app_with_posthog().await;
+    sqlx::query(
+        "INSERT INTO analytics_events (uuid, event, properties, occurred_at, status, sent_at)
+         VALUES (gen_random_uuid(), 'auth.logout', '{}', now() - interval '30 days', 'sent', now() - interval '30 days'),
+                (gen_random_uuid(), 'auth.logout', '{}', now() - interval '30 days', 'dead', NULL),
+                (gen_random_uuid(), 'auth.logout', '{}', now(), 'sent', now())",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("events");
+    let ctx = timetracker_worker::JobContext {
+        job_id: String::new(),
+        attempt: 1,
+        last_attempt: false,
+    };
+    timetracker_worker::handlers::maintenance::Prune::new(&app.config, &app.pool)
+        .handle(timetracker::jobs::Maintenance { tick: 0 }, ctx)
+        .await
+        .expect("maintenance");
+    let mut left = statuses(&app).await;
+    left.sort();
+    assert_eq!(left, ["dead", "sent"]);
+}

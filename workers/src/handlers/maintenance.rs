@@ -1,7 +1,8 @@
 //! Periodic upkeep. Retention: deletes finished jobs after `JOB_RETENTION_DAYS`,
 //! dead jobs after `DEAD_JOB_RETENTION_DAYS`, expired sessions, stale login
-//! counters, old worker registrations and export files older than
-//! `EXPORT_RETENTION_DAYS`. And, when the admin turned it on,
+//! counters, old worker registrations, export files older than
+//! `EXPORT_RETENTION_DAYS`, and product events sent or discarded longer ago
+//! than `JOB_RETENTION_DAYS` (dead ones stay until an admin acts on them). And, when the admin turned it on,
 //! stops timers left running longer than the configured limit. Every step is
 //! idempotent, so a re-run is harmless.
 
@@ -67,6 +68,9 @@ impl JobHandler<Maintenance> for Prune {
         } else {
             0
         };
+        let analytics_events = db::analytics::prune(&self.pool, before(self.job_retention))
+            .await
+            .map_err(JobError::retry)?;
         let expired_exports = db::exports::expire(&self.pool, before(self.export_retention))
             .await
             .map_err(JobError::retry)?;
@@ -80,6 +84,7 @@ impl JobHandler<Maintenance> for Prune {
             counters,
             stopped_timers,
             expired_exports,
+            analytics_events,
             "maintenance finished"
         );
         Ok(())
