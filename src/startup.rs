@@ -156,6 +156,10 @@ impl Application {
             shutdown.await;
             let _ = tx.send(());
         });
+        tokio::spawn(observability::metrics::sample_web(
+            self.state.pool.clone(),
+            rx.clone(),
+        ));
         let mut rx2 = rx.clone();
         let mut rx1 = rx;
         let public = axum::serve(

@@ -260,3 +260,11 @@ pub async fn tracked_seconds(
     .fetch_one(pool)
     .await
 }
+
+/// Timers running now, across all users (the partial unique index answers it).
+#[tracing::instrument(skip_all)]
+pub async fn running_count(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM time_entries WHERE ended_at IS NULL")
+        .fetch_one(pool)
+        .await
+}

@@ -35,6 +35,26 @@ pub fn install() -> PrometheusHandle {
 }
 
 fn describe() {
+    describe_gauge!(
+        "timetracker_db_pool_connections",
+        "Database pool connections by state (in_use, idle)."
+    );
+    describe_gauge!(
+        "timetracker_db_pool_max_connections",
+        "Database pool size limit."
+    );
+    describe_gauge!(
+        "timetracker_active_timers",
+        "Timers running now, across all users."
+    );
+    describe_counter!(
+        "timetracker_time_entries_created_total",
+        "Time entries created, by source (timer, manual)."
+    );
+    describe_counter!(
+        "timetracker_exports_requested_total",
+        "Background exports requested, by format."
+    );
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_gauge!(
         "timetracker_build_info",
@@ -113,6 +133,28 @@ fn describe() {
         "timetracker_posthog_misconfigured_total",
         "Deliveries refused because PostHog rejected the API key, by channel."
     );
+}
+
+/// Every few seconds until `stop` fires: the connection pool's use and the
+/// number of running timers.
+pub async fn sample_web(pool: sqlx::PgPool, mut stop: tokio::sync::watch::Receiver<()>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let (size, idle) = (pool.size(), pool.num_idle() as u32);
+        metrics::gauge!("timetracker_db_pool_connections", "state" => "in_use")
+            .set(f64::from(size.saturating_sub(idle)));
+        metrics::gauge!("timetracker_db_pool_connections", "state" => "idle").set(f64::from(idle));
+        metrics::gauge!("timetracker_db_pool_max_connections")
+            .set(f64::from(pool.options().get_max_connections()));
+        match crate::db::entries::running_count(&pool).await {
+            Ok(n) => metrics::gauge!("timetracker_active_timers").set(n as f64),
+            Err(e) => tracing::debug!(error = %e, "active timer sampling failed"),
+        }
+    }
 }
 
 /// Router for the internal metrics port.

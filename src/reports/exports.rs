@@ -55,6 +55,8 @@ pub async fn request(
     )
     .await?;
     tx.commit().await?;
+    metrics::counter!("timetracker_exports_requested_total", "format" => if format == "xlsx" { "xlsx" } else { "csv" })
+        .increment(1);
     Ok(id)
 }
 

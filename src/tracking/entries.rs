@@ -110,6 +110,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    metrics::counter!("timetracker_time_entries_created_total", "source" => "manual").increment(1);
     Ok(entry)
 }
 

@@ -87,6 +87,7 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
     };
     record(&mut tx, Some(actor.user_id), &started).await?;
     tx.commit().await?;
+    metrics::counter!("timetracker_time_entries_created_total", "source" => "timer").increment(1);
     Ok(entry)
 }
 

@@ -52,6 +52,13 @@ async fn web_metrics_are_valid_prometheus_text_labelled_by_route_template() {
     assert!(text.contains(r#"route="unmatched""#));
     assert!(text.contains("timetracker_http_request_duration_seconds_bucket"));
     assert!(text.contains("timetracker_build_info{"));
+    for name in [
+        "timetracker_db_pool_connections{",
+        "timetracker_active_timers ",
+        "timetracker_http_requests_in_flight ",
+    ] {
+        assert!(text.contains(name), "{name} missing");
+    }
     let public = reqwest::get(format!("{}/metrics", app.address))
         .await
         .expect("GET");
