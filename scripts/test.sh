@@ -29,6 +29,11 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! [ -x /usr/bin/chromium ]; then
 fi
 
 export SQLX_OFFLINE=true
+echo "==> promtool: Prometheus config, alert rules and their unit tests"
+promtool check config prometheus/prometheus.yml
+promtool check rules prometheus/alerts.yml
+promtool test rules prometheus/alerts.test.yml
+
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
