@@ -6,6 +6,7 @@
 //! never carry user ids or raw paths as labels. Never log secrets, passwords,
 //! notes or emails.
 
+mod json;
 pub mod metrics;
 pub mod middleware;
 
@@ -13,7 +14,7 @@ use std::path::Path;
 
 use tracing_appender::{non_blocking::WorkerGuard, rolling};
 use tracing_subscriber::{
-    EnvFilter, fmt, fmt::time::ChronoUtc, layer::SubscriberExt, util::SubscriberInitExt,
+    EnvFilter, fmt, fmt::format::JsonFields, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
 use crate::config::Config;
@@ -52,11 +53,8 @@ pub fn init_tracing(config: &Config) -> anyhow::Result<Option<WorkerGuard>> {
         )
     })?;
     let stdout = fmt::layer()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_timer(ChronoUtc::rfc_3339());
+        .fmt_fields(JsonFields::new())
+        .event_format(json::FlatJson);
     let (file, guard) = match &config.log_file {
         Some(path) => {
             let path = Path::new(path);
@@ -80,11 +78,8 @@ pub fn init_tracing(config: &Config) -> anyhow::Result<Option<WorkerGuard>> {
                 })?;
             let (writer, guard) = tracing_appender::non_blocking(appender);
             let layer = fmt::layer()
-                .json()
-                .flatten_event(true)
-                .with_current_span(true)
-                .with_span_list(false)
-                .with_timer(ChronoUtc::rfc_3339())
+                .fmt_fields(JsonFields::new())
+                .event_format(json::FlatJson)
                 .with_writer(writer);
             (Some(layer), Some(guard))
         }
