@@ -837,3 +837,69 @@ async fn maintenance_prunes_old_sent_events_and_keeps_dead_ones() {
     left.sort();
     assert_eq!(left, ["dead", "sent"]);
 }
+
+#[tokio::test]
+async fn print_only_mode_sends_nothing_and_marks_events_handled() {
+    let fake = FakePostHog::start().await;
+    let app = spawn_app_with(&[
+        ("POSTHOG_API_KEY", "phc_test_key"),
+        ("POSTHOG_HOST", &fake.url),
+        ("TIMETRACKER_ANALYTICS_DEBUG", "1"),
+    ])
+    .await;
+    let admin = app.setup_admin().await;
+    switch(&admin, true).await;
+    let mut conn = app.pool.acquire().await.expect("conn");
+    analytics::record(&mut conn, Some(app.user_id("admin").await), &Event::Logout)
+        .await
+        .expect("record");
+    app.run_pending_jobs().await;
+    assert!(fake.requests().is_empty(), "payloads are logged, not sent");
+    assert!(statuses(&app).await.iter().all(|s| s == "sent"));
+    assert!(
+        admin
+            .get("/admin/telemetry")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("print-only mode")
+    );
+}
+
+#[tokio::test]
+async fn a_new_version_sends_one_update_ping() {
+    let (app, fake) = app_with_telemetry(&[]).await;
+    assert_eq!(
+        app.client().submit_setup("admin", "on").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    app.run_pending_jobs().await;
+    // As if the previous ping had left from an older release.
+    sqlx::query("UPDATE installation SET last_ping_version = '0.0.0-old'")
+        .execute(&app.pool)
+        .await
+        .expect("age");
+    let now = chrono::Utc::now();
+    timetracker_worker::scheduler::enqueue_pings(&app.pool, now)
+        .await
+        .expect("schedule");
+    timetracker_worker::scheduler::enqueue_pings(&app.pool, now)
+        .await
+        .expect("schedule again");
+    app.run_pending_jobs().await;
+    let events: Vec<Value> = fake
+        .requests()
+        .iter()
+        .map(|(_, b)| b["batch"][0]["event"].clone())
+        .collect();
+    assert_eq!(
+        events,
+        [json!("telemetry.install"), json!("telemetry.update")]
+    );
+    let version: String = sqlx::query_scalar("SELECT last_ping_version FROM installation")
+        .fetch_one(&app.pool)
+        .await
+        .expect("version");
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+}
