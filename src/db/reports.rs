@@ -77,6 +77,22 @@ pub struct SummaryRow {
     pub amount_cents: i64,
 }
 
+/// Binds a [`ReportFilter`] to `$1`–`$8` of a query using [`FROM`]; one macro
+/// because `query`, `query_as` and `query_scalar` have different types.
+macro_rules! bind_filter {
+    ($query:expr, $f:expr) => {
+        $query
+            .bind($f.from)
+            .bind($f.to)
+            .bind($f.user_id)
+            .bind($f.project_id)
+            .bind($f.client_id)
+            .bind($f.task_id)
+            .bind($f.tag.clone())
+            .bind($f.billable)
+    };
+}
+
 const FROM: &str = "FROM time_entries e
                     JOIN users u ON u.id = e.user_id
                     JOIN projects p ON p.id = e.project_id
@@ -118,15 +134,7 @@ pub async fn summary(
          FROM r GROUP BY key, subkey ORDER BY key, subkey",
         key = group.key(),
     );
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(f.from)
-        .bind(f.to)
-        .bind(f.user_id)
-        .bind(f.project_id)
-        .bind(f.client_id)
-        .bind(f.task_id)
-        .bind(f.tag.as_deref())
-        .bind(f.billable)
+    bind_filter!(sqlx::query_as(AssertSqlSafe(sql)), f)
         .bind(i64::from(rounding_minutes))
         .bind(timezone)
         .fetch_all(pool)
@@ -160,17 +168,12 @@ pub fn export_rows<'a>(
     pool: &'a PgPool,
     f: &'a ReportFilter,
 ) -> impl Stream<Item = Result<ExportRow, sqlx::Error>> + Send + 'a {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "{ROW} {FROM} ORDER BY e.started_at, e.id"
-    )))
-    .bind(f.from)
-    .bind(f.to)
-    .bind(f.user_id)
-    .bind(f.project_id)
-    .bind(f.client_id)
-    .bind(f.task_id)
-    .bind(f.tag.clone())
-    .bind(f.billable)
+    bind_filter!(
+        sqlx::query_as(AssertSqlSafe(format!(
+            "{ROW} {FROM} ORDER BY e.started_at, e.id"
+        ))),
+        f
+    )
     .fetch(pool)
 }
 
@@ -182,17 +185,12 @@ pub async fn detail(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ExportRow>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "{ROW} {FROM} ORDER BY e.started_at DESC, e.id DESC LIMIT $9 OFFSET $10"
-    )))
-    .bind(f.from)
-    .bind(f.to)
-    .bind(f.user_id)
-    .bind(f.project_id)
-    .bind(f.client_id)
-    .bind(f.task_id)
-    .bind(f.tag.as_deref())
-    .bind(f.billable)
+    bind_filter!(
+        sqlx::query_as(AssertSqlSafe(format!(
+            "{ROW} {FROM} ORDER BY e.started_at DESC, e.id DESC LIMIT $9 OFFSET $10"
+        ))),
+        f
+    )
     .bind(limit)
     .bind(offset)
     .fetch_all(pool)
@@ -202,15 +200,10 @@ pub async fn detail(
 /// How many finished entries the filter matches.
 #[tracing::instrument(skip_all)]
 pub async fn count(pool: &PgPool, f: &ReportFilter) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) {FROM}")))
-        .bind(f.from)
-        .bind(f.to)
-        .bind(f.user_id)
-        .bind(f.project_id)
-        .bind(f.client_id)
-        .bind(f.task_id)
-        .bind(f.tag.as_deref())
-        .bind(f.billable)
-        .fetch_one(pool)
-        .await
+    bind_filter!(
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) {FROM}"))),
+        f
+    )
+    .fetch_one(pool)
+    .await
 }

@@ -147,6 +147,8 @@ pub struct Summary {
     pub currency: String,
     pub from_day: NaiveDate,
     pub to_day: NaiveDate,
+    /// The resolved filter, for the detailed list of the same entries.
+    pub filter: ReportFilter,
 }
 
 pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Summary, AppError> {
@@ -191,5 +193,6 @@ pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Su
         currency: settings.currency,
         from_day: resolved.from_day,
         to_day: resolved.to_day,
+        filter: resolved.filter,
     })
 }

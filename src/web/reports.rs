@@ -83,22 +83,7 @@ pub async fn show(
     Query(dq): Query<DetailQuery>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
-    // The detailed list: the same filters, one page at a time.
     let detail_page = dq.detail_page.unwrap_or(1).clamp(1, 1_000_000);
-    let (detail, detail_total) = match reports::resolve(&actor, &q) {
-        Ok(resolved) => (
-            db::reports::detail(
-                &state.pool,
-                &resolved.filter,
-                DETAIL_PAGE_SIZE,
-                (detail_page - 1) * DETAIL_PAGE_SIZE,
-            )
-            .await?,
-            db::reports::count(&state.pool, &resolved.filter).await?,
-        ),
-        Err(AppError::Validation(_)) => (Vec::new(), 0),
-        Err(e) => return Err(e),
-    };
     let (summary, error, status) = match reports::summary(&state.pool, &actor, &q).await {
         Ok(s) => (Some(s), None, StatusCode::OK),
         Err(AppError::Validation(e)) => (None, Some(e.message), StatusCode::UNPROCESSABLE_ENTITY),
@@ -109,6 +94,20 @@ pub async fn show(
         q.from = s.from_day.to_string();
         q.to = s.to_day.to_string();
     }
+    // The detailed list: the same entries as the summary, one page at a time.
+    let (detail, detail_total) = match &summary {
+        Some(s) => (
+            db::reports::detail(
+                &state.pool,
+                &s.filter,
+                DETAIL_PAGE_SIZE,
+                (detail_page - 1) * DETAIL_PAGE_SIZE,
+            )
+            .await?,
+            db::reports::count(&state.pool, &s.filter).await?,
+        ),
+        None => (Vec::new(), 0),
+    };
     let detail_pages = ((detail_total + DETAIL_PAGE_SIZE - 1) / DETAIL_PAGE_SIZE).max(1);
     let query_string = serde_urlencoded::to_string(&q).unwrap_or_default();
     let detail_link = |page: i64| format!("/reports?{query_string}&detail_page={page}");
