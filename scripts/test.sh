@@ -38,5 +38,7 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "==> cargo build (the tests start the real binaries too)"
+cargo build --workspace --bins --quiet
 echo "==> cargo test"
 cargo test --workspace

@@ -80,7 +80,11 @@ pub struct Config {
     pub telemetry_forced_off: bool,
     /// `FEATURE_<NAME>` overrides of the declared feature flags.
     pub feature_overrides: std::collections::BTreeMap<&'static str, bool>,
-    /// Deployment environment name sent with events (`APP_ENV`).
+    /// Where errors and panics are reported (`SENTRY_DSN`); unset means no Sentry traffic.
+    pub sentry_dsn: Option<Secret<String>>,
+    /// Share of requests and jobs traced to Sentry, 0 to 1 (`SENTRY_TRACES_SAMPLE_RATE`).
+    pub sentry_traces_sample_rate: f32,
+    /// Deployment environment name sent with events and errors (`APP_ENV`).
     pub environment: String,
     /// Jobs a worker runs at once per queue (`WORKER_CONCURRENCY`).
     pub worker_concurrency: usize,
@@ -120,6 +124,22 @@ impl Config {
             Some(v) => parse_bool("COOKIE_SECURE", &v)?,
             None => public_url.starts_with("https://"),
         };
+        let sentry_dsn = get("SENTRY_DSN");
+        if let Some(dsn) = &sentry_dsn {
+            // The parse error would echo the DSN, whose key is a secret.
+            if dsn.parse::<sentry::types::Dsn>().is_err() {
+                bail!("SENTRY_DSN is not a valid Sentry DSN (https://<key>@<host>/<project>)");
+            }
+        }
+        let sentry_traces_sample_rate: f32 = typed(
+            "SENTRY_TRACES_SAMPLE_RATE",
+            &parse("SENTRY_TRACES_SAMPLE_RATE", "0")?,
+        )?;
+        if !(0.0..=1.0).contains(&sentry_traces_sample_rate) {
+            bail!(
+                "SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1, got {sentry_traces_sample_rate}"
+            );
+        }
         let log_file = match lookup("LOG_FILE") {
             Some(v) if v.trim().is_empty() => None,
             Some(v) => Some(v),
@@ -199,6 +219,8 @@ impl Config {
                 "TIMETRACKER_ANALYTICS_DEBUG",
                 &parse("TIMETRACKER_ANALYTICS_DEBUG", "false")?,
             )?,
+            sentry_dsn: sentry_dsn.map(Secret::new),
+            sentry_traces_sample_rate,
             environment: parse("APP_ENV", "production")?,
             worker_concurrency: positive(
                 "WORKER_CONCURRENCY",
@@ -284,6 +306,34 @@ mod tests {
         assert!(err.to_string().contains("WORKER_CONCURRENCY"), "{err}");
         let err = config(&[]).unwrap_err();
         assert!(err.to_string().contains("DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn sentry_settings_are_checked_without_echoing_the_dsn() {
+        let err = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("SENTRY_DSN", "not a dsn with secretkey"),
+        ])
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("SENTRY_DSN"), "{message}");
+        assert!(!message.contains("secretkey"), "{message}");
+        let err = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("SENTRY_TRACES_SAMPLE_RATE", "1.5"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("SENTRY_TRACES_SAMPLE_RATE"),
+            "{err}"
+        );
+        let c = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("SENTRY_DSN", "http://public@127.0.0.1:9/1"),
+        ])
+        .expect("valid");
+        assert!(c.sentry_dsn.is_some());
+        assert_eq!(c.sentry_traces_sample_rate, 0.0);
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub enum AppError {
     Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// A handler panicked; the panic itself was already reported.
+    #[error("a request handler panicked")]
+    Panicked,
 }
 
 impl From<sqlx::Error> for AppError {
@@ -85,7 +88,7 @@ impl AppError {
             Self::Validation(_) | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) | Self::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -120,7 +123,7 @@ impl AppError {
                 None,
             ),
             Self::Unavailable(m) => ("unavailable", m.clone(), None),
-            Self::Internal(_) => (
+            Self::Internal(_) | Self::Panicked => (
                 "internal_error",
                 format!(
                     "Something went wrong on our side. Reference: {}",
@@ -142,6 +145,9 @@ impl IntoResponse for AppError {
         match &self {
             // Logged once, here; the request span carries the request id.
             Self::Internal(e) => tracing::error!(error = format!("{e:#}"), "request failed"),
+            Self::Panicked => {
+                tracing::error!(target: crate::observability::sentry::PANIC_TARGET, "request handler panicked")
+            }
             Self::Unavailable(m) => tracing::warn!(reason = %m, "service unavailable"),
             _ => {}
         }

@@ -23,6 +23,8 @@ pub mod flags;
 pub mod jobs;
 /// JSON logs, metrics and request middleware.
 pub mod observability;
+/// The TLS provider for outbound HTTPS.
+pub mod outbound;
 /// Reports, report-time rounding and streamed exports.
 pub mod reports;
 /// `Application::build`: state, routes, middleware and listeners.

@@ -7,8 +7,7 @@ use timetracker::{config::Config, db, observability, startup};
 
 const USAGE: &str = "usage: timetracker [serve | migrate | setup-url | events-doc | version]";
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
     if command == "events-doc" {
         print!("{}", timetracker::analytics::events::catalogue_markdown());
@@ -29,15 +28,36 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match command.as_str() {
-        "serve" => serve(config).await,
-        "migrate" => migrate(config).await,
-        "setup-url" => setup_url(config).await,
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
+    if !matches!(command.as_str(), "serve" | "migrate" | "setup-url") {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    // Logs and Sentry start before the runtime, so that its threads see them.
+    let _telemetry = if command == "setup-url" {
+        None
+    } else {
+        match observability::init(&config, "web") {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("logging error: {e:#}");
+                return ExitCode::from(2);
+            }
         }
     };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match command.as_str() {
+            "serve" => serve(config).await,
+            "migrate" => migrate(config).await,
+            _ => setup_url(config).await,
+        }
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -52,7 +72,6 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let _guard = observability::init_tracing(&config)?;
     let app = startup::Application::build(config).await?;
     tracing::info!(
         port = app.port(),
@@ -63,7 +82,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    let _guard = observability::init_tracing(&config)?;
     let pool = db::connect_lazy(&config)?;
     db::migrator().run(&pool).await?;
     tracing::info!("database migrations applied");

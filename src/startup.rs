@@ -219,6 +219,7 @@ pub fn health_router(pool: PgPool) -> Router {
 }
 
 /// All public routes with all middleware. The order, outermost first:
+/// a Sentry hub per request and its request context (only with `SENTRY_DSN`);
 /// request id, span and metrics; security headers; error rendering; panic
 /// catching; timeout; body limit; setup redirect; CSRF check.
 pub fn router(state: AppState) -> Router {
@@ -244,8 +245,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(from_fn(mw::render_errors))
         .layer(CatchPanicLayer::custom(|_| {
-            tracing::error!("request handler panicked");
-            AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+            AppError::Panicked.into_response()
         }))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -255,14 +255,22 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), require_setup))
         .layer(from_fn_with_state(state.clone(), csrf::verify));
 
-    Router::new()
+    let router = Router::new()
         .merge(web::router())
         .merge(crate::api::router())
         .route("/static/{file}", get(static_file))
         .fallback(|| async { AppError::NotFound })
         .with_state(state.clone())
         .merge(health_router(state.pool.clone()))
-        .layer(middleware)
+        .layer(middleware);
+    if state.config.sentry_dsn.is_none() {
+        return router;
+    }
+    router.layer(
+        ServiceBuilder::new()
+            .layer(sentry::integrations::tower::NewSentryLayer::<Request>::new_from_top())
+            .layer(sentry::integrations::tower::SentryHttpLayer::new().enable_transaction()),
+    )
 }
 
 /// Until setup completes, everything but setup, health and static files goes to `/setup`.

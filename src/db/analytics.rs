@@ -141,6 +141,17 @@ pub async fn queue_state(pool: &PgPool) -> Result<QueueState, sqlx::Error> {
     })
 }
 
+/// Seconds until the earliest pending event may be sent (negative when one
+/// is due now), or `None` when nothing is pending.
+#[tracing::instrument(skip_all)]
+pub async fn next_attempt_in(pool: &PgPool) -> Result<Option<f64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 FROM analytics_events WHERE status = 'pending'",
+    )
+    .fetch_one(pool)
+    .await
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Delivery {
     pub channel: String,

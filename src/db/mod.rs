@@ -38,6 +38,9 @@ pub fn connect_lazy(config: &Config) -> anyhow::Result<PgPool> {
         .max_connections(config.database_max_connections)
         .acquire_timeout(config.database_acquire_timeout)
         .idle_timeout(Some(Duration::from_secs(300)))
+        // An event per acquire, at TRACE: the acquire-time histogram reads it
+        // (observability::metrics::PoolAcquireTimes); the logs filter it out.
+        .acquire_time_level(log::LevelFilter::Trace)
         .connect_lazy_with(options.application_name("timetracker")))
 }
 

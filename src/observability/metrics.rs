@@ -3,12 +3,31 @@
 use std::sync::OnceLock;
 
 use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing::{
+    Event, Subscriber,
+    field::{Field, Visit},
+};
+use tracing_subscriber::layer::{Context, Layer};
 
-/// Histogram buckets in seconds, from 1 ms to 10 s.
+/// Histogram buckets in seconds, from 1 ms to 10 s (request and job run time).
 const SECONDS_BUCKETS: [f64; 13] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+/// Connection acquire time: usually microseconds, seconds when the pool is exhausted.
+const ACQUIRE_BUCKETS: [f64; 12] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1.0, 5.0,
+];
+/// Wait from a job's due time to its start: seconds to an hour.
+const WAIT_BUCKETS: [f64; 11] = [
+    0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0,
+];
+/// Events per PostHog batch (the worker sends up to 1,000).
+const BATCH_BUCKETS: [f64; 9] = [1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0];
+
+/// The target of sqlx's per-acquire event, which carries `acquired_after_secs`.
+pub const POOL_ACQUIRE_TARGET: &str = "sqlx::pool::acquire";
 
 /// The application version, and the commit when the build provided one.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -24,6 +43,24 @@ pub fn install() -> PrometheusHandle {
         .get_or_init(|| {
             let handle = PrometheusBuilder::new()
                 .set_buckets(&SECONDS_BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("timetracker_db_pool_acquire_seconds".into()),
+                        &ACQUIRE_BUCKETS,
+                    )
+                })
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("timetracker_job_wait_seconds".into()),
+                        &WAIT_BUCKETS,
+                    )
+                })
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("timetracker_posthog_batch_events".into()),
+                        &BATCH_BUCKETS,
+                    )
+                })
                 .and_then(|b| b.install_recorder())
                 .unwrap_or_else(|e| panic!("installing the metrics recorder failed: {e}"));
             describe();
@@ -43,6 +80,11 @@ fn describe() {
         "timetracker_db_pool_max_connections",
         "Database pool size limit."
     );
+    describe_histogram!(
+        "timetracker_db_pool_acquire_seconds",
+        Unit::Seconds,
+        "Time to get a connection from the database pool."
+    );
     describe_gauge!(
         "timetracker_active_timers",
         "Timers running now, across all users."
@@ -55,7 +97,6 @@ fn describe() {
         "timetracker_exports_requested_total",
         "Background exports requested, by format."
     );
-    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_gauge!(
         "timetracker_build_info",
         "Version and commit of the running build (always 1)."
@@ -89,6 +130,11 @@ fn describe() {
     describe_counter!(
         "timetracker_jobs_processed_total",
         "Job runs by queue and outcome (ok, retried, dead)."
+    );
+    describe_histogram!(
+        "timetracker_job_wait_seconds",
+        Unit::Seconds,
+        "Time from a job's due time to its start, by queue (whole-second resolution)."
     );
     describe_histogram!(
         "timetracker_job_duration_seconds",
@@ -153,6 +199,30 @@ pub async fn sample_web(pool: sqlx::PgPool, mut stop: tokio::sync::watch::Receiv
         match crate::db::entries::running_count(&pool).await {
             Ok(n) => metrics::gauge!("timetracker_active_timers").set(n as f64),
             Err(e) => tracing::debug!(error = %e, "active timer sampling failed"),
+        }
+    }
+}
+
+/// Records `timetracker_db_pool_acquire_seconds` from the event sqlx emits
+/// after every acquire (enabled by `acquire_time_level` in `db::connect_lazy`).
+/// sqlx measures the wait itself, so every query's acquire is counted.
+pub struct PoolAcquireTimes;
+
+impl<S: Subscriber> Layer<S> for PoolAcquireTimes {
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        struct Seconds(Option<f64>);
+        impl Visit for Seconds {
+            fn record_f64(&mut self, field: &Field, value: f64) {
+                if field.name() == "acquired_after_secs" {
+                    self.0 = Some(value);
+                }
+            }
+            fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+        }
+        let mut seconds = Seconds(None);
+        event.record(&mut seconds);
+        if let Some(s) = seconds.0 {
+            metrics::histogram!("timetracker_db_pool_acquire_seconds").record(s);
         }
     }
 }

@@ -34,6 +34,7 @@ pub async fn observe(request: Request, next: Next) -> Response {
         .unwrap_or_else(|| "unmatched".to_owned());
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    super::sentry::tag_request_id(&request_id);
 
     let started = Instant::now();
     let in_flight = metrics::gauge!("timetracker_http_requests_in_flight");

@@ -401,6 +401,32 @@ async fn retry_after_is_honoured_with_a_durable_delay() {
 }
 
 #[tokio::test]
+async fn a_run_that_finds_nothing_due_still_schedules_the_waiting_events() {
+    // The race this guards: a run postpones events after a 429, but another
+    // run holds the queue key, so its delayed follow-up cannot be enqueued.
+    // That other run must schedule the waiting events itself when it ends.
+    let (app, fake, admin) = app_with_posthog().await;
+    switch(&admin, true).await;
+    let mut conn = app.pool.acquire().await.expect("conn");
+    analytics::record(&mut conn, Some(app.user_id("admin").await), &Event::Logout)
+        .await
+        .expect("record");
+    sqlx::query("UPDATE analytics_events SET next_attempt_at = now() + interval '90 seconds'")
+        .execute(&app.pool)
+        .await
+        .expect("postpone");
+    app.run_pending_jobs().await;
+    assert!(fake.requests().is_empty(), "nothing was due");
+    let delayed: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM run_at - now())::float8 FROM apalis.jobs WHERE job_type = 'analytics_delivery' AND status = 'Pending'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("a run is queued for the waiting event");
+    assert!((80.0..=91.0).contains(&delayed), "{delayed}");
+}
+
+#[tokio::test]
 async fn oversized_batches_are_split_and_a_poison_event_dies_alone() {
     let (app, fake, admin) = app_with_posthog().await;
     switch(&admin, true).await;

@@ -148,7 +148,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 pub async fn spawn_on(db: TestDb, config: Config) -> TestApp {
     init_test_logs();
     // Cargo unifies reqwest's features: the tests' client uses the worker's TLS set-up.
-    timetracker_worker::handlers::analytics::install_tls_provider();
+    timetracker::outbound::install_tls_provider();
     let app = Application::build(config.clone())
         .await
         .expect("app builds");
@@ -180,11 +180,7 @@ impl Drop for TestApp {
 impl TestApp {
     /// A new browser-like client with its own cookie jar.
     pub fn client(&self) -> TestClient {
-        TestClient {
-            base: self.address.clone(),
-            http: http_client(),
-            jar: Arc::new(Mutex::new(HashMap::new())),
-        }
+        TestClient::new(&self.address)
     }
 
     /// Completes setup as `admin` and returns the admin's signed-in client.
@@ -313,6 +309,15 @@ pub struct TestClient {
 }
 
 impl TestClient {
+    /// A client with an empty cookie jar for the app at `base`.
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            http: http_client(),
+            jar: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
     fn cookie_header(&self) -> String {
         let jar = self.jar.lock().expect("jar");
         jar.iter()

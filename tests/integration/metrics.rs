@@ -120,5 +120,6 @@ async fn worker_metrics_are_valid_prometheus_text_with_queue_depth() {
     assert!(text.contains(&expected), "{text}");
     assert!(text.contains("timetracker_jobs_oldest_ready_age_seconds"));
     assert!(text.contains(r#"timetracker_jobs_processed_total{queue="maintenance",outcome="ok"}"#));
+    assert!(text.contains(r#"timetracker_job_wait_seconds_bucket{queue="maintenance",le="0.5"}"#));
     promtool_check(&text).expect("promtool accepts the exposition");
 }

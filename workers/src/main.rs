@@ -4,8 +4,7 @@ use std::process::ExitCode;
 
 use timetracker::{config::Config, db, observability};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -13,14 +12,22 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let _guard = match observability::init_tracing(&config) {
-        Ok(g) => g,
+    // Logs and Sentry start before the runtime, so that its threads see them.
+    let _telemetry = match observability::init(&config, "worker") {
+        Ok(t) => t,
         Err(e) => {
             eprintln!("logging error: {e:#}");
             return ExitCode::from(2);
         }
     };
-    match run(config).await {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "worker stopped with an error");

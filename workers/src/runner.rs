@@ -8,17 +8,21 @@
 //! one on the last attempt, leaves the job dead, visible on the admin Jobs page.
 
 use std::{
+    panic::AssertUnwindSafe,
     sync::Arc,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use apalis::prelude::*;
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
+use futures_util::FutureExt;
+use sentry::{Hub, SentryFutureExt};
 use sqlx::PgPool;
 use timetracker::{
     config::Config,
     db,
     jobs::{Job, REQUEST_ID_KEY, backoff},
+    observability::sentry::{PANIC_TARGET, tag_request_id},
 };
 use tracing::Instrument;
 
@@ -100,38 +104,81 @@ where
     })
 }
 
+/// When the job was due, in whole Unix seconds (apalis stores no finer).
+struct DueAt(Option<u64>);
+
+impl<Args: Sync> FromRequest<Task<Args>> for DueAt {
+    type Error = std::convert::Infallible;
+    async fn from_request(task: &Task<Args>) -> Result<Self, Self::Error> {
+        Ok(Self(task.ctx().run_at()))
+    }
+}
+
 async fn execute<J: Job, H: JobHandler<J>>(
     job: J,
     id: TaskId,
     attempt: Attempt,
     metadata: MetadataStore,
+    due_at: DueAt,
     runner: Data<Arc<Runner<H>>>,
 ) -> Result<(), BoxDynError> {
     let attempt = attempt.current().max(1);
+    let request_id = metadata.get(REQUEST_ID_KEY).unwrap_or("none");
+    if let (Some(due), Ok(now)) = (due_at.0, SystemTime::now().duration_since(UNIX_EPOCH)) {
+        metrics::histogram!("timetracker_job_wait_seconds", "queue" => J::QUEUE)
+            .record((now.as_secs_f64() - due as f64).max(0.0));
+    }
     let span = tracing::info_span!(
         "job",
         job.id = %id,
         job.queue = J::QUEUE,
         job.attempt = attempt,
-        request_id = metadata.get(REQUEST_ID_KEY).unwrap_or("none"),
+        request_id = request_id,
     );
-    let started = Instant::now();
+    // The job's own Sentry hub: its error events carry the queue and the
+    // request that enqueued it, and no other job's breadcrumbs.
+    let hub = Arc::new(Hub::new_from_top(Hub::current()));
+    hub.configure_scope(|scope| {
+        scope.set_tag("job.queue", J::QUEUE);
+        scope.set_tag("job.attempt", attempt);
+    });
+    Hub::run(hub.clone(), || tag_request_id(request_id));
     let ctx = JobContext {
         job_id: id.to_string(),
         attempt,
         last_attempt: attempt >= J::MAX_ATTEMPTS,
     };
-    let result = runner
-        .handler
-        .handle(job, ctx)
-        .instrument(span.clone())
-        .await;
-    metrics::histogram!("timetracker_job_duration_seconds", "queue" => J::QUEUE)
-        .record(started.elapsed().as_secs_f64());
-    let _enter = span.enter();
+    run_once(job, ctx, &runner)
+        .instrument(span)
+        .bind_hub(hub)
+        .await
+}
+
+/// Runs the handler once, records the outcome and turns a failure into what
+/// apalis expects: a plain error (attempts left, `run_at` moved by our
+/// backoff) or an abort (dead at once).
+async fn run_once<J: Job, H: JobHandler<J>>(
+    job: J,
+    ctx: JobContext,
+    runner: &Runner<H>,
+) -> Result<(), BoxDynError> {
     let outcome = |o: &'static str| {
         metrics::counter!("timetracker_jobs_processed_total", "queue" => J::QUEUE, "outcome" => o)
             .increment(1)
+    };
+    let (attempt, id) = (ctx.attempt, ctx.job_id.clone());
+    let started = Instant::now();
+    // A panic is caught here (not only by apalis) so that it counts as a dead
+    // job; the panic hook has already reported it to Sentry.
+    let result = AssertUnwindSafe(runner.handler.handle(job, ctx))
+        .catch_unwind()
+        .await;
+    metrics::histogram!("timetracker_job_duration_seconds", "queue" => J::QUEUE)
+        .record(started.elapsed().as_secs_f64());
+    let Ok(result) = result else {
+        outcome("dead");
+        tracing::error!(target: PANIC_TARGET, "job panicked; it is dead");
+        return Err(AbortError::new(anyhow::anyhow!("the job panicked")).into());
     };
     match result {
         Ok(()) => {
@@ -141,9 +188,7 @@ async fn execute<J: Job, H: JobHandler<J>>(
         }
         Err(JobError::Retry { error, after }) if attempt < J::MAX_ATTEMPTS => {
             let delay = after.unwrap_or_else(|| backoff(attempt, MAX_BACKOFF));
-            if let Err(e) =
-                db::jobs::reschedule(&runner.pool, &id.to_string(), delay.as_secs_f64()).await
-            {
+            if let Err(e) = db::jobs::reschedule(&runner.pool, &id, delay.as_secs_f64()).await {
                 tracing::warn!(error = %e, "could not delay the retry; it will run at once");
             }
             outcome("retried");

@@ -52,16 +52,9 @@ impl DeliverAnalytics {
     }
 }
 
-/// Installs ring as the process's TLS crypto provider (reqwest is built
-/// without one, to avoid a second crypto library next to sqlx's ring).
-/// Idempotent: a second call finds one installed and changes nothing.
-pub fn install_tls_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// An HTTP client for PostHog: rustls with the ring provider, 10 s timeout.
 pub fn http_client() -> reqwest::Client {
-    install_tls_provider();
+    timetracker::outbound::install_tls_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .user_agent(concat!("timetracker/", env!("CARGO_PKG_VERSION")))
@@ -84,7 +77,6 @@ enum Verdict {
 /// What one run did, for the follow-up.
 #[derive(Default)]
 struct Run {
-    delay: Option<Duration>,
     misconfigured: bool,
 }
 
@@ -152,13 +144,21 @@ impl JobHandler<AnalyticsFlush> for DeliverAnalytics {
                 break;
             }
         }
-        if let Some(delay) = run.delay {
+        // Events still waiting get a run when they are due. If a run is
+        // already queued (the key is taken), that run ends with this same
+        // step, so whichever run holds the key, the chain never breaks.
+        if let Some(wait) = db::analytics::next_attempt_in(&self.pool)
+            .await
+            .map_err(JobError::retry)?
+        {
             let mut conn = self.pool.acquire().await.map_err(JobError::retry)?;
             jobs::enqueue_unique_after(
                 &mut conn,
                 &AnalyticsFlush::default(),
                 AnalyticsFlush::KEY,
-                delay,
+                // At least a second: events locked by a concurrent run are
+                // "due" too, and must not spin this into a hot loop.
+                Duration::from_secs_f64(wait.max(1.0)),
             )
             .await
             .map_err(JobError::retry)?;
@@ -284,10 +284,6 @@ impl DeliverAnalytics {
                     "PostHog refused the API key; events are kept until the configuration is fixed"
                 );
                 run.misconfigured = true;
-                run.delay = Some(
-                    run.delay
-                        .map_or(MISCONFIGURED_DELAY, |d| d.min(MISCONFIGURED_DELAY)),
-                );
             }
             Verdict::Retry { after, error } => {
                 let attempts = due.iter().map(|e| e.attempts).max().unwrap_or(0) as usize;
@@ -299,7 +295,6 @@ impl DeliverAnalytics {
                     events = ids.len(),
                     "PostHog delivery failed; will retry"
                 );
-                run.delay = Some(run.delay.map_or(delay, |d| d.min(delay)));
             }
         }
         Ok(())

@@ -1,0 +1,124 @@
+//! Sentry: the real binaries with `SENTRY_DSN` pointing at a fake Sentry on
+//! 127.0.0.1. One error, one event, tagged with its request id and service,
+//! and nothing identifying in it.
+
+use reqwest::StatusCode;
+
+use crate::{
+    helpers::{ADMIN_PASSWORD, SETUP_TOKEN, TestClient, TestDb, spawn_app},
+    process::{FakeSentry, Process},
+};
+
+fn base_env<'a>(database_url: &'a str, dsn: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("DATABASE_URL", database_url),
+        ("SENTRY_DSN", dsn),
+        ("APP_ENV", "sentry-test"),
+        ("HTTP_ADDR", "127.0.0.1:0"),
+        ("WEB_METRICS_ADDR", "127.0.0.1:0"),
+        ("WORKER_METRICS_ADDR", "127.0.0.1:0"),
+        ("LOG_FILE", ""),
+        ("WORKER_HEARTBEAT_SECONDS", "1"),
+    ]
+}
+
+#[tokio::test]
+async fn a_failing_request_is_reported_once_without_cookies_or_identity() {
+    let db = TestDb::new().await;
+    let sentry = FakeSentry::start().await;
+    let mut env = base_env(&db.url, &sentry.dsn);
+    env.push(("SETUP_TOKEN", SETUP_TOKEN));
+    let mut web = Process::start("timetracker", &["serve"], &env);
+    let port = web.wait_for_log("web server listening").await["port"]
+        .as_u64()
+        .expect("port");
+    let admin = TestClient::new(&format!("http://127.0.0.1:{port}"));
+    assert_eq!(
+        admin.submit_setup("adeline", "off").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let session = admin.cookie("tt_session").expect("signed in");
+    assert!(sentry.events().is_empty(), "no error yet, no event");
+
+    // Break the schema under the running app: the dashboard query fails.
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("connect");
+    sqlx::query("ALTER TABLE time_entries RENAME TO time_entries_moved")
+        .execute(&pool)
+        .await
+        .expect("rename");
+    let response = admin.get("/").await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_owned();
+
+    let events = sentry.wait_for_events(1).await;
+    assert_eq!(events.len(), 1, "one error, one event: {events:#?}");
+    let event = &events[0];
+    assert_eq!(event["tags"]["request_id"], request_id.as_str());
+    assert_eq!(event["tags"]["service"], "web");
+    assert_eq!(event["environment"], "sentry-test");
+    assert!(event.get("server_name").is_none(), "{event}");
+    assert!(
+        event["release"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("timetracker@")),
+        "{event}"
+    );
+    let everything = sentry.envelopes().concat();
+    for secret in [
+        session.as_str(),
+        "adeline",
+        "admin@example.org",
+        ADMIN_PASSWORD,
+        "tt_session",
+    ] {
+        assert!(!everything.contains(secret), "{secret} was sent to Sentry");
+    }
+    web.terminate();
+}
+
+#[tokio::test]
+async fn a_dead_job_is_reported_once_with_its_queue_and_request() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let response = admin
+        .post_form(
+            "/exports",
+            &[
+                ("format", "csv"),
+                ("from", "2026-11-01"),
+                ("to", "2026-11-30"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_owned();
+    // An export request no build can read: the job fails permanently.
+    sqlx::query("UPDATE exports SET params = '\"unreadable\"'::jsonb")
+        .execute(&app.pool)
+        .await
+        .expect("corrupt");
+
+    let sentry = FakeSentry::start().await;
+    let database_url = app.config.database_url.expose().clone();
+    let mut worker = Process::start(
+        "timetracker-worker",
+        &[],
+        &base_env(&database_url, &sentry.dsn),
+    );
+    worker.wait_for_log("worker starting").await;
+    let events = sentry.wait_for_events(1).await;
+    assert_eq!(events.len(), 1, "one dead job, one event: {events:#?}");
+    let event = &events[0];
+    assert_eq!(event["tags"]["service"], "worker");
+    assert_eq!(event["tags"]["job.queue"], "report_export");
+    assert_eq!(event["tags"]["request_id"], request_id.as_str());
+    let everything = sentry.envelopes().concat();
+    assert!(!everything.contains("admin@example.org"));
+    worker.terminate();
+}
