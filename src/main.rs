@@ -1,17 +1,30 @@
-//! `timetracker`: the web server, plus the `migrate`, `setup-url` and
-//! `events-doc` (prints `docs/events.md`) commands.
+//! `timetracker`: the web server, plus the `migrate`, `setup-url`,
+//! `healthcheck` (for container health checks) and `events-doc` (prints
+//! `docs/events.md`) commands.
 
 use std::process::ExitCode;
 
 use timetracker::{config::Config, db, observability, startup};
 
-const USAGE: &str = "usage: timetracker [serve | migrate | setup-url | events-doc | version]";
+const USAGE: &str = "usage: timetracker [serve | migrate | setup-url | healthcheck [HOST:PORT] | events-doc | version]";
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
     if command == "events-doc" {
         print!("{}", timetracker::analytics::events::catalogue_markdown());
         return ExitCode::SUCCESS;
+    }
+    if command == "healthcheck" {
+        let addr = std::env::args()
+            .nth(2)
+            .unwrap_or_else(|| "127.0.0.1:9464".into());
+        return match startup::probe_ready(&addr) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("not ready: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
     }
     if command == "version" || command == "--version" {
         println!(

@@ -210,6 +210,33 @@ pub async fn setup_url(
     }))
 }
 
+/// Asks `/health/ready` on `addr` (an internal listener) and succeeds on 200:
+/// the container health check, without curl in the image. Plain HTTP/1.0
+/// over a socket, with a 3 s budget per step.
+pub fn probe_ready(addr: &str) -> anyhow::Result<()> {
+    use std::{
+        io::{Read, Write},
+        net::{TcpStream, ToSocketAddrs},
+    };
+    let timeout = Duration::from_secs(3);
+    let socket = addr
+        .to_socket_addrs()
+        .with_context(|| format!("{addr} is not an address"))?
+        .next()
+        .with_context(|| format!("{addr} resolves to nothing"))?;
+    let mut stream = TcpStream::connect_timeout(&socket, timeout)
+        .with_context(|| format!("cannot connect to {addr}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    stream.write_all(b"GET /health/ready HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    match &head[9..12] {
+        b"200" => Ok(()),
+        status => anyhow::bail!("/health/ready answered {}", String::from_utf8_lossy(status)),
+    }
+}
+
 /// `/health/live` and `/health/ready`, for the public and the internal listeners.
 pub fn health_router(pool: PgPool) -> Router {
     Router::new()

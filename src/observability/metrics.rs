@@ -29,11 +29,15 @@ const BATCH_BUCKETS: [f64; 9] = [1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0
 /// The target of sqlx's per-acquire event, which carries `acquired_after_secs`.
 pub const POOL_ACQUIRE_TARGET: &str = "sqlx::pool::acquire";
 
-/// The application version, and the commit when the build provided one.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The application version (the `TIMETRACKER_VERSION` build variable, else the
+/// crate version), and the commit when the build provided one.
+pub const VERSION: &str = match option_env!("TIMETRACKER_VERSION") {
+    Some(v) if !v.is_empty() => v,
+    _ => env!("CARGO_PKG_VERSION"),
+};
 pub const COMMIT: &str = match option_env!("TIMETRACKER_COMMIT") {
-    Some(c) => c,
-    None => "unknown",
+    Some(c) if !c.is_empty() => c,
+    _ => "unknown",
 };
 
 /// Installs the global recorder once per process and returns its handle.

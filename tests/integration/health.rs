@@ -102,3 +102,28 @@ async fn request_ids_are_echoed_or_generated_and_never_injected() {
         .to_owned();
     assert!(uuid::Uuid::parse_str(&generated).is_ok(), "{generated}");
 }
+
+#[tokio::test]
+async fn the_healthcheck_command_follows_readiness() {
+    let db = TestDb::new().await;
+    let proxy = DbProxy::start(database_socket().await).await;
+    let config = test_config(&via_port(&db.url, proxy.port), &[]);
+    let app = spawn_on(db, config).await;
+    let internal = app.metrics_address.trim_start_matches("http://").to_owned();
+    let check = |addr: String| async move {
+        tokio::process::Command::new(crate::process::binary("timetracker"))
+            .args(["healthcheck", &addr])
+            .output()
+            .await
+            .expect("run healthcheck")
+    };
+    assert!(check(internal.clone()).await.status.success());
+    proxy.take_down();
+    let down = check(internal.clone()).await;
+    assert!(!down.status.success());
+    assert!(String::from_utf8_lossy(&down.stderr).contains("503"));
+    proxy.bring_up();
+    assert!(check(internal).await.status.success());
+    // Nothing listening: a failure, not a hang.
+    assert!(!check("127.0.0.1:1".into()).await.status.success());
+}

@@ -147,8 +147,6 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 /// Starts the app on `db` with `config` (whose database URL may differ, e.g. a proxy).
 pub async fn spawn_on(db: TestDb, config: Config) -> TestApp {
     init_test_logs();
-    // Cargo unifies reqwest's features: the tests' client uses the worker's TLS set-up.
-    timetracker::outbound::install_tls_provider();
     let app = Application::build(config.clone())
         .await
         .expect("app builds");
@@ -293,6 +291,8 @@ pub async fn run_worker_until_idle(
 }
 
 fn http_client() -> reqwest::Client {
+    // Cargo unifies reqwest's features: the tests' client uses the worker's TLS set-up.
+    timetracker::outbound::install_tls_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))

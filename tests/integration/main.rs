@@ -14,5 +14,6 @@ mod queue;
 mod reports;
 mod sentry;
 mod setup;
+mod stack;
 mod tracking;
 mod users;

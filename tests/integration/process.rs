@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 
 /// `target/<profile>/<name>`, next to this test binary's `deps/` folder.
 /// `make test` builds the binaries before running the tests.
-fn binary(name: &str) -> PathBuf {
+pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe
         .parent()
