@@ -4,8 +4,10 @@
 //! an anonymous `tt_pre` cookie), so it needs no storage and changes with every
 //! login. [`verify`] is the one middleware that checks every unsafe request:
 //! a request with an `Authorization` header (an API token) carries no ambient
-//! credential and is exempt; every other one must send the token in the
-//! `X-CSRF-Token` header or in a `csrf_token` form field.
+//! credential and is exempt, and so is an API request without a session
+//! cookie (it has no credential at all and gets the API's 401); every other
+//! one must send the token in the `X-CSRF-Token` header or in a `csrf_token`
+//! form field.
 
 use axum::{
     body::{Body, to_bytes},
@@ -49,6 +51,8 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) || request.headers().contains_key(header::AUTHORIZATION)
+        || (request.uri().path().starts_with("/api/")
+            && cookie(request.headers(), SESSION_COOKIE).is_none())
     {
         return next.run(request).await;
     }

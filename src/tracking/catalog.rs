@@ -346,17 +346,18 @@ pub async fn set_task_status(
     id: i64,
     status: &str,
 ) -> Result<(), AppError> {
-    if !TASK_STATUSES.contains(&status) {
-        return Err(ValidationError::new("status", "Choose todo, in_progress or done.").into());
-    }
     let mut tx = pool.begin().await?;
     let task = db::tasks::get(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // Authorisation before validation: others learn nothing from the input.
     if !actor.is_admin && task.assignee_id != Some(actor.user_id) {
         return Err(AppError::Forbidden(
             "Only administrators and the assignee can change this task.".into(),
         ));
+    }
+    if !TASK_STATUSES.contains(&status) {
+        return Err(ValidationError::new("status", "Choose todo, in_progress or done.").into());
     }
     db::tasks::set_status(&mut tx, id, status).await?;
     let known = |s: &str| {

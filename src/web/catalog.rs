@@ -507,6 +507,8 @@ pub async fn create_task(
     current: CurrentUser,
     Form(form): Form<TaskForm>,
 ) -> Result<Response, AppError> {
+    // Authorisation before validation: a user learns nothing from the form.
+    Actor::from(&current).require_admin()?;
     let input = || -> Result<TaskInput, ValidationError> {
         Ok(TaskInput {
             project_id: optional_id("project_id", &form.project_id)?

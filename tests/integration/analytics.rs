@@ -69,18 +69,6 @@ async fn make_due(app: &TestApp) {
         .expect("due");
 }
 
-async fn api_token(client: &TestClient) -> String {
-    let page = client
-        .post_form("/profile/tokens", &[("name", "t")])
-        .await
-        .text()
-        .await
-        .expect("page");
-    let start =
-        page.find(r#"<code id="new-token">"#).expect("token") + r#"<code id="new-token">"#.len();
-    page[start..start + page[start..].find('<').expect("end")].to_owned()
-}
-
 #[tokio::test]
 async fn nothing_is_sent_while_product_analytics_is_off() {
     let (app, fake, admin) = app_with_posthog().await;
@@ -118,7 +106,7 @@ async fn events_from_the_ui_and_the_api_arrive_in_one_batch_with_only_declared_p
     let (app, fake, admin) = app_with_posthog().await;
     switch(&admin, true).await;
     let p = project(&app).await;
-    let token = api_token(&admin).await;
+    let token = admin.api_token("t", "").await;
     admin
         .post_form(
             "/timer/start",
@@ -265,7 +253,7 @@ async fn opted_out_users_and_do_not_track_requests_produce_no_events() {
     );
     bob.post_form("/timer/start", &[("project_id", &p.to_string())])
         .await;
-    let token = api_token(&admin).await;
+    let token = admin.api_token("t", "").await;
     let r = reqwest::Client::new()
         .post(format!("{}/api/v1/timer/start", app.address))
         .bearer_auth(&token)

@@ -3,24 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestClient, spawn_app};
-
-/// Creates a token on the profile page and returns it.
-async fn token(client: &TestClient, name: &str, expires: &str) -> String {
-    let r = client
-        .post_form(
-            "/profile/tokens",
-            &[("name", name), ("expires_in_days", expires)],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.headers()["cache-control"], "no-store");
-    let page = r.text().await.expect("page");
-    let start = page.find(r#"<code id="new-token">"#).expect("token shown")
-        + r#"<code id="new-token">"#.len();
-    let end = page[start..].find('<').expect("end") + start;
-    page[start..end].to_owned()
-}
+use crate::helpers::{TestApp, spawn_app};
 
 struct Api {
     base: String,
@@ -82,7 +65,7 @@ async fn project(app: &TestApp, name: &str) -> i64 {
 async fn tokens_authenticate_until_revoked_and_are_stored_hashed() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let secret = token(&admin, "laptop", "").await;
+    let secret = admin.api_token("laptop", "").await;
     assert!(secret.starts_with("tt_") && secret.len() > 60);
     let profile = admin.get("/profile").await.text().await.expect("page");
     assert!(
@@ -124,7 +107,7 @@ async fn tokens_authenticate_until_revoked_and_are_stored_hashed() {
     );
     assert_eq!(api.get("/me").await.0, StatusCode::UNAUTHORIZED);
 
-    let expiring = token(&admin, "short", "1").await;
+    let expiring = admin.api_token("short", "1").await;
     sqlx::query(
         "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'short'",
     )
@@ -145,7 +128,7 @@ async fn tokens_authenticate_until_revoked_and_are_stored_hashed() {
 async fn the_timer_api_starts_stops_and_reports_conflicts() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let api = Api::new(&app, &token(&admin, "cli", "").await);
+    let api = Api::new(&app, &admin.api_token("cli", "").await);
     let p = project(&app, "Api").await;
     assert_eq!(api.get("/timer").await.0, StatusCode::NOT_FOUND);
     let (status, _, body) = api.post("/timer/stop", json!({})).await;
@@ -183,8 +166,8 @@ async fn entries_are_validated_paginated_and_private() {
     let admin = app.setup_admin().await;
     let bob = app.create_user(&admin, "bob", "user").await;
     let (api, bob_api) = (
-        Api::new(&app, &token(&admin, "a", "").await),
-        Api::new(&app, &token(&bob, "b", "").await),
+        Api::new(&app, &admin.api_token("a", "").await),
+        Api::new(&app, &bob.api_token("b", "").await),
     );
     let p = project(&app, "Entries").await;
     for i in 0..5 {
@@ -327,7 +310,7 @@ async fn cookie_sessions_need_a_csrf_header_for_api_writes() {
 async fn lists_and_the_summary_report_are_served_as_json() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let api = Api::new(&app, &token(&admin, "r", "").await);
+    let api = Api::new(&app, &admin.api_token("r", "").await);
     let p = project(&app, "Reported").await;
     api.post(
         "/time-entries",
@@ -393,7 +376,7 @@ async fn every_api_route_is_in_the_openapi_document_and_requires_a_token() {
 async fn hostile_input_gets_a_4xx_with_a_message_never_a_5xx() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let api = Api::new(&app, &token(&admin, "h", "").await);
+    let api = Api::new(&app, &admin.api_token("h", "").await);
     let p = project(&app, "Hostile").await;
     let cases = [
         ("GET", "/time-entries?from=-200000-01-01T00:00:00Z", None),

@@ -411,6 +411,24 @@ impl TestClient {
         .await
     }
 
+    /// Creates an API token on the profile page (`expires` in days, or empty
+    /// for none) and returns the secret shown once.
+    pub async fn api_token(&self, name: &str, expires: &str) -> String {
+        let r = self
+            .post_form(
+                "/profile/tokens",
+                &[("name", name), ("expires_in_days", expires)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let page = r.text().await.expect("page");
+        let marker = r#"<code id="new-token">"#;
+        let start = page.find(marker).expect("token shown") + marker.len();
+        let end = page[start..].find('<').expect("end") + start;
+        page[start..end].to_owned()
+    }
+
     pub async fn submit_setup(&self, username: &str, telemetry: &str) -> reqwest::Response {
         let token = self.csrf_token("/setup").await;
         self.post_raw(

@@ -4,6 +4,7 @@
 mod analytics;
 mod api;
 mod auth;
+mod authz;
 mod browser;
 mod docs;
 mod exports;
