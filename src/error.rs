@@ -57,6 +57,16 @@ impl From<sqlx::Error> for AppError {
             | sqlx::Error::WorkerCrashed => Self::Unavailable(
                 "The database is not reachable right now. Try again in a moment.".into(),
             ),
+            // Class 22, data exceptions: input that passed our checks but not
+            // the database's (a NUL character in text, a number or date out
+            // of the column's range). The client's fault, not the server's.
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("22")) => {
+                Self::Unprocessable(if db.code().as_deref() == Some("22021") {
+                    "Text may not contain NUL characters.".into()
+                } else {
+                    "A value is outside what this field can hold.".into()
+                })
+            }
             other => Self::Internal(other.into()),
         }
     }

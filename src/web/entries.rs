@@ -115,6 +115,13 @@ pub async fn list(
             .unwrap_or_default()
         )
     };
+    // A bad filter still shows the page, with the message by the filter, but
+    // says so in its status too.
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let body = render(&EntriesPage {
         layout: Layout::for_user("Entries", &current).with_notice(query.notice.clone()),
         projects: db::projects::list(&state.pool, true).await?,
@@ -137,7 +144,7 @@ pub async fn list(
         error,
         filter: query,
     })?;
-    Ok(body.into_response())
+    Ok((status, body).into_response())
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]

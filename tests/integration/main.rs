@@ -10,6 +10,7 @@ mod docs;
 mod exports;
 mod health;
 mod helpers;
+mod hostile;
 mod metrics;
 mod process;
 mod queue;

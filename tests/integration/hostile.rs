@@ -1,0 +1,616 @@
+//! Hostile input: whatever a client sends, the answer is a 2xx, 3xx or 4xx
+//! with a message, never a 5xx or a panic. Generated requests (proptest) for
+//! every JSON API route and every form, plus the classic cases one by one:
+//! oversized bodies, malformed JSON, invalid UTF-8, out-of-range numbers,
+//! huge page sizes and impossible dates.
+
+use proptest::{prelude::*, test_runner::TestRunner};
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestClient, spawn_app};
+
+/// A signed-in administrator (who may reach every route), an API token and
+/// one of everything for `{id}`.
+struct Target {
+    app: TestApp,
+    admin: TestClient,
+    token: String,
+}
+
+async fn target() -> Target {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let r = admin.post_form("/projects", &[("name", "P")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    admin
+        .post_form("/timer/start", &[("project_id", "1")])
+        .await;
+    admin.post_form("/timer/stop", &[]).await;
+    let token = admin.api_token("hostile", "").await;
+    Target { app, admin, token }
+}
+
+impl Target {
+    async fn api(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> reqwest::Response {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.app.address))
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token));
+        if let Some(body) = body {
+            request = request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        request.send().await.expect("API call")
+    }
+}
+
+/// A 4xx must say what was wrong: the API's JSON `error.message`, or a page.
+async fn assert_clear_rejection(what: &str, response: reqwest::Response) {
+    let status = response.status();
+    assert!(status.is_client_error(), "{what}: {status}");
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let body = response.text().await.expect("body");
+    if json {
+        let v: Value = serde_json::from_str(&body).expect("JSON error");
+        let message = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(!message.is_empty(), "{what}: no message in {body}");
+    } else {
+        assert!(body.len() > 100, "{what}: no page: {body}");
+    }
+}
+
+#[tokio::test]
+async fn classic_bad_input_gets_a_clear_4xx() {
+    let t = target().await;
+    let huge = vec![b'x'; 2 * 1024 * 1024];
+    let r = t
+        .api(Method::POST, "/api/v1/time-entries", Some(huge.clone()))
+        .await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_clear_rejection("oversized JSON", r).await;
+    let r = t
+        .admin
+        .post_form("/entries/new", &[("notes", &"n".repeat(2 * 1024 * 1024))])
+        .await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "oversized form");
+
+    let cases: Vec<(&str, Method, &str, Option<Vec<u8>>)> = vec![
+        (
+            "malformed JSON",
+            Method::POST,
+            "/api/v1/time-entries",
+            Some(b"{\"project_id\": 1,".to_vec()),
+        ),
+        (
+            "JSON of the wrong shape",
+            Method::POST,
+            "/api/v1/timer/start",
+            Some(b"[1, 2, 3]".to_vec()),
+        ),
+        (
+            "invalid UTF-8 in JSON",
+            Method::POST,
+            "/api/v1/timer/start",
+            Some(b"{\"project_id\": 1, \"notes\": \"\xff\xfe\"}".to_vec()),
+        ),
+        (
+            "a number out of range",
+            Method::POST,
+            "/api/v1/timer/start",
+            Some(b"{\"project_id\": 99999999999999999999999}".to_vec()),
+        ),
+        (
+            "a negative duration",
+            Method::POST,
+            "/api/v1/time-entries",
+            Some(
+                br#"{"project_id": 1, "start": "2026-11-20T09:00:00Z", "duration_seconds": -5}"#
+                    .to_vec(),
+            ),
+        ),
+        (
+            "an impossible date",
+            Method::POST,
+            "/api/v1/time-entries",
+            Some(
+                br#"{"project_id": 1, "start": "2026-02-30T09:00:00Z", "duration_seconds": 60}"#
+                    .to_vec(),
+            ),
+        ),
+        (
+            "a huge page size",
+            Method::GET,
+            "/api/v1/time-entries?per_page=100000000",
+            None,
+        ),
+        (
+            "a negative page",
+            Method::GET,
+            "/api/v1/time-entries?page=-1",
+            None,
+        ),
+        (
+            "a page beyond i64",
+            Method::GET,
+            "/api/v1/time-entries?page=99999999999999999999",
+            None,
+        ),
+        (
+            "a bad date in a query",
+            Method::GET,
+            "/api/v1/time-entries?from=yesterday",
+            None,
+        ),
+        (
+            "invalid UTF-8 in a query",
+            Method::GET,
+            "/api/v1/reports/summary?from=%FF%FE",
+            None,
+        ),
+        (
+            "an impossible report day",
+            Method::GET,
+            "/api/v1/reports/summary?from=2026-13-45",
+            None,
+        ),
+        (
+            "an id that is no number",
+            Method::GET,
+            "/api/v1/time-entries/abc",
+            None,
+        ),
+        (
+            "an id beyond i64",
+            Method::GET,
+            "/api/v1/time-entries/99999999999999999999",
+            None,
+        ),
+    ];
+    for (what, method, path, body) in cases {
+        assert_clear_rejection(what, t.api(method, path, body).await).await;
+    }
+
+    for (what, path, form) in [
+        (
+            "a page of entries beyond i64",
+            "/entries?page=99999999999999999999",
+            None,
+        ),
+        ("a bad day filter", "/entries?from=0000-00-00", None),
+        ("invalid UTF-8 in a page query", "/reports?from=%FF", None),
+        (
+            "an impossible manual entry",
+            "/entries/new",
+            Some([
+                ("project_id", "1"),
+                ("start", "2026-02-30T25:61"),
+                ("duration", "1:30"),
+            ]),
+        ),
+        (
+            "a huge project id",
+            "/timer/start",
+            Some([
+                ("project_id", "99999999999999999999"),
+                ("notes", ""),
+                ("tags", ""),
+            ]),
+        ),
+    ] {
+        let r = match form {
+            None => t.admin.get(path).await,
+            Some(form) => t.admin.post_form(path, &form).await,
+        };
+        assert_clear_rejection(what, r).await;
+    }
+    // Form bodies that are not UTF-8 at all.
+    let csrf = t.admin.csrf_token("/profile").await;
+    let mut body = format!("csrf_token={csrf}&project_id=1&notes=").into_bytes();
+    body.extend_from_slice(b"%FF%FE\xff");
+    let r = reqwest::Client::new()
+        .post(format!("{}/timer/start", t.app.address))
+        .header(
+            header::COOKIE,
+            format!(
+                "tt_session={}",
+                t.admin.cookie("tt_session").expect("session")
+            ),
+        )
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("POST");
+    assert!(
+        !r.status().is_server_error(),
+        "invalid UTF-8 form: {}",
+        r.status()
+    );
+}
+
+/// Strings a careless parser chokes on, and any string at all.
+fn hostile_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just(" ".to_owned()),
+        Just("-1".to_owned()),
+        Just("0".to_owned()),
+        Just("9223372036854775807".to_owned()),
+        Just("9223372036854775808".to_owned()),
+        Just("-9223372036854775809".to_owned()),
+        Just("1e309".to_owned()),
+        Just("NaN".to_owned()),
+        Just("null".to_owned()),
+        Just("2026-02-30".to_owned()),
+        Just("2026-11-20T25:61".to_owned()),
+        Just("9999-12-31T23:59:59Z".to_owned()),
+        Just("-infinity".to_owned()),
+        Just("\u{0}".to_owned()),
+        Just("'; DROP TABLE time_entries; --".to_owned()),
+        Just("<script>alert(1)</script>".to_owned()),
+        Just("x".repeat(6000)),
+        Just("all".to_owned()),
+        "\\PC{0,40}",
+        any::<String>(),
+    ]
+}
+
+/// JSON values of every kind, hostile texts and numbers included.
+fn hostile_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        Just(json!(u64::MAX)),
+        hostile_text().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(2, 8, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            prop::collection::btree_map("[a-z_]{1,12}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Every JSON API write and query, with the fields it knows.
+const API_ROUTES: &[(&str, &str, &[&str])] = &[
+    (
+        "POST",
+        "/api/v1/time-entries",
+        &[
+            "project_id",
+            "task_id",
+            "start",
+            "end",
+            "duration_seconds",
+            "notes",
+            "tags",
+            "billable",
+            "user_id",
+        ],
+    ),
+    (
+        "PUT",
+        "/api/v1/time-entries/1",
+        &[
+            "project_id",
+            "task_id",
+            "start",
+            "end",
+            "duration_seconds",
+            "notes",
+            "tags",
+            "billable",
+            "user_id",
+        ],
+    ),
+    (
+        "POST",
+        "/api/v1/timer/start",
+        &["project_id", "task_id", "notes", "tags"],
+    ),
+    ("POST", "/api/v1/timer/stop", &[]),
+    (
+        "POST",
+        "/api/v1/exports",
+        &[
+            "format",
+            "from",
+            "to",
+            "group",
+            "subgroup",
+            "user_id",
+            "project_id",
+            "client_id",
+            "task_id",
+            "tag",
+            "billable",
+        ],
+    ),
+    (
+        "GET",
+        "/api/v1/time-entries",
+        &["from", "to", "project_id", "user_id", "page", "per_page"],
+    ),
+    (
+        "GET",
+        "/api/v1/reports/summary",
+        &[
+            "from",
+            "to",
+            "group",
+            "subgroup",
+            "user_id",
+            "project_id",
+            "client_id",
+            "task_id",
+            "tag",
+            "billable",
+        ],
+    ),
+    ("GET", "/api/v1/clients", &["archived"]),
+    ("GET", "/api/v1/projects", &["archived"]),
+    (
+        "GET",
+        "/api/v1/tasks",
+        &["project_id", "status", "assignee_id"],
+    ),
+    ("GET", "/api/v1/time-entries/1", &[]),
+    ("DELETE", "/api/v1/time-entries/99", &[]),
+];
+
+/// Every form and filtered page, with its fields.
+const FORMS: &[(&str, &str, &[&str])] = &[
+    (
+        "POST",
+        "/timer/start",
+        &["project_id", "task_id", "notes", "tags"],
+    ),
+    (
+        "POST",
+        "/entries/new",
+        &[
+            "project_id",
+            "task_id",
+            "start",
+            "end",
+            "duration",
+            "notes",
+            "tags",
+            "billable",
+        ],
+    ),
+    (
+        "POST",
+        "/entries/1/edit",
+        &[
+            "project_id",
+            "task_id",
+            "start",
+            "end",
+            "duration",
+            "notes",
+            "tags",
+            "billable",
+        ],
+    ),
+    (
+        "POST",
+        "/clients",
+        &[
+            "name",
+            "contact_name",
+            "email",
+            "phone",
+            "default_hourly_rate",
+        ],
+    ),
+    (
+        "POST",
+        "/projects",
+        &[
+            "name",
+            "client_id",
+            "billable",
+            "hourly_rate",
+            "estimated_hours",
+        ],
+    ),
+    (
+        "POST",
+        "/tasks",
+        &["project_id", "name", "priority", "assignee_id", "due_date"],
+    ),
+    (
+        "POST",
+        "/exports",
+        &[
+            "format",
+            "from",
+            "to",
+            "group",
+            "user_id",
+            "project_id",
+            "client_id",
+            "tag",
+            "billable",
+        ],
+    ),
+    ("POST", "/profile/timezone", &["timezone"]),
+    ("POST", "/profile/tokens", &["name", "expires_in_days"]),
+    (
+        "POST",
+        "/admin/settings",
+        &[
+            "currency",
+            "rounding_minutes",
+            "timer_policy",
+            "allow_overlaps",
+            "week_start",
+            "export_delimiter",
+            "long_timer_hours",
+            "auto_stop_long_timers",
+        ],
+    ),
+    (
+        "POST",
+        "/admin/users",
+        &[
+            "username",
+            "email",
+            "password",
+            "password_confirm",
+            "role",
+            "timezone",
+        ],
+    ),
+    (
+        "GET",
+        "/entries",
+        &["from", "to", "project_id", "user_id", "page"],
+    ),
+    (
+        "GET",
+        "/reports",
+        &[
+            "from",
+            "to",
+            "group",
+            "subgroup",
+            "user_id",
+            "project_id",
+            "client_id",
+            "task_id",
+            "tag",
+            "billable",
+        ],
+    ),
+    (
+        "GET",
+        "/reports/export.csv",
+        &["from", "to", "user_id", "project_id", "billable"],
+    ),
+    ("GET", "/tasks", &["project_id", "status", "page"]),
+];
+
+fn query_string(pairs: &[(String, String)]) -> String {
+    serde_urlencoded::to_string(pairs).expect("encodable")
+}
+
+#[test]
+fn generated_requests_never_get_a_server_error() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let t = runtime.block_on(target());
+    let csrf = runtime.block_on(t.admin.csrf_token("/profile"));
+    let session = t.admin.cookie("tt_session").expect("session");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+
+    let api_case = (0..API_ROUTES.len()).prop_flat_map(|i| {
+        let fields = API_ROUTES[i].2;
+        (
+            Just(i),
+            prop::collection::vec(
+                (
+                    prop::sample::select(fields.to_vec().max(vec!["x"])),
+                    hostile_json(),
+                ),
+                0..6,
+            ),
+        )
+    });
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases: 300,
+        ..Default::default()
+    });
+    runner
+        .run(&api_case, |(i, fields)| {
+            let (method, path, _) = API_ROUTES[i];
+            let request = if method == "GET" || method == "DELETE" {
+                let pairs: Vec<(String, String)> = fields
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.to_string(),
+                            v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                        )
+                    })
+                    .collect();
+                http.request(
+                    method.parse().expect("method"),
+                    format!("{}{path}?{}", t.app.address, query_string(&pairs)),
+                )
+            } else {
+                let body: serde_json::Map<String, Value> =
+                    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+                http.request(
+                    method.parse().expect("method"),
+                    format!("{}{path}", t.app.address),
+                )
+                .json(&body)
+            };
+            let status = runtime
+                .block_on(
+                    request
+                        .header(header::AUTHORIZATION, format!("Bearer {}", t.token))
+                        .send(),
+                )
+                .expect("answer")
+                .status();
+            prop_assert!(!status.is_server_error(), "{method} {path}: {status}");
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let form_case = (0..FORMS.len()).prop_flat_map(|i| {
+        let fields = FORMS[i].2;
+        (
+            Just(i),
+            prop::collection::vec(
+                (prop::sample::select(fields.to_vec()), hostile_text()),
+                0..8,
+            ),
+        )
+    });
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases: 300,
+        ..Default::default()
+    });
+    runner
+        .run(&form_case, |(i, fields)| {
+            let (method, path, _) = FORMS[i];
+            let mut pairs: Vec<(String, String)> =
+                fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            let request = if method == "GET" {
+                http.get(format!("{}{path}?{}", t.app.address, query_string(&pairs)))
+            } else {
+                pairs.push(("csrf_token".into(), csrf.clone()));
+                http.post(format!("{}{path}", t.app.address)).form(&pairs)
+            };
+            let status = runtime
+                .block_on(
+                    request
+                        .header(header::COOKIE, format!("tt_session={session}"))
+                        .send(),
+                )
+                .expect("answer")
+                .status();
+            prop_assert!(
+                !status.is_server_error(),
+                "{method} {path} {pairs:?}: {status}"
+            );
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(t);
+    drop(runtime);
+}
