@@ -1,4 +1,4 @@
-.PHONY: run test migrate fmt
+.PHONY: run test chaos bench migrate fmt
 
 ## Start PostgreSQL (private cluster unless DATABASE_URL is set), migrate, run web and worker.
 run:
@@ -7,6 +7,14 @@ run:
 ## The whole check: PostgreSQL, fmt, clippy and every test.
 test:
 	@scripts/test.sh
+
+## Benchmarks against their floors (~15 min); `make bench ARGS=--write-docs` records them.
+bench:
+	@scripts/bench.sh $(ARGS)
+
+## The long fault-tolerance runs (minutes); results in docs/reliability.md.
+chaos:
+	@scripts/chaos.sh
 
 ## Apply database migrations only.
 migrate:

@@ -69,6 +69,9 @@ impl AppState {
     }
 }
 
+/// How long the web process and the worker wait for PostgreSQL at start.
+pub const STARTUP_PATIENCE: Duration = Duration::from_secs(300);
+
 /// The secret key: `SECRET_KEY`, or the one generated into the database on first start.
 pub async fn load_keys(config: &Config, pool: &PgPool) -> anyhow::Result<Keys> {
     if !db::migrations_current(pool)
@@ -97,6 +100,7 @@ impl Application {
     /// Connects, checks the schema, binds both listeners (port 0 allowed) and builds the routes.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = db::connect_lazy(&config)?;
+        db::wait_for_database(&pool, STARTUP_PATIENCE).await?;
         let keys = load_keys(&config, &pool).await?;
         let state = AppState(Arc::new(StateInner {
             pool,

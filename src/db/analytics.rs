@@ -165,7 +165,7 @@ pub struct Delivery {
 /// Records a payload as sent; keeps the last 50.
 #[tracing::instrument(skip_all)]
 pub async fn log_delivery(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     channel: &str,
     status: Option<u16>,
     events: usize,
@@ -178,10 +178,10 @@ pub async fn log_delivery(
         .bind(events as i32)
         .bind(result)
         .bind(payload)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM analytics_deliveries WHERE id NOT IN (SELECT id FROM analytics_deliveries ORDER BY id DESC LIMIT 50)")
-        .execute(pool)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
@@ -215,14 +215,16 @@ pub async fn set_enabled(pool: &PgPool, enabled: bool) -> Result<(), sqlx::Error
 }
 
 /// Records (or, with `None`, clears) a configuration error reported by PostHog.
+/// Clearing touches the row only when an error is set, so the common case
+/// takes no row lock inside a delivery transaction.
 #[tracing::instrument(skip_all)]
-pub async fn set_error(pool: &PgPool, error: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn set_error(conn: &mut PgConnection, error: Option<&str>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE installation SET analytics_error = $1, analytics_error_at = CASE WHEN $1 IS NULL THEN NULL ELSE now() END
-         WHERE id = 1",
+         WHERE id = 1 AND analytics_error IS DISTINCT FROM $1",
     )
     .bind(error)
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -256,10 +258,10 @@ pub async fn opted_out(pool: &PgPool, user_id: i64) -> Result<bool, sqlx::Error>
 
 /// The role of each user, for the person properties sent with `auth.login`.
 #[tracing::instrument(skip_all)]
-pub async fn role(pool: &PgPool, user_id: i64) -> Result<Option<String>, sqlx::Error> {
+pub async fn role(conn: &mut PgConnection, user_id: i64) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
         .bind(user_id)
-        .fetch_optional(pool)
+        .fetch_optional(conn)
         .await
 }
 

@@ -73,6 +73,30 @@ pub async fn migrations_current(pool: &PgPool) -> Result<bool, sqlx::Error> {
     Ok(applied == Some(latest))
 }
 
+/// Waits until the database answers, retrying with backoff (1 s doubling to
+/// 15 s) for up to `patience`: a process started before PostgreSQL, or while
+/// it restarts, waits for it instead of exiting. Logs each failed attempt.
+pub async fn wait_for_database(pool: &PgPool, patience: Duration) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut pause = Duration::from_secs(1);
+    loop {
+        match sqlx::query("SELECT 1").execute(pool).await {
+            Ok(_) => return Ok(()),
+            Err(e) if tokio::time::Instant::now() + pause < deadline => {
+                tracing::warn!(error = %e, retry_in_seconds = pause.as_secs(), "the database is not reachable yet");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(15));
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "the database is not reachable (waited {} s)",
+                    patience.as_secs()
+                )));
+            }
+        }
+    }
+}
+
 /// True when `err` is a unique-constraint violation (SQLSTATE 23505).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))

@@ -17,4 +17,7 @@ impl AnalyticsFlush {
 impl Job for AnalyticsFlush {
     const QUEUE: &'static str = "analytics_delivery";
     const MAX_ATTEMPTS: usize = 3;
+    // One run drains the whole outbox in order; parallel runs in one process
+    // would only contend for the same rows and connections.
+    const CONCURRENCY: Option<usize> = Some(1);
 }

@@ -13,4 +13,9 @@ pub struct ReportExport {
 impl Job for ReportExport {
     const QUEUE: &'static str = "report_export";
     const MAX_ATTEMPTS: usize = 3;
+    // A build holds two pooled connections at once (the row stream, and the
+    // chunk and progress writes): four builds use eight of the default ten,
+    // leaving the rest to the other queues and the queue's own heartbeats.
+    // More at once would starve the pool and stall every job.
+    const CONCURRENCY: Option<usize> = Some(4);
 }

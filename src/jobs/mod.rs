@@ -34,6 +34,9 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
     const QUEUE: &'static str;
     /// Runs before the job is dead. Retries wait with capped exponential backoff.
     const MAX_ATTEMPTS: usize = 8;
+    /// Most jobs of this queue one worker process runs at once; `None` means
+    /// `WORKER_CONCURRENCY`.
+    const CONCURRENCY: Option<usize> = None;
 }
 
 /// Metadata key holding the id of the request that enqueued a job.

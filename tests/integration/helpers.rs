@@ -562,6 +562,7 @@ pub struct FakePostHog {
     received: Arc<Mutex<Vec<(u16, serde_json::Value)>>>,
     rule: Arc<Mutex<Rule>>,
     flags: Arc<Mutex<serde_json::Value>>,
+    delay: Arc<Mutex<Duration>>,
 }
 
 impl FakePostHog {
@@ -575,6 +576,7 @@ impl FakePostHog {
             received: Arc::new(Mutex::new(Vec::new())),
             rule: Arc::new(Mutex::new(Box::new(|_| (200, None)))),
             flags: Arc::new(Mutex::new(serde_json::json!({ "flags": {} }))),
+            delay: Arc::new(Mutex::new(Duration::ZERO)),
         };
         let flags = fake.flags.clone();
         let state = fake.clone();
@@ -599,6 +601,8 @@ impl FakePostHog {
                             .lock()
                             .expect("received")
                             .push((status, json));
+                        let delay = *state.delay.lock().expect("delay");
+                        tokio::time::sleep(delay).await;
                         let mut response = axum::response::IntoResponse::into_response((
                             axum::http::StatusCode::from_u16(status).expect("status"),
                             r#"{"status":1}"#,
@@ -619,6 +623,11 @@ impl FakePostHog {
     /// Answers every following request with `rule(body)`.
     pub fn answer(&self, rule: impl Fn(&serde_json::Value) -> Answer + Send + Sync + 'static) {
         *self.rule.lock().expect("rule") = Box::new(rule);
+    }
+
+    /// Holds every following answer this long (the body is recorded first).
+    pub fn delay(&self, delay: Duration) {
+        *self.delay.lock().expect("delay") = delay;
     }
 
     /// What `/flags?v=2` answers from now on.

@@ -8,6 +8,7 @@ mod authz;
 mod browser;
 mod docs;
 mod exports;
+mod faults;
 mod health;
 mod helpers;
 mod hostile;

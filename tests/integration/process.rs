@@ -78,6 +78,12 @@ impl Process {
         panic!("no {message:?} log line within 30 s:\n{}", self.output());
     }
 
+    /// Kills the process outright (SIGKILL): no shutdown, no flushing.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Asks the process to stop (SIGTERM) and waits for it, so it can flush.
     pub fn terminate(&mut self) {
         let _ = Command::new("kill")

@@ -74,6 +74,7 @@ pub async fn run_monitor(
     pool: PgPool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    timetracker::db::wait_for_database(&pool, timetracker::startup::STARTUP_PATIENCE).await?;
     if !timetracker::db::migrations_current(&pool)
         .await
         .context("the database is not reachable")?

@@ -85,7 +85,7 @@ where
         .batch_size(10)
         .heartbeat_interval(config.worker_heartbeat)
         .missed_heartbeats(3);
-    let concurrency = config.worker_concurrency;
+    let concurrency = J::CONCURRENCY.unwrap_or(config.worker_concurrency);
     let runner = Arc::new(Runner {
         handler,
         pool: pool.clone(),

@@ -127,7 +127,7 @@ impl JobHandler<AnalyticsFlush> for DeliverAnalytics {
                 break;
             }
             let prepared = self
-                .prepare(&due, &keys, install_id)
+                .prepare(&mut tx, &due, &keys, install_id)
                 .await
                 .map_err(JobError::retry)?;
             self.deliver(
@@ -171,6 +171,7 @@ impl DeliverAnalytics {
     /// The wire form of each event: only catalogue properties plus fixed context.
     async fn prepare(
         &self,
+        conn: &mut PgConnection,
         events: &[PendingEvent],
         keys: &Keys,
         install_id: uuid::Uuid,
@@ -194,7 +195,7 @@ impl DeliverAnalytics {
             );
             if e.event == "auth.login"
                 && let Some(user_id) = e.user_id
-                && let Some(role) = db::analytics::role(&self.pool, user_id).await?
+                && let Some(role) = db::analytics::role(&mut *conn, user_id).await?
             {
                 properties.insert(
                     "$set".into(),
@@ -235,19 +236,12 @@ impl DeliverAnalytics {
         match verdict {
             Verdict::Sent => {
                 db::analytics::mark_sent(tx, &ids).await?;
-                db::analytics::set_error(&self.pool, None).await?;
+                db::analytics::set_error(tx, None).await?;
                 metrics::counter!("timetracker_analytics_events_total", "outcome" => "delivered")
                     .increment(ids.len() as u64);
                 metrics::histogram!("timetracker_posthog_batch_events").record(ids.len() as f64);
-                db::analytics::log_delivery(
-                    &self.pool,
-                    CHANNEL,
-                    status,
-                    ids.len(),
-                    "sent",
-                    &logged,
-                )
-                .await?;
+                db::analytics::log_delivery(tx, CHANNEL, status, ids.len(), "sent", &logged)
+                    .await?;
             }
             Verdict::TooLarge | Verdict::Rejected(_) if events.len() > 1 => {
                 let mid = events.len() / 2;
@@ -263,20 +257,13 @@ impl DeliverAnalytics {
                 metrics::counter!("timetracker_analytics_events_total", "outcome" => "dead")
                     .increment(ids.len() as u64);
                 tracing::warn!(event = due[0].event, uuid = %due[0].uuid, error, "PostHog refused an event; it is dead");
-                db::analytics::log_delivery(
-                    &self.pool,
-                    CHANNEL,
-                    status,
-                    ids.len(),
-                    "rejected",
-                    &logged,
-                )
-                .await?;
+                db::analytics::log_delivery(tx, CHANNEL, status, ids.len(), "rejected", &logged)
+                    .await?;
             }
             Verdict::Misconfigured(error) => {
                 db::analytics::postpone(tx, &ids, MISCONFIGURED_DELAY.as_secs_f64(), &error)
                     .await?;
-                db::analytics::set_error(&self.pool, Some(&error)).await?;
+                db::analytics::set_error(tx, Some(&error)).await?;
                 metrics::counter!("timetracker_posthog_misconfigured_total", "channel" => CHANNEL)
                     .increment(1);
                 tracing::error!(

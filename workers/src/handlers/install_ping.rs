@@ -81,7 +81,8 @@ impl JobHandler<SendInstallPing> for SendPing {
                 db::installation::record_ping(&self.pool, VERSION)
                     .await
                     .map_err(JobError::retry)?;
-                db::analytics::log_delivery(&self.pool, CHANNEL, Some(status), 1, "sent", &logged)
+                let mut conn = self.pool.acquire().await.map_err(JobError::retry)?;
+                db::analytics::log_delivery(&mut conn, CHANNEL, Some(status), 1, "sent", &logged)
                     .await
                     .map_err(JobError::retry)?;
                 tracing::info!(event = ping.event, "install ping sent");

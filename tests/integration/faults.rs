@@ -1,0 +1,372 @@
+//! Fault tolerance with the real worker binary: PostHog down or throttling,
+//! the worker killed with SIGKILL mid-delivery and mid-export, PostgreSQL
+//! gone and back. Nothing is lost; duplicates carry the same uuid.
+//!
+//! The long variants (`chaos_…`, ignored here) run with `make chaos`; their
+//! figures are in `docs/reliability.md`.
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::{Duration, Instant},
+};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use timetracker::analytics::{self, Event};
+
+use crate::{
+    helpers::{
+        DbProxy, FakePostHog, TestApp, TestClient, TestDb, database_socket, spawn_app_with,
+        spawn_on, test_config, via_port,
+    },
+    process::Process,
+};
+
+/// The web app with product analytics on, sending to `fake`.
+async fn app_with_analytics(fake: &FakePostHog) -> (TestApp, TestClient) {
+    let app = spawn_app_with(&[
+        ("POSTHOG_API_KEY", "phc_fault"),
+        ("POSTHOG_HOST", &fake.url),
+    ])
+    .await;
+    let admin = app.setup_admin().await;
+    let r = admin
+        .post_form("/admin/telemetry/analytics", &[("enabled", "on")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    (app, admin)
+}
+
+/// The worker binary on `database_url`, delivering to `fake`.
+async fn worker(database_url: &str, fake: &FakePostHog) -> Process {
+    let mut worker = Process::start(
+        "timetracker-worker",
+        &[],
+        &[
+            ("DATABASE_URL", database_url),
+            ("POSTHOG_API_KEY", "phc_fault"),
+            ("POSTHOG_HOST", &fake.url),
+            ("WORKER_METRICS_ADDR", "127.0.0.1:0"),
+            ("WORKER_HEARTBEAT_SECONDS", "1"),
+            ("MAINTENANCE_INTERVAL_SECONDS", "4"),
+            ("LOG_FILE", ""),
+        ],
+    );
+    worker.wait_for_log("worker starting").await;
+    worker
+}
+
+/// Records `n` product events in one transaction; returns their uuids.
+async fn record_events(app: &TestApp, n: usize) -> HashSet<String> {
+    let user = Some(app.user_id("admin").await);
+    let mut tx = app.pool.begin().await.expect("tx");
+    for seconds in 0..n {
+        analytics::record(
+            &mut tx,
+            user,
+            &Event::TimerStopped {
+                duration_seconds: seconds as i64,
+            },
+        )
+        .await
+        .expect("record");
+    }
+    tx.commit().await.expect("commit");
+    sqlx::query_scalar::<_, String>(
+        "SELECT uuid::text FROM analytics_events WHERE event = 'timer.stopped'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("uuids")
+    .into_iter()
+    .collect()
+}
+
+/// Accepted product events by uuid, with how often each was accepted.
+fn accepted(fake: &FakePostHog) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for event in fake.accepted_events() {
+        if event["event"] == "timer.stopped" {
+            *seen
+                .entry(event["uuid"].as_str().unwrap_or_default().to_owned())
+                .or_default() += 1;
+        }
+    }
+    seen
+}
+
+/// Waits until every uuid was accepted at least once, up to `limit`.
+async fn wait_for_delivery(fake: &FakePostHog, uuids: &HashSet<String>, limit: Duration) {
+    let started = Instant::now();
+    loop {
+        let seen = accepted(fake);
+        if uuids.iter().all(|u| seen.contains_key(u)) {
+            return;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{} of {} events delivered after {limit:?}",
+            seen.len(),
+            uuids.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Outbox statuses of the recorded events (not the admin's own switch event).
+async fn statuses(app: &TestApp) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "SELECT status, count(*) FROM analytics_events WHERE event = 'timer.stopped' GROUP BY 1 ORDER BY 1",
+    )
+        .fetch_all(&app.pool)
+        .await
+        .expect("statuses")
+}
+
+/// PostHog answers 503 for `outage`, then recovers: every event arrives
+/// exactly once (accepted once by uuid), none is lost or dead.
+async fn outage(events: usize, outage: Duration, limit: Duration) {
+    let fake = FakePostHog::start().await;
+    let (app, _admin) = app_with_analytics(&fake).await;
+    let uuids = record_events(&app, events).await;
+    assert_eq!(uuids.len(), events);
+    fake.answer(|_| (503, None));
+    let _worker = worker(app.config.database_url.expose(), &fake).await;
+    tokio::time::sleep(outage).await;
+    assert!(
+        accepted(&fake).is_empty(),
+        "nothing gets through the outage"
+    );
+    let refused = fake.requests().len();
+    assert!(refused > 0, "the worker tried during the outage");
+    fake.answer(|_| (200, None));
+    wait_for_delivery(&fake, &uuids, limit).await;
+    let seen = accepted(&fake);
+    assert_eq!(seen.len(), events, "only the recorded events");
+    assert!(seen.values().all(|&n| n == 1), "each accepted exactly once");
+    assert_eq!(
+        statuses(&app).await,
+        vec![("sent".to_owned(), events as i64)]
+    );
+}
+
+#[tokio::test]
+async fn a_posthog_outage_loses_nothing_and_duplicates_nothing() {
+    outage(2_000, Duration::from_secs(5), Duration::from_secs(60)).await;
+}
+
+/// `make chaos`: the issue's figures, 20,000 events and a minute of 503s.
+#[tokio::test]
+#[ignore = "long: run by make chaos"]
+async fn chaos_posthog_outage_of_a_minute() {
+    let started = Instant::now();
+    outage(20_000, Duration::from_secs(60), Duration::from_secs(240)).await;
+    println!(
+        "chaos: 20000 events, 60 s outage, all delivered once after {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_429_storm_is_waited_out_as_told() {
+    let fake = FakePostHog::start().await;
+    let (app, _admin) = app_with_analytics(&fake).await;
+    let uuids = record_events(&app, 300).await;
+    // Throttled for the first four requests, each asking for 2 s of quiet.
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = calls.clone();
+    fake.answer(move |_| {
+        if counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 4 {
+            (429, Some(2))
+        } else {
+            (200, None)
+        }
+    });
+    let started = Instant::now();
+    let _worker = worker(app.config.database_url.expose(), &fake).await;
+    wait_for_delivery(&fake, &uuids, Duration::from_secs(60)).await;
+    let requests = fake.requests();
+    let throttled = requests.iter().filter(|(s, _)| *s == 429).count();
+    assert_eq!(throttled, 4);
+    // Every 429 postponed its batch by 2 s: delivery took at least that long,
+    // and the worker did not hammer (requests = 4 refused + the deliveries).
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    assert!(
+        requests.len() <= 4 + 300 / 100 + 1,
+        "{} requests",
+        requests.len()
+    );
+    assert!(accepted(&fake).values().all(|&n| n == 1));
+}
+
+#[tokio::test]
+async fn a_killed_worker_mid_delivery_loses_nothing_and_resends_with_the_same_uuids() {
+    let fake = FakePostHog::start().await;
+    let (app, _admin) = app_with_analytics(&fake).await;
+    let uuids = record_events(&app, 250).await;
+    // PostHog takes its time: the first batch is in flight when the worker dies.
+    fake.delay(Duration::from_secs(30));
+    let mut first = worker(app.config.database_url.expose(), &fake).await;
+    let started = Instant::now();
+    while fake.requests().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no delivery started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let in_flight: Vec<String> = fake.requests()[0].1["batch"]
+        .as_array()
+        .expect("batch")
+        .iter()
+        .map(|e| e["uuid"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    first.kill();
+    fake.delay(Duration::ZERO);
+    let _second = worker(app.config.database_url.expose(), &fake).await;
+    wait_for_delivery(&fake, &uuids, Duration::from_secs(60)).await;
+    assert_eq!(statuses(&app).await, vec![("sent".to_owned(), 250)]);
+    // The batch in flight was sent again: the same uuids, so PostHog keeps one.
+    let bodies: Vec<Value> = fake.requests().into_iter().map(|(_, b)| b).collect();
+    let resent = bodies[1..]
+        .iter()
+        .flat_map(|b| b["batch"].as_array().cloned().unwrap_or_default())
+        .filter(|e| in_flight.contains(&e["uuid"].as_str().unwrap_or_default().to_owned()))
+        .count();
+    assert_eq!(
+        resent,
+        in_flight.len(),
+        "the interrupted batch, resent whole"
+    );
+    assert_eq!(accepted(&fake).len(), 250);
+}
+
+#[tokio::test]
+async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
+    let fake = FakePostHog::start().await;
+    let (app, admin) = app_with_analytics(&fake).await;
+    let rows = 60_000;
+    sqlx::query("INSERT INTO projects (name) VALUES ('Big')")
+        .execute(&app.pool)
+        .await
+        .expect("project");
+    sqlx::query(
+        "INSERT INTO time_entries (user_id, project_id, started_at, ended_at, notes, billable, source)
+         SELECT 1, 1, t, t + interval '30 minutes', 'entry ' || n, true, 'manual'
+         FROM generate_series(1, $1) n, LATERAL (SELECT timestamptz '2026-11-01 00:00Z' + n * interval '31 seconds' AS t) x",
+    )
+    .bind(rows)
+    .execute(&app.pool)
+    .await
+    .expect("entries");
+    let r = admin
+        .post_form(
+            "/exports",
+            &[
+                ("format", "xlsx"),
+                ("from", "2026-11-01"),
+                ("to", "2026-11-30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let status = || async {
+        sqlx::query_scalar::<_, String>("SELECT status FROM exports")
+            .fetch_one(&app.pool)
+            .await
+            .expect("status")
+    };
+    let mut first = worker(app.config.database_url.expose(), &fake).await;
+    let started = Instant::now();
+    while status().await != "running" {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the export never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(status().await, "running", "killed while building");
+    first.kill();
+    let _second = worker(app.config.database_url.expose(), &fake).await;
+    let started = Instant::now();
+    while status().await != "done" {
+        assert!(started.elapsed() < Duration::from_secs(60), "not rebuilt");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let id: i64 = sqlx::query_scalar("SELECT id FROM exports")
+        .fetch_one(&app.pool)
+        .await
+        .expect("id");
+    let file = admin.get(&format!("/exports/{id}/download")).await;
+    assert_eq!(file.status(), StatusCode::OK);
+    let bytes = file.bytes().await.expect("file");
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
+    let sheet = calamine::Reader::worksheet_range_at(&mut book, 0)
+        .expect("a sheet")
+        .expect("readable");
+    let notes: HashSet<String> = sheet
+        .rows()
+        .skip(1)
+        .filter_map(|r| {
+            r.iter()
+                .find_map(|c| c.to_string().strip_prefix("entry ").map(str::to_owned))
+        })
+        .collect();
+    assert_eq!(notes.len(), rows as usize, "every entry once, none missing");
+}
+
+#[tokio::test]
+async fn the_worker_rides_out_a_database_outage_and_resumes() {
+    let db = TestDb::new().await;
+    let proxy = DbProxy::start(database_socket().await).await;
+    let url = via_port(&db.url, proxy.port);
+    let app = spawn_on(
+        db,
+        test_config(&url, &[("SETUP_TOKEN", crate::helpers::SETUP_TOKEN)]),
+    )
+    .await;
+    let admin = app.setup_admin().await;
+    let fake = FakePostHog::start().await;
+    let mut worker = worker(&url, &fake).await;
+
+    proxy.take_down();
+    // The web answers cleanly while the database is away: 503s, no 500s.
+    for path in ["/", "/entries", "/api/v1/me"] {
+        let status = admin.get(path).await.status();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    proxy.bring_up();
+
+    // Neither process was restarted: a new export is built by the same worker.
+    let r = admin
+        .post_form(
+            "/exports",
+            &[
+                ("format", "csv"),
+                ("from", "2026-11-01"),
+                ("to", "2026-11-30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let started = Instant::now();
+    loop {
+        let status: String = sqlx::query_scalar("SELECT status FROM exports")
+            .fetch_one(&app.pool)
+            .await
+            .expect("status");
+        if status == "done" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the worker did not resume: {status}\n{}",
+            worker.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    worker.terminate();
+}
