@@ -228,7 +228,7 @@ impl Config {
             )?,
             worker_heartbeat: Duration::from_secs(positive(
                 "WORKER_HEARTBEAT_SECONDS",
-                &parse("WORKER_HEARTBEAT_SECONDS", "5")?,
+                &parse("WORKER_HEARTBEAT_SECONDS", "2")?,
             )?),
             maintenance_interval: Duration::from_secs(positive(
                 "MAINTENANCE_INTERVAL_SECONDS",

@@ -246,7 +246,7 @@ pub fn health_router(pool: PgPool) -> Router {
     Router::new()
         .route("/health/live", get(web::live))
         .route("/health/ready", get(web::ready))
-        .with_state(pool)
+        .with_state(web::Readiness::new(pool))
 }
 
 /// All public routes with all middleware. The order, outermost first:

@@ -1,27 +1,63 @@
 //! Liveness and readiness probes (never redirected to setup, never authenticated).
 
-use std::time::Duration;
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
-use serde_json::json;
-
+use serde_json::{Value, json};
 use sqlx::PgPool;
+use tokio::sync::Mutex;
 
 use crate::db;
+
+/// How long a readiness verdict is reused. Probes and load balancers may ask
+/// thousands of times a second; the database is asked at most once per period,
+/// by one request while the others wait for its answer.
+const READINESS_TTL: Duration = Duration::from_secs(1);
+
+/// The readiness check of one listener, with its last verdict.
+pub struct Readiness {
+    pool: PgPool,
+    last: Mutex<Option<(Instant, StatusCode, Value)>>,
+}
+
+impl Readiness {
+    pub fn new(pool: PgPool) -> Arc<Self> {
+        Arc::new(Self {
+            pool,
+            last: Mutex::new(None),
+        })
+    }
+}
 
 /// The process is up.
 pub async fn live() -> impl IntoResponse {
     Json(json!({ "status": "live" }))
 }
 
-/// The database answers and its schema is current; 503 with a reason otherwise.
-pub async fn ready(State(pool): State<PgPool>) -> impl IntoResponse {
+/// The database answers and its schema is current; 503 with a reason
+/// otherwise. The verdict is at most a second old.
+pub async fn ready(State(readiness): State<Arc<Readiness>>) -> impl IntoResponse {
+    let mut last = readiness.last.lock().await;
+    if let Some((at, status, body)) = last.as_ref()
+        && at.elapsed() < READINESS_TTL
+    {
+        return (*status, Json(body.clone()));
+    }
+    let (status, body) = check(&readiness.pool).await;
+    *last = Some((Instant::now(), status, body.clone()));
+    (status, Json(body))
+}
+
+async fn check(pool: &PgPool) -> (StatusCode, Value) {
     let check = async {
-        sqlx::query("SELECT 1").execute(&pool).await?;
-        db::migrations_current(&pool).await
+        sqlx::query("SELECT 1").execute(pool).await?;
+        db::migrations_current(pool).await
     };
     match tokio::time::timeout(Duration::from_secs(2), check).await {
-        Ok(Ok(true)) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
+        Ok(Ok(true)) => (StatusCode::OK, json!({ "status": "ready" })),
         Ok(Ok(false)) => {
             unavailable("database migrations are not current; run `timetracker migrate`")
         }
@@ -30,10 +66,10 @@ pub async fn ready(State(pool): State<PgPool>) -> impl IntoResponse {
     }
 }
 
-fn unavailable(reason: &str) -> (StatusCode, Json<serde_json::Value>) {
+fn unavailable(reason: &str) -> (StatusCode, Value) {
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "status": "unavailable", "reason": reason })),
+        json!({ "status": "unavailable", "reason": reason }),
     )
 }
 

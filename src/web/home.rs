@@ -66,7 +66,7 @@ async fn page(
         user_id: Some(actor.user_id),
         ..Default::default()
     };
-    let (recent, _) = db::entries::list(&state.pool, &filter, 10, 0).await?;
+    let recent = db::entries::page(&state.pool, &filter, 10, 0).await?;
     let elapsed = running
         .as_ref()
         .map_or(0, |r| (now - r.started_at).num_seconds());

@@ -27,7 +27,7 @@ use axum::{
 
 use crate::{auth::CurrentUser, domain::ValidationError, error::AppError, startup::AppState};
 
-pub use health::{live, ready};
+pub use health::{Readiness, live, ready};
 
 /// Every HTML route of the public listener.
 pub fn router() -> Router<AppState> {

@@ -4,6 +4,19 @@ use reqwest::StatusCode;
 
 use crate::helpers::{DbProxy, TestDb, database_socket, spawn_on, test_config, via_port};
 
+/// `/health/ready` once it answers `status`; the verdict may be up to a second
+/// old (it is cached), so this asks for up to three seconds.
+async fn readiness(url: &str, status: StatusCode) -> reqwest::Response {
+    for _ in 0..30 {
+        let r = reqwest::get(url).await.expect("GET");
+        if r.status() == status {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} did not answer {status} within 3 s");
+}
+
 #[tokio::test]
 async fn readiness_reports_a_lost_database_and_recovers_without_a_restart() {
     let db = TestDb::new().await;
@@ -19,8 +32,7 @@ async fn readiness_reports_a_lost_database_and_recovers_without_a_restart() {
     );
 
     proxy.take_down();
-    let r = http.get(&ready).send().await.expect("GET");
-    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let r = readiness(&ready, StatusCode::SERVICE_UNAVAILABLE).await;
     let body: serde_json::Value = r.json().await.expect("json");
     assert_eq!(body["status"], "unavailable");
     assert!(
@@ -71,10 +83,11 @@ async fn readiness_is_503_while_migrations_are_missing() {
     .execute(&app.pool)
     .await
     .expect("forget a migration");
-    let r = reqwest::get(format!("{}/health/ready", app.address))
-        .await
-        .expect("GET");
-    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let r = readiness(
+        &format!("{}/health/ready", app.address),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
     assert!(r.text().await.expect("body").contains("migrate"));
 }
 
@@ -119,10 +132,20 @@ async fn the_healthcheck_command_follows_readiness() {
     };
     assert!(check(internal.clone()).await.status.success());
     proxy.take_down();
+    readiness(
+        &format!("{}/health/ready", app.metrics_address),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
     let down = check(internal.clone()).await;
     assert!(!down.status.success());
     assert!(String::from_utf8_lossy(&down.stderr).contains("503"));
     proxy.bring_up();
+    readiness(
+        &format!("{}/health/ready", app.metrics_address),
+        StatusCode::OK,
+    )
+    .await;
     assert!(check(internal).await.status.success());
     // Nothing listening: a failure, not a hang.
     assert!(!check("127.0.0.1:1".into()).await.status.success());
