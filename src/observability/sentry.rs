@@ -5,7 +5,7 @@
 //! `info!`/`warn!` lines before them as breadcrumbs, each tagged with the
 //! service and the request id or job. What is never sent: cookies,
 //! authorization or other headers outside a short allow-list, query strings,
-//! request bodies, user identity. Our log lines carry no emails, usernames or
+//! request bodies, user identity, log fields outside a short allow-list. Our log lines carry no emails, usernames or
 //! notes in the first place; [`scrub`] is the second line of defence.
 
 use ::sentry::{
@@ -29,6 +29,20 @@ pub const PANIC_TARGET: &str = "timetracker::panic";
 
 /// Request headers worth keeping on an error event; every other is dropped.
 const KEPT_HEADERS: [&str; 4] = ["accept", "content-type", "user-agent", "x-request-id"];
+
+/// Log fields kept on breadcrumbs; every other is dropped. Log lines may
+/// carry user ids, the one-time setup link or debug payloads, which stay on
+/// the server.
+const KEPT_FIELDS: [&str; 8] = [
+    "status",
+    "duration_ms",
+    "method",
+    "route",
+    "retry_in_seconds",
+    "events",
+    "rows",
+    "bytes",
+];
 
 /// Starts the Sentry client when a DSN is configured.
 pub fn init(config: &Config, service: &'static str) -> Option<ClientInitGuard> {
@@ -77,6 +91,11 @@ pub fn scrub(mut event: Event<'static>) -> Event<'static> {
     event.user = None;
     // The host name can name a customer's machine; the service tag says enough.
     event.server_name = None;
+    for breadcrumb in &mut event.breadcrumbs.values {
+        breadcrumb
+            .data
+            .retain(|field, _| KEPT_FIELDS.contains(&field.as_str()));
+    }
     if let Some(request) = &mut event.request {
         request.cookies = None;
         request.data = None;
@@ -96,6 +115,30 @@ pub fn scrub(mut event: Event<'static>) -> Event<'static> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn scrub_keeps_only_harmless_fields_on_breadcrumbs() {
+        use ::sentry::protocol::{Breadcrumb, Map};
+        let data: Map<String, serde_json::Value> = [
+            ("setup_url", "https://tt.example.com/setup?token=one-time"),
+            ("user_id", "42"),
+            ("status", "500"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into()))
+        .collect();
+        let mut event = Event::default();
+        event.breadcrumbs.values.push(Breadcrumb {
+            data,
+            ..Default::default()
+        });
+        let text = serde_json::to_string(&scrub(event)).expect("serialisable");
+        assert!(
+            !text.contains("one-time") && !text.contains("user_id"),
+            "{text}"
+        );
+        assert!(text.contains("\"status\""), "{text}");
+    }
+
     use ::sentry::protocol::{Request, User};
 
     use super::*;
