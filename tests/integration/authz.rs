@@ -190,16 +190,7 @@ async fn admins_things(app: &TestApp, admin: &TestClient) -> Ids {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     admin.post_form("/timer/stop", &[]).await;
-    let r = admin
-        .post_form(
-            "/exports",
-            &[
-                ("format", "csv"),
-                ("from", "2026-01-01"),
-                ("to", "2026-12-31"),
-            ],
-        )
-        .await;
+    let r = admin.request_export("csv", &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     admin.api_token("admin's", "").await;
     Ids {

@@ -5,7 +5,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, TestClient, location, spawn_app};
+use crate::helpers::{TestApp, location, spawn_app};
 
 async fn seed(app: &TestApp, username: &str, rows: i64, notes: &str) -> i64 {
     let project: i64 = sqlx::query_scalar(
@@ -33,16 +33,6 @@ async fn seed(app: &TestApp, username: &str, rows: i64, notes: &str) -> i64 {
     project
 }
 
-async fn request(client: &TestClient, format: &str, extra: &[(&str, &str)]) -> reqwest::Response {
-    let mut form = vec![
-        ("format", format),
-        ("from", "2026-11-01"),
-        ("to", "2026-11-30"),
-    ];
-    form.extend_from_slice(extra);
-    client.post_form("/exports", &form).await
-}
-
 async fn export_id(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT max(id) FROM exports")
         .fetch_one(&app.pool)
@@ -58,7 +48,7 @@ async fn a_background_csv_export_is_built_by_the_worker_and_downloaded_by_its_ow
     seed(&app, "admin", 10, "admin row").await;
     seed(&app, "bob", 1200, "bob row").await;
 
-    let r = request(&bob, "csv", &[]).await;
+    let r = bob.request_export("csv", &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(location(&r).starts_with("/exports"));
     let id = export_id(&app).await;
@@ -127,7 +117,7 @@ async fn an_xlsx_export_has_a_header_and_one_typed_row_per_entry() {
     let admin = app.setup_admin().await;
     seed(&app, "admin", 300, "sheet row").await;
     assert_eq!(
-        request(&admin, "xlsx", &[]).await.status(),
+        admin.request_export("xlsx", &[]).await.status(),
         StatusCode::SEE_OTHER
     );
     let id = export_id(&app).await;
@@ -167,7 +157,10 @@ async fn a_failed_export_shows_its_reason() {
     seed(&app, "admin", 5, "x").await;
     // Carol asks for everyone's time as an admin, then loses the role before the job runs.
     assert_eq!(
-        request(&carol, "csv", &[("user_id", "all")]).await.status(),
+        carol
+            .request_export("csv", &[("user_id", "all")])
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     let carol_id = app.user_id("carol").await;
@@ -196,11 +189,13 @@ async fn bad_export_requests_are_refused_before_anything_is_queued() {
     let admin = app.setup_admin().await;
     let bob = app.create_user(&admin, "bob", "user").await;
     assert_eq!(
-        request(&bob, "pdf", &[]).await.status(),
+        bob.request_export("pdf", &[]).await.status(),
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(
-        request(&bob, "csv", &[("user_id", "all")]).await.status(),
+        bob.request_export("csv", &[("user_id", "all")])
+            .await
+            .status(),
         StatusCode::FORBIDDEN
     );
     let backwards = [
@@ -224,7 +219,7 @@ async fn old_export_files_expire_with_maintenance() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     seed(&app, "admin", 3, "old").await;
-    request(&admin, "csv", &[]).await;
+    admin.request_export("csv", &[]).await;
     app.run_pending_jobs().await;
     let id = export_id(&app).await;
     sqlx::query("UPDATE exports SET finished_at = now() - interval '8 days' WHERE id = $1")

@@ -279,16 +279,7 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
     .execute(&app.pool)
     .await
     .expect("entries");
-    let r = admin
-        .post_form(
-            "/exports",
-            &[
-                ("format", "xlsx"),
-                ("from", "2026-11-01"),
-                ("to", "2026-11-30"),
-            ],
-        )
-        .await;
+    let r = admin.request_export("xlsx", &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let status = || async {
         sqlx::query_scalar::<_, String>("SELECT status FROM exports")
@@ -361,16 +352,7 @@ async fn the_worker_rides_out_a_database_outage_and_resumes() {
     proxy.bring_up();
 
     // Neither process was restarted: a new export is built by the same worker.
-    let r = admin
-        .post_form(
-            "/exports",
-            &[
-                ("format", "csv"),
-                ("from", "2026-11-01"),
-                ("to", "2026-11-30"),
-            ],
-        )
-        .await;
+    let r = admin.request_export("csv", &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let started = Instant::now();
     loop {

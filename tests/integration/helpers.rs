@@ -429,6 +429,18 @@ impl TestClient {
         page[start..end].to_owned()
     }
 
+    /// Requests a background export of November 2026 in `format`, with
+    /// `extra` form fields.
+    pub async fn request_export(&self, format: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+        let mut form = vec![
+            ("format", format),
+            ("from", "2026-11-01"),
+            ("to", "2026-11-30"),
+        ];
+        form.extend_from_slice(extra);
+        self.post_form("/exports", &form).await
+    }
+
     pub async fn submit_setup(&self, username: &str, telemetry: &str) -> reqwest::Response {
         let token = self.csrf_token("/setup").await;
         self.post_raw(

@@ -279,38 +279,37 @@ fn hostile_json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// The report filter's fields (reports, exports).
+const REPORT_FIELDS: &[&str] = &[
+    "from",
+    "to",
+    "group",
+    "subgroup",
+    "user_id",
+    "project_id",
+    "client_id",
+    "task_id",
+    "tag",
+    "billable",
+];
+
+/// The fields of a time entry in the JSON API.
+const API_ENTRY_FIELDS: &[&str] = &[
+    "project_id",
+    "task_id",
+    "start",
+    "end",
+    "duration_seconds",
+    "notes",
+    "tags",
+    "billable",
+    "user_id",
+];
+
 /// Every JSON API write and query, with the fields it knows.
 const API_ROUTES: &[(&str, &str, &[&str])] = &[
-    (
-        "POST",
-        "/api/v1/time-entries",
-        &[
-            "project_id",
-            "task_id",
-            "start",
-            "end",
-            "duration_seconds",
-            "notes",
-            "tags",
-            "billable",
-            "user_id",
-        ],
-    ),
-    (
-        "PUT",
-        "/api/v1/time-entries/1",
-        &[
-            "project_id",
-            "task_id",
-            "start",
-            "end",
-            "duration_seconds",
-            "notes",
-            "tags",
-            "billable",
-            "user_id",
-        ],
-    ),
+    ("POST", "/api/v1/time-entries", API_ENTRY_FIELDS),
+    ("PUT", "/api/v1/time-entries/1", API_ENTRY_FIELDS),
     (
         "POST",
         "/api/v1/timer/start",
@@ -339,22 +338,7 @@ const API_ROUTES: &[(&str, &str, &[&str])] = &[
         "/api/v1/time-entries",
         &["from", "to", "project_id", "user_id", "page", "per_page"],
     ),
-    (
-        "GET",
-        "/api/v1/reports/summary",
-        &[
-            "from",
-            "to",
-            "group",
-            "subgroup",
-            "user_id",
-            "project_id",
-            "client_id",
-            "task_id",
-            "tag",
-            "billable",
-        ],
-    ),
+    ("GET", "/api/v1/reports/summary", REPORT_FIELDS),
     ("GET", "/api/v1/clients", &["archived"]),
     ("GET", "/api/v1/projects", &["archived"]),
     (
@@ -476,22 +460,7 @@ const FORMS: &[(&str, &str, &[&str])] = &[
         "/entries",
         &["from", "to", "project_id", "user_id", "page"],
     ),
-    (
-        "GET",
-        "/reports",
-        &[
-            "from",
-            "to",
-            "group",
-            "subgroup",
-            "user_id",
-            "project_id",
-            "client_id",
-            "task_id",
-            "tag",
-            "billable",
-        ],
-    ),
+    ("GET", "/reports", REPORT_FIELDS),
     (
         "GET",
         "/reports/export.csv",

@@ -83,16 +83,7 @@ async fn a_failing_request_is_reported_once_without_cookies_or_identity() {
 async fn a_dead_job_is_reported_once_with_its_queue_and_request() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let response = admin
-        .post_form(
-            "/exports",
-            &[
-                ("format", "csv"),
-                ("from", "2026-11-01"),
-                ("to", "2026-11-30"),
-            ],
-        )
-        .await;
+    let response = admin.request_export("csv", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let request_id = response.headers()["x-request-id"]
         .to_str()

@@ -202,16 +202,7 @@ async fn generate_traffic(web: &str) {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     for format in ["csv", "xlsx"] {
-        let r = admin
-            .post_form(
-                "/exports",
-                &[
-                    ("format", format),
-                    ("from", "2026-11-01"),
-                    ("to", "2026-11-30"),
-                ],
-            )
-            .await;
+        let r = admin.request_export(format, &[]).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
     }
     let stranger = TestClient::new(web);

@@ -22,7 +22,7 @@ use timetracker::{
     config::Config,
     db,
     jobs::{Job, REQUEST_ID_KEY, backoff},
-    observability::sentry::{PANIC_TARGET, tag_request_id},
+    observability::sentry::PANIC_TARGET,
 };
 use tracing::Instrument;
 
@@ -141,8 +141,8 @@ async fn execute<J: Job, H: JobHandler<J>>(
     hub.configure_scope(|scope| {
         scope.set_tag("job.queue", J::QUEUE);
         scope.set_tag("job.attempt", attempt);
+        scope.set_tag("request_id", request_id);
     });
-    Hub::run(hub.clone(), || tag_request_id(request_id));
     let ctx = JobContext {
         job_id: id.to_string(),
         attempt,
