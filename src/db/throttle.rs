@@ -2,36 +2,55 @@
 
 use sqlx::PgPool;
 
-/// Failures recorded for `key` in the current window (0 when the window expired).
-#[tracing::instrument(skip_all)]
-pub async fn failures(pool: &PgPool, key: &str, window_seconds: i64) -> Result<i32, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT failures FROM login_throttle
-         WHERE key = $1 AND window_start > now() - make_interval(secs => $2)",
-    )
-    .bind(key)
-    .bind(window_seconds as f64)
-    .fetch_optional(pool)
-    .await
-    .map(|v| v.unwrap_or(0))
+/// One key's failures in the current window.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Counter {
+    pub key: String,
+    pub failures: i32,
+    /// Whole seconds since the last failure.
+    pub since_last_failure: i64,
+    /// Whole seconds since the window started.
+    pub since_window_start: i64,
 }
 
-/// Counts one failure for `key`, starting a new window when the old one expired.
+/// The counters of `keys` whose window has not expired (absent keys have none).
 #[tracing::instrument(skip_all)]
-pub async fn record_failure(
+pub async fn counters(
     pool: &PgPool,
-    key: &str,
+    keys: &[String],
+    window_seconds: i64,
+) -> Result<Vec<Counter>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT key, failures,
+                floor(extract(epoch FROM now() - last_failure_at))::bigint AS since_last_failure,
+                floor(extract(epoch FROM now() - window_start))::bigint AS since_window_start
+         FROM login_throttle
+         WHERE key = ANY($1) AND window_start > now() - make_interval(secs => $2)",
+    )
+    .bind(keys)
+    .bind(window_seconds as f64)
+    .fetch_all(pool)
+    .await
+}
+
+/// Counts one failure for each of `keys`, starting a new window where the old one expired.
+#[tracing::instrument(skip_all)]
+pub async fn record_failures(
+    pool: &PgPool,
+    keys: &[String],
     window_seconds: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO login_throttle (key, failures, window_start) VALUES ($1, 1, now())
+        "INSERT INTO login_throttle (key, failures, window_start, last_failure_at)
+         SELECT k, 1, now(), now() FROM unnest($1::text[]) AS k
          ON CONFLICT (key) DO UPDATE SET
            failures = CASE WHEN login_throttle.window_start > now() - make_interval(secs => $2)
                            THEN login_throttle.failures + 1 ELSE 1 END,
            window_start = CASE WHEN login_throttle.window_start > now() - make_interval(secs => $2)
-                           THEN login_throttle.window_start ELSE now() END",
+                           THEN login_throttle.window_start ELSE now() END,
+           last_failure_at = now()",
     )
-    .bind(key)
+    .bind(keys)
     .bind(window_seconds as f64)
     .execute(pool)
     .await?;
@@ -39,9 +58,9 @@ pub async fn record_failure(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn clear(pool: &PgPool, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-        .bind(key)
+pub async fn clear(pool: &PgPool, keys: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_throttle WHERE key = ANY($1)")
+        .bind(keys)
         .execute(pool)
         .await?;
     Ok(())

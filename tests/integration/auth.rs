@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
 
-use crate::helpers::{ADMIN_PASSWORD, csrf_in, location, spawn_app};
+use crate::helpers::{ADMIN_PASSWORD, csrf_in, location, spawn_app, spawn_app_with};
 
 /// A login response's status and page, with the per-client CSRF token removed.
 async fn login_answer(
@@ -123,6 +123,79 @@ async fn the_login_limit_stops_guessing_even_with_the_right_password() {
     );
     assert!(r.headers().contains_key("retry-after"));
     assert!(r.text().await.expect("body").contains("Too many attempts"));
+}
+
+/// Moves every throttle counter's last failure back, as if the delay had passed.
+async fn let_the_delay_pass(app: &crate::helpers::TestApp) {
+    sqlx::query("UPDATE login_throttle SET last_failure_at = last_failure_at - interval '1 hour'")
+        .execute(&app.pool)
+        .await
+        .expect("age the counters");
+}
+
+#[tokio::test]
+async fn someone_who_knows_a_username_cannot_lock_its_owner_out_from_another_address() {
+    let app = spawn_app_with(&[("TRUST_PROXY_HEADERS", "true")]).await;
+    app.setup_admin().await;
+    let attacker = app.client().with_header("x-forwarded-for", "203.0.113.9");
+    for _ in 0..5 {
+        assert_eq!(
+            attacker.login("admin", "wrong guess!").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    for _ in 0..10 {
+        assert_eq!(
+            attacker.login("admin", "wrong guess!").await.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "the attacker's address waits"
+        );
+    }
+    let owner = app.client().with_header("x-forwarded-for", "198.51.100.7");
+    let r = owner.login("admin", ADMIN_PASSWORD).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "the owner signs in at once"
+    );
+}
+
+#[tokio::test]
+async fn brute_force_from_one_address_waits_a_delay_that_doubles() {
+    let app = spawn_app_with(&[("TRUST_PROXY_HEADERS", "true")]).await;
+    app.setup_admin().await;
+    let guesser = app.client().with_header("x-forwarded-for", "203.0.113.9");
+    for _ in 0..5 {
+        assert_eq!(
+            guesser.login("admin", "wrong guess!").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let mut waits = Vec::new();
+    for _ in 0..3 {
+        let r = guesser.login("admin", ADMIN_PASSWORD).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "even the right password waits"
+        );
+        let wait: u64 = r.headers()["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        waits.push(wait);
+        let_the_delay_pass(&app).await;
+        assert_eq!(
+            guesser.login("admin", "wrong guess!").await.status(),
+            StatusCode::UNAUTHORIZED,
+            "after the delay one more guess counts"
+        );
+    }
+    assert!(
+        (1..=2).contains(&waits[0]) && (3..=4).contains(&waits[1]) && (7..=8).contains(&waits[2]),
+        "{waits:?}"
+    );
 }
 
 #[tokio::test]

@@ -144,6 +144,22 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     spawn_on(db, config).await
 }
 
+/// The app with product analytics configured to send to `fake` and switched
+/// on by its administrator, whose client is returned.
+pub async fn spawn_app_with_analytics(fake: &FakePostHog) -> (TestApp, TestClient) {
+    let app = spawn_app_with(&[
+        ("POSTHOG_API_KEY", "phc_test_key"),
+        ("POSTHOG_HOST", &fake.url),
+    ])
+    .await;
+    let admin = app.setup_admin().await;
+    let r = admin
+        .post_form("/admin/telemetry/analytics", &[("enabled", "on")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    (app, admin)
+}
+
 /// Starts the app on `db` with `config` (whose database URL may differ, e.g. a proxy).
 pub async fn spawn_on(db: TestDb, config: Config) -> TestApp {
     init_test_logs();
@@ -306,6 +322,8 @@ pub struct TestClient {
     pub base: String,
     http: reqwest::Client,
     jar: Arc<Mutex<HashMap<String, String>>>,
+    /// Sent with every request (e.g. `DNT: 1`, `X-Forwarded-For`).
+    headers: reqwest::header::HeaderMap,
 }
 
 impl TestClient {
@@ -315,7 +333,19 @@ impl TestClient {
             base: base.to_owned(),
             http: http_client(),
             jar: Arc::new(Mutex::new(HashMap::new())),
+            headers: reqwest::header::HeaderMap::new(),
         }
+    }
+
+    /// The same client (sharing its cookies) that also sends `name: value`
+    /// with every request.
+    pub fn with_header(&self, name: &'static str, value: &str) -> Self {
+        let mut client = self.clone();
+        client.headers.insert(
+            name,
+            reqwest::header::HeaderValue::from_str(value).expect("header value"),
+        );
+        client
     }
 
     fn cookie_header(&self) -> String {
@@ -357,6 +387,7 @@ impl TestClient {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
+            .headers(self.headers.clone())
             .header(header::COOKIE, self.cookie_header())
             .send()
             .await
@@ -370,6 +401,7 @@ impl TestClient {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
+            .headers(self.headers.clone())
             .header(header::COOKIE, self.cookie_header())
             .form(form)
             .send()
