@@ -3,11 +3,12 @@
 //! The token is an HMAC of the request's session cookie (or, before login, of
 //! an anonymous `tt_pre` cookie), so it needs no storage and changes with every
 //! login. [`verify`] is the one middleware that checks every unsafe request:
-//! a request with an `Authorization` header (an API token) carries no ambient
-//! credential and is exempt, and so is an API request without a session
-//! cookie (it has no credential at all and gets the API's 401); every other
-//! one must send the token in the `X-CSRF-Token` header or in a `csrf_token`
-//! form field.
+//! a request authenticated by a valid API token (`Authorization: Bearer`)
+//! carries no ambient credential and is exempt, and so is an API request
+//! without a session cookie (it has no credential at all and gets the API's
+//! 401). Every other one, including a cookie-carrying request with an invalid
+//! or junk `Authorization` header, must send the token in the `X-CSRF-Token`
+//! header or in a `csrf_token` form field.
 
 use axum::{
     body::{Body, to_bytes},
@@ -17,6 +18,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use super::CurrentUser;
 use super::{
     keys::{constant_time_eq, random_token},
     session::{PRESESSION_COOKIE, SESSION_COOKIE, cookie, set_cookie},
@@ -46,13 +48,28 @@ pub fn ensure_token(state: &AppState, headers: &HeaderMap) -> (String, Option<He
 }
 
 /// Middleware: rejects unsafe requests without a valid CSRF token (403).
-pub async fn verify(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn verify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    ) || request.headers().contains_key(header::AUTHORIZATION)
-        || (request.uri().path().starts_with("/api/")
-            && cookie(request.headers(), SESSION_COOKIE).is_none())
+    ) {
+        return next.run(request).await;
+    }
+    if let Some(value) = request.headers().get(header::AUTHORIZATION).cloned() {
+        match CurrentUser::by_api_token(&state, &value).await {
+            // Authenticated by the token alone: the handler sees this user,
+            // never the cookie's, so there is no ambient credential to forge.
+            Ok(user) => {
+                request.extensions_mut().insert(user);
+                return next.run(request).await;
+            }
+            Err(AppError::Unauthorized) => {}
+            Err(e) => return e.into_response(),
+        }
+    }
+    // No credential at all: the API's own 401 says more than a CSRF 403.
+    if request.uri().path().starts_with("/api/")
+        && cookie(request.headers(), SESSION_COOKIE).is_none()
     {
         return next.run(request).await;
     }

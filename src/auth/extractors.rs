@@ -2,7 +2,7 @@
 
 use axum::{
     extract::FromRequestParts,
-    http::{header, request::Parts},
+    http::{HeaderValue, header, request::Parts},
 };
 
 use super::{csrf, keys::sha256, session};
@@ -18,6 +18,25 @@ pub struct CurrentUser {
     pub csrf: String,
 }
 
+impl CurrentUser {
+    /// The user an `Authorization: Bearer` header authenticates, or 401.
+    pub async fn by_api_token(state: &AppState, value: &HeaderValue) -> Result<Self, AppError> {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(AppError::Unauthorized)?;
+        let user = db::api_tokens::user_for(&state.pool, &sha256(token))
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        Ok(CurrentUser {
+            user,
+            csrf: String::new(),
+        })
+    }
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
@@ -29,19 +48,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Ok(user.clone());
         }
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim)
-                .ok_or(AppError::Unauthorized)?;
-            let user = db::api_tokens::user_for(&state.pool, &sha256(token))
-                .await?
-                .ok_or(AppError::Unauthorized)?;
-            let current = CurrentUser {
-                user,
-                csrf: String::new(),
-            };
+            let current = CurrentUser::by_api_token(state, value).await?;
             parts.extensions.insert(current.clone());
             return Ok(current);
         }

@@ -362,3 +362,81 @@ fn the_route_parser_reads_multi_line_routes() {
     assert!(routes.contains(&(Method::POST, "/entries/{id}/edit".to_owned())));
     assert!(!routes.contains(&(Method::GET, "/timer/start".to_owned())));
 }
+
+/// Everything a write could change, as one string to compare.
+async fn fingerprint(app: &TestApp) -> String {
+    let mut all = String::new();
+    for table in [
+        "users",
+        "sessions",
+        "api_tokens",
+        "clients",
+        "projects",
+        "tasks",
+        "time_entries",
+        "exports",
+        "installation",
+        "analytics_events",
+        "apalis.jobs",
+    ] {
+        let rows: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT string_agg(row_to_json(t)::text, ',' ORDER BY row_to_json(t)::text) FROM {table} t"
+        )))
+        .fetch_one(&app.pool)
+        .await
+        .expect(table);
+        all.push_str(table);
+        all.push_str(&rows.unwrap_or_default());
+    }
+    all
+}
+
+#[tokio::test]
+async fn an_authorization_header_never_excuses_a_cookie_session_from_the_csrf_check() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let ids = admins_things(&app, &admin).await;
+    let session = admin.cookie("tt_session").expect("session");
+    let mut routes: Vec<(Method, String)> = web_routes()
+        .into_iter()
+        .filter(|(m, _)| *m != Method::GET)
+        .collect();
+    routes.extend(
+        api_routes(&app)
+            .await
+            .into_iter()
+            .filter(|(m, _)| *m != Method::GET),
+    );
+    assert!(routes.len() > 30, "{} unsafe routes", routes.len());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let before = fingerprint(&app).await;
+    let mut failures = Vec::new();
+    for (method, template) in &routes {
+        let path = ids.fill(template);
+        for authorization in ["Bearer junk", "Basic YWRtaW46eA==", "junk", "Bearer "] {
+            let mut request = http
+                .request(method.clone(), format!("{}{path}", app.address))
+                .header(header::COOKIE, format!("tt_session={session}"))
+                .header(header::AUTHORIZATION, authorization);
+            request = if path.starts_with("/api/") {
+                request.json(&api_body(&path, &ids))
+            } else {
+                request.form(&[("name", "changed")])
+            };
+            let status = request.send().await.expect("answer").status();
+            if status != StatusCode::FORBIDDEN {
+                failures.push(format!("{method} {path} with {authorization:?}: {status}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(fingerprint(&app).await, before, "nothing changed");
+    assert_eq!(
+        admin.get("/profile").await.status(),
+        StatusCode::OK,
+        "still signed in: the sign-out was refused too"
+    );
+}
