@@ -126,10 +126,16 @@ impl AppError {
                 retry_after_seconds,
             } => (
                 "too_many_requests",
-                format!(
-                    "Too many attempts. Try again in {} minutes.",
-                    retry_after_seconds.div_ceil(60)
-                ),
+                match retry_after_seconds {
+                    0..=1 => "Too many attempts. Try again in a second.".to_owned(),
+                    2..=90 => {
+                        format!("Too many attempts. Try again in {retry_after_seconds} seconds.")
+                    }
+                    _ => format!(
+                        "Too many attempts. Try again in {} minutes.",
+                        retry_after_seconds.div_ceil(60)
+                    ),
+                },
                 None,
             ),
             Self::Unavailable(m) => ("unavailable", m.clone(), None),
@@ -150,15 +156,21 @@ impl AppError {
     }
 }
 
+/// Marks a 5xx response whose cause was already logged at ERROR, so the
+/// request middleware does not log it a second time.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorLogged;
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        // Every 5xx is logged once at ERROR, here when we know its cause;
+        // the request span carries the request id.
         match &self {
-            // Logged once, here; the request span carries the request id.
             Self::Internal(e) => tracing::error!(error = format!("{e:#}"), "request failed"),
             Self::Panicked => {
                 tracing::error!(target: crate::observability::sentry::PANIC_TARGET, "request handler panicked")
             }
-            Self::Unavailable(m) => tracing::warn!(reason = %m, "service unavailable"),
+            Self::Unavailable(m) => tracing::error!(reason = %m, "service unavailable"),
             _ => {}
         }
         let body = self.body();
@@ -170,6 +182,9 @@ impl IntoResponse for AppError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
+        if response.status().is_server_error() {
+            response.extensions_mut().insert(ErrorLogged);
         }
         response.extensions_mut().insert(body);
         response

@@ -252,7 +252,8 @@ pub fn health_router(pool: PgPool) -> Router {
 /// All public routes with all middleware. The order, outermost first:
 /// a Sentry hub per request and its request context (only with `SENTRY_DSN`);
 /// request id, span and metrics; security headers; error rendering; panic
-/// catching; timeout; body limit; setup redirect; CSRF check.
+/// catching; timeout; body limit; setup redirect; one-time flash removal;
+/// CSRF check.
 pub fn router(state: AppState) -> Router {
     let middleware = ServiceBuilder::new()
         .layer(from_fn(mw::observe))
@@ -284,6 +285,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(from_fn_with_state(state.clone(), require_setup))
+        .layer(from_fn_with_state(state.clone(), web::flash::clear))
         .layer(from_fn_with_state(state.clone(), csrf::verify));
 
     let router = Router::new()

@@ -239,13 +239,35 @@ pub async fn error(pool: &PgPool) -> Result<Option<(String, DateTime<Utc>)>, sql
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn set_opt_out(pool: &PgPool, user_id: i64, opt_out: bool) -> Result<(), sqlx::Error> {
+pub async fn set_opt_out(
+    conn: &mut PgConnection,
+    user_id: i64,
+    opt_out: bool,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET analytics_opt_out = $2 WHERE id = $1")
         .bind(user_id)
         .bind(opt_out)
-        .execute(pool)
+        .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Drops the events of `user_id` that wait for delivery (pending, retrying,
+/// or dead and so retryable by an admin); returns how many. Events a worker
+/// is sending right now are locked by it: this waits for that delivery to
+/// end, then finds them sent.
+#[tracing::instrument(skip_all)]
+pub async fn discard_pending_of_user(
+    conn: &mut PgConnection,
+    user_id: i64,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE analytics_events SET status = 'discarded' WHERE user_id = $1 AND status IN ('pending', 'dead')",
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected())
 }
 
 #[tracing::instrument(skip_all)]

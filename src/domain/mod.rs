@@ -2,6 +2,8 @@
 //! boundary (parse, don't validate); each type's tests sit beside it.
 
 mod account;
+mod local_path;
 pub mod tracking;
 
 pub use account::{Email, Password, Role, Timezone, Username, ValidationError};
+pub use local_path::LocalPath;

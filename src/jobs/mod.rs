@@ -8,7 +8,11 @@
 //!   domain change and its side effects commit or roll back together;
 //! - [`enqueue_unique`] wraps the insert in a savepoint: a duplicate key would
 //!   otherwise abort the caller's transaction and silently roll back its rows;
-//! - handlers are idempotent: delivery is at least once.
+//! - handlers are idempotent: delivery is at least once;
+//! - a job carries the consent decision of the request that enqueued it
+//!   ([`DO_NOT_TRACK_KEY`] in its metadata); the worker runs its handler in
+//!   that request's context, so an event the handler records on the request's
+//!   behalf passes the same consent gate the request did.
 
 mod analytics;
 mod export;
@@ -26,7 +30,10 @@ pub use export::ReportExport;
 pub use install_ping::SendInstallPing;
 pub use maintenance::Maintenance;
 
-use crate::{db::is_unique_violation, observability::current_request_id};
+use crate::{
+    db::is_unique_violation,
+    observability::{current_request_id, do_not_track},
+};
 
 /// A job payload and where it goes.
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
@@ -41,6 +48,9 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
 
 /// Metadata key holding the id of the request that enqueued a job.
 pub const REQUEST_ID_KEY: &str = "request_id";
+/// Metadata key present (value `1`) when the enqueuing request said no to
+/// tracking (`DNT: 1`, `Sec-GPC: 1`).
+pub const DO_NOT_TRACK_KEY: &str = "do_not_track";
 
 fn task<J: Job>(
     job: &J,
@@ -51,6 +61,11 @@ fn task<J: Job>(
     if let Some(id) = current_request_id() {
         metadata
             .insert(REQUEST_ID_KEY, id)
+            .map_err(|e| anyhow::anyhow!("job metadata: {e:?}"))?;
+    }
+    if do_not_track() {
+        metadata
+            .insert(DO_NOT_TRACK_KEY, "1")
             .map_err(|e| anyhow::anyhow!("job metadata: {e:?}"))?;
     }
     let mut builder = TaskBuilder::new(serde_json::to_vec(job)?)

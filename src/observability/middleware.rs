@@ -11,7 +11,7 @@ use axum::{
 use tracing::Instrument;
 
 use super::{REQUEST, RequestContext};
-use crate::error::ErrorBody;
+use crate::error::{ErrorBody, ErrorLogged};
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -64,6 +64,14 @@ pub async fn observe(request: Request, next: Next) -> Response {
         "method" => method, "route" => route, "status_class" => class)
     .record(elapsed);
     span.in_scope(|| {
+        // A 5xx that no handler explained (a rejected header, a layer's own
+        // answer): still one ERROR line with the request id.
+        if status.is_server_error() && response.extensions().get::<ErrorLogged>().is_none() {
+            tracing::error!(
+                status = status.as_u16(),
+                "request failed with a server error"
+            );
+        }
         tracing::info!(
             status = status.as_u16(),
             duration_ms = (elapsed * 1000.0).round() as u64,
@@ -113,6 +121,9 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
         page.headers_mut()
             .insert(header::RETRY_AFTER, retry.clone());
+    }
+    if let Some(logged) = response.extensions().get::<ErrorLogged>() {
+        page.extensions_mut().insert(*logged);
     }
     page
 }

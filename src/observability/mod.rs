@@ -23,17 +23,20 @@ use tracing_subscriber::{
 
 use crate::config::Config;
 
-/// What code running inside a request may need to know about it.
+/// What code running inside a request may need to know about it. The worker
+/// sets it too, from a job's metadata, while it runs a job on behalf of the
+/// request that enqueued it.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     /// The request id, for log lines and enqueued jobs.
     pub id: String,
-    /// The client sent `Sec-GPC: 1` or `DNT: 1`: no product event for this request.
+    /// The client sent `Sec-GPC: 1` or `DNT: 1`: no product event for this
+    /// request, nor for any job it enqueued.
     pub do_not_track: bool,
 }
 
 tokio::task_local! {
-    /// The request being served.
+    /// The request being served (or on whose behalf a job runs).
     pub static REQUEST: RequestContext;
 }
 

@@ -5,14 +5,16 @@ use askama::Template;
 use axum::{
     extract::State,
     http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
 use super::{
     Layout,
     extract::{Form, Path, Query},
-    field_error, render, with_notice,
+    field_error,
+    flash::{self, Flash},
+    render,
 };
 use crate::{
     analytics::{Event, record},
@@ -60,7 +62,6 @@ impl UsersPage {
 #[serde(default)]
 pub struct ListQuery {
     page: Option<i64>,
-    notice: Option<String>,
 }
 
 async fn page(
@@ -97,12 +98,13 @@ pub async fn list(
     State(state): State<AppState>,
     admin: AdminUser,
     Query(query): Query<ListQuery>,
+    Flash(notice): Flash,
 ) -> Result<Response, AppError> {
     let page = page(
         &state,
         &admin,
         query.page.unwrap_or(1),
-        query.notice,
+        notice,
         NewUserForm::default(),
         Vec::new(),
     )
@@ -153,11 +155,11 @@ pub async fn create(
                 },
             )
             .await?;
-            Ok(Redirect::to(&with_notice(
+            Ok(flash::redirect(
+                &state,
                 "/admin/users",
                 &format!("User {} created.", username.as_str()),
             ))
-            .into_response())
         }
         Err(e) if db::is_unique_violation(&e) => {
             let errors = vec![ValidationError::new("username", "This username is taken.")];
@@ -196,7 +198,7 @@ pub async fn set_role(
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&with_notice("/admin/users", "Role changed.")).into_response())
+    Ok(flash::redirect(&state, "/admin/users", "Role changed."))
 }
 
 pub async fn deactivate(
@@ -213,11 +215,11 @@ pub async fn deactivate(
     tracing::info!(user_id = id, "user deactivated");
     record(&mut tx, Some(admin.0.user.id), &Event::UserDeactivated).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&with_notice(
+    Ok(flash::redirect(
+        &state,
         "/admin/users",
         "User deactivated and signed out.",
     ))
-    .into_response())
 }
 
 pub async fn activate(
@@ -239,7 +241,7 @@ pub async fn activate(
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&with_notice("/admin/users", "User reactivated.")).into_response())
+    Ok(flash::redirect(&state, "/admin/users", "User reactivated."))
 }
 
 /// 409 when `id` is the only active admin left. Locks the admin rows until the

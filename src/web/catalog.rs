@@ -4,14 +4,16 @@ use askama::Template;
 use axum::{
     extract::State,
     http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
 use super::{
-    Layout, Notice,
+    Layout,
     extract::{Form, Path, Query},
-    field_error, optional_id, render, with_notice,
+    field_error,
+    flash::{self, Flash},
+    optional_id, render,
 };
 use crate::{
     auth::CurrentUser,
@@ -103,12 +105,12 @@ async fn clients_page(
 pub async fn clients(
     State(state): State<AppState>,
     current: CurrentUser,
-    Query(n): Query<Notice>,
+    Flash(n): Flash,
 ) -> Result<Response, AppError> {
     clients_page(
         &state,
         &current,
-        n.notice,
+        n,
         None,
         ClientForm::default(),
         Vec::new(),
@@ -123,7 +125,7 @@ pub async fn create_client(
     Form(form): Form<ClientForm>,
 ) -> Result<Response, AppError> {
     match catalog::create_client(&state.pool, &Actor::from(&current), &(&form).into()).await {
-        Ok(_) => Ok(Redirect::to(&with_notice("/clients", "Client created.")).into_response()),
+        Ok(_) => Ok(flash::redirect(&state, "/clients", "Client created.")),
         Err(e) => {
             let (status, errors) = form_errors(e)?;
             clients_page(&state, &current, None, None, form, errors, status).await
@@ -169,7 +171,7 @@ pub async fn update_client(
     Form(form): Form<ClientForm>,
 ) -> Result<Response, AppError> {
     match catalog::update_client(&state.pool, &Actor::from(&current), id, &(&form).into()).await {
-        Ok(()) => Ok(Redirect::to(&with_notice("/clients", "Client saved.")).into_response()),
+        Ok(()) => Ok(flash::redirect(&state, "/clients", "Client saved.")),
         Err(e) => {
             let (status, errors) = form_errors(e)?;
             clients_page(&state, &current, None, Some(id), form, errors, status).await
@@ -183,7 +185,7 @@ pub async fn archive_client(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     catalog::archive_client(&state.pool, &Actor::from(&current), id, true).await?;
-    Ok(Redirect::to(&with_notice("/clients", "Client archived.")).into_response())
+    Ok(flash::redirect(&state, "/clients", "Client archived."))
 }
 
 pub async fn unarchive_client(
@@ -192,7 +194,7 @@ pub async fn unarchive_client(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     catalog::archive_client(&state.pool, &Actor::from(&current), id, false).await?;
-    Ok(Redirect::to(&with_notice("/clients", "Client restored.")).into_response())
+    Ok(flash::redirect(&state, "/clients", "Client restored."))
 }
 
 pub async fn delete_client(
@@ -201,7 +203,7 @@ pub async fn delete_client(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     catalog::delete_client(&state.pool, &Actor::from(&current), id).await?;
-    Ok(Redirect::to(&with_notice("/clients", "Client deleted.")).into_response())
+    Ok(flash::redirect(&state, "/clients", "Client deleted."))
 }
 
 // ---- projects ----
@@ -270,22 +272,13 @@ async fn projects_page(
 pub async fn projects(
     State(state): State<AppState>,
     current: CurrentUser,
-    Query(n): Query<Notice>,
+    Flash(n): Flash,
 ) -> Result<Response, AppError> {
     let form = ProjectForm {
         billable: "on".into(),
         ..Default::default()
     };
-    projects_page(
-        &state,
-        &current,
-        n.notice,
-        None,
-        form,
-        Vec::new(),
-        StatusCode::OK,
-    )
-    .await
+    projects_page(&state, &current, n, None, form, Vec::new(), StatusCode::OK).await
 }
 
 pub async fn create_project(
@@ -300,7 +293,7 @@ pub async fn create_project(
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&with_notice("/projects", "Project created.")).into_response()),
+        Ok(()) => Ok(flash::redirect(&state, "/projects", "Project created.")),
         Err(e) => {
             let (status, errors) = form_errors(e)?;
             projects_page(&state, &current, None, None, form, errors, status).await
@@ -354,7 +347,7 @@ pub async fn update_project(
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&with_notice("/projects", "Project saved.")).into_response()),
+        Ok(()) => Ok(flash::redirect(&state, "/projects", "Project saved.")),
         Err(e) => {
             let (status, errors) = form_errors(e)?;
             projects_page(&state, &current, None, Some(id), form, errors, status).await
@@ -368,11 +361,11 @@ pub async fn archive_project(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     catalog::archive_project(&state.pool, &Actor::from(&current), id, true).await?;
-    Ok(Redirect::to(&with_notice(
+    Ok(flash::redirect(
+        &state,
         "/projects",
         "Project archived. Its entries are kept.",
     ))
-    .into_response())
 }
 
 pub async fn unarchive_project(
@@ -381,7 +374,7 @@ pub async fn unarchive_project(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     catalog::archive_project(&state.pool, &Actor::from(&current), id, false).await?;
-    Ok(Redirect::to(&with_notice("/projects", "Project restored.")).into_response())
+    Ok(flash::redirect(&state, "/projects", "Project restored."))
 }
 
 pub async fn delete_project(
@@ -390,7 +383,7 @@ pub async fn delete_project(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     catalog::delete_project(&state.pool, &Actor::from(&current), id).await?;
-    Ok(Redirect::to(&with_notice("/projects", "Project deleted.")).into_response())
+    Ok(flash::redirect(&state, "/projects", "Project deleted."))
 }
 
 // ---- tasks ----
@@ -436,7 +429,6 @@ impl TasksPage {
 #[serde(default)]
 pub struct TasksQuery {
     page: Option<i64>,
-    notice: Option<String>,
 }
 
 async fn tasks_page(
@@ -485,6 +477,7 @@ pub async fn tasks(
     State(state): State<AppState>,
     current: CurrentUser,
     Query(q): Query<TasksQuery>,
+    Flash(notice): Flash,
 ) -> Result<Response, AppError> {
     let form = TaskForm {
         priority: "medium".into(),
@@ -494,7 +487,7 @@ pub async fn tasks(
         &state,
         &current,
         q.page.unwrap_or(1),
-        q.notice,
+        notice,
         form,
         Vec::new(),
         StatusCode::OK,
@@ -526,7 +519,7 @@ pub async fn create_task(
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&with_notice("/tasks", "Task created.")).into_response()),
+        Ok(()) => Ok(flash::redirect(&state, "/tasks", "Task created.")),
         Err(e) => {
             let (status, errors) = form_errors(e)?;
             tasks_page(&state, &current, 1, None, form, errors, status).await
@@ -547,7 +540,7 @@ pub async fn set_task_status(
     Form(form): Form<StatusForm>,
 ) -> Result<Response, AppError> {
     catalog::set_task_status(&state.pool, &Actor::from(&current), id, &form.status).await?;
-    Ok(Redirect::to(&with_notice("/tasks", "Task updated.")).into_response())
+    Ok(flash::redirect(&state, "/tasks", "Task updated."))
 }
 
 pub async fn delete_task(
@@ -556,5 +549,5 @@ pub async fn delete_task(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     catalog::delete_task(&state.pool, &Actor::from(&current), id).await?;
-    Ok(Redirect::to(&with_notice("/tasks", "Task deleted.")).into_response())
+    Ok(flash::redirect(&state, "/tasks", "Task deleted."))
 }

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::{
     extract::State,
     http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use chrono::{Duration, Utc};
 use serde::Deserialize;
@@ -12,7 +12,9 @@ use serde::Deserialize;
 use super::{
     EntryRow, Layout,
     extract::{Form, Path, Query},
-    field_error, optional_id, render, with_notice,
+    field_error,
+    flash::{self, Flash},
+    optional_id, render,
 };
 use crate::{
     auth::CurrentUser,
@@ -38,7 +40,6 @@ pub struct ListQuery {
     project_id: String,
     user_id: String,
     page: Option<i64>,
-    notice: Option<String>,
 }
 
 #[derive(Template)]
@@ -63,6 +64,7 @@ pub async fn list(
     State(state): State<AppState>,
     current: CurrentUser,
     Query(query): Query<ListQuery>,
+    Flash(notice): Flash,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
     let mut error = None;
@@ -100,7 +102,6 @@ pub async fn list(
     let link = |p: i64| {
         let q = ListQuery {
             page: Some(p),
-            notice: None,
             ..query.clone()
         };
         format!(
@@ -123,7 +124,7 @@ pub async fn list(
         StatusCode::OK
     };
     let body = render(&EntriesPage {
-        layout: Layout::for_user("Entries", &current).with_notice(query.notice.clone()),
+        layout: Layout::for_user("Entries", &current).with_notice(notice),
         projects: db::projects::list(&state.pool, true).await?,
         users: if actor.is_admin {
             db::users::page(&state.pool, 500, 0).await?.0
@@ -293,7 +294,7 @@ pub async fn create(
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(_) => Ok(Redirect::to(&with_notice("/entries", "Entry added.")).into_response()),
+        Ok(_) => Ok(flash::redirect(&state, "/entries", "Entry added.")),
         Err(e) => rejected(&state, &current, None, form, e).await,
     }
 }
@@ -337,7 +338,7 @@ pub async fn update(
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(_) => Ok(Redirect::to(&with_notice("/entries", "Entry saved.")).into_response()),
+        Ok(_) => Ok(flash::redirect(&state, "/entries", "Entry saved.")),
         Err(e) => rejected(&state, &current, Some(id), form, e).await,
     }
 }
@@ -348,5 +349,5 @@ pub async fn delete(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     entries::delete(&state.pool, &Actor::from(&current), id).await?;
-    Ok(Redirect::to(&with_notice("/entries", "Entry deleted.")).into_response())
+    Ok(flash::redirect(&state, "/entries", "Entry deleted."))
 }

@@ -5,14 +5,15 @@ use axum::{
     body::Body,
     extract::State,
     http::header,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
 use super::{
-    Layout, Notice,
-    extract::{Form, Path, Query},
-    render, with_notice,
+    Layout,
+    extract::{Form, Path},
+    flash::{self, Flash},
+    render,
 };
 use crate::{
     auth::CurrentUser,
@@ -46,7 +47,7 @@ struct ExportsPage {
 pub async fn list(
     State(state): State<AppState>,
     current: CurrentUser,
-    Query(n): Query<Notice>,
+    Flash(n): Flash,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
     let list = db::exports::list_for_user(&state.pool, actor.user_id, 100).await?;
@@ -80,7 +81,7 @@ pub async fn list(
         })
         .collect();
     let page = ExportsPage {
-        layout: Layout::for_user("Exports", &current).with_notice(n.notice),
+        layout: Layout::for_user("Exports", &current).with_notice(n),
         has_unfinished: rows
             .iter()
             .any(|r| r.status == "pending" || r.status == "running"),
@@ -111,11 +112,11 @@ pub async fn create(
         &form.query,
     )
     .await?;
-    Ok(Redirect::to(&with_notice(
+    Ok(flash::redirect(
+        &state,
         "/exports",
         "Export requested. It is being built in the background.",
     ))
-    .into_response())
 }
 
 /// Streams a finished export, chunk by chunk, to its owner only.

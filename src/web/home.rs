@@ -11,9 +11,10 @@ use chrono::{Datelike, Duration, Utc};
 use serde::Deserialize;
 
 use super::{
-    EntryRow, Layout, Notice,
-    extract::{Form, Path, Query},
-    optional_id, render, with_notice,
+    EntryRow, Layout,
+    extract::{Form, Path},
+    flash::{self, Flash},
+    optional_id, render,
 };
 use crate::{
     auth::CurrentUser,
@@ -96,9 +97,9 @@ async fn page(
 pub async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
-    Query(notice): Query<Notice>,
+    Flash(notice): Flash,
 ) -> Result<Html<String>, AppError> {
-    page(&state, &current, notice.notice, None).await
+    page(&state, &current, notice, None).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -146,7 +147,7 @@ pub async fn stop(
         "Stopped after {}.",
         format_duration(entry.duration_seconds.unwrap_or_default())
     );
-    Ok(Redirect::to(&with_notice("/", &notice)).into_response())
+    Ok(flash::redirect(&state, "/", &notice))
 }
 
 pub async fn restart(

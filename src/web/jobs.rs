@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::{
     extract::State,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 
 use super::{
-    Layout, Notice,
-    extract::{Path, Query},
-    render, with_notice,
+    Layout,
+    extract::Path,
+    flash::{self, Flash},
+    render,
 };
 use crate::{
     auth::AdminUser,
@@ -41,7 +42,7 @@ struct JobsPage {
 pub async fn show(
     State(state): State<AppState>,
     admin: AdminUser,
-    Query(notice): Query<Notice>,
+    Flash(notice): Flash,
 ) -> Result<Response, AppError> {
     let mut queues: BTreeMap<String, QueueRow> = BTreeMap::new();
     for c in db::jobs::counts(&state.pool).await? {
@@ -60,7 +61,7 @@ pub async fn show(
         }
     }
     let page = JobsPage {
-        layout: Layout::for_user("Jobs", &admin.0).with_notice(notice.notice),
+        layout: Layout::for_user("Jobs", &admin.0).with_notice(notice),
         states: STATES,
         queues: queues.into_values().collect(),
         dead: db::jobs::dead(&state.pool, 100).await?,
@@ -77,11 +78,11 @@ pub async fn retry(
         return Err(AppError::NotFound);
     }
     tracing::info!(job_id = %id, "dead job retried by admin");
-    Ok(Redirect::to(&with_notice(
+    Ok(flash::redirect(
+        &state,
         "/admin/jobs",
         "The job will run again shortly.",
     ))
-    .into_response())
 }
 
 pub async fn discard(
@@ -93,5 +94,9 @@ pub async fn discard(
         return Err(AppError::NotFound);
     }
     tracing::info!(job_id = %id, "dead job discarded by admin");
-    Ok(Redirect::to(&with_notice("/admin/jobs", "The job was discarded.")).into_response())
+    Ok(flash::redirect(
+        &state,
+        "/admin/jobs",
+        "The job was discarded.",
+    ))
 }

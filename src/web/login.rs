@@ -12,12 +12,14 @@ use serde::Deserialize;
 use super::{
     Layout,
     extract::{ClientAddr, Form, Query},
+    flash::Flash,
     page_with_cookie, redirect_with_cookie, render,
 };
 use crate::{
     analytics::{Event, record},
     auth::{csrf, keys::sha256, password, session, throttle},
     db,
+    domain::LocalPath,
     error::AppError,
     startup::AppState,
 };
@@ -35,7 +37,6 @@ struct LoginPage {
 #[serde(default)]
 pub struct LoginQuery {
     next: String,
-    notice: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -44,15 +45,6 @@ pub struct LoginForm {
     username: String,
     password: String,
     next: String,
-}
-
-/// Only same-site absolute paths are followed after login.
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/"
-    }
 }
 
 fn page(
@@ -76,11 +68,12 @@ pub async fn form(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<LoginQuery>,
+    Flash(notice): Flash,
 ) -> Result<Response, AppError> {
     let login = LoginPage {
-        layout: Layout::anonymous("Sign in", String::new()).with_notice(query.notice),
+        layout: Layout::anonymous("Sign in", String::new()).with_notice(notice),
         username: String::new(),
-        next: safe_next(&query.next).to_owned(),
+        next: LocalPath::or_root(&query.next).as_str().to_owned(),
         error: None,
     };
     page(&state, &headers, StatusCode::OK, login)
@@ -108,7 +101,7 @@ pub async fn submit(
             let login = LoginPage {
                 layout: Layout::anonymous("Sign in", String::new()),
                 username: form.username.trim().to_owned(),
-                next: safe_next(&form.next).to_owned(),
+                next: LocalPath::or_root(&form.next).as_str().to_owned(),
                 error: Some("The username or password is wrong.".into()),
             };
             return page(&state, &headers, StatusCode::UNAUTHORIZED, login);
@@ -124,7 +117,10 @@ pub async fn submit(
     )
     .await?;
     let cookie = session::start(&state, user_id).await?;
-    Ok(redirect_with_cookie(safe_next(&form.next), cookie))
+    Ok(redirect_with_cookie(
+        &LocalPath::or_root(&form.next),
+        cookie,
+    ))
 }
 
 pub async fn logout(
@@ -144,19 +140,5 @@ pub async fn logout(
         )
         .await?;
     }
-    Ok(redirect_with_cookie("/login", cookie))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_local_paths_are_followed_after_login() {
-        assert_eq!(safe_next("/profile?x=1"), "/profile?x=1");
-        assert_eq!(safe_next("//evil.example"), "/");
-        assert_eq!(safe_next("https://evil.example"), "/");
-        assert_eq!(safe_next("/\\evil.example"), "/");
-        assert_eq!(safe_next(""), "/");
-    }
+    Ok(redirect_with_cookie(&LocalPath::or_root("/login"), cookie))
 }

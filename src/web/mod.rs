@@ -7,6 +7,7 @@ mod docs;
 mod entries;
 pub mod exports;
 pub mod extract;
+pub mod flash;
 mod health;
 mod home;
 mod jobs;
@@ -25,7 +26,12 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::{auth::CurrentUser, domain::ValidationError, error::AppError, startup::AppState};
+use crate::{
+    auth::CurrentUser,
+    domain::{LocalPath, ValidationError},
+    error::AppError,
+    startup::AppState,
+};
 
 pub use health::{Readiness, live, ready};
 
@@ -159,8 +165,8 @@ fn page_with_cookie(
 }
 
 /// A redirect to `path` that sets `cookie` (a session started or ended).
-fn redirect_with_cookie(path: &str, cookie: HeaderValue) -> Response {
-    let mut response = Redirect::to(path).into_response();
+fn redirect_with_cookie(path: &LocalPath, cookie: HeaderValue) -> Response {
+    let mut response = Redirect::to(path.as_str()).into_response();
     response.headers_mut().append(header::SET_COOKIE, cookie);
     response
 }
@@ -243,18 +249,4 @@ fn optional_id(field: &'static str, raw: &str) -> Result<Option<i64>, Validation
     raw.parse()
         .map(Some)
         .map_err(|_| ValidationError::new(field, "Choose an item from the list."))
-}
-
-/// Query string carrying a one-line notice after a redirect.
-#[derive(Debug, serde::Deserialize, Default)]
-pub struct Notice {
-    pub notice: Option<String>,
-}
-
-/// Redirect target with a notice for the next page.
-fn with_notice(path: &str, notice: &str) -> String {
-    format!(
-        "{path}?{}",
-        serde_urlencoded::to_string([("notice", notice)]).unwrap_or_default()
-    )
 }

@@ -4,14 +4,16 @@ use askama::Template;
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
 use super::{
-    Layout, Notice,
-    extract::{Form, Path, Query},
-    field_error, render, with_notice,
+    Layout,
+    extract::{Form, Path},
+    field_error,
+    flash::{self, Flash},
+    render,
 };
 use crate::{
     analytics::{Event, record},
@@ -72,9 +74,9 @@ async fn page(
 pub async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
-    Query(notice): Query<Notice>,
+    Flash(notice): Flash,
 ) -> Result<Response, AppError> {
-    Ok(render(&page(&state, &current, notice.notice, Vec::new()).await?)?.into_response())
+    Ok(render(&page(&state, &current, notice, Vec::new()).await?)?.into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,11 +119,11 @@ pub async fn change_password(
     // Other sessions may belong to whoever knew the old password.
     db::sessions::delete_for_user(&mut tx, current.user.id, keep.as_deref()).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&with_notice(
+    Ok(flash::redirect(
+        &state,
         "/profile",
         "Password changed. Your other sessions were signed out.",
     ))
-    .into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -138,7 +140,7 @@ pub async fn change_timezone(
     match Timezone::parse(&form.timezone) {
         Ok(tz) => {
             db::users::set_timezone(&state.pool, current.user.id, tz.name()).await?;
-            Ok(Redirect::to(&with_notice("/profile", "Timezone saved.")).into_response())
+            Ok(flash::redirect(&state, "/profile", "Timezone saved."))
         }
         Err(error) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -245,5 +247,5 @@ pub async fn revoke_token(
         &Event::ApiTokenRevoked,
     )
     .await?;
-    Ok(Redirect::to(&with_notice("/profile", "Token revoked.")).into_response())
+    Ok(flash::redirect(&state, "/profile", "Token revoked."))
 }

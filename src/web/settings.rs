@@ -4,14 +4,15 @@ use askama::Template;
 use axum::{
     extract::State,
     http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
 use super::{
-    Layout, Notice,
-    extract::{Form, Query},
-    render, with_notice,
+    Layout,
+    extract::Form,
+    flash::{self, Flash},
+    render,
 };
 use crate::{
     auth::AdminUser,
@@ -76,7 +77,7 @@ struct SettingsPage {
 pub async fn show(
     State(state): State<AppState>,
     admin: AdminUser,
-    Query(n): Query<Notice>,
+    Flash(n): Flash,
 ) -> Result<Response, AppError> {
     let s = db::settings::load(&state.pool).await?;
     let input = SettingsInput {
@@ -90,7 +91,7 @@ pub async fn show(
         auto_stop_long_timers: s.auto_stop_long_timers,
     };
     let page = SettingsPage {
-        layout: Layout::for_user("Settings", &admin.0).with_notice(n.notice),
+        layout: Layout::for_user("Settings", &admin.0).with_notice(n),
         form: (&input).into(),
         rounding_choices: ROUNDING_CHOICES,
         error: None,
@@ -116,7 +117,11 @@ pub async fn save(
     match settings::update(&state.pool, &Actor::from(&admin.0), &input).await {
         Ok(changed) => {
             tracing::info!(changed = ?changed, "settings updated");
-            Ok(Redirect::to(&with_notice("/admin/settings", "Settings saved.")).into_response())
+            Ok(flash::redirect(
+                &state,
+                "/admin/settings",
+                "Settings saved.",
+            ))
         }
         Err(AppError::Validation(e)) => {
             let page = SettingsPage {

@@ -22,7 +22,7 @@ use crate::{
     analytics::{Event, record},
     auth::{csrf, keys::constant_time_eq, password, session},
     db,
-    domain::{Email, Password, Role, Timezone, Username, ValidationError},
+    domain::{Email, LocalPath, Password, Role, Timezone, Username, ValidationError},
     error::AppError,
     jobs::{self, SendInstallPing},
     startup::AppState,
@@ -196,7 +196,7 @@ pub async fn submit(
     tracing::info!(telemetry_consent = telemetry, "setup completed");
 
     let cookie = session::start(&state, user_id).await?;
-    Ok(redirect_with_cookie("/", cookie))
+    Ok(redirect_with_cookie(&LocalPath::or_root("/"), cookie))
 }
 
 fn setup_already_done() -> AppError {

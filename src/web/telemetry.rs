@@ -5,14 +5,15 @@
 use askama::Template;
 use axum::{
     extract::State,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
 use super::{
-    Layout, Notice,
-    extract::{Form, Query},
-    render, with_notice,
+    Layout,
+    extract::Form,
+    flash::{self, Flash},
+    render,
 };
 use crate::{
     analytics::{
@@ -67,7 +68,7 @@ struct FlagRow {
 pub async fn show(
     State(state): State<AppState>,
     admin: AdminUser,
-    Query(n): Query<Notice>,
+    Flash(n): Flash,
 ) -> Result<Response, AppError> {
     let enabled = db::analytics::enabled(&state.pool).await?;
     let configured = state.config.posthog_api_key.is_some();
@@ -87,7 +88,7 @@ pub async fn show(
         });
     }
     let page = TelemetryPage {
-        layout: Layout::for_user("Telemetry", &admin.0).with_notice(n.notice),
+        layout: Layout::for_user("Telemetry", &admin.0).with_notice(n),
         analytics_on: enabled && (configured || debug),
         analytics_source: match (enabled, configured || debug) {
             (true, true) => "switched on by an administrator".into(),
@@ -186,7 +187,7 @@ pub async fn set_analytics(
     } else {
         "Product analytics is off; queued events will not be sent."
     };
-    Ok(Redirect::to(&with_notice("/admin/telemetry", notice)).into_response())
+    Ok(flash::redirect(&state, "/admin/telemetry", notice))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -206,13 +207,23 @@ pub async fn set_opt_out(
         "off" => false,
         _ => return Err(AppError::BadRequest("opt_out must be on or off".into())),
     };
-    db::analytics::set_opt_out(&state.pool, current.user.id, opt_out).await?;
-    let notice = if opt_out {
-        "You are opted out of product analytics."
+    // The opt-out and the discarding of what still waits commit together, so
+    // no event of this user can leave after the answer says it won't.
+    let mut tx = state.pool.begin().await?;
+    db::analytics::set_opt_out(&mut tx, current.user.id, opt_out).await?;
+    let discarded = if opt_out {
+        db::analytics::discard_pending_of_user(&mut tx, current.user.id).await?
     } else {
-        "You are opted in to product analytics."
+        0
     };
-    Ok(Redirect::to(&with_notice("/profile", notice)).into_response())
+    tx.commit().await?;
+    let notice = match (opt_out, discarded) {
+        (false, _) => "You are opted in to product analytics.".to_owned(),
+        (true, 0) => "You are opted out of product analytics. No event of yours was waiting to be sent.".to_owned(),
+        (true, 1) => "You are opted out of product analytics. The 1 event of yours that was waiting to be sent was discarded.".to_owned(),
+        (true, n) => format!("You are opted out of product analytics. The {n} events of yours that were waiting to be sent were discarded."),
+    };
+    Ok(flash::redirect(&state, "/profile", &notice))
 }
 
 /// Why install telemetry is in its state.
@@ -267,7 +278,7 @@ pub async fn set_install(
     } else {
         "No pings will be sent."
     };
-    Ok(Redirect::to(&with_notice("/admin/telemetry", notice)).into_response())
+    Ok(flash::redirect(&state, "/admin/telemetry", notice))
 }
 
 /// Sends a heartbeat ping now (with consent only).
@@ -289,11 +300,11 @@ pub async fn ping_now(
         },
     )
     .await?;
-    Ok(Redirect::to(&with_notice(
+    Ok(flash::redirect(
+        &state,
         "/admin/telemetry",
         "A ping will be sent in a moment.",
     ))
-    .into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -333,7 +344,7 @@ pub async fn dead_events(
             ));
         }
     };
-    Ok(Redirect::to(&with_notice("/admin/telemetry", &notice)).into_response())
+    Ok(flash::redirect(&state, "/admin/telemetry", &notice))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -364,5 +375,5 @@ pub async fn set_flag(
     };
     crate::flags::set_admin(&state.pool, &form.name, value).await?;
     tracing::info!(flag = %form.name, ?value, admin_id = admin.0.user.id, "feature flag set");
-    Ok(Redirect::to(&with_notice("/admin/telemetry", "Flag saved.")).into_response())
+    Ok(flash::redirect(&state, "/admin/telemetry", "Flag saved."))
 }

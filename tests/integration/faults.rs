@@ -16,26 +16,11 @@ use timetracker::analytics::{self, Event};
 
 use crate::{
     helpers::{
-        DbProxy, FakePostHog, TestApp, TestClient, TestDb, database_socket, spawn_app_with,
-        spawn_on, test_config, via_port,
+        DbProxy, FakePostHog, TestApp, TestDb, database_socket, spawn_app_with_analytics, spawn_on,
+        test_config, via_port,
     },
     process::Process,
 };
-
-/// The web app with product analytics on, sending to `fake`.
-async fn app_with_analytics(fake: &FakePostHog) -> (TestApp, TestClient) {
-    let app = spawn_app_with(&[
-        ("POSTHOG_API_KEY", "phc_fault"),
-        ("POSTHOG_HOST", &fake.url),
-    ])
-    .await;
-    let admin = app.setup_admin().await;
-    let r = admin
-        .post_form("/admin/telemetry/analytics", &[("enabled", "on")])
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    (app, admin)
-}
 
 /// The worker binary on `database_url`, delivering to `fake`.
 async fn worker(database_url: &str, fake: &FakePostHog) -> Process {
@@ -140,7 +125,7 @@ async fn statuses(app: &TestApp) -> Vec<(String, i64)> {
 /// long the delivery took after PostHog recovered.
 async fn outage(events: usize, outage: Duration, limit: Duration) -> Duration {
     let fake = FakePostHog::start().await;
-    let (app, _admin) = app_with_analytics(&fake).await;
+    let (app, _admin) = spawn_app_with_analytics(&fake).await;
     let uuids = record_events(&app, events).await;
     assert_eq!(uuids.len(), events);
     fake.answer(|_| (503, None));
@@ -186,7 +171,7 @@ async fn chaos_posthog_outage_of_a_minute() {
 #[tokio::test]
 async fn a_429_storm_is_waited_out_as_told() {
     let fake = FakePostHog::start().await;
-    let (app, _admin) = app_with_analytics(&fake).await;
+    let (app, _admin) = spawn_app_with_analytics(&fake).await;
     let uuids = record_events(&app, 300).await;
     // Throttled for the first four requests, each asking for 2 s of quiet.
     let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -218,7 +203,7 @@ async fn a_429_storm_is_waited_out_as_told() {
 #[tokio::test]
 async fn a_killed_worker_mid_delivery_loses_nothing_and_resends_with_the_same_uuids() {
     let fake = FakePostHog::start().await;
-    let (app, _admin) = app_with_analytics(&fake).await;
+    let (app, _admin) = spawn_app_with_analytics(&fake).await;
     let uuids = record_events(&app, 250).await;
     // PostHog takes its time: the first batch is in flight when the worker dies.
     fake.delay(Duration::from_secs(30));
@@ -264,7 +249,7 @@ async fn a_killed_worker_mid_delivery_loses_nothing_and_resends_with_the_same_uu
 #[tokio::test]
 async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
     let fake = FakePostHog::start().await;
-    let (app, admin) = app_with_analytics(&fake).await;
+    let (app, admin) = spawn_app_with_analytics(&fake).await;
     let rows = 60_000;
     sqlx::query("INSERT INTO projects (name) VALUES ('Big')")
         .execute(&app.pool)

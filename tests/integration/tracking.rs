@@ -148,7 +148,8 @@ async fn starting_a_timer_while_one_runs_stops_it_at_the_same_instant() {
 
     let r = admin.post_form("/timer/stop", &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(location(&r).contains("Stopped"));
+    let page = admin.get(&location(&r)).await.text().await.expect("page");
+    assert!(page.contains("Stopped after"), "the timer page says so");
     assert_eq!(running_count(&app, app.user_id("admin").await).await, 0);
 }
 

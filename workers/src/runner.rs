@@ -21,8 +21,8 @@ use sqlx::PgPool;
 use timetracker::{
     config::Config,
     db,
-    jobs::{Job, REQUEST_ID_KEY, backoff},
-    observability::sentry::PANIC_TARGET,
+    jobs::{DO_NOT_TRACK_KEY, Job, REQUEST_ID_KEY, backoff},
+    observability::{REQUEST, RequestContext, sentry::PANIC_TARGET},
 };
 use tracing::Instrument;
 
@@ -148,10 +148,20 @@ async fn execute<J: Job, H: JobHandler<J>>(
         attempt,
         last_attempt: attempt >= J::MAX_ATTEMPTS,
     };
-    run_once(job, ctx, &runner)
-        .instrument(span)
-        .bind_hub(hub)
-        .await
+    let run = run_once(job, ctx, &runner).instrument(span).bind_hub(hub);
+    // On the enqueuing request's behalf: its id goes on the jobs this job
+    // enqueues, and its consent decision gates every event it records.
+    let do_not_track = metadata.get(DO_NOT_TRACK_KEY).is_some();
+    match metadata.get(REQUEST_ID_KEY) {
+        None if !do_not_track => run.await,
+        id => {
+            let context = RequestContext {
+                id: id.unwrap_or("none").to_owned(),
+                do_not_track,
+            };
+            REQUEST.scope(context, run).await
+        }
+    }
 }
 
 /// Runs the handler once, records the outcome and turns a failure into what
