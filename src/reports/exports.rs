@@ -15,20 +15,41 @@ use crate::{
     tracking::Actor,
 };
 
-pub const FORMATS: [&str; 2] = ["csv", "xlsx"];
+/// The file format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+impl ExportFormat {
+    /// A form field's value, or a message for the field.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw.trim() {
+            "csv" => Ok(Self::Csv),
+            "xlsx" => Ok(Self::Xlsx),
+            _ => Err(ValidationError::new("format", "Choose csv or xlsx.")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+        }
+    }
+}
 
 /// Records an export request and enqueues its job in the same transaction.
 pub async fn request(
     pool: &PgPool,
     config: &Config,
     actor: &Actor,
-    format: &str,
+    format: ExportFormat,
     query: &ReportQuery,
 ) -> Result<i64, AppError> {
-    if !FORMATS.contains(&format) {
-        return Err(ValidationError::new("format", "Choose csv or xlsx.").into());
-    }
-    if format == "xlsx" && !flags::enabled(pool, config, flags::XLSX_EXPORTS).await? {
+    if format == ExportFormat::Xlsx && !flags::enabled(pool, config, flags::XLSX_EXPORTS).await? {
         return Err(AppError::Forbidden(
             "XLSX exports are switched off on this installation. Use CSV.".into(),
         ));
@@ -40,7 +61,7 @@ pub async fn request(
     let id = db::exports::insert(
         &mut tx,
         actor.user_id,
-        format,
+        format.as_str(),
         &params,
         actor.timezone.name(),
     )
@@ -50,12 +71,12 @@ pub async fn request(
         &mut tx,
         Some(actor.user_id),
         &Event::ExportRequested {
-            format: if format == "xlsx" { "xlsx" } else { "csv" },
+            format: format.as_str(),
         },
     )
     .await?;
     tx.commit().await?;
-    metrics::counter!("timetracker_exports_requested_total", "format" => if format == "xlsx" { "xlsx" } else { "csv" })
+    metrics::counter!("timetracker_exports_requested_total", "format" => format.as_str())
         .increment(1);
     Ok(id)
 }

@@ -38,19 +38,41 @@ use crate::{
 #[serde(default)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// First day (inclusive), `YYYY-MM-DD` in the viewer's timezone; default: first of this month.
+    /// First day (inclusive), `YYYY-MM-DD` in the viewer's timezone, years
+    /// 1900 to 9999; default: first of this month.
+    #[param(pattern = r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$")]
+    #[schema(pattern = r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$")]
     pub from: String,
-    /// Last day (inclusive); default: today.
+    /// Last day (inclusive), at most ten years after `from`; default: today.
+    #[param(pattern = r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$")]
+    #[schema(pattern = r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$")]
     pub to: String,
+    /// Rows by `project` (default), `client`, `user`, `task` or `day`.
+    #[param(pattern = r"^(project|client|user|task|day)?$")]
+    #[schema(pattern = r"^(project|client|user|task|day)?$")]
     pub group: String,
+    /// A second grouping inside each row; `none` or empty for none.
+    #[param(pattern = r"^(none|project|client|user|task|day)?$")]
+    #[schema(pattern = r"^(none|project|client|user|task|day)?$")]
     pub subgroup: String,
     /// A user id, `all` (admins), or empty for yourself.
+    #[param(pattern = r"^\s*(all|[+-]?[0-9]+)?\s*$")]
+    #[schema(pattern = r"^\s*(all|[+-]?[0-9]+)?\s*$")]
     pub user_id: String,
+    #[param(pattern = r"^\s*([+-]?[0-9]+)?\s*$")]
+    #[schema(pattern = r"^\s*([+-]?[0-9]+)?\s*$")]
     pub project_id: String,
+    #[param(pattern = r"^\s*([+-]?[0-9]+)?\s*$")]
+    #[schema(pattern = r"^\s*([+-]?[0-9]+)?\s*$")]
     pub client_id: String,
+    #[param(pattern = r"^\s*([+-]?[0-9]+)?\s*$")]
+    #[schema(pattern = r"^\s*([+-]?[0-9]+)?\s*$")]
     pub task_id: String,
+    /// Only entries with this tag.
     pub tag: String,
     /// `yes`, `no` or empty for both.
+    #[param(pattern = r"^\s*(yes|no)?\s*$")]
+    #[schema(pattern = r"^\s*(yes|no)?\s*$")]
     pub billable: String,
 }
 

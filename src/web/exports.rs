@@ -108,7 +108,7 @@ pub async fn create(
         &state.pool,
         &state.config,
         &Actor::from(&current),
-        &form.format,
+        exports::ExportFormat::parse(&form.format)?,
         &form.query,
     )
     .await?;
