@@ -61,6 +61,8 @@ tt_ensure_postgres() {
         echo "==> starting PostgreSQL on 127.0.0.1:$port"
         "${as[@]}" "$pgbin/pg_ctl" -D "$data" -l "$root/.data/postgres.log" -w -t 60 \
             -o "-p $port -k $sockdir -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null
+        # This shell started it, so tt_stop_postgres may stop it again.
+        TT_PG_STARTED=1
     fi
     export DATABASE_URL="postgres://postgres@127.0.0.1:$port/timetracker"
     if ! "$pgbin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc \
@@ -68,4 +70,16 @@ tt_ensure_postgres() {
         "$pgbin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE timetracker" >/dev/null
     fi
     echo "==> PostgreSQL ready: $DATABASE_URL"
+}
+
+# Stops the private cluster if tt_ensure_postgres started it in this shell
+# (a cluster that was already running, or DATABASE_URL's server, is left alone).
+tt_stop_postgres() {
+    [ "${TT_PG_STARTED:-}" = 1 ] || return 0
+    local pgbin as=()
+    pgbin="$(tt_find_pg_bin)" || return 0
+    [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
+    echo "==> stopping PostgreSQL"
+    "${as[@]}" "$pgbin/pg_ctl" -D "$(pwd)/.data/postgres" -m fast -w stop >/dev/null || true
+    TT_PG_STARTED=
 }

@@ -1,36 +1,63 @@
 #!/usr/bin/env bash
 # `make run`: PostgreSQL (private cluster unless DATABASE_URL is set), migrations,
-# then the web server and the worker. Ctrl-C stops both.
+# then the web server and the worker, kept running: a process that exits is
+# started again after a short, growing back-off while the other keeps serving.
+# Ctrl-C (or SIGTERM) stops both, and the private PostgreSQL if this run
+# started it.
+#
+# TT_RUN_BIN=DIR runs the binaries already built in DIR and builds nothing
+# (the test of this script uses it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/db.sh
 . scripts/db.sh
 tt_ensure_postgres
 
-# Build offline: with DATABASE_URL set, sqlx would otherwise check apalis's
-# compile-time queries against this database.
-export SQLX_OFFLINE=true
-echo "==> building (release)"
-cargo build --release --workspace --bins --quiet
-bin=target/release
+if [ -n "${TT_RUN_BIN:-}" ]; then
+    bin="$TT_RUN_BIN"
+else
+    # Build offline: with DATABASE_URL set, sqlx would otherwise check
+    # apalis's compile-time queries against this database. Cargo shows its
+    # progress.
+    echo "==> building (release). The first build compiles every dependency and"
+    echo "    takes several minutes on a small machine; later ones take seconds."
+    SQLX_OFFLINE=true cargo build --release --workspace --bins
+    bin=target/release
+fi
 
 echo "==> migrating"
 "$bin/timetracker" migrate >/dev/null
 
-pids=()
+declare -A pid started_at delay
+names=(web worker)
+launch() {
+    local name=$1
+    case "$name" in
+        web) "$bin/timetracker" serve & ;;
+        worker) "$bin/timetracker-worker" & ;;
+    esac
+    pid[$name]=$!
+    started_at[$name]=$SECONDS
+    echo "==> $name started (pid ${pid[$name]})"
+}
+
+stopping=
 stop() {
-    trap - INT TERM EXIT
+    stopping=1
+    trap - INT TERM
     echo
     echo "==> stopping"
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait "${pids[@]}" 2>/dev/null || true
+    for name in "${names[@]}"; do kill -TERM "${pid[$name]}" 2>/dev/null || true; done
+    for name in "${names[@]}"; do wait "${pid[$name]}" 2>/dev/null || true; done
+    tt_stop_postgres
+    exit 0
 }
-trap stop INT TERM EXIT
+trap stop INT TERM
 
-"$bin/timetracker" serve &
-pids+=("$!")
-"$bin/timetracker-worker" &
-pids+=("$!")
+for name in "${names[@]}"; do
+    delay[$name]=1
+    launch "$name"
+done
 
 public_url="${PUBLIC_URL:-http://127.0.0.1:8080}"
 metrics_addr="${WEB_METRICS_ADDR:-127.0.0.1:9464}"
@@ -46,4 +73,23 @@ case "$setup" in
     *) echo "$setup" ;;
 esac
 echo "Press Ctrl-C to stop."
-wait -n "${pids[@]}"
+
+# Supervise: whichever process exits is started again; the other keeps serving.
+while true; do
+    ended=
+    status=0
+    wait -n -p ended "${pid[@]}" || status=$?
+    [ -n "$stopping" ] && break
+    [ -n "$ended" ] || continue
+    for name in "${names[@]}"; do
+        [ "${pid[$name]}" = "$ended" ] || continue
+        # A process that ran for a minute starts over with a short back-off;
+        # one that keeps failing waits longer each time, up to 30 s.
+        if [ $((SECONDS - started_at[$name])) -ge 60 ]; then delay[$name]=1; fi
+        echo "==> $name exited (status $status); restarting it in ${delay[$name]} s"
+        sleep "${delay[$name]}" & wait $! || true
+        [ -n "$stopping" ] && break 2
+        delay[$name]=$((delay[$name] * 2 > 30 ? 30 : delay[$name] * 2))
+        launch "$name"
+    done
+done

@@ -145,3 +145,56 @@ fn the_checker_sees_broken_links() {
     );
     assert_eq!(links("see [a](x.md) and `[b](y.md)`"), vec!["x.md"]);
 }
+
+/// The log file the docs name is the one the process writes: one per UTC day,
+/// `app.YYYY-MM-DD.jsonl` next to what `LOG_FILE` names, never `app.jsonl`.
+#[tokio::test]
+async fn the_log_file_on_disk_is_the_one_the_docs_name() {
+    let db = crate::helpers::TestDb::new().await;
+    let dir = std::env::temp_dir().join(format!("tt-logs-{}", uuid::Uuid::new_v4()));
+    let log_file = dir.join("app.jsonl");
+    let mut web = crate::process::Process::start(
+        "timetracker",
+        &["serve"],
+        &[
+            ("DATABASE_URL", &db.url),
+            ("HTTP_ADDR", "127.0.0.1:0"),
+            ("WEB_METRICS_ADDR", "127.0.0.1:0"),
+            ("LOG_FILE", log_file.to_str().expect("path")),
+        ],
+    );
+    web.wait_for_log("web server listening").await;
+    web.terminate();
+    let written: Vec<String> = std::fs::read_dir(&dir)
+        .expect("log directory")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    // Around midnight the file may carry either date.
+    assert!(
+        written.len() == 1
+            && written[0].starts_with("app.")
+            && written[0].ends_with(".jsonl")
+            && written[0].len() == "app.YYYY-MM-DD.jsonl".len(),
+        "{written:?} (today {today})"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    for doc in [
+        "docs/configuration.md",
+        "docs/monitoring.md",
+        ".env.example",
+    ] {
+        let text = std::fs::read_to_string(repo().join(doc)).expect(doc);
+        assert!(
+            text.contains("logs/app.YYYY-MM-DD.jsonl")
+                || text.contains("logs/app.2026-12-01.jsonl"),
+            "{doc} names the daily file"
+        );
+        assert!(
+            text.contains("never written")
+                || text.contains("no file is named")
+                || doc == ".env.example",
+            "{doc} says that no file is named app.jsonl itself"
+        );
+    }
+}

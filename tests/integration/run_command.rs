@@ -1,0 +1,141 @@
+//! `make run` (scripts/run.sh) keeps the app up: a process that dies is
+//! started again while the other keeps serving, and Ctrl-C stops everything.
+//! The script runs the binaries `make test` built (`TT_RUN_BIN`).
+
+use std::{
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::{helpers::TestDb, process::binary};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn kill(signal: &str, pid: u32) {
+    let _ = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status();
+}
+
+fn alive(pid: u32) -> bool {
+    Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The pids the script reported for `name`, in order.
+fn started(output: &str, name: &str) -> Vec<u32> {
+    let marker = format!("==> {name} started (pid ");
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix(&marker))
+        .filter_map(|rest| rest.trim_end_matches(')').parse().ok())
+        .collect()
+}
+
+async fn wait_until(what: &str, log: &std::path::Path, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let output = std::fs::read_to_string(log).unwrap_or_default();
+        if done(&output) {
+            return output;
+        }
+        assert!(Instant::now() < deadline, "{what} within 60 s:\n{output}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn make_run_restarts_a_dead_process_and_ctrl_c_stops_everything() {
+    let db = TestDb::new().await;
+    let bin_dir = binary("timetracker")
+        .parent()
+        .expect("target dir")
+        .to_path_buf();
+    let (http, web_metrics, worker_metrics) = (free_port(), free_port(), free_port());
+    let log = std::env::temp_dir().join(format!("tt-run-{}.log", uuid::Uuid::new_v4()));
+    let out = std::fs::File::create(&log).expect("log file");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut script = Command::new("bash")
+        .arg(root.join("scripts/run.sh"))
+        .env("TT_RUN_BIN", &bin_dir)
+        .env("DATABASE_URL", &db.url)
+        .env("HTTP_ADDR", format!("127.0.0.1:{http}"))
+        .env("PUBLIC_URL", format!("http://127.0.0.1:{http}"))
+        .env("WEB_METRICS_ADDR", format!("127.0.0.1:{web_metrics}"))
+        .env("WORKER_METRICS_ADDR", format!("127.0.0.1:{worker_metrics}"))
+        .env("LOG_FILE", "")
+        .env("LOG_LEVEL", "warn")
+        .stdout(out.try_clone().expect("log"))
+        .stderr(out)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("run.sh starts");
+
+    let output = wait_until("the app runs", &log, |o| {
+        o.contains("TimeTracker is running at")
+    })
+    .await;
+    let (web, worker) = (started(&output, "web")[0], started(&output, "worker")[0]);
+    let live = format!("http://127.0.0.1:{http}/health/live");
+    assert!(
+        reqwest::get(&live)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    );
+
+    // The worker dies: it is started again, and the web never stopped.
+    kill("-KILL", worker);
+    let output = wait_until("the worker restarted", &log, |o| {
+        started(o, "worker").len() == 2
+    })
+    .await;
+    assert!(
+        output.contains("==> worker exited (status 137); restarting it in 1 s"),
+        "{output}"
+    );
+    assert_eq!(started(&output, "web"), [web], "the web kept running");
+    assert!(
+        reqwest::get(&live)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    );
+    let worker = started(&output, "worker")[1];
+    let worker_live = format!("http://127.0.0.1:{worker_metrics}/health/live");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reqwest::get(&worker_live)
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(Instant::now() < deadline, "the new worker answers");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The web dies too: the same.
+    kill("-KILL", web);
+    let output = wait_until("the web restarted", &log, |o| started(o, "web").len() == 2).await;
+    let web = started(&output, "web")[1];
+
+    // Ctrl-C: both processes stop and the script exits cleanly.
+    kill("-INT", script.id());
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let status = loop {
+        if let Some(status) = script.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "run.sh did not stop");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let output = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "{status}:\n{output}");
+    assert!(output.contains("==> stopping"), "{output}");
+    assert!(!alive(web) && !alive(worker), "both stopped:\n{output}");
+    let _ = std::fs::remove_file(&log);
+}
