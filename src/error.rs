@@ -1,7 +1,7 @@
 //! One error type at the edge. Inside, functions use `anyhow` with context;
 //! handlers return [`AppError`], which maps to a status and a clear message.
 //! Unexpected errors become an opaque 500 that is logged once, here, with the
-//! request id. The body is JSON; `observability::render_errors` turns it into an
+//! request id. The body is JSON; `web::error_pages::render` turns it into an
 //! HTML page (or a login redirect) for browser requests.
 
 use axum::{

@@ -275,7 +275,7 @@ pub fn router(state: AppState) -> Router {
                 "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
             ),
         ))
-        .layer(from_fn(mw::render_errors))
+        .layer(from_fn_with_state(state.clone(), web::error_pages::render))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Panicked.into_response()
         }))

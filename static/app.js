@@ -1,14 +1,82 @@
-// Live elapsed time for running timers: every element with data-started
-// (an RFC 3339 instant) shows H:MM:SS since then, updated each second.
+// Progressive enhancement only: every page works without this script.
+// - The navigation collapses to a menu button on narrow screens.
+// - The current page is marked in the navigation.
+// - A running timer counts live: its elapsed time, the tab title, and the
+//   "Today" / "This week" totals (data-count-from: seconds at page load).
+// - The task picker offers only the chosen project's tasks.
 (function () {
   function pad(n) { return n < 10 ? "0" + n : "" + n; }
-  function tick() {
-    document.querySelectorAll("[data-started]").forEach(function (el) {
-      var started = Date.parse(el.getAttribute("data-started"));
-      if (isNaN(started)) { return; }
-      var s = Math.max(0, Math.floor((Date.now() - started) / 1000));
-      el.textContent = Math.floor(s / 3600) + ":" + pad(Math.floor((s % 3600) / 60)) + ":" + pad(s % 60);
+  function hms(s) {
+    return Math.floor(s / 3600) + ":" + pad(Math.floor((s % 3600) / 60)) + ":" + pad(s % 60);
+  }
+
+  function navigation() {
+    var header = document.querySelector("header.top");
+    var toggle = document.querySelector(".menu-toggle");
+    if (header && toggle) {
+      toggle.hidden = false;
+      header.classList.add("collapsed");
+      toggle.addEventListener("click", function () {
+        var open = header.classList.toggle("collapsed") === false;
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    }
+    var here = location.pathname;
+    document.querySelectorAll("#main-nav a").forEach(function (a) {
+      var path = a.getAttribute("href");
+      if (path === here || (path !== "/" && here.indexOf(path + "/") === 0)) {
+        a.setAttribute("aria-current", "page");
+      }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 1000); });
+
+  function timer() {
+    var loaded = Date.now();
+    var running = document.querySelector("[data-started]");
+    var baseTitle = document.title;
+    function tick() {
+      var elapsedSinceLoad = Math.floor((Date.now() - loaded) / 1000);
+      document.querySelectorAll("[data-started]").forEach(function (el) {
+        var started = Date.parse(el.getAttribute("data-started"));
+        if (isNaN(started)) { return; }
+        var text = hms(Math.max(0, Math.floor((Date.now() - started) / 1000)));
+        el.textContent = text;
+        if (el.hasAttribute("data-title")) {
+          document.title = text + " · " + el.getAttribute("data-title") + " · TimeTracker";
+        }
+      });
+      if (running) {
+        document.querySelectorAll("[data-count-from]").forEach(function (el) {
+          var base = parseInt(el.getAttribute("data-count-from"), 10);
+          if (!isNaN(base)) { el.textContent = hms(base + elapsedSinceLoad); }
+        });
+      } else if (document.title !== baseTitle) {
+        document.title = baseTitle;
+      }
+    }
+    if (running) { tick(); setInterval(tick, 1000); }
+  }
+
+  function taskPicker() {
+    var project = document.getElementById("project_id");
+    var task = document.getElementById("task_id");
+    if (!project || !task || !task.querySelector("option[data-project]")) { return; }
+    function filter() {
+      Array.prototype.forEach.call(task.options, function (o) {
+        var p = o.getAttribute("data-project");
+        var hide = p !== null && p !== project.value;
+        o.hidden = hide;
+        o.disabled = hide;
+        if (hide && o.selected) { task.value = ""; }
+      });
+    }
+    project.addEventListener("change", filter);
+    filter();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    navigation();
+    timer();
+    taskPicker();
+  });
 })();

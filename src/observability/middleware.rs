@@ -1,17 +1,18 @@
-//! Request middleware: request id and span, HTTP metrics, and error rendering.
+//! Request middleware: request id and span, HTTP metrics, and the one ERROR
+//! line of every 5xx.
 
 use std::time::Instant;
 
 use axum::{
     extract::{MatchedPath, Request},
-    http::{HeaderValue, StatusCode, header},
+    http::HeaderValue,
     middleware::Next,
-    response::{Html, IntoResponse, Redirect, Response},
+    response::Response,
 };
 use tracing::Instrument;
 
 use super::{REQUEST, RequestContext};
-use crate::error::{ErrorBody, ErrorLogged};
+use crate::error::ErrorLogged;
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -88,42 +89,4 @@ fn is_valid_request_id(v: &str) -> bool {
     (1..=64).contains(&v.len())
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
-/// Turns JSON error bodies into what a browser expects: a redirect to the login
-/// page for 401, an HTML error page otherwise. API routes and clients that ask
-/// for JSON keep the JSON body.
-pub async fn render_errors(request: Request, next: Next) -> Response {
-    let wants_html = !request.uri().path().starts_with("/api/")
-        && request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_none_or(|accept| !accept.contains("application/json"));
-    let path_and_query = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
-    let response = next.run(request).await;
-    if !wants_html {
-        return response;
-    }
-    let Some(body) = response.extensions().get::<ErrorBody>().cloned() else {
-        return response;
-    };
-    let status = response.status();
-    if status == StatusCode::UNAUTHORIZED {
-        let next = serde_urlencoded::to_string([("next", path_and_query)]).unwrap_or_default();
-        return Redirect::to(&format!("/login?{next}")).into_response();
-    }
-    let mut page = (status, Html(crate::web::error_page(status, &body.message))).into_response();
-    if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
-        page.headers_mut()
-            .insert(header::RETRY_AFTER, retry.clone());
-    }
-    if let Some(logged) = response.extensions().get::<ErrorLogged>() {
-        page.extensions_mut().insert(*logged);
-    }
-    page
 }

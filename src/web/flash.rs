@@ -27,18 +27,49 @@ const COOKIE: &str = "tt_flash";
 /// A flash not shown within this time is dropped by the browser.
 const MAX_AGE_SECONDS: i64 = 120;
 
-fn signature(state: &AppState, message: &[u8]) -> String {
-    hex::encode(&state.keys.mac("flash", message)[..16])
+fn signature(state: &AppState, payload: &[u8]) -> String {
+    hex::encode(&state.keys.mac("flash", payload)[..16])
+}
+
+/// What one flash carries: a message, and for a page that must show a
+/// secret exactly once (a new API token), that secret.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
 }
 
 /// A redirect (303) to `path`, a fixed path of this app, that shows `message` there once.
 pub fn redirect(state: &AppState, path: &'static str, message: &str) -> Response {
+    redirect_with(state, path, message, None)
+}
+
+/// Like [`redirect`], and the next page also shows `secret` once ([`Reveal`]).
+/// The cookie is `HttpOnly`, lives two minutes at most and is removed by the
+/// page that shows it, so a reload shows nothing and creates nothing.
+pub fn redirect_revealing(
+    state: &AppState,
+    path: &'static str,
+    message: &str,
+    secret: &str,
+) -> Response {
+    redirect_with(state, path, message, Some(secret))
+}
+
+fn redirect_with(
+    state: &AppState,
+    path: &'static str,
+    message: &str,
+    secret: Option<&str>,
+) -> Response {
     let mut response = Redirect::to(path).into_response();
-    let value = format!(
-        "{}.{}",
-        hex::encode(message),
-        signature(state, message.as_bytes())
-    );
+    let payload = serde_json::to_vec(&Payload {
+        message: message.to_owned(),
+        secret: secret.map(str::to_owned),
+    })
+    .unwrap_or_default();
+    let value = format!("{}.{}", hex::encode(&payload), signature(state, &payload));
     response.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(state, COOKIE, &value, MAX_AGE_SECONDS),
@@ -46,19 +77,17 @@ pub fn redirect(state: &AppState, path: &'static str, message: &str) -> Response
     response
 }
 
+fn read(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Payload> {
+    let (payload, sent) = cookie(headers, COOKIE)?.split_once('.')?;
+    let payload = hex::decode(payload).ok()?;
+    if !constant_time_eq(sent, &signature(state, &payload)) {
+        return None;
+    }
+    serde_json::from_slice(&payload).ok()
+}
+
 /// The message a redirect left for this page, if the app wrote it.
 pub struct Flash(pub Option<String>);
-
-impl Flash {
-    fn read(state: &AppState, headers: &axum::http::HeaderMap) -> Option<String> {
-        let (message, sent) = cookie(headers, COOKIE)?.split_once('.')?;
-        let message = hex::decode(message).ok()?;
-        if !constant_time_eq(sent, &signature(state, &message)) {
-            return None;
-        }
-        String::from_utf8(message).ok()
-    }
-}
 
 impl FromRequestParts<AppState> for Flash {
     type Rejection = AppError;
@@ -67,7 +96,21 @@ impl FromRequestParts<AppState> for Flash {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Flash(Self::read(state, &parts.headers)))
+        Ok(Flash(read(state, &parts.headers).map(|p| p.message)))
+    }
+}
+
+/// The secret a [`redirect_revealing`] left for this page, if any.
+pub struct Reveal(pub Option<String>);
+
+impl FromRequestParts<AppState> for Reveal {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Reveal(read(state, &parts.headers).and_then(|p| p.secret)))
     }
 }
 

@@ -36,8 +36,10 @@ struct HomePage {
     projects: Vec<Project>,
     tasks: Vec<Task>,
     is_admin: bool,
-    today: String,
-    week: String,
+    /// Seconds tracked today and this week, the running timer up to now
+    /// included (the page's script counts on from there while it runs).
+    today_seconds: i64,
+    week_seconds: i64,
     recent: Vec<EntryRow>,
     error: Option<String>,
 }
@@ -80,12 +82,20 @@ async fn page(
         projects: db::projects::list(&state.pool, false).await?,
         tasks: db::tasks::open_for_pickers(&state.pool).await?,
         is_admin: actor.is_admin,
-        today: format_duration(
-            db::entries::tracked_seconds(&state.pool, actor.user_id, day_start, tomorrow).await?,
-        ),
-        week: format_duration(
-            db::entries::tracked_seconds(&state.pool, actor.user_id, week_start, tomorrow).await?,
-        ),
+        today_seconds: db::entries::tracked_seconds(
+            &state.pool,
+            actor.user_id,
+            day_start,
+            tomorrow,
+        )
+        .await?,
+        week_seconds: db::entries::tracked_seconds(
+            &state.pool,
+            actor.user_id,
+            week_start,
+            tomorrow,
+        )
+        .await?,
         recent: recent
             .iter()
             .map(|e| EntryRow::new(e, actor.timezone))

@@ -5,6 +5,7 @@ mod admin;
 mod catalog;
 mod docs;
 mod entries;
+pub mod error_pages;
 pub mod exports;
 pub mod extract;
 pub mod flash;
@@ -177,25 +178,6 @@ fn field_error<'a>(errors: &'a [ValidationError], field: &str) -> Option<&'a str
         .iter()
         .find(|e| e.field == field)
         .map(|e| e.message.as_str())
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    layout: Layout,
-    heading: &'a str,
-    message: &'a str,
-}
-
-/// The HTML page shown for an error status.
-pub fn error_page(status: StatusCode, message: &str) -> String {
-    let heading = status.canonical_reason().unwrap_or("Error");
-    let page = ErrorPage {
-        layout: Layout::anonymous(heading, String::new()),
-        heading,
-        message,
-    };
-    page.render().unwrap_or_else(|_| message.to_owned())
 }
 
 /// A time entry as the pages show it, in the viewer's timezone.

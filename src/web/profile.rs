@@ -12,7 +12,7 @@ use super::{
     Layout,
     extract::{Form, Path},
     field_error,
-    flash::{self, Flash},
+    flash::{self, Flash, Reveal},
     render,
 };
 use crate::{
@@ -75,8 +75,20 @@ pub async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
     Flash(notice): Flash,
+    Reveal(new_token): Reveal,
 ) -> Result<Response, AppError> {
-    Ok(render(&page(&state, &current, notice, Vec::new()).await?)?.into_response())
+    let mut profile = page(&state, &current, notice, Vec::new()).await?;
+    let secret_shown = new_token.is_some();
+    profile.new_token = new_token;
+    let mut response = render(&profile)?.into_response();
+    if secret_shown {
+        // The page holds a secret: keep it out of caches and history.
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -157,7 +169,7 @@ pub struct TokenForm {
     expires_in_days: String,
 }
 
-/// Creates an API token and shows it once, on this response only.
+/// Creates an API token and shows it once, on the page this redirects to.
 pub async fn create_token(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -217,15 +229,14 @@ pub async fn create_token(
         &event,
     )
     .await?;
-    let mut profile = page(&state, &current, None, Vec::new()).await?;
-    profile.new_token = Some(token);
-    let mut response = render(&profile)?.into_response();
-    // The page holds a secret: keep it out of caches and history.
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
+    // Post, redirect, get: the token is shown once on the profile page, and
+    // reloading that page neither shows it again nor creates another.
+    Ok(flash::redirect_revealing(
+        &state,
+        "/profile",
+        "Token created. Copy it now: it is shown only this once.",
+        &token,
+    ))
 }
 
 pub async fn revoke_token(

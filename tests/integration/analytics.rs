@@ -817,7 +817,30 @@ async fn the_privacy_docs_are_served_by_the_app_itself() {
         assert!(page.contains(&format!("/docs/{doc}")));
         let r = admin.get(&format!("/docs/{doc}")).await;
         assert_eq!(r.status(), StatusCode::OK, "{doc}");
-        assert!(r.text().await.expect("text").starts_with('#'));
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .is_ok_and(|t| t.starts_with("text/html")),
+            "rendered, not raw Markdown"
+        );
+        let html = r.text().await.expect("text");
+        assert!(html.contains("<h1 id=") && !html.contains("\n# "), "{doc}");
+        // Every link to another page of the app leads somewhere the app serves.
+        for href in html
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+        {
+            assert!(
+                !href.ends_with(".md") && !href.contains(".md#"),
+                "{doc}: {href}"
+            );
+            if let Some(path) = href.strip_prefix("/docs/") {
+                let page = path.split('#').next().unwrap_or_default();
+                let r = admin.get(&format!("/docs/{page}")).await;
+                assert_eq!(r.status(), StatusCode::OK, "{doc} links to {href}");
+            }
+        }
     }
     assert_eq!(
         admin.get("/docs/secrets").await.status(),

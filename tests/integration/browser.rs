@@ -227,3 +227,157 @@ async fn a_user_tracks_time_creates_a_project_reports_and_downloads_a_csv_in_a_r
     let _ = std::fs::remove_dir_all(&downloads);
     let _ = std::fs::remove_dir_all(&profile);
 }
+
+/// Every page a person reaches, signed in as an administrator.
+const PAGES: &[(&str, &str)] = &[
+    ("timer", "/"),
+    ("entries", "/entries"),
+    ("entry-new", "/entries/new"),
+    ("entry-edit", "/entries/1/edit"),
+    ("reports", "/reports?group=project&subgroup=day"),
+    ("exports", "/exports"),
+    ("projects", "/projects"),
+    ("clients", "/clients"),
+    ("tasks", "/tasks"),
+    ("profile", "/profile"),
+    ("users", "/admin/users"),
+    ("settings", "/admin/settings"),
+    ("telemetry", "/admin/telemetry"),
+    ("jobs", "/admin/jobs"),
+    ("docs-privacy", "/docs/privacy"),
+    ("docs-events", "/docs/events"),
+    ("not-found", "/no/such/page"),
+];
+
+async fn overflow(c: &Client) -> (i64, i64) {
+    let v = c
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .expect("script");
+    (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0))
+}
+
+/// At 1366 px and at 390 px, no page scrolls sideways; on the phone the
+/// navigation is a menu. With `TT_SCREENSHOTS=<dir>` (`make screenshots`)
+/// every page is also saved there at both widths.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_a_laptop_and_a_phone() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    for (path, form) in [
+        (
+            "/clients",
+            vec![
+                ("name", "Acme Corporation International"),
+                ("email", "billing@acme.example"),
+            ],
+        ),
+        (
+            "/projects",
+            vec![
+                ("name", "Website relaunch"),
+                ("client_id", "1"),
+                ("hourly_rate", "95"),
+            ],
+        ),
+        (
+            "/tasks",
+            vec![
+                ("project_id", "1"),
+                ("name", "Design the landing page"),
+                ("priority", "high"),
+            ],
+        ),
+        (
+            "/entries/new",
+            vec![
+                ("project_id", "1"),
+                ("task_id", "1"),
+                ("start", "2026-11-30T09:00"),
+                ("duration", "2:15"),
+                ("notes", "Wireframes and a first review with the client"),
+                ("tags", "design, review"),
+            ],
+        ),
+        (
+            "/timer/start",
+            vec![("project_id", "1"), ("notes", "Copy for the hero section")],
+        ),
+    ] {
+        let r = admin.post_form(path, &form).await;
+        assert!(r.status().is_redirection(), "{path}: {}", r.status());
+    }
+    admin.api_token("laptop script", "90").await;
+    let driver = Driver::start().await;
+    let (downloads, profile) = (temp_dir("downloads"), temp_dir("profile"));
+    let c = browser(&driver, &downloads, &profile).await;
+    c.goto(&format!("{}/login", app.address))
+        .await
+        .expect("login");
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    click(&c, "form.card button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css(".elapsed"))
+        .await
+        .expect("the running timer");
+    let shots = std::env::var_os("TT_SCREENSHOTS").map(std::path::PathBuf::from);
+
+    let mut failures = Vec::new();
+    for (width, height, device) in [(1366, 900, "desktop"), (390, 844, "phone")] {
+        c.set_window_size(width, height).await.expect("resize");
+        for (name, path) in PAGES {
+            c.goto(&format!("{}{path}", app.address))
+                .await
+                .expect("open");
+            let (scroll, inner) = overflow(&c).await;
+            if scroll > inner {
+                failures.push(format!("{device} {path}: {scroll} px wide in {inner} px"));
+            }
+            if let Some(dir) = &shots {
+                let png = c.screenshot().await.expect("screenshot");
+                std::fs::write(dir.join(format!("{name}-{device}.png")), png).expect("write");
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // On the phone the navigation is behind the menu button.
+    c.goto(&app.address).await.expect("timer");
+    let nav = c.find(Locator::Css("#main-nav")).await.expect("nav");
+    assert!(!nav.is_displayed().await.expect("shown?"), "collapsed");
+    click(&c, ".menu-toggle").await;
+    assert!(
+        nav.is_displayed().await.expect("shown?"),
+        "opened by the menu button"
+    );
+
+    // The running timer counts live: the totals and the tab title too.
+    let today = || async {
+        c.find(Locator::Css("[data-count-from]"))
+            .await
+            .expect("today")
+            .text()
+            .await
+            .expect("text")
+    };
+    let before = today().await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_ne!(
+        before,
+        today().await,
+        "Today counts up while the timer runs"
+    );
+    let title = c.title().await.expect("title");
+    assert!(
+        title.contains("Website relaunch") && title.contains(':'),
+        "{title}"
+    );
+
+    c.close().await.expect("close browser");
+    let _ = std::fs::remove_dir_all(&downloads);
+    let _ = std::fs::remove_dir_all(&profile);
+}

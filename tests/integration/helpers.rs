@@ -452,6 +452,8 @@ impl TestClient {
                 &[("name", name), ("expires_in_days", expires)],
             )
             .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "post, redirect, get");
+        let r = self.get(&location(&r)).await;
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.headers()["cache-control"], "no-store");
         let page = r.text().await.expect("page");
