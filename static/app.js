@@ -4,6 +4,7 @@
 // - A running timer counts live: its elapsed time, the tab title, and the
 //   "Today" / "This week" totals (data-count-from: seconds at page load).
 // - The task picker offers only the chosen project's tasks.
+// - Destructive forms ask for confirmation in a dialog.
 (function () {
   function pad(n) { return n < 10 ? "0" + n : "" + n; }
   function hms(s) {
@@ -74,9 +75,42 @@
     filter();
   }
 
+  // Destructive forms (data-confirm) ask in a native dialog first; the
+  // server asks on a page of its own when this script does not run.
+  function confirmations() {
+    var dialog = document.getElementById("confirm-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") { return; }
+    var pending = null;
+    document.addEventListener("submit", function (e) {
+      var form = e.target;
+      if (!form.hasAttribute || !form.hasAttribute("data-confirm")) { return; }
+      if (form.querySelector("input[name=confirm]")) { return; }
+      e.preventDefault();
+      pending = form;
+      document.getElementById("confirm-question").textContent = form.getAttribute("data-confirm");
+      document.getElementById("confirm-consequence").textContent =
+        form.getAttribute("data-consequence") || "This cannot be undone.";
+      document.getElementById("confirm-ok").textContent = form.getAttribute("data-confirm-button") || "Confirm";
+      dialog.returnValue = "";
+      dialog.showModal();
+    });
+    dialog.addEventListener("close", function () {
+      if (dialog.returnValue === "ok" && pending) {
+        var field = document.createElement("input");
+        field.type = "hidden";
+        field.name = "confirm";
+        field.value = "yes";
+        pending.appendChild(field);
+        pending.submit();
+      }
+      pending = null;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     navigation();
     timer();
     taskPicker();
+    confirmations();
   });
 })();

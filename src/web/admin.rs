@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{
     Layout,
+    confirm::{self, ConfirmForm, Question},
     extract::{Form, Path, Query},
     field_error,
     flash::{self, Flash},
@@ -205,7 +206,23 @@ pub async fn deactivate(
     State(state): State<AppState>,
     admin: AdminUser,
     Path(id): Path<i64>,
+    Form(confirm): Form<ConfirmForm>,
 ) -> Result<Response, AppError> {
+    if !confirm.confirmed() {
+        let user = db::users::by_id(&state.pool, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return confirm::page(
+            &admin.0,
+            Question {
+                question: &format!("Deactivate {}?", user.username),
+                consequence: "They are signed out everywhere at once, their API tokens stop working, and they cannot sign in until reactivated. Their time entries stay.",
+                action: &format!("/admin/users/{id}/deactivate"),
+                button: "Deactivate",
+                cancel: "/admin/users",
+            },
+        );
+    }
     let mut tx = state.pool.begin().await?;
     refuse_if_last_admin(&mut tx, id).await?;
     if !db::users::set_active(&mut tx, id, false).await? {

@@ -10,13 +10,14 @@ use serde::Deserialize;
 
 use super::{
     Layout,
+    confirm::{self, ConfirmForm, Question},
     extract::{Form, Path, Query},
     field_error,
     flash::{self, Flash},
     optional_id, render,
 };
 use crate::{
-    auth::CurrentUser,
+    auth::{AdminUser, CurrentUser},
     db::{self, clients::Client, projects::Project, tasks::Task, users::User},
     domain::{ValidationError, tracking::format_cents},
     error::AppError,
@@ -199,9 +200,26 @@ pub async fn unarchive_client(
 
 pub async fn delete_client(
     State(state): State<AppState>,
-    current: CurrentUser,
+    admin: AdminUser,
     Path(id): Path<i64>,
+    Form(confirm): Form<ConfirmForm>,
 ) -> Result<Response, AppError> {
+    let current = admin.0;
+    if !confirm.confirmed() {
+        let client = db::clients::get(&state.pool, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return confirm::page(
+            &current,
+            Question {
+                question: &format!("Delete the client “{}”?", client.name),
+                consequence: "This cannot be undone. A client with projects cannot be deleted; archive it instead.",
+                action: &format!("/clients/{id}/delete"),
+                button: "Delete client",
+                cancel: "/clients",
+            },
+        );
+    }
     catalog::delete_client(&state.pool, &Actor::from(&current), id).await?;
     Ok(flash::redirect(&state, "/clients", "Client deleted."))
 }
@@ -379,9 +397,26 @@ pub async fn unarchive_project(
 
 pub async fn delete_project(
     State(state): State<AppState>,
-    current: CurrentUser,
+    admin: AdminUser,
     Path(id): Path<i64>,
+    Form(confirm): Form<ConfirmForm>,
 ) -> Result<Response, AppError> {
+    let current = admin.0;
+    if !confirm.confirmed() {
+        let project = db::projects::get(&mut *state.pool.acquire().await?, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return confirm::page(
+            &current,
+            Question {
+                question: &format!("Delete the project “{}”?", project.name),
+                consequence: "This cannot be undone. A project with time entries cannot be deleted; archive it instead.",
+                action: &format!("/projects/{id}/delete"),
+                button: "Delete project",
+                cancel: "/projects",
+            },
+        );
+    }
     catalog::delete_project(&state.pool, &Actor::from(&current), id).await?;
     Ok(flash::redirect(&state, "/projects", "Project deleted."))
 }
@@ -545,9 +580,26 @@ pub async fn set_task_status(
 
 pub async fn delete_task(
     State(state): State<AppState>,
-    current: CurrentUser,
+    admin: AdminUser,
     Path(id): Path<i64>,
+    Form(confirm): Form<ConfirmForm>,
 ) -> Result<Response, AppError> {
+    let current = admin.0;
+    if !confirm.confirmed() {
+        let task = db::tasks::get(&mut *state.pool.acquire().await?, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return confirm::page(
+            &current,
+            Question {
+                question: &format!("Delete the task “{}” of {}?", task.name, task.project_name),
+                consequence: "This cannot be undone. Time entries of the task keep their time and lose the task.",
+                action: &format!("/tasks/{id}/delete"),
+                button: "Delete task",
+                cancel: "/tasks",
+            },
+        );
+    }
     catalog::delete_task(&state.pool, &Actor::from(&current), id).await?;
     Ok(flash::redirect(&state, "/tasks", "Task deleted."))
 }

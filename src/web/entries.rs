@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{
     EntryRow, Layout,
+    confirm::{self, ConfirmForm, Question},
     extract::{Form, Path, Query},
     field_error,
     flash::{self, Flash},
@@ -347,7 +348,28 @@ pub async fn delete(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<i64>,
+    Form(confirm): Form<ConfirmForm>,
 ) -> Result<Response, AppError> {
-    entries::delete(&state.pool, &Actor::from(&current), id).await?;
+    let actor = Actor::from(&current);
+    if !confirm.confirmed() {
+        let row = EntryRow::new(
+            &entries::get(&state.pool, &actor, id).await?,
+            actor.timezone,
+        );
+        return confirm::page(
+            &current,
+            Question {
+                question: &format!(
+                    "Delete the entry of {} on {} ({})?",
+                    row.start, row.project, row.duration
+                ),
+                consequence: "This cannot be undone.",
+                action: &format!("/entries/{id}/delete"),
+                button: "Delete entry",
+                cancel: "/entries",
+            },
+        );
+    }
+    entries::delete(&state.pool, &actor, id).await?;
     Ok(flash::redirect(&state, "/entries", "Entry deleted."))
 }

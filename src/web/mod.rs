@@ -3,6 +3,7 @@
 
 mod admin;
 mod catalog;
+mod confirm;
 mod docs;
 mod entries;
 pub mod error_pages;

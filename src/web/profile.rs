@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::{
     Layout,
+    confirm::{self, ConfirmForm, Question},
     extract::{Form, Path},
     field_error,
     flash::{self, Flash, Reveal},
@@ -243,7 +244,25 @@ pub async fn revoke_token(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<i64>,
+    Form(confirm): Form<ConfirmForm>,
 ) -> Result<Response, AppError> {
+    if !confirm.confirmed() {
+        let token = db::api_tokens::list(&state.pool, current.user.id)
+            .await?
+            .into_iter()
+            .find(|t| t.id == id && t.revoked_at.is_none())
+            .ok_or(AppError::NotFound)?;
+        return confirm::page(
+            &current,
+            Question {
+                question: &format!("Revoke the token “{}”?", token.name),
+                consequence: "Scripts and apps that use it are refused from the next request on. This cannot be undone.",
+                action: &format!("/profile/tokens/{id}/revoke"),
+                button: "Revoke token",
+                cancel: "/profile",
+            },
+        );
+    }
     if !db::api_tokens::revoke(&state.pool, current.user.id, id).await? {
         return Err(AppError::NotFound);
     }

@@ -100,7 +100,10 @@ async fn tokens_authenticate_until_revoked_and_are_stored_hashed() {
         .expect("id");
     assert_eq!(
         admin
-            .post_form(&format!("/profile/tokens/{id}/revoke"), &[])
+            .post_form(
+                &format!("/profile/tokens/{id}/revoke"),
+                &[("confirm", "yes")]
+            )
             .await
             .status(),
         StatusCode::SEE_OTHER

@@ -40,7 +40,10 @@ async fn deactivated_users_are_signed_out_and_cannot_sign_in() {
     assert_eq!(bob.get("/").await.status(), StatusCode::OK);
     let id = app.user_id("bob").await;
     let r = admin
-        .post_form(&format!("/admin/users/{id}/deactivate"), &[])
+        .post_form(
+            &format!("/admin/users/{id}/deactivate"),
+            &[("confirm", "yes")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = bob.get("/").await;

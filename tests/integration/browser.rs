@@ -377,6 +377,46 @@ async fn every_page_fits_a_laptop_and_a_phone() {
         "{title}"
     );
 
+    // Deleting asks first in a dialog: Cancel keeps the entry, Confirm deletes it.
+    c.set_window_size(1366, 900).await.expect("resize");
+    c.goto(&format!("{}/entries", app.address))
+        .await
+        .expect("entries");
+    let rows = || async {
+        c.find_all(Locator::Css("table.list tbody tr"))
+            .await
+            .expect("rows")
+            .len()
+    };
+    let before = rows().await;
+    click(&c, "form[action='/entries/1/delete'] button").await;
+    let dialog = c
+        .wait()
+        .for_element(Locator::Css("dialog[open]"))
+        .await
+        .expect("the dialog");
+    assert!(
+        dialog
+            .text()
+            .await
+            .expect("text")
+            .contains("Delete the entry of")
+    );
+    click(&c, "dialog[open] button[value=cancel]").await;
+    assert_eq!(rows().await, before, "cancel keeps it");
+    click(&c, "form[action='/entries/1/delete'] button").await;
+    c.wait()
+        .for_element(Locator::Css("dialog[open]"))
+        .await
+        .expect("the dialog");
+    click(&c, "#confirm-ok").await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("notice");
+    assert!(page_text(&c).await.contains("Entry deleted."));
+    assert_eq!(rows().await, before - 1, "confirm deletes it");
+
     c.close().await.expect("close browser");
     let _ = std::fs::remove_dir_all(&downloads);
     let _ = std::fs::remove_dir_all(&profile);

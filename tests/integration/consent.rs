@@ -168,7 +168,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
             actor
                 .post(
                     &format!("/clients/{c}/{action}"),
-                    &[("name", &format!("Edited {c}"))],
+                    &[("name", &format!("Edited {c}")), ("confirm", "yes")],
                 )
                 .await;
         }
@@ -188,7 +188,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
             actor
                 .post(
                     &format!("/projects/{p}/{action}"),
-                    &[("name", &format!("Edited {p}"))],
+                    &[("name", &format!("Edited {p}")), ("confirm", "yes")],
                 )
                 .await;
         }
@@ -211,7 +211,9 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
             .await
             .expect("task");
             if event == "task.deleted" {
-                actor.post(&format!("/tasks/{t}/delete"), &[]).await;
+                actor
+                    .post(&format!("/tasks/{t}/delete"), &[("confirm", "yes")])
+                    .await;
             } else {
                 actor
                     .post(&format!("/tasks/{t}/status"), &[("status", "done")])
@@ -297,7 +299,9 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
         }
         ("time_entry.deleted", false) => {
             let e = new_entry(app, actor).await;
-            actor.post(&format!("/entries/{e}/delete"), &[]).await;
+            actor
+                .post(&format!("/entries/{e}/delete"), &[("confirm", "yes")])
+                .await;
         }
         ("time_entry.deleted", true) => {
             let e = new_entry(app, actor).await;
@@ -359,7 +363,10 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
             actor.ui.api_token("t", "").await;
             let t = id(app, "SELECT max(id) FROM api_tokens").await;
             actor
-                .post(&format!("/profile/tokens/{t}/revoke"), &[])
+                .post(
+                    &format!("/profile/tokens/{t}/revoke"),
+                    &[("confirm", "yes")],
+                )
                 .await;
         }
         ("admin.user_created", false) => drop(new_user(app, actor, n).await),
@@ -372,7 +379,10 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
         ("admin.user_deactivated", false) => {
             let u = new_user(app, actor, n).await;
             actor
-                .post(&format!("/admin/users/{u}/deactivate"), &[])
+                .post(
+                    &format!("/admin/users/{u}/deactivate"),
+                    &[("confirm", "yes")],
+                )
                 .await;
         }
         ("admin.telemetry_viewed", false) => {

@@ -525,7 +525,7 @@ async fn users_cannot_see_edit_or_delete_each_others_entries_but_admins_can() {
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(
-        bob.post_form(&format!("/entries/{id}/delete"), &[])
+        bob.post_form(&format!("/entries/{id}/delete"), &[("confirm", "yes")])
             .await
             .status(),
         StatusCode::NOT_FOUND
@@ -571,7 +571,7 @@ async fn users_cannot_see_edit_or_delete_each_others_entries_but_admins_can() {
     );
     assert_eq!(
         alice
-            .post_form(&format!("/entries/{id}/delete"), &[])
+            .post_form(&format!("/entries/{id}/delete"), &[("confirm", "yes")])
             .await
             .status(),
         StatusCode::SEE_OTHER
@@ -662,7 +662,10 @@ async fn archiving_hides_a_project_from_pickers_and_keeps_its_entries() {
         Err(timetracker::error::AppError::Validation(_))
     ));
     let r = admin
-        .post_form(&format!("/projects/{project}/delete"), &[])
+        .post_form(
+            &format!("/projects/{project}/delete"),
+            &[("confirm", "yes")],
+        )
         .await;
     assert_eq!(
         r.status(),
@@ -714,7 +717,7 @@ async fn clients_have_unique_names_and_cannot_be_deleted_while_they_have_project
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         admin
-            .post_form(&format!("/clients/{client}/delete"), &[])
+            .post_form(&format!("/clients/{client}/delete"), &[("confirm", "yes")])
             .await
             .status(),
         StatusCode::CONFLICT

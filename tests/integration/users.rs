@@ -46,7 +46,10 @@ async fn the_last_active_admin_can_be_neither_demoted_nor_deactivated() {
             .contains("last active administrator")
     );
     let r = admin
-        .post_form(&format!("/admin/users/{id}/deactivate"), &[])
+        .post_form(
+            &format!("/admin/users/{id}/deactivate"),
+            &[("confirm", "yes")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 
