@@ -1,4 +1,4 @@
-.PHONY: run test chaos bench migrate fmt
+.PHONY: run test chaos bench migrate fmt screenshots
 
 ## Start PostgreSQL (private cluster unless DATABASE_URL is set), migrate, run web and worker.
 run:
@@ -15,6 +15,10 @@ bench:
 ## The long fault-tolerance runs (minutes); results in docs/reliability.md.
 chaos:
 	@scripts/chaos.sh
+
+## The user guide's screenshots at 1366 px and 390 px, into docs/images/.
+screenshots:
+	@scripts/screenshots.sh
 
 ## Apply database migrations only.
 migrate:

@@ -155,6 +155,11 @@ pub const CATALOGUE: &[Spec] = &[
         ],
     },
     Spec {
+        name: "task.updated",
+        when: "an administrator edited a task (name, priority, assignee, due date or project)",
+        properties: &[],
+    },
+    Spec {
         name: "task.deleted",
         when: "an administrator deleted a task",
         properties: &[],
@@ -333,6 +338,7 @@ pub enum Event {
         from: &'static str,
         to: &'static str,
     },
+    TaskUpdated,
     TaskDeleted,
     TimerStarted {
         has_task: bool,
@@ -417,6 +423,7 @@ impl Event {
             Event::ProjectDeleted => "project.deleted",
             Event::TaskCreated { .. } => "task.created",
             Event::TaskStatusChanged { .. } => "task.status_changed",
+            Event::TaskUpdated => "task.updated",
             Event::TaskDeleted => "task.deleted",
             Event::TimerStarted { .. } => "timer.started",
             Event::TimerStopped { .. } => "timer.stopped",
@@ -507,6 +514,7 @@ impl Event {
             | Event::ClientDeleted
             | Event::ProjectUpdated
             | Event::ProjectDeleted
+            | Event::TaskUpdated
             | Event::TaskDeleted
             | Event::EntryDeleted
             | Event::ApiTokenRevoked
@@ -610,6 +618,7 @@ mod tests {
                 from: "todo",
                 to: "done",
             },
+            Event::TaskUpdated,
             Event::TaskDeleted,
             Event::TimerStarted {
                 has_task: true,

@@ -179,9 +179,27 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(timer::stop))
         .routes(routes!(entries::list, entries::create))
         .routes(routes!(entries::show, entries::update, entries::delete))
-        .routes(routes!(catalog::projects))
-        .routes(routes!(catalog::clients))
-        .routes(routes!(catalog::tasks))
+        .routes(routes!(catalog::clients, catalog::create_client))
+        .routes(routes!(
+            catalog::show_client,
+            catalog::update_client,
+            catalog::delete_client
+        ))
+        .routes(routes!(catalog::archive_client))
+        .routes(routes!(catalog::projects, catalog::create_project))
+        .routes(routes!(
+            catalog::show_project,
+            catalog::update_project,
+            catalog::delete_project
+        ))
+        .routes(routes!(catalog::archive_project))
+        .routes(routes!(catalog::tasks, catalog::create_task))
+        .routes(routes!(
+            catalog::show_task,
+            catalog::update_task,
+            catalog::delete_task
+        ))
+        .routes(routes!(catalog::set_task_status))
         .routes(routes!(reports::summary))
         .routes(routes!(exports::create))
         .routes(routes!(exports::show))

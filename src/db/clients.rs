@@ -42,6 +42,14 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<Option<Client>, sqlx::Error> 
 }
 
 #[tracing::instrument(skip_all)]
+pub async fn exists(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM clients WHERE id = $1)")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}
+
+#[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut PgConnection, c: &ClientFields) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO clients (name, contact_name, email, phone, default_hourly_rate_cents)

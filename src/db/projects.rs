@@ -38,6 +38,18 @@ pub async fn list(pool: &PgPool, include_archived: bool) -> Result<Vec<Project>,
     .await
 }
 
+/// Seconds tracked on each project with finished entries, by project id.
+/// A scan of all entries: for the projects page, not for hot paths.
+#[tracing::instrument(skip_all)]
+pub async fn tracked_seconds(pool: &PgPool) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT project_id, sum(duration_seconds)::bigint FROM time_entries
+         WHERE ended_at IS NOT NULL GROUP BY project_id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Project>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE p.id = $1")))

@@ -20,7 +20,6 @@ pub struct Task {
 pub struct TaskFields {
     pub project_id: i64,
     pub name: String,
-    pub status: String,
     pub priority: String,
     pub assignee_id: Option<i64>,
     pub due_date: Option<NaiveDate>,
@@ -78,16 +77,34 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Task>, sqlx:
 pub async fn insert(conn: &mut PgConnection, t: &TaskFields) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO tasks (project_id, name, status, priority, assignee_id, due_date)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+         VALUES ($1, $2, 'todo', $3, $4, $5) RETURNING id",
     )
     .bind(t.project_id)
     .bind(&t.name)
-    .bind(&t.status)
     .bind(&t.priority)
     .bind(t.assignee_id)
     .bind(t.due_date)
     .fetch_one(conn)
     .await
+}
+
+/// Changes a task's fields (not its status); false when there is no such task.
+#[tracing::instrument(skip_all)]
+pub async fn update(conn: &mut PgConnection, id: i64, t: &TaskFields) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE tasks SET project_id = $2, name = $3, priority = $4, assignee_id = $5,
+                due_date = $6, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(t.project_id)
+    .bind(&t.name)
+    .bind(&t.priority)
+    .bind(t.assignee_id)
+    .bind(t.due_date)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 #[tracing::instrument(skip_all)]

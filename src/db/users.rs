@@ -69,6 +69,14 @@ pub async fn password_hash(pool: &PgPool, id: i64) -> Result<String, sqlx::Error
 }
 
 #[tracing::instrument(skip_all)]
+pub async fn exists(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}
+
+#[tracing::instrument(skip_all)]
 pub async fn by_id(pool: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, username, email, role, active, timezone, created_at FROM users WHERE id = $1",

@@ -19,12 +19,18 @@ use super::{
 use crate::{
     auth::{AdminUser, CurrentUser},
     db::{self, clients::Client, projects::Project, tasks::Task, users::User},
-    domain::{ValidationError, tracking::format_cents},
+    domain::{
+        ValidationError,
+        tracking::{format_cents, format_duration, parse_cents, parse_date},
+    },
     error::AppError,
     startup::AppState,
     tracking::{
         Actor,
-        catalog::{self, ClientInput, ProjectInput, TASK_PRIORITIES, TASK_STATUSES, TaskInput},
+        catalog::{
+            self, ClientInput, Clients, ProjectInput, Projects, TASK_STATUSES, TaskInput,
+            TaskPriority, Tasks,
+        },
     },
 };
 
@@ -52,16 +58,14 @@ pub struct ClientForm {
     default_hourly_rate: String,
 }
 
-impl From<&ClientForm> for ClientInput {
-    fn from(f: &ClientForm) -> Self {
-        ClientInput {
-            name: f.name.clone(),
-            contact_name: f.contact_name.clone(),
-            email: f.email.clone(),
-            phone: f.phone.clone(),
-            default_hourly_rate: f.default_hourly_rate.clone(),
-        }
-    }
+fn client_input(f: &ClientForm) -> Result<ClientInput, ValidationError> {
+    Ok(ClientInput {
+        name: f.name.clone(),
+        contact_name: f.contact_name.clone(),
+        email: f.email.clone(),
+        phone: f.phone.clone(),
+        default_hourly_rate_cents: parse_cents("default_hourly_rate", &f.default_hourly_rate)?,
+    })
 }
 
 #[derive(Template)]
@@ -125,8 +129,14 @@ pub async fn create_client(
     current: CurrentUser,
     Form(form): Form<ClientForm>,
 ) -> Result<Response, AppError> {
-    match catalog::create_client(&state.pool, &Actor::from(&current), &(&form).into()).await {
-        Ok(_) => Ok(flash::redirect(&state, "/clients", "Client created.")),
+    let result = match client_input(&form) {
+        Ok(input) => catalog::create::<Clients>(&state.pool, &Actor::from(&current), &input)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(flash::redirect(&state, "/clients", "Client created.")),
         Err(e) => {
             let (status, errors) = form_errors(e)?;
             clients_page(&state, &current, None, None, form, errors, status).await
@@ -171,7 +181,13 @@ pub async fn update_client(
     Path(id): Path<i64>,
     Form(form): Form<ClientForm>,
 ) -> Result<Response, AppError> {
-    match catalog::update_client(&state.pool, &Actor::from(&current), id, &(&form).into()).await {
+    let result = match client_input(&form) {
+        Ok(input) => {
+            catalog::update::<Clients>(&state.pool, &Actor::from(&current), id, &input).await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match result {
         Ok(()) => Ok(flash::redirect(&state, "/clients", "Client saved.")),
         Err(e) => {
             let (status, errors) = form_errors(e)?;
@@ -185,7 +201,7 @@ pub async fn archive_client(
     current: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    catalog::archive_client(&state.pool, &Actor::from(&current), id, true).await?;
+    catalog::archive::<Clients>(&state.pool, &Actor::from(&current), id, true).await?;
     Ok(flash::redirect(&state, "/clients", "Client archived."))
 }
 
@@ -194,7 +210,7 @@ pub async fn unarchive_client(
     current: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    catalog::archive_client(&state.pool, &Actor::from(&current), id, false).await?;
+    catalog::archive::<Clients>(&state.pool, &Actor::from(&current), id, false).await?;
     Ok(flash::redirect(&state, "/clients", "Client restored."))
 }
 
@@ -220,7 +236,7 @@ pub async fn delete_client(
             },
         );
     }
-    catalog::delete_client(&state.pool, &Actor::from(&current), id).await?;
+    catalog::delete::<Clients>(&state.pool, &Actor::from(&current), id).await?;
     Ok(flash::redirect(&state, "/clients", "Client deleted."))
 }
 
@@ -237,12 +253,25 @@ pub struct ProjectForm {
 }
 
 fn project_input(f: &ProjectForm) -> Result<ProjectInput, ValidationError> {
+    let estimated = f.estimated_hours.trim().replace(',', ".");
+    let estimated_seconds = if estimated.is_empty() {
+        None
+    } else {
+        let hours: f64 = estimated
+            .parse()
+            .ok()
+            .filter(|h: &f64| h.is_finite() && *h >= 0.0 && *h <= 1_000_000.0)
+            .ok_or_else(|| {
+                ValidationError::new("estimated_hours", "Enter hours like 40 or 12.5.")
+            })?;
+        Some((hours * 3600.0).round() as i64)
+    };
     Ok(ProjectInput {
         name: f.name.clone(),
         client_id: optional_id("client_id", &f.client_id)?,
         billable: f.billable == "on",
-        hourly_rate: f.hourly_rate.clone(),
-        estimated_hours: f.estimated_hours.clone(),
+        hourly_rate_cents: parse_cents("hourly_rate", &f.hourly_rate)?,
+        estimated_seconds,
     })
 }
 
@@ -251,6 +280,8 @@ fn project_input(f: &ProjectForm) -> Result<ProjectInput, ValidationError> {
 struct ProjectsPage {
     layout: Layout,
     projects: Vec<Project>,
+    /// Seconds tracked per project id.
+    tracked: std::collections::HashMap<i64, i64>,
     clients: Vec<Client>,
     is_admin: bool,
     currency: String,
@@ -262,6 +293,17 @@ struct ProjectsPage {
 impl ProjectsPage {
     fn error(&self, field: &str) -> Option<&str> {
         field_error(&self.errors, field)
+    }
+
+    /// Tracked time as h:mm:ss.
+    fn tracked(&self, project: &i64) -> String {
+        format_duration(self.tracked.get(project).copied().unwrap_or(0))
+    }
+
+    /// Tracked time as a percentage of the estimate, when there is one.
+    fn used_percent(&self, p: &Project) -> Option<i64> {
+        let estimate = p.estimated_seconds.filter(|e| *e > 0)?;
+        Some(self.tracked.get(&p.id).copied().unwrap_or(0) * 100 / estimate)
     }
 }
 
@@ -277,6 +319,10 @@ async fn projects_page(
     let page = ProjectsPage {
         layout: Layout::for_user("Projects", current).with_notice(notice),
         projects: db::projects::list(&state.pool, true).await?,
+        tracked: db::projects::tracked_seconds(&state.pool)
+            .await?
+            .into_iter()
+            .collect(),
         clients: db::clients::list(&state.pool, false).await?,
         is_admin: current.user.is_admin(),
         currency: db::settings::load(&state.pool).await?.currency,
@@ -305,7 +351,7 @@ pub async fn create_project(
     Form(form): Form<ProjectForm>,
 ) -> Result<Response, AppError> {
     let result = match project_input(&form) {
-        Ok(input) => catalog::create_project(&state.pool, &Actor::from(&current), &input)
+        Ok(input) => catalog::create::<Projects>(&state.pool, &Actor::from(&current), &input)
             .await
             .map(|_| ()),
         Err(e) => Err(e.into()),
@@ -361,7 +407,9 @@ pub async fn update_project(
     Form(form): Form<ProjectForm>,
 ) -> Result<Response, AppError> {
     let result = match project_input(&form) {
-        Ok(input) => catalog::update_project(&state.pool, &Actor::from(&current), id, &input).await,
+        Ok(input) => {
+            catalog::update::<Projects>(&state.pool, &Actor::from(&current), id, &input).await
+        }
         Err(e) => Err(e.into()),
     };
     match result {
@@ -378,7 +426,7 @@ pub async fn archive_project(
     current: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    catalog::archive_project(&state.pool, &Actor::from(&current), id, true).await?;
+    catalog::archive::<Projects>(&state.pool, &Actor::from(&current), id, true).await?;
     Ok(flash::redirect(
         &state,
         "/projects",
@@ -391,7 +439,7 @@ pub async fn unarchive_project(
     current: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    catalog::archive_project(&state.pool, &Actor::from(&current), id, false).await?;
+    catalog::archive::<Projects>(&state.pool, &Actor::from(&current), id, false).await?;
     Ok(flash::redirect(&state, "/projects", "Project restored."))
 }
 
@@ -417,7 +465,7 @@ pub async fn delete_project(
             },
         );
     }
-    catalog::delete_project(&state.pool, &Actor::from(&current), id).await?;
+    catalog::delete::<Projects>(&state.pool, &Actor::from(&current), id).await?;
     Ok(flash::redirect(&state, "/projects", "Project deleted."))
 }
 
@@ -445,7 +493,9 @@ struct TasksPage {
     is_admin: bool,
     user_id: i64,
     statuses: [&'static str; 3],
-    priorities: [&'static str; 4],
+    priorities: [TaskPriority; 4],
+    /// The task being edited, when the form edits one.
+    editing: Option<i64>,
     page: i64,
     pages: i64,
     prev_page: Option<i64>,
@@ -466,11 +516,13 @@ pub struct TasksQuery {
     page: Option<i64>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn tasks_page(
     state: &AppState,
     current: &CurrentUser,
     page: i64,
     notice: Option<String>,
+    editing: Option<i64>,
     form: TaskForm,
     errors: Vec<ValidationError>,
     status: StatusCode,
@@ -497,7 +549,8 @@ async fn tasks_page(
         is_admin,
         user_id: current.user.id,
         statuses: TASK_STATUSES,
-        priorities: TASK_PRIORITIES,
+        priorities: TaskPriority::ALL,
+        editing,
         page,
         pages,
         prev_page: (page > 1).then(|| page - 1),
@@ -523,6 +576,7 @@ pub async fn tasks(
         &current,
         q.page.unwrap_or(1),
         notice,
+        None,
         form,
         Vec::new(),
         StatusCode::OK,
@@ -530,25 +584,31 @@ pub async fn tasks(
     .await
 }
 
+fn task_input(form: &TaskForm) -> Result<TaskInput, ValidationError> {
+    let due_date = form.due_date.trim();
+    Ok(TaskInput {
+        project_id: optional_id("project_id", &form.project_id)?
+            .ok_or_else(|| ValidationError::new("project_id", "Choose a project."))?,
+        name: form.name.clone(),
+        priority: TaskPriority::parse(&form.priority)?,
+        assignee_id: optional_id("assignee_id", &form.assignee_id)?,
+        due_date: if due_date.is_empty() {
+            None
+        } else {
+            Some(parse_date("due_date", due_date)?)
+        },
+    })
+}
+
 pub async fn create_task(
     State(state): State<AppState>,
-    current: CurrentUser,
+    admin: AdminUser,
     Form(form): Form<TaskForm>,
 ) -> Result<Response, AppError> {
-    // Authorisation before validation: a user learns nothing from the form.
-    Actor::from(&current).require_admin()?;
-    let input = || -> Result<TaskInput, ValidationError> {
-        Ok(TaskInput {
-            project_id: optional_id("project_id", &form.project_id)?
-                .ok_or_else(|| ValidationError::new("project_id", "Choose a project."))?,
-            name: form.name.clone(),
-            priority: form.priority.clone(),
-            assignee_id: optional_id("assignee_id", &form.assignee_id)?,
-            due_date: form.due_date.clone(),
-        })
-    };
-    let result = match input() {
-        Ok(input) => catalog::create_task(&state.pool, &Actor::from(&current), &input)
+    // Authorisation (the extractor) before validation: a user learns nothing from the form.
+    let current = admin.0;
+    let result = match task_input(&form) {
+        Ok(input) => catalog::create::<Tasks>(&state.pool, &Actor::from(&current), &input)
             .await
             .map(|_| ()),
         Err(e) => Err(e.into()),
@@ -557,7 +617,58 @@ pub async fn create_task(
         Ok(()) => Ok(flash::redirect(&state, "/tasks", "Task created.")),
         Err(e) => {
             let (status, errors) = form_errors(e)?;
-            tasks_page(&state, &current, 1, None, form, errors, status).await
+            tasks_page(&state, &current, 1, None, None, form, errors, status).await
+        }
+    }
+}
+
+/// The tasks page with the form filled in from the task, to edit it.
+pub async fn edit_task(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let t = db::tasks::get(&mut *state.pool.acquire().await?, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = TaskForm {
+        project_id: t.project_id.to_string(),
+        name: t.name,
+        priority: t.priority,
+        assignee_id: t.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
+        due_date: t.due_date.map(|d| d.to_string()).unwrap_or_default(),
+    };
+    tasks_page(
+        &state,
+        &admin.0,
+        1,
+        None,
+        Some(id),
+        form,
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn update_task(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<i64>,
+    Form(form): Form<TaskForm>,
+) -> Result<Response, AppError> {
+    let current = admin.0;
+    let result = match task_input(&form) {
+        Ok(input) => {
+            catalog::update::<Tasks>(&state.pool, &Actor::from(&current), id, &input).await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(flash::redirect(&state, "/tasks", "Task saved.")),
+        Err(e) => {
+            let (status, errors) = form_errors(e)?;
+            tasks_page(&state, &current, 1, None, Some(id), form, errors, status).await
         }
     }
 }
@@ -600,6 +711,6 @@ pub async fn delete_task(
             },
         );
     }
-    catalog::delete_task(&state.pool, &Actor::from(&current), id).await?;
+    catalog::delete::<Tasks>(&state.pool, &Actor::from(&current), id).await?;
     Ok(flash::redirect(&state, "/tasks", "Task deleted."))
 }

@@ -74,6 +74,10 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/unarchive", post(catalog::unarchive_project))
         .route("/projects/{id}/delete", post(catalog::delete_project))
         .route("/tasks", get(catalog::tasks).post(catalog::create_task))
+        .route(
+            "/tasks/{id}/edit",
+            get(catalog::edit_task).post(catalog::update_task),
+        )
         .route("/tasks/{id}/status", post(catalog::set_task_status))
         .route("/tasks/{id}/delete", post(catalog::delete_task))
         .route("/reports", get(reports::show))

@@ -473,3 +473,135 @@ async fn hostile_input_gets_a_4xx_with_a_message_never_a_5xx() {
         r.status()
     );
 }
+
+#[tokio::test]
+async fn administrators_manage_clients_projects_and_tasks_through_the_api() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let api = Api::new(&app, &admin.api_token("cli", "").await);
+    let (status, _, client) = api
+        .post(
+            "/clients",
+            json!({"name": "Acme", "default_hourly_rate_cents": 9000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{client}");
+    let c = client["id"].as_i64().expect("id");
+    let (status, _, body) = api.post("/clients", json!({"name": "acme"})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("name_taken"))
+    );
+    let (status, _, body) = api
+        .post("/clients", json!({"name": "Bad", "email": "nope"}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("email"))
+    );
+
+    let (status, _, project) = api
+        .post(
+            "/projects",
+            json!({"name": "Site", "client_id": c, "estimated_seconds": 7200}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{project}");
+    assert_eq!(project["billable"], true, "billable by default");
+    let p = project["id"].as_i64().expect("id");
+    let (status, _, task) = api
+        .post("/tasks", json!({"project_id": p, "name": "Design", "priority": "high", "due_date": "2026-12-24"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    let t = task["id"].as_i64().expect("id");
+
+    let (status, _, task) = api
+        .call(
+            Method::PUT,
+            &format!("/tasks/{t}"),
+            Some(json!({"project_id": p, "name": "Design v2", "priority": "low"})),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            task["name"].as_str(),
+            task["priority"].as_str(),
+            task["due_date"].is_null()
+        ),
+        (StatusCode::OK, Some("Design v2"), Some("low"), true)
+    );
+    let (status, _, task) = api
+        .call(
+            Method::PUT,
+            &format!("/tasks/{t}/status"),
+            Some(json!({"status": "in_progress"})),
+        )
+        .await;
+    assert_eq!(
+        (status, task["status"].as_str()),
+        (StatusCode::OK, Some("in_progress"))
+    );
+
+    // A client with a project cannot go; archived, it is hidden from the list.
+    let (status, _, body) = api
+        .call(Method::DELETE, &format!("/clients/{c}"), None)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("client_in_use"))
+    );
+    let (status, _, body) = api
+        .call(
+            Method::PUT,
+            &format!("/clients/{c}/archived"),
+            Some(json!({"archived": true})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["archived"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    assert_eq!(api.get("/clients").await.2, json!([]));
+
+    let (status, _, _) = api.call(Method::DELETE, &format!("/tasks/{t}"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = api
+        .call(Method::DELETE, &format!("/projects/{p}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        api.get(&format!("/projects/{p}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_projects_page_shows_tracked_time_against_the_estimate() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let r = admin
+        .post_form(
+            "/projects",
+            &[("name", "Budgeted"), ("estimated_hours", "2")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = admin
+        .post_form(
+            "/entries/new",
+            &[
+                ("project_id", "1"),
+                ("start", "2026-11-30T09:00"),
+                ("duration", "1:30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = admin.get("/projects").await.text().await.expect("page");
+    assert!(
+        page.contains("1:30:00 of 2 h") && page.contains("75&nbsp;%"),
+        "{page}"
+    );
+}

@@ -60,10 +60,19 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         "/clients" | "/projects" | "/tasks" => Admin,
         p if p.starts_with("/clients/{id}/") || p.starts_with("/projects/{id}/") => Admin,
         // Administrators and the task's assignee (not this user).
-        "/tasks/{id}/status" | "/tasks/{id}/delete" => Admin,
+        "/tasks/{id}/status" | "/tasks/{id}/delete" | "/tasks/{id}/edit" => Admin,
         p if p.starts_with("/admin/") => Admin,
         "/api/v1/time-entries/{id}" | "/api/v1/exports/{id}" | "/api/v1/exports/{id}/download" => {
             Owner
+        }
+        // The catalogue: everyone reads it; only administrators change it
+        // (a task's status also its assignee, not this user).
+        p if (p.starts_with("/api/v1/clients")
+            || p.starts_with("/api/v1/projects")
+            || p.starts_with("/api/v1/tasks"))
+            && !get =>
+        {
+            Admin
         }
         p if p.starts_with("/api/v1/") => User,
         _ => return None,
@@ -144,11 +153,11 @@ impl Ids {
             self.export.to_string()
         } else if path.starts_with("/profile/tokens/") {
             self.token.to_string()
-        } else if path.starts_with("/clients/") {
+        } else if path.contains("/clients/") {
             self.client.to_string()
-        } else if path.starts_with("/projects/") {
+        } else if path.contains("/projects/") {
             self.project.to_string()
-        } else if path.starts_with("/tasks/") {
+        } else if path.contains("/tasks/") {
             self.task.to_string()
         } else if path.starts_with("/admin/jobs/") {
             self.job.clone()
@@ -234,6 +243,8 @@ fn api_body(path: &str, ids: &Ids) -> Value {
         serde_json::json!({ "project_id": ids.project })
     } else if path == "/api/v1/exports" {
         serde_json::json!({ "format": "csv", "from": "2026-11-01", "to": "2026-11-30" })
+    } else if path.ends_with("/status") {
+        serde_json::json!({ "status": "done" })
     } else {
         serde_json::json!({})
     }

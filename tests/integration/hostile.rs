@@ -348,7 +348,35 @@ const API_ROUTES: &[(&str, &str, &[&str])] = &[
     ),
     ("GET", "/api/v1/time-entries/1", &[]),
     ("DELETE", "/api/v1/time-entries/99", &[]),
+    ("POST", "/api/v1/clients", API_CLIENT_FIELDS),
+    ("PUT", "/api/v1/clients/1", API_CLIENT_FIELDS),
+    ("PUT", "/api/v1/clients/1/archived", &["archived"]),
+    ("DELETE", "/api/v1/clients/99", &[]),
+    ("POST", "/api/v1/projects", API_PROJECT_FIELDS),
+    ("PUT", "/api/v1/projects/1", API_PROJECT_FIELDS),
+    ("PUT", "/api/v1/projects/1/archived", &["archived"]),
+    ("DELETE", "/api/v1/projects/99", &[]),
+    ("POST", "/api/v1/tasks", API_TASK_FIELDS),
+    ("PUT", "/api/v1/tasks/1", API_TASK_FIELDS),
+    ("PUT", "/api/v1/tasks/1/status", &["status"]),
+    ("DELETE", "/api/v1/tasks/99", &[]),
 ];
+
+const API_CLIENT_FIELDS: &[&str] = &[
+    "name",
+    "contact_name",
+    "email",
+    "phone",
+    "default_hourly_rate_cents",
+];
+const API_PROJECT_FIELDS: &[&str] = &[
+    "name",
+    "client_id",
+    "billable",
+    "hourly_rate_cents",
+    "estimated_seconds",
+];
+const API_TASK_FIELDS: &[&str] = &["project_id", "name", "priority", "assignee_id", "due_date"];
 
 /// Every form and filtered page, with its fields.
 const FORMS: &[(&str, &str, &[&str])] = &[
