@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/db.sh
 . scripts/db.sh
 tt_ensure_postgres
+# shellcheck source=scripts/tools.sh
+. scripts/tools.sh
+tt_ensure_axe
 export SQLX_OFFLINE=true
 cargo build --workspace --all-targets --quiet
 TT_SCREENSHOTS="$(pwd)/docs/images" cargo test --quiet -p timetracker-tests --test integration \

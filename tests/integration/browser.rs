@@ -252,6 +252,50 @@ const PAGES: &[(&str, &str)] = &[
 /// The pages whose screenshots the user guide shows (`docs/images/`).
 const SHOWN_IN_THE_GUIDE: &[&str] = &["timer", "entries", "reports", "projects", "tasks", "users"];
 
+/// axe-core's source (npm, installed by `make test`).
+fn axe_source() -> String {
+    let path = std::env::var_os("AXE_CORE").map_or_else(
+        || {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../.data/tools/node/node_modules/axe-core/axe.min.js")
+        },
+        std::path::PathBuf::from,
+    );
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (make test installs axe-core)", path.display()))
+}
+
+/// The serious and critical accessibility violations axe-core finds on the page.
+async fn accessibility(c: &Client, axe: &str) -> Vec<String> {
+    c.execute(&format!("{axe}\n;return true;"), vec![])
+        .await
+        .expect("inject axe-core");
+    let found = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] }).then(function (r) {
+               done(r.violations
+                 .filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; })
+                 .map(function (v) {
+                   return v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(function (n) {
+                     return n.target.join(' ');
+                   }).join(', ');
+                 }));
+             }, function (e) { done(['axe failed: ' + e]); });",
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    found
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 async fn overflow(c: &Client) -> (i64, i64) {
     let v = c
         .execute(
@@ -316,12 +360,18 @@ async fn every_page_fits_a_laptop_and_a_phone() {
         assert!(r.status().is_redirection(), "{path}: {}", r.status());
     }
     admin.api_token("laptop script", "90").await;
+    app.create_user(&admin, "bob", "user").await;
     let driver = Driver::start().await;
     let (downloads, profile) = (temp_dir("downloads"), temp_dir("profile"));
     let c = browser(&driver, &downloads, &profile).await;
+    let axe = axe_source();
+    let mut failures = Vec::new();
     c.goto(&format!("{}/login", app.address))
         .await
         .expect("login");
+    for v in accessibility(&c, &axe).await {
+        failures.push(format!("signed out /login: {v}"));
+    }
     fill(&c, "#username", "admin").await;
     fill(&c, "#password", ADMIN_PASSWORD).await;
     click(&c, "form.card button[type=submit]").await;
@@ -331,7 +381,6 @@ async fn every_page_fits_a_laptop_and_a_phone() {
         .expect("the running timer");
     let shots = std::env::var_os("TT_SCREENSHOTS").map(std::path::PathBuf::from);
 
-    let mut failures = Vec::new();
     for (width, height, device) in [(1366, 900, "desktop"), (390, 844, "phone")] {
         c.set_window_size(width, height).await.expect("resize");
         for (name, path) in PAGES {
@@ -341,6 +390,9 @@ async fn every_page_fits_a_laptop_and_a_phone() {
             let (scroll, inner) = overflow(&c).await;
             if scroll > inner {
                 failures.push(format!("{device} {path}: {scroll} px wide in {inner} px"));
+            }
+            for v in accessibility(&c, &axe).await {
+                failures.push(format!("{device} {path}: {v}"));
             }
             if let Some(dir) = shots.as_ref().filter(|_| SHOWN_IN_THE_GUIDE.contains(name)) {
                 let png = c.screenshot().await.expect("screenshot");
@@ -421,6 +473,48 @@ async fn every_page_fits_a_laptop_and_a_phone() {
         .expect("notice");
     assert!(page_text(&c).await.contains("Entry deleted."));
     assert_eq!(rows().await, before - 1, "confirm deletes it");
+
+    // A plain user's pages pass the same checks.
+    click(&c, "form[action='/logout'] button").await;
+    c.wait()
+        .for_element(Locator::Css("#username"))
+        .await
+        .expect("signed out");
+    fill(&c, "#username", "bob").await;
+    fill(&c, "#password", "bob password").await;
+    click(&c, "form.card button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("form[action='/timer/start']"))
+        .await
+        .expect("bob's timer");
+    for (width, height, device) in [(1366, 900, "desktop"), (390, 844, "phone")] {
+        c.set_window_size(width, height).await.expect("resize");
+        for path in [
+            "/",
+            "/entries",
+            "/reports",
+            "/projects",
+            "/clients",
+            "/tasks",
+            "/exports",
+            "/profile",
+            "/admin/users",
+        ] {
+            c.goto(&format!("{}{path}", app.address))
+                .await
+                .expect("open");
+            let (scroll, inner) = overflow(&c).await;
+            if scroll > inner {
+                failures.push(format!(
+                    "bob {device} {path}: {scroll} px wide in {inner} px"
+                ));
+            }
+            for v in accessibility(&c, &axe).await {
+                failures.push(format!("bob {device} {path}: {v}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 
     c.close().await.expect("close browser");
     let _ = std::fs::remove_dir_all(&downloads);
