@@ -5,6 +5,7 @@
 //   "Today" / "This week" totals (data-count-from: seconds at page load).
 // - The task picker offers only the chosen project's tasks.
 // - Destructive forms ask for confirmation in a dialog.
+// - The exports page shows the progress of unfinished exports live.
 (function () {
   function pad(n) { return n < 10 ? "0" + n : "" + n; }
   function hms(s) {
@@ -107,10 +108,56 @@
     });
   }
 
+  // The exports page follows unfinished exports by polling their JSON
+  // (/api/v1/exports/{id}, with the session cookie) while the tab is visible.
+  function exportProgress() {
+    var rows = document.querySelectorAll("tr[data-export]");
+    if (!rows.length || !window.fetch) { return; }
+    document.querySelectorAll(".no-script-hint").forEach(function (el) { el.hidden = true; });
+    function update(row, e) {
+      row.querySelector(".export-status").textContent = e.status;
+      var bar = row.querySelector(".export-progress");
+      if (bar && e.rows_total) { bar.value = Math.min(100, Math.floor(e.rows_done * 100 / e.rows_total)); }
+      row.querySelector(".export-rows").textContent =
+        e.rows_total && e.status === "running" ? e.rows_done + " of " + e.rows_total : "" + e.rows_done;
+      if (e.byte_size) { row.querySelector(".export-size").textContent = (e.byte_size / 1024).toFixed(1) + " KiB"; }
+      if (e.status === "done" || e.status === "failed") {
+        if (bar) { bar.remove(); }
+        row.removeAttribute("data-export");
+        if (e.status === "done") {
+          var a = document.createElement("a");
+          a.href = "/exports/" + e.id + "/download";
+          a.textContent = "Download";
+          row.querySelector(".export-file").appendChild(a);
+        } else if (e.error) {
+          var err = document.createElement("span");
+          err.className = "error";
+          err.textContent = " " + e.error;
+          row.querySelector(".export-status").after(err);
+        }
+      }
+    }
+    function poll() {
+      var pending = document.querySelectorAll("tr[data-export]");
+      if (!pending.length) { return; }
+      if (!document.hidden) {
+        pending.forEach(function (row) {
+          fetch("/api/v1/exports/" + row.getAttribute("data-export"), { headers: { Accept: "application/json" } })
+            .then(function (r) { return r.ok ? r.json() : null; })
+            .then(function (e) { if (e) { update(row, e); } })
+            .catch(function () {});
+        });
+      }
+      setTimeout(poll, 2000);
+    }
+    setTimeout(poll, 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     navigation();
     timer();
     taskPicker();
     confirmations();
+    exportProgress();
   });
 })();

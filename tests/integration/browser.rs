@@ -520,3 +520,81 @@ async fn every_page_fits_a_laptop_and_a_phone() {
     let _ = std::fs::remove_dir_all(&downloads);
     let _ = std::fs::remove_dir_all(&profile);
 }
+
+/// The exports page follows a background export to its download link, without a reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exports_page_shows_progress_and_the_download_without_a_reload() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    for (path, form) in [
+        ("/projects", vec![("name", "Exported")]),
+        (
+            "/entries/new",
+            vec![
+                ("project_id", "1"),
+                ("start", "2026-11-10T09:00"),
+                ("duration", "1:00"),
+            ],
+        ),
+    ] {
+        assert!(
+            admin.post_form(path, &form).await.status().is_redirection(),
+            "{path}"
+        );
+    }
+    assert!(
+        admin
+            .request_export("csv", &[])
+            .await
+            .status()
+            .is_redirection()
+    );
+    let driver = Driver::start().await;
+    let (downloads, profile) = (temp_dir("downloads"), temp_dir("profile"));
+    let c = browser(&driver, &downloads, &profile).await;
+    c.goto(&format!("{}/login", app.address))
+        .await
+        .expect("login");
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    click(&c, "form.card button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("form[action='/timer/start']"))
+        .await
+        .expect("signed in");
+    c.goto(&format!("{}/exports", app.address))
+        .await
+        .expect("exports");
+    c.find(Locator::Css("tr[data-export] progress"))
+        .await
+        .expect("a progress bar while pending");
+    assert!(
+        c.find(Locator::Css("a[href$='/download']")).await.is_err(),
+        "no file yet"
+    );
+    c.execute("window.notReloaded = true; return true;", vec![])
+        .await
+        .expect("mark");
+
+    app.run_pending_jobs().await;
+    let link = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("a[href$='/download']"))
+        .await
+        .expect("the download link appears by itself");
+    assert_eq!(link.text().await.expect("text"), "Download");
+    let still = c
+        .execute("return window.notReloaded === true;", vec![])
+        .await
+        .expect("check");
+    assert_eq!(
+        still,
+        serde_json::Value::Bool(true),
+        "the page was not reloaded"
+    );
+    assert!(page_text(&c).await.contains("done"));
+    c.close().await.expect("close browser");
+    let _ = std::fs::remove_dir_all(&downloads);
+    let _ = std::fs::remove_dir_all(&profile);
+}
