@@ -102,7 +102,8 @@ impl AppError {
         }
     }
 
-    fn body(&self) -> ErrorBody {
+    /// What the client is told: code, message and field.
+    pub fn body(&self) -> ErrorBody {
         let (code, message, field) = match self {
             Self::BadRequest(m) => ("bad_request", m.clone(), None),
             Self::Unauthorized => ("unauthorized", "Sign in to continue.".to_owned(), None),

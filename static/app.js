@@ -86,6 +86,9 @@
       var form = e.target;
       if (!form.hasAttribute || !form.hasAttribute("data-confirm")) { return; }
       if (form.querySelector("input[name=confirm]")) { return; }
+      // A form that confirms only one of its actions (bulk: delete).
+      var when = form.getAttribute("data-confirm-when");
+      if (when && (!form.elements.action || form.elements.action.value !== when)) { return; }
       e.preventDefault();
       pending = form;
       document.getElementById("confirm-question").textContent = form.getAttribute("data-confirm");

@@ -258,3 +258,100 @@ pub async fn delete(
     entries::delete(&state.pool, &Actor::from(&current), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// What a bulk request does to each entry.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkActionJson {
+    Delete,
+    /// Needs `project_id`.
+    Move,
+    /// Needs `billable`.
+    SetBillable,
+}
+
+/// Up to 500 entries and one action.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkBody {
+    #[schema(min_items = 1, max_items = 500)]
+    ids: Vec<i64>,
+    action: BulkActionJson,
+    project_id: Option<i64>,
+    billable: Option<bool>,
+}
+
+/// One entry's outcome: `status` is what the single request would have answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    id: i64,
+    /// 200 (changed) or 204 (deleted), or the error status (403, 404, 409, 422).
+    status: u16,
+    error: Option<ErrorBodyJson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBodyJson {
+    code: String,
+    message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResults {
+    results: Vec<BulkResult>,
+}
+
+/// Deletes, moves or (un)marks billable several entries at once, each on its
+/// own: one entry's failure leaves the others done; each gets its result.
+#[utoipa::path(post, path = "/api/v1/time-entries/bulk", tag = "time entries", request_body = BulkBody,
+    responses((status = 200, body = BulkResults), (status = 422, body = ErrorEnvelope)))]
+pub async fn bulk(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(body): Json<BulkBody>,
+) -> Result<Json<BulkResults>, AppError> {
+    let action = match body.action {
+        BulkActionJson::Delete => entries::BulkAction::Delete,
+        BulkActionJson::Move => {
+            entries::BulkAction::MoveToProject(body.project_id.ok_or_else(|| {
+                ValidationError::new("project_id", "Give the project_id to move the entries to.")
+            })?)
+        }
+        BulkActionJson::SetBillable => entries::BulkAction::SetBillable(
+            body.billable
+                .ok_or_else(|| ValidationError::new("billable", "Give billable: true or false."))?,
+        ),
+    };
+    let outcomes = entries::bulk(&state.pool, &Actor::from(&current), &body.ids, action).await?;
+    let ok = if action == entries::BulkAction::Delete {
+        204
+    } else {
+        200
+    };
+    let results = outcomes
+        .into_iter()
+        .map(|(id, outcome)| match outcome {
+            Ok(()) => BulkResult {
+                id,
+                status: ok,
+                error: None,
+            },
+            Err(e) => {
+                if e.status().is_server_error() {
+                    // Not answered as a response of its own: logged here, once.
+                    tracing::error!(entry_id = id, error = %e, "bulk action failed for an entry");
+                }
+                let body = e.body();
+                BulkResult {
+                    id,
+                    status: e.status().as_u16(),
+                    error: Some(ErrorBodyJson {
+                        code: body.code.to_owned(),
+                        message: body.message,
+                    }),
+                }
+            }
+        })
+        .collect();
+    Ok(Json(BulkResults { results }))
+}

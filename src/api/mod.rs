@@ -178,6 +178,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(timer::start))
         .routes(routes!(timer::stop))
         .routes(routes!(entries::list, entries::create))
+        .routes(routes!(entries::bulk))
         .routes(routes!(entries::show, entries::update, entries::delete))
         .routes(routes!(catalog::clients, catalog::create_client))
         .routes(routes!(

@@ -186,3 +186,77 @@ pub async fn delete(pool: &PgPool, actor: &Actor, id: i64) -> Result<Entry, AppE
     tx.commit().await?;
     Ok(existing)
 }
+
+/// Most entries one bulk action may touch.
+pub const MAX_BULK: usize = 500;
+
+/// What a bulk action does to each entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkAction {
+    Delete,
+    /// Moves the entries to this project (a task of another project is dropped).
+    MoveToProject(i64),
+    SetBillable(bool),
+}
+
+/// Applies `action` to each of `ids` on its own (one entry's failure leaves
+/// the others done), with the same rules and events as the single actions.
+/// Returns each id with its outcome, in the order given.
+pub async fn bulk(
+    pool: &PgPool,
+    actor: &Actor,
+    ids: &[i64],
+    action: BulkAction,
+) -> Result<Vec<(i64, Result<(), AppError>)>, AppError> {
+    if ids.is_empty() || ids.len() > MAX_BULK {
+        return Err(ValidationError::new("ids", "Choose 1 to 500 entries.").into());
+    }
+    let mut outcomes = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let outcome = match action {
+            BulkAction::Delete => delete(pool, actor, id).await.map(|_| ()),
+            BulkAction::MoveToProject(project_id) => {
+                change(pool, actor, id, |e, input| {
+                    if input.project_id != project_id {
+                        input.task_id = None;
+                    }
+                    input.project_id = project_id;
+                    input.billable = Some(e.billable);
+                })
+                .await
+            }
+            BulkAction::SetBillable(billable) => {
+                change(pool, actor, id, |_, input| input.billable = Some(billable)).await
+            }
+        };
+        outcomes.push((id, outcome));
+    }
+    Ok(outcomes)
+}
+
+/// Edits one finished entry through [`update`], starting from what it holds.
+async fn change(
+    pool: &PgPool,
+    actor: &Actor,
+    id: i64,
+    edit: impl FnOnce(&Entry, &mut EntryInput),
+) -> Result<(), AppError> {
+    let entry = get(pool, actor, id).await?;
+    let Some(end) = entry.ended_at else {
+        return Err(AppError::Conflict {
+            code: "timer_running",
+            message: "Stop the timer before editing this entry.".into(),
+        });
+    };
+    let mut input = EntryInput {
+        project_id: entry.project_id,
+        task_id: entry.task_id,
+        start: entry.started_at,
+        end,
+        notes: entry.notes.clone(),
+        tags: entry.tags.join(","),
+        billable: Some(entry.billable),
+    };
+    edit(&entry, &mut input);
+    update(pool, actor, id, &input).await.map(|_| ())
+}

@@ -220,6 +220,7 @@ pub async fn deactivate(
                 action: &format!("/admin/users/{id}/deactivate"),
                 button: "Deactivate",
                 cancel: "/admin/users",
+                carry: &[],
             },
         );
     }

@@ -233,6 +233,7 @@ pub async fn delete_client(
                 action: &format!("/clients/{id}/delete"),
                 button: "Delete client",
                 cancel: "/clients",
+                carry: &[],
             },
         );
     }
@@ -462,6 +463,7 @@ pub async fn delete_project(
                 action: &format!("/projects/{id}/delete"),
                 button: "Delete project",
                 cancel: "/projects",
+                carry: &[],
             },
         );
     }
@@ -708,6 +710,7 @@ pub async fn delete_task(
                 action: &format!("/tasks/{id}/delete"),
                 button: "Delete task",
                 cancel: "/tasks",
+                carry: &[],
             },
         );
     }

@@ -37,6 +37,7 @@ struct ConfirmPage<'a> {
     action: &'a str,
     button: &'a str,
     cancel: &'a str,
+    carry: &'a [(&'a str, String)],
 }
 
 /// What to ask before an action.
@@ -51,6 +52,8 @@ pub struct Question<'a> {
     pub button: &'a str,
     /// Where "Cancel" leads.
     pub cancel: &'a str,
+    /// Form fields to post again (a bulk action's selection); usually none.
+    pub carry: &'a [(&'a str, String)],
 }
 
 /// The page that asks, for a request without `confirm=yes`.
@@ -62,6 +65,7 @@ pub fn page(current: &CurrentUser, q: Question<'_>) -> Result<Response, AppError
         action: q.action,
         button: q.button,
         cancel: q.cancel,
+        carry: q.carry,
     })?
     .into_response())
 }

@@ -43,6 +43,36 @@ pub struct ListQuery {
     page: Option<i64>,
 }
 
+/// One day of the entries page, with the time tracked that day on this page.
+struct Day {
+    label: String,
+    subtotal: String,
+    entries: Vec<EntryRow>,
+}
+
+/// Groups entries (newest first) into days in `tz`, each with its subtotal.
+fn by_day(entries: &[db::entries::Entry], tz: chrono_tz::Tz) -> Vec<Day> {
+    let mut days: Vec<(chrono::NaiveDate, i64, Vec<EntryRow>)> = Vec::new();
+    for e in entries {
+        let day = e.started_at.with_timezone(&tz).date_naive();
+        let seconds = e.duration_seconds.unwrap_or_default();
+        match days.last_mut() {
+            Some((d, total, rows)) if *d == day => {
+                *total += seconds;
+                rows.push(EntryRow::new(e, tz));
+            }
+            _ => days.push((day, seconds, vec![EntryRow::new(e, tz)])),
+        }
+    }
+    days.into_iter()
+        .map(|(day, seconds, entries)| Day {
+            label: day.format("%A, %Y-%m-%d").to_string(),
+            subtotal: format_duration(seconds),
+            entries,
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "entries.html")]
 struct EntriesPage {
@@ -51,7 +81,8 @@ struct EntriesPage {
     projects: Vec<Project>,
     users: Vec<User>,
     is_admin: bool,
-    entries: Vec<EntryRow>,
+    /// The page's entries by day (in the viewer's timezone), newest first.
+    days: Vec<Day>,
     total: i64,
     total_duration: String,
     page: i64,
@@ -133,10 +164,7 @@ pub async fn list(
             Vec::new()
         },
         is_admin: actor.is_admin,
-        entries: rows
-            .iter()
-            .map(|e| EntryRow::new(e, actor.timezone))
-            .collect(),
+        days: by_day(&rows, actor.timezone),
         total,
         total_duration: format_duration(total_seconds),
         page,
@@ -367,9 +395,92 @@ pub async fn delete(
                 action: &format!("/entries/{id}/delete"),
                 button: "Delete entry",
                 cancel: "/entries",
+                carry: &[],
             },
         );
     }
     entries::delete(&state.pool, &actor, id).await?;
     Ok(flash::redirect(&state, "/entries", "Entry deleted."))
+}
+
+/// `POST /entries/bulk`: one action on the selected entries (`ids`, repeated),
+/// each done on its own; deleting asks first like a single delete.
+pub async fn bulk(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let mut ids = Vec::new();
+    for (k, v) in &pairs {
+        if k == "ids" {
+            ids.push(
+                v.parse::<i64>()
+                    .map_err(|_| ValidationError::new("ids", "Choose entries from the list."))?,
+            );
+        }
+    }
+    if ids.is_empty() {
+        return Ok(flash::redirect(&state, "/entries", "Select entries first."));
+    }
+    let action = match field("action") {
+        "delete" => entries::BulkAction::Delete,
+        "move" => entries::BulkAction::MoveToProject(
+            optional_id("project_id", field("project_id"))?.ok_or_else(|| {
+                ValidationError::new("project_id", "Choose the project to move them to.")
+            })?,
+        ),
+        "billable" => entries::BulkAction::SetBillable(true),
+        "not_billable" => entries::BulkAction::SetBillable(false),
+        _ => {
+            return Err(ValidationError::new(
+                "action",
+                "Choose delete, move, billable or not billable.",
+            )
+            .into());
+        }
+    };
+    if action == entries::BulkAction::Delete && field("confirm") != "yes" {
+        let carry: Vec<(&str, String)> = ids
+            .iter()
+            .map(|id| ("ids", id.to_string()))
+            .chain([("action", "delete".to_owned())])
+            .collect();
+        return confirm::page(
+            &current,
+            Question {
+                question: &format!("Delete {} selected entries?", ids.len()),
+                consequence: "This cannot be undone.",
+                action: "/entries/bulk",
+                button: "Delete entries",
+                cancel: "/entries",
+                carry: &carry,
+            },
+        );
+    }
+    let outcomes = entries::bulk(&state.pool, &Actor::from(&current), &ids, action).await?;
+    let done = outcomes.iter().filter(|(_, r)| r.is_ok()).count();
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter_map(|(id, r)| r.as_ref().err().map(|e| format!("#{id}: {e}")))
+        .collect();
+    let verb = match action {
+        entries::BulkAction::Delete => "deleted",
+        entries::BulkAction::MoveToProject(_) => "moved",
+        entries::BulkAction::SetBillable(_) => "changed",
+    };
+    let mut notice = format!("{done} entries {verb}.");
+    if !failed.is_empty() {
+        notice.push_str(&format!(
+            " {} could not be changed: {}",
+            failed.len(),
+            failed.join("; ")
+        ));
+    }
+    Ok(flash::redirect(&state, "/entries", &notice))
 }

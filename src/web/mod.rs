@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
             get(entries::edit_form).post(entries::update),
         )
         .route("/entries/{id}/delete", post(entries::delete))
+        .route("/entries/bulk", post(entries::bulk))
         .route("/entries/{id}/restart", post(home::restart))
         .route(
             "/clients",

@@ -260,6 +260,7 @@ pub async fn revoke_token(
                 action: &format!("/profile/tokens/{id}/revoke"),
                 button: "Revoke token",
                 cancel: "/profile",
+                carry: &[],
             },
         );
     }

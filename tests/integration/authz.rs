@@ -49,7 +49,8 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         | "/profile/password"
         | "/profile/timezone"
         | "/profile/tokens"
-        | "/profile/analytics" => User,
+        | "/profile/analytics"
+        | "/entries/bulk" => User,
         "/entries/{id}/edit"
         | "/entries/{id}/delete"
         | "/entries/{id}/restart"

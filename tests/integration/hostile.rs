@@ -348,6 +348,11 @@ const API_ROUTES: &[(&str, &str, &[&str])] = &[
     ),
     ("GET", "/api/v1/time-entries/1", &[]),
     ("DELETE", "/api/v1/time-entries/99", &[]),
+    (
+        "POST",
+        "/api/v1/time-entries/bulk",
+        &["ids", "action", "project_id", "billable"],
+    ),
     ("POST", "/api/v1/clients", API_CLIENT_FIELDS),
     ("PUT", "/api/v1/clients/1", API_CLIENT_FIELDS),
     ("PUT", "/api/v1/clients/1/archived", &["archived"]),
@@ -384,6 +389,16 @@ const FORMS: &[(&str, &str, &[&str])] = &[
         "POST",
         "/timer/start",
         &["project_id", "task_id", "notes", "tags"],
+    ),
+    (
+        "POST",
+        "/entries/bulk",
+        &["ids", "action", "project_id", "confirm"],
+    ),
+    (
+        "POST",
+        "/tasks/1/edit",
+        &["project_id", "name", "priority", "assignee_id", "due_date"],
     ),
     (
         "POST",

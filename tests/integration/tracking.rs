@@ -833,3 +833,118 @@ async fn forgotten_timers_are_stopped_by_maintenance_only_when_the_admin_wants_i
         .expect("row");
     assert_eq!(seconds, 2 * 3600, "stopped at the limit");
 }
+
+#[tokio::test]
+async fn entries_are_grouped_by_day_and_changed_in_bulk_with_a_result_for_each() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let first = create_project(&app, &admin, "First").await;
+    let second = create_project(&app, &admin, "Second").await;
+    for (start, duration) in [
+        ("2026-11-30T09:00", "1:00"),
+        ("2026-11-30T11:00", "0:30"),
+        ("2026-11-29T10:00", "2:00"),
+    ] {
+        let r = admin
+            .post_form(
+                "/entries/new",
+                &[
+                    ("project_id", &first.to_string()),
+                    ("start", start),
+                    ("duration", duration),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    admin
+        .post_form("/timer/start", &[("project_id", &first.to_string())])
+        .await;
+    let page = admin.get("/entries").await.text().await.expect("page");
+    let monday = page.find("Monday, 2026-11-30").expect("a day heading");
+    let sunday = page.find("Sunday, 2026-11-29").expect("another");
+    assert!(monday < sunday, "newest day first");
+    assert!(
+        page[monday..sunday].contains("1:30:00"),
+        "Monday's subtotal"
+    );
+    assert!(page[sunday..].contains("2:00:00"), "Sunday's subtotal");
+
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM time_entries ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .expect("ids");
+    let (a, b, c, running) = (ids[0], ids[1], ids[2], ids[3]);
+    let form = |action: &'static str, selected: &[i64]| {
+        let mut f: Vec<(&str, String)> = selected.iter().map(|i| ("ids", i.to_string())).collect();
+        f.push(("action", action.into()));
+        f.push(("project_id", second.to_string()));
+        f
+    };
+    let post = |f: Vec<(&'static str, String)>| {
+        let admin = admin.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            admin.post_form("/entries/bulk", &pairs).await
+        }
+    };
+    // Moving includes the running timer: the others move, it says why not.
+    let r = post(form("move", &[a, b, running])).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let notice = admin.get("/entries").await.text().await.expect("page");
+    assert!(
+        notice.contains("2 entries moved.")
+            && notice.contains(&format!("#{running}: Stop the timer")),
+        "{notice}"
+    );
+    let projects: Vec<i64> = sqlx::query_scalar("SELECT project_id FROM time_entries ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .expect("projects");
+    assert_eq!(projects, [second, second, first, first]);
+
+    post(form("not_billable", &[a, c])).await;
+    let billable: Vec<bool> = sqlx::query_scalar("SELECT billable FROM time_entries ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .expect("billable");
+    assert_eq!(
+        (billable[0], billable[1], billable[2]),
+        (false, true, false)
+    );
+
+    // Deleting asks first, carrying the selection; confirmed, it deletes.
+    let r = post(form("delete", &[a, b])).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let ask = r.text().await.expect("page");
+    assert!(ask.contains("Delete 2 selected entries?"), "{ask}");
+    assert!(ask.contains(&format!(r#"name="ids" value="{a}""#)));
+    let mut confirmed = form("delete", &[a, b]);
+    confirmed.push(("confirm", "yes".into()));
+    assert_eq!(post(confirmed).await.status(), StatusCode::SEE_OTHER);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM time_entries")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(left, 2);
+
+    // The API: the same, with a result per id.
+    let token = admin.api_token("bulk", "").await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/time-entries/bulk", app.address))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"ids": [c, running, 999999], "action": "set_billable", "billable": true}))
+        .send()
+        .await
+        .expect("bulk");
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: serde_json::Value = r.json().await.expect("json");
+    let statuses: Vec<u64> = body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(statuses, [200, 409, 404], "{body}");
+    assert_eq!(body["results"][1]["error"]["code"], "timer_running");
+}
