@@ -59,10 +59,14 @@
     if (running) { tick(); setInterval(tick, 1000); }
   }
 
-  function taskPicker() {
-    var project = document.getElementById("project_id");
-    var task = document.getElementById("task_id");
-    if (!project || !task || !task.querySelector("option[data-project]")) { return; }
+  function taskPickers() {
+    document.querySelectorAll("select[data-project-select]").forEach(function (task) {
+      taskPicker(document.getElementById(task.getAttribute("data-project-select")), task);
+    });
+  }
+
+  function taskPicker(project, task) {
+    if (!project || !task.querySelector("option[data-project]")) { return; }
     function filter() {
       Array.prototype.forEach.call(task.options, function (o) {
         var p = o.getAttribute("data-project");
@@ -159,7 +163,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     navigation();
     timer();
-    taskPicker();
+    taskPickers();
     confirmations();
     exportProgress();
   });

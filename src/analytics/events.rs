@@ -183,6 +183,18 @@ pub const CATALOGUE: &[Spec] = &[
         ],
     },
     Spec {
+        name: "timer.edited",
+        when: "a user changed their running timer in place",
+        properties: &[
+            ("changed_start", Kind::Bool, "its start time was moved"),
+            (
+                "changed_project",
+                Kind::Bool,
+                "it was moved to another project",
+            ),
+        ],
+    },
+    Spec {
         name: "timer.stopped",
         when: "a running timer was stopped",
         properties: &[("duration_seconds", Kind::Seconds, "how long it ran")],
@@ -346,6 +358,10 @@ pub enum Event {
         tag_count: usize,
         stopped_previous: bool,
     },
+    TimerEdited {
+        changed_start: bool,
+        changed_project: bool,
+    },
     TimerStopped {
         duration_seconds: i64,
     },
@@ -426,6 +442,7 @@ impl Event {
             Event::TaskUpdated => "task.updated",
             Event::TaskDeleted => "task.deleted",
             Event::TimerStarted { .. } => "timer.started",
+            Event::TimerEdited { .. } => "timer.edited",
             Event::TimerStopped { .. } => "timer.stopped",
             Event::EntryCreated { .. } => "time_entry.created",
             Event::EntryUpdated { .. } => "time_entry.updated",
@@ -475,6 +492,10 @@ impl Event {
             } => json!({
                 "has_task": has_task, "has_notes": has_notes, "tag_count": tag_count, "stopped_previous": stopped_previous
             }),
+            Event::TimerEdited {
+                changed_start,
+                changed_project,
+            } => json!({ "changed_start": changed_start, "changed_project": changed_project }),
             Event::TimerStopped { duration_seconds } | Event::EntryUpdated { duration_seconds } => {
                 json!({ "duration_seconds": duration_seconds })
             }
@@ -625,6 +646,10 @@ mod tests {
                 has_notes: true,
                 tag_count: 2,
                 stopped_previous: false,
+            },
+            Event::TimerEdited {
+                changed_start: true,
+                changed_project: false,
             },
             Event::TimerStopped {
                 duration_seconds: 5,

@@ -174,7 +174,7 @@ fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(openapi_json))
         .routes(routes!(me::show))
-        .routes(routes!(timer::active))
+        .routes(routes!(timer::active, timer::edit))
         .routes(routes!(timer::start))
         .routes(routes!(timer::stop))
         .routes(routes!(entries::list, entries::create))

@@ -71,3 +71,40 @@ pub async fn stop(
             .into(),
     ))
 }
+
+/// What the running timer becomes; a start left out is kept.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditBody {
+    project_id: i64,
+    task_id: Option<i64>,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    /// RFC 3339; not in the future, at most 24 hours ago.
+    start: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Changes the running timer in place; 409 `no_timer_running` when none runs.
+#[utoipa::path(put, path = "/api/v1/timer", tag = "timer", request_body = EditBody,
+    responses((status = 200, body = EntryJson), (status = 409, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope)))]
+pub async fn edit(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(body): Json<EditBody>,
+) -> Result<Json<EntryJson>, AppError> {
+    let input = timer::EditTimer {
+        project_id: body.project_id,
+        task_id: body.task_id,
+        notes: body.notes,
+        tags: body.tags.join(","),
+        started_at: body.start,
+    };
+    Ok(Json(
+        timer::edit(&state.pool, &Actor::from(&current), &input)
+            .await?
+            .into(),
+    ))
+}

@@ -48,7 +48,7 @@ pub(super) async fn check_project_and_task(
     Ok(project)
 }
 
-async fn refuse_overlap(
+pub(super) async fn refuse_overlap(
     conn: &mut PgConnection,
     user_id: i64,
     times: &EntryTimes,

@@ -2,14 +2,20 @@
 //! partial unique index `time_entries_one_running_per_user` enforces it even
 //! if this code were bypassed.
 
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
-use super::{Actor, entries::check_project_and_task};
+use super::{
+    Actor,
+    entries::{check_project_and_task, refuse_overlap},
+};
 use crate::{
     analytics::{Event, record},
     db::{self, entries::Entry},
-    domain::tracking::{parse_notes, parse_tags},
+    domain::{
+        ValidationError,
+        tracking::{EntryTimes, MAX_ENTRY_SECONDS, parse_notes, parse_tags},
+    },
     error::AppError,
 };
 
@@ -91,16 +97,92 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
     Ok(entry)
 }
 
+/// What the running timer becomes; `started_at: None` keeps its start.
+#[derive(Debug, Clone, Default)]
+pub struct EditTimer {
+    pub project_id: i64,
+    pub task_id: Option<i64>,
+    pub notes: String,
+    pub tags: String,
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+fn no_timer() -> AppError {
+    AppError::Conflict {
+        code: "no_timer_running",
+        message: "No timer is running.".into(),
+    }
+}
+
+/// Changes the running timer in place: project, task, notes, tags, and its
+/// start ("I started 20 minutes ago"): not in the future, at most 24 hours
+/// ago, and not over another entry unless overlaps are allowed.
+pub async fn edit(pool: &PgPool, actor: &Actor, input: &EditTimer) -> Result<Entry, AppError> {
+    let notes = parse_notes(&input.notes)?;
+    let tags = parse_tags(&input.tags)?;
+    let mut tx = pool.begin().await?;
+    db::entries::lock_user(&mut tx, actor.user_id).await?;
+    let running = db::entries::running(&mut tx, actor.user_id)
+        .await?
+        .ok_or_else(no_timer)?;
+    let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
+    let now = Utc::now();
+    let start = input.started_at.unwrap_or(running.started_at);
+    if start > now {
+        return Err(ValidationError::new("start", "The start cannot be in the future.").into());
+    }
+    if start < now - Duration::seconds(MAX_ENTRY_SECONDS) {
+        return Err(ValidationError::new(
+            "start",
+            "A timer runs at most 24 hours: start it at most 24 hours ago.",
+        )
+        .into());
+    }
+    if start < running.started_at
+        && let Ok(times) = EntryTimes::new(start, now, now)
+    {
+        refuse_overlap(&mut tx, actor.user_id, &times, Some(running.id)).await?;
+    }
+    let changed_project = project.id != running.project_id;
+    let fields = db::entries::EntryFields {
+        user_id: actor.user_id,
+        project_id: project.id,
+        task_id: input.task_id,
+        started_at: start,
+        ended_at: None,
+        notes: &notes,
+        tags: &tags,
+        billable: if changed_project {
+            project.billable
+        } else {
+            running.billable
+        },
+        source: &running.source,
+    };
+    db::entries::update(&mut tx, running.id, &fields).await?;
+    let entry = db::entries::get(&mut tx, running.id)
+        .await?
+        .ok_or_else(no_timer)?;
+    record(
+        &mut tx,
+        Some(actor.user_id),
+        &Event::TimerEdited {
+            changed_start: start != running.started_at,
+            changed_project,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
 /// Stops the caller's running timer (409 `no_timer_running` when none runs).
 /// A timer left running for more than 24 hours is stopped at 24 hours.
 pub async fn stop(pool: &PgPool, actor: &Actor) -> Result<Entry, AppError> {
     let mut tx = pool.begin().await?;
     db::entries::lock_user(&mut tx, actor.user_id).await?;
     let Some(id) = db::entries::stop_running(&mut tx, actor.user_id, Utc::now()).await? else {
-        return Err(AppError::Conflict {
-            code: "no_timer_running",
-            message: "No timer is running.".into(),
-        });
+        return Err(no_timer());
     };
     let entry = db::entries::get(&mut tx, id)
         .await?

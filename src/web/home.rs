@@ -19,11 +19,17 @@ use super::{
 use crate::{
     auth::CurrentUser,
     db::{self, entries::Entry, projects::Project, tasks::Task},
-    domain::tracking::{format_duration, start_of_day},
+    domain::{
+        ValidationError,
+        tracking::{format_duration, parse_local, start_of_day},
+    },
     error::AppError,
     startup::AppState,
     tracking::{Actor, timer},
 };
+
+/// Entries shorter than this (in seconds) are offered for discarding right after they end.
+const SHORT_ENTRY_SECONDS: i64 = 60;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -36,6 +42,10 @@ struct HomePage {
     projects: Vec<Project>,
     tasks: Vec<Task>,
     is_admin: bool,
+    /// The running timer's start in the viewer's timezone, for the edit form.
+    running_start_local: String,
+    /// The entry just stopped, when it lasted under a minute: offer to discard it.
+    too_short: Option<EntryRow>,
     /// Seconds tracked today and this week, the running timer up to now
     /// included (the page's script counts on from there while it runs).
     today_seconds: i64,
@@ -73,7 +83,28 @@ async fn page(
     let elapsed = running
         .as_ref()
         .map_or(0, |r| (now - r.started_at).num_seconds());
+    let running_start_local = running
+        .as_ref()
+        .map(|r| {
+            r.started_at
+                .with_timezone(&actor.timezone)
+                .format("%Y-%m-%dT%H:%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    // A start and stop of a few seconds is usually a slip: the page offers to
+    // discard it while it is the latest entry and a few minutes old.
+    let too_short = recent
+        .first()
+        .filter(|e| {
+            e.duration_seconds.is_some_and(|d| d < SHORT_ENTRY_SECONDS)
+                && e.ended_at
+                    .is_some_and(|end| now - end < Duration::minutes(10))
+        })
+        .map(|e| EntryRow::new(e, actor.timezone));
     render(&HomePage {
+        running_start_local,
+        too_short,
         layout: Layout::for_user("Timer", current).with_notice(notice),
         running_elapsed: format_duration(elapsed),
         long_running: running.is_some() && elapsed > i64::from(settings.long_timer_hours) * 3600,
@@ -134,6 +165,70 @@ pub async fn start(
     };
     match timer::start(&state.pool, &Actor::from(&current), &input).await {
         Ok(_) => Ok(Redirect::to("/").into_response()),
+        Err(AppError::Validation(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(&state, &current, None, Some(e.message)).await?,
+        )
+            .into_response()),
+        Err(AppError::Conflict { message, .. }) => Ok((
+            StatusCode::CONFLICT,
+            page(&state, &current, None, Some(message)).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EditForm {
+    project_id: String,
+    task_id: String,
+    notes: String,
+    tags: String,
+    /// Local date and time, `YYYY-MM-DDTHH:MM`.
+    start: String,
+    /// Or: how many minutes ago it started.
+    minutes_ago: String,
+}
+
+/// `POST /timer/edit`: changes the running timer in place.
+pub async fn edit(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<EditForm>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let parsed = (|| -> Result<timer::EditTimer, ValidationError> {
+        let minutes = form.minutes_ago.trim();
+        let started_at = if !minutes.is_empty() {
+            let m: i64 = minutes
+                .parse()
+                .ok()
+                .filter(|m| (0..=24 * 60).contains(m))
+                .ok_or_else(|| {
+                    ValidationError::new("minutes_ago", "Enter minutes from 0 to 1440.")
+                })?;
+            Some(Utc::now() - Duration::minutes(m))
+        } else if !form.start.trim().is_empty() {
+            Some(parse_local("start", &form.start, actor.timezone)?)
+        } else {
+            None
+        };
+        Ok(timer::EditTimer {
+            project_id: optional_id("project_id", &form.project_id)?.unwrap_or_default(),
+            task_id: optional_id("task_id", &form.task_id)?,
+            notes: form.notes.clone(),
+            tags: form.tags.clone(),
+            started_at,
+        })
+    })();
+    let result = match parsed {
+        Ok(input) => timer::edit(&state.pool, &actor, &input).await.map(|_| ()),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(flash::redirect(&state, "/", "Timer changed.")),
         Err(AppError::Validation(e)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             page(&state, &current, None, Some(e.message)).await?,

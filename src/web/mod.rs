@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home::show))
         .route("/timer/start", post(home::start))
         .route("/timer/stop", post(home::stop))
+        .route("/timer/edit", post(home::edit))
         .route("/entries", get(entries::list))
         .route("/entries/new", get(entries::new_form).post(entries::create))
         .route(

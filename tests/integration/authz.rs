@@ -39,6 +39,7 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         "/"
         | "/timer/start"
         | "/timer/stop"
+        | "/timer/edit"
         | "/entries"
         | "/entries/new"
         | "/reports"

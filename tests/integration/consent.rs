@@ -250,6 +250,34 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
                 )
                 .await;
         }
+        ("timer.edited", false) => {
+            let p = new_project(app).await.to_string();
+            actor.post("/timer/start", &[("project_id", &p)]).await;
+            actor
+                .post("/timer/edit", &[("project_id", &p), ("notes", "changed")])
+                .await;
+            actor.post("/timer/stop", &[]).await;
+        }
+        ("timer.edited", true) => {
+            let p = new_project(app).await;
+            actor
+                .api(
+                    app,
+                    Method::POST,
+                    "/timer/start",
+                    Some(json!({"project_id": p})),
+                )
+                .await;
+            actor
+                .api(
+                    app,
+                    Method::PUT,
+                    "/timer",
+                    Some(json!({"project_id": p, "notes": "changed"})),
+                )
+                .await;
+            actor.api(app, Method::POST, "/timer/stop", None).await;
+        }
         ("timer.stopped", false) => {
             let p = new_project(app).await.to_string();
             actor.post("/timer/start", &[("project_id", &p)]).await;

@@ -317,6 +317,11 @@ const API_ROUTES: &[(&str, &str, &[&str])] = &[
     ),
     ("POST", "/api/v1/timer/stop", &[]),
     (
+        "PUT",
+        "/api/v1/timer",
+        &["project_id", "task_id", "notes", "tags", "start"],
+    ),
+    (
         "POST",
         "/api/v1/exports",
         &[
@@ -389,6 +394,18 @@ const FORMS: &[(&str, &str, &[&str])] = &[
         "POST",
         "/timer/start",
         &["project_id", "task_id", "notes", "tags"],
+    ),
+    (
+        "POST",
+        "/timer/edit",
+        &[
+            "project_id",
+            "task_id",
+            "notes",
+            "tags",
+            "start",
+            "minutes_ago",
+        ],
     ),
     (
         "POST",

@@ -948,3 +948,83 @@ async fn entries_are_grouped_by_day_and_changed_in_bulk_with_a_result_for_each()
     assert_eq!(statuses, [200, 409, 404], "{body}");
     assert_eq!(body["results"][1]["error"]["code"], "timer_running");
 }
+
+#[tokio::test]
+async fn the_running_timer_is_changed_in_place_and_a_slip_of_a_few_seconds_can_be_discarded() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let first = create_project(&app, &admin, "First").await.to_string();
+    let second = create_project(&app, &admin, "Second").await.to_string();
+    admin
+        .post_form("/timer/start", &[("project_id", &first)])
+        .await;
+    let r = admin
+        .post_form(
+            "/timer/edit",
+            &[
+                ("project_id", &second),
+                ("notes", "moved"),
+                ("minutes_ago", "20"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (project, notes, minutes): (i64, String, f64) = sqlx::query_as(
+        "SELECT project_id, notes, extract(epoch FROM now() - started_at)::float8 / 60
+         FROM time_entries WHERE ended_at IS NULL",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("running");
+    assert_eq!(
+        (project.to_string(), notes.as_str()),
+        (second.clone(), "moved")
+    );
+    assert!((19.5..21.0).contains(&minutes), "{minutes}");
+    let r = admin
+        .post_form(
+            "/timer/edit",
+            &[("project_id", &second), ("start", "2999-01-01T09:00")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("cannot be in the future")
+    );
+
+    // Moving the start over an earlier entry is refused.
+    admin.post_form("/timer/stop", &[]).await;
+    admin
+        .post_form("/timer/start", &[("project_id", &first)])
+        .await;
+    let r = admin
+        .post_form(
+            "/timer/edit",
+            &[("project_id", &first), ("minutes_ago", "10")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.expect("page").contains("overlaps"));
+
+    // A stop a few seconds after the start: the page offers to discard it.
+    admin.post_form("/timer/stop", &[]).await;
+    let page = admin.get("/").await.text().await.expect("page");
+    assert!(page.contains("Your last entry lasted only"), "{page}");
+    let last: i64 = sqlx::query_scalar("SELECT max(id) FROM time_entries")
+        .fetch_one(&app.pool)
+        .await
+        .expect("id");
+    assert!(page.contains(&format!(r#"action="/entries/{last}/delete""#)));
+    let r = admin
+        .post_form(&format!("/entries/{last}/delete"), &[("confirm", "yes")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = admin.get("/").await.text().await.expect("page");
+    assert!(
+        !page.contains("Your last entry lasted only"),
+        "the long one is kept"
+    );
+}
