@@ -6,6 +6,7 @@
 // - The task picker offers only the chosen project's tasks.
 // - Destructive forms ask for confirmation in a dialog.
 // - The exports page shows the progress of unfinished exports live.
+// - Keyboard shortcuts (s, n, t, e, r; ? lists them).
 (function () {
   function pad(n) { return n < 10 ? "0" + n : "" + n; }
   function hms(s) {
@@ -160,7 +161,37 @@
     setTimeout(poll, 1000);
   }
 
+  // Single-key shortcuts, outside text fields; `?` lists them.
+  function shortcuts() {
+    var help = document.getElementById("shortcuts-dialog");
+    if (!help || typeof help.showModal !== "function") { return; }
+    document.querySelectorAll("[data-shortcuts]").forEach(function (b) {
+      b.hidden = false;
+      b.addEventListener("click", function () { help.showModal(); });
+    });
+    var go = { n: "/entries/new", t: "/", e: "/entries", r: "/reports" };
+    document.addEventListener("keydown", function (e) {
+      if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) { return; }
+      var t = e.target;
+      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(t.tagName))) { return; }
+      if (document.querySelector("dialog[open]")) { return; }
+      if (e.key === "?") {
+        e.preventDefault();
+        help.showModal();
+      } else if (e.key === "s") {
+        var stop = document.querySelector("form[action='/timer/stop']");
+        var start = document.querySelector("form[action='/timer/start']");
+        e.preventDefault();
+        if (stop) { stop.requestSubmit(); } else if (start && start.querySelector("select")) { start.requestSubmit(); } else { location.href = "/"; }
+      } else if (go[e.key]) {
+        e.preventDefault();
+        location.href = go[e.key];
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    shortcuts();
     navigation();
     timer();
     taskPickers();

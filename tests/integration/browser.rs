@@ -434,6 +434,46 @@ async fn every_page_fits_a_laptop_and_a_phone() {
         "{title}"
     );
 
+    // Keyboard: `?` lists the shortcuts, `s` stops the running timer, `n` opens a new entry.
+    let body = c.find(Locator::Css("body")).await.expect("body");
+    body.send_keys("?").await.expect("type ?");
+    let help = c
+        .wait()
+        .for_element(Locator::Css("#shortcuts-dialog[open]"))
+        .await
+        .expect("the help");
+    assert!(
+        help.text()
+            .await
+            .expect("text")
+            .contains("New entry by hand")
+    );
+    click(&c, "#shortcuts-dialog button").await;
+    c.find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .send_keys("s")
+        .await
+        .expect("type s");
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("stopped");
+    assert!(
+        page_text(&c).await.contains("Stopped after"),
+        "s stopped the timer"
+    );
+    c.find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .send_keys("n")
+        .await
+        .expect("type n");
+    c.wait()
+        .for_element(Locator::Css("form[action='/entries/new']"))
+        .await
+        .expect("the new entry form");
+
     // Deleting asks first in a dialog: Cancel keeps the entry, Confirm deletes it.
     c.set_window_size(1366, 900).await.expect("resize");
     c.goto(&format!("{}/entries", app.address))
