@@ -276,10 +276,10 @@ pub const CATALOGUE: &[Spec] = &[
     },
     Spec {
         name: "admin.user_updated",
-        when: "an administrator changed a user's role or reactivated them",
+        when: "an administrator changed a user's role, name or email, made a password reset link, or reactivated them",
         properties: &[(
             "change",
-            Kind::OneOf(&["role", "reactivated"]),
+            Kind::OneOf(&["role", "profile", "password_reset", "reactivated"]),
             "what changed",
         )],
     },

@@ -10,6 +10,8 @@ use crate::domain::{Role, Username};
 pub struct User {
     pub id: i64,
     pub username: String,
+    /// How the app names the person; empty means the username.
+    pub display_name: String,
     pub email: String,
     pub role: String,
     pub active: bool,
@@ -20,6 +22,15 @@ pub struct User {
 impl User {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin.as_str()
+    }
+
+    /// The display name, or the username when there is none.
+    pub fn name(&self) -> &str {
+        if self.display_name.is_empty() {
+            &self.username
+        } else {
+            &self.display_name
+        }
     }
 }
 
@@ -79,7 +90,7 @@ pub async fn exists(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Erro
 #[tracing::instrument(skip_all)]
 pub async fn by_id(pool: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, username, email, role, active, timezone, created_at FROM users WHERE id = $1",
+        "SELECT id, username, display_name, email, role, active, timezone, created_at FROM users WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -90,7 +101,7 @@ pub async fn by_id(pool: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> 
 #[tracing::instrument(skip_all)]
 pub async fn page(pool: &PgPool, limit: i64, offset: i64) -> Result<(Vec<User>, i64), sqlx::Error> {
     let users = sqlx::query_as(
-        "SELECT id, username, email, role, active, timezone, created_at
+        "SELECT id, username, display_name, email, role, active, timezone, created_at
          FROM users ORDER BY lower(username) LIMIT $1 OFFSET $2",
     )
     .bind(limit)
@@ -168,4 +179,87 @@ pub async fn set_timezone(pool: &PgPool, id: i64, timezone: &str) -> Result<(), 
         .execute(pool)
         .await?;
     Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_display_name(
+    conn: &mut PgConnection,
+    id: i64,
+    display_name: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE users SET display_name = $2 WHERE id = $1")
+        .bind(id)
+        .bind(display_name)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_email(conn: &mut PgConnection, id: i64, email: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE users SET email = $2 WHERE id = $1")
+        .bind(id)
+        .bind(email)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Stores a one-time password reset link's token hash for `user_id`.
+#[tracing::instrument(skip_all)]
+pub async fn insert_password_reset(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    user_id: i64,
+    created_by: i64,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO password_resets (token_hash, user_id, created_by, expires_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(created_by)
+    .bind(expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The user of a reset link that is unused and not expired (and active).
+#[tracing::instrument(skip_all)]
+pub async fn password_reset_user(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id, u.username, u.display_name, u.email, u.role, u.active, u.timezone, u.created_at
+         FROM password_resets r JOIN users u ON u.id = r.user_id
+         WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND u.active",
+    )
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Marks a reset link used (and every other open link of that user); false
+/// when it was no longer valid (used meanwhile: the row is locked first).
+#[tracing::instrument(skip_all)]
+pub async fn use_password_reset(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    user_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE password_resets SET used_at = now()
+         WHERE user_id = $2 AND used_at IS NULL
+           AND EXISTS (SELECT 1 FROM password_resets WHERE token_hash = $1 AND user_id = $2
+                       AND used_at IS NULL AND expires_at > now())",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() > 0)
 }

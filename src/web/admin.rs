@@ -14,12 +14,16 @@ use super::{
     confirm::{self, ConfirmForm, Question},
     extract::{Form, Path, Query},
     field_error,
-    flash::{self, Flash},
+    flash::{self, Flash, Reveal},
     render,
 };
 use crate::{
     analytics::{Event, record},
-    auth::{AdminUser, password},
+    auth::{
+        AdminUser,
+        keys::{random_token, sha256},
+        password,
+    },
     db::{self, users::User},
     domain::{Email, Password, Role, Timezone, Username, ValidationError},
     error::AppError,
@@ -51,6 +55,8 @@ struct UsersPage {
     form: NewUserForm,
     errors: Vec<ValidationError>,
     timezones: Vec<&'static str>,
+    /// A password reset link just made, shown this once.
+    reset_link: Option<String>,
 }
 
 impl UsersPage {
@@ -92,6 +98,7 @@ async fn page(
         form,
         errors,
         timezones: Timezone::all_names().collect(),
+        reset_link: None,
     })
 }
 
@@ -100,8 +107,10 @@ pub async fn list(
     admin: AdminUser,
     Query(query): Query<ListQuery>,
     Flash(notice): Flash,
+    Reveal(reset_link): Reveal,
 ) -> Result<Response, AppError> {
-    let page = page(
+    let secret_shown = reset_link.is_some();
+    let mut page = page(
         &state,
         &admin,
         query.page.unwrap_or(1),
@@ -110,7 +119,16 @@ pub async fn list(
         Vec::new(),
     )
     .await?;
-    Ok(render(&page)?.into_response())
+    page.reset_link = reset_link;
+    let mut response = render(&page)?.into_response();
+    if secret_shown {
+        // The page holds a one-time link: keep it out of caches and history.
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(response)
 }
 
 pub async fn create(
@@ -275,4 +293,150 @@ async fn refuse_if_last_admin(tx: &mut sqlx::PgConnection, id: i64) -> Result<()
         });
     }
     Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "admin_user_edit.html")]
+struct EditPage {
+    layout: Layout,
+    user: User,
+    form: EditForm,
+    errors: Vec<ValidationError>,
+}
+
+impl EditPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        field_error(&self.errors, field)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EditForm {
+    display_name: String,
+    email: String,
+    role: String,
+}
+
+async fn edit_page(
+    state: &AppState,
+    admin: &AdminUser,
+    id: i64,
+    form: Option<EditForm>,
+    errors: Vec<ValidationError>,
+) -> Result<EditPage, AppError> {
+    let user = db::users::by_id(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = form.unwrap_or_else(|| EditForm {
+        display_name: user.display_name.clone(),
+        email: user.email.clone(),
+        role: user.role.clone(),
+    });
+    Ok(EditPage {
+        layout: Layout::for_user(&format!("Edit {}", user.username), &admin.0),
+        user,
+        form,
+        errors,
+    })
+}
+
+/// An administrator's form for a user's name, email and role.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    Ok(render(&edit_page(&state, &admin, id, None, Vec::new()).await?)?.into_response())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<i64>,
+    Form(form): Form<EditForm>,
+) -> Result<Response, AppError> {
+    let parsed = (
+        super::profile::parse_display_name(&form.display_name),
+        Email::parse(&form.email),
+        Role::parse(&form.role),
+    );
+    let (name, email, role) = match parsed {
+        (Ok(n), Ok(e), Ok(r)) => (n, e, r),
+        (n, e, r) => {
+            let errors = [n.err(), e.err(), r.err()].into_iter().flatten().collect();
+            let page = edit_page(&state, &admin, id, Some(form), errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+    };
+    let before = db::users::by_id(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut tx = state.pool.begin().await?;
+    if role == Role::User {
+        refuse_if_last_admin(&mut tx, id).await?;
+    }
+    db::users::set_display_name(&mut tx, id, &name).await?;
+    db::users::set_email(&mut tx, id, email.as_str()).await?;
+    db::users::set_role(&mut tx, id, role).await?;
+    let change = if before.role != role.as_str() {
+        "role"
+    } else {
+        "profile"
+    };
+    tracing::info!(user_id = id, change, "user edited by admin");
+    record(
+        &mut tx,
+        Some(admin.0.user.id),
+        &Event::UserUpdated { change },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(flash::redirect(&state, "/admin/users", "User saved."))
+}
+
+/// How long a password reset link works.
+const RESET_LINK_HOURS: i64 = 24;
+
+/// Makes a one-time link with which the user sets a new password; the
+/// administrator gives it to them. No password is ever shown or chosen by the admin.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let user = db::users::by_id(&state.pool, id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or(AppError::NotFound)?;
+    let token = random_token();
+    let mut tx = state.pool.begin().await?;
+    db::users::insert_password_reset(
+        &mut tx,
+        &sha256(&token),
+        id,
+        admin.0.user.id,
+        chrono::Utc::now() + chrono::Duration::hours(RESET_LINK_HOURS),
+    )
+    .await?;
+    record(
+        &mut tx,
+        Some(admin.0.user.id),
+        &Event::UserUpdated {
+            change: "password_reset",
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user_id = id, "password reset link created");
+    let link = format!("{}/reset-password?token={token}", state.config.public_url);
+    Ok(flash::redirect_revealing(
+        &state,
+        "/admin/users",
+        &format!(
+            "A password reset link for {} was made. Give it to them: it works once, for {RESET_LINK_HOURS} hours.",
+            user.username
+        ),
+        &link,
+    ))
 }

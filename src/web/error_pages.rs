@@ -58,7 +58,7 @@ async fn signed_in(state: &AppState, headers: &axum::http::HeaderMap) -> Option<
     Some((
         NavUser {
             is_admin: user.is_admin(),
-            username: user.username,
+            username: user.name().to_owned(),
         },
         csrf::token_for(state, headers).unwrap_or_default(),
     ))

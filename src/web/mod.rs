@@ -14,6 +14,7 @@ mod health;
 mod home;
 mod jobs;
 mod login;
+mod password_reset;
 mod profile;
 mod reports;
 mod settings;
@@ -89,13 +90,27 @@ pub fn router() -> Router<AppState> {
         .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/setup", get(setup::form).post(setup::submit))
         .route("/login", get(login::form).post(login::submit))
+        .route(
+            "/reset-password",
+            get(password_reset::form).post(password_reset::submit),
+        )
         .route("/logout", post(login::logout))
         .route("/profile", get(profile::show))
         .route("/profile/password", post(profile::change_password))
+        .route("/profile/name", post(profile::change_name))
+        .route("/profile/email", post(profile::change_email))
         .route("/profile/timezone", post(profile::change_timezone))
         .route("/profile/tokens", post(profile::create_token))
         .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
         .route("/admin/users", get(admin::list).post(admin::create))
+        .route(
+            "/admin/users/{id}/edit",
+            get(admin::edit_form).post(admin::update),
+        )
+        .route(
+            "/admin/users/{id}/reset-password",
+            post(admin::reset_password),
+        )
         .route("/admin/users/{id}/role", post(admin::set_role))
         .route("/admin/users/{id}/deactivate", post(admin::deactivate))
         .route("/admin/users/{id}/activate", post(admin::activate))
@@ -138,7 +153,7 @@ impl Layout {
         Self {
             title: title.to_owned(),
             user: Some(NavUser {
-                username: current.user.username.clone(),
+                username: current.user.name().to_owned(),
                 is_admin: current.user.is_admin(),
             }),
             csrf: current.csrf.clone(),

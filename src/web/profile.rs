@@ -24,7 +24,7 @@ use crate::{
         password, session,
     },
     db::{self, api_tokens::ApiToken},
-    domain::{Password, Timezone, ValidationError},
+    domain::{Email, Password, Timezone, ValidationError},
     error::AppError,
     flags,
     startup::AppState,
@@ -35,6 +35,8 @@ use crate::{
 struct ProfilePage {
     layout: Layout,
     username: String,
+    display_name: String,
+    email: String,
     role: String,
     timezone: String,
     timezones: Vec<&'static str>,
@@ -60,6 +62,8 @@ async fn page(
     Ok(ProfilePage {
         layout: Layout::for_user("Profile", current).with_notice(notice),
         username: current.user.username.clone(),
+        display_name: current.user.display_name.clone(),
+        email: current.user.email.clone(),
         role: current.user.role.clone(),
         timezone: current.user.timezone.clone(),
         timezones: Timezone::all_names().collect(),
@@ -137,6 +141,89 @@ pub async fn change_password(
         "/profile",
         "Password changed. Your other sessions were signed out.",
     ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NameForm {
+    display_name: String,
+}
+
+/// Longest display name.
+pub const MAX_DISPLAY_NAME: usize = 100;
+
+/// A display name as typed: trimmed, at most [`MAX_DISPLAY_NAME`] characters, may be empty.
+pub fn parse_display_name(raw: &str) -> Result<String, ValidationError> {
+    let name = raw.trim();
+    if name.chars().count() > MAX_DISPLAY_NAME {
+        return Err(ValidationError::new(
+            "display_name",
+            "A name has at most 100 characters.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Your own display name (empty: the username is shown).
+pub async fn change_name(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<NameForm>,
+) -> Result<Response, AppError> {
+    let name = match parse_display_name(&form.display_name) {
+        Ok(name) => name,
+        Err(error) => {
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&page(&state, &current, None, vec![error]).await?)?,
+            )
+                .into_response());
+        }
+    };
+    db::users::set_display_name(&mut *state.pool.acquire().await?, current.user.id, &name).await?;
+    Ok(flash::redirect(&state, "/profile", "Name saved."))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EmailForm {
+    email: String,
+    email_password: String,
+}
+
+/// Your own email address, confirmed with your password.
+pub async fn change_email(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, AppError> {
+    let stored = db::users::password_hash(&state.pool, current.user.id).await?;
+    let checked = if !password::verify(&form.email_password, Some(stored)).await? {
+        Err(ValidationError::new(
+            "email_password",
+            "Your password is wrong.",
+        ))
+    } else {
+        Email::parse(&form.email)
+    };
+    let email = match checked {
+        Ok(email) => email,
+        Err(error) => {
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&page(&state, &current, None, vec![error]).await?)?,
+            )
+                .into_response());
+        }
+    };
+    db::users::set_email(
+        &mut *state.pool.acquire().await?,
+        current.user.id,
+        email.as_str(),
+    )
+    .await?;
+    tracing::info!(user_id = current.user.id, "email changed by its owner");
+    Ok(flash::redirect(&state, "/profile", "Email changed."))
 }
 
 #[derive(Debug, Default, Deserialize)]

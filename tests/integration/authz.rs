@@ -31,6 +31,7 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
     Some(match path {
         "/login"
         | "/setup"
+        | "/reset-password"
         | "/health/live"
         | "/health/ready"
         | "/static/{file}"
@@ -48,6 +49,8 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         | "/logout"
         | "/profile"
         | "/profile/password"
+        | "/profile/name"
+        | "/profile/email"
         | "/profile/timezone"
         | "/profile/tokens"
         | "/profile/analytics"

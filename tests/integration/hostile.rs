@@ -395,6 +395,19 @@ const FORMS: &[(&str, &str, &[&str])] = &[
         "/timer/start",
         &["project_id", "task_id", "notes", "tags"],
     ),
+    ("POST", "/profile/name", &["display_name"]),
+    ("POST", "/profile/email", &["email", "email_password"]),
+    (
+        "POST",
+        "/admin/users/1/edit",
+        &["display_name", "email", "role"],
+    ),
+    (
+        "POST",
+        "/reset-password",
+        &["token", "password", "password_confirm"],
+    ),
+    ("GET", "/reset-password", &["token"]),
     (
         "POST",
         "/timer/edit",

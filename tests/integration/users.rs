@@ -184,3 +184,152 @@ async fn users_change_their_own_timezone_and_bad_ids_are_404() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn people_have_names_change_their_email_with_their_password_and_get_reset_links() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let bob_id = app.user_id("bob").await;
+
+    // Bob names himself; the navigation shows it.
+    let r = bob
+        .post_form("/profile/name", &[("display_name", "Bob Builder")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        bob.get("/")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("Bob Builder")
+    );
+
+    // His email changes only with his password.
+    let r = bob
+        .post_form(
+            "/profile/email",
+            &[
+                ("email", "bob@new.example"),
+                ("email_password", "wrong password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("Your password is wrong.")
+    );
+    let r = bob
+        .post_form(
+            "/profile/email",
+            &[
+                ("email", "bob@new.example"),
+                ("email_password", "bob password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(bob_id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("email");
+    assert_eq!(email, "bob@new.example");
+
+    // An administrator edits name, email and role; the last admin stays one.
+    let r = admin
+        .post_form(
+            &format!("/admin/users/{bob_id}/edit"),
+            &[
+                ("display_name", "Robert"),
+                ("email", "robert@example.org"),
+                ("role", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let admin_id = app.user_id("admin").await;
+    let r = admin
+        .post_form(
+            &format!("/admin/users/{bob_id}/edit"),
+            &[
+                ("display_name", "Robert"),
+                ("email", "robert@example.org"),
+                ("role", "user"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "two admins: one may go back"
+    );
+    let r = admin
+        .post_form(
+            &format!("/admin/users/{admin_id}/edit"),
+            &[
+                ("display_name", ""),
+                ("email", "admin@example.org"),
+                ("role", "user"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "the last admin");
+
+    // A reset link, shown once to the admin, sets Bob's password once.
+    let r = admin
+        .post_form(&format!("/admin/users/{bob_id}/reset-password"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = admin.get("/admin/users").await.text().await.expect("page");
+    let marker = r#"<code id="reset-link">"#;
+    let start = page.find(marker).expect("the link is shown") + marker.len();
+    let link = page[start..start + page[start..].find('<').expect("end")].to_owned();
+    assert!(!page.contains("bob password"), "no password is ever shown");
+    let again = admin.get("/admin/users").await.text().await.expect("page");
+    assert!(!again.contains(&link), "shown only once");
+    let path = &link[link.find("/reset-password").expect("path")..];
+    let visitor = app.client();
+    let form = visitor.get(path).await;
+    assert_eq!(form.status(), StatusCode::OK);
+    let html = form.text().await.expect("page");
+    let token = crate::helpers::csrf_in(&html).expect("csrf");
+    let reset_token = path.split("token=").nth(1).expect("token");
+    let r = visitor
+        .post_raw(
+            "/reset-password",
+            &[
+                ("csrf_token", &token),
+                ("token", reset_token),
+                ("password", "a brand new password"),
+                ("password_confirm", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        bob.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "his sessions ended"
+    );
+    assert_eq!(
+        app.client().login("bob", "bob password").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.client()
+            .login("bob", "a brand new password")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        visitor.get(path).await.status(),
+        StatusCode::NOT_FOUND,
+        "used once"
+    );
+}
