@@ -68,7 +68,7 @@ pub async fn user_for(pool: &PgPool, token_hash: &[u8]) -> Result<Option<User>, 
              WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
              RETURNING id
          )
-         SELECT u.id, u.username, u.display_name, u.email, u.role, u.active, u.timezone, u.created_at
+         SELECT u.id, u.username, u.display_name, u.email, u.role, u.active, u.timezone, u.date_format, u.clock, u.week_start, u.created_at
          FROM api_tokens k JOIN users u ON u.id = k.user_id
          WHERE k.token_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.active",
     )

@@ -31,7 +31,7 @@ pub async fn user_for(pool: &PgPool, token_hash: &[u8]) -> Result<Option<User>, 
              WHERE token_hash = $1 AND expires_at > now() AND last_seen_at < now() - interval '1 minute'
              RETURNING user_id
          )
-         SELECT u.id, u.username, u.display_name, u.email, u.role, u.active, u.timezone, u.created_at
+         SELECT u.id, u.username, u.display_name, u.email, u.role, u.active, u.timezone, u.date_format, u.clock, u.week_start, u.created_at
          FROM sessions x JOIN users u ON u.id = x.user_id
          WHERE x.token_hash = $1 AND x.expires_at > now() AND u.active",
     )

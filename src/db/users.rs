@@ -16,6 +16,12 @@ pub struct User {
     pub role: String,
     pub active: bool,
     pub timezone: String,
+    /// `iso`, `dmy` or `mdy` (`domain::formats::DateOrder`).
+    pub date_format: String,
+    /// `24h` or `12h`.
+    pub clock: String,
+    /// `monday`, `sunday`, or empty for the installation's setting.
+    pub week_start: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -90,7 +96,7 @@ pub async fn exists(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Erro
 #[tracing::instrument(skip_all)]
 pub async fn by_id(pool: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, username, display_name, email, role, active, timezone, created_at FROM users WHERE id = $1",
+        "SELECT id, username, display_name, email, role, active, timezone, date_format, clock, week_start, created_at FROM users WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -101,7 +107,7 @@ pub async fn by_id(pool: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> 
 #[tracing::instrument(skip_all)]
 pub async fn page(pool: &PgPool, limit: i64, offset: i64) -> Result<(Vec<User>, i64), sqlx::Error> {
     let users = sqlx::query_as(
-        "SELECT id, username, display_name, email, role, active, timezone, created_at
+        "SELECT id, username, display_name, email, role, active, timezone, date_format, clock, week_start, created_at
          FROM users ORDER BY lower(username) LIMIT $1 OFFSET $2",
     )
     .bind(limit)
@@ -234,7 +240,7 @@ pub async fn password_reset_user(
     token_hash: &[u8],
 ) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT u.id, u.username, u.display_name, u.email, u.role, u.active, u.timezone, u.created_at
+        "SELECT u.id, u.username, u.display_name, u.email, u.role, u.active, u.timezone, u.date_format, u.clock, u.week_start, u.created_at
          FROM password_resets r JOIN users u ON u.id = r.user_id
          WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND u.active",
     )
@@ -262,4 +268,24 @@ pub async fn use_password_reset(
     .execute(conn)
     .await?;
     Ok(r.rows_affected() > 0)
+}
+
+/// A user's own formats, already checked.
+#[tracing::instrument(skip_all)]
+pub async fn set_formats(
+    conn: &mut PgConnection,
+    id: i64,
+    date_format: &str,
+    clock: &str,
+    week_start: &str,
+) -> Result<bool, sqlx::Error> {
+    let r =
+        sqlx::query("UPDATE users SET date_format = $2, clock = $3, week_start = $4 WHERE id = $1")
+            .bind(id)
+            .bind(date_format)
+            .bind(clock)
+            .bind(week_start)
+            .execute(conn)
+            .await?;
+    Ok(r.rows_affected() == 1)
 }

@@ -2,6 +2,7 @@
 //! boundary (parse, don't validate); each type's tests sit beside it.
 
 mod account;
+pub mod formats;
 mod local_path;
 pub mod tracking;
 

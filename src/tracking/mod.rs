@@ -17,19 +17,35 @@ pub struct Actor {
     pub user_id: i64,
     pub is_admin: bool,
     pub timezone: chrono_tz::Tz,
+    /// How this person reads dates and times (their timezone included).
+    pub format: crate::domain::formats::LocalFormat,
+    /// Their first day of the week, when they chose one (else the installation's).
+    pub week_start: Option<String>,
 }
 
 impl From<&CurrentUser> for Actor {
     fn from(c: &CurrentUser) -> Self {
-        Self {
-            user_id: c.user.id,
-            is_admin: c.user.is_admin(),
-            timezone: c.user.timezone.parse().unwrap_or(chrono_tz::UTC),
-        }
+        Self::new(&c.user, c.user.timezone.parse().unwrap_or(chrono_tz::UTC))
     }
 }
 
 impl Actor {
+    /// `user` acting, reading times in `timezone`.
+    pub fn new(user: &crate::db::users::User, timezone: chrono_tz::Tz) -> Self {
+        use crate::domain::formats::{Clock, DateOrder, LocalFormat};
+        Self {
+            user_id: user.id,
+            is_admin: user.is_admin(),
+            timezone,
+            format: LocalFormat {
+                tz: timezone,
+                date: DateOrder::parse(&user.date_format).unwrap_or_default(),
+                clock: Clock::parse(&user.clock).unwrap_or_default(),
+            },
+            week_start: Some(user.week_start.clone()).filter(|w| !w.is_empty()),
+        }
+    }
+
     /// Admins only.
     pub fn require_admin(&self) -> Result<(), AppError> {
         if self.is_admin {

@@ -22,6 +22,7 @@ use crate::{
     db::{self, entries::EntryFilter, projects::Project, tasks::Task, users::User},
     domain::{
         ValidationError,
+        formats::LocalFormat,
         tracking::{
             EntryTimes, format_duration, parse_date, parse_duration, parse_local, start_of_day,
         },
@@ -51,22 +52,22 @@ struct Day {
 }
 
 /// Groups entries (newest first) into days in `tz`, each with its subtotal.
-fn by_day(entries: &[db::entries::Entry], tz: chrono_tz::Tz) -> Vec<Day> {
+fn by_day(entries: &[db::entries::Entry], format: &LocalFormat) -> Vec<Day> {
     let mut days: Vec<(chrono::NaiveDate, i64, Vec<EntryRow>)> = Vec::new();
     for e in entries {
-        let day = e.started_at.with_timezone(&tz).date_naive();
+        let day = e.started_at.with_timezone(&format.tz).date_naive();
         let seconds = e.duration_seconds.unwrap_or_default();
         match days.last_mut() {
             Some((d, total, rows)) if *d == day => {
                 *total += seconds;
-                rows.push(EntryRow::new(e, tz));
+                rows.push(EntryRow::new(e, format));
             }
-            _ => days.push((day, seconds, vec![EntryRow::new(e, tz)])),
+            _ => days.push((day, seconds, vec![EntryRow::new(e, format)])),
         }
     }
     days.into_iter()
         .map(|(day, seconds, entries)| Day {
-            label: day.format("%A, %Y-%m-%d").to_string(),
+            label: format.day_with_weekday(day),
             subtotal: format_duration(seconds),
             entries,
         })
@@ -164,7 +165,7 @@ pub async fn list(
             Vec::new()
         },
         is_admin: actor.is_admin,
-        days: by_day(&rows, actor.timezone),
+        days: by_day(&rows, &actor.format),
         total,
         total_duration: format_duration(total_seconds),
         page,
@@ -380,10 +381,7 @@ pub async fn delete(
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
     if !confirm.confirmed() {
-        let row = EntryRow::new(
-            &entries::get(&state.pool, &actor, id).await?,
-            actor.timezone,
-        );
+        let row = EntryRow::new(&entries::get(&state.pool, &actor, id).await?, &actor.format);
         return confirm::page(
             &current,
             Question {

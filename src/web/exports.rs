@@ -55,11 +55,7 @@ pub async fn list(
         .into_iter()
         .map(|e| Row {
             id: e.id,
-            created: e
-                .created_at
-                .with_timezone(&actor.timezone)
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
+            created: actor.format.instant(e.created_at),
             percent: (e.status == "running")
                 .then(|| {
                     e.rows_total

@@ -66,7 +66,8 @@ async fn page(
     let now = Utc::now();
     let today = now.with_timezone(&actor.timezone).date_naive();
     let day_start = start_of_day(today, actor.timezone);
-    let days_into_week = match settings.week_start.as_str() {
+    let week_starts_on = actor.week_start.as_deref().unwrap_or(&settings.week_start);
+    let days_into_week = match week_starts_on {
         "sunday" => today.weekday().num_days_from_sunday(),
         _ => today.weekday().num_days_from_monday(),
     };
@@ -101,7 +102,7 @@ async fn page(
                 && e.ended_at
                     .is_some_and(|end| now - end < Duration::minutes(10))
         })
-        .map(|e| EntryRow::new(e, actor.timezone));
+        .map(|e| EntryRow::new(e, &actor.format));
     render(&HomePage {
         running_start_local,
         too_short,
@@ -129,7 +130,7 @@ async fn page(
         .await?,
         recent: recent
             .iter()
-            .map(|e| EntryRow::new(e, actor.timezone))
+            .map(|e| EntryRow::new(e, &actor.format))
             .collect(),
         error,
     })

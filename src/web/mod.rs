@@ -98,6 +98,7 @@ pub fn router() -> Router<AppState> {
         .route("/profile", get(profile::show))
         .route("/profile/password", post(profile::change_password))
         .route("/profile/name", post(profile::change_name))
+        .route("/profile/formats", post(profile::change_formats))
         .route("/profile/email", post(profile::change_email))
         .route("/profile/timezone", post(profile::change_timezone))
         .route("/profile/tokens", post(profile::create_token))
@@ -218,10 +219,12 @@ pub struct EntryRow {
 }
 
 impl EntryRow {
-    pub fn new(e: &crate::db::entries::Entry, tz: chrono_tz::Tz) -> Self {
-        let local = |t: chrono::DateTime<chrono::Utc>| {
-            t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
-        };
+    /// The entry as `format` (the viewer's timezone, date order and clock) reads it.
+    pub fn new(
+        e: &crate::db::entries::Entry,
+        format: &crate::domain::formats::LocalFormat,
+    ) -> Self {
+        let local = |t: chrono::DateTime<chrono::Utc>| format.instant(t);
         Self {
             id: e.id,
             username: e.username.clone(),

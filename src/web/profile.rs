@@ -24,7 +24,10 @@ use crate::{
         password, session,
     },
     db::{self, api_tokens::ApiToken},
-    domain::{Email, Password, Timezone, ValidationError},
+    domain::{
+        Email, Password, Timezone, ValidationError,
+        formats::{Clock, DateOrder},
+    },
     error::AppError,
     flags,
     startup::AppState,
@@ -37,6 +40,10 @@ struct ProfilePage {
     username: String,
     display_name: String,
     email: String,
+    date_format: String,
+    clock: String,
+    week_start: String,
+    date_orders: [DateOrder; 3],
     role: String,
     timezone: String,
     timezones: Vec<&'static str>,
@@ -64,6 +71,10 @@ async fn page(
         username: current.user.username.clone(),
         display_name: current.user.display_name.clone(),
         email: current.user.email.clone(),
+        date_format: current.user.date_format.clone(),
+        clock: current.user.clock.clone(),
+        week_start: current.user.week_start.clone(),
+        date_orders: DateOrder::ALL,
         role: current.user.role.clone(),
         timezone: current.user.timezone.clone(),
         timezones: Timezone::all_names().collect(),
@@ -224,6 +235,55 @@ pub async fn change_email(
     .await?;
     tracing::info!(user_id = current.user.id, "email changed by its owner");
     Ok(flash::redirect(&state, "/profile", "Email changed."))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FormatsForm {
+    date_format: String,
+    clock: String,
+    week_start: String,
+}
+
+/// Your date order, clock and first day of the week.
+pub async fn change_formats(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<FormatsForm>,
+) -> Result<Response, AppError> {
+    let week_start = match form.week_start.trim() {
+        w @ ("" | "monday" | "sunday") => Ok(w),
+        _ => Err(ValidationError::new(
+            "week_start",
+            "Choose Monday, Sunday or the installation's setting.",
+        )),
+    };
+    let parsed = (|| -> Result<_, ValidationError> {
+        Ok((
+            DateOrder::parse(&form.date_format)?,
+            Clock::parse(&form.clock)?,
+            week_start?,
+        ))
+    })();
+    let (date, clock, week_start) = match parsed {
+        Ok(p) => p,
+        Err(error) => {
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&page(&state, &current, None, vec![error]).await?)?,
+            )
+                .into_response());
+        }
+    };
+    db::users::set_formats(
+        &mut *state.pool.acquire().await?,
+        current.user.id,
+        date.as_str(),
+        clock.as_str(),
+        week_start,
+    )
+    .await?;
+    Ok(flash::redirect(&state, "/profile", "Formats saved."))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -179,11 +179,7 @@ pub async fn show(
             .iter()
             .map(|e| EntryLine {
                 user: e.username.clone(),
-                start: e
-                    .started_at
-                    .with_timezone(&actor.timezone)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
+                start: actor.format.instant(e.started_at),
                 project: e.project.clone(),
                 task: e.task.clone().unwrap_or_default(),
                 notes: e.notes.clone(),

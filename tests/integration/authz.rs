@@ -50,6 +50,7 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         | "/profile"
         | "/profile/password"
         | "/profile/name"
+        | "/profile/formats"
         | "/profile/email"
         | "/profile/timezone"
         | "/profile/tokens"

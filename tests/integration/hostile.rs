@@ -396,6 +396,11 @@ const FORMS: &[(&str, &str, &[&str])] = &[
         &["project_id", "task_id", "notes", "tags"],
     ),
     ("POST", "/profile/name", &["display_name"]),
+    (
+        "POST",
+        "/profile/formats",
+        &["date_format", "clock", "week_start"],
+    ),
     ("POST", "/profile/email", &["email", "email_password"]),
     (
         "POST",

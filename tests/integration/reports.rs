@@ -16,11 +16,12 @@ async fn entry(
     notes: &str,
 ) {
     let user_id = app.user_id(username).await;
-    let actor = Actor {
-        user_id,
-        is_admin: true,
-        timezone: chrono_tz::UTC,
-    };
+    let user = timetracker::db::users::by_id(&app.pool, user_id)
+        .await
+        .expect("query")
+        .expect("user");
+    let mut actor = Actor::new(&user, chrono_tz::UTC);
+    actor.is_admin = true;
     let start: DateTime<Utc> = start.parse().expect("time");
     let input = entries::EntryInput {
         project_id: project,

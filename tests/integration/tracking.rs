@@ -65,11 +65,13 @@ async fn actor(app: &TestApp, username: &str) -> Actor {
         .fetch_one(&app.pool)
         .await
         .expect("role");
-    Actor {
-        user_id: id,
-        is_admin: admin,
-        timezone: tz.parse().expect("tz"),
-    }
+    let user = timetracker::db::users::by_id(&app.pool, id)
+        .await
+        .expect("query")
+        .expect("user");
+    let mut actor = Actor::new(&user, tz.parse().expect("tz"));
+    actor.is_admin = admin;
+    actor
 }
 
 async fn running_count(app: &TestApp, user_id: i64) -> i64 {
@@ -747,11 +749,11 @@ async fn days_follow_the_users_timezone_across_daylight_saving() {
         start_of_day(day.succ_opt().expect("next"), ny),
     );
     assert_eq!((to - from).num_hours(), 23);
-    let actor = Actor {
-        user_id: admin_id,
-        is_admin: true,
-        timezone: ny,
-    };
+    let user = timetracker::db::users::by_id(&app.pool, admin_id)
+        .await
+        .expect("query")
+        .expect("user");
+    let actor = Actor::new(&user, ny);
     // 23:00 the evening before until 01:00: one hour falls on the 8th.
     entries::create(
         &app.pool,

@@ -333,3 +333,57 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
         "used once"
     );
 }
+
+#[tokio::test]
+async fn each_person_reads_dates_and_times_in_their_own_format() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let r = admin.post_form("/projects", &[("name", "Formats")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = admin
+        .post_form(
+            "/entries/new",
+            &[
+                ("project_id", "1"),
+                ("start", "2026-11-30T14:30"),
+                ("duration", "1:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = admin.get("/entries").await.text().await.expect("page");
+    assert!(
+        page.contains("2026-11-30 14:30") && page.contains("Monday, 2026-11-30"),
+        "ISO by default"
+    );
+
+    let r = admin
+        .post_form(
+            "/profile/formats",
+            &[
+                ("date_format", "dmy"),
+                ("clock", "12h"),
+                ("week_start", "sunday"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = admin.get("/entries").await.text().await.expect("page");
+    assert!(
+        page.contains("30.11.2026 2:30 PM") && page.contains("Monday, 30.11.2026"),
+        "{page}"
+    );
+    let r = admin
+        .post_form(
+            "/profile/formats",
+            &[("date_format", "yyyy"), ("clock", "12h")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let week_start: String =
+        sqlx::query_scalar("SELECT week_start FROM users WHERE username = 'admin'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("week start");
+    assert_eq!(week_start, "sunday");
+}

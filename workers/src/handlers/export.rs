@@ -138,11 +138,7 @@ impl BuildExport {
             .ok_or_else(|| {
                 Failure::Permanent("The user who asked for this export no longer exists.".into())
             })?;
-        let actor = Actor {
-            user_id: owner.id,
-            is_admin: owner.is_admin(),
-            timezone: export.timezone.parse().unwrap_or(chrono_tz::UTC),
-        };
+        let actor = Actor::new(&owner, export.timezone.parse().unwrap_or(chrono_tz::UTC));
         match reports::resolve(&actor, &query) {
             Ok(resolved) => Ok(resolved.filter),
             Err(AppError::Validation(e)) => Err(Failure::Permanent(e.message)),
