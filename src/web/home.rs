@@ -166,17 +166,7 @@ pub async fn start(
     };
     match timer::start(&state.pool, &Actor::from(&current), &input).await {
         Ok(_) => Ok(Redirect::to("/").into_response()),
-        Err(AppError::Validation(e)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page(&state, &current, None, Some(e.message)).await?,
-        )
-            .into_response()),
-        Err(AppError::Conflict { message, .. }) => Ok((
-            StatusCode::CONFLICT,
-            page(&state, &current, None, Some(message)).await?,
-        )
-            .into_response()),
-        Err(e) => Err(e),
+        Err(e) => refused(&state, &current, e).await,
     }
 }
 
@@ -230,18 +220,23 @@ pub async fn edit(
     };
     match result {
         Ok(()) => Ok(flash::redirect(&state, "/", "Timer changed.")),
-        Err(AppError::Validation(e)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page(&state, &current, None, Some(e.message)).await?,
-        )
-            .into_response()),
-        Err(AppError::Conflict { message, .. }) => Ok((
-            StatusCode::CONFLICT,
-            page(&state, &current, None, Some(message)).await?,
-        )
-            .into_response()),
-        Err(e) => Err(e),
+        Err(e) => refused(&state, &current, e).await,
     }
+}
+
+/// The timer page again, with the reason a start or change was refused by
+/// the message (422 for bad input, 409 for a conflict); other errors as usual.
+async fn refused(
+    state: &AppState,
+    current: &CurrentUser,
+    e: AppError,
+) -> Result<Response, AppError> {
+    let (status, message) = match e {
+        AppError::Validation(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message),
+        AppError::Conflict { message, .. } => (StatusCode::CONFLICT, message),
+        e => return Err(e),
+    };
+    Ok((status, page(state, current, None, Some(message)).await?).into_response())
 }
 
 pub async fn stop(

@@ -87,6 +87,16 @@ async fn page(
     })
 }
 
+/// The profile page again with `error` by its field (422).
+async fn rejected(
+    state: &AppState,
+    current: &CurrentUser,
+    error: ValidationError,
+) -> Result<Response, AppError> {
+    let body = render(&page(state, current, None, vec![error]).await?)?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+}
+
 pub async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -124,20 +134,12 @@ pub async fn change_password(
     let stored = db::users::password_hash(&state.pool, current.user.id).await?;
     if !password::verify(&form.current_password, Some(stored)).await? {
         let error = ValidationError::new("current_password", "Your current password is wrong.");
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&page(&state, &current, None, vec![error]).await?)?,
-        )
-            .into_response());
+        return rejected(&state, &current, error).await;
     }
     let new_password = match Password::parse_new(&form.password, &form.password_confirm) {
         Ok(p) => p,
         Err(error) => {
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&page(&state, &current, None, vec![error]).await?)?,
-            )
-                .into_response());
+            return rejected(&state, &current, error).await;
         }
     };
     let hash = password::hash(&new_password).await?;
@@ -184,11 +186,7 @@ pub async fn change_name(
     let name = match parse_display_name(&form.display_name) {
         Ok(name) => name,
         Err(error) => {
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&page(&state, &current, None, vec![error]).await?)?,
-            )
-                .into_response());
+            return rejected(&state, &current, error).await;
         }
     };
     db::users::set_display_name(&mut *state.pool.acquire().await?, current.user.id, &name).await?;
@@ -220,11 +218,7 @@ pub async fn change_email(
     let email = match checked {
         Ok(email) => email,
         Err(error) => {
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&page(&state, &current, None, vec![error]).await?)?,
-            )
-                .into_response());
+            return rejected(&state, &current, error).await;
         }
     };
     db::users::set_email(
@@ -268,11 +262,7 @@ pub async fn change_formats(
     let (date, clock, week_start) = match parsed {
         Ok(p) => p,
         Err(error) => {
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&page(&state, &current, None, vec![error]).await?)?,
-            )
-                .into_response());
+            return rejected(&state, &current, error).await;
         }
     };
     db::users::set_formats(
@@ -302,11 +292,7 @@ pub async fn change_timezone(
             db::users::set_timezone(&state.pool, current.user.id, tz.name()).await?;
             Ok(flash::redirect(&state, "/profile", "Timezone saved."))
         }
-        Err(error) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&page(&state, &current, None, vec![error]).await?)?,
-        )
-            .into_response()),
+        Err(error) => rejected(&state, &current, error).await,
     }
 }
 
@@ -350,8 +336,7 @@ pub async fn create_token(
         None
     };
     if let Some(error) = error {
-        let body = render(&page(&state, &current, None, vec![error]).await?)?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        return rejected(&state, &current, error).await;
     }
     let expires_at = expires
         .parse::<i64>()

@@ -99,6 +99,19 @@ async fn click(c: &Client, css: &str) {
         .expect("click");
 }
 
+/// Fills in and sends the sign-in form shown on the current page, and waits
+/// until signed in.
+async fn sign_in(c: &Client, username: &str, password: &str) {
+    fill(c, "#username", username).await;
+    fill(c, "#password", password).await;
+    click(c, "form.card button[type=submit]").await;
+    // Only a signed-in page has the main navigation.
+    c.wait()
+        .for_element(Locator::Css("#main-nav"))
+        .await
+        .expect("signed in");
+}
+
 async fn page_text(c: &Client) -> String {
     c.find(Locator::Css("main"))
         .await
@@ -126,13 +139,7 @@ async fn a_user_tracks_time_creates_a_project_reports_and_downloads_a_csv_in_a_r
     c.goto(&format!("{}/login", app.address))
         .await
         .expect("open login");
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    click(&c, "form.card button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("form[action='/timer/start']"))
-        .await
-        .expect("dashboard");
+    sign_in(&c, "admin", ADMIN_PASSWORD).await;
     assert!(
         page_text(&c)
             .await
@@ -372,13 +379,7 @@ async fn every_page_fits_a_laptop_and_a_phone() {
     for v in accessibility(&c, &axe).await {
         failures.push(format!("signed out /login: {v}"));
     }
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    click(&c, "form.card button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css(".elapsed"))
-        .await
-        .expect("the running timer");
+    sign_in(&c, "admin", ADMIN_PASSWORD).await;
     let shots = std::env::var_os("TT_SCREENSHOTS").map(std::path::PathBuf::from);
 
     for (width, height, device) in [(1366, 900, "desktop"), (390, 844, "phone")] {
@@ -520,13 +521,7 @@ async fn every_page_fits_a_laptop_and_a_phone() {
         .for_element(Locator::Css("#username"))
         .await
         .expect("signed out");
-    fill(&c, "#username", "bob").await;
-    fill(&c, "#password", "bob password").await;
-    click(&c, "form.card button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("form[action='/timer/start']"))
-        .await
-        .expect("bob's timer");
+    sign_in(&c, "bob", "bob password").await;
     for (width, height, device) in [(1366, 900, "desktop"), (390, 844, "phone")] {
         c.set_window_size(width, height).await.expect("resize");
         for path in [
@@ -595,13 +590,7 @@ async fn the_exports_page_shows_progress_and_the_download_without_a_reload() {
     c.goto(&format!("{}/login", app.address))
         .await
         .expect("login");
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    click(&c, "form.card button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("form[action='/timer/start']"))
-        .await
-        .expect("signed in");
+    sign_in(&c, "admin", ADMIN_PASSWORD).await;
     c.goto(&format!("{}/exports", app.address))
         .await
         .expect("exports");
