@@ -2,10 +2,13 @@
 //! Every page shows dates and times through one [`LocalFormat`], so tables,
 //! headings and totals agree.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
-use super::ValidationError;
+use super::{
+    ValidationError,
+    tracking::{SANE_YEARS, local_instant},
+};
 
 /// The order of day, month and year.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -122,6 +125,57 @@ impl LocalFormat {
     }
 }
 
+impl LocalFormat {
+    /// A day typed in this format, or in ISO (`2026-11-30`) always.
+    pub fn parse_day(&self, field: &'static str, raw: &str) -> Result<NaiveDate, ValidationError> {
+        let raw = raw.trim();
+        let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(raw, self.date.pattern()))
+            .map_err(|_| {
+                ValidationError::new(field, format!("Enter a date like {}.", self.date.example()))
+            })?;
+        if !SANE_YEARS.contains(&chrono::Datelike::year(&day)) {
+            return Err(ValidationError::new(
+                field,
+                "Enter a year between 1900 and 9999.",
+            ));
+        }
+        Ok(day)
+    }
+
+    /// A date and time typed in this format (either clock), or in ISO
+    /// (`2026-11-30T14:30`, as a browser's date-time field sends) always,
+    /// as an instant in this timezone.
+    pub fn parse_instant(
+        &self,
+        field: &'static str,
+        raw: &str,
+    ) -> Result<DateTime<Utc>, ValidationError> {
+        let raw = raw.trim();
+        let date = self.date.pattern();
+        let naive = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+            .iter()
+            .map(|p| (*p).to_owned())
+            .chain([format!("{date} %H:%M"), format!("{date} %I:%M %p")])
+            .find_map(|p| NaiveDateTime::parse_from_str(raw, &p).ok())
+            .ok_or_else(|| {
+                ValidationError::new(
+                    field,
+                    format!("Enter a date and time like {}.", self.instant_example()),
+                )
+            })?;
+        local_instant(field, naive, self.tz)
+    }
+
+    /// How a date and time is written in this format, for placeholders.
+    pub fn instant_example(&self) -> String {
+        match self.clock {
+            Clock::H24 => format!("{} 14:30", self.date.example()),
+            Clock::H12 => format!("{} 2:30 PM", self.date.example()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +204,39 @@ mod tests {
             clock: Clock::H24,
         };
         assert_eq!(dmy.day_with_weekday(day), "Monday, 30.11.2026");
+    }
+
+    #[test]
+    fn typed_dates_and_times_are_read_in_the_format_and_in_iso() {
+        let utc = |s: &str| s.parse::<DateTime<Utc>>().expect("instant");
+        let f = LocalFormat {
+            tz: chrono_tz::UTC,
+            date: DateOrder::DayMonthYear,
+            clock: Clock::H12,
+        };
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30).expect("day");
+        assert_eq!(f.parse_day("d", "30.11.2026"), Ok(day));
+        assert_eq!(f.parse_day("d", "2026-11-30"), Ok(day), "ISO always");
+        assert!(f.parse_day("d", "11/30/2026").is_err());
+        assert!(f.parse_day("d", "30.11.0201").is_err(), "absurd years");
+        assert!(f.parse_day("d", "99999-12-31").is_err());
+        assert_eq!(
+            f.parse_instant("t", "30.11.2026 2:30 PM"),
+            Ok(utc("2026-11-30T14:30:00Z"))
+        );
+        assert_eq!(
+            f.parse_instant("t", "30.11.2026 14:30"),
+            Ok(utc("2026-11-30T14:30:00Z"))
+        );
+        assert_eq!(
+            f.parse_instant("t", "2026-11-30T14:30"),
+            Ok(utc("2026-11-30T14:30:00Z"))
+        );
+        let e = f.parse_instant("t", "tomorrow").expect_err("bad");
+        assert!(e.message.contains("30.11.2026 2:30 PM"), "{}", e.message);
+        // The instant written back reads again as the same instant.
+        let t = utc("2026-03-01T07:05:00Z");
+        assert_eq!(f.parse_instant("t", &f.instant(t)), Ok(t));
     }
 
     #[test]

@@ -90,6 +90,16 @@ pub fn parse_local(
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M"))
         .map_err(|_| ValidationError::new(field, "Enter a date and time like 2026-11-27T09:30."))?;
+    local_instant(field, naive, tz)
+}
+
+/// The instant a wall-clock time in `tz` names. A time skipped by a
+/// daylight-saving change is refused; a repeated one takes the earlier instant.
+pub fn local_instant(
+    field: &'static str,
+    naive: NaiveDateTime,
+    tz: Tz,
+) -> Result<DateTime<Utc>, ValidationError> {
     if !SANE_YEARS.contains(&naive.year()) {
         return Err(ValidationError::new(
             field,
@@ -103,19 +113,6 @@ pub fn parse_local(
             "That time does not exist in your timezone (the clocks changed). Pick another.",
         )),
     }
-}
-
-/// Parses a date like `2026-11-27`.
-pub fn parse_date(field: &'static str, raw: &str) -> Result<NaiveDate, ValidationError> {
-    let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| ValidationError::new(field, "Enter a date like 2026-11-27."))?;
-    if !SANE_YEARS.contains(&date.year()) {
-        return Err(ValidationError::new(
-            field,
-            "Enter a year between 1900 and 9999.",
-        ));
-    }
-    Ok(date)
 }
 
 /// Years accepted in input; keeps date arithmetic far from chrono's and PostgreSQL's limits.
@@ -354,7 +351,6 @@ mod tests {
             parse_local("start", "262143-01-01T00:00", berlin).is_err(),
             "absurd years are refused"
         );
-        assert!(parse_date("to", "99999-12-31").is_err());
         assert_eq!(
             start_of_day(NaiveDate::from_ymd_opt(2026, 7, 1).expect("date"), berlin),
             t("2026-06-30T22:00:00Z")

@@ -55,8 +55,15 @@ pub async fn request(
         ));
     }
     // Checks the filters and the permission now, so the user gets the error, not the job.
-    resolve(actor, query)?;
-    let params = serde_json::to_value(query).map_err(anyhow::Error::from)?;
+    let resolved = resolve(actor, query)?;
+    // Stored with its days resolved (ISO), so the build reads the same range
+    // whatever date format the user picks meanwhile.
+    let stored = ReportQuery {
+        from: resolved.from_day.to_string(),
+        to: resolved.to_day.to_string(),
+        ..query.clone()
+    };
+    let params = serde_json::to_value(&stored).map_err(anyhow::Error::from)?;
     let mut tx = pool.begin().await?;
     let id = db::exports::insert(
         &mut tx,

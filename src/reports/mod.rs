@@ -17,10 +17,7 @@ use crate::{
         self,
         reports::{Group, ReportFilter, SummaryRow},
     },
-    domain::{
-        ValidationError,
-        tracking::{parse_date, start_of_day},
-    },
+    domain::{ValidationError, tracking::start_of_day},
     error::AppError,
     tracking::Actor,
 };
@@ -102,12 +99,12 @@ pub fn resolve(actor: &Actor, q: &ReportQuery) -> Result<Resolved, AppError> {
     let from_day = if q.from.trim().is_empty() {
         today.with_day(1).unwrap_or(today)
     } else {
-        parse_date("from", &q.from)?
+        actor.format.parse_day("from", &q.from)?
     };
     let to_day = if q.to.trim().is_empty() {
         today
     } else {
-        parse_date("to", &q.to)?
+        actor.format.parse_day("to", &q.to)?
     };
     if to_day < from_day {
         return Err(

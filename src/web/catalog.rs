@@ -21,7 +21,8 @@ use crate::{
     db::{self, clients::Client, projects::Project, tasks::Task, users::User},
     domain::{
         ValidationError,
-        tracking::{format_cents, format_duration, parse_cents, parse_date},
+        formats::LocalFormat,
+        tracking::{format_cents, format_duration, parse_cents},
     },
     error::AppError,
     startup::AppState,
@@ -586,7 +587,7 @@ pub async fn tasks(
     .await
 }
 
-fn task_input(form: &TaskForm) -> Result<TaskInput, ValidationError> {
+fn task_input(form: &TaskForm, format: &LocalFormat) -> Result<TaskInput, ValidationError> {
     let due_date = form.due_date.trim();
     Ok(TaskInput {
         project_id: optional_id("project_id", &form.project_id)?
@@ -597,7 +598,7 @@ fn task_input(form: &TaskForm) -> Result<TaskInput, ValidationError> {
         due_date: if due_date.is_empty() {
             None
         } else {
-            Some(parse_date("due_date", due_date)?)
+            Some(format.parse_day("due_date", due_date)?)
         },
     })
 }
@@ -609,7 +610,7 @@ pub async fn create_task(
 ) -> Result<Response, AppError> {
     // Authorisation (the extractor) before validation: a user learns nothing from the form.
     let current = admin.0;
-    let result = match task_input(&form) {
+    let result = match task_input(&form, &Actor::from(&current).format) {
         Ok(input) => catalog::create::<Tasks>(&state.pool, &Actor::from(&current), &input)
             .await
             .map(|_| ()),
@@ -638,7 +639,10 @@ pub async fn edit_task(
         name: t.name,
         priority: t.priority,
         assignee_id: t.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
-        due_date: t.due_date.map(|d| d.to_string()).unwrap_or_default(),
+        due_date: t
+            .due_date
+            .map(|d| Actor::from(&admin.0).format.day(d))
+            .unwrap_or_default(),
     };
     tasks_page(
         &state,
@@ -660,7 +664,7 @@ pub async fn update_task(
     Form(form): Form<TaskForm>,
 ) -> Result<Response, AppError> {
     let current = admin.0;
-    let result = match task_input(&form) {
+    let result = match task_input(&form, &Actor::from(&current).format) {
         Ok(input) => {
             catalog::update::<Tasks>(&state.pool, &Actor::from(&current), id, &input).await
         }

@@ -23,9 +23,7 @@ use crate::{
     domain::{
         ValidationError,
         formats::LocalFormat,
-        tracking::{
-            EntryTimes, format_duration, parse_date, parse_duration, parse_local, start_of_day,
-        },
+        tracking::{EntryTimes, format_duration, parse_duration, start_of_day},
     },
     error::AppError,
     startup::AppState,
@@ -121,7 +119,7 @@ pub async fn list(
         (&query.to, &mut filter.to, 1),
     ] {
         if !raw.is_empty() {
-            match parse_date("date", raw) {
+            match actor.format.parse_day("date", raw) {
                 Ok(d) => *slot = Some(start_of_day(d + Duration::days(shift), actor.timezone)),
                 Err(e) => error = Some(e.message),
             }
@@ -240,11 +238,11 @@ async fn form_page(
 fn parse_form(form: &EntryForm, actor: &Actor) -> Result<entries::EntryInput, ValidationError> {
     let project_id = optional_id("project_id", &form.project_id)?
         .ok_or_else(|| ValidationError::new("project_id", "Choose a project."))?;
-    let start = parse_local("start", &form.start, actor.timezone)?;
+    let start = actor.format.parse_instant("start", &form.start)?;
     let end = if !form.duration.trim().is_empty() {
         EntryTimes::from_duration(start, parse_duration(&form.duration)?, Utc::now())?.end
     } else if !form.end.trim().is_empty() {
-        parse_local("end", &form.end, actor.timezone)?
+        actor.format.parse_instant("end", &form.end)?
     } else {
         return Err(ValidationError::new("end", "Enter an end or a duration."));
     };
@@ -302,12 +300,11 @@ pub async fn new_form(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> Result<Response, AppError> {
-    let now = Utc::now().with_timezone(&Actor::from(&current).timezone);
+    let format = Actor::from(&current).format;
+    let now = Utc::now();
     let form = EntryForm {
-        start: (now - Duration::hours(1))
-            .format("%Y-%m-%dT%H:%M")
-            .to_string(),
-        end: now.format("%Y-%m-%dT%H:%M").to_string(),
+        start: format.instant(now - Duration::hours(1)),
+        end: format.instant(now),
         ..Default::default()
     };
     form_page(&state, &current, None, form, Vec::new(), StatusCode::OK).await
@@ -336,11 +333,7 @@ pub async fn edit_form(
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
     let entry = entries::get(&state.pool, &actor, id).await?;
-    let local = |t: chrono::DateTime<Utc>| {
-        t.with_timezone(&actor.timezone)
-            .format("%Y-%m-%dT%H:%M")
-            .to_string()
-    };
+    let local = |t: chrono::DateTime<Utc>| actor.format.instant(t);
     let form = EntryForm {
         project_id: entry.project_id.to_string(),
         task_id: entry.task_id.map(|t| t.to_string()).unwrap_or_default(),

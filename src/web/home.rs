@@ -21,7 +21,7 @@ use crate::{
     db::{self, entries::Entry, projects::Project, tasks::Task},
     domain::{
         ValidationError,
-        tracking::{format_duration, parse_local, start_of_day},
+        tracking::{format_duration, start_of_day},
     },
     error::AppError,
     startup::AppState,
@@ -86,12 +86,7 @@ async fn page(
         .map_or(0, |r| (now - r.started_at).num_seconds());
     let running_start_local = running
         .as_ref()
-        .map(|r| {
-            r.started_at
-                .with_timezone(&actor.timezone)
-                .format("%Y-%m-%dT%H:%M")
-                .to_string()
-        })
+        .map(|r| actor.format.instant(r.started_at))
         .unwrap_or_default();
     // A start and stop of a few seconds is usually a slip: the page offers to
     // discard it while it is the latest entry and a few minutes old.
@@ -202,7 +197,7 @@ pub async fn edit(
                 })?;
             Some(Utc::now() - Duration::minutes(m))
         } else if !form.start.trim().is_empty() {
-            Some(parse_local("start", &form.start, actor.timezone)?)
+            Some(actor.format.parse_instant("start", &form.start)?)
         } else {
             None
         };

@@ -134,6 +134,9 @@ pub struct Layout {
     pub user: Option<NavUser>,
     pub csrf: String,
     pub notice: Option<String>,
+    /// How this person writes a date and a date with a time, for placeholders.
+    pub date_hint: &'static str,
+    pub instant_hint: String,
 }
 
 pub struct NavUser {
@@ -148,9 +151,12 @@ impl Layout {
             user: None,
             csrf,
             notice: None,
+            date_hint: crate::domain::formats::DateOrder::Iso.example(),
+            instant_hint: String::new(),
         }
     }
     pub fn for_user(title: &str, current: &CurrentUser) -> Self {
+        let format = crate::tracking::Actor::from(current).format;
         Self {
             title: title.to_owned(),
             user: Some(NavUser {
@@ -159,6 +165,8 @@ impl Layout {
             }),
             csrf: current.csrf.clone(),
             notice: None,
+            date_hint: format.date.example(),
+            instant_hint: format.instant_example(),
         }
     }
     pub fn with_notice(mut self, notice: Option<String>) -> Self {

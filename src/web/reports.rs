@@ -91,8 +91,8 @@ pub async fn show(
     };
     if let Some(s) = &summary {
         // Show the range the report covers, defaults included.
-        q.from = s.from_day.to_string();
-        q.to = s.to_day.to_string();
+        q.from = actor.format.day(s.from_day);
+        q.to = actor.format.day(s.to_day);
     }
     // The detailed list: the same entries as the summary, one page at a time.
     let (detail, detail_total) = match &summary {

@@ -373,6 +373,46 @@ async fn each_person_reads_dates_and_times_in_their_own_format() {
         page.contains("30.11.2026 2:30 PM") && page.contains("Monday, 30.11.2026"),
         "{page}"
     );
+    // Fields show and take the same format.
+    let form = admin.get("/entries/new").await.text().await.expect("page");
+    assert!(
+        form.contains(r#"placeholder="30.11.2026 2:30 PM""#),
+        "{form}"
+    );
+    let r = admin
+        .post_form(
+            "/entries/new",
+            &[
+                ("project_id", "1"),
+                ("start", "01.12.2026 9:15 AM"),
+                ("end", "01.12.2026 10:00 AM"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = admin
+        .get("/entries?from=01.12.2026&to=01.12.2026")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("01.12.2026 9:15 AM") && page.contains("0:45:00"),
+        "{page}"
+    );
+    let r = admin.get("/entries?from=12/01/2026").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not this person's order"
+    );
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("Enter a date like 30.11.2026.")
+    );
+
     let r = admin
         .post_form(
             "/profile/formats",
