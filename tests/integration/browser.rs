@@ -627,3 +627,109 @@ async fn the_exports_page_shows_progress_and_the_download_without_a_reload() {
     let _ = std::fs::remove_dir_all(&downloads);
     let _ = std::fs::remove_dir_all(&profile);
 }
+
+/// On a phone: through the menu to the entries, a bulk change, and the
+/// running timer moved to an earlier start, with the keyboard-free controls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_user_changes_entries_in_bulk_and_fixes_a_late_started_timer() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    for (path, form) in [
+        ("/projects", vec![("name", "Phone work")]),
+        (
+            "/entries/new",
+            vec![
+                ("project_id", "1"),
+                ("start", "2026-11-30T09:00"),
+                ("duration", "1:00"),
+            ],
+        ),
+        (
+            "/entries/new",
+            vec![
+                ("project_id", "1"),
+                ("start", "2026-11-30T11:00"),
+                ("duration", "0:30"),
+            ],
+        ),
+    ] {
+        assert!(
+            admin.post_form(path, &form).await.status().is_redirection(),
+            "{path}"
+        );
+    }
+    let driver = Driver::start().await;
+    let (downloads, profile) = (temp_dir("downloads"), temp_dir("profile"));
+    let c = browser(&driver, &downloads, &profile).await;
+    c.set_window_size(390, 844).await.expect("phone");
+    c.goto(&format!("{}/login", app.address))
+        .await
+        .expect("login");
+    sign_in(&c, "admin", ADMIN_PASSWORD).await;
+
+    // Through the menu to the entries.
+    click(&c, ".menu-toggle").await;
+    click(&c, "#main-nav a[href='/entries']").await;
+    c.wait()
+        .for_element(Locator::Css("form#bulk"))
+        .await
+        .expect("entries");
+    // Both entries, not billable, in one go.
+    click(&c, "#select-1").await;
+    click(&c, "#select-2").await;
+    c.find(Locator::Css("#bulk-action"))
+        .await
+        .expect("action")
+        .select_by_value("not_billable")
+        .await
+        .expect("choose");
+    click(&c, "form#bulk button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("notice");
+    assert!(page_text(&c).await.contains("2 entries changed."));
+    let billable: i64 = sqlx::query_scalar("SELECT count(*) FROM time_entries WHERE billable")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(billable, 0);
+    let (scroll, inner) = overflow(&c).await;
+    assert!(scroll <= inner, "{scroll} > {inner}");
+
+    // Start a timer, then say it started 15 minutes ago.
+    c.goto(&app.address).await.expect("timer");
+    click(&c, "form[action='/timer/start'] button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css(".elapsed"))
+        .await
+        .expect("running");
+    click(&c, "details.edit-timer summary").await;
+    fill(&c, "#edit_minutes_ago", "15").await;
+    click(&c, "form[action='/timer/edit'] button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("notice");
+    let minutes: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM now() - started_at)::float8 / 60 FROM time_entries WHERE ended_at IS NULL",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("running");
+    assert!((14.5..16.0).contains(&minutes), "{minutes}");
+    let shown = c
+        .find(Locator::Css(".elapsed"))
+        .await
+        .expect("elapsed")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        shown.starts_with("0:15:") || shown.starts_with("0:14:"),
+        "{shown}"
+    );
+    c.close().await.expect("close browser");
+    let _ = std::fs::remove_dir_all(&downloads);
+    let _ = std::fs::remove_dir_all(&profile);
+}
