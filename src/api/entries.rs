@@ -155,7 +155,10 @@ pub struct EntryBody {
     duration_seconds: Option<i64>,
     #[serde(default)]
     notes: String,
+    /// At most 20 tags of at most 50 characters, none with a comma; blank
+    /// ones and repeats (ignoring letter case) are dropped.
     #[serde(default)]
+    #[schema(max_items = 20)]
     tags: Vec<String>,
     billable: Option<bool>,
     /// Admins may create entries for another user.
@@ -192,7 +195,7 @@ impl EntryBody {
             start: self.start,
             end,
             notes: self.notes.clone(),
-            tags: self.tags.join(","),
+            tags: self.tags.clone(),
             billable: self.billable,
         })
     }

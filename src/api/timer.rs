@@ -34,7 +34,10 @@ pub struct StartBody {
     task_id: Option<i64>,
     #[serde(default)]
     notes: String,
+    /// At most 20 tags of at most 50 characters, none with a comma; blank
+    /// ones and repeats (ignoring letter case) are dropped.
     #[serde(default)]
+    #[schema(max_items = 20)]
     tags: Vec<String>,
 }
 
@@ -52,7 +55,7 @@ pub async fn start(
         project_id: body.project_id,
         task_id: body.task_id,
         notes: body.notes,
-        tags: body.tags.join(","),
+        tags: body.tags,
     };
     let entry = timer::start(&state.pool, &Actor::from(&current), &input).await?;
     Ok((StatusCode::CREATED, Json(EntryJson::from(entry))).into_response())
@@ -80,7 +83,10 @@ pub struct EditBody {
     task_id: Option<i64>,
     #[serde(default)]
     notes: String,
+    /// At most 20 tags of at most 50 characters, none with a comma; blank
+    /// ones and repeats (ignoring letter case) are dropped.
     #[serde(default)]
+    #[schema(max_items = 20)]
     tags: Vec<String>,
     /// RFC 3339; not in the future, at most 24 hours ago.
     start: Option<chrono::DateTime<chrono::Utc>>,
@@ -99,7 +105,7 @@ pub async fn edit(
         project_id: body.project_id,
         task_id: body.task_id,
         notes: body.notes,
-        tags: body.tags.join(","),
+        tags: body.tags,
         started_at: body.start,
     };
     Ok(Json(

@@ -251,9 +251,23 @@ pub fn format_cents(cents: i64) -> String {
 }
 
 /// Parses comma-separated tags: trimmed, de-duplicated, at most 20 of at most 50 characters.
-pub fn parse_tags(raw: &str) -> Result<Vec<String>, ValidationError> {
+/// The tags of a comma-separated form field, as typed (checked by [`parse_tags`]).
+pub fn split_tags(raw: &str) -> Vec<String> {
+    raw.split(',').map(str::to_owned).collect()
+}
+
+/// Tags as given (a list): trimmed, empty ones dropped, duplicates (ignoring
+/// letter case) dropped; at most 20 of at most 50 characters, none with a
+/// comma (the pages list and take tags separated by commas).
+pub fn parse_tags(given: &[String]) -> Result<Vec<String>, ValidationError> {
     let mut tags: Vec<String> = Vec::new();
-    for tag in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+    for tag in given.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        if tag.contains(',') {
+            return Err(ValidationError::new(
+                "tags",
+                "A tag may not contain a comma.",
+            ));
+        }
         if tag.chars().count() > 50 {
             return Err(ValidationError::new(
                 "tags",
@@ -399,10 +413,12 @@ mod tests {
     #[test]
     fn tags_are_trimmed_and_deduplicated() {
         assert_eq!(
-            parse_tags(" meeting, Meeting ,urgent,,"),
+            parse_tags(&split_tags(" meeting, Meeting ,urgent,,")),
             Ok(vec!["meeting".to_owned(), "urgent".to_owned()])
         );
-        assert!(parse_tags(&"x".repeat(51)).is_err());
-        assert!(parse_tags(&(0..21).map(|i| i.to_string()).collect::<Vec<_>>().join(",")).is_err());
+        assert!(parse_tags(&["x".repeat(51)]).is_err());
+        assert!(parse_tags(&(0..21).map(|i| i.to_string()).collect::<Vec<_>>()).is_err());
+        let e = parse_tags(&["a,b".to_owned()]).expect_err("a list's tag with a comma");
+        assert_eq!(e.message, "A tag may not contain a comma.");
     }
 }

@@ -22,7 +22,7 @@ pub struct EntryInput {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub notes: String,
-    pub tags: String,
+    pub tags: Vec<String>,
     /// `None` takes the project's billable flag.
     pub billable: Option<bool>,
 }
@@ -254,7 +254,7 @@ async fn change(
         start: entry.started_at,
         end,
         notes: entry.notes.clone(),
-        tags: entry.tags.join(","),
+        tags: entry.tags.clone(),
         billable: Some(entry.billable),
     };
     edit(&entry, &mut input);

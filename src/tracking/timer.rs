@@ -25,7 +25,7 @@ pub struct StartTimer {
     pub project_id: i64,
     pub task_id: Option<i64>,
     pub notes: String,
-    pub tags: String,
+    pub tags: Vec<String>,
 }
 
 fn already_running() -> AppError {
@@ -103,7 +103,7 @@ pub struct EditTimer {
     pub project_id: i64,
     pub task_id: Option<i64>,
     pub notes: String,
-    pub tags: String,
+    pub tags: Vec<String>,
     pub started_at: Option<DateTime<Utc>>,
 }
 
@@ -213,7 +213,7 @@ pub async fn restart(pool: &PgPool, actor: &Actor, entry_id: i64) -> Result<Entr
         project_id: source.project_id,
         task_id: source.task_id,
         notes: source.notes,
-        tags: source.tags.join(","),
+        tags: source.tags,
     };
     start(pool, actor, &input).await
 }

@@ -23,7 +23,7 @@ use crate::{
     domain::{
         ValidationError,
         formats::LocalFormat,
-        tracking::{EntryTimes, format_duration, parse_duration, start_of_day},
+        tracking::{EntryTimes, format_duration, parse_duration, split_tags, start_of_day},
     },
     error::AppError,
     startup::AppState,
@@ -252,7 +252,7 @@ fn parse_form(form: &EntryForm, actor: &Actor) -> Result<entries::EntryInput, Va
         start,
         end,
         notes: form.notes.clone(),
-        tags: form.tags.clone(),
+        tags: split_tags(&form.tags),
         billable: match form.billable.as_str() {
             "yes" => Some(true),
             "no" => Some(false),

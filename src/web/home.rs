@@ -21,7 +21,7 @@ use crate::{
     db::{self, entries::Entry, projects::Project, tasks::Task},
     domain::{
         ValidationError,
-        tracking::{format_duration, start_of_day},
+        tracking::{format_duration, split_tags, start_of_day},
     },
     error::AppError,
     startup::AppState,
@@ -157,7 +157,7 @@ pub async fn start(
         project_id: optional_id("project_id", &form.project_id)?.unwrap_or_default(),
         task_id: optional_id("task_id", &form.task_id)?,
         notes: form.notes,
-        tags: form.tags,
+        tags: split_tags(&form.tags),
     };
     match timer::start(&state.pool, &Actor::from(&current), &input).await {
         Ok(_) => Ok(Redirect::to("/").into_response()),
@@ -205,7 +205,7 @@ pub async fn edit(
             project_id: optional_id("project_id", &form.project_id)?.unwrap_or_default(),
             task_id: optional_id("task_id", &form.task_id)?,
             notes: form.notes.clone(),
-            tags: form.tags.clone(),
+            tags: split_tags(&form.tags),
             started_at,
         })
     })();

@@ -605,3 +605,30 @@ async fn the_projects_page_shows_tracked_time_against_the_estimate() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn a_tag_is_kept_whole_and_one_with_a_comma_is_refused_not_split() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let api = Api::new(&app, &admin.api_token("cli", "").await);
+    let p = project(&app, "Tags").await;
+    let (status, _, body) = api
+        .post(
+            "/time-entries",
+            json!({"project_id": p, "start": "2026-11-02T09:00:00Z", "duration_seconds": 60, "tags": ["a,b"]}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("tags")),
+        "{body}"
+    );
+    let (status, _, body) = api
+        .post(
+            "/time-entries",
+            json!({"project_id": p, "start": "2026-11-02T09:00:00Z", "duration_seconds": 60, "tags": [" client call ", "Client call", "x"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["tags"], json!(["client call", "x"]));
+}

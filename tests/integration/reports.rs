@@ -29,7 +29,7 @@ async fn entry(
         start,
         end: start + chrono::Duration::seconds(minutes * 60 + if minutes == 22 { 30 } else { 0 }),
         notes: notes.into(),
-        tags: "alpha".into(),
+        tags: vec!["alpha".into()],
         billable: None,
     };
     entries::create(&app.pool, &actor, user_id, &input)

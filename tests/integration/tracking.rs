@@ -98,7 +98,7 @@ fn entry_input(project_id: i64, start: DateTime<Utc>, end: DateTime<Utc>) -> ent
         start,
         end,
         notes: String::new(),
-        tags: String::new(),
+        tags: Vec::new(),
         billable: None,
     }
 }
@@ -295,7 +295,7 @@ async fn restart_copies_project_task_notes_and_tags() {
             project_id: project,
             task_id: Some(task),
             notes: "mockups".into(),
-            tags: "design, ui".into(),
+            tags: vec!["design".into(), " ui".into()],
         },
     )
     .await
