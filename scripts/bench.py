@@ -195,6 +195,13 @@ class Browser:
     def cookie(self, name):
         return next(c.value for c in self.jar if c.name == name)
 
+    def new_api_token(self):
+        """Creates an API token; post, redirect, get: it is shown once on the profile page."""
+        status, _ = self.post("/profile/tokens", {"name": "bench", "expires_in_days": ""}, "/profile")
+        assert status == 303, f"token: {status}"
+        _, page = self.get("/profile")
+        return re.search(r'<code id="new-token">([^<]+)<', page).group(1)
+
 
 def api(method, path, token, body=None):
     request = urllib.request.Request(BASE + path, method=method,
@@ -225,8 +232,7 @@ def seed(database_url):
         assert status == 303, f"user {name}: {status}"
         browser = Browser()
         assert browser.post("/login", {"username": name, "password": PASSWORD}, "/login")[0] == 303
-        _, page = browser.post("/profile/tokens", {"name": "bench", "expires_in_days": ""}, "/profile")
-        token = re.search(r'<code id="new-token">([^<]+)<', page).group(1)
+        token = browser.new_api_token()
         users[name] = (browser, token)
     log("inserting 1,000,000 entries")
     reader = psql_value(database_url, "SELECT id FROM users WHERE username = 'reader'")
@@ -475,8 +481,7 @@ def main():
         wait_ready(WORKER_METRICS)
         log("seeding")
         admin, users = seed(database_url)
-        _, page = admin.post("/profile/tokens", {"name": "bench", "expires_in_days": ""}, "/profile")
-        BENCH_ADMIN_TOKEN.append(re.search(r'<code id="new-token">([^<]+)<', page).group(1))
+        BENCH_ADMIN_TOKEN.append(admin.new_api_token())
         script = Path(logdir) / "s2.lua"
         script.write_text(S2_LUA)
         quiesce(database_url); log("S1"); results["S1"] = s1()
