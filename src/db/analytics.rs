@@ -112,6 +112,19 @@ pub async fn discard_pending(pool: &PgPool) -> Result<u64, sqlx::Error> {
     Ok(r.rows_affected())
 }
 
+/// Drops the pending events of users who opted out; returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn discard_pending_of_opted_out(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE analytics_events e SET status = 'discarded'
+         FROM users u
+         WHERE u.id = e.user_id AND u.analytics_opt_out AND e.status = 'pending'",
+    )
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected())
+}
+
 /// The outbox at a glance.
 #[derive(Debug, Clone, Default)]
 pub struct QueueState {

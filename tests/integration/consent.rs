@@ -697,3 +697,39 @@ async fn opting_out_discards_the_events_still_waiting_and_says_so() {
     let again = admin.get("/profile").await.text().await.expect("page");
     assert!(!again.contains("were discarded"));
 }
+
+#[tokio::test]
+async fn an_event_that_slipped_in_beside_an_opt_out_is_not_sent() {
+    let fake = FakePostHog::start().await;
+    let (app, admin) = spawn_app_with_analytics(&fake).await;
+    app.run_pending_jobs().await;
+    let before = accepted(&fake).len();
+    let r = admin
+        .post_form("/profile/analytics", &[("opt_out", "on")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // As if a request of the same user committed its event just after the
+    // opt-out's discard (READ COMMITTED lets that happen).
+    sqlx::query(
+        "INSERT INTO analytics_events (uuid, event, user_id, properties, occurred_at)
+         SELECT gen_random_uuid(), 'timer.started', id, '{}', now() FROM users WHERE username = 'admin'",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("a late event");
+    // The delivery runs when woken (any consented event would wake it).
+    timetracker::jobs::enqueue(
+        &mut *app.pool.acquire().await.expect("conn"),
+        &timetracker::jobs::AnalyticsFlush::default(),
+    )
+    .await
+    .expect("wake the delivery");
+    app.run_pending_jobs().await;
+    assert_eq!(accepted(&fake).len(), before, "nothing of theirs left");
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM analytics_events WHERE event = 'timer.started'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("status");
+    assert_eq!(status, "discarded");
+}

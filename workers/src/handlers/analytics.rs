@@ -1,7 +1,8 @@
 //! Delivers product events from the outbox to the operator's PostHog.
 //!
 //! - The consent gate is checked again here: with the admin switch off, or no
-//!   PostHog key, pending events are discarded (and counted), never sent.
+//!   PostHog key, pending events are discarded (and counted), never sent; so
+//!   are the pending events of users who opted out.
 //! - Events leave in batches of at most 500 (and about 900 KB) to `/batch/`,
 //!   without `sent_at`, each with the UUIDv7 and timestamp fixed at enqueue, so
 //!   a resend after a crash is deduplicated by PostHog. The rows stay locked in
@@ -111,6 +112,16 @@ impl JobHandler<AnalyticsFlush> for DeliverAnalytics {
                 );
             }
             return Ok(());
+        }
+        // And per user: an event that slipped in while its user was opting
+        // out (a request racing the opt-out's commit) is discarded, not sent.
+        let n = db::analytics::discard_pending_of_opted_out(&self.pool)
+            .await
+            .map_err(JobError::retry)?;
+        if n > 0 {
+            metrics::counter!("timetracker_analytics_events_total", "outcome" => "discarded")
+                .increment(n);
+            tracing::info!(discarded = n, "events of opted-out users discarded");
         }
         let keys = load_keys(&self.config, &self.pool)
             .await
