@@ -719,7 +719,7 @@ async fn an_event_that_slipped_in_beside_an_opt_out_is_not_sent() {
     .expect("a late event");
     // The delivery runs when woken (any consented event would wake it).
     timetracker::jobs::enqueue(
-        &mut *app.pool.acquire().await.expect("conn"),
+        &mut app.pool.acquire().await.expect("conn"),
         &timetracker::jobs::AnalyticsFlush::default(),
     )
     .await
