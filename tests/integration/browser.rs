@@ -81,6 +81,50 @@ async fn browser(
         .expect("a browser session")
 }
 
+/// A headless Chromium session with its own ChromeDriver, profile and
+/// download folder. The folders and the driver go away on drop, also when a
+/// test fails; [`Session::finish`] ends the session cleanly first.
+struct Session {
+    client: Client,
+    downloads: std::path::PathBuf,
+    profile: std::path::PathBuf,
+    // Dropped last: it kills ChromeDriver.
+    _driver: Driver,
+}
+
+impl Session {
+    async fn start() -> Self {
+        let driver = Driver::start().await;
+        let (downloads, profile) = (temp_dir("downloads"), temp_dir("profile"));
+        let client = browser(&driver, &downloads, &profile).await;
+        Self {
+            client,
+            downloads,
+            profile,
+            _driver: driver,
+        }
+    }
+
+    /// Closes the browser (so Chromium exits with its driver).
+    async fn finish(self) {
+        self.client.clone().close().await.expect("close browser");
+    }
+}
+
+impl std::ops::Deref for Session {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.downloads);
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
 async fn fill(c: &Client, css: &str, value: &str) {
     let field = c
         .find(Locator::Css(css))
@@ -131,9 +175,7 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 async fn a_user_tracks_time_creates_a_project_reports_and_downloads_a_csv_in_a_real_browser() {
     let app = spawn_app().await;
     app.setup_admin().await;
-    let driver = Driver::start().await;
-    let (downloads, profile) = (temp_dir("downloads"), temp_dir("profile"));
-    let c = browser(&driver, &downloads, &profile).await;
+    let c = Session::start().await;
 
     // Sign in.
     c.goto(&format!("{}/login", app.address))
@@ -213,7 +255,7 @@ async fn a_user_tracks_time_creates_a_project_reports_and_downloads_a_csv_in_a_r
     click(&c, "a[href^='/reports/export.csv']").await;
     let mut csv = None;
     for _ in 0..100 {
-        let done = std::fs::read_dir(&downloads)
+        let done = std::fs::read_dir(&c.downloads)
             .expect("downloads")
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -230,9 +272,7 @@ async fn a_user_tracks_time_creates_a_project_reports_and_downloads_a_csv_in_a_r
         "{csv}"
     );
 
-    c.close().await.expect("close browser");
-    let _ = std::fs::remove_dir_all(&downloads);
-    let _ = std::fs::remove_dir_all(&profile);
+    c.finish().await;
 }
 
 /// Every page a person reaches, signed in as an administrator.
@@ -368,9 +408,7 @@ async fn every_page_fits_a_laptop_and_a_phone() {
     }
     admin.api_token("laptop script", "90").await;
     app.create_user(&admin, "bob", "user").await;
-    let driver = Driver::start().await;
-    let (downloads, profile) = (temp_dir("downloads"), temp_dir("profile"));
-    let c = browser(&driver, &downloads, &profile).await;
+    let c = Session::start().await;
     let axe = axe_source();
     let mut failures = Vec::new();
     c.goto(&format!("{}/login", app.address))
@@ -551,9 +589,7 @@ async fn every_page_fits_a_laptop_and_a_phone() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
-    c.close().await.expect("close browser");
-    let _ = std::fs::remove_dir_all(&downloads);
-    let _ = std::fs::remove_dir_all(&profile);
+    c.finish().await;
 }
 
 /// The exports page follows a background export to its download link, without a reload.
@@ -584,9 +620,7 @@ async fn the_exports_page_shows_progress_and_the_download_without_a_reload() {
             .status()
             .is_redirection()
     );
-    let driver = Driver::start().await;
-    let (downloads, profile) = (temp_dir("downloads"), temp_dir("profile"));
-    let c = browser(&driver, &downloads, &profile).await;
+    let c = Session::start().await;
     c.goto(&format!("{}/login", app.address))
         .await
         .expect("login");
@@ -623,9 +657,7 @@ async fn the_exports_page_shows_progress_and_the_download_without_a_reload() {
         "the page was not reloaded"
     );
     assert!(page_text(&c).await.contains("done"));
-    c.close().await.expect("close browser");
-    let _ = std::fs::remove_dir_all(&downloads);
-    let _ = std::fs::remove_dir_all(&profile);
+    c.finish().await;
 }
 
 /// On a phone: through the menu to the entries, a bulk change, and the
@@ -658,9 +690,7 @@ async fn a_phone_user_changes_entries_in_bulk_and_fixes_a_late_started_timer() {
             "{path}"
         );
     }
-    let driver = Driver::start().await;
-    let (downloads, profile) = (temp_dir("downloads"), temp_dir("profile"));
-    let c = browser(&driver, &downloads, &profile).await;
+    let c = Session::start().await;
     c.set_window_size(390, 844).await.expect("phone");
     c.goto(&format!("{}/login", app.address))
         .await
@@ -729,7 +759,5 @@ async fn a_phone_user_changes_entries_in_bulk_and_fixes_a_late_started_timer() {
         shown.starts_with("0:15:") || shown.starts_with("0:14:"),
         "{shown}"
     );
-    c.close().await.expect("close browser");
-    let _ = std::fs::remove_dir_all(&downloads);
-    let _ = std::fs::remove_dir_all(&profile);
+    c.finish().await;
 }
