@@ -288,6 +288,8 @@ const PAGES: &[(&str, &str)] = &[
     ("tasks", "/tasks"),
     ("profile", "/profile"),
     ("users", "/admin/users"),
+    ("user-edit", "/admin/users/1/edit"),
+    ("reset-password", "/reset-password?token=not-a-link"),
     ("settings", "/admin/settings"),
     ("telemetry", "/admin/telemetry"),
     ("jobs", "/admin/jobs"),
