@@ -167,6 +167,36 @@ impl LocalFormat {
         local_instant(field, naive, self.tz)
     }
 
+    /// An instant for an export, to the second: RFC 3339 with its offset
+    /// for ISO (`2026-11-30T14:30:05+01:00`), else this format's day and
+    /// clock (`30.11.2026 14:30:05`, `11/30/2026 2:30:05 PM`).
+    pub fn export_instant(&self, t: DateTime<Utc>) -> String {
+        let local = t.with_timezone(&self.tz);
+        match self.date {
+            DateOrder::Iso => local.to_rfc3339(),
+            _ => format!(
+                "{} {}",
+                self.day(local.date_naive()),
+                local.format(match self.clock {
+                    Clock::H24 => "%H:%M:%S",
+                    Clock::H12 => "%-I:%M:%S %p",
+                })
+            ),
+        }
+    }
+
+    /// The spreadsheet number format that shows a date and time this way.
+    pub fn spreadsheet_pattern(&self) -> &'static str {
+        match (self.date, self.clock) {
+            (DateOrder::Iso, Clock::H24) => "yyyy-mm-dd hh:mm:ss",
+            (DateOrder::Iso, Clock::H12) => "yyyy-mm-dd h:mm:ss AM/PM",
+            (DateOrder::DayMonthYear, Clock::H24) => "dd.mm.yyyy hh:mm:ss",
+            (DateOrder::DayMonthYear, Clock::H12) => "dd.mm.yyyy h:mm:ss AM/PM",
+            (DateOrder::MonthDayYear, Clock::H24) => "mm/dd/yyyy hh:mm:ss",
+            (DateOrder::MonthDayYear, Clock::H12) => "mm/dd/yyyy h:mm:ss AM/PM",
+        }
+    }
+
     /// How a date and time is written in this format, for placeholders.
     pub fn instant_example(&self) -> String {
         match self.clock {
@@ -237,6 +267,35 @@ mod tests {
         // The instant written back reads again as the same instant.
         let t = utc("2026-03-01T07:05:00Z");
         assert_eq!(f.parse_instant("t", &f.instant(t)), Ok(t));
+    }
+
+    #[test]
+    fn exports_write_instants_to_the_second_in_the_format() {
+        let t = "2026-11-30T13:30:05Z"
+            .parse::<DateTime<Utc>>()
+            .expect("instant");
+        let berlin: Tz = "Europe/Berlin".parse().expect("tz");
+        let f = |date, clock| LocalFormat {
+            tz: berlin,
+            date,
+            clock,
+        };
+        assert_eq!(
+            f(DateOrder::Iso, Clock::H24).export_instant(t),
+            "2026-11-30T14:30:05+01:00"
+        );
+        assert_eq!(
+            f(DateOrder::DayMonthYear, Clock::H24).export_instant(t),
+            "30.11.2026 14:30:05"
+        );
+        assert_eq!(
+            f(DateOrder::MonthDayYear, Clock::H12).export_instant(t),
+            "11/30/2026 2:30:05 PM"
+        );
+        assert_eq!(
+            f(DateOrder::MonthDayYear, Clock::H12).spreadsheet_pattern(),
+            "mm/dd/yyyy h:mm:ss AM/PM"
+        );
     }
 
     #[test]

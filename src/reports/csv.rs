@@ -3,13 +3,12 @@
 //! constant whatever the row count, and a client that goes away stops the query.
 
 use axum::body::Bytes;
-use chrono_tz::Tz;
 use futures_util::{Stream, StreamExt};
 use sqlx::PgPool;
 
 use crate::{
     db::reports::{ExportRow, ReportFilter, export_rows},
-    domain::tracking::format_duration,
+    domain::{formats::LocalFormat, tracking::format_duration},
 };
 
 pub const HEADER: [&str; 13] = [
@@ -48,16 +47,17 @@ fn safe(text: &str) -> String {
     }
 }
 
-/// One CSV record for an entry, times in `tz` with their offset.
-pub fn record(row: &ExportRow, tz: Tz) -> [String; 13] {
+/// One CSV record for an entry, times in the viewer's timezone and format
+/// ([`LocalFormat::export_instant`]).
+pub fn record(row: &ExportRow, fmt: &LocalFormat) -> [String; 13] {
     [
         row.id.to_string(),
         safe(&row.username),
         safe(&row.project),
         safe(row.client.as_deref().unwrap_or("")),
         safe(row.task.as_deref().unwrap_or("")),
-        row.started_at.with_timezone(&tz).to_rfc3339(),
-        row.ended_at.with_timezone(&tz).to_rfc3339(),
+        fmt.export_instant(row.started_at),
+        fmt.export_instant(row.ended_at),
         format!("{:.2}", row.duration_seconds as f64 / 3600.0),
         format_duration(row.duration_seconds),
         safe(&row.notes),
@@ -78,7 +78,7 @@ pub fn stream(
     pool: PgPool,
     filter: ReportFilter,
     delimiter: u8,
-    tz: Tz,
+    fmt: LocalFormat,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::spawn(async move {
@@ -96,7 +96,7 @@ pub fn stream(
                     return;
                 }
             };
-            if out.write_record(record(&row, tz)).is_err() {
+            if out.write_record(record(&row, &fmt)).is_err() {
                 return;
             }
             if out.get_ref().len() >= CHUNK {

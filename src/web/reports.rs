@@ -214,7 +214,7 @@ pub async fn export_csv(
         state.pool.clone(),
         resolved.filter,
         reports::csv::delimiter(&settings.export_delimiter),
-        actor.timezone,
+        actor.format,
     );
     Ok((
         [

@@ -116,6 +116,12 @@ async fn an_xlsx_export_has_a_header_and_one_typed_row_per_entry() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     seed(&app, "admin", 300, "sheet row").await;
+    sqlx::query(
+        "UPDATE users SET timezone = 'Europe/Berlin', date_format = 'dmy', clock = '12h' WHERE username = 'admin'",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("formats");
     assert_eq!(
         admin.request_export("xlsx", &[]).await.status(),
         StatusCode::SEE_OTHER
@@ -142,6 +148,26 @@ async fn an_xlsx_export_has_a_header_and_one_typed_row_per_entry() {
         sheet.get_value((1, 7)),
         Some(&Data::Float(0.08)),
         "5 minutes as hours, a number"
+    );
+    // Start and end are date cells holding the owner's wall-clock time
+    // (2026-11-02 00:10 UTC is 01:10 in Berlin).
+    let Some(Data::DateTime(start)) = sheet.get_value((1, 5)) else {
+        panic!("a date cell: {:?}", sheet.get_value((1, 5)));
+    };
+    let expected = 46328.0 + (60.0 + 10.0) / (24.0 * 60.0);
+    assert!(
+        (start.as_f64() - expected).abs() < 1e-6,
+        "{}",
+        start.as_f64()
+    );
+    let Some(Data::DateTime(end)) = sheet.get_value((1, 6)) else {
+        panic!("a date cell: {:?}", sheet.get_value((1, 6)));
+    };
+    assert!((end.as_f64() - start.as_f64() - 5.0 / (24.0 * 60.0)).abs() < 1e-6);
+    let styles = String::from_utf8_lossy(&unzip(&bytes, "xl/styles.xml")).into_owned();
+    assert!(
+        styles.contains("formatCode=\"dd.mm.yyyy h:mm:ss AM/PM\""),
+        "shown in the owner's date format and clock: {styles}"
     );
     assert_eq!(
         sheet.get_value((300, 9)),
@@ -251,4 +277,14 @@ async fn old_export_files_expire_with_maintenance() {
         admin.get(&format!("/exports/{id}/download")).await.status(),
         StatusCode::CONFLICT
     );
+}
+
+/// One part of a zip file (an XLSX workbook is one).
+fn unzip(bytes: &[u8], name: &str) -> Vec<u8> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("a zip file");
+    let mut part = archive.by_name(name).expect("the part");
+    let mut out = Vec::new();
+    part.read_to_end(&mut out).expect("read");
+    out
 }

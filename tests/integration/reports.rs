@@ -246,6 +246,23 @@ async fn the_csv_export_streams_every_row_with_the_configured_delimiter() {
         lines[1]
     );
     assert!(lines[3001].contains("bulk row 3000"));
+
+    // In the owner's date format and clock once they chose one.
+    sqlx::query("UPDATE users SET date_format = 'mdy', clock = '12h' WHERE username = 'admin'")
+        .execute(&app.pool)
+        .await
+        .expect("formats");
+    let body = admin
+        .get("/reports/export.csv?from=2026-11-01&to=2026-11-30")
+        .await
+        .text()
+        .await
+        .expect("body");
+    let first = body.lines().nth(1).expect("a row");
+    assert!(
+        first.contains(";11/02/2026 10:00:00 AM;11/02/2026 11:30:00 AM;"),
+        "{first}"
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use timetracker::{
     analytics::{Event, record},
     db::{self, exports::Export, reports::ReportFilter},
+    domain::formats::LocalFormat,
     error::AppError,
     jobs::ReportExport,
     reports::{self, ReportQuery, csv as csv_export, xlsx::XlsxExport},
@@ -129,8 +130,10 @@ impl BuildExport {
         Ok(())
     }
 
-    /// The owner's current rights decide what the export may contain.
-    async fn filter(&self, export: &Export) -> Result<ReportFilter, Failure> {
+    /// The owner's current rights decide what the export may contain; their
+    /// profile's date format and clock (in the timezone stored with the
+    /// request) how its times are written.
+    async fn filter(&self, export: &Export) -> Result<(ReportFilter, LocalFormat), Failure> {
         let query: ReportQuery = serde_json::from_value(export.params.clone())
             .map_err(|e| Failure::Permanent(format!("The export request is unreadable: {e}")))?;
         let owner = db::users::by_id(&self.pool, export.user_id)
@@ -140,7 +143,7 @@ impl BuildExport {
             })?;
         let actor = Actor::new(&owner, export.timezone.parse().unwrap_or(chrono_tz::UTC));
         match reports::resolve(&actor, &query) {
-            Ok(resolved) => Ok(resolved.filter),
+            Ok(resolved) => Ok((resolved.filter, actor.format)),
             Err(AppError::Validation(e)) => Err(Failure::Permanent(e.message)),
             Err(AppError::Forbidden(m)) => Err(Failure::Permanent(m)),
             Err(e) => Err(Failure::Transient(e.into())),
@@ -149,8 +152,7 @@ impl BuildExport {
 
     /// Builds and stores the file; returns (rows, bytes).
     async fn build(&self, export: &Export) -> Result<(i64, i64), Failure> {
-        let filter = self.filter(export).await?;
-        let tz = export.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let (filter, fmt) = self.filter(export).await?;
         let total = db::reports::count(&self.pool, &filter).await?;
         if !db::exports::begin_run(&self.pool, export.id, total).await? {
             return Err(Failure::Permanent(
@@ -158,8 +160,8 @@ impl BuildExport {
             ));
         }
         match export.format.as_str() {
-            "csv" => self.build_csv(export.id, &filter, tz).await,
-            "xlsx" => self.build_xlsx(export.id, filter, tz).await,
+            "csv" => self.build_csv(export.id, &filter, &fmt).await,
+            "xlsx" => self.build_xlsx(export.id, filter, fmt).await,
             other => Err(Failure::Permanent(format!(
                 "Unknown export format {other}."
             ))),
@@ -170,7 +172,7 @@ impl BuildExport {
         &self,
         id: i64,
         filter: &ReportFilter,
-        tz: chrono_tz::Tz,
+        fmt: &LocalFormat,
     ) -> Result<(i64, i64), Failure> {
         let settings = db::settings::load(&self.pool).await?;
         let delimiter = csv_export::delimiter(&settings.export_delimiter);
@@ -185,7 +187,7 @@ impl BuildExport {
         let (mut rows, mut bytes, mut seq) = (0i64, 0i64, 0i32);
         let mut stream = db::reports::export_rows(&self.pool, filter);
         while let Some(row) = stream.next().await {
-            out.write_record(csv_export::record(&row?, tz))
+            out.write_record(csv_export::record(&row?, fmt))
                 .map_err(|e| Failure::Transient(e.into()))?;
             rows += 1;
             if out.get_ref().len() >= CHUNK {
@@ -210,14 +212,14 @@ impl BuildExport {
         &self,
         id: i64,
         filter: ReportFilter,
-        tz: chrono_tz::Tz,
+        fmt: LocalFormat,
     ) -> Result<(i64, i64), Failure> {
         let pool = self.pool.clone();
         let handle = tokio::runtime::Handle::current();
         // The whole build runs on a blocking thread; it waits for rows and
         // progress writes through the runtime handle.
         let file = tokio::task::spawn_blocking(move || -> Result<(i64, Vec<u8>), Failure> {
-            let mut book = XlsxExport::new(tz).map_err(|e| Failure::Transient(e.into()))?;
+            let mut book = XlsxExport::new(fmt).map_err(|e| Failure::Transient(e.into()))?;
             let mut rows = 0i64;
             let mut stream = db::reports::export_rows(&pool, &filter);
             while let Some(row) = handle.block_on(stream.next()) {
