@@ -763,3 +763,279 @@ async fn a_phone_user_changes_entries_in_bulk_and_fixes_a_late_started_timer() {
     );
     c.finish().await;
 }
+
+/// Presses one key on whatever has the focus (the page itself after a load).
+async fn press(c: &Client, key: char) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    c.perform_actions(keys).await.expect("keys");
+}
+
+async fn count(app: &crate::helpers::TestApp, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count")
+}
+
+/// The everyday flows that only a browser shows: shortcuts and their help,
+/// the short-entry discard, confirmation in a dialog and (without the
+/// script) on a page of its own, a token shown once, one's own formats, a
+/// task edit, and a password reset link used by the person it is for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_confirmations_tokens_formats_tasks_and_a_reset_link_work_in_a_browser() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    app.create_user(&admin, "bob", "user").await;
+    for (path, form) in [
+        ("/projects", vec![("name", "Keyboard")]),
+        ("/projects", vec![("name", "Doomed")]),
+        ("/clients", vec![("name", "Acme")]),
+        ("/tasks", vec![("project_id", "1"), ("name", "Draft")]),
+    ] {
+        assert!(
+            admin.post_form(path, &form).await.status().is_redirection(),
+            "{path}"
+        );
+    }
+    let c = Session::start().await;
+    c.goto(&format!("{}/login", app.address))
+        .await
+        .expect("login");
+    sign_in(&c, "admin", ADMIN_PASSWORD).await;
+
+    // `?` lists the shortcuts; Escape closes the list.
+    press(&c, '?').await;
+    c.wait()
+        .for_element(Locator::Css("#shortcuts-dialog[open]"))
+        .await
+        .expect("the shortcut help");
+    press(&c, '\u{E00C}').await;
+    assert!(
+        c.find(Locator::Css("#shortcuts-dialog[open]"))
+            .await
+            .is_err(),
+        "closed"
+    );
+    // `s` starts the timer, `s` again stops it; a few seconds' entry is
+    // offered for discarding.
+    press(&c, 's').await;
+    c.wait()
+        .for_element(Locator::Css(".elapsed"))
+        .await
+        .expect("running");
+    press(&c, 's').await;
+    c.wait()
+        .for_element(Locator::Css("form[action$='/delete'] button.danger"))
+        .await
+        .expect("offered to discard the short entry");
+    assert!(page_text(&c).await.contains("Keep it, or discard it?"));
+    click(&c, "form[action$='/delete'] button.danger").await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("notice");
+    assert_eq!(count(&app, "SELECT count(*) FROM time_entries").await, 0);
+    // `n` opens a new entry by hand, with the date hint of the profile.
+    press(&c, 'n').await;
+    c.wait()
+        .for_element(Locator::Css("form[action='/entries/new'] #start"))
+        .await
+        .expect("new entry form");
+
+    // Deleting asks in a dialog: Cancel keeps the client, Delete removes it.
+    c.goto(&format!("{}/clients", app.address))
+        .await
+        .expect("clients");
+    let delete = "form[action='/clients/1/delete'] button";
+    click(&c, delete).await;
+    c.wait()
+        .for_element(Locator::Css("#confirm-dialog[open]"))
+        .await
+        .expect("asked first");
+    assert_eq!(
+        c.find(Locator::Css("#confirm-question"))
+            .await
+            .expect("question")
+            .text()
+            .await
+            .expect("text"),
+        "Delete the client “Acme”?"
+    );
+    click(&c, "#confirm-dialog button[value=cancel]").await;
+    assert_eq!(count(&app, "SELECT count(*) FROM clients").await, 1);
+    click(&c, delete).await;
+    click(&c, "#confirm-ok").await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("notice");
+    assert_eq!(count(&app, "SELECT count(*) FROM clients").await, 0);
+
+    // Without the script's dialog the server asks on a page of its own.
+    c.goto(&format!("{}/projects", app.address))
+        .await
+        .expect("projects");
+    c.execute(
+        "document.querySelectorAll('[data-confirm]').forEach(f => f.removeAttribute('data-confirm')); return true;",
+        vec![],
+    )
+    .await
+    .expect("as without the script");
+    click(&c, "form[action='/projects/2/delete'] button").await;
+    c.wait()
+        .for_element(Locator::Css("main form input[name=confirm]"))
+        .await
+        .expect("a confirmation page");
+    let asked = page_text(&c).await;
+    assert!(
+        asked.contains("Please confirm") && asked.contains("Doomed"),
+        "{asked}"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM projects").await, 2);
+    let (scroll, inner) = overflow(&c).await;
+    assert!(scroll <= inner, "{scroll} > {inner}");
+    let violations = accessibility(&c, &axe_source()).await;
+    assert!(violations.is_empty(), "{violations:?}");
+    if let Some(dir) = std::env::var_os("TT_SCREENSHOTS") {
+        let png = c.screenshot().await.expect("screenshot");
+        std::fs::write(std::path::Path::new(&dir).join("confirm-desktop.png"), png).expect("save");
+    }
+    click(&c, "main form button.danger").await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("notice");
+    assert_eq!(count(&app, "SELECT count(*) FROM projects").await, 1);
+
+    // A new API token is shown once; reloading neither shows nor makes another.
+    c.goto(&format!("{}/profile", app.address))
+        .await
+        .expect("profile");
+    fill(&c, "#token_name", "laptop script").await;
+    click(&c, "form[action='/profile/tokens'] button[type=submit]").await;
+    let token = c
+        .wait()
+        .for_element(Locator::Css("#new-token"))
+        .await
+        .expect("the token, once")
+        .text()
+        .await
+        .expect("text");
+    assert!(token.len() > 20, "{token}");
+    c.refresh().await.expect("reload");
+    c.wait()
+        .for_element(Locator::Css("form[action='/profile/tokens']"))
+        .await
+        .expect("profile again");
+    assert!(
+        c.find(Locator::Css("#new-token")).await.is_err(),
+        "not again"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM api_tokens").await, 1);
+
+    // Day-month-year and a 12-hour clock, then everywhere.
+    c.find(Locator::Css("#date_format"))
+        .await
+        .expect("dates")
+        .select_by_value("dmy")
+        .await
+        .expect("dmy");
+    c.find(Locator::Css("#clock"))
+        .await
+        .expect("clock")
+        .select_by_value("12h")
+        .await
+        .expect("12h");
+    click(&c, "form[action='/profile/formats'] button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("notice");
+    c.goto(&format!("{}/entries/new", app.address))
+        .await
+        .expect("new entry");
+    let hint = c
+        .find(Locator::Css("#start"))
+        .await
+        .expect("start")
+        .attr("placeholder")
+        .await
+        .expect("attr")
+        .unwrap_or_default();
+    assert_eq!(hint, "30.11.2026 2:30 PM");
+    fill(&c, "#start", "02.11.2026 3:15 PM").await;
+    fill(&c, "#duration", "1:00").await;
+    click(&c, "form[action='/entries/new'] button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("saved");
+    c.goto(&format!(
+        "{}/entries?from=2026-11-01&to=2026-11-30",
+        app.address
+    ))
+    .await
+    .expect("entries");
+    let listed = page_text(&c).await;
+    assert!(
+        listed.contains("Monday, 02.11.2026") && listed.contains("3:15 PM"),
+        "{listed}"
+    );
+
+    // A task is edited in place of the form that created it.
+    c.goto(&format!("{}/tasks", app.address))
+        .await
+        .expect("tasks");
+    click(&c, "a[href='/tasks/1/edit#task-form']").await;
+    c.wait()
+        .for_element(Locator::Css("form[action='/tasks/1/edit']"))
+        .await
+        .expect("edit form");
+    fill(&c, "#task-form #name", "Final draft").await;
+    click(&c, "#task-form button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("saved");
+    assert!(page_text(&c).await.contains("Final draft"));
+
+    // A reset link for bob, used by bob, who then signs in with it.
+    let bob = app.user_id("bob").await;
+    c.goto(&format!("{}/admin/users/{bob}/edit", app.address))
+        .await
+        .expect("edit bob");
+    click(
+        &c,
+        &format!("form[action='/admin/users/{bob}/reset-password'] button"),
+    )
+    .await;
+    let link = c
+        .wait()
+        .for_element(Locator::Css("#reset-link"))
+        .await
+        .expect("the link, once")
+        .text()
+        .await
+        .expect("text");
+    click(&c, "form[action='/logout'] button").await;
+    c.wait()
+        .for_element(Locator::Css("#username"))
+        .await
+        .expect("signed out");
+    let (_, path) = link.split_once("/reset-password").expect("a reset link");
+    c.goto(&format!("{}/reset-password{path}", app.address))
+        .await
+        .expect("the reset link");
+    fill(&c, "#password", "bob's new password").await;
+    fill(&c, "#password_confirm", "bob's new password").await;
+    click(&c, "form[action='/reset-password'] button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("#username"))
+        .await
+        .expect("asked to sign in");
+    sign_in(&c, "bob", "bob's new password").await;
+    c.finish().await;
+}
