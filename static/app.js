@@ -5,8 +5,9 @@
 //   "Today" / "This week" totals (data-count-from: seconds at page load).
 // - The task picker offers only the chosen project's tasks.
 // - Destructive forms ask for confirmation in a dialog.
+// - The timesheet saves each cell as it changes and moves by arrow keys.
 // - The exports page shows the progress of unfinished exports live.
-// - Keyboard shortcuts (s, n, t, e, r; ? lists them).
+// - Keyboard shortcuts (s, n, t, w, e, r; ? lists them).
 (function () {
   function pad(n) { return n < 10 ? "0" + n : "" + n; }
   function hms(s) {
@@ -169,7 +170,7 @@
       b.hidden = false;
       b.addEventListener("click", function () { help.showModal(); });
     });
-    var go = { n: "/entries/new", t: "/", e: "/entries", r: "/reports" };
+    var go = { n: "/entries/new", t: "/", w: "/timesheet", e: "/entries", r: "/reports" };
     document.addEventListener("keydown", function (e) {
       if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) { return; }
       var t = e.target;
@@ -190,7 +191,126 @@
     });
   }
 
+  // The week grid: each cell saves itself through the JSON API when it
+  // changes (or on Enter) and shows what was understood; arrows move
+  // between cells; on a phone the day tabs switch days without a reload.
+  function timesheet() {
+    var table = document.querySelector("table.sheet");
+    if (!table || !window.fetch) { return; }
+    var form = document.getElementById("timesheet");
+    var status = document.getElementById("sheet-status");
+    var csrf = form.elements.csrf_token.value;
+    function hm(seconds) {
+      if (!seconds) { return ""; }
+      var m = Math.floor(seconds / 60);
+      return Math.floor(m / 60) + ":" + String(m % 60).padStart(2, "0");
+    }
+    function hms(seconds) {
+      var s = seconds % 60, m = Math.floor(seconds / 60);
+      return Math.floor(m / 60) + ":" + String(m % 60).padStart(2, "0") + ":" + String(s).padStart(2, "0");
+    }
+    function cellError(input, message) {
+      var td = input.closest("td");
+      var err = td.querySelector(".error");
+      if (!message) {
+        if (err) { err.remove(); }
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+        return;
+      }
+      if (!err) {
+        err = document.createElement("span");
+        err.className = "error";
+        err.id = input.name + "-error";
+        td.appendChild(err);
+      }
+      err.textContent = message;
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", err.id);
+    }
+    function save(input) {
+      if (input.value === input.getAttribute("data-saved")) { return; }
+      var key = input.name.split(".");
+      var col = Number(key[3]);
+      var body = {
+        project_id: Number(key[1]),
+        task_id: key[2] === "0" ? null : Number(key[2]),
+        date: table.querySelector("thead th.d" + col).getAttribute("data-date"),
+        duration: input.value
+      };
+      var typed = input.value;
+      input.setAttribute("data-saved", typed);
+      fetch("/api/v1/timesheet/cells", {
+        method: "PUT",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify(body)
+      }).then(function (r) {
+        return r.json().then(function (j) { return { ok: r.ok, body: j }; });
+      }).then(function (res) {
+        if (!res.ok) {
+          input.removeAttribute("data-saved");
+          cellError(input, res.body.error ? res.body.error.message : "Not saved.");
+          status.textContent = "Not saved: " + (res.body.error ? res.body.error.message : "");
+          return;
+        }
+        var j = res.body;
+        cellError(input, null);
+        if (input.value === typed) { input.value = j.display; input.setAttribute("data-saved", j.display); }
+        var tr = input.closest("tr");
+        tr.querySelector(".row-total").textContent = hm(j.row_seconds);
+        table.querySelector("tfoot .d" + col).textContent = hm(j.day_seconds);
+        table.querySelector(".week-total strong").textContent = hms(j.week_seconds);
+        var tab = document.querySelector("[data-day-tab='" + col + "'] .tab-total");
+        if (tab) { tab.textContent = hm(j.day_seconds); }
+        status.textContent = j.note || (input.getAttribute("aria-label") + ": " + (j.display || "cleared") + ", saved.");
+      }).catch(function () {
+        input.removeAttribute("data-saved");
+        status.textContent = "Not saved: the server did not answer. The value is kept; try again.";
+      });
+    }
+    var inputs = Array.prototype.slice.call(table.querySelectorAll("td input"));
+    inputs.forEach(function (input) { input.setAttribute("data-saved", input.value); });
+    function move(input, dRow, dCol) {
+      var tr = input.closest("tr");
+      var col = Number(input.getAttribute("data-col"));
+      if (dRow) {
+        var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+        for (var i = rows.indexOf(tr) + dRow; i >= 0 && i < rows.length; i += dRow) {
+          var next = rows[i].querySelector("input[data-col='" + col + "']");
+          if (next) { next.focus(); next.select(); return; }
+        }
+      } else {
+        var inRow = Array.prototype.slice.call(tr.querySelectorAll("td input"));
+        var target = inRow[inRow.indexOf(input) + dCol];
+        if (target) { target.focus(); target.select(); }
+      }
+    }
+    table.addEventListener("change", function (e) { if (e.target.matches("td input")) { save(e.target); } });
+    table.addEventListener("keydown", function (e) {
+      var input = e.target;
+      if (!input.matches || !input.matches("td input")) { return; }
+      var atStart = input.selectionStart === 0 && input.selectionEnd === 0;
+      var atEnd = input.selectionStart === input.value.length;
+      var whole = input.selectionStart === 0 && input.selectionEnd === input.value.length;
+      if (e.key === "Enter") { e.preventDefault(); save(input); move(input, 1, 0); }
+      else if (e.key === "ArrowDown") { e.preventDefault(); move(input, 1, 0); }
+      else if (e.key === "ArrowUp") { e.preventDefault(); move(input, -1, 0); }
+      else if (e.key === "ArrowRight" && (atEnd || whole)) { e.preventDefault(); move(input, 0, 1); }
+      else if (e.key === "ArrowLeft" && (atStart || whole)) { e.preventDefault(); move(input, 0, -1); }
+    });
+    document.querySelectorAll("[data-day-tab]").forEach(function (tab) {
+      tab.addEventListener("click", function (e) {
+        e.preventDefault();
+        table.setAttribute("data-day", tab.getAttribute("data-day-tab"));
+        document.querySelectorAll("[data-day-tab]").forEach(function (t) { t.removeAttribute("aria-current"); });
+        tab.setAttribute("aria-current", "true");
+        history.replaceState(null, "", tab.href);
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    timesheet();
     shortcuts();
     navigation();
     timer();

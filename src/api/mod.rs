@@ -18,6 +18,7 @@ mod extract;
 mod me;
 mod reports;
 mod timer;
+mod timesheet;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -201,6 +202,10 @@ fn routes() -> OpenApiRouter<AppState> {
             catalog::delete_task
         ))
         .routes(routes!(catalog::set_task_status))
+        .routes(routes!(timesheet::show))
+        .routes(routes!(timesheet::set_cell))
+        .routes(routes!(timesheet::add_row))
+        .routes(routes!(timesheet::copy))
         .routes(routes!(reports::summary))
         .routes(routes!(exports::create))
         .routes(routes!(exports::show))

@@ -14,6 +14,7 @@ pub mod sessions;
 pub mod settings;
 pub mod tasks;
 pub mod throttle;
+pub mod timesheet;
 pub mod users;
 
 use std::time::Duration;

@@ -4,6 +4,7 @@
 mod account;
 pub mod formats;
 mod local_path;
+pub mod timesheet;
 pub mod tracking;
 
 pub use account::{Email, Password, Role, Timezone, Username, ValidationError};

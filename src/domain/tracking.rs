@@ -131,7 +131,8 @@ pub fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
 }
 
-/// Parses a duration: `1:30`, `1:30:15`, `1.5` or `1,5` (hours), `90m`, `2h`, `2h 30m`.
+/// Parses a duration: `1:30`, `1:30:15`, `1.5` or `1,5` (hours), `90m`,
+/// `2h`, `1h30m`, `1h 30min`, `2 hours 15 minutes`.
 pub fn parse_duration(raw: &str) -> Result<i64, ValidationError> {
     let bad = || ValidationError::new("duration", "Enter a duration like 1:30, 1.5 or 2h 15m.");
     let s = raw.trim().to_ascii_lowercase();
@@ -142,42 +143,23 @@ pub fn parse_duration(raw: &str) -> Result<i64, ValidationError> {
         let parts: Vec<&str> = s.split(':').collect();
         let nums: Option<Vec<i64>> = parts
             .iter()
-            .map(|p| p.trim().parse::<i64>().ok().filter(|n| *n >= 0))
+            .map(|p| {
+                let p = p.trim();
+                // Digits only: no sign, no spaces inside.
+                (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| p.parse::<i64>().ok())
+                    .flatten()
+            })
             .collect();
         match nums.as_deref() {
-            Some([h, m]) if *m < 60 => h * 3600 + m * 60,
-            Some([h, m, sec]) if *m < 60 && *sec < 60 => h * 3600 + m * 60 + sec,
+            Some([h, m]) if *m < 60 && *h <= 24 => h * 3600 + m * 60,
+            Some([h, m, sec]) if *m < 60 && *sec < 60 && *h <= 24 => h * 3600 + m * 60 + sec,
             _ => return Err(bad()),
         }
-    } else if s.ends_with('h') || s.ends_with('m') {
-        let mut total = 0i64;
-        let mut seen = false;
-        for part in s
-            .split_whitespace()
-            .flat_map(|p| p.split_inclusive(['h', 'm']))
-        {
-            let (num, unit) = part.split_at(part.len() - 1);
-            let n: f64 = num.replace(',', ".").parse().map_err(|_| bad())?;
-            if !n.is_finite() || n < 0.0 {
-                return Err(bad());
-            }
-            total += match unit {
-                "h" => (n * 3600.0).round() as i64,
-                "m" => (n * 60.0).round() as i64,
-                _ => return Err(bad()),
-            };
-            seen = true;
-        }
-        if !seen {
-            return Err(bad());
-        }
-        total
+    } else if s.bytes().any(|b| b.is_ascii_alphabetic()) {
+        with_units(&s).ok_or_else(bad)?
     } else {
-        let hours: f64 = s.replace(',', ".").parse().map_err(|_| bad())?;
-        if !hours.is_finite() || hours < 0.0 {
-            return Err(bad());
-        }
-        (hours * 3600.0).round() as i64
+        hours(&s).ok_or_else(bad)?
     };
     if seconds <= 0 {
         return Err(ValidationError::new(
@@ -192,6 +174,57 @@ pub fn parse_duration(raw: &str) -> Result<i64, ValidationError> {
         ));
     }
     Ok(seconds)
+}
+
+/// Decimal hours, `1.5` or `1,5`, as seconds.
+fn hours(s: &str) -> Option<i64> {
+    number(s).map(|h| (h * 3600.0).round() as i64)
+}
+
+/// A plain non-negative decimal number (`.` or `,`), at most 24 thousand.
+fn number(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if s.is_empty()
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+    {
+        return None;
+    }
+    s.replace(',', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n <= 24_000.0)
+}
+
+/// Hours then minutes with units: `2h`, `90m`, `1h30m`, `1h 30min`,
+/// `1.5 hours`, `2 hrs 15 mins`. Each unit at most once, hours first.
+fn with_units(s: &str) -> Option<i64> {
+    let (mut rest, mut total, mut seen_hours, mut seen_minutes) = (s.trim(), 0.0, false, false);
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+            .unwrap_or(rest.len());
+        let n = number(&rest[..digits])?;
+        rest = rest[digits..].trim_start();
+        let letters = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let unit = &rest[..letters];
+        rest = rest[letters..].trim_start();
+        match unit {
+            "h" | "hr" | "hrs" | "hour" | "hours" if !seen_hours && !seen_minutes => {
+                seen_hours = true;
+                total += n * 3600.0;
+            }
+            "m" | "min" | "mins" | "minute" | "minutes" if !seen_minutes => {
+                seen_minutes = true;
+                total += n * 60.0;
+            }
+            _ => return None,
+        }
+    }
+    Some(f64::round(total) as i64)
 }
 
 /// `H:MM:SS`, e.g. `1:05:09`.
@@ -380,7 +413,28 @@ mod tests {
         assert_eq!(parse_duration("90m"), Ok(5400));
         assert_eq!(parse_duration("2h 15m"), Ok(8100));
         assert_eq!(parse_duration("2h15m"), Ok(8100));
-        for bad in ["", "abc", "1:75", "-1", "0", "25", "1:2:3:4", "NaN", "inf"] {
+        for (given, seconds) in [
+            ("1h30m", 5400),
+            ("1h 30min", 5400),
+            ("1H 30MIN", 5400),
+            ("1 h 30 m", 5400),
+            ("1.5h", 5400),
+            ("1,5 hours", 5400),
+            ("2 hrs 15 mins", 8100),
+            ("45 minutes", 2700),
+            ("1 hour", 3600),
+            ("0:45", 2700),
+            ("  8  ", 28800),
+            ("24:00", 86400),
+            ("0h 1m", 60),
+        ] {
+            assert_eq!(parse_duration(given), Ok(seconds), "{given:?}");
+        }
+        for bad in [
+            "", "abc", "1:75", "-1", "0", "25", "1:2:3:4", "NaN", "inf", "1e3", "+1", "1:-5",
+            "1: 30x", "30m 1h", "1h 1h", "2 days", "1h30", "h", "m30", ".", "1..5", "0:00", "0m",
+            "24:01", "1,5,5", "1 30",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
         }
         assert_eq!(format_duration(3909), "1:05:09");

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod entries;
 pub mod settings;
 pub mod timer;
+pub mod timesheet;
 
 use crate::{auth::CurrentUser, error::AppError};
 

@@ -19,6 +19,7 @@ use crate::{
         keys::constant_time_eq,
         session::{cookie, set_cookie},
     },
+    domain::LocalPath,
     error::AppError,
     startup::AppState,
 };
@@ -45,6 +46,11 @@ pub fn redirect(state: &AppState, path: &'static str, message: &str) -> Response
     redirect_with(state, path, message, None)
 }
 
+/// Like [`redirect`], to a path built from parsed values (`/timesheet?week=2026-11-30`).
+pub fn redirect_local(state: &AppState, path: &LocalPath, message: &str) -> Response {
+    redirect_with(state, path.as_str(), message, None)
+}
+
 /// Like [`redirect`], and the next page also shows `secret` once ([`Reveal`]).
 /// The cookie is `HttpOnly`, lives two minutes at most and is removed by the
 /// page that shows it, so a reload shows nothing and creates nothing.
@@ -57,12 +63,7 @@ pub fn redirect_revealing(
     redirect_with(state, path, message, Some(secret))
 }
 
-fn redirect_with(
-    state: &AppState,
-    path: &'static str,
-    message: &str,
-    secret: Option<&str>,
-) -> Response {
+fn redirect_with(state: &AppState, path: &str, message: &str, secret: Option<&str>) -> Response {
     let mut response = Redirect::to(path).into_response();
     let payload = serde_json::to_vec(&Payload {
         message: message.to_owned(),

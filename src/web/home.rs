@@ -7,7 +7,7 @@ use axum::{
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
-use chrono::{Datelike, Duration, Utc};
+use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::{
@@ -21,11 +21,12 @@ use crate::{
     db::{self, entries::Entry, projects::Project, tasks::Task},
     domain::{
         ValidationError,
+        timesheet::week_of,
         tracking::{format_duration, split_tags, start_of_day},
     },
     error::AppError,
     startup::AppState,
-    tracking::{Actor, timer},
+    tracking::{Actor, timer, timesheet},
 };
 
 /// Entries shorter than this (in seconds) are offered for discarding right after they end.
@@ -66,13 +67,8 @@ async fn page(
     let now = Utc::now();
     let today = now.with_timezone(&actor.timezone).date_naive();
     let day_start = start_of_day(today, actor.timezone);
-    let week_starts_on = actor.week_start.as_deref().unwrap_or(&settings.week_start);
-    let days_into_week = match week_starts_on {
-        "sunday" => today.weekday().num_days_from_sunday(),
-        _ => today.weekday().num_days_from_monday(),
-    };
     let week_start = start_of_day(
-        today - Duration::days(i64::from(days_into_week)),
+        week_of(today, timesheet::sunday_first(&actor, &settings.week_start)),
         actor.timezone,
     );
     let tomorrow = start_of_day(today + Duration::days(1), actor.timezone);

@@ -20,6 +20,7 @@ mod reports;
 mod settings;
 mod setup;
 mod telemetry;
+mod timesheet;
 
 use askama::Template;
 use axum::{
@@ -45,6 +46,9 @@ pub fn router() -> Router<AppState> {
         .route("/timer/start", post(home::start))
         .route("/timer/stop", post(home::stop))
         .route("/timer/edit", post(home::edit))
+        .route("/timesheet", get(timesheet::show).post(timesheet::save))
+        .route("/timesheet/rows", post(timesheet::add_row))
+        .route("/timesheet/copy", post(timesheet::copy))
         .route("/entries", get(entries::list))
         .route("/entries/new", get(entries::new_form).post(entries::create))
         .route(

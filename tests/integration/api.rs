@@ -5,21 +5,21 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
 
-struct Api {
+pub(crate) struct Api {
     base: String,
     token: String,
     http: reqwest::Client,
 }
 
 impl Api {
-    fn new(app: &TestApp, token: &str) -> Self {
+    pub(crate) fn new(app: &TestApp, token: &str) -> Self {
         Self {
             base: format!("{}/api/v1", app.address),
             token: token.to_owned(),
             http: reqwest::Client::new(),
         }
     }
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -41,10 +41,10 @@ impl Api {
             serde_json::from_str(&text).unwrap_or(Value::Null),
         )
     }
-    async fn get(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
-    async fn post(
+    pub(crate) async fn post(
         &self,
         path: &str,
         body: Value,

@@ -308,6 +308,17 @@ const API_ENTRY_FIELDS: &[&str] = &[
 
 /// Every JSON API write and query, with the fields it knows.
 const API_ROUTES: &[(&str, &str, &[&str])] = &[
+    (
+        "PUT",
+        "/api/v1/timesheet/cells",
+        &["project_id", "task_id", "date", "duration"],
+    ),
+    (
+        "POST",
+        "/api/v1/timesheet/rows",
+        &["week", "project_id", "task_id"],
+    ),
+    ("POST", "/api/v1/timesheet/copy", &["week", "with_times"]),
     ("POST", "/api/v1/time-entries", API_ENTRY_FIELDS),
     ("PUT", "/api/v1/time-entries/1", API_ENTRY_FIELDS),
     (
@@ -345,6 +356,7 @@ const API_ROUTES: &[(&str, &str, &[&str])] = &[
     ),
     ("GET", "/api/v1/reports/summary", REPORT_FIELDS),
     ("GET", "/api/v1/clients", &["archived"]),
+    ("GET", "/api/v1/timesheet", &["week"]),
     ("GET", "/api/v1/projects", &["archived"]),
     (
         "GET",
@@ -390,6 +402,13 @@ const API_TASK_FIELDS: &[&str] = &["project_id", "name", "priority", "assignee_i
 
 /// Every form and filtered page, with its fields.
 const FORMS: &[(&str, &str, &[&str])] = &[
+    ("POST", "/timesheet", &["week", "c.1.0.0", "c.1.0.6", "c.x"]),
+    (
+        "POST",
+        "/timesheet/rows",
+        &["week", "project_id", "task_id"],
+    ),
+    ("POST", "/timesheet/copy", &["week", "copy"]),
     (
         "POST",
         "/timer/start",
@@ -539,6 +558,7 @@ const FORMS: &[(&str, &str, &[&str])] = &[
         &["from", "to", "project_id", "user_id", "page"],
     ),
     ("GET", "/reports", REPORT_FIELDS),
+    ("GET", "/timesheet", &["week", "day"]),
     (
         "GET",
         "/reports/export.csv",

@@ -24,5 +24,6 @@ mod run_command;
 mod sentry;
 mod setup;
 mod stack;
+mod timesheet;
 mod tracking;
 mod users;

@@ -1,0 +1,287 @@
+//! The weekly timesheet: read a week, set a cell, add a row, copy last week.
+//! Always the caller's own week, in their timezone and week start.
+
+use axum::extract::State;
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ErrorEnvelope, Json};
+use crate::{
+    auth::CurrentUser,
+    domain::{
+        ValidationError,
+        timesheet::{Change, format_cell, parse_cell},
+    },
+    error::AppError,
+    startup::AppState,
+    tracking::{
+        Actor,
+        timesheet::{self, SetCell, Week},
+    },
+    web::extract::Query,
+};
+
+/// A calendar day, `YYYY-MM-DD`, years 1900 to 9999.
+fn day(field: &'static str, raw: &str) -> Result<NaiveDate, ValidationError> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| crate::domain::tracking::SANE_YEARS.contains(&chrono::Datelike::year(d)))
+        .ok_or_else(|| {
+            ValidationError::new(field, "Enter a real day, YYYY-MM-DD, years 1900 to 9999.")
+        })
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct WeekQuery {
+    /// Any day of the week (`YYYY-MM-DD`); default: today.
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    week: Option<String>,
+}
+
+/// A week of the grid.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WeekJson {
+    /// The week's first day (the user's week start).
+    first_day: NaiveDate,
+    /// The seven days, from `first_day`.
+    days: Vec<NaiveDate>,
+    rows: Vec<RowJson>,
+    /// Seconds per day, over all rows.
+    day_seconds: Vec<i64>,
+    seconds: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowJson {
+    project_id: i64,
+    project: String,
+    task_id: Option<i64>,
+    task: Option<String>,
+    /// The project is archived: its cells cannot be set.
+    read_only: bool,
+    /// One per day, from `first_day`.
+    cells: Vec<CellJson>,
+    seconds: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CellJson {
+    date: NaiveDate,
+    /// Finished time plus a running timer's time so far.
+    seconds: i64,
+    /// How many entries make it up.
+    entries: usize,
+    running: bool,
+}
+
+impl From<Week> for WeekJson {
+    fn from(w: Week) -> Self {
+        Self {
+            first_day: w.first_day,
+            days: w.days.to_vec(),
+            day_seconds: w.day_seconds.to_vec(),
+            seconds: w.seconds,
+            rows: w
+                .rows
+                .into_iter()
+                .map(|r| RowJson {
+                    project_id: r.project_id,
+                    project: r.project_name,
+                    task_id: r.task_id,
+                    task: r.task_name,
+                    read_only: r.read_only,
+                    seconds: r.seconds,
+                    cells: r
+                        .cells
+                        .iter()
+                        .zip(w.days)
+                        .map(|(c, date)| CellJson {
+                            date,
+                            seconds: c.seconds,
+                            entries: c.entries,
+                            running: c.running,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+async fn first_day(
+    state: &AppState,
+    actor: &Actor,
+    week: Option<&str>,
+) -> Result<NaiveDate, AppError> {
+    let given = match week {
+        Some(w) => day("week", w)?,
+        None => Utc::now().with_timezone(&actor.timezone).date_naive(),
+    };
+    timesheet::week_start(&state.pool, actor, given).await
+}
+
+/// Your week: a row per project (and task) you put on it or tracked in it.
+#[utoipa::path(get, path = "/api/v1/timesheet", tag = "timesheet", params(WeekQuery),
+    responses((status = 200, body = WeekJson), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+pub async fn show(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(q): Query<WeekQuery>,
+) -> Result<Json<WeekJson>, AppError> {
+    let actor = Actor::from(&current);
+    let first = first_day(&state, &actor, q.week.as_deref()).await?;
+    Ok(Json(
+        timesheet::week(&state.pool, &actor, first).await?.into(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CellBody {
+    #[schema(minimum = 1)]
+    project_id: i64,
+    #[schema(minimum = 1)]
+    task_id: Option<i64>,
+    /// The day, `YYYY-MM-DD`.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    date: String,
+    /// The day's time for the row, as typed: `1:30`, `1h 30m`, `90m`, `1.5`,
+    /// `1,5`; empty or `0` clears the cell.
+    #[schema(max_length = 50)]
+    duration: String,
+}
+
+/// What setting a cell did, and the totals afterwards.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CellSavedJson {
+    /// `nothing`, `created`, `resized` or `deleted`.
+    #[schema(pattern = "^(nothing|created|resized|deleted)$")]
+    change: &'static str,
+    /// The cell's time now.
+    seconds: i64,
+    /// How the cell shows it, e.g. `1:30`; empty when cleared.
+    display: String,
+    /// Said when one of several entries of the day absorbed the change.
+    note: Option<String>,
+    row_seconds: i64,
+    day_seconds: i64,
+    week_seconds: i64,
+}
+
+/// Sets a day's time for a row: creates, resizes or removes one entry so
+/// the cell holds `duration`. 422 when the duration cannot be read, the
+/// project is archived, or the change would drop detail (an entry with
+/// notes, or one of several entries); 409 when it would overlap another entry.
+#[utoipa::path(put, path = "/api/v1/timesheet/cells", tag = "timesheet", request_body = CellBody,
+    responses((status = 200, body = CellSavedJson), (status = 409, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+pub async fn set_cell(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(body): Json<CellBody>,
+) -> Result<Json<CellSavedJson>, AppError> {
+    let actor = Actor::from(&current);
+    let date = day("date", &body.date)?;
+    let seconds = parse_cell(&body.duration)?;
+    let input = SetCell {
+        project_id: body.project_id,
+        task_id: body.task_id,
+        day: date,
+        seconds,
+    };
+    let saved = timesheet::set_cell(&state.pool, &actor, input).await?;
+    let first = timesheet::week_start(&state.pool, &actor, date).await?;
+    let week = timesheet::week(&state.pool, &actor, first).await?;
+    let i = week.index_of(date).unwrap_or_default();
+    let row = week.row(body.project_id, body.task_id);
+    let cell = row.map(|r| r.cells[i].seconds).unwrap_or_default();
+    Ok(Json(CellSavedJson {
+        change: match saved.change {
+            Change::Nothing => "nothing",
+            Change::Create { .. } => "created",
+            Change::Resize { .. } => "resized",
+            Change::Delete { .. } => "deleted",
+        },
+        seconds: cell,
+        display: format_cell(cell),
+        note: saved.note,
+        row_seconds: row.map(|r| r.seconds).unwrap_or_default(),
+        day_seconds: week.day_seconds[i],
+        week_seconds: week.seconds,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RowBody {
+    /// Any day of the week, `YYYY-MM-DD`.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    week: String,
+    #[schema(minimum = 1)]
+    project_id: i64,
+    #[schema(minimum = 1)]
+    task_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowAddedJson {
+    /// `false` when the week had the row already.
+    added: bool,
+}
+
+/// Puts a row (an active project, maybe one of its tasks) on a week, so it
+/// shows while its cells are empty.
+#[utoipa::path(post, path = "/api/v1/timesheet/rows", tag = "timesheet", request_body = RowBody,
+    responses((status = 200, body = RowAddedJson), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+pub async fn add_row(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(body): Json<RowBody>,
+) -> Result<Json<RowAddedJson>, AppError> {
+    let actor = Actor::from(&current);
+    let first = first_day(&state, &actor, Some(&body.week)).await?;
+    let added =
+        timesheet::add_row(&state.pool, &actor, first, body.project_id, body.task_id).await?;
+    Ok(Json(RowAddedJson { added }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopyBody {
+    /// Any day of the week to copy into, `YYYY-MM-DD`.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    week: String,
+    /// Also copy the times into cells that are still empty.
+    #[serde(default)]
+    with_times: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CopiedJson {
+    rows_added: usize,
+    cells_set: usize,
+    /// Why some cells were not copied.
+    refused: Vec<String>,
+}
+
+/// Copies the previous week's rows (of active projects) onto a week, and
+/// with `with_times` their times into the cells that are still empty.
+#[utoipa::path(post, path = "/api/v1/timesheet/copy", tag = "timesheet", request_body = CopyBody,
+    responses((status = 200, body = CopiedJson), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+pub async fn copy(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(body): Json<CopyBody>,
+) -> Result<Json<CopiedJson>, AppError> {
+    let actor = Actor::from(&current);
+    let first = first_day(&state, &actor, Some(&body.week)).await?;
+    let c = timesheet::copy_previous_week(&state.pool, &actor, first, body.with_times).await?;
+    Ok(Json(CopiedJson {
+        rows_added: c.rows_added,
+        cells_set: c.cells_set,
+        refused: c.refused,
+    }))
+}

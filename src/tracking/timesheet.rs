@@ -1,0 +1,409 @@
+//! The weekly timesheet: one user's week as a grid of rows (a project and
+//! maybe a task) by days, and the actions on it. A cell is the time of one
+//! row on one day; setting it creates, resizes or removes entries by the
+//! rules of [`crate::domain::timesheet::reconcile`], with the same checks
+//! and product events as the entry forms. Each cell is its own transaction.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sqlx::PgPool;
+
+use super::{
+    Actor,
+    entries::{check_project_and_task, refuse_overlap},
+};
+use crate::{
+    analytics::{Event, record},
+    db::{self, timesheet::WeekEntry},
+    domain::{
+        ValidationError,
+        timesheet::{CellEntry, Change, DAYS, day_of, days, new_entry_start, reconcile, week_of},
+        tracking::{EntryTimes, SANE_YEARS, start_of_day},
+    },
+    error::AppError,
+};
+
+/// A week of the grid.
+#[derive(Debug, Clone)]
+pub struct Week {
+    pub first_day: NaiveDate,
+    pub days: [NaiveDate; DAYS],
+    pub rows: Vec<Row>,
+    /// Seconds per day over all rows.
+    pub day_seconds: [i64; DAYS],
+    pub seconds: i64,
+}
+
+/// A project (and maybe one of its tasks) across the week.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub project_id: i64,
+    pub project_name: String,
+    pub client_name: Option<String>,
+    pub task_id: Option<i64>,
+    pub task_name: Option<String>,
+    /// An archived project's time is shown, not changed.
+    pub read_only: bool,
+    pub cells: [Cell; DAYS],
+    pub seconds: i64,
+}
+
+/// One row on one day.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cell {
+    /// Finished time, plus a running timer's time so far.
+    pub seconds: i64,
+    pub entries: usize,
+    pub running: bool,
+}
+
+impl Row {
+    fn key(&self) -> (i64, Option<i64>) {
+        (self.project_id, self.task_id)
+    }
+}
+
+impl Week {
+    /// The row of a project and task, if the week has it.
+    pub fn row(&self, project_id: i64, task_id: Option<i64>) -> Option<&Row> {
+        self.rows.iter().find(|r| r.key() == (project_id, task_id))
+    }
+
+    /// The index of `day` in the week.
+    pub fn index_of(&self, day: NaiveDate) -> Option<usize> {
+        self.days.iter().position(|d| *d == day)
+    }
+}
+
+/// Whether the actor's weeks start on Sunday (their profile, else the installation's setting).
+pub fn sunday_first(actor: &Actor, installation_week_start: &str) -> bool {
+    actor
+        .week_start
+        .as_deref()
+        .unwrap_or(installation_week_start)
+        == "sunday"
+}
+
+/// The first day of the actor's week that holds `day`.
+pub async fn week_start(
+    pool: &PgPool,
+    actor: &Actor,
+    day: NaiveDate,
+) -> Result<NaiveDate, AppError> {
+    let settings = db::settings::load(pool).await?;
+    Ok(week_of(day, sunday_first(actor, &settings.week_start)))
+}
+
+fn check_day(field: &'static str, day: NaiveDate) -> Result<(), ValidationError> {
+    if SANE_YEARS.contains(&chrono::Datelike::year(&day)) {
+        Ok(())
+    } else {
+        Err(ValidationError::new(
+            field,
+            "Enter a year between 1900 and 9999.",
+        ))
+    }
+}
+
+/// The actor's week from `first_day` (already a week start): the rows they
+/// put on it and every row with an entry in it, by project and task name.
+pub async fn week(pool: &PgPool, actor: &Actor, first_day: NaiveDate) -> Result<Week, AppError> {
+    check_day("week", first_day)?;
+    let tz = actor.timezone;
+    let days = days(first_day);
+    let from = start_of_day(first_day, tz);
+    let to = start_of_day(first_day + Duration::days(DAYS as i64), tz);
+    let (entries, stored) = tokio::try_join!(
+        db::timesheet::week_entries(pool, actor.user_id, from, to),
+        db::timesheet::rows(pool, actor.user_id, first_day),
+    )?;
+    let now = Utc::now();
+    let mut rows: Vec<Row> = Vec::new();
+    for s in stored {
+        ensure(
+            &mut rows,
+            Row {
+                project_id: s.project_id,
+                project_name: s.project_name,
+                client_name: s.client_name,
+                task_id: s.task_id,
+                task_name: s.task_name,
+                read_only: s.project_archived,
+                cells: Default::default(),
+                seconds: 0,
+            },
+        );
+    }
+    let mut day_seconds = [0i64; DAYS];
+    for e in entries {
+        let Some(i) = days.iter().position(|d| *d == day_of(e.started_at, tz)) else {
+            continue;
+        };
+        let seconds = running_or_finished(&e, now);
+        let at = ensure(&mut rows, row_of(&e));
+        let row = &mut rows[at];
+        let cell = &mut row.cells[i];
+        cell.seconds += seconds;
+        cell.entries += 1;
+        cell.running |= e.duration_seconds.is_none();
+        row.seconds += seconds;
+        day_seconds[i] += seconds;
+    }
+    rows.sort_by(|a, b| {
+        (
+            a.project_name.to_lowercase(),
+            a.task_name.as_deref().map(str::to_lowercase),
+        )
+            .cmp(&(
+                b.project_name.to_lowercase(),
+                b.task_name.as_deref().map(str::to_lowercase),
+            ))
+    });
+    Ok(Week {
+        first_day,
+        days,
+        rows,
+        seconds: day_seconds.iter().sum(),
+        day_seconds,
+    })
+}
+
+/// The index of `r`'s row in `rows`, added when missing.
+fn ensure(rows: &mut Vec<Row>, r: Row) -> usize {
+    match rows.iter().position(|x| x.key() == r.key()) {
+        Some(i) => i,
+        None => {
+            rows.push(r);
+            rows.len() - 1
+        }
+    }
+}
+
+fn running_or_finished(e: &WeekEntry, now: DateTime<Utc>) -> i64 {
+    e.duration_seconds
+        .unwrap_or_else(|| (now - e.started_at).num_seconds().max(0))
+}
+
+fn row_of(e: &WeekEntry) -> Row {
+    Row {
+        project_id: e.project_id,
+        project_name: e.project_name.clone(),
+        client_name: e.client_name.clone(),
+        task_id: e.task_id,
+        task_name: e.task_name.clone(),
+        read_only: e.project_archived,
+        cells: Default::default(),
+        seconds: 0,
+    }
+}
+
+/// A cell to set: this row on this day totals `seconds` afterwards.
+#[derive(Debug, Clone, Copy)]
+pub struct SetCell {
+    pub project_id: i64,
+    pub task_id: Option<i64>,
+    pub day: NaiveDate,
+    pub seconds: i64,
+}
+
+/// What setting a cell did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellSaved {
+    pub change: Change,
+    /// Said when one of several entries absorbed the change.
+    pub note: Option<String>,
+}
+
+/// Sets one cell of the actor's own week, and keeps its row on the week.
+pub async fn set_cell(pool: &PgPool, actor: &Actor, input: SetCell) -> Result<CellSaved, AppError> {
+    check_day("date", input.day)?;
+    let tz = actor.timezone;
+    let from = start_of_day(input.day, tz);
+    let to = start_of_day(input.day + Duration::days(1), tz);
+    let mut tx = pool.begin().await?;
+    if !db::entries::lock_user(&mut tx, actor.user_id).await? {
+        return Err(AppError::NotFound);
+    }
+    if db::projects::get(&mut tx, input.project_id)
+        .await?
+        .is_some_and(|p| p.archived)
+    {
+        return Err(ValidationError::new(
+            "project_id",
+            "This project is archived: its time can be read, not changed.",
+        )
+        .into());
+    }
+    let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
+    let settings = db::settings::get(&mut tx).await?;
+    let cell: Vec<CellEntry> = db::timesheet::cell_entries(
+        &mut tx,
+        actor.user_id,
+        input.project_id,
+        input.task_id,
+        from,
+        to,
+    )
+    .await?
+    .into_iter()
+    .map(|e| CellEntry {
+        id: e.id,
+        start: e.started_at,
+        seconds: e.duration_seconds,
+        has_detail: e.has_detail,
+    })
+    .collect();
+    let plan = reconcile(&cell, input.seconds)?;
+    let now = Utc::now();
+    match plan.change {
+        Change::Nothing => {}
+        Change::Create { seconds } => {
+            let latest = db::timesheet::latest_end(&mut tx, actor.user_id, from, to).await?;
+            let start = new_entry_start(input.day, tz, latest)?;
+            let times = EntryTimes::from_duration(start, seconds, now)?;
+            refuse_overlap(&mut tx, actor.user_id, &times, None).await?;
+            let fields = db::entries::EntryFields {
+                user_id: actor.user_id,
+                project_id: project.id,
+                task_id: input.task_id,
+                started_at: times.start,
+                ended_at: Some(times.end),
+                notes: "",
+                tags: &[],
+                billable: project.billable,
+                source: "manual",
+            };
+            db::entries::insert(&mut tx, &fields).await?;
+            record(
+                &mut tx,
+                Some(actor.user_id),
+                &Event::EntryCreated {
+                    duration_seconds: seconds,
+                    has_task: input.task_id.is_some(),
+                    billable: project.billable,
+                },
+            )
+            .await?;
+            metrics::counter!("timetracker_time_entries_created_total", "source" => "manual")
+                .increment(1);
+        }
+        Change::Resize { id, seconds } => {
+            let start = cell
+                .iter()
+                .find(|e| e.id == id)
+                .map(|e| e.start)
+                .ok_or(AppError::NotFound)?;
+            let times = EntryTimes::from_duration(start, seconds, now)?;
+            refuse_overlap(&mut tx, actor.user_id, &times, Some(id)).await?;
+            db::timesheet::set_end(&mut tx, id, times.end).await?;
+            record(
+                &mut tx,
+                Some(actor.user_id),
+                &Event::EntryUpdated {
+                    duration_seconds: seconds,
+                },
+            )
+            .await?;
+        }
+        Change::Delete { id } => {
+            db::entries::delete(&mut tx, id).await?;
+            record(&mut tx, Some(actor.user_id), &Event::EntryDeleted).await?;
+        }
+    }
+    let first_day = week_of(input.day, sunday_first(actor, &settings.week_start));
+    db::timesheet::add_row(
+        &mut tx,
+        actor.user_id,
+        first_day,
+        input.project_id,
+        input.task_id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CellSaved {
+        change: plan.change,
+        note: plan.note,
+    })
+}
+
+/// Puts a row (an active project, maybe one of its tasks) on the actor's
+/// week from `first_day`; `false` when the week had it already.
+pub async fn add_row(
+    pool: &PgPool,
+    actor: &Actor,
+    first_day: NaiveDate,
+    project_id: i64,
+    task_id: Option<i64>,
+) -> Result<bool, AppError> {
+    check_day("week", first_day)?;
+    let mut tx = pool.begin().await?;
+    check_project_and_task(&mut tx, project_id, task_id).await?;
+    let added =
+        db::timesheet::add_row(&mut tx, actor.user_id, first_day, project_id, task_id).await?;
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// What copying the previous week did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Copied {
+    pub rows_added: usize,
+    pub cells_set: usize,
+    /// Cells that could not be set, each with the reason.
+    pub refused: Vec<String>,
+}
+
+/// Copies the previous week's rows (of active projects) onto the week from
+/// `first_day`, and with `with_times` also their times into the cells that
+/// are still empty; a cell that already holds time is left alone.
+pub async fn copy_previous_week(
+    pool: &PgPool,
+    actor: &Actor,
+    first_day: NaiveDate,
+    with_times: bool,
+) -> Result<Copied, AppError> {
+    check_day("week", first_day)?;
+    let previous = week(pool, actor, first_day - Duration::days(DAYS as i64)).await?;
+    let mut copied = Copied::default();
+    let mut tx = pool.begin().await?;
+    for row in previous.rows.iter().filter(|r| !r.read_only) {
+        if db::timesheet::add_row(
+            &mut tx,
+            actor.user_id,
+            first_day,
+            row.project_id,
+            row.task_id,
+        )
+        .await?
+        {
+            copied.rows_added += 1;
+        }
+    }
+    tx.commit().await?;
+    if !with_times {
+        return Ok(copied);
+    }
+    let current = week(pool, actor, first_day).await?;
+    for row in previous.rows.iter().filter(|r| !r.read_only) {
+        for (i, cell) in row.cells.iter().enumerate() {
+            let empty = current
+                .row(row.project_id, row.task_id)
+                .is_none_or(|r| r.cells[i].entries == 0);
+            if cell.seconds == 0 || cell.running || !empty {
+                continue;
+            }
+            let input = SetCell {
+                project_id: row.project_id,
+                task_id: row.task_id,
+                day: current.days[i],
+                seconds: cell.seconds,
+            };
+            match set_cell(pool, actor, input).await {
+                Ok(_) => copied.cells_set += 1,
+                Err(AppError::Validation(e)) => copied.refused.push(e.message),
+                Err(AppError::Conflict { message, .. }) => copied.refused.push(message),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(copied)
+}

@@ -1,0 +1,456 @@
+//! The weekly timesheet page (`/timesheet`): the grid, saving it, adding a
+//! row, copying last week. Saving without the page's script posts every
+//! cell; cells that did not change are skipped, a bad cell keeps what was
+//! typed and says why while the good ones are saved. With the script each
+//! cell saves itself through the JSON API (`PUT /api/v1/timesheet/cells`).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use chrono::{Duration, NaiveDate, Utc};
+use serde::Deserialize;
+
+use super::{
+    Layout,
+    extract::{Form, Query},
+    flash::{self, Flash},
+    optional_id, render,
+};
+use crate::{
+    auth::CurrentUser,
+    db::{self, projects::Project, tasks::Task},
+    domain::{
+        LocalPath, ValidationError,
+        formats::LocalFormat,
+        timesheet::{Change, DAYS, format_cell, parse_cell},
+        tracking::format_duration,
+    },
+    error::AppError,
+    startup::AppState,
+    tracking::{
+        Actor,
+        timesheet::{self, SetCell, Week},
+    },
+};
+
+/// A cell's form field: `c.{project}.{task or 0}.{day 0-6}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct CellKey {
+    project_id: i64,
+    task_id: Option<i64>,
+    day: usize,
+}
+
+impl CellKey {
+    fn parse(name: &str) -> Option<Self> {
+        let mut parts = name.strip_prefix("c.")?.split('.');
+        let project_id = parts.next()?.parse().ok().filter(|p| *p > 0)?;
+        let task: i64 = parts.next()?.parse().ok().filter(|t| *t >= 0)?;
+        let day = parts.next()?.parse().ok().filter(|d| *d < DAYS)?;
+        parts.next().is_none().then_some(Self {
+            project_id,
+            task_id: (task > 0).then_some(task),
+            day,
+        })
+    }
+
+    fn name(&self) -> String {
+        format!(
+            "c.{}.{}.{}",
+            self.project_id,
+            self.task_id.unwrap_or(0),
+            self.day
+        )
+    }
+}
+
+/// A day column's heading.
+struct DayColumn {
+    /// `Mon`
+    weekday: String,
+    /// `30.11.2026`
+    date: String,
+    /// For screen readers and the API: `2026-11-30`.
+    iso: String,
+    is_today: bool,
+    total: String,
+}
+
+struct CellView {
+    name: String,
+    value: String,
+    label: String,
+    entries: usize,
+    running: bool,
+    error: Option<String>,
+}
+
+struct RowView {
+    project_id: i64,
+    task_id: Option<i64>,
+    label: String,
+    client: Option<String>,
+    read_only: bool,
+    cells: Vec<CellView>,
+    total: String,
+}
+
+#[derive(Template)]
+#[template(path = "timesheet.html")]
+struct TimesheetPage {
+    layout: Layout,
+    week: String,
+    heading: String,
+    previous: String,
+    next: String,
+    this_week: String,
+    is_this_week: bool,
+    days: Vec<DayColumn>,
+    /// The day a phone shows (today in this week, else the first).
+    shown_day: usize,
+    rows: Vec<RowView>,
+    total: String,
+    projects: Vec<Project>,
+    tasks: Vec<Task>,
+    error: Option<String>,
+}
+
+/// Which week, and on a phone which of its days.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WeekQuery {
+    /// Any day of the week, in the viewer's format or ISO; empty: this week.
+    week: String,
+    /// 0 to 6.
+    day: String,
+}
+
+fn parse_day_index(raw: &str) -> Result<Option<usize>, ValidationError> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    raw.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|d| *d < DAYS)
+        .map(Some)
+        .ok_or_else(|| ValidationError::new("day", "Choose a day from 0 to 6."))
+}
+
+/// The first day of the week `raw` names (today's when empty).
+async fn first_day(state: &AppState, actor: &Actor, raw: &str) -> Result<NaiveDate, AppError> {
+    let day = if raw.trim().is_empty() {
+        Utc::now().with_timezone(&actor.timezone).date_naive()
+    } else {
+        actor.format.parse_day("week", raw)?
+    };
+    timesheet::week_start(&state.pool, actor, day).await
+}
+
+fn row_label(r: &timesheet::Row) -> String {
+    match &r.task_name {
+        Some(t) => format!("{} · {t}", r.project_name),
+        None => r.project_name.clone(),
+    }
+}
+
+/// The page for `week`, with `typed` values and `errors` by cell (after a
+/// save that refused some cells).
+async fn page(
+    state: &AppState,
+    current: &CurrentUser,
+    week: &Week,
+    shown_day: Option<usize>,
+    typed: &HashMap<CellKey, (String, String)>,
+    notice: Option<String>,
+) -> Result<TimesheetPage, AppError> {
+    let actor = Actor::from(current);
+    let fmt: &LocalFormat = &actor.format;
+    let today = Utc::now().with_timezone(&actor.timezone).date_naive();
+    let this_week = timesheet::week_start(&state.pool, &actor, today).await?;
+    let days: Vec<DayColumn> = week
+        .days
+        .iter()
+        .zip(week.day_seconds)
+        .map(|(d, seconds)| DayColumn {
+            weekday: d.format("%a").to_string(),
+            date: fmt.day(*d),
+            iso: d.to_string(),
+            is_today: *d == today,
+            total: format_cell(seconds),
+        })
+        .collect();
+    let rows = week
+        .rows
+        .iter()
+        .map(|r| {
+            let label = row_label(r);
+            RowView {
+                project_id: r.project_id,
+                task_id: r.task_id,
+                client: r.client_name.clone(),
+                read_only: r.read_only,
+                total: format_cell(r.seconds),
+                cells: r
+                    .cells
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let key = CellKey {
+                            project_id: r.project_id,
+                            task_id: r.task_id,
+                            day: i,
+                        };
+                        let (value, error) = match typed.get(&key) {
+                            Some((raw, e)) => (raw.clone(), Some(e.clone())),
+                            None => (format_cell(c.seconds), None),
+                        };
+                        CellView {
+                            name: key.name(),
+                            value,
+                            label: format!("{label}, {}", fmt.day_with_weekday(week.days[i])),
+                            entries: c.entries,
+                            running: c.running,
+                            error,
+                        }
+                    })
+                    .collect(),
+                label,
+            }
+        })
+        .collect();
+    let shown_day = shown_day
+        .or_else(|| week.index_of(today))
+        .unwrap_or_default();
+    Ok(TimesheetPage {
+        layout: Layout::for_user("Timesheet", current).with_notice(notice),
+        week: week.first_day.to_string(),
+        heading: format!(
+            "{} – {}",
+            fmt.day(week.first_day),
+            fmt.day(week.days[DAYS - 1])
+        ),
+        previous: (week.first_day - Duration::days(7)).to_string(),
+        next: (week.first_day + Duration::days(7)).to_string(),
+        this_week: this_week.to_string(),
+        is_this_week: this_week == week.first_day,
+        days,
+        shown_day,
+        rows,
+        total: format_duration(week.seconds),
+        projects: db::projects::list(&state.pool, false).await?,
+        tasks: db::tasks::open_for_pickers(&state.pool).await?,
+        error: None,
+    })
+}
+
+/// `GET /timesheet?week=…&day=…`
+pub async fn show(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Flash(notice): Flash,
+    Query(q): Query<WeekQuery>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let first = first_day(&state, &actor, &q.week).await?;
+    let shown = parse_day_index(&q.day)?;
+    let week = timesheet::week(&state.pool, &actor, first).await?;
+    let page = page(&state, &current, &week, shown, &HashMap::new(), notice).await?;
+    Ok(render(&page)?.into_response())
+}
+
+/// `POST /timesheet`: every cell of the grid, as typed.
+pub async fn save(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let week_field = fields
+        .iter()
+        .find(|(k, _)| k == "week")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    let first = first_day(&state, &actor, week_field).await?;
+    let before = timesheet::week(&state.pool, &actor, first).await?;
+    let (mut changed, mut notes) = (0usize, Vec::new());
+    let mut refused: HashMap<CellKey, (String, String)> = HashMap::new();
+    for (name, raw) in &fields {
+        if !name.starts_with("c.") {
+            continue;
+        }
+        let key = CellKey::parse(name).ok_or_else(|| {
+            ValidationError::new("cell", format!("The grid sent an unknown cell {name:?}."))
+        })?;
+        let seconds = match parse_cell(raw) {
+            Ok(s) => s,
+            Err(e) => {
+                refused.insert(key, (raw.clone(), e.message));
+                continue;
+            }
+        };
+        let now = before
+            .row(key.project_id, key.task_id)
+            .map(|r| r.cells[key.day])
+            .unwrap_or_default();
+        if now.running || now.seconds == seconds {
+            continue;
+        }
+        let input = SetCell {
+            project_id: key.project_id,
+            task_id: key.task_id,
+            day: before.days[key.day],
+            seconds,
+        };
+        match timesheet::set_cell(&state.pool, &actor, input).await {
+            Ok(saved) => {
+                if saved.change != Change::Nothing {
+                    changed += 1;
+                }
+                notes.extend(saved.note);
+            }
+            Err(AppError::Validation(e)) => {
+                refused.insert(key, (raw.clone(), e.message));
+            }
+            Err(AppError::Conflict { message, .. }) => {
+                refused.insert(key, (raw.clone(), message));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let mut notice = match changed {
+        0 => "Nothing changed.".to_owned(),
+        1 => "1 cell saved.".to_owned(),
+        n => format!("{n} cells saved."),
+    };
+    for n in notes {
+        notice.push(' ');
+        notice.push_str(&n);
+    }
+    if refused.is_empty() {
+        return Ok(flash::redirect_local(&state, &week_path(first), &notice));
+    }
+    let week = timesheet::week(&state.pool, &actor, first).await?;
+    let mut page = page(&state, &current, &week, None, &refused, Some(notice)).await?;
+    page.error = Some(match refused.len() {
+        1 => "One cell was not saved: see its message.".to_owned(),
+        n => format!("{n} cells were not saved: see their messages."),
+    });
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RowForm {
+    week: String,
+    project_id: String,
+    task_id: String,
+}
+
+/// `POST /timesheet/rows`: adds a row to the week.
+pub async fn add_row(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<RowForm>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let first = first_day(&state, &actor, &form.week).await?;
+    let project_id = optional_id("project_id", &form.project_id)?
+        .ok_or_else(|| ValidationError::new("project_id", "Choose a project."))?;
+    let task_id = optional_id("task_id", &form.task_id)?;
+    let added = timesheet::add_row(&state.pool, &actor, first, project_id, task_id).await?;
+    let notice = if added {
+        "Row added."
+    } else {
+        "The week has that row already."
+    };
+    Ok(flash::redirect_local(&state, &week_path(first), notice))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CopyForm {
+    week: String,
+    /// `rows` or `times`.
+    copy: String,
+}
+
+/// `POST /timesheet/copy`: last week's rows, maybe with their times.
+pub async fn copy(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<CopyForm>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    let first = first_day(&state, &actor, &form.week).await?;
+    let with_times = match form.copy.as_str() {
+        "rows" => false,
+        "times" => true,
+        _ => {
+            return Err(
+                ValidationError::new("copy", "Copy rows, or rows with their times.").into(),
+            );
+        }
+    };
+    let copied = timesheet::copy_previous_week(&state.pool, &actor, first, with_times).await?;
+    let mut notice = format!(
+        "Copied {} from last week{}.",
+        plural(copied.rows_added, "new row", "new rows"),
+        if with_times {
+            format!(" and {}", plural(copied.cells_set, "cell", "cells"))
+        } else {
+            String::new()
+        }
+    );
+    for r in &copied.refused {
+        notice.push_str(" Not copied: ");
+        notice.push_str(r);
+    }
+    Ok(flash::redirect_local(&state, &week_path(first), &notice))
+}
+
+/// The timesheet of the week from `first`.
+fn week_path(first: NaiveDate) -> LocalPath {
+    LocalPath::or_root(&format!("/timesheet?week={first}"))
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_names_round_trip_and_junk_is_refused() {
+        let k = CellKey {
+            project_id: 3,
+            task_id: Some(9),
+            day: 6,
+        };
+        assert_eq!(CellKey::parse(&k.name()), Some(k));
+        let no_task = CellKey::parse("c.3.0.0").expect("no task");
+        assert_eq!(no_task.task_id, None);
+        for bad in [
+            "c.3.0.7",
+            "c.0.0.1",
+            "c.3.-1.1",
+            "c.3.0",
+            "c.3.0.1.2",
+            "x.3.0.1",
+            "c.a.0.1",
+        ] {
+            assert_eq!(CellKey::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! The weekly timesheet through the JSON API and the page's form: cells
+//! create, resize and remove entries; detail is never dropped silently;
+//! archived projects are read-only; copying last week; week starts and
+//! daylight-saving days.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::{
+    api::Api,
+    helpers::{TestApp, spawn_app},
+};
+
+async fn project(app: &TestApp, name: &str) -> i64 {
+    sqlx::query_scalar("INSERT INTO projects (name) VALUES ($1) RETURNING id")
+        .bind(name)
+        .fetch_one(&app.pool)
+        .await
+        .expect("project")
+}
+
+async fn set(api: &Api, project: i64, date: &str, duration: &str) -> (StatusCode, Value) {
+    let (status, _, body) = api
+        .call(
+            Method::PUT,
+            "/timesheet/cells",
+            Some(
+                json!({"project_id": project, "task_id": null, "date": date, "duration": duration}),
+            ),
+        )
+        .await;
+    (status, body)
+}
+
+/// (started_at, seconds, notes) of the user's entries, oldest first.
+async fn entries(app: &TestApp) -> Vec<(String, i64, String)> {
+    sqlx::query_as(
+        "SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI'), duration_seconds, notes
+         FROM time_entries ORDER BY started_at, id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("entries")
+}
+
+#[tokio::test]
+async fn cells_create_resize_and_remove_entries_and_never_drop_detail() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let api = Api::new(&app, &admin.api_token("sheet", "").await);
+    sqlx::query("UPDATE users SET timezone = 'UTC'")
+        .execute(&app.pool)
+        .await
+        .expect("tz");
+    let p = project(&app, "Grid").await;
+
+    // An empty cell: one new entry at 09:00 on that day.
+    let (status, body) = set(&api, p, "2026-11-30", "1h 30min").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["change"], "created");
+    assert_eq!(body["display"], "1:30", "shows what was understood");
+    assert_eq!(body["week_seconds"], 5400);
+    assert_eq!(
+        entries(&app).await,
+        [("2026-11-30T09:00".into(), 5400, String::new())]
+    );
+    // The same value again changes nothing; another value resizes it.
+    assert_eq!(
+        set(&api, p, "2026-11-30", "90m").await.1["change"],
+        "nothing"
+    );
+    let (_, body) = set(&api, p, "2026-11-30", "2,5").await;
+    assert_eq!(
+        (body["change"].as_str(), body["seconds"].as_i64()),
+        (Some("resized"), Some(9000))
+    );
+    // Another day of the row: created after nothing else that day, at 09:00.
+    set(&api, p, "2026-12-01", "1.5").await;
+
+    // The week as JSON: one row, the right cells and totals.
+    let (status, _, week) = api.get("/timesheet?week=2026-12-02").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(week["first_day"], "2026-11-30");
+    let row = &week["rows"][0];
+    assert_eq!(row["project"], "Grid");
+    assert_eq!(row["cells"][0]["seconds"], 9000);
+    assert_eq!(row["cells"][1]["seconds"], 5400);
+    assert_eq!(row["cells"][2]["seconds"], 0);
+    assert_eq!(row["seconds"], 14400);
+    assert_eq!(week["day_seconds"][1], 5400);
+    assert_eq!(week["seconds"], 14400);
+
+    // A second entry of the row on Monday, with notes: the latest absorbs
+    // the change and the answer says so.
+    sqlx::query(
+        "INSERT INTO time_entries (user_id, project_id, started_at, ended_at, notes, billable, source)
+         SELECT id, $1, '2026-11-30T14:00:00Z', '2026-11-30T15:00:00Z', 'client call', true, 'manual' FROM users",
+    )
+    .bind(p)
+    .execute(&app.pool)
+    .await
+    .expect("second entry");
+    let (status, body) = set(&api, p, "2026-11-30", "4:00").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["seconds"], 4 * 3600);
+    assert!(
+        body["note"].as_str().expect("a note").contains("2 entries"),
+        "{body}"
+    );
+    let monday = entries(&app).await;
+    assert_eq!(monday[0].1, 9000, "the earlier entry is untouched");
+    assert_eq!(
+        (monday[1].1, monday[1].2.as_str()),
+        (5400, "client call"),
+        "notes kept"
+    );
+    // Clearing a cell of several entries, or shrinking past the latest: refused, nothing lost.
+    for value in ["", "0:30"] {
+        let (status, body) = set(&api, p, "2026-11-30", value).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{value:?}: {body}"
+        );
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .expect("message")
+                .contains("entries page")
+        );
+    }
+    assert_eq!(entries(&app).await, monday);
+
+    // A single entry without notes is cleared; one with notes is not.
+    let (_, body) = set(&api, p, "2026-12-01", "0").await;
+    assert_eq!(body["change"], "deleted");
+    sqlx::query("UPDATE time_entries SET notes = 'keep me' WHERE started_at::date = '2026-11-30' AND notes = ''")
+        .execute(&app.pool)
+        .await
+        .expect("notes");
+    sqlx::query("DELETE FROM time_entries WHERE notes = 'client call'")
+        .execute(&app.pool)
+        .await
+        .expect("one left");
+    let (status, body) = set(&api, p, "2026-11-30", "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("notes")
+    );
+
+    // Bad input is explained.
+    let (status, body) = set(&api, p, "2026-11-30", "lots").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("1:30"),
+        "{body}"
+    );
+    let (status, _) = set(&api, p, "2026-02-30", "1:00").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The row stays on the week after its last cell is cleared.
+    let (_, _, week) = api.get("/timesheet?week=2026-11-30").await;
+    assert_eq!(week["rows"].as_array().expect("rows").len(), 1);
+
+    // An archived project's row is read-only.
+    sqlx::query("UPDATE projects SET archived = true")
+        .execute(&app.pool)
+        .await
+        .expect("archive");
+    let (_, _, week) = api.get("/timesheet?week=2026-11-30").await;
+    assert_eq!(week["rows"][0]["read_only"], true);
+    let (status, body) = set(&api, p, "2026-12-02", "1:00").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("archived")
+    );
+}
+
+#[tokio::test]
+async fn the_form_saves_good_cells_and_keeps_a_bad_one_with_its_message() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    sqlx::query("UPDATE users SET timezone = 'UTC'")
+        .execute(&app.pool)
+        .await
+        .expect("tz");
+    let p = project(&app, "Form").await;
+    let r = admin
+        .post_form(
+            "/timesheet/rows",
+            &[("week", "2026-11-30"), ("project_id", &p.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = admin
+        .get("/timesheet?week=2026-12-03")
+        .await
+        .text()
+        .await
+        .expect("page");
+    let monday = format!("c.{p}.0.0");
+    assert!(
+        page.contains(&format!("name=\"{monday}\"")),
+        "the added row has cells"
+    );
+
+    let tuesday = format!("c.{p}.0.1");
+    let r = admin
+        .post_form(
+            "/timesheet",
+            &[
+                ("week", "2026-11-30"),
+                (&monday, "1:15"),
+                (&tuesday, "soon"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.expect("page");
+    assert!(page.contains("value=\"soon\""), "the bad input is kept");
+    assert!(page.contains("Enter a duration like"), "and explained");
+    assert!(
+        page.contains("value=\"1:15\""),
+        "the good one saved and shown"
+    );
+    assert_eq!(
+        entries(&app).await,
+        [("2026-11-30T09:00".into(), 4500, String::new())]
+    );
+
+    // A good save redirects with what happened.
+    let r = admin
+        .post_form(
+            "/timesheet",
+            &[("week", "2026-11-30"), (&monday, "1:15"), (&tuesday, "2h")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = admin
+        .get(&crate::helpers::location(&r))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("1 cell saved."),
+        "only the changed cell counts"
+    );
+    // Junk field names are refused, not ignored.
+    let r = admin
+        .post_form("/timesheet", &[("week", "2026-11-30"), ("c.1.0.9", "1")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn last_week_is_copied_as_rows_or_with_times_into_empty_cells() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let api = Api::new(&app, &admin.api_token("sheet", "").await);
+    sqlx::query("UPDATE users SET timezone = 'UTC'")
+        .execute(&app.pool)
+        .await
+        .expect("tz");
+    let (a, b) = (project(&app, "Alpha").await, project(&app, "Beta").await);
+    set(&api, a, "2026-11-23", "2:00").await;
+    set(&api, a, "2026-11-24", "1:00").await;
+    set(&api, b, "2026-11-25", "0:45").await;
+    // This week already holds time on Alpha's Monday: it stays.
+    set(&api, a, "2026-11-30", "0:30").await;
+
+    let (status, _, body) = api
+        .post("/timesheet/copy", json!({"week": "2026-11-30"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["rows_added"].as_i64(), body["cells_set"].as_i64()),
+        (Some(1), Some(0)),
+        "{body}"
+    );
+    let (_, _, week) = api.get("/timesheet?week=2026-11-30").await;
+    assert_eq!(week["rows"].as_array().expect("rows").len(), 2);
+    assert_eq!(week["seconds"], 1800, "rows only: no time");
+
+    let (_, _, body) = api
+        .post(
+            "/timesheet/copy",
+            json!({"week": "2026-11-30", "with_times": true}),
+        )
+        .await;
+    assert_eq!(
+        body["cells_set"], 2,
+        "Tuesday of Alpha and Wednesday of Beta: {body}"
+    );
+    let (_, _, week) = api.get("/timesheet?week=2026-11-30").await;
+    let alpha = &week["rows"][0];
+    assert_eq!(alpha["project"], "Alpha");
+    assert_eq!(
+        alpha["cells"][0]["seconds"], 1800,
+        "a cell with time is kept"
+    );
+    assert_eq!(alpha["cells"][1]["seconds"], 3600);
+    assert_eq!(week["rows"][1]["cells"][2]["seconds"], 2700);
+}
+
+#[tokio::test]
+async fn weeks_follow_the_users_week_start_and_timezone() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let api = Api::new(&app, &admin.api_token("sheet", "").await);
+    sqlx::query("UPDATE users SET timezone = 'Europe/Berlin', week_start = 'sunday'")
+        .execute(&app.pool)
+        .await
+        .expect("prefs");
+    let p = project(&app, "DST").await;
+    let (_, _, week) = api.get("/timesheet?week=2026-10-28").await;
+    assert_eq!(week["first_day"], "2026-10-25", "a Sunday");
+    // Sunday 2026-10-25 has 25 hours in Berlin: 09:00 local is 08:00 UTC
+    // (CET); the Saturday before, 09:00 is 07:00 UTC (CEST).
+    set(&api, p, "2026-10-25", "1:00").await;
+    set(&api, p, "2026-10-24", "1:00").await;
+    let got = entries(&app).await;
+    assert_eq!(got[0].0, "2026-10-24T07:00");
+    assert_eq!(got[1].0, "2026-10-25T08:00");
+    let (_, _, week) = api.get("/timesheet?week=2026-10-25").await;
+    assert_eq!(
+        week["rows"][0]["cells"][0]["seconds"], 3600,
+        "Sunday is the first column"
+    );
+    let (_, _, before) = api.get("/timesheet?week=2026-10-24").await;
+    assert_eq!(before["first_day"], "2026-10-18");
+    assert_eq!(
+        before["rows"][0]["cells"][6]["seconds"], 3600,
+        "Saturday is the last"
+    );
+}
