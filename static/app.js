@@ -200,14 +200,12 @@
     var form = document.getElementById("timesheet");
     var status = document.getElementById("sheet-status");
     var csrf = form.elements.csrf_token.value;
+    // As the server shows a cell (domain::timesheet::format_cell): 1:30, or 1:30:15.
     function hm(seconds) {
       if (!seconds) { return ""; }
-      var m = Math.floor(seconds / 60);
-      return Math.floor(m / 60) + ":" + String(m % 60).padStart(2, "0");
-    }
-    function hms(seconds) {
-      var s = seconds % 60, m = Math.floor(seconds / 60);
-      return Math.floor(m / 60) + ":" + String(m % 60).padStart(2, "0") + ":" + String(s).padStart(2, "0");
+      var m = Math.floor(seconds / 60), s = seconds % 60;
+      var out = Math.floor(m / 60) + ":" + String(m % 60).padStart(2, "0");
+      return s ? out + ":" + String(s).padStart(2, "0") : out;
     }
     function cellError(input, message) {
       var td = input.closest("td");
@@ -259,7 +257,7 @@
         var tr = input.closest("tr");
         tr.querySelector(".row-total").textContent = hm(j.row_seconds);
         table.querySelector("tfoot .d" + col).textContent = hm(j.day_seconds);
-        table.querySelector(".week-total strong").textContent = hms(j.week_seconds);
+        table.querySelector(".week-total strong").textContent = hm(j.week_seconds) || "0:00";
         var tab = document.querySelector("[data-day-tab='" + col + "'] .tab-total");
         if (tab) { tab.textContent = hm(j.day_seconds); }
         status.textContent = j.note || (input.getAttribute("aria-label") + ": " + (j.display || "cleared") + ", saved.");

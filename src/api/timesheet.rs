@@ -43,19 +43,19 @@ pub struct WeekQuery {
 
 /// A week of the grid.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WeekJson {
+pub struct TimesheetWeek {
     /// The week's first day (the user's week start).
     first_day: NaiveDate,
     /// The seven days, from `first_day`.
     days: Vec<NaiveDate>,
-    rows: Vec<RowJson>,
+    rows: Vec<TimesheetRow>,
     /// Seconds per day, over all rows.
     day_seconds: Vec<i64>,
     seconds: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RowJson {
+pub struct TimesheetRow {
     project_id: i64,
     project: String,
     task_id: Option<i64>,
@@ -63,12 +63,12 @@ pub struct RowJson {
     /// The project is archived: its cells cannot be set.
     read_only: bool,
     /// One per day, from `first_day`.
-    cells: Vec<CellJson>,
+    cells: Vec<TimesheetCell>,
     seconds: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CellJson {
+pub struct TimesheetCell {
     date: NaiveDate,
     /// Finished time plus a running timer's time so far.
     seconds: i64,
@@ -77,7 +77,7 @@ pub struct CellJson {
     running: bool,
 }
 
-impl From<Week> for WeekJson {
+impl From<Week> for TimesheetWeek {
     fn from(w: Week) -> Self {
         Self {
             first_day: w.first_day,
@@ -87,7 +87,7 @@ impl From<Week> for WeekJson {
             rows: w
                 .rows
                 .into_iter()
-                .map(|r| RowJson {
+                .map(|r| TimesheetRow {
                     project_id: r.project_id,
                     project: r.project_name,
                     task_id: r.task_id,
@@ -98,7 +98,7 @@ impl From<Week> for WeekJson {
                         .cells
                         .iter()
                         .zip(w.days)
-                        .map(|(c, date)| CellJson {
+                        .map(|(c, date)| TimesheetCell {
                             date,
                             seconds: c.seconds,
                             entries: c.entries,
@@ -125,12 +125,12 @@ async fn first_day(
 
 /// Your week: a row per project (and task) you put on it or tracked in it.
 #[utoipa::path(get, path = "/api/v1/timesheet", tag = "timesheet", params(WeekQuery),
-    responses((status = 200, body = WeekJson), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = TimesheetWeek), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
     Query(q): Query<WeekQuery>,
-) -> Result<Json<WeekJson>, AppError> {
+) -> Result<Json<TimesheetWeek>, AppError> {
     let actor = Actor::from(&current);
     let first = first_day(&state, &actor, q.week.as_deref()).await?;
     Ok(Json(
@@ -140,7 +140,7 @@ pub async fn show(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CellBody {
+pub struct TimesheetCellBody {
     #[schema(minimum = 1)]
     project_id: i64,
     #[schema(minimum = 1)]
@@ -156,7 +156,7 @@ pub struct CellBody {
 
 /// What setting a cell did, and the totals afterwards.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CellSavedJson {
+pub struct TimesheetCellSaved {
     /// `nothing`, `created`, `resized` or `deleted`.
     #[schema(pattern = "^(nothing|created|resized|deleted)$")]
     change: &'static str,
@@ -175,14 +175,14 @@ pub struct CellSavedJson {
 /// the cell holds `duration`. 422 when the duration cannot be read, the
 /// project is archived, or the change would drop detail (an entry with
 /// notes, or one of several entries); 409 when it would overlap another entry.
-#[utoipa::path(put, path = "/api/v1/timesheet/cells", tag = "timesheet", request_body = CellBody,
-    responses((status = 200, body = CellSavedJson), (status = 409, body = ErrorEnvelope),
+#[utoipa::path(put, path = "/api/v1/timesheet/cells", tag = "timesheet", request_body = TimesheetCellBody,
+    responses((status = 200, body = TimesheetCellSaved), (status = 409, body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn set_cell(
     State(state): State<AppState>,
     current: CurrentUser,
-    Json(body): Json<CellBody>,
-) -> Result<Json<CellSavedJson>, AppError> {
+    Json(body): Json<TimesheetCellBody>,
+) -> Result<Json<TimesheetCellSaved>, AppError> {
     let actor = Actor::from(&current);
     let date = day("date", &body.date)?;
     let seconds = parse_cell(&body.duration)?;
@@ -198,7 +198,7 @@ pub async fn set_cell(
     let i = week.index_of(date).unwrap_or_default();
     let row = week.row(body.project_id, body.task_id);
     let cell = row.map(|r| r.cells[i].seconds).unwrap_or_default();
-    Ok(Json(CellSavedJson {
+    Ok(Json(TimesheetCellSaved {
         change: match saved.change {
             Change::Nothing => "nothing",
             Change::Create { .. } => "created",
@@ -216,7 +216,7 @@ pub async fn set_cell(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RowBody {
+pub struct TimesheetRowBody {
     /// Any day of the week, `YYYY-MM-DD`.
     #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     week: String,
@@ -227,30 +227,30 @@ pub struct RowBody {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RowAddedJson {
+pub struct TimesheetRowAdded {
     /// `false` when the week had the row already.
     added: bool,
 }
 
 /// Puts a row (an active project, maybe one of its tasks) on a week, so it
 /// shows while its cells are empty.
-#[utoipa::path(post, path = "/api/v1/timesheet/rows", tag = "timesheet", request_body = RowBody,
-    responses((status = 200, body = RowAddedJson), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/api/v1/timesheet/rows", tag = "timesheet", request_body = TimesheetRowBody,
+    responses((status = 200, body = TimesheetRowAdded), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn add_row(
     State(state): State<AppState>,
     current: CurrentUser,
-    Json(body): Json<RowBody>,
-) -> Result<Json<RowAddedJson>, AppError> {
+    Json(body): Json<TimesheetRowBody>,
+) -> Result<Json<TimesheetRowAdded>, AppError> {
     let actor = Actor::from(&current);
     let first = first_day(&state, &actor, Some(&body.week)).await?;
     let added =
         timesheet::add_row(&state.pool, &actor, first, body.project_id, body.task_id).await?;
-    Ok(Json(RowAddedJson { added }))
+    Ok(Json(TimesheetRowAdded { added }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CopyBody {
+pub struct TimesheetCopyBody {
     /// Any day of the week to copy into, `YYYY-MM-DD`.
     #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     week: String,
@@ -260,7 +260,7 @@ pub struct CopyBody {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CopiedJson {
+pub struct TimesheetCopied {
     rows_added: usize,
     cells_set: usize,
     /// Why some cells were not copied.
@@ -269,17 +269,17 @@ pub struct CopiedJson {
 
 /// Copies the previous week's rows (of active projects) onto a week, and
 /// with `with_times` their times into the cells that are still empty.
-#[utoipa::path(post, path = "/api/v1/timesheet/copy", tag = "timesheet", request_body = CopyBody,
-    responses((status = 200, body = CopiedJson), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/api/v1/timesheet/copy", tag = "timesheet", request_body = TimesheetCopyBody,
+    responses((status = 200, body = TimesheetCopied), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn copy(
     State(state): State<AppState>,
     current: CurrentUser,
-    Json(body): Json<CopyBody>,
-) -> Result<Json<CopiedJson>, AppError> {
+    Json(body): Json<TimesheetCopyBody>,
+) -> Result<Json<TimesheetCopied>, AppError> {
     let actor = Actor::from(&current);
     let first = first_day(&state, &actor, Some(&body.week)).await?;
     let c = timesheet::copy_previous_week(&state.pool, &actor, first, body.with_times).await?;
-    Ok(Json(CopiedJson {
+    Ok(Json(TimesheetCopied {
         rows_added: c.rows_added,
         cells_set: c.cells_set,
         refused: c.refused,

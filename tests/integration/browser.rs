@@ -278,6 +278,7 @@ async fn a_user_tracks_time_creates_a_project_reports_and_downloads_a_csv_in_a_r
 /// Every page a person reaches, signed in as an administrator.
 const PAGES: &[(&str, &str)] = &[
     ("timer", "/"),
+    ("timesheet", "/timesheet?week=2026-11-23"),
     ("entries", "/entries"),
     ("entry-new", "/entries/new"),
     ("entry-edit", "/entries/1/edit"),
@@ -299,7 +300,15 @@ const PAGES: &[(&str, &str)] = &[
 ];
 
 /// The pages whose screenshots the user guide shows (`docs/images/`).
-const SHOWN_IN_THE_GUIDE: &[&str] = &["timer", "entries", "reports", "projects", "tasks", "users"];
+const SHOWN_IN_THE_GUIDE: &[&str] = &[
+    "timer",
+    "timesheet",
+    "entries",
+    "reports",
+    "projects",
+    "tasks",
+    "users",
+];
 
 /// axe-core's source (npm, installed by `make test`).
 fn axe_source() -> String {
@@ -398,6 +407,21 @@ async fn every_page_fits_a_laptop_and_a_phone() {
                 ("duration", "2:15"),
                 ("notes", "Wireframes and a first review with the client"),
                 ("tags", "design, review"),
+            ],
+        ),
+        ("/projects", vec![("name", "Internal"), ("billable", "")]),
+        (
+            "/timesheet",
+            vec![
+                ("week", "2026-11-23"),
+                ("c.1.1.0", "2:15"),
+                ("c.1.1.1", "3:30"),
+                ("c.1.1.2", "5h"),
+                ("c.1.1.3", "2:45"),
+                ("c.2.0.0", "1:00"),
+                ("c.2.0.1", "0:45"),
+                ("c.2.0.3", "1.5"),
+                ("c.2.0.4", "4"),
             ],
         ),
         (
@@ -1037,5 +1061,200 @@ async fn keyboard_confirmations_tokens_formats_tasks_and_a_reset_link_work_in_a_
         .await
         .expect("asked to sign in");
     sign_in(&c, "bob", "bob's new password").await;
+    c.finish().await;
+}
+
+async fn value(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css}"))
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default()
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+/// Waits until `css`'s text is `want` (the page's script updates it).
+async fn wait_for_text(c: &Client, css: &str, want: &str) {
+    for _ in 0..100 {
+        if text_of(c, css).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} shows {:?}, not {want:?}", text_of(c, css).await);
+}
+
+/// A week filled from the keyboard, a bad cell explained in place, last
+/// week's rows copied with their times, and on a phone one day at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_week_is_filled_from_the_keyboard_and_last_week_copied() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    sqlx::query("UPDATE users SET timezone = 'UTC'")
+        .execute(&app.pool)
+        .await
+        .expect("tz");
+    for (path, form) in [
+        ("/projects", vec![("name", "Client work")]),
+        ("/projects", vec![("name", "Internal")]),
+        (
+            "/timesheet",
+            vec![
+                ("week", "2026-11-16"),
+                ("c.2.0.0", "1:00"),
+                ("c.2.0.1", "1:00"),
+                ("c.2.0.2", "1:00"),
+                ("c.2.0.3", "1:00"),
+                ("c.2.0.4", "1:00"),
+            ],
+        ),
+    ] {
+        assert!(
+            admin.post_form(path, &form).await.status().is_redirection(),
+            "{path}"
+        );
+    }
+    let c = Session::start().await;
+    c.set_window_size(1366, 900).await.expect("laptop");
+    c.goto(&format!("{}/login", app.address))
+        .await
+        .expect("login");
+    sign_in(&c, "admin", ADMIN_PASSWORD).await;
+    // `w` opens the timesheet; then the week of 23 November (all past:
+    // entries may not end more than a day ahead).
+    press(&c, 'w').await;
+    c.wait()
+        .for_element(Locator::Css("form[action='/timesheet/rows']"))
+        .await
+        .expect("the timesheet");
+    c.goto(&format!("{}/timesheet?week=2026-11-23", app.address))
+        .await
+        .expect("week");
+    assert!(page_text(&c).await.contains("No rows this week yet"));
+    c.find(Locator::Css("#row_project"))
+        .await
+        .expect("project")
+        .select_by_value("1")
+        .await
+        .expect("choose");
+    click(&c, "form[action='/timesheet/rows'] button[type=submit]").await;
+    let first = c
+        .wait()
+        .for_element(Locator::Css("input[name='c.1.0.0']"))
+        .await
+        .expect("the new row's cells");
+
+    // Monday to Friday in one go: Tab between cells, Enter on the last.
+    first.click().await.expect("focus");
+    first
+        .send_keys("8\u{E004}7h 30m\u{E004}90m\u{E004}1,5\u{E004}6:15\u{E007}")
+        .await
+        .expect("type the week");
+    wait_for_text(&c, ".week-total strong", "24:45").await;
+    assert_eq!(
+        value(&c, "input[name='c.1.0.1']").await,
+        "7:30",
+        "what was understood"
+    );
+    assert_eq!(value(&c, "input[name='c.1.0.3']").await, "1:30");
+    assert_eq!(text_of(&c, "tfoot .d4").await, "6:15");
+    assert_eq!(text_of(&c, "tbody .row-total").await, "24:45");
+    let saved: i64 = count(
+        &app,
+        "SELECT count(*) FROM time_entries WHERE project_id = 1",
+    )
+    .await;
+    assert_eq!(saved, 5);
+    // Arrow keys: from Friday back to Thursday.
+    let friday = c
+        .find(Locator::Css("input[name='c.1.0.4']"))
+        .await
+        .expect("fri");
+    friday.click().await.expect("focus");
+    friday
+        .send_keys("\u{E011}\u{E012}")
+        .await
+        .expect("home, left");
+    let focused = c
+        .execute("return document.activeElement.name;", vec![])
+        .await
+        .expect("focus");
+    assert_eq!(focused, json!("c.1.0.3"));
+
+    // A bad value stays, with its message in the cell; nothing is saved.
+    let saturday = c
+        .find(Locator::Css("input[name='c.1.0.5']"))
+        .await
+        .expect("sat");
+    saturday.click().await.expect("focus");
+    saturday.send_keys("soon\u{E004}").await.expect("type");
+    let message = c
+        .wait()
+        .for_element(Locator::Css("td.d5 .error"))
+        .await
+        .expect("a message in the cell")
+        .text()
+        .await
+        .expect("text");
+    assert!(message.contains("Enter a duration like"), "{message}");
+    assert_eq!(value(&c, "input[name='c.1.0.5']").await, "soon");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM time_entries WHERE project_id = 1"
+        )
+        .await,
+        5
+    );
+
+    // Last week's rows with their times.
+    click(&c, "button[name=copy][value=times]").await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("notice");
+    assert!(
+        page_text(&c)
+            .await
+            .contains("Copied 1 new row from last week and 5 cells."),
+        "{}",
+        page_text(&c).await
+    );
+    assert_eq!(text_of(&c, ".week-total strong").await, "29:45");
+    assert_eq!(value(&c, "input[name='c.2.0.2']").await, "1:00");
+
+    // On a phone: one day at a time, switched by the day tabs, no sideways scroll.
+    c.set_window_size(390, 844).await.expect("phone");
+    c.refresh().await.expect("reload");
+    let visible_days = "return Array.from(document.querySelectorAll('thead th.day')).filter(th => th.offsetParent !== null).map(th => th.dataset.date);";
+    c.wait()
+        .for_element(Locator::Css("[data-day-tab='2']"))
+        .await
+        .expect("day tabs");
+    let shown = c.execute(visible_days, vec![]).await.expect("days");
+    assert_eq!(shown.as_array().map(Vec::len), Some(1), "one day: {shown}");
+    click(&c, "[data-day-tab='2']").await;
+    let shown = c.execute(visible_days, vec![]).await.expect("days");
+    assert_eq!(shown, json!(["2026-11-25"]));
+    let (scroll, inner) = overflow(&c).await;
+    assert!(scroll <= inner, "{scroll} > {inner}");
+    // The phone saves a cell too.
+    let wed = c
+        .find(Locator::Css("input[name='c.1.0.2']"))
+        .await
+        .expect("wed");
+    wed.clear().await.expect("clear");
+    wed.send_keys("2:00\u{E007}").await.expect("type");
+    wait_for_text(&c, "tfoot .d2", "3:00").await;
     c.finish().await;
 }
