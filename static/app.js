@@ -307,7 +307,18 @@
     });
   }
 
+  // Typing a day into the report filters means a custom period.
+  function reportPeriod() {
+    var preset = document.getElementById("preset");
+    if (!preset) { return; }
+    ["from", "to"].forEach(function (id) {
+      var field = document.getElementById(id);
+      if (field) { field.addEventListener("input", function () { preset.value = "custom"; }); }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    reportPeriod();
     timesheet();
     shortcuts();
     navigation();

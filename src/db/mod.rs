@@ -10,6 +10,7 @@ pub mod installation;
 pub mod jobs;
 pub mod projects;
 pub mod reports;
+pub mod saved_reports;
 pub mod sessions;
 pub mod settings;
 pub mod tasks;

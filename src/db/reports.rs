@@ -56,6 +56,17 @@ impl Group {
         }
     }
 
+    /// The heading people read: `Project`, `Task`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Group::Project => "Project",
+            Group::Client => "Client",
+            Group::User => "User",
+            Group::Task => "Task",
+            Group::Day => "Day",
+        }
+    }
+
     /// The SQL expression of the group key; `$10` is the viewer's timezone name.
     fn key(self) -> &'static str {
         match self {

@@ -4,6 +4,7 @@
 mod account;
 pub mod formats;
 mod local_path;
+pub mod periods;
 pub mod timesheet;
 pub mod tracking;
 

@@ -6,9 +6,10 @@
 //! one entry; when that would drop an entry's notes, or choose among several
 //! entries which to remove, it refuses and says where to do it instead.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
+pub use super::periods::week_of;
 use super::{
     ValidationError,
     tracking::{MAX_ENTRY_SECONDS, format_duration, local_instant, parse_duration},
@@ -16,17 +17,6 @@ use super::{
 
 /// Days in a week.
 pub const DAYS: usize = 7;
-
-/// The first day of the week holding `day`, weeks starting on Sunday when
-/// `sunday` is set, else on Monday.
-pub fn week_of(day: NaiveDate, sunday: bool) -> NaiveDate {
-    let into = if sunday {
-        day.weekday().num_days_from_sunday()
-    } else {
-        day.weekday().num_days_from_monday()
-    };
-    day - Duration::days(i64::from(into))
-}
 
 /// The seven days from `first`.
 pub fn days(first: NaiveDate) -> [NaiveDate; DAYS] {
@@ -294,24 +284,11 @@ mod tests {
     }
 
     #[test]
-    fn weeks_start_on_the_chosen_day() {
-        let wed = NaiveDate::from_ymd_opt(2026, 12, 2).expect("day");
-        assert_eq!(
-            week_of(wed, false),
-            NaiveDate::from_ymd_opt(2026, 11, 30).expect("monday")
-        );
-        assert_eq!(
-            week_of(wed, true),
-            NaiveDate::from_ymd_opt(2026, 11, 29).expect("sunday")
-        );
-        let sunday = NaiveDate::from_ymd_opt(2026, 11, 29).expect("day");
-        assert_eq!(week_of(sunday, true), sunday);
-        assert_eq!(
-            week_of(sunday, false),
-            NaiveDate::from_ymd_opt(2026, 11, 23).expect("monday before")
-        );
-        let d = days(wed);
-        assert_eq!(d[6], NaiveDate::from_ymd_opt(2026, 12, 8).expect("day"));
+    fn a_week_is_seven_days_from_its_first() {
+        let first = NaiveDate::from_ymd_opt(2026, 11, 30).expect("day");
+        let d = days(first);
+        assert_eq!(d[0], first);
+        assert_eq!(d[6], NaiveDate::from_ymd_opt(2026, 12, 6).expect("day"));
     }
 
     #[test]

@@ -55,10 +55,12 @@ pub async fn request(
         ));
     }
     // Checks the filters and the permission now, so the user gets the error, not the job.
-    let resolved = resolve(actor, query)?;
-    // Stored with its days resolved (ISO), so the build reads the same range
-    // whatever date format the user picks meanwhile.
+    let settings = crate::db::settings::load(pool).await?;
+    let resolved = resolve(actor, query, &settings.week_start)?;
+    // Stored with its days resolved (ISO, no preset), so the build reads the
+    // same range whatever date format the user picks and whenever it runs.
     let stored = ReportQuery {
+        preset: String::new(),
         from: resolved.from_day.to_string(),
         to: resolved.to_day.to_string(),
         ..query.clone()

@@ -4,8 +4,10 @@
 //! Rule: a plain user's report or export always covers only their own entries;
 //! only admins may choose another user or everyone.
 
+pub mod charts;
 pub mod csv;
 pub mod exports;
+pub mod saved;
 pub mod xlsx;
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
@@ -17,7 +19,7 @@ use crate::{
         self,
         reports::{Group, ReportFilter, SummaryRow},
     },
-    domain::{ValidationError, tracking::start_of_day},
+    domain::{ValidationError, periods::Preset, tracking::start_of_day},
     error::AppError,
     tracking::Actor,
 };
@@ -35,6 +37,16 @@ use crate::{
 #[serde(default)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// A named period (`today`, `yesterday`, `this_week`, `last_week`,
+    /// `this_month`, `last_month`, `this_year`, `last_year`), which replaces
+    /// `from` and `to`; `custom` or empty takes them.
+    #[param(
+        pattern = r"^(today|yesterday|this_week|last_week|this_month|last_month|this_year|last_year|custom)?$"
+    )]
+    #[schema(
+        pattern = r"^(today|yesterday|this_week|last_week|this_month|last_month|this_year|last_year|custom)?$"
+    )]
+    pub preset: String,
     /// First day (inclusive), `YYYY-MM-DD` in the viewer's timezone, years
     /// 1900 to 9999; default: first of this month.
     #[param(pattern = r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$")]
@@ -73,6 +85,36 @@ pub struct ReportQuery {
     pub billable: String,
 }
 
+impl ReportQuery {
+    /// The filters that are set, as (name, value), in a stable order: the
+    /// hidden fields of a form that repeats the report.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        [
+            ("preset", &self.preset),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("group", &self.group),
+            ("subgroup", &self.subgroup),
+            ("user_id", &self.user_id),
+            ("project_id", &self.project_id),
+            ("client_id", &self.client_id),
+            ("task_id", &self.task_id),
+            ("tag", &self.tag),
+            ("billable", &self.billable),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k, v.clone()))
+        .collect()
+    }
+
+    /// The filters that are set as a query string (`preset=last_month&group=task`),
+    /// for links that open the same report.
+    pub fn query_string(&self) -> String {
+        serde_urlencoded::to_string(self.fields()).unwrap_or_default()
+    }
+}
+
 /// Longest range a report may cover.
 const MAX_DAYS: i64 = 3660;
 
@@ -93,18 +135,29 @@ pub struct Resolved {
     pub to_day: NaiveDate,
 }
 
-/// Checks the query and what the actor may see.
-pub fn resolve(actor: &Actor, q: &ReportQuery) -> Result<Resolved, AppError> {
+/// Checks the query and what the actor may see. Week presets start on the
+/// actor's first day of the week, else on `installation_week_start`.
+pub fn resolve(
+    actor: &Actor,
+    q: &ReportQuery,
+    installation_week_start: &str,
+) -> Result<Resolved, AppError> {
     let today = Utc::now().with_timezone(&actor.timezone).date_naive();
-    let from_day = if q.from.trim().is_empty() {
-        today.with_day(1).unwrap_or(today)
-    } else {
-        actor.format.parse_day("from", &q.from)?
-    };
-    let to_day = if q.to.trim().is_empty() {
-        today
-    } else {
-        actor.format.parse_day("to", &q.to)?
+    let sunday_first = crate::tracking::timesheet::sunday_first(actor, installation_week_start);
+    let (from_day, to_day) = match Preset::parse(&q.preset)?.range(today, sunday_first) {
+        Some(range) => range,
+        None => (
+            if q.from.trim().is_empty() {
+                today.with_day(1).unwrap_or(today)
+            } else {
+                actor.format.parse_day("from", &q.from)?
+            },
+            if q.to.trim().is_empty() {
+                today
+            } else {
+                actor.format.parse_day("to", &q.to)?
+            },
+        ),
     };
     if to_day < from_day {
         return Err(
@@ -171,7 +224,8 @@ pub struct Summary {
 }
 
 pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Summary, AppError> {
-    let resolved = resolve(actor, q)?;
+    let settings = db::settings::load(pool).await?;
+    let resolved = resolve(actor, q, &settings.week_start)?;
     let group = if q.group.is_empty() {
         Group::Project
     } else {
@@ -185,7 +239,6 @@ pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Su
             ValidationError::new("subgroup", "Choose a second grouping or none.")
         })?),
     };
-    let settings = db::settings::load(pool).await?;
     let rows = db::reports::summary(
         pool,
         &resolved.filter,
@@ -213,5 +266,49 @@ pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Su
         from_day: resolved.from_day,
         to_day: resolved.to_day,
         filter: resolved.filter,
+    })
+}
+
+/// The report's charts: hours over time split by `by`, and `by`'s shares.
+pub struct Charts {
+    pub by: Group,
+    pub time: charts::TimeChart,
+    pub shares: Vec<charts::Share>,
+}
+
+/// The charts of `summary`. The split is the report's grouping, or (when
+/// that is the day) its second grouping, else the project; one more summary
+/// query unless the report is already grouped that way by day.
+pub async fn charts(pool: &PgPool, actor: &Actor, summary: &Summary) -> Result<Charts, AppError> {
+    let by = match (summary.group, summary.subgroup) {
+        (Group::Day, Some(sub)) if sub != Group::Day => sub,
+        (Group::Day, _) => Group::Project,
+        (group, _) => group,
+    };
+    let settings = db::settings::load(pool).await?;
+    let rows = if summary.group == by && summary.subgroup == Some(Group::Day) {
+        summary.rows.clone()
+    } else {
+        db::reports::summary(
+            pool,
+            &summary.filter,
+            by,
+            Some(Group::Day),
+            summary.rounding_minutes,
+            actor.timezone.name(),
+        )
+        .await?
+    };
+    let sunday_first = crate::tracking::timesheet::sunday_first(actor, &settings.week_start);
+    Ok(Charts {
+        by,
+        time: charts::time_chart(
+            &rows,
+            summary.from_day,
+            summary.to_day,
+            sunday_first,
+            &actor.format,
+        ),
+        shares: charts::shares(&rows),
     })
 }

@@ -88,6 +88,8 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}/status", post(catalog::set_task_status))
         .route("/tasks/{id}/delete", post(catalog::delete_task))
         .route("/reports", get(reports::show))
+        .route("/reports/saved", post(reports::save))
+        .route("/reports/saved/{id}/delete", post(reports::delete_saved))
         .route("/exports", get(exports::list).post(exports::create))
         .route("/exports/{id}/download", get(exports::download))
         .route("/reports/export.csv", get(reports::export_csv))

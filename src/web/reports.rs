@@ -8,16 +8,53 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{Layout, extract::Query, render};
+use super::{
+    Layout,
+    confirm::{self, ConfirmForm, Question},
+    extract::{Form, Path, Query},
+    flash::{self, Flash},
+    render,
+};
 use crate::{
     auth::CurrentUser,
     db::{self, clients::Client, projects::Project, reports::Group, tasks::Task, users::User},
-    domain::tracking::{format_cents, format_duration},
+    domain::{
+        LocalPath,
+        periods::Preset,
+        tracking::{format_cents, format_duration},
+    },
     error::AppError,
-    reports::{self, ReportQuery, Summary},
+    reports::{self, ReportQuery, Summary, charts},
     startup::AppState,
     tracking::Actor,
 };
+
+/// A saved report in the list.
+struct SavedLink {
+    id: i64,
+    name: String,
+    link: String,
+}
+
+/// An inline SVG chart (`templates/chart.html`), rendered on its own and
+/// placed into the page as markup.
+#[derive(Template)]
+#[template(path = "chart.html")]
+struct ChartView<'a> {
+    id: &'a str,
+    kind: &'a str,
+    title: String,
+    description: String,
+    svg: charts::Svg,
+    legend: Vec<(String, &'static str)>,
+    billable_note: bool,
+}
+
+/// The time chart's numbers as a table, its fallback.
+struct ChartTable {
+    series: Vec<String>,
+    rows: Vec<(String, Vec<String>, String)>,
+}
 
 struct Row {
     key: String,
@@ -32,9 +69,20 @@ struct Row {
 struct ReportsPage {
     layout: Layout,
     q: ReportQuery,
-    groups: Vec<&'static str>,
+    /// (value, label) of each grouping.
+    groups: Vec<(&'static str, &'static str)>,
     group: String,
     subgroup: String,
+    group_label: &'static str,
+    subgroup_label: &'static str,
+    presets: Vec<(&'static str, &'static str)>,
+    preset: String,
+    time_chart: String,
+    share_chart: String,
+    chart_table: Option<ChartTable>,
+    saved: Vec<SavedLink>,
+    save_name: String,
+    save_error: Option<String>,
     projects: Vec<Project>,
     clients: Vec<Client>,
     users: Vec<User>,
@@ -45,7 +93,7 @@ struct ReportsPage {
     billable: String,
     amount: String,
     csv_link: String,
-    query_fields: Vec<(String, String)>,
+    query_fields: Vec<(&'static str, String)>,
     xlsx_allowed: bool,
     tasks: Vec<Task>,
     detail: Vec<EntryLine>,
@@ -79,16 +127,42 @@ pub struct DetailQuery {
 pub async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
-    Query(mut q): Query<ReportQuery>,
+    Flash(notice): Flash,
+    Query(q): Query<ReportQuery>,
     Query(dq): Query<DetailQuery>,
 ) -> Result<Response, AppError> {
-    let actor = Actor::from(&current);
     let detail_page = dq.detail_page.unwrap_or(1).clamp(1, 1_000_000);
-    let (summary, error, status) = match reports::summary(&state.pool, &actor, &q).await {
+    report(&state, &current, q, detail_page, notice, None).await
+}
+
+/// The report page for `q`; `save_error` is a refused "save this report"
+/// (the name typed and why), shown beside its form with status 422.
+async fn report(
+    state: &AppState,
+    current: &CurrentUser,
+    mut q: ReportQuery,
+    detail_page: i64,
+    notice: Option<String>,
+    save_error: Option<(String, String)>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(current);
+    let (summary, error, mut status) = match reports::summary(&state.pool, &actor, &q).await {
         Ok(s) => (Some(s), None, StatusCode::OK),
         Err(AppError::Validation(e)) => (None, Some(e.message), StatusCode::UNPROCESSABLE_ENTITY),
         Err(e) => return Err(e),
     };
+    if save_error.is_some() {
+        status = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    let saved = reports::saved::list(&state.pool, &actor)
+        .await?
+        .into_iter()
+        .map(|r| SavedLink {
+            link: format!("/reports?{}", r.query.query_string()),
+            id: r.id,
+            name: r.name,
+        })
+        .collect();
     if let Some(s) = &summary {
         // Show the range the report covers, defaults included.
         q.from = actor.format.day(s.from_day);
@@ -109,7 +183,7 @@ pub async fn show(
         None => (Vec::new(), 0),
     };
     let detail_pages = ((detail_total + DETAIL_PAGE_SIZE - 1) / DETAIL_PAGE_SIZE).max(1);
-    let query_string = serde_urlencoded::to_string(&q).unwrap_or_default();
+    let query_string = q.query_string();
     let detail_link = |page: i64| format!("/reports?{query_string}&detail_page={page}");
     let max = summary
         .as_ref()
@@ -131,9 +205,38 @@ pub async fn show(
                 .collect()
         })
         .unwrap_or_default();
+    let (time_chart, share_chart, chart_table) = match &summary {
+        Some(s) if !s.rows.is_empty() => {
+            let c = reports::charts(&state.pool, &actor, s).await?;
+            chart_views(&c, s, &actor)?
+        }
+        _ => (String::new(), String::new(), None),
+    };
+    let group_label = summary.as_ref().map_or("Project", |s| s.group.label());
+    let subgroup_label = summary
+        .as_ref()
+        .and_then(|s| s.subgroup)
+        .map_or("", Group::label);
+    let (save_name, save_error) = save_error.unzip();
     let page = ReportsPage {
-        layout: Layout::for_user("Reports", &current),
-        groups: Group::ALL.iter().map(|g| g.as_str()).collect(),
+        layout: Layout::for_user("Reports", current).with_notice(notice),
+        saved,
+        save_name: save_name.unwrap_or_default(),
+        save_error,
+        groups: Group::ALL.iter().map(|g| (g.as_str(), g.label())).collect(),
+        group_label,
+        subgroup_label,
+        presets: Preset::ALL
+            .iter()
+            .map(|p| (p.as_str(), p.label()))
+            .collect(),
+        preset: Preset::parse(&q.preset)
+            .unwrap_or(Preset::Custom)
+            .as_str()
+            .to_owned(),
+        time_chart,
+        share_chart,
+        chart_table,
         group: summary
             .as_ref()
             .map_or("project", |s| s.group.as_str())
@@ -163,15 +266,9 @@ pub async fn show(
             .as_ref()
             .map(|s| format_cents(s.amount_cents))
             .unwrap_or_default(),
-        csv_link: format!(
-            "/reports/export.csv?{}",
-            serde_urlencoded::to_string(&q).unwrap_or_default()
-        ),
-        // The same filters as hidden fields, for the background-export buttons.
-        query_fields: serde_urlencoded::from_str(
-            &serde_urlencoded::to_string(&q).unwrap_or_default(),
-        )
-        .unwrap_or_default(),
+        csv_link: format!("/reports/export.csv?{}", q.query_string()),
+        // The same filters as hidden fields, for the export and save buttons.
+        query_fields: q.fields(),
         xlsx_allowed: crate::flags::enabled(&state.pool, &state.config, crate::flags::XLSX_EXPORTS)
             .await?,
         tasks: db::tasks::list(&state.pool, None, 500, 0).await?.0,
@@ -200,6 +297,143 @@ pub async fn show(
     Ok((status, render(&page)?).into_response())
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SaveForm {
+    name: String,
+    #[serde(flatten)]
+    q: ReportQuery,
+}
+
+/// `POST /reports/saved`: the shown filters under a name.
+pub async fn save(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<SaveForm>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    match reports::saved::save(&state.pool, &actor, &form.name, &form.q).await {
+        Ok(new) => {
+            let target = LocalPath::or_root(&format!("/reports?{}", form.q.query_string()));
+            let notice = if new {
+                format!("Saved as “{}”.", form.name.trim())
+            } else {
+                format!(
+                    "The saved report “{}” now has these filters.",
+                    form.name.trim()
+                )
+            };
+            Ok(flash::redirect_local(&state, &target, &notice))
+        }
+        Err(AppError::Validation(e)) => {
+            report(
+                &state,
+                &current,
+                form.q,
+                1,
+                None,
+                Some((form.name, e.message)),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /reports/saved/{id}/delete`, after a confirmation.
+pub async fn delete_saved(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    Form(confirm): Form<ConfirmForm>,
+) -> Result<Response, AppError> {
+    let actor = Actor::from(&current);
+    if !confirm.confirmed() {
+        let saved = reports::saved::own(&state.pool, &actor, id).await?;
+        return confirm::page(
+            &current,
+            Question {
+                question: &format!("Delete the saved report “{}”?", saved.name),
+                consequence: "Only the saved filters go; no time entry changes.",
+                action: &format!("/reports/saved/{id}/delete"),
+                button: "Delete saved report",
+                cancel: "/reports",
+                carry: &[],
+            },
+        );
+    }
+    let saved = reports::saved::delete(&state.pool, &actor, id).await?;
+    Ok(flash::redirect(
+        &state,
+        "/reports",
+        &format!("The saved report “{}” was deleted.", saved.name),
+    ))
+}
+
+/// The two charts as SVG markup, and the time chart's table.
+fn chart_views(
+    c: &reports::Charts,
+    s: &Summary,
+    actor: &Actor,
+) -> Result<(String, String, Option<ChartTable>), AppError> {
+    let by = c.by.label().to_lowercase();
+    let legend: Vec<(String, &'static str)> = c
+        .time
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.clone(), charts::PALETTE[i.min(charts::MAX_SERIES)]))
+        .collect();
+    let range = format!(
+        "{} to {}",
+        actor.format.day(s.from_day),
+        actor.format.day(s.to_day)
+    );
+    let time = ChartView {
+        id: "chart-time",
+        kind: "time",
+        title: format!("Hours per {} by {by}", c.time.bucket.as_str()),
+        description: format!(
+            "Stacked bars, one per {}, {range}; the table below the chart holds the same numbers.",
+            c.time.bucket.as_str()
+        ),
+        svg: c.time.svg(),
+        legend: legend.clone(),
+        billable_note: false,
+    }
+    .render()
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("chart: {e}")))?;
+    let share = ChartView {
+        id: "chart-share",
+        kind: "share",
+        title: format!("Share of each {by}"),
+        description: format!(
+            "Horizontal bars, the billable part solid and the rest faint, {range}; the report table holds the same numbers."
+        ),
+        svg: charts::shares_svg(&c.shares),
+        legend: Vec::new(),
+        billable_note: true,
+    }
+    .render()
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("chart: {e}")))?;
+    let table = ChartTable {
+        series: c.time.series.clone(),
+        rows: c
+            .time
+            .columns
+            .iter()
+            .map(|col| {
+                (
+                    col.label.clone(),
+                    col.seconds.iter().map(|x| format_duration(*x)).collect(),
+                    format_duration(col.total()),
+                )
+            })
+            .collect(),
+    };
+    Ok((time, share, Some(table)))
+}
+
 /// Streams every matching entry as CSV, with the admin's delimiter.
 pub async fn export_csv(
     State(state): State<AppState>,
@@ -207,8 +441,8 @@ pub async fn export_csv(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
-    let resolved = reports::resolve(&actor, &q)?;
     let settings = db::settings::load(&state.pool).await?;
+    let resolved = reports::resolve(&actor, &q, &settings.week_start)?;
     let filename = format!("timetracker-{}-{}.csv", resolved.from_day, resolved.to_day);
     let body = reports::csv::stream(
         state.pool.clone(),

@@ -47,6 +47,7 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         | "/entries"
         | "/entries/new"
         | "/reports"
+        | "/reports/saved"
         | "/reports/export.csv"
         | "/exports"
         | "/logout"
@@ -63,6 +64,7 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         | "/entries/{id}/delete"
         | "/entries/{id}/restart"
         | "/exports/{id}/download"
+        | "/reports/saved/{id}/delete"
         | "/profile/tokens/{id}/revoke" => Owner,
         // Everyone sees the catalogue; only administrators change it.
         "/clients" | "/projects" | "/tasks" if get => User,
@@ -152,6 +154,7 @@ struct Ids {
     task: i64,
     job: String,
     user: i64,
+    saved_report: i64,
 }
 
 impl Ids {
@@ -160,6 +163,8 @@ impl Ids {
             self.entry.to_string()
         } else if path.contains("/exports/") {
             self.export.to_string()
+        } else if path.starts_with("/reports/saved/") {
+            self.saved_report.to_string()
         } else if path.starts_with("/profile/tokens/") {
             self.token.to_string()
         } else if path.contains("/clients/") {
@@ -223,6 +228,13 @@ async fn admins_things(app: &TestApp, admin: &TestClient) -> Ids {
             .await
             .expect("a job"),
         user: admin_id,
+        saved_report: sqlx::query_scalar(
+            "INSERT INTO saved_reports (user_id, name, params) VALUES ($1, 'Mine', '{}') RETURNING id",
+        )
+        .bind(admin_id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("a saved report"),
     }
 }
 

@@ -282,7 +282,10 @@ const PAGES: &[(&str, &str)] = &[
     ("entries", "/entries"),
     ("entry-new", "/entries/new"),
     ("entry-edit", "/entries/1/edit"),
-    ("reports", "/reports?group=project&subgroup=day"),
+    (
+        "reports",
+        "/reports?from=2026-11-01&to=2026-11-30&group=project",
+    ),
     ("exports", "/exports"),
     ("projects", "/projects"),
     ("clients", "/clients"),

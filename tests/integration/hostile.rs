@@ -281,6 +281,7 @@ fn hostile_json() -> impl Strategy<Value = Value> {
 
 /// The report filter's fields (reports, exports).
 const REPORT_FIELDS: &[&str] = &[
+    "preset",
     "from",
     "to",
     "group",
@@ -409,6 +410,11 @@ const FORMS: &[(&str, &str, &[&str])] = &[
         &["week", "project_id", "task_id"],
     ),
     ("POST", "/timesheet/copy", &["week", "copy"]),
+    (
+        "POST",
+        "/reports/saved",
+        &["name", "preset", "from", "to", "group"],
+    ),
     (
         "POST",
         "/timer/start",

@@ -339,3 +339,252 @@ async fn the_detailed_list_uses_the_same_filters_and_is_paginated() {
         .expect("page");
     assert!(bobs.contains("bob note") && !bobs.contains("alpha 1-0"));
 }
+
+/// (series, seconds) of every bar of the chart `id` on a report page, in order.
+fn bars(page: &str, id: &str) -> Vec<(String, i64)> {
+    let start = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("chart {id}"));
+    let svg = &page[start..start + page[start..].find("</svg>").expect("end of svg")];
+    svg.split("<rect ")
+        .skip(1)
+        .filter_map(|rect| {
+            let attr = |name: &str| {
+                let at = rect.find(&format!("{name}=\""))? + name.len() + 2;
+                Some(rect[at..at + rect[at..].find('"')?].to_owned())
+            };
+            Some((attr("data-series")?, attr("data-seconds")?.parse().ok()?))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn presets_name_whole_periods_from_today() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    sqlx::query("UPDATE users SET timezone = 'UTC'")
+        .execute(&app.pool)
+        .await
+        .expect("tz");
+    let p = project(&app, "Periods", None, true, None).await;
+    let today = Utc::now().date_naive();
+    let at = |day: chrono::NaiveDate| format!("{day}T00:10:00Z");
+    let first_of_month = chrono::Datelike::with_day(&today, 1).expect("first");
+    let last_month = first_of_month - chrono::Duration::days(20);
+    let last_year =
+        chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today) - 1, 6, 15).expect("day");
+    for (day, minutes) in [
+        (today, 1),
+        (today - chrono::Duration::days(1), 2),
+        (last_month, 4),
+        (last_year, 8),
+    ] {
+        entry(&app, "admin", p, &at(day), minutes, "").await;
+    }
+    let seconds = |preset: &'static str| {
+        let admin = &admin;
+        async move {
+            let r = admin
+                .get(&format!("/api/v1/reports/summary?preset={preset}"))
+                .await;
+            assert_eq!(r.status(), StatusCode::OK, "{preset}");
+            r.json::<serde_json::Value>().await.expect("json")["total_seconds"]
+                .as_i64()
+                .expect("total")
+        }
+    };
+    // Which entries fall into which period depends on today (yesterday is
+    // last month on the 1st, last year on 1 January).
+    let yesterday = today - chrono::Duration::days(1);
+    let year = chrono::Datelike::year(&today);
+    let in_year = |d: chrono::NaiveDate, y: i32| chrono::Datelike::year(&d) == y;
+    let if_ = |c: bool, s: i64| if c { s } else { 0 };
+    assert_eq!(seconds("today").await, 60);
+    assert_eq!(seconds("yesterday").await, 120);
+    assert_eq!(
+        seconds("last_month").await,
+        240 + if_(yesterday < first_of_month, 120)
+    );
+    assert_eq!(
+        seconds("last_year").await,
+        480 + if_(in_year(yesterday, year - 1), 120) + if_(in_year(last_month, year - 1), 240)
+    );
+    assert_eq!(
+        seconds("this_year").await,
+        60 + if_(in_year(yesterday, year), 120) + if_(in_year(last_month, year), 240)
+    );
+    assert_eq!(
+        seconds("this_month").await,
+        60 + if_(yesterday >= first_of_month, 120)
+    );
+    // The page keeps the choice in its address and shows the days it covers.
+    let page = admin
+        .get("/reports?preset=last_year&group=project")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains(r#"<option value="last_year" selected>Last year</option>"#));
+    assert!(page.contains(&format!(
+        "value=\"{}-01-01\"",
+        chrono::Datelike::year(&last_year)
+    )));
+    assert!(
+        page.contains("<th scope=\"col\">Project</th>"),
+        "a readable heading"
+    );
+    let r = admin.get("/reports?preset=next_week").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("Choose a period from the list.")
+    );
+}
+
+#[tokio::test]
+async fn the_charts_show_the_reports_numbers() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let web = project(&app, "Website", Some(9000), true, None).await;
+    let internal = project(&app, "Internal", None, false, None).await;
+    entry(&app, "admin", web, "2026-11-02T09:00:00Z", 120, "").await;
+    entry(&app, "admin", web, "2026-11-04T09:00:00Z", 30, "").await;
+    entry(&app, "admin", internal, "2026-11-02T12:00:00Z", 60, "").await;
+    let page = admin
+        .get("/reports?from=2026-11-02&to=2026-11-08&group=project")
+        .await
+        .text()
+        .await
+        .expect("page");
+    // Over time: one stacked bar per day, the larger project first.
+    assert_eq!(
+        bars(&page, "chart-time"),
+        [
+            ("Website".to_owned(), 7200),
+            ("Internal".to_owned(), 3600),
+            ("Website".to_owned(), 1800)
+        ]
+    );
+    assert!(page.contains("<title id=\"chart-time-title\">Hours per day by project</title>"));
+    // Shares: Website all billable, Internal not.
+    assert_eq!(
+        bars(&page, "chart-share"),
+        [("Website".to_owned(), 9000), ("Internal".to_owned(), 3600)]
+    );
+    assert!(page.contains("2:30:00 · 71 %"), "Website's share");
+    assert!(
+        page.contains("fill-opacity=\"0.4\" data-series=\"Internal\""),
+        "not billable is faint"
+    );
+    // Grouped by day, the split is the second grouping or the project.
+    let page = admin
+        .get("/reports?from=2026-11-02&to=2026-11-08&group=day")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert_eq!(bars(&page, "chart-time").len(), 3);
+    assert!(page.contains("Hours per day by project"));
+    // A quarter is shown by weeks.
+    let page = admin
+        .get("/reports?from=2026-09-01&to=2026-11-30&group=project")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("Hours per week by project"));
+    assert_eq!(
+        bars(&page, "chart-time"),
+        [("Website".to_owned(), 9000), ("Internal".to_owned(), 3600)],
+        "both days fall in the week of 2 November"
+    );
+}
+
+#[tokio::test]
+async fn reports_are_saved_by_name_opened_again_and_deleted() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let form = [
+        ("name", "Last month by task"),
+        ("preset", "last_month"),
+        ("group", "task"),
+    ];
+    let r = admin.post_form("/reports/saved", &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let target = crate::helpers::location(&r);
+    assert!(target.starts_with("/reports?preset=last_month"), "{target}");
+    assert!(target.contains("group=task"));
+    let page = admin.get(&target).await.text().await.expect("page");
+    assert!(page.contains("Saved as “Last month by task”."));
+    assert_eq!(
+        target, "/reports?preset=last_month&group=task",
+        "only what is set"
+    );
+    let listed = format!("href=\"{}\"", target.replace('&', "&#38;"));
+    assert!(
+        page.contains(&listed),
+        "listed with its link: {listed} in {page}"
+    );
+    // The same name again replaces the filters.
+    let r = admin
+        .post_form(
+            "/reports/saved",
+            &[("name", "last MONTH by task"), ("preset", "this_year")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let saved: Vec<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT name, params FROM saved_reports")
+            .fetch_all(&app.pool)
+            .await
+            .expect("saved");
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].1["preset"], "this_year");
+    // Per user: Bob sees none of it.
+    assert!(
+        !bob.get("/reports")
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("last MONTH")
+    );
+    // A bad name keeps the report and says why; bad filters are not saved.
+    let r = admin
+        .post_form("/reports/saved", &[("name", "  "), ("group", "task")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.expect("page").contains("Enter a name."));
+    let r = admin
+        .post_form("/reports/saved", &[("name", "Odd"), ("preset", "someday")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Deleting asks first, then deletes.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM saved_reports")
+        .fetch_one(&app.pool)
+        .await
+        .expect("id");
+    let path = format!("/reports/saved/{id}/delete");
+    let r = admin.post_form(&path, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("Delete the saved report “last MONTH by task”?")
+    );
+    assert_eq!(
+        bob.post_form(&path, &[("confirm", "yes")]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = admin.post_form(&path, &[("confirm", "yes")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM saved_reports")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(left, 0);
+}

@@ -142,7 +142,9 @@ impl BuildExport {
                 Failure::Permanent("The user who asked for this export no longer exists.".into())
             })?;
         let actor = Actor::new(&owner, export.timezone.parse().unwrap_or(chrono_tz::UTC));
-        match reports::resolve(&actor, &query) {
+        // The stored query names its days (no preset), so the week start does not matter.
+        let week_start = db::settings::load(&self.pool).await?.week_start;
+        match reports::resolve(&actor, &query, &week_start) {
             Ok(resolved) => Ok((resolved.filter, actor.format)),
             Err(AppError::Validation(e)) => Err(Failure::Permanent(e.message)),
             Err(AppError::Forbidden(m)) => Err(Failure::Permanent(m)),
