@@ -88,6 +88,33 @@ pub struct TimeChart {
     /// Series names, the largest first; "Other" last when there are more.
     pub series: Vec<String>,
     pub columns: Vec<Column>,
+    /// A column drawn in the highlight colour (today on the timer page).
+    pub marked: Option<NaiveDate>,
+}
+
+/// The colour of a marked column.
+pub const HIGHLIGHT: &str = "#e07b00";
+
+/// The timer page's strip: hours on each day of a week, today marked.
+pub fn week_strip(days: &[NaiveDate], seconds: &[i64], today: NaiveDate) -> TimeChart {
+    TimeChart {
+        bucket: Bucket::Day,
+        series: vec!["Tracked".to_owned()],
+        columns: days
+            .iter()
+            .zip(seconds)
+            .map(|(d, s)| Column {
+                start: *d,
+                label: if *d == today {
+                    "Today".to_owned()
+                } else {
+                    d.format("%a").to_string()
+                },
+                seconds: vec![*s],
+            })
+            .collect(),
+        marked: Some(today),
+    }
 }
 
 /// The names of the largest series by total seconds (at most
@@ -157,6 +184,7 @@ pub fn time_chart(
         bucket,
         series,
         columns,
+        marked: None,
     }
 }
 
@@ -307,7 +335,11 @@ impl TimeChart {
                     y: base,
                     width: band * 0.7,
                     height,
-                    fill: PALETTE[s.min(MAX_SERIES)],
+                    fill: if self.marked == Some(col.start) {
+                        HIGHLIGHT
+                    } else {
+                        PALETTE[s.min(MAX_SERIES)]
+                    },
                     opacity: 1.0,
                     series: self.series[s].clone(),
                     seconds: *seconds,
@@ -332,8 +364,9 @@ impl TimeChart {
     }
 }
 
-/// Horizontal bars, one per share: the billable part solid, the rest faint.
-pub fn shares_svg(shares: &[Share]) -> Svg {
+/// Horizontal bars, one per share: with `split_billable` the billable part
+/// solid and the rest faint, else each bar solid.
+pub fn shares_svg(shares: &[Share], split_billable: bool) -> Svg {
     let (width, row, left, right) = (480.0, 34.0, 4.0, 130.0);
     let max = shares.iter().map(|s| s.seconds).max().unwrap_or(0).max(1);
     let scale = (width - left - right) / max as f64;
@@ -349,15 +382,33 @@ pub fn shares_svg(shares: &[Share]) -> Svg {
     for (i, s) in shares.iter().enumerate() {
         let y = 4.0 + i as f64 * row;
         let fill = PALETTE[i.min(MAX_SERIES)];
-        let billable = s.billable_seconds as f64 * scale;
-        let rest = (s.seconds - s.billable_seconds) as f64 * scale;
+        if !split_billable {
+            svg.bars.push(Bar {
+                x: left,
+                y: y + 15.0,
+                width: s.seconds as f64 * scale,
+                height: 12.0,
+                fill,
+                opacity: 1.0,
+                series: s.key.clone(),
+                seconds: s.seconds,
+                title: format!("{}: {}", s.key, format_duration(s.seconds)),
+            });
+        }
+        let (billable_part, rest_part) = if split_billable {
+            (s.billable_seconds, s.seconds - s.billable_seconds)
+        } else {
+            (0, 0)
+        };
+        let billable = billable_part as f64 * scale;
+        let rest = rest_part as f64 * scale;
         svg.labels.push(Label {
             x: left,
             y: y + 11.0,
             text: s.key.clone(),
             anchor: "start",
         });
-        if s.billable_seconds > 0 {
+        if billable_part > 0 {
             svg.bars.push(Bar {
                 x: left,
                 y: y + 15.0,
@@ -374,7 +425,7 @@ pub fn shares_svg(shares: &[Share]) -> Svg {
                 ),
             });
         }
-        if s.seconds > s.billable_seconds {
+        if rest_part > 0 {
             svg.bars.push(Bar {
                 x: left + billable,
                 y: y + 15.0,
@@ -504,6 +555,23 @@ mod tests {
     }
 
     #[test]
+    fn the_week_strip_marks_today_and_draws_each_day() {
+        let days: Vec<NaiveDate> = (0..7)
+            .map(|i| d("2026-11-30") + Duration::days(i))
+            .collect();
+        let c = week_strip(&days, &[3600, 7200, 0, 0, 0, 0, 0], d("2026-12-01"));
+        assert_eq!(c.columns[1].label, "Today");
+        assert_eq!(c.columns[0].label, "Mon");
+        let svg = c.svg();
+        assert_eq!(svg.bars.len(), 2);
+        assert_eq!((svg.bars[0].seconds, svg.bars[0].fill), (3600, PALETTE[0]));
+        assert_eq!((svg.bars[1].seconds, svg.bars[1].fill), (7200, HIGHLIGHT));
+        let solid = shares_svg(&shares(&[row("A", "", 3600, 0)]), false);
+        assert_eq!(solid.bars.len(), 1);
+        assert_eq!((solid.bars[0].seconds, solid.bars[0].opacity), (3600, 1.0));
+    }
+
+    #[test]
     fn shares_sum_subrows_and_split_billable() {
         let rows = [
             row("Alpha", "2026-11-02", 3600, 3600),
@@ -528,7 +596,7 @@ mod tests {
                 },
             ]
         );
-        let svg = shares_svg(&s);
+        let svg = shares_svg(&s, true);
         let alpha: Vec<&Bar> = svg.bars.iter().filter(|b| b.series == "Alpha").collect();
         assert_eq!(alpha.len(), 2, "billable and not");
         assert_eq!((alpha[0].seconds, alpha[0].opacity), (3600, 1.0));

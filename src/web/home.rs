@@ -7,24 +7,26 @@ use axum::{
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
-use chrono::{Duration, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::{
     EntryRow, Layout,
+    charts::Chart,
     extract::{Form, Path},
     flash::{self, Flash},
     optional_id, render,
 };
 use crate::{
     auth::CurrentUser,
-    db::{self, entries::Entry, projects::Project, tasks::Task},
+    db::{self, entries::Entry, projects::Project, reports::SummaryRow, tasks::Task},
     domain::{
         ValidationError,
         timesheet::week_of,
         tracking::{format_duration, split_tags, start_of_day},
     },
     error::AppError,
+    reports::charts,
     startup::AppState,
     tracking::{Actor, timer, timesheet},
 };
@@ -51,6 +53,10 @@ struct HomePage {
     /// included (the page's script counts on from there while it runs).
     today_seconds: i64,
     week_seconds: i64,
+    /// Hours per day of this week (SVG markup).
+    week_chart: String,
+    /// The most tracked projects of the last 7 days (SVG markup), empty when none.
+    top_chart: String,
     recent: Vec<EntryRow>,
     error: Option<String>,
 }
@@ -66,12 +72,30 @@ async fn page(
     let running = timer::active(&state.pool, &actor).await?;
     let now = Utc::now();
     let today = now.with_timezone(&actor.timezone).date_naive();
-    let day_start = start_of_day(today, actor.timezone);
-    let week_start = start_of_day(
-        week_of(today, timesheet::sunday_first(&actor, &settings.week_start)),
-        actor.timezone,
-    );
     let tomorrow = start_of_day(today + Duration::days(1), actor.timezone);
+    // Today, this week, the week strip and the top projects of the last 7
+    // days: two queries bounded by those ranges (an index range scan each),
+    // whatever the user's history.
+    let first = week_of(today, timesheet::sunday_first(&actor, &settings.week_start));
+    let week_start = start_of_day(first, actor.timezone);
+    let days: Vec<NaiveDate> = (0..7).map(|i| first + Duration::days(i)).collect();
+    let week_end = start_of_day(first + Duration::days(7), actor.timezone);
+    let daily = db::entries::daily_seconds(
+        &state.pool,
+        actor.user_id,
+        (week_start, week_end),
+        first,
+        7,
+        actor.timezone.name(),
+    )
+    .await?;
+    let today_index = days.iter().position(|d| *d == today).unwrap_or_default();
+    let today_seconds = daily.get(today_index).copied().unwrap_or_default();
+    let week_seconds: i64 = daily.iter().take(today_index + 1).sum();
+    let seven_days_ago = start_of_day(today - Duration::days(6), actor.timezone);
+    let top =
+        db::entries::top_projects(&state.pool, actor.user_id, seven_days_ago, tomorrow, 5).await?;
+    let (week_chart, top_chart) = dashboard_charts(&actor, &days, &daily, today, &top)?;
     let filter = db::entries::EntryFilter {
         user_id: Some(actor.user_id),
         ..Default::default()
@@ -105,26 +129,76 @@ async fn page(
         projects: db::projects::list(&state.pool, false).await?,
         tasks: db::tasks::open_for_pickers(&state.pool).await?,
         is_admin: actor.is_admin,
-        today_seconds: db::entries::tracked_seconds(
-            &state.pool,
-            actor.user_id,
-            day_start,
-            tomorrow,
-        )
-        .await?,
-        week_seconds: db::entries::tracked_seconds(
-            &state.pool,
-            actor.user_id,
-            week_start,
-            tomorrow,
-        )
-        .await?,
+        today_seconds,
+        week_seconds,
+        week_chart,
+        top_chart,
         recent: recent
             .iter()
             .map(|e| EntryRow::new(e, &actor.format))
             .collect(),
         error,
     })
+}
+
+/// The timer page's two small charts.
+fn dashboard_charts(
+    actor: &Actor,
+    days: &[NaiveDate],
+    daily: &[i64],
+    today: NaiveDate,
+    top: &[(String, i64)],
+) -> Result<(String, String), AppError> {
+    let strip = charts::week_strip(days, daily, today);
+    let week = Chart {
+        id: "chart-week",
+        kind: "week",
+        title: "Hours per day this week".into(),
+        description: format!(
+            "One bar per day from {} to {}, today in orange: {}.",
+            actor.format.day(days[0]),
+            actor.format.day(days[days.len() - 1]),
+            strip
+                .columns
+                .iter()
+                .map(|c| format!("{} {}", c.label, format_duration(c.total())))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        svg: strip.svg(),
+        legend: Vec::new(),
+        billable_note: false,
+    }
+    .markup()?;
+    if top.is_empty() {
+        return Ok((week, String::new()));
+    }
+    let rows: Vec<SummaryRow> = top
+        .iter()
+        .map(|(name, seconds)| SummaryRow {
+            key: name.clone(),
+            subkey: String::new(),
+            seconds: *seconds,
+            billable_seconds: 0,
+            amount_cents: 0,
+        })
+        .collect();
+    let shares = charts::shares(&rows);
+    let top_chart = Chart {
+        id: "chart-top",
+        kind: "top",
+        title: "Top projects of the last 7 days".into(),
+        description: shares
+            .iter()
+            .map(|s| format!("{} {} ({} %)", s.key, format_duration(s.seconds), s.percent))
+            .collect::<Vec<_>>()
+            .join(", "),
+        svg: charts::shares_svg(&shares, false),
+        legend: Vec::new(),
+        billable_note: false,
+    }
+    .markup()?;
+    Ok((week, top_chart))
 }
 
 pub async fn show(

@@ -3,6 +3,7 @@
 
 mod admin;
 mod catalog;
+mod charts;
 mod confirm;
 mod docs;
 mod entries;

@@ -10,6 +10,7 @@ use axum::{
 
 use super::{
     Layout,
+    charts::Chart,
     confirm::{self, ConfirmForm, Question},
     extract::{Form, Path, Query},
     flash::{self, Flash},
@@ -34,20 +35,6 @@ struct SavedLink {
     id: i64,
     name: String,
     link: String,
-}
-
-/// An inline SVG chart (`templates/chart.html`), rendered on its own and
-/// placed into the page as markup.
-#[derive(Template)]
-#[template(path = "chart.html")]
-struct ChartView<'a> {
-    id: &'a str,
-    kind: &'a str,
-    title: String,
-    description: String,
-    svg: charts::Svg,
-    legend: Vec<(String, &'static str)>,
-    billable_note: bool,
 }
 
 /// The time chart's numbers as a table, its fallback.
@@ -389,7 +376,7 @@ fn chart_views(
         actor.format.day(s.from_day),
         actor.format.day(s.to_day)
     );
-    let time = ChartView {
+    let time = Chart {
         id: "chart-time",
         kind: "time",
         title: format!("Hours per {} by {by}", c.time.bucket.as_str()),
@@ -401,21 +388,19 @@ fn chart_views(
         legend: legend.clone(),
         billable_note: false,
     }
-    .render()
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("chart: {e}")))?;
-    let share = ChartView {
+    .markup()?;
+    let share = Chart {
         id: "chart-share",
         kind: "share",
         title: format!("Share of each {by}"),
         description: format!(
             "Horizontal bars, the billable part solid and the rest faint, {range}; the report table holds the same numbers."
         ),
-        svg: charts::shares_svg(&c.shares),
+        svg: charts::shares_svg(&c.shares, true),
         legend: Vec::new(),
         billable_note: true,
     }
-    .render()
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("chart: {e}")))?;
+    .markup()?;
     let table = ChartTable {
         series: c.time.series.clone(),
         rows: c

@@ -860,10 +860,7 @@ async fn keyboard_confirmations_tokens_formats_tasks_and_a_reset_link_work_in_a_
         .expect("offered to discard the short entry");
     assert!(page_text(&c).await.contains("Keep it, or discard it?"));
     click(&c, "form[action$='/delete'] button.danger").await;
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("notice");
+    wait_for_text(&c, "p.notice", "Entry deleted.").await;
     assert_eq!(count(&app, "SELECT count(*) FROM time_entries").await, 0);
     // `n` opens a new entry by hand, with the date hint of the profile.
     press(&c, 'n').await;
@@ -1086,15 +1083,22 @@ async fn text_of(c: &Client, css: &str) -> String {
         .expect("text")
 }
 
-/// Waits until `css`'s text is `want` (the page's script updates it).
+/// Waits until `css`'s text is `want` (the page's script updates it, or
+/// the next page shows it); a missing or replaced element is waited out.
 async fn wait_for_text(c: &Client, css: &str, want: &str) {
+    let mut seen = String::new();
     for _ in 0..100 {
-        if text_of(c, css).await == want {
-            return;
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(text) = e.text().await
+        {
+            if text == want {
+                return;
+            }
+            seen = text;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{css} shows {:?}, not {want:?}", text_of(c, css).await);
+    panic!("{css} shows {seen:?}, not {want:?}");
 }
 
 /// A week filled from the keyboard, a bad cell explained in place, last
@@ -1222,17 +1226,12 @@ async fn a_week_is_filled_from_the_keyboard_and_last_week_copied() {
 
     // Last week's rows with their times.
     click(&c, "button[name=copy][value=times]").await;
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("notice");
-    assert!(
-        page_text(&c)
-            .await
-            .contains("Copied 1 new row from last week and 5 cells."),
-        "{}",
-        page_text(&c).await
-    );
+    wait_for_text(
+        &c,
+        "p.notice",
+        "Copied 1 new row from last week and 5 cells.",
+    )
+    .await;
     assert_eq!(text_of(&c, ".week-total strong").await, "29:45");
     assert_eq!(value(&c, "input[name='c.2.0.2']").await, "1:00");
 
@@ -1259,5 +1258,36 @@ async fn a_week_is_filled_from_the_keyboard_and_last_week_copied() {
     wed.clear().await.expect("clear");
     wed.send_keys("2:00\u{E007}").await.expect("type");
     wait_for_text(&c, "tfoot .d2", "3:00").await;
+
+    // The two weeks as pictures: bars per day by project, and the shares.
+    c.goto(&format!(
+        "{}/reports?from=2026-11-16&to=2026-11-29&group=project",
+        app.address
+    ))
+    .await
+    .expect("report");
+    let bars = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#chart-time rect')).map(r => [r.dataset.series, Number(r.dataset.seconds)]);",
+            vec![],
+        )
+        .await
+        .expect("bars");
+    let bars = bars.as_array().expect("list");
+    assert_eq!(
+        bars.len(),
+        5 + 5 + 5,
+        "Internal on ten weekdays, Client work on five: {bars:?}"
+    );
+    let shares = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#chart-share rect')).map(r => r.dataset.series);",
+            vec![],
+        )
+        .await
+        .expect("shares");
+    assert_eq!(shares, json!(["Client work", "Internal"]));
+    let (scroll, inner) = overflow(&c).await;
+    assert!(scroll <= inner, "{scroll} > {inner}");
     c.finish().await;
 }

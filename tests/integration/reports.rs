@@ -588,3 +588,54 @@ async fn reports_are_saved_by_name_opened_again_and_deleted() {
         .expect("count");
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn the_timer_page_draws_this_week_and_the_top_projects_of_seven_days() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    sqlx::query("UPDATE users SET timezone = 'UTC'")
+        .execute(&app.pool)
+        .await
+        .expect("tz");
+    let (a, b, old) = (
+        project(&app, "Alpha", None, true, None).await,
+        project(&app, "Beta", None, true, None).await,
+        project(&app, "Old", None, true, None).await,
+    );
+    let user = app.user_id("admin").await;
+    // From a day's midnight (UTC, the user's timezone): today's hour may end
+    // later today, which a finished entry may (up to a day ahead).
+    for (p, day, minutes) in [(a, 0, 60), (b, 3, 30), (old, 10, 600)] {
+        sqlx::query(
+            "INSERT INTO time_entries (user_id, project_id, started_at, ended_at, billable, source)
+             SELECT $1, $2, d, d + $4 * interval '1 minute', true, 'manual'
+             FROM (SELECT date_trunc('day', now()) - $3 * interval '1 day' AS d) s",
+        )
+        .bind(user)
+        .bind(p)
+        .bind(day)
+        .bind(minutes)
+        .execute(&app.pool)
+        .await
+        .expect("entry");
+    }
+    let page = admin.get("/").await.text().await.expect("page");
+    assert_eq!(
+        bars(&page, "chart-top"),
+        [("Alpha".to_owned(), 3600), ("Beta".to_owned(), 1800)],
+        "the last 7 days only, largest first"
+    );
+    // The week strip: today's bar is marked and holds today's hour; Beta's
+    // half hour shows when three days ago was this week.
+    let week = bars(&page, "chart-week");
+    assert!(week.iter().all(|(series, _)| series == "Tracked"));
+    let sum: i64 = week.iter().map(|(_, s)| s).sum();
+    assert!(sum == 3600 || sum == 5400, "{week:?}");
+    assert!(
+        page.contains(
+            r##"fill="#e07b00" fill-opacity="1" data-series="Tracked" data-seconds="3600""##
+        ),
+        "today marked"
+    );
+    assert!(page.contains("<title id=\"chart-week-title\">Hours per day this week</title>"));
+}

@@ -780,12 +780,24 @@ async fn days_follow_the_users_timezone_across_daylight_saving() {
     )
     .await
     .expect("entry");
+    // Per local day, each entry clipped at midnight: one hour on the 7th,
+    // three (of a 23-hour day) on the 8th, none on the 9th.
+    let first = day.pred_opt().expect("before");
+    let end = start_of_day(first + Duration::days(3), ny);
     assert_eq!(
-        db::entries::tracked_seconds(&app.pool, admin_id, from, to)
-            .await
-            .expect("sum"),
-        3 * 3600
+        db::entries::daily_seconds(
+            &app.pool,
+            admin_id,
+            (start_of_day(first, ny), end),
+            first,
+            3,
+            "America/New_York"
+        )
+        .await
+        .expect("sums"),
+        [3600, 3 * 3600, 0]
     );
+    assert_eq!(to, start_of_day(day + Duration::days(1), ny));
 }
 
 #[tokio::test]
