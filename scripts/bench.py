@@ -124,9 +124,9 @@ def env_for(database_url, extra=None):
 
 
 class Proc:
-    def __init__(self, name, args, env, logdir):
+    def __init__(self, name, args, env, logdir, bin_dir=BIN):
         self.log = open(Path(logdir) / f"{name}.log", "ab")
-        self.p = subprocess.Popen([str(BIN / name), *args], env=env, stdout=self.log,
+        self.p = subprocess.Popen([str(bin_dir / name), *args], env=env, stdout=self.log,
                                   stderr=subprocess.STDOUT)
 
     def stop(self, sig=signal.SIGTERM):
@@ -338,6 +338,33 @@ def s5(users):
             for _ in range(RUNS)]
 
 
+def migration_versions(directory):
+    return {int(f.name.split("_", 1)[0]) for f in Path(directory).glob("*.sql")}
+
+
+def s5_baseline(database_url, admin_url, logdir, users, baseline):
+    """S5 on the web binary of an older commit (`baseline`: its worktree, built
+    with --release), against a copy of the same database: the migrations the
+    baseline does not know are taken off the copy's history (they only add
+    tables and columns with defaults), so it starts; the reader's session is
+    in the copy. The caller stops its own processes first (a template copy
+    needs the database to itself) and measures the current binary before and
+    after, so the three sets come from the same run on the same data."""
+    copy_url = re.sub(r"/timetracker_bench(\?|$)", r"/timetracker_bench_baseline\1", database_url)
+    psql(admin_url, "DROP DATABASE IF EXISTS timetracker_bench_baseline WITH (FORCE)")
+    psql(admin_url, "CREATE DATABASE timetracker_bench_baseline TEMPLATE timetracker_bench")
+    unknown = migration_versions(ROOT / "migrations") - migration_versions(Path(baseline) / "migrations")
+    if unknown:
+        psql(copy_url, f"DELETE FROM _sqlx_migrations WHERE version IN ({', '.join(map(str, sorted(unknown)))})")
+    web = Proc("timetracker", ["serve"], env_for(copy_url), logdir, Path(baseline) / "target" / "release")
+    try:
+        wait_ready(WEB_METRICS)
+        return s5(users)
+    finally:
+        web.stop()
+        psql(admin_url, "DROP DATABASE IF EXISTS timetracker_bench_baseline WITH (FORCE)")
+
+
 def s4(admin, web, worker):
     """Streamed CSV from the web process and the background CSV job, 100k and 1M rows."""
     results = {}
@@ -462,6 +489,8 @@ def verdict(ok):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--baseline", metavar="WORKTREE",
+                        help="also measure S5 on this older checkout's release build (same run, same data)")
     args = parser.parse_args()
     base_url = os.environ["DATABASE_URL"]
     database_url = re.sub(r"/[^/?]*(\?|$)", r"/timetracker_bench\1", base_url, count=1) \
@@ -491,6 +520,16 @@ def main():
         quiesce(database_url); psql(database_url, "VACUUM ANALYZE time_entries")
         log("S3"); results["S3"] = s3(users)
         quiesce(database_url); log("S5"); results["S5"] = s5(users)
+        if args.baseline:
+            log(f"S5 on the baseline {args.baseline}")
+            web.stop()
+            worker.stop()
+            results["S5 baseline"] = s5_baseline(database_url, admin_url, logdir, users, args.baseline)
+            web = Proc("timetracker", ["serve"], env, logdir)
+            worker = Proc("timetracker-worker", [], env, logdir)
+            wait_ready(WEB_METRICS)
+            wait_ready(WORKER_METRICS)
+            quiesce(database_url); log("S5 again"); results["S5 again"] = s5(users)
         quiesce(database_url); log("S4"); results["S4"] = s4(admin, web, worker)
         quiesce(database_url); log("Q1"); results["Q1"] = q1(database_url, fake, users)
         quiesce(database_url); log("Q2"); results["Q2"], worker = q2(database_url, env, logdir, users, worker)
@@ -535,9 +574,20 @@ def main():
             ("Q3", "S2 with LOG_LEVEL=info vs warn", "≤ 10 % cost",
              f"{cost * 100:.1f} % ({median(s2r, 'cycles'):,.0f} vs {median(q3r, 'cycles'):,.0f} cycles/s)",
              verdict(cost <= 0.10))]
+    if "S5 baseline" in results:
+        base, again = results["S5 baseline"], results["S5 again"]
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=args.baseline,
+                             stdout=subprocess.PIPE).stdout.decode().strip()
+        now = statistics.median([median(s5r, "rps"), median(again, "rps")])
+        rows.insert(6, ("S5 vs before", f"S5 on `{rev}`, then this commit again, same data", "no regression (≥ 90 %)",
+                        f"before {median(base, 'rps'):,.0f} req/s, p99 {median(base, 'p99_ms'):.2f} ms; "
+                        f"now {median(s5r, 'rps'):,.0f} and {median(again, 'rps'):,.0f} req/s, p99 {median(again, 'p99_ms'):.2f} ms "
+                        f"({now / median(base, 'rps') * 100:.0f} %)",
+                        verdict(now >= 0.9 * median(base, "rps"))))
     report = table(rows)
     print(report)
-    non2xx = sum(r["non2xx"] for k in ("S1", "S2", "S3", "S5", "Q3") for r in results[k])
+    non2xx = sum(r["non2xx"] for k in ("S1", "S2", "S3", "S5", "S5 baseline", "S5 again", "Q3")
+                 for r in results.get(k, []))
     print(f"\nnon-2xx responses across wrk runs: {non2xx}")
     if args.write_docs:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
