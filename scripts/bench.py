@@ -489,9 +489,13 @@ def verdict(ok):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--only", metavar="IDS", default="S1,S2,S3,S4,S5,Q1,Q2,Q3",
+                        help="comma-separated scenarios to run (default: all); Q3 needs S2")
     parser.add_argument("--baseline", metavar="WORKTREE",
                         help="also measure S5 on this older checkout's release build (same run, same data)")
     args = parser.parse_args()
+    if args.write_docs and set(args.only.split(",")) != set(parser.get_default("only").split(",")):
+        parser.error("--write-docs records the whole table: run every scenario")
     base_url = os.environ["DATABASE_URL"]
     database_url = re.sub(r"/[^/?]*(\?|$)", r"/timetracker_bench\1", base_url, count=1) \
         if base_url.count("/") >= 3 else base_url
@@ -513,14 +517,19 @@ def main():
         BENCH_ADMIN_TOKEN.append(admin.new_api_token())
         script = Path(logdir) / "s2.lua"
         script.write_text(S2_LUA)
-        quiesce(database_url); log("S1"); results["S1"] = s1()
-        quiesce(database_url); log("S2"); results["S2"] = s2(users, str(script))
+        only = set(args.only.split(","))
+        if "S1" in only:
+            quiesce(database_url); log("S1"); results["S1"] = s1()
+        if only & {"S2", "Q3"}:
+            quiesce(database_url); log("S2"); results["S2"] = s2(users, str(script))
         # Again after S2: a VACUUM right after the bulk load did not always
         # leave the visibility map set (counts then read 10,000 heap pages).
         quiesce(database_url); psql(database_url, "VACUUM ANALYZE time_entries")
-        log("S3"); results["S3"] = s3(users)
-        quiesce(database_url); log("S5"); results["S5"] = s5(users)
-        if args.baseline:
+        if "S3" in only:
+            log("S3"); results["S3"] = s3(users)
+        if "S5" in only:
+            quiesce(database_url); log("S5"); results["S5"] = s5(users)
+        if args.baseline and "S5" in only:
             log(f"S5 on the baseline {args.baseline}")
             web.stop()
             worker.stop()
@@ -530,60 +539,81 @@ def main():
             wait_ready(WEB_METRICS)
             wait_ready(WORKER_METRICS)
             quiesce(database_url); log("S5 again"); results["S5 again"] = s5(users)
-        quiesce(database_url); log("S4"); results["S4"] = s4(admin, web, worker)
-        quiesce(database_url); log("Q1"); results["Q1"] = q1(database_url, fake, users)
-        quiesce(database_url); log("Q2"); results["Q2"], worker = q2(database_url, env, logdir, users, worker)
-        log("Q3: S2 again with LOG_LEVEL=warn")
-        web.stop()
-        web = Proc("timetracker", ["serve"], env_for(database_url, {"LOG_LEVEL": "warn"}), logdir)
-        wait_ready(WEB_METRICS)
-        results["Q3"] = s2(users, str(script))
+        if "S4" in only:
+            quiesce(database_url); log("S4"); results["S4"] = s4(admin, web, worker)
+        if "Q1" in only:
+            quiesce(database_url); log("Q1"); results["Q1"] = q1(database_url, fake, users)
+        if "Q2" in only:
+            quiesce(database_url); log("Q2"); results["Q2"], worker = q2(database_url, env, logdir, users, worker)
+        if "Q3" in only:
+            log("Q3: S2 again with LOG_LEVEL=warn")
+            web.stop()
+            web = Proc("timetracker", ["serve"], env_for(database_url, {"LOG_LEVEL": "warn"}), logdir)
+            wait_ready(WEB_METRICS)
+            results["Q3"] = s2(users, str(script))
     finally:
         web.stop()
         worker.stop()
         fake.server.shutdown()
 
-    s1r, s2r, s3r, s5r, q3r = results["S1"], results["S2"], results["S3"], results["S5"], results["Q3"]
-    (s100, j100), (s1m, j1m) = results["S4"][100_000], results["S4"][1_000_000]
-    sat, steady = results["Q1"]
-    q2r = results["Q2"]
-    rss = max(median(x, "rss_mb") for x in (s100, j100, s1m, j1m))
-    cost = 1 - median(s2r, "cycles") / median(q3r, "cycles")
-    rows = [("id", "scenario", "floor", "median of 3", "verdict"),
-            ("S1", "GET /health/ready, 64 connections, 20 s", "≥ 15,000 req/s, p99 ≤ 10 ms",
-             f"{median(s1r, 'rps'):,.0f} req/s, p99 {median(s1r, 'p99_ms'):.2f} ms",
-             verdict(median(s1r, "rps") >= 15000 and median(s1r, "p99_ms") <= 10)),
-            ("S2", "16 users: API timer start + stop, 20 s", "≥ 1,500 cycles/s, p99 ≤ 20 ms",
-             f"{median(s2r, 'cycles'):,.0f} cycles/s, p99 {median(s2r, 'p99_ms'):.2f} ms",
-             verdict(median(s2r, "cycles") >= 1500 and median(s2r, "p99_ms") <= 20)),
-            ("S3", "GET /api/v1/time-entries (20), 10k of 1M entries, 16 connections", "≥ 3,000 req/s, p99 ≤ 20 ms",
-             f"{median(s3r, 'rps'):,.0f} req/s, p99 {median(s3r, 'p99_ms'):.2f} ms",
-             verdict(median(s3r, "rps") >= 3000 and median(s3r, "p99_ms") <= 20)),
-            ("S4", "CSV of 100k / 1M entries: streamed by web; built by the job", "1M ≤ 4 s; RSS growth ≤ 32 MB",
-             f"web {median(s100, 'seconds'):.2f} s / {median(s1m, 'seconds'):.2f} s; job {median(j100, 'seconds'):.2f} s / {median(j1m, 'seconds'):.2f} s; RSS growth ≤ {rss:.1f} MB",
-             verdict(median(s1m, "seconds") <= 4 and median(j1m, "seconds") <= 4 and rss <= 32)),
-            ("S5", "dashboard page, user with 10k entries, 16 connections", "≥ 2,000 req/s, p99 ≤ 25 ms",
-             f"{median(s5r, 'rps'):,.0f} req/s, p99 {median(s5r, 'p99_ms'):.2f} ms",
-             verdict(median(s5r, "rps") >= 2000 and median(s5r, "p99_ms") <= 25)),
-            ("Q1", "analytics: 100k waiting events; then a steady 200 events/s", "≥ 5,000 events/s, ≥ 50 per request; p50 ≤ 500 ms",
-             f"{median(sat, 'events_per_s'):,.0f} events/s, {median(sat, 'per_request'):.0f} per request; p50 {median(steady, 'p50_ms'):.0f} ms",
-             verdict(median(sat, "events_per_s") >= 5000 and median(sat, "per_request") >= 50 and median(steady, "p50_ms") <= 500)),
-            ("Q2", "kill -9 the worker with 300 exports queued and in flight", "all complete, 0 lost, ≤ 20 s",
-             f"{median(q2r, 'seconds'):.1f} s after restart, {max(r['lost'] for r in q2r)} lost",
-             verdict(median(q2r, "seconds") <= 20 and max(r["lost"] for r in q2r) == 0)),
-            ("Q3", "S2 with LOG_LEVEL=info vs warn", "≤ 10 % cost",
-             f"{cost * 100:.1f} % ({median(s2r, 'cycles'):,.0f} vs {median(q3r, 'cycles'):,.0f} cycles/s)",
-             verdict(cost <= 0.10))]
-    if "S5 baseline" in results:
-        base, again = results["S5 baseline"], results["S5 again"]
+    def row_rps(key, scenario, floor, rps, p99, unit="req/s", field="rps"):
+        r = results[key]
+        return (key, scenario, floor, f"{median(r, field):,.0f} {unit}, p99 {median(r, 'p99_ms'):.2f} ms",
+                verdict(median(r, field) >= rps and median(r, "p99_ms") <= p99))
+
+    def row_s4():
+        (s100, j100), (s1m, j1m) = results["S4"][100_000], results["S4"][1_000_000]
+        rss = max(median(x, "rss_mb") for x in (s100, j100, s1m, j1m))
+        return ("S4", "CSV of 100k / 1M entries: streamed by web; built by the job", "1M ≤ 4 s; RSS growth ≤ 32 MB",
+                f"web {median(s100, 'seconds'):.2f} s / {median(s1m, 'seconds'):.2f} s; job {median(j100, 'seconds'):.2f} s / {median(j1m, 'seconds'):.2f} s; RSS growth ≤ {rss:.1f} MB",
+                verdict(median(s1m, "seconds") <= 4 and median(j1m, "seconds") <= 4 and rss <= 32))
+
+    def row_s5_before():
+        s5r, base, again = results["S5"], results["S5 baseline"], results["S5 again"]
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=args.baseline,
                              stdout=subprocess.PIPE).stdout.decode().strip()
         now = statistics.median([median(s5r, "rps"), median(again, "rps")])
-        rows.insert(6, ("S5 vs before", f"S5 on `{rev}`, then this commit again, same data", "no regression (≥ 90 %)",
-                        f"before {median(base, 'rps'):,.0f} req/s, p99 {median(base, 'p99_ms'):.2f} ms; "
-                        f"now {median(s5r, 'rps'):,.0f} and {median(again, 'rps'):,.0f} req/s, p99 {median(again, 'p99_ms'):.2f} ms "
-                        f"({now / median(base, 'rps') * 100:.0f} %)",
-                        verdict(now >= 0.9 * median(base, "rps"))))
+        return ("S5 vs before", f"S5 on `{rev}`, then this commit again, same data", "no regression (≥ 90 %)",
+                f"before {median(base, 'rps'):,.0f} req/s, p99 {median(base, 'p99_ms'):.2f} ms; "
+                f"now {median(s5r, 'rps'):,.0f} and {median(again, 'rps'):,.0f} req/s, p99 {median(again, 'p99_ms'):.2f} ms "
+                f"({now / median(base, 'rps') * 100:.0f} %)",
+                verdict(now >= 0.9 * median(base, "rps")))
+
+    def row_q1():
+        sat, steady = results["Q1"]
+        return ("Q1", "analytics: 100k waiting events; then a steady 200 events/s", "≥ 5,000 events/s, ≥ 50 per request; p50 ≤ 500 ms",
+                f"{median(sat, 'events_per_s'):,.0f} events/s, {median(sat, 'per_request'):.0f} per request; p50 {median(steady, 'p50_ms'):.0f} ms",
+                verdict(median(sat, "events_per_s") >= 5000 and median(sat, "per_request") >= 50 and median(steady, "p50_ms") <= 500))
+
+    def row_q2():
+        q2r = results["Q2"]
+        return ("Q2", "kill -9 the worker with 300 exports queued and in flight", "all complete, 0 lost, ≤ 20 s",
+                f"{median(q2r, 'seconds'):.1f} s after restart, {max(r['lost'] for r in q2r)} lost",
+                verdict(median(q2r, "seconds") <= 20 and max(r["lost"] for r in q2r) == 0))
+
+    def row_q3():
+        s2r, q3r = results["S2"], results["Q3"]
+        cost = 1 - median(s2r, "cycles") / median(q3r, "cycles")
+        return ("Q3", "S2 with LOG_LEVEL=info vs warn", "≤ 10 % cost",
+                f"{cost * 100:.1f} % ({median(s2r, 'cycles'):,.0f} vs {median(q3r, 'cycles'):,.0f} cycles/s)",
+                verdict(cost <= 0.10))
+
+    builders = [
+        ("S1", lambda: row_rps("S1", "GET /health/ready, 64 connections, 20 s", "≥ 15,000 req/s, p99 ≤ 10 ms", 15000, 10)),
+        ("S2", lambda: row_rps("S2", "16 users: API timer start + stop, 20 s", "≥ 1,500 cycles/s, p99 ≤ 20 ms", 1500, 20,
+                               "cycles/s", "cycles")),
+        ("S3", lambda: row_rps("S3", "GET /api/v1/time-entries (20), 10k of 1M entries, 16 connections",
+                               "≥ 3,000 req/s, p99 ≤ 20 ms", 3000, 20)),
+        ("S4", row_s4),
+        ("S5", lambda: row_rps("S5", "dashboard page, user with 10k entries, 16 connections", "≥ 2,000 req/s, p99 ≤ 25 ms",
+                               2000, 25)),
+        ("S5 baseline", row_s5_before),
+        ("Q1", row_q1),
+        ("Q2", row_q2),
+        ("Q3", row_q3),
+    ]
+    rows = [("id", "scenario", "floor", "median of 3", "verdict")] + \
+        [build() for key, build in builders if key in results]
     report = table(rows)
     print(report)
     non2xx = sum(r["non2xx"] for k in ("S1", "S2", "S3", "S5", "S5 baseline", "S5 again", "Q3")

@@ -1,6 +1,6 @@
 //! Time entries. A running timer is an entry with no end.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -253,73 +253,39 @@ pub async fn list_seconds(pool: &PgPool, f: &EntryFilter) -> Result<i64, sqlx::E
     .await
 }
 
+/// An entry's stretch of time and its project, a running one ending now.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Span {
+    pub project_name: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+}
+
 /// A user's entries that reach into `[from, to)`, a running timer ending
 /// now. A finished entry lasts at most 24 hours, so only entries started in
 /// the day before `from` can reach into the range: an index range scan, not
 /// a scan of all the user's entries. A running timer may be older; the
-/// partial index of running timers finds it. `$1` user, `$2` from, `$3` to.
-const REACHING: &str = "SELECT e.project_id, e.started_at, coalesce(e.ended_at, now()) AS ended_at
-                          FROM time_entries e
-                         WHERE e.user_id = $1 AND e.started_at < $3 AND e.started_at > $2 - interval '24 hours'
-                           AND coalesce(e.ended_at, now()) > $2
-                        UNION ALL
-                        SELECT e.project_id, e.started_at, now() FROM time_entries e
-                         WHERE e.user_id = $1 AND e.ended_at IS NULL AND e.started_at <= $2 - interval '24 hours'";
-
-/// Seconds tracked by a user on each of `days` local days from `first` in
-/// `timezone`, each entry counted on the days it covers (clipped at
-/// midnight, daylight-saving days being 23 or 25 hours), a running timer up
-/// to now. `from` and `to` are where the first day starts and the last ends.
-/// (`least`/`greatest` skip NULLs, so the sum filters out the empty rows of
-/// days without entries rather than counting them whole.)
+/// partial index of running timers finds it.
 #[tracing::instrument(skip_all)]
-pub async fn daily_seconds(
-    pool: &PgPool,
-    user_id: i64,
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
-    first: NaiveDate,
-    days: i32,
-    timezone: &str,
-) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "WITH d AS (
-             SELECT g AS day, g AT TIME ZONE $6 AS lo, (g + interval '1 day') AT TIME ZONE $6 AS hi
-             FROM generate_series($4::date::timestamp, ($4::date + ($5 - 1))::timestamp, interval '1 day') AS g
-         ), e AS ({REACHING})
-         SELECT coalesce(sum(extract(epoch FROM least(e.ended_at, d.hi) - greatest(e.started_at, d.lo)))
-                         FILTER (WHERE e.started_at IS NOT NULL), 0)::bigint
-         FROM d LEFT JOIN e ON e.started_at < d.hi AND e.ended_at > d.lo
-         GROUP BY d.day ORDER BY d.day"
-    )))
-    .bind(user_id)
-    .bind(from)
-    .bind(to)
-    .bind(first)
-    .bind(days)
-    .bind(timezone)
-    .fetch_all(pool)
-    .await
-}
-
-/// The projects a user tracked most in `[from, to)` (clipped to the range,
-/// a running timer up to now), at most `limit`, largest first.
-#[tracing::instrument(skip_all)]
-pub async fn top_projects(
+pub async fn reaching(
     pool: &PgPool,
     user_id: i64,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT p.name, sum(extract(epoch FROM least(e.ended_at, $3) - greatest(e.started_at, $2)))::bigint AS seconds
-         FROM ({REACHING}) e JOIN projects p ON p.id = e.project_id
-         GROUP BY p.id, p.name ORDER BY seconds DESC, p.name LIMIT $4"
-    )))
+) -> Result<Vec<Span>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.name AS project_name, e.started_at, e.ended_at
+         FROM (SELECT project_id, started_at, coalesce(ended_at, now()) AS ended_at FROM time_entries
+                WHERE user_id = $1 AND started_at < $3 AND started_at > $2 - interval '24 hours'
+                  AND coalesce(ended_at, now()) > $2
+               UNION ALL
+               SELECT project_id, started_at, now() FROM time_entries
+                WHERE user_id = $1 AND ended_at IS NULL AND started_at <= $2 - interval '24 hours') e
+         JOIN projects p ON p.id = e.project_id",
+    )
     .bind(user_id)
     .bind(from)
     .bind(to)
-    .bind(limit)
     .fetch_all(pool)
     .await
 }

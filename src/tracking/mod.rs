@@ -5,6 +5,7 @@
 //! projects, tasks and settings.
 
 pub mod catalog;
+pub mod dashboard;
 pub mod entries;
 pub mod settings;
 pub mod timer;

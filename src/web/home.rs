@@ -7,7 +7,7 @@ use axum::{
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::{
@@ -22,13 +22,16 @@ use crate::{
     db::{self, entries::Entry, projects::Project, reports::SummaryRow, tasks::Task},
     domain::{
         ValidationError,
-        timesheet::week_of,
-        tracking::{format_duration, split_tags, start_of_day},
+        tracking::{format_duration, split_tags},
     },
     error::AppError,
     reports::charts,
     startup::AppState,
-    tracking::{Actor, timer, timesheet},
+    tracking::{
+        Actor,
+        dashboard::{self, Glance},
+        timer,
+    },
 };
 
 /// Entries shorter than this (in seconds) are offered for discarding right after they end.
@@ -71,31 +74,8 @@ async fn page(
     let settings = db::settings::load(&state.pool).await?;
     let running = timer::active(&state.pool, &actor).await?;
     let now = Utc::now();
-    let today = now.with_timezone(&actor.timezone).date_naive();
-    let tomorrow = start_of_day(today + Duration::days(1), actor.timezone);
-    // Today, this week, the week strip and the top projects of the last 7
-    // days: two queries bounded by those ranges (an index range scan each),
-    // whatever the user's history.
-    let first = week_of(today, timesheet::sunday_first(&actor, &settings.week_start));
-    let week_start = start_of_day(first, actor.timezone);
-    let days: Vec<NaiveDate> = (0..7).map(|i| first + Duration::days(i)).collect();
-    let week_end = start_of_day(first + Duration::days(7), actor.timezone);
-    let daily = db::entries::daily_seconds(
-        &state.pool,
-        actor.user_id,
-        (week_start, week_end),
-        first,
-        7,
-        actor.timezone.name(),
-    )
-    .await?;
-    let today_index = days.iter().position(|d| *d == today).unwrap_or_default();
-    let today_seconds = daily.get(today_index).copied().unwrap_or_default();
-    let week_seconds: i64 = daily.iter().take(today_index + 1).sum();
-    let seven_days_ago = start_of_day(today - Duration::days(6), actor.timezone);
-    let top =
-        db::entries::top_projects(&state.pool, actor.user_id, seven_days_ago, tomorrow, 5).await?;
-    let (week_chart, top_chart) = dashboard_charts(&actor, &days, &daily, today, &top)?;
+    let glance = dashboard::week_at_a_glance(&state.pool, &actor, &settings.week_start).await?;
+    let (week_chart, top_chart) = dashboard_charts(&actor, &glance)?;
     let filter = db::entries::EntryFilter {
         user_id: Some(actor.user_id),
         ..Default::default()
@@ -129,8 +109,8 @@ async fn page(
         projects: db::projects::list(&state.pool, false).await?,
         tasks: db::tasks::open_for_pickers(&state.pool).await?,
         is_admin: actor.is_admin,
-        today_seconds,
-        week_seconds,
+        today_seconds: glance.today_seconds,
+        week_seconds: glance.week_seconds,
         week_chart,
         top_chart,
         recent: recent
@@ -142,14 +122,9 @@ async fn page(
 }
 
 /// The timer page's two small charts.
-fn dashboard_charts(
-    actor: &Actor,
-    days: &[NaiveDate],
-    daily: &[i64],
-    today: NaiveDate,
-    top: &[(String, i64)],
-) -> Result<(String, String), AppError> {
-    let strip = charts::week_strip(days, daily, today);
+fn dashboard_charts(actor: &Actor, glance: &Glance) -> Result<(String, String), AppError> {
+    let (days, top) = (&glance.days, &glance.top);
+    let strip = charts::week_strip(days, &glance.daily, glance.today);
     let week = Chart {
         id: "chart-week",
         kind: "week",

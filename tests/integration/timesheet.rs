@@ -343,3 +343,72 @@ async fn weeks_follow_the_users_week_start_and_timezone() {
         "Saturday is the last"
     );
 }
+
+/// The grid's writes are entry writes: with consent they record the entry
+/// events, under `DNT: 1` nothing, through the page and the API alike.
+#[tokio::test]
+async fn grid_writes_record_entry_events_only_with_consent() {
+    let fake = crate::helpers::FakePostHog::start().await;
+    let (app, admin) = crate::helpers::spawn_app_with_analytics(&fake).await;
+    let token = admin.api_token("sheet", "").await;
+    let p = project(&app, "Consent").await;
+    let events = |app: &TestApp| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT event FROM analytics_events WHERE event LIKE 'time_entry.%' ORDER BY id",
+            )
+            .fetch_all(&pool)
+            .await
+            .expect("events")
+        }
+    };
+    let put = |dnt: bool, date: &'static str, duration: &'static str| {
+        let (url, token) = (
+            format!("{}/api/v1/timesheet/cells", app.address),
+            token.clone(),
+        );
+        async move {
+            let mut r = reqwest::Client::new()
+                .put(url)
+                .bearer_auth(token)
+                .json(&json!({"project_id": p, "date": date, "duration": duration}));
+            if dnt {
+                r = r.header("DNT", "1");
+            }
+            assert_eq!(r.send().await.expect("put").status(), StatusCode::OK);
+        }
+    };
+    let cell = format!("c.{p}.0.0");
+    // Under DNT: create, resize, clear through the API, and a save of the page.
+    put(true, "2026-11-16", "1:00").await;
+    put(true, "2026-11-16", "2:00").await;
+    put(true, "2026-11-16", "").await;
+    let dnt = admin.with_header("DNT", "1");
+    let r = dnt
+        .post_form("/timesheet", &[("week", "2026-11-16"), (&cell, "0:30")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        events(&app).await,
+        Vec::<String>::new(),
+        "nothing under DNT"
+    );
+    // With consent: the same writes record their events.
+    put(false, "2026-11-17", "1:00").await;
+    put(false, "2026-11-17", "2:00").await;
+    put(false, "2026-11-17", "0").await;
+    let r = admin
+        .post_form("/timesheet", &[("week", "2026-11-16"), (&cell, "0:45")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        events(&app).await,
+        [
+            "time_entry.created",
+            "time_entry.updated",
+            "time_entry.deleted",
+            "time_entry.updated"
+        ]
+    );
+}

@@ -780,24 +780,15 @@ async fn days_follow_the_users_timezone_across_daylight_saving() {
     )
     .await
     .expect("entry");
-    // Per local day, each entry clipped at midnight: one hour on the 7th,
-    // three (of a 23-hour day) on the 8th, none on the 9th.
-    let first = day.pred_opt().expect("before");
-    let end = start_of_day(first + Duration::days(3), ny);
-    assert_eq!(
-        db::entries::daily_seconds(
-            &app.pool,
-            admin_id,
-            (start_of_day(first, ny), end),
-            first,
-            3,
-            "America/New_York"
-        )
+    // Per local day, each entry clipped at midnight: one hour on Saturday
+    // the 7th, three (of a 23-hour day) on Sunday the 8th.
+    let monday = day - Duration::days(6);
+    let spans = db::entries::reaching(&app.pool, admin_id, start_of_day(monday, ny), to)
         .await
-        .expect("sums"),
-        [3600, 3 * 3600, 0]
-    );
-    assert_eq!(to, start_of_day(day + Duration::days(1), ny));
+        .expect("spans");
+    let glance = timetracker::tracking::dashboard::glance(&spans, day, monday, ny);
+    assert_eq!(glance.daily, [0, 0, 0, 0, 0, 3600, 3 * 3600]);
+    assert_eq!(glance.today_seconds, 3 * 3600);
 }
 
 #[tokio::test]
