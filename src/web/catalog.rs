@@ -1,4 +1,8 @@
 //! Clients, projects and tasks pages. Everyone sees them; admins change them.
+//!
+//! Rule: the three share one set of handlers ([`create`], [`edit`],
+//! [`update`], [`archive`], [`delete`], generic over [`CataloguePage`]); a
+//! resource brings only what differs: its form, its page and its words.
 
 use askama::Template;
 use axum::{
@@ -6,7 +10,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
+use serde::{Deserialize, de::DeserializeOwned};
 
 use super::{
     Layout,
@@ -29,8 +33,8 @@ use crate::{
     tracking::{
         Actor,
         catalog::{
-            self, ClientInput, Clients, ProjectInput, Projects, TASK_STATUSES, TaskInput,
-            TaskPriority, Tasks,
+            self, Archivable, ClientInput, Clients, ProjectInput, Projects, Resource,
+            TASK_STATUSES, TaskInput, TaskPriority, Tasks,
         },
     },
 };
@@ -47,6 +51,175 @@ fn form_errors(error: AppError) -> Result<(StatusCode, Vec<ValidationError>), Ap
     }
 }
 
+/// What a catalogue page adds to a [`Resource`]: its form, its page and its words.
+pub trait CataloguePage: Resource + Send + Sync + 'static {
+    /// The list page, `/clients`; items live under `{PATH}/{id}/…`.
+    const PATH: &'static str;
+    /// For notices: `Client`.
+    const TITLE: &'static str;
+    /// What deleting one means, for the confirmation.
+    const DELETE_CONSEQUENCE: &'static str;
+    type Form: DeserializeOwned + Default + Send + 'static;
+
+    /// The form as the service reads it.
+    fn input(form: &Self::Form, format: &LocalFormat) -> Result<Self::Input, ValidationError>;
+
+    /// The page with its form: a new item (`editing` none) or the item being
+    /// edited, the form's errors and the status to answer with.
+    fn page(
+        state: &AppState,
+        current: &CurrentUser,
+        notice: Option<String>,
+        editing: Option<i64>,
+        form: Self::Form,
+        errors: Vec<ValidationError>,
+        status: StatusCode,
+    ) -> impl Future<Output = Result<Response, AppError>> + Send;
+
+    /// The form filled in from the stored item; `NotFound` when there is none.
+    fn form_of(
+        state: &AppState,
+        current: &CurrentUser,
+        id: i64,
+    ) -> impl Future<Output = Result<Self::Form, AppError>> + Send;
+
+    /// The item as the delete question names it: `the client “Acme”`.
+    fn describe(state: &AppState, id: i64)
+    -> impl Future<Output = Result<String, AppError>> + Send;
+
+    /// The notice after archiving.
+    fn archived_notice() -> String {
+        format!("{} archived.", Self::TITLE)
+    }
+}
+
+/// `POST {PATH}`: a new item.
+pub async fn create<R: CataloguePage>(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Form(form): Form<R::Form>,
+) -> Result<Response, AppError> {
+    // Authorisation (the extractor) before validation: a user learns nothing from the form.
+    let current = admin.0;
+    let actor = Actor::from(&current);
+    let result = match R::input(&form, &actor.format) {
+        Ok(input) => catalog::create::<R>(&state.pool, &actor, &input)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(flash::redirect(
+            &state,
+            R::PATH,
+            &format!("{} created.", R::TITLE),
+        )),
+        Err(e) => {
+            let (status, errors) = form_errors(e)?;
+            R::page(&state, &current, None, None, form, errors, status).await
+        }
+    }
+}
+
+/// `GET {PATH}/{id}/edit`: the page with the form filled in from the item.
+pub async fn edit<R: CataloguePage>(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let form = R::form_of(&state, &admin.0, id).await?;
+    R::page(
+        &state,
+        &admin.0,
+        None,
+        Some(id),
+        form,
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST {PATH}/{id}/edit`.
+pub async fn update<R: CataloguePage>(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<i64>,
+    Form(form): Form<R::Form>,
+) -> Result<Response, AppError> {
+    let current = admin.0;
+    let actor = Actor::from(&current);
+    let result = match R::input(&form, &actor.format) {
+        Ok(input) => catalog::update::<R>(&state.pool, &actor, id, &input).await,
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(flash::redirect(
+            &state,
+            R::PATH,
+            &format!("{} saved.", R::TITLE),
+        )),
+        Err(e) => {
+            let (status, errors) = form_errors(e)?;
+            R::page(&state, &current, None, Some(id), form, errors, status).await
+        }
+    }
+}
+
+/// `POST {PATH}/{id}/archive`.
+pub async fn archive<R: CataloguePage + Archivable>(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    catalog::archive::<R>(&state.pool, &Actor::from(&admin.0), id, true).await?;
+    Ok(flash::redirect(&state, R::PATH, &R::archived_notice()))
+}
+
+/// `POST {PATH}/{id}/unarchive`.
+pub async fn unarchive<R: CataloguePage + Archivable>(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    catalog::archive::<R>(&state.pool, &Actor::from(&admin.0), id, false).await?;
+    Ok(flash::redirect(
+        &state,
+        R::PATH,
+        &format!("{} restored.", R::TITLE),
+    ))
+}
+
+/// `POST {PATH}/{id}/delete`, after a confirmation.
+pub async fn delete<R: CataloguePage>(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<i64>,
+    Form(confirm): Form<ConfirmForm>,
+) -> Result<Response, AppError> {
+    let current = admin.0;
+    if !confirm.confirmed() {
+        let what = R::describe(&state, id).await?;
+        return confirm::page(
+            &current,
+            Question {
+                question: &format!("Delete {what}?"),
+                consequence: R::DELETE_CONSEQUENCE,
+                action: &format!("{}/{id}/delete", R::PATH),
+                button: &format!("Delete {}", R::NOUN),
+                cancel: R::PATH,
+                carry: &[],
+            },
+        );
+    }
+    catalog::delete::<R>(&state.pool, &Actor::from(&current), id).await?;
+    Ok(flash::redirect(
+        &state,
+        R::PATH,
+        &format!("{} deleted.", R::TITLE),
+    ))
+}
+
 // ---- clients ----
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -57,16 +230,6 @@ pub struct ClientForm {
     email: String,
     phone: String,
     default_hourly_rate: String,
-}
-
-fn client_input(f: &ClientForm) -> Result<ClientInput, ValidationError> {
-    Ok(ClientInput {
-        name: f.name.clone(),
-        contact_name: f.contact_name.clone(),
-        email: f.email.clone(),
-        phone: f.phone.clone(),
-        default_hourly_rate_cents: parse_cents("default_hourly_rate", &f.default_hourly_rate)?,
-    })
 }
 
 #[derive(Template)]
@@ -87,25 +250,66 @@ impl ClientsPage {
     }
 }
 
-async fn clients_page(
-    state: &AppState,
-    current: &CurrentUser,
-    notice: Option<String>,
-    editing: Option<i64>,
-    form: ClientForm,
-    errors: Vec<ValidationError>,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    let page = ClientsPage {
-        layout: Layout::for_user("Clients", current).with_notice(notice),
-        clients: db::clients::list(&state.pool, true).await?,
-        is_admin: current.user.is_admin(),
-        currency: db::settings::load(&state.pool).await?.currency,
-        editing,
-        form,
-        errors,
-    };
-    Ok((status, render(&page)?).into_response())
+impl CataloguePage for Clients {
+    const PATH: &'static str = "/clients";
+    const TITLE: &'static str = "Client";
+    const DELETE_CONSEQUENCE: &'static str =
+        "This cannot be undone. A client with projects cannot be deleted; archive it instead.";
+    type Form = ClientForm;
+
+    fn input(f: &ClientForm, _: &LocalFormat) -> Result<ClientInput, ValidationError> {
+        Ok(ClientInput {
+            name: f.name.clone(),
+            contact_name: f.contact_name.clone(),
+            email: f.email.clone(),
+            phone: f.phone.clone(),
+            default_hourly_rate_cents: parse_cents("default_hourly_rate", &f.default_hourly_rate)?,
+        })
+    }
+
+    async fn page(
+        state: &AppState,
+        current: &CurrentUser,
+        notice: Option<String>,
+        editing: Option<i64>,
+        form: ClientForm,
+        errors: Vec<ValidationError>,
+        status: StatusCode,
+    ) -> Result<Response, AppError> {
+        let page = ClientsPage {
+            layout: Layout::for_user("Clients", current).with_notice(notice),
+            clients: db::clients::list(&state.pool, true).await?,
+            is_admin: current.user.is_admin(),
+            currency: db::settings::load(&state.pool).await?.currency,
+            editing,
+            form,
+            errors,
+        };
+        Ok((status, render(&page)?).into_response())
+    }
+
+    async fn form_of(state: &AppState, _: &CurrentUser, id: i64) -> Result<ClientForm, AppError> {
+        let c = db::clients::get(&state.pool, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(ClientForm {
+            name: c.name,
+            contact_name: c.contact_name,
+            email: c.email,
+            phone: c.phone,
+            default_hourly_rate: c
+                .default_hourly_rate_cents
+                .map(format_cents)
+                .unwrap_or_default(),
+        })
+    }
+
+    async fn describe(state: &AppState, id: i64) -> Result<String, AppError> {
+        let c = db::clients::get(&state.pool, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(format!("the client “{}”", c.name))
+    }
 }
 
 pub async fn clients(
@@ -113,7 +317,7 @@ pub async fn clients(
     current: CurrentUser,
     Flash(n): Flash,
 ) -> Result<Response, AppError> {
-    clients_page(
+    Clients::page(
         &state,
         &current,
         n,
@@ -123,123 +327,6 @@ pub async fn clients(
         StatusCode::OK,
     )
     .await
-}
-
-pub async fn create_client(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Form(form): Form<ClientForm>,
-) -> Result<Response, AppError> {
-    let result = match client_input(&form) {
-        Ok(input) => catalog::create::<Clients>(&state.pool, &Actor::from(&current), &input)
-            .await
-            .map(|_| ()),
-        Err(e) => Err(e.into()),
-    };
-    match result {
-        Ok(()) => Ok(flash::redirect(&state, "/clients", "Client created.")),
-        Err(e) => {
-            let (status, errors) = form_errors(e)?;
-            clients_page(&state, &current, None, None, form, errors, status).await
-        }
-    }
-}
-
-pub async fn edit_client(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    Actor::from(&current).require_admin()?;
-    let c = db::clients::get(&state.pool, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let form = ClientForm {
-        name: c.name,
-        contact_name: c.contact_name,
-        email: c.email,
-        phone: c.phone,
-        default_hourly_rate: c
-            .default_hourly_rate_cents
-            .map(format_cents)
-            .unwrap_or_default(),
-    };
-    clients_page(
-        &state,
-        &current,
-        None,
-        Some(id),
-        form,
-        Vec::new(),
-        StatusCode::OK,
-    )
-    .await
-}
-
-pub async fn update_client(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    Form(form): Form<ClientForm>,
-) -> Result<Response, AppError> {
-    let result = match client_input(&form) {
-        Ok(input) => {
-            catalog::update::<Clients>(&state.pool, &Actor::from(&current), id, &input).await
-        }
-        Err(e) => Err(e.into()),
-    };
-    match result {
-        Ok(()) => Ok(flash::redirect(&state, "/clients", "Client saved.")),
-        Err(e) => {
-            let (status, errors) = form_errors(e)?;
-            clients_page(&state, &current, None, Some(id), form, errors, status).await
-        }
-    }
-}
-
-pub async fn archive_client(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    catalog::archive::<Clients>(&state.pool, &Actor::from(&current), id, true).await?;
-    Ok(flash::redirect(&state, "/clients", "Client archived."))
-}
-
-pub async fn unarchive_client(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    catalog::archive::<Clients>(&state.pool, &Actor::from(&current), id, false).await?;
-    Ok(flash::redirect(&state, "/clients", "Client restored."))
-}
-
-pub async fn delete_client(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Path(id): Path<i64>,
-    Form(confirm): Form<ConfirmForm>,
-) -> Result<Response, AppError> {
-    let current = admin.0;
-    if !confirm.confirmed() {
-        let client = db::clients::get(&state.pool, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        return confirm::page(
-            &current,
-            Question {
-                question: &format!("Delete the client “{}”?", client.name),
-                consequence: "This cannot be undone. A client with projects cannot be deleted; archive it instead.",
-                action: &format!("/clients/{id}/delete"),
-                button: "Delete client",
-                cancel: "/clients",
-                carry: &[],
-            },
-        );
-    }
-    catalog::delete::<Clients>(&state.pool, &Actor::from(&current), id).await?;
-    Ok(flash::redirect(&state, "/clients", "Client deleted."))
 }
 
 // ---- projects ----
@@ -252,29 +339,6 @@ pub struct ProjectForm {
     billable: String,
     hourly_rate: String,
     estimated_hours: String,
-}
-
-fn project_input(f: &ProjectForm) -> Result<ProjectInput, ValidationError> {
-    let estimated = f.estimated_hours.trim().replace(',', ".");
-    let estimated_seconds = if estimated.is_empty() {
-        None
-    } else {
-        let hours: f64 = estimated
-            .parse()
-            .ok()
-            .filter(|h: &f64| h.is_finite() && *h >= 0.0 && *h <= 1_000_000.0)
-            .ok_or_else(|| {
-                ValidationError::new("estimated_hours", "Enter hours like 40 or 12.5.")
-            })?;
-        Some((hours * 3600.0).round() as i64)
-    };
-    Ok(ProjectInput {
-        name: f.name.clone(),
-        client_id: optional_id("client_id", &f.client_id)?,
-        billable: f.billable == "on",
-        hourly_rate_cents: parse_cents("hourly_rate", &f.hourly_rate)?,
-        estimated_seconds,
-    })
 }
 
 #[derive(Template)]
@@ -309,30 +373,92 @@ impl ProjectsPage {
     }
 }
 
-async fn projects_page(
-    state: &AppState,
-    current: &CurrentUser,
-    notice: Option<String>,
-    editing: Option<i64>,
-    form: ProjectForm,
-    errors: Vec<ValidationError>,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    let page = ProjectsPage {
-        layout: Layout::for_user("Projects", current).with_notice(notice),
-        projects: db::projects::list(&state.pool, true).await?,
-        tracked: db::projects::tracked_seconds(&state.pool)
+impl CataloguePage for Projects {
+    const PATH: &'static str = "/projects";
+    const TITLE: &'static str = "Project";
+    const DELETE_CONSEQUENCE: &'static str =
+        "This cannot be undone. A project with time entries cannot be deleted; archive it instead.";
+    type Form = ProjectForm;
+
+    fn input(f: &ProjectForm, _: &LocalFormat) -> Result<ProjectInput, ValidationError> {
+        let estimated = f.estimated_hours.trim().replace(',', ".");
+        let estimated_seconds = if estimated.is_empty() {
+            None
+        } else {
+            let hours: f64 = estimated
+                .parse()
+                .ok()
+                .filter(|h: &f64| h.is_finite() && *h >= 0.0 && *h <= 1_000_000.0)
+                .ok_or_else(|| {
+                    ValidationError::new("estimated_hours", "Enter hours like 40 or 12.5.")
+                })?;
+            Some((hours * 3600.0).round() as i64)
+        };
+        Ok(ProjectInput {
+            name: f.name.clone(),
+            client_id: optional_id("client_id", &f.client_id)?,
+            billable: f.billable == "on",
+            hourly_rate_cents: parse_cents("hourly_rate", &f.hourly_rate)?,
+            estimated_seconds,
+        })
+    }
+
+    async fn page(
+        state: &AppState,
+        current: &CurrentUser,
+        notice: Option<String>,
+        editing: Option<i64>,
+        form: ProjectForm,
+        errors: Vec<ValidationError>,
+        status: StatusCode,
+    ) -> Result<Response, AppError> {
+        let page = ProjectsPage {
+            layout: Layout::for_user("Projects", current).with_notice(notice),
+            projects: db::projects::list(&state.pool, true).await?,
+            tracked: db::projects::tracked_seconds(&state.pool)
+                .await?
+                .into_iter()
+                .collect(),
+            clients: db::clients::list(&state.pool, false).await?,
+            is_admin: current.user.is_admin(),
+            currency: db::settings::load(&state.pool).await?.currency,
+            editing,
+            form,
+            errors,
+        };
+        Ok((status, render(&page)?).into_response())
+    }
+
+    async fn form_of(state: &AppState, _: &CurrentUser, id: i64) -> Result<ProjectForm, AppError> {
+        let p = db::projects::get(&mut *state.pool.acquire().await?, id)
             .await?
-            .into_iter()
-            .collect(),
-        clients: db::clients::list(&state.pool, false).await?,
-        is_admin: current.user.is_admin(),
-        currency: db::settings::load(&state.pool).await?.currency,
-        editing,
-        form,
-        errors,
-    };
-    Ok((status, render(&page)?).into_response())
+            .ok_or(AppError::NotFound)?;
+        Ok(ProjectForm {
+            name: p.name,
+            client_id: p.client_id.map(|c| c.to_string()).unwrap_or_default(),
+            billable: if p.billable {
+                "on".into()
+            } else {
+                String::new()
+            },
+            hourly_rate: p.hourly_rate_cents.map(format_cents).unwrap_or_default(),
+            estimated_hours: p
+                .estimated_seconds
+                .map(|s| format!("{}", s as f64 / 3600.0))
+                .unwrap_or_default(),
+        })
+    }
+
+    async fn describe(state: &AppState, id: i64) -> Result<String, AppError> {
+        let p = db::projects::get(&mut *state.pool.acquire().await?, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(format!("the project “{}”", p.name))
+    }
+
+    fn archived_notice() -> String {
+        "Project archived. Its entries are kept.".into()
+    }
 }
 
 pub async fn projects(
@@ -344,132 +470,7 @@ pub async fn projects(
         billable: "on".into(),
         ..Default::default()
     };
-    projects_page(&state, &current, n, None, form, Vec::new(), StatusCode::OK).await
-}
-
-pub async fn create_project(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Form(form): Form<ProjectForm>,
-) -> Result<Response, AppError> {
-    let result = match project_input(&form) {
-        Ok(input) => catalog::create::<Projects>(&state.pool, &Actor::from(&current), &input)
-            .await
-            .map(|_| ()),
-        Err(e) => Err(e.into()),
-    };
-    match result {
-        Ok(()) => Ok(flash::redirect(&state, "/projects", "Project created.")),
-        Err(e) => {
-            let (status, errors) = form_errors(e)?;
-            projects_page(&state, &current, None, None, form, errors, status).await
-        }
-    }
-}
-
-pub async fn edit_project(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    Actor::from(&current).require_admin()?;
-    let p = db::projects::get(&mut *state.pool.acquire().await?, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let form = ProjectForm {
-        name: p.name,
-        client_id: p.client_id.map(|c| c.to_string()).unwrap_or_default(),
-        billable: if p.billable {
-            "on".into()
-        } else {
-            String::new()
-        },
-        hourly_rate: p.hourly_rate_cents.map(format_cents).unwrap_or_default(),
-        estimated_hours: p
-            .estimated_seconds
-            .map(|s| format!("{}", s as f64 / 3600.0))
-            .unwrap_or_default(),
-    };
-    projects_page(
-        &state,
-        &current,
-        None,
-        Some(id),
-        form,
-        Vec::new(),
-        StatusCode::OK,
-    )
-    .await
-}
-
-pub async fn update_project(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    Form(form): Form<ProjectForm>,
-) -> Result<Response, AppError> {
-    let result = match project_input(&form) {
-        Ok(input) => {
-            catalog::update::<Projects>(&state.pool, &Actor::from(&current), id, &input).await
-        }
-        Err(e) => Err(e.into()),
-    };
-    match result {
-        Ok(()) => Ok(flash::redirect(&state, "/projects", "Project saved.")),
-        Err(e) => {
-            let (status, errors) = form_errors(e)?;
-            projects_page(&state, &current, None, Some(id), form, errors, status).await
-        }
-    }
-}
-
-pub async fn archive_project(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    catalog::archive::<Projects>(&state.pool, &Actor::from(&current), id, true).await?;
-    Ok(flash::redirect(
-        &state,
-        "/projects",
-        "Project archived. Its entries are kept.",
-    ))
-}
-
-pub async fn unarchive_project(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    catalog::archive::<Projects>(&state.pool, &Actor::from(&current), id, false).await?;
-    Ok(flash::redirect(&state, "/projects", "Project restored."))
-}
-
-pub async fn delete_project(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Path(id): Path<i64>,
-    Form(confirm): Form<ConfirmForm>,
-) -> Result<Response, AppError> {
-    let current = admin.0;
-    if !confirm.confirmed() {
-        let project = db::projects::get(&mut *state.pool.acquire().await?, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        return confirm::page(
-            &current,
-            Question {
-                question: &format!("Delete the project “{}”?", project.name),
-                consequence: "This cannot be undone. A project with time entries cannot be deleted; archive it instead.",
-                action: &format!("/projects/{id}/delete"),
-                button: "Delete project",
-                cancel: "/projects",
-                carry: &[],
-            },
-        );
-    }
-    catalog::delete::<Projects>(&state.pool, &Actor::from(&current), id).await?;
-    Ok(flash::redirect(&state, "/projects", "Project deleted."))
+    Projects::page(&state, &current, n, None, form, Vec::new(), StatusCode::OK).await
 }
 
 // ---- tasks ----
@@ -587,95 +588,66 @@ pub async fn tasks(
     .await
 }
 
-fn task_input(form: &TaskForm, format: &LocalFormat) -> Result<TaskInput, ValidationError> {
-    let due_date = form.due_date.trim();
-    Ok(TaskInput {
-        project_id: optional_id("project_id", &form.project_id)?
-            .ok_or_else(|| ValidationError::new("project_id", "Choose a project."))?,
-        name: form.name.clone(),
-        priority: TaskPriority::parse(&form.priority)?,
-        assignee_id: optional_id("assignee_id", &form.assignee_id)?,
-        due_date: if due_date.is_empty() {
-            None
-        } else {
-            Some(format.parse_day("due_date", due_date)?)
-        },
-    })
-}
+impl CataloguePage for Tasks {
+    const PATH: &'static str = "/tasks";
+    const TITLE: &'static str = "Task";
+    const DELETE_CONSEQUENCE: &'static str =
+        "This cannot be undone. Time entries of the task keep their time and lose the task.";
+    type Form = TaskForm;
 
-pub async fn create_task(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Form(form): Form<TaskForm>,
-) -> Result<Response, AppError> {
-    // Authorisation (the extractor) before validation: a user learns nothing from the form.
-    let current = admin.0;
-    let result = match task_input(&form, &Actor::from(&current).format) {
-        Ok(input) => catalog::create::<Tasks>(&state.pool, &Actor::from(&current), &input)
-            .await
-            .map(|_| ()),
-        Err(e) => Err(e.into()),
-    };
-    match result {
-        Ok(()) => Ok(flash::redirect(&state, "/tasks", "Task created.")),
-        Err(e) => {
-            let (status, errors) = form_errors(e)?;
-            tasks_page(&state, &current, 1, None, None, form, errors, status).await
-        }
+    fn input(form: &TaskForm, format: &LocalFormat) -> Result<TaskInput, ValidationError> {
+        let due_date = form.due_date.trim();
+        Ok(TaskInput {
+            project_id: optional_id("project_id", &form.project_id)?
+                .ok_or_else(|| ValidationError::new("project_id", "Choose a project."))?,
+            name: form.name.clone(),
+            priority: TaskPriority::parse(&form.priority)?,
+            assignee_id: optional_id("assignee_id", &form.assignee_id)?,
+            due_date: if due_date.is_empty() {
+                None
+            } else {
+                Some(format.parse_day("due_date", due_date)?)
+            },
+        })
     }
-}
 
-/// The tasks page with the form filled in from the task, to edit it.
-pub async fn edit_task(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    let t = db::tasks::get(&mut *state.pool.acquire().await?, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let form = TaskForm {
-        project_id: t.project_id.to_string(),
-        name: t.name,
-        priority: t.priority,
-        assignee_id: t.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
-        due_date: t
-            .due_date
-            .map(|d| Actor::from(&admin.0).format.day(d))
-            .unwrap_or_default(),
-    };
-    tasks_page(
-        &state,
-        &admin.0,
-        1,
-        None,
-        Some(id),
-        form,
-        Vec::new(),
-        StatusCode::OK,
-    )
-    .await
-}
+    async fn page(
+        state: &AppState,
+        current: &CurrentUser,
+        notice: Option<String>,
+        editing: Option<i64>,
+        form: TaskForm,
+        errors: Vec<ValidationError>,
+        status: StatusCode,
+    ) -> Result<Response, AppError> {
+        tasks_page(state, current, 1, notice, editing, form, errors, status).await
+    }
 
-pub async fn update_task(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Path(id): Path<i64>,
-    Form(form): Form<TaskForm>,
-) -> Result<Response, AppError> {
-    let current = admin.0;
-    let result = match task_input(&form, &Actor::from(&current).format) {
-        Ok(input) => {
-            catalog::update::<Tasks>(&state.pool, &Actor::from(&current), id, &input).await
-        }
-        Err(e) => Err(e.into()),
-    };
-    match result {
-        Ok(()) => Ok(flash::redirect(&state, "/tasks", "Task saved.")),
-        Err(e) => {
-            let (status, errors) = form_errors(e)?;
-            tasks_page(&state, &current, 1, None, Some(id), form, errors, status).await
-        }
+    async fn form_of(
+        state: &AppState,
+        current: &CurrentUser,
+        id: i64,
+    ) -> Result<TaskForm, AppError> {
+        let t = db::tasks::get(&mut *state.pool.acquire().await?, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(TaskForm {
+            project_id: t.project_id.to_string(),
+            name: t.name,
+            priority: t.priority,
+            assignee_id: t.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
+            due_date: t
+                .due_date
+                .map(|d| Actor::from(current).format.day(d))
+                .unwrap_or_default(),
+        })
+    }
+
+    async fn describe(state: &AppState, id: i64) -> Result<String, AppError> {
+        let t = db::tasks::get(&mut *state.pool.acquire().await?, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(format!("the task “{}” of {}", t.name, t.project_name))
     }
 }
 
@@ -693,31 +665,4 @@ pub async fn set_task_status(
 ) -> Result<Response, AppError> {
     catalog::set_task_status(&state.pool, &Actor::from(&current), id, &form.status).await?;
     Ok(flash::redirect(&state, "/tasks", "Task updated."))
-}
-
-pub async fn delete_task(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Path(id): Path<i64>,
-    Form(confirm): Form<ConfirmForm>,
-) -> Result<Response, AppError> {
-    let current = admin.0;
-    if !confirm.confirmed() {
-        let task = db::tasks::get(&mut *state.pool.acquire().await?, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        return confirm::page(
-            &current,
-            Question {
-                question: &format!("Delete the task “{}” of {}?", task.name, task.project_name),
-                consequence: "This cannot be undone. Time entries of the task keep their time and lose the task.",
-                action: &format!("/tasks/{id}/delete"),
-                button: "Delete task",
-                cancel: "/tasks",
-                carry: &[],
-            },
-        );
-    }
-    catalog::delete::<Tasks>(&state.pool, &Actor::from(&current), id).await?;
-    Ok(flash::redirect(&state, "/tasks", "Task deleted."))
 }

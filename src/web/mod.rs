@@ -36,6 +36,7 @@ use crate::{
     domain::{LocalPath, ValidationError},
     error::AppError,
     startup::AppState,
+    tracking::catalog::{Clients, Projects, Tasks},
 };
 
 pub use health::{Readiness, live, ready};
@@ -61,33 +62,39 @@ pub fn router() -> Router<AppState> {
         .route("/entries/{id}/restart", post(home::restart))
         .route(
             "/clients",
-            get(catalog::clients).post(catalog::create_client),
+            get(catalog::clients).post(catalog::create::<Clients>),
         )
         .route(
             "/clients/{id}/edit",
-            get(catalog::edit_client).post(catalog::update_client),
+            get(catalog::edit::<Clients>).post(catalog::update::<Clients>),
         )
-        .route("/clients/{id}/archive", post(catalog::archive_client))
-        .route("/clients/{id}/unarchive", post(catalog::unarchive_client))
-        .route("/clients/{id}/delete", post(catalog::delete_client))
+        .route("/clients/{id}/archive", post(catalog::archive::<Clients>))
+        .route(
+            "/clients/{id}/unarchive",
+            post(catalog::unarchive::<Clients>),
+        )
+        .route("/clients/{id}/delete", post(catalog::delete::<Clients>))
         .route(
             "/projects",
-            get(catalog::projects).post(catalog::create_project),
+            get(catalog::projects).post(catalog::create::<Projects>),
         )
         .route(
             "/projects/{id}/edit",
-            get(catalog::edit_project).post(catalog::update_project),
+            get(catalog::edit::<Projects>).post(catalog::update::<Projects>),
         )
-        .route("/projects/{id}/archive", post(catalog::archive_project))
-        .route("/projects/{id}/unarchive", post(catalog::unarchive_project))
-        .route("/projects/{id}/delete", post(catalog::delete_project))
-        .route("/tasks", get(catalog::tasks).post(catalog::create_task))
+        .route("/projects/{id}/archive", post(catalog::archive::<Projects>))
+        .route(
+            "/projects/{id}/unarchive",
+            post(catalog::unarchive::<Projects>),
+        )
+        .route("/projects/{id}/delete", post(catalog::delete::<Projects>))
+        .route("/tasks", get(catalog::tasks).post(catalog::create::<Tasks>))
         .route(
             "/tasks/{id}/edit",
-            get(catalog::edit_task).post(catalog::update_task),
+            get(catalog::edit::<Tasks>).post(catalog::update::<Tasks>),
         )
         .route("/tasks/{id}/status", post(catalog::set_task_status))
-        .route("/tasks/{id}/delete", post(catalog::delete_task))
+        .route("/tasks/{id}/delete", post(catalog::delete::<Tasks>))
         .route("/reports", get(reports::show))
         .route("/reports/saved", post(reports::save))
         .route("/reports/saved/{id}/delete", post(reports::delete_saved))
