@@ -34,17 +34,10 @@ pub struct StateCount {
 /// Jobs per queue and state, one cheap grouped scan.
 #[tracing::instrument(skip_all)]
 pub async fn counts(pool: &PgPool) -> Result<Vec<StateCount>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT job_type AS queue,
-                CASE WHEN status = 'Pending' AND run_at > now() THEN 'scheduled'
-                     WHEN status = 'Pending' THEN 'pending'
-                     WHEN status IN ('Queued', 'Running') THEN 'running'
-                     WHEN status = 'Failed' AND attempts < max_attempts THEN 'retrying'
-                     WHEN status = 'Done' THEN 'done'
-                     ELSE 'dead' END AS state,
-                count(*) AS count
-         FROM apalis.jobs GROUP BY 1, 2 ORDER BY 1, 2",
-    )
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT job_type AS queue, {STATE} AS state, count(*) AS count
+         FROM apalis.jobs GROUP BY 1, 2 ORDER BY 1, 2"
+    )))
     .fetch_all(pool)
     .await
 }
@@ -151,7 +144,179 @@ pub async fn prune(
             }
         }
     }
+    // The history of the jobs that are gone goes with them.
+    loop {
+        let r = sqlx::query(
+            "DELETE FROM job_attempts WHERE id IN (
+                 SELECT a.id FROM job_attempts a
+                 WHERE NOT EXISTS (SELECT 1 FROM apalis.jobs j WHERE j.id = a.job_id) LIMIT 5000)",
+        )
+        .execute(pool)
+        .await?;
+        if r.rows_affected() < 5000 {
+            break;
+        }
+    }
     Ok(totals)
+}
+
+/// Starts the history row of one run of a job; returns its id.
+#[tracing::instrument(skip_all)]
+pub async fn attempt_started(
+    pool: &PgPool,
+    job_id: &str,
+    queue: &str,
+    attempt: i32,
+    worker: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO job_attempts (job_id, queue, attempt, worker) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(job_id)
+    .bind(queue)
+    .bind(attempt)
+    .bind(worker)
+    .fetch_one(pool)
+    .await
+}
+
+/// Ends a run's history row: `ok`, `retried` or `dead`, and the error (cut to 2,000 characters).
+#[tracing::instrument(skip_all)]
+pub async fn attempt_finished(
+    pool: &PgPool,
+    id: i64,
+    outcome: &str,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let error = error.map(|e| e.chars().take(2000).collect::<String>());
+    sqlx::query(
+        "UPDATE job_attempts SET finished_at = now(), outcome = $2, error = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(outcome)
+    .bind(error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// One run of a job.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Attempt {
+    pub attempt: i32,
+    pub worker: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `None` while it runs (or when its worker died during it).
+    pub outcome: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Every recorded run of a job, first first.
+#[tracing::instrument(skip_all)]
+pub async fn attempts(pool: &PgPool, job_id: &str) -> Result<Vec<Attempt>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT attempt, worker, started_at, finished_at, outcome, error
+         FROM job_attempts WHERE job_id = $1 ORDER BY started_at, id",
+    )
+    .bind(job_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// A job as its page shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobDetail {
+    pub id: String,
+    pub queue: String,
+    /// One of [`STATES`].
+    pub state: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub lock_by: Option<String>,
+    pub lock_at: Option<DateTime<Utc>>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// The payload as stored (JSON text).
+    pub payload: String,
+    pub request_id: Option<String>,
+    pub do_not_track: bool,
+}
+
+/// The SQL of a job's state as this app names it.
+const STATE: &str = "CASE WHEN status = 'Pending' AND run_at > now() THEN 'scheduled'
+                          WHEN status = 'Pending' THEN 'pending'
+                          WHEN status IN ('Queued', 'Running') THEN 'running'
+                          WHEN status = 'Failed' AND attempts < max_attempts THEN 'retrying'
+                          WHEN status = 'Done' THEN 'done'
+                          ELSE 'dead' END";
+
+/// One job, any state.
+#[tracing::instrument(skip_all)]
+pub async fn get(pool: &PgPool, id: &str) -> Result<Option<JobDetail>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT id, job_type AS queue, {STATE} AS state, attempts, max_attempts, run_at, lock_by, lock_at,
+                done_at, coalesce(last_result ->> 'Err', last_result::text) AS last_error,
+                convert_from(job, 'UTF8') AS payload,
+                metadata -> 'request_id' AS request_id, coalesce(metadata ? 'do_not_track', false) AS do_not_track
+         FROM apalis.jobs WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A job in the list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: String,
+    pub queue: String,
+    pub state: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// When it finished, else when it is (or was) due: the list's order.
+    pub at: DateTime<Utc>,
+    pub request_id: Option<String>,
+}
+
+/// Which jobs the list shows.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub queue: Option<String>,
+    /// One of [`STATES`].
+    pub state: Option<&'static str>,
+    /// A job id or the id of the request that enqueued it.
+    pub search: Option<String>,
+    /// Keyset: jobs strictly after this (`at`, `id`) in the list's order.
+    pub after: Option<(DateTime<Utc>, String)>,
+}
+
+/// A page of jobs, newest first by `coalesce(done_at, run_at)`, read by
+/// keyset from the index on that order (no offset, no count).
+#[tracing::instrument(skip_all)]
+pub async fn list(pool: &PgPool, f: &JobFilter, limit: i64) -> Result<Vec<JobRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT id, queue, state, attempts, max_attempts, at, request_id FROM (
+             SELECT id, job_type AS queue, {STATE} AS state, attempts, max_attempts,
+                    coalesce(done_at, run_at) AS at, metadata -> 'request_id' AS request_id
+             FROM apalis.jobs
+             WHERE ($1::text IS NULL OR job_type = $1)
+               AND ($3::text IS NULL OR id = $3 OR metadata -> 'request_id' = $3)
+               AND ($4::timestamptz IS NULL OR (coalesce(done_at, run_at), id) < ($4, $5))
+             ORDER BY coalesce(done_at, run_at) DESC, id DESC
+         ) j
+         WHERE ($2::text IS NULL OR state = $2)
+         LIMIT $6"
+    )))
+    .bind(f.queue.as_deref())
+    .bind(f.state)
+    .bind(f.search.as_deref())
+    .bind(f.after.as_ref().map(|a| a.0))
+    .bind(f.after.as_ref().map(|a| a.1.as_str()))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
 }
 
 /// Deletes worker registrations silent since `before` that no job references.

@@ -46,6 +46,14 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
     const CONCURRENCY: Option<usize> = None;
 }
 
+/// Every queue of this app, in the order the console lists them.
+pub const QUEUES: &[&str] = &[
+    Maintenance::QUEUE,
+    ReportExport::QUEUE,
+    AnalyticsFlush::QUEUE,
+    SendInstallPing::QUEUE,
+];
+
 /// Metadata key holding the id of the request that enqueued a job.
 pub const REQUEST_ID_KEY: &str = "request_id";
 /// Metadata key present (value `1`) when the enqueuing request said no to

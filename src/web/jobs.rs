@@ -1,4 +1,6 @@
-//! Admin: the job queue at a glance, and dead jobs with retry and discard.
+//! Admin: the job queue at a glance, dead jobs with retry and discard, the
+//! list of all jobs (filtered, by keyset) and each job's page with every
+//! attempt the runner recorded.
 
 use std::collections::BTreeMap;
 
@@ -8,9 +10,12 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
 use super::{
     Layout,
-    extract::Path,
+    extract::{Path, Query},
     flash::{self, Flash},
     render,
 };
@@ -18,11 +23,162 @@ use crate::{
     auth::AdminUser,
     db::{
         self,
-        jobs::{DeadJob, STATES},
+        jobs::{Attempt, DeadJob, JobDetail, JobFilter, JobRow, STATES},
     },
+    domain::ValidationError,
     error::AppError,
+    jobs::QUEUES,
     startup::AppState,
 };
+
+/// Jobs per page of the list.
+const PAGE: i64 = 50;
+
+#[derive(Template)]
+#[template(path = "admin_jobs_list.html")]
+struct ListPage {
+    layout: Layout,
+    queues: &'static [&'static str],
+    states: [&'static str; 6],
+    queue: String,
+    state: String,
+    search: String,
+    jobs: Vec<JobRow>,
+    /// The next page's link, when this page is full.
+    next: Option<String>,
+}
+
+/// The list's filters and keyset cursor, as in its address.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    queue: String,
+    state: String,
+    /// A job id or a request id.
+    q: String,
+    /// `<RFC 3339 instant>,<job id>` of the last job of the previous page.
+    after: String,
+}
+
+/// `GET /admin/jobs/list`: every job, newest first, filtered, by keyset.
+pub async fn list(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let queue = Some(q.queue.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            QUEUES
+                .iter()
+                .find(|x| **x == s)
+                .map(|x| (*x).to_owned())
+                .ok_or_else(|| ValidationError::new("queue", "Choose a queue from the list."))
+        })
+        .transpose()?;
+    let job_state = Some(q.state.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            STATES
+                .iter()
+                .copied()
+                .find(|x| *x == s)
+                .ok_or_else(|| ValidationError::new("state", "Choose a state from the list."))
+        })
+        .transpose()?;
+    let after = Some(q.after.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.split_once(',')
+                .and_then(|(t, id)| {
+                    Some((
+                        DateTime::parse_from_rfc3339(t).ok()?.with_timezone(&Utc),
+                        id.to_owned(),
+                    ))
+                })
+                .ok_or_else(|| {
+                    ValidationError::new(
+                        "after",
+                        "That page link is broken: start from the first page.",
+                    )
+                })
+        })
+        .transpose()?;
+    let search = Some(q.q.trim().to_owned()).filter(|s| !s.is_empty());
+    let filter = JobFilter {
+        queue,
+        state: job_state,
+        search,
+        after,
+    };
+    let jobs = db::jobs::list(&state.pool, &filter, PAGE).await?;
+    let next = (jobs.len() as i64 == PAGE)
+        .then(|| jobs.last())
+        .flatten()
+        .map(|last| {
+            let fields = [
+                ("queue", q.queue.trim().to_owned()),
+                ("state", q.state.trim().to_owned()),
+                ("q", q.q.trim().to_owned()),
+                ("after", format!("{},{}", last.at.to_rfc3339(), last.id)),
+            ];
+            let kept: Vec<(&str, String)> =
+                fields.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+            format!(
+                "/admin/jobs/list?{}",
+                serde_urlencoded::to_string(kept).unwrap_or_default()
+            )
+        });
+    let page = ListPage {
+        layout: Layout::for_user("All jobs", &admin.0),
+        queues: QUEUES,
+        states: STATES,
+        queue: q.queue.trim().to_owned(),
+        state: q.state.trim().to_owned(),
+        search: q.q.trim().to_owned(),
+        jobs,
+        next,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin_job.html")]
+struct DetailPage {
+    layout: Layout,
+    job: JobDetail,
+    /// The payload, indented.
+    payload: String,
+    attempts: Vec<Attempt>,
+    /// The LogQL query that finds the enqueuing request's log lines.
+    loki_query: Option<String>,
+}
+
+/// `GET /admin/jobs/{id}`: a job, its payload and metadata, and every attempt.
+pub async fn detail(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let job = db::jobs::get(&state.pool, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let payload = serde_json::from_str::<serde_json::Value>(&job.payload)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| job.payload.clone());
+    let loki_query = job
+        .request_id
+        .as_ref()
+        .map(|r| format!("{{service_name=~\"web|worker\"}} | request_id = \"{r}\""));
+    let page = DetailPage {
+        layout: Layout::for_user("Job", &admin.0),
+        attempts: db::jobs::attempts(&state.pool, &id).await?,
+        payload,
+        loki_query,
+        job,
+    };
+    Ok(render(&page)?.into_response())
+}
 
 struct QueueRow {
     name: String,

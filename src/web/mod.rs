@@ -138,6 +138,8 @@ pub fn router() -> Router<AppState> {
         .route("/docs/{page}", get(docs::page))
         .route("/profile/analytics", post(telemetry::set_opt_out))
         .route("/admin/jobs", get(jobs::show))
+        .route("/admin/jobs/list", get(jobs::list))
+        .route("/admin/jobs/{id}", get(jobs::detail))
         .route("/admin/jobs/{id}/retry", post(jobs::retry))
         .route("/admin/jobs/{id}/discard", post(jobs::discard))
 }

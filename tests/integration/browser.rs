@@ -297,12 +297,14 @@ const PAGES: &[(&str, &str)] = &[
     ("settings", "/admin/settings"),
     ("telemetry", "/admin/telemetry"),
     ("jobs", "/admin/jobs"),
+    ("jobs-list", "/admin/jobs/list"),
     ("docs-privacy", "/docs/privacy"),
     ("docs-events", "/docs/events"),
     ("not-found", "/no/such/page"),
 ];
 
-/// The pages whose screenshots the user guide shows (`docs/images/`).
+/// The pages whose screenshots the docs show (`docs/images/`): the user
+/// guide, and the job page in docs/monitoring.md.
 const SHOWN_IN_THE_GUIDE: &[&str] = &[
     "timer",
     "timesheet",
@@ -311,6 +313,7 @@ const SHOWN_IN_THE_GUIDE: &[&str] = &[
     "projects",
     "tasks",
     "users",
+    "job",
 ];
 
 /// axe-core's source (npm, installed by `make test`).
@@ -448,10 +451,28 @@ async fn every_page_fits_a_laptop_and_a_phone() {
     }
     sign_in(&c, "admin", ADMIN_PASSWORD).await;
     let shots = std::env::var_os("TT_SCREENSHOTS").map(std::path::PathBuf::from);
+    // A job's page too: the export job of the request made here.
+    assert!(
+        admin
+            .request_export("csv", &[])
+            .await
+            .status()
+            .is_redirection()
+    );
+    let job: String =
+        sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = 'report_export'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("a job");
+    let pages: Vec<(&str, String)> = PAGES
+        .iter()
+        .map(|(name, path)| (*name, (*path).to_owned()))
+        .chain([("job", format!("/admin/jobs/{job}"))])
+        .collect();
 
     for (width, height, device) in [(1366, 900, "desktop"), (390, 844, "phone")] {
         c.set_window_size(width, height).await.expect("resize");
-        for (name, path) in PAGES {
+        for (name, path) in &pages {
             c.goto(&format!("{}{path}", app.address))
                 .await
                 .expect("open");

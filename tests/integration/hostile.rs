@@ -565,6 +565,7 @@ const FORMS: &[(&str, &str, &[&str])] = &[
     ),
     ("GET", "/reports", REPORT_FIELDS),
     ("GET", "/timesheet", &["week", "day"]),
+    ("GET", "/admin/jobs/list", &["queue", "state", "q", "after"]),
     (
         "GET",
         "/reports/export.csv",

@@ -497,3 +497,165 @@ async fn the_worker_reconnects_and_resumes_after_a_database_outage() {
     let _ = stop.send(());
     worker.await.expect("task").expect("worker stops cleanly");
 }
+
+/// A job that fails its first three runs and then succeeds.
+#[derive(Debug, Serialize, Deserialize)]
+struct Flaky {
+    marker: String,
+}
+
+impl Job for Flaky {
+    const QUEUE: &'static str = "test_flaky";
+    const MAX_ATTEMPTS: usize = 5;
+}
+
+#[derive(Clone)]
+struct FlakyHandler;
+
+impl JobHandler<Flaky> for FlakyHandler {
+    async fn handle(&self, _job: Flaky, ctx: JobContext) -> Result<(), JobError> {
+        if ctx.attempt <= 3 {
+            return Err(JobError::retry(anyhow::anyhow!(
+                "remote unavailable on attempt {}",
+                ctx.attempt
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_jobs_page_shows_every_attempt_and_the_list_pages_by_keyset() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let mut tx = app.pool.begin().await.expect("tx");
+    REQUEST
+        .scope(
+            RequestContext {
+                id: "req-flaky-1".into(),
+                do_not_track: false,
+            },
+            jobs::enqueue(&mut tx, &Flaky { marker: "f".into() }),
+        )
+        .await
+        .expect("enqueue");
+    tx.commit().await.expect("commit");
+    let id: String = sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = $1")
+        .bind(Flaky::QUEUE)
+        .fetch_one(&app.pool)
+        .await
+        .expect("id");
+    for _ in 0..4 {
+        let monitor = register(Monitor::new(), &app.config, &app.pool, FlakyHandler);
+        run_worker_until_idle(monitor, &app.config, &app.pool, &[Flaky::QUEUE]).await;
+        // Travel forward in time instead of sleeping through the backoff.
+        sqlx::query("UPDATE apalis.jobs SET run_at = now() WHERE id = $1 AND status <> 'Done'")
+            .bind(&id)
+            .execute(&app.pool)
+            .await
+            .expect("advance");
+    }
+    let history: Vec<(i32, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT attempt, outcome, error FROM job_attempts WHERE job_id = $1 ORDER BY id",
+    )
+    .bind(&id)
+    .fetch_all(&app.pool)
+    .await
+    .expect("history");
+    assert_eq!(
+        history,
+        [
+            (
+                1,
+                Some("retried".into()),
+                Some("remote unavailable on attempt 1".into())
+            ),
+            (
+                2,
+                Some("retried".into()),
+                Some("remote unavailable on attempt 2".into())
+            ),
+            (
+                3,
+                Some("retried".into()),
+                Some("remote unavailable on attempt 3".into())
+            ),
+            (4, Some("ok".into()), None),
+        ]
+    );
+    let page = admin
+        .get(&format!("/admin/jobs/{id}"))
+        .await
+        .text()
+        .await
+        .expect("page");
+    for n in 1..=3 {
+        assert!(
+            page.contains(&format!("remote unavailable on attempt {n}")),
+            "error {n}"
+        );
+    }
+    assert_eq!(
+        page.matches("<td data-label=\"#\">").count(),
+        4,
+        "four attempts"
+    );
+    assert!(page.contains("<dd>done</dd>"));
+    assert!(page.contains("req-flaky-1"), "the enqueuing request");
+    assert!(
+        page.contains("| request_id = &#34;req-flaky-1&#34;"),
+        "its Loki query"
+    );
+    // The list finds it by its request's id; a job that is not there is a 404.
+    let list = admin
+        .get("/admin/jobs/list?q=req-flaky-1")
+        .await
+        .text()
+        .await
+        .expect("list");
+    assert!(list.contains(&format!("/admin/jobs/{id}")));
+    assert_eq!(
+        admin.get("/admin/jobs/nope").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        admin.get("/admin/jobs/list?state=sleeping").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // 120 finished jobs: three pages of 50, 50 and 21 (the flaky one too),
+    // each job once, newest first.
+    sqlx::query(
+        "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at)
+         SELECT convert_to('{}', 'UTF8'), 'bulk-' || lpad(n::text, 3, '0'), 'maintenance', 'Done', 1, 5,
+                now() - n * interval '1 minute', now() - n * interval '1 minute'
+         FROM generate_series(1, 120) AS n",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("jobs");
+    let (mut seen, mut all) = (Vec::new(), Vec::new());
+    let mut next = Some("/admin/jobs/list?state=done".to_owned());
+    while let Some(path) = next.take() {
+        let page = admin.get(&path).await.text().await.expect("page");
+        let ids: Vec<String> = page
+            .split("href=\"/admin/jobs/")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .filter(|s| !s.starts_with("list"))
+            .map(str::to_owned)
+            .collect();
+        seen.push(ids.len());
+        all.extend(ids);
+        next = page
+            .split("href=\"")
+            .find(|s| s.starts_with("/admin/jobs/list?") && s.contains("after="))
+            .and_then(|s| s.split('"').next())
+            .map(|s| s.replace("&#38;", "&"));
+    }
+    assert_eq!(seen, [50, 50, 21]);
+    let distinct: std::collections::BTreeSet<&String> = all.iter().collect();
+    assert_eq!(distinct.len(), 121, "no job twice");
+    assert_eq!(all[0], id, "the newest first");
+    assert_eq!(all[120], "bulk-120");
+}

@@ -16,20 +16,12 @@ use std::time::Duration;
 use anyhow::Context;
 use apalis::prelude::Monitor;
 use sqlx::PgPool;
-use timetracker::{
-    config::Config,
-    jobs::{AnalyticsFlush, Job, Maintenance, ReportExport, SendInstallPing},
-};
+use timetracker::config::Config;
 
 pub use runner::{JobContext, JobError, JobHandler, register};
 
-/// Every queue this worker serves.
-pub const QUEUES: &[&str] = &[
-    Maintenance::QUEUE,
-    ReportExport::QUEUE,
-    AnalyticsFlush::QUEUE,
-    SendInstallPing::QUEUE,
-];
+/// Every queue this worker serves: all of the app's.
+pub use timetracker::jobs::QUEUES;
 
 /// The real job handlers, one registration each.
 pub fn monitor(config: &Config, pool: &PgPool) -> Monitor {

@@ -114,12 +114,14 @@ impl<Args: Sync> FromRequest<Task<Args>> for DueAt {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn execute<J: Job, H: JobHandler<J>>(
     job: J,
     id: TaskId,
     attempt: Attempt,
     metadata: MetadataStore,
     due_at: DueAt,
+    worker: WorkerContext,
     runner: Data<Arc<Runner<H>>>,
 ) -> Result<(), BoxDynError> {
     let attempt = attempt.current().max(1);
@@ -148,7 +150,9 @@ async fn execute<J: Job, H: JobHandler<J>>(
         attempt,
         last_attempt: attempt >= J::MAX_ATTEMPTS,
     };
-    let run = run_once(job, ctx, &runner).instrument(span).bind_hub(hub);
+    let run = run_once(job, ctx, worker.name(), &runner)
+        .instrument(span)
+        .bind_hub(hub);
     // On the enqueuing request's behalf: its id goes on the jobs this job
     // enqueues, and its consent decision gates every event it records.
     let do_not_track = metadata.get(DO_NOT_TRACK_KEY).is_some();
@@ -170,13 +174,25 @@ async fn execute<J: Job, H: JobHandler<J>>(
 async fn run_once<J: Job, H: JobHandler<J>>(
     job: J,
     ctx: JobContext,
+    worker: &str,
     runner: &Runner<H>,
 ) -> Result<(), BoxDynError> {
-    let outcome = |o: &'static str| {
-        metrics::counter!("timetracker_jobs_processed_total", "queue" => J::QUEUE, "outcome" => o)
-            .increment(1)
-    };
     let (attempt, id) = (ctx.attempt, ctx.job_id.clone());
+    // Every run goes into the job's history (apalis keeps only the last
+    // result); a failure to write it costs the history, not the job.
+    let history = db::jobs::attempt_started(&runner.pool, &id, J::QUEUE, attempt as i32, worker)
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "could not record the job's attempt"))
+        .ok();
+    let outcome = async |o: &'static str, error: Option<String>| {
+        metrics::counter!("timetracker_jobs_processed_total", "queue" => J::QUEUE, "outcome" => o)
+            .increment(1);
+        if let Some(row) = history
+            && let Err(e) = db::jobs::attempt_finished(&runner.pool, row, o, error.as_deref()).await
+        {
+            tracing::warn!(error = %e, "could not record the job's outcome");
+        }
+    };
     let started = Instant::now();
     // A panic is caught here (not only by apalis) so that it counts as a dead
     // job; the panic hook has already reported it to Sentry.
@@ -186,13 +202,13 @@ async fn run_once<J: Job, H: JobHandler<J>>(
     metrics::histogram!("timetracker_job_duration_seconds", "queue" => J::QUEUE)
         .record(started.elapsed().as_secs_f64());
     let Ok(result) = result else {
-        outcome("dead");
+        outcome("dead", Some("the job panicked".into())).await;
         tracing::error!(target: PANIC_TARGET, "job panicked; it is dead");
         return Err(AbortError::new(anyhow::anyhow!("the job panicked")).into());
     };
     match result {
         Ok(()) => {
-            outcome("ok");
+            outcome("ok", None).await;
             tracing::info!("job done");
             Ok(())
         }
@@ -201,7 +217,7 @@ async fn run_once<J: Job, H: JobHandler<J>>(
             if let Err(e) = db::jobs::reschedule(&runner.pool, &id, delay.as_secs_f64()).await {
                 tracing::warn!(error = %e, "could not delay the retry; it will run at once");
             }
-            outcome("retried");
+            outcome("retried", Some(format!("{error:#}"))).await;
             tracing::warn!(
                 error = format!("{error:#}"),
                 retry_in_seconds = delay.as_secs_f64(),
@@ -210,7 +226,7 @@ async fn run_once<J: Job, H: JobHandler<J>>(
             Err(error.into())
         }
         Err(JobError::Retry { error, .. }) => {
-            outcome("dead");
+            outcome("dead", Some(format!("{error:#}"))).await;
             tracing::error!(
                 error = format!("{error:#}"),
                 "job failed on its last attempt; it is dead"
@@ -218,7 +234,7 @@ async fn run_once<J: Job, H: JobHandler<J>>(
             Err(error.into())
         }
         Err(JobError::Permanent(error)) => {
-            outcome("dead");
+            outcome("dead", Some(format!("{error:#}"))).await;
             tracing::error!(
                 error = format!("{error:#}"),
                 "job failed permanently; it is dead"

@@ -1,0 +1,19 @@
+-- Every run of every job, written by the worker's runner: apalis keeps only
+-- the last result. Pruned with the jobs (a row whose job is gone goes too).
+CREATE TABLE job_attempts (
+    id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- apalis.jobs.id; no foreign key, so pruning jobs never waits on this table.
+    job_id       text        NOT NULL,
+    queue        text        NOT NULL,
+    attempt      integer     NOT NULL,
+    worker       text        NOT NULL,
+    started_at   timestamptz NOT NULL DEFAULT now(),
+    finished_at  timestamptz,
+    outcome      text        CHECK (outcome IN ('ok', 'retried', 'dead')),
+    error        text        CHECK (char_length(error) <= 2000)
+);
+CREATE INDEX job_attempts_job ON job_attempts (job_id, attempt);
+CREATE INDEX job_attempts_started ON job_attempts (started_at);
+
+-- The console's job list, newest first, read by keyset.
+CREATE INDEX jobs_console_order ON apalis.jobs ((coalesce(done_at, run_at)) DESC, id DESC);
