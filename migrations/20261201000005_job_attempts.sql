@@ -7,6 +7,8 @@ CREATE TABLE job_attempts (
     queue        text        NOT NULL,
     attempt      integer     NOT NULL,
     worker       text        NOT NULL,
+    -- When the job was due for this run (whole seconds, as apalis stores it).
+    due_at       timestamptz,
     started_at   timestamptz NOT NULL DEFAULT now(),
     finished_at  timestamptz,
     outcome      text        CHECK (outcome IN ('ok', 'retried', 'dead')),

@@ -168,14 +168,16 @@ pub async fn attempt_started(
     queue: &str,
     attempt: i32,
     worker: &str,
+    due_at: Option<DateTime<Utc>>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO job_attempts (job_id, queue, attempt, worker) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO job_attempts (job_id, queue, attempt, worker, due_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(job_id)
     .bind(queue)
     .bind(attempt)
     .bind(worker)
+    .bind(due_at)
     .fetch_one(pool)
     .await
 }
@@ -198,6 +200,71 @@ pub async fn attempt_finished(
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// A queue's last hour, from the attempts recorded.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HourStats {
+    pub queue: String,
+    pub ok: i64,
+    pub retried: i64,
+    pub dead: i64,
+    /// Seconds from due to started, median and 95th percentile.
+    pub wait_p50: Option<f64>,
+    pub wait_p95: Option<f64>,
+    /// Seconds from started to finished.
+    pub run_p50: Option<f64>,
+    pub run_p95: Option<f64>,
+}
+
+/// Outcomes and timings per queue of the attempts started in the last hour.
+#[tracing::instrument(skip_all)]
+pub async fn hour_stats(pool: &PgPool) -> Result<Vec<HourStats>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT queue,
+                count(*) FILTER (WHERE outcome = 'ok') AS ok,
+                count(*) FILTER (WHERE outcome = 'retried') AS retried,
+                count(*) FILTER (WHERE outcome = 'dead') AS dead,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - due_at)::float8) AS wait_p50,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - due_at)::float8) AS wait_p95,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at)::float8) AS run_p50,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at)::float8) AS run_p95
+         FROM job_attempts WHERE started_at > now() - interval '1 hour'
+         GROUP BY queue ORDER BY queue",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A registered worker (one per queue per process).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WorkerRow {
+    pub id: String,
+    pub queue: String,
+    pub last_seen: DateTime<Utc>,
+    /// Jobs it holds now (claimed or running).
+    pub held: i64,
+    /// Silent for longer than the orphan threshold: its jobs are about to be
+    /// rescued by another worker.
+    pub presumed_dead: bool,
+}
+
+/// Workers seen in the last hour, the silent ones first, with the jobs they hold.
+#[tracing::instrument(skip_all)]
+pub async fn workers(
+    pool: &PgPool,
+    dead_after_seconds: f64,
+) -> Result<Vec<WorkerRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT w.id, w.worker_type AS queue, w.last_seen,
+                (SELECT count(*) FROM apalis.jobs j WHERE j.lock_by = w.id AND j.status IN ('Queued', 'Running')) AS held,
+                w.last_seen < now() - make_interval(secs => $1) AS presumed_dead
+         FROM apalis.workers w WHERE w.last_seen > now() - interval '1 hour'
+         ORDER BY presumed_dead DESC, w.worker_type, w.id",
+    )
+    .bind(dead_after_seconds)
+    .fetch_all(pool)
+    .await
 }
 
 /// One run of a job.

@@ -23,7 +23,7 @@ use crate::{
     auth::AdminUser,
     db::{
         self,
-        jobs::{Attempt, DeadJob, JobDetail, JobFilter, JobRow, STATES},
+        jobs::{Attempt, DeadJob, JobDetail, JobFilter, JobRow, STATES, WorkerRow},
     },
     domain::ValidationError,
     error::AppError,
@@ -184,6 +184,11 @@ struct QueueRow {
     name: String,
     counts: Vec<i64>,
     oldest_ready: String,
+    /// Attempts of the last hour: done, retried, dead.
+    hour: (i64, i64, i64),
+    /// "p50 / p95" in seconds, or a dash.
+    wait: String,
+    run: String,
 }
 
 #[derive(Template)]
@@ -192,7 +197,18 @@ struct JobsPage {
     layout: Layout,
     states: [&'static str; 6],
     queues: Vec<QueueRow>,
+    workers: Vec<WorkerRow>,
+    /// Silence after which a worker counts as dead (its jobs are rescued).
+    dead_after: u64,
     dead: Vec<DeadJob>,
+}
+
+/// `p50 / p95` seconds, for the overview.
+fn percentiles(p50: Option<f64>, p95: Option<f64>) -> String {
+    match (p50, p95) {
+        (Some(a), Some(b)) => format!("{a:.1} / {b:.1} s"),
+        _ => "–".into(),
+    }
 }
 
 pub async fn show(
@@ -206,6 +222,9 @@ pub async fn show(
             name: c.queue.clone(),
             counts: vec![0; STATES.len()],
             oldest_ready: "–".into(),
+            hour: (0, 0, 0),
+            wait: "–".into(),
+            run: "–".into(),
         });
         if let Some(i) = STATES.iter().position(|s| *s == c.state) {
             row.counts[i] = c.count;
@@ -216,10 +235,21 @@ pub async fn show(
             row.oldest_ready = format!("{age:.0} s");
         }
     }
+    for h in db::jobs::hour_stats(&state.pool).await? {
+        if let Some(row) = queues.get_mut(&h.queue) {
+            row.hour = (h.ok, h.retried, h.dead);
+            row.wait = percentiles(h.wait_p50, h.wait_p95);
+            row.run = percentiles(h.run_p50, h.run_p95);
+        }
+    }
+    // apalis rescues a worker's jobs after three missed heartbeats.
+    let dead_after = state.config.worker_heartbeat.as_secs() * 3;
     let page = JobsPage {
         layout: Layout::for_user("Jobs", &admin.0).with_notice(notice),
         states: STATES,
         queues: queues.into_values().collect(),
+        workers: db::jobs::workers(&state.pool, dead_after as f64).await?,
+        dead_after,
         dead: db::jobs::dead(&state.pool, 100).await?,
     };
     Ok(render(&page)?.into_response())

@@ -606,6 +606,55 @@ async fn a_jobs_page_shows_every_attempt_and_the_list_pages_by_keyset() {
         page.contains("| request_id = &#34;req-flaky-1&#34;"),
         "its Loki query"
     );
+    // The overview counts the last hour's attempts of the queue.
+    let overview = admin
+        .get("/admin/jobs")
+        .await
+        .text()
+        .await
+        .expect("overview");
+    let row = overview
+        .split("<tr>")
+        .find(|r| r.contains(">test_flaky</a>"))
+        .expect("the queue's row");
+    assert!(
+        row.contains("<td>1 · 3 · 0</td>"),
+        "done, retried, dead: {row}"
+    );
+    // A worker that stopped beating holds a job: presumed dead, its job named.
+    sqlx::query(
+        "INSERT INTO apalis.workers (id, worker_type, storage_name, layers, last_seen)
+         VALUES ('test_flaky-gone-host-1', 'test_flaky', 'PgStorage', '', now() - interval '10 minutes')",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("worker");
+    sqlx::query(
+        "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, lock_by, lock_at)
+         VALUES (convert_to('{}', 'UTF8'), 'held-1', 'test_flaky', 'Running', 1, 5, 'test_flaky-gone-host-1', now() - interval '10 minutes')",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("held job");
+    let overview = admin
+        .get("/admin/jobs")
+        .await
+        .text()
+        .await
+        .expect("overview");
+    let row = overview
+        .split("<tr>")
+        .find(|r| r.contains("test_flaky-gone-host-1"))
+        .expect("the silent worker");
+    assert!(
+        row.contains("presumed dead") && row.contains("1 jobs"),
+        "{row}"
+    );
+    sqlx::query("DELETE FROM apalis.jobs WHERE id = 'held-1'")
+        .execute(&app.pool)
+        .await
+        .expect("tidy");
+
     // The list finds it by its request's id; a job that is not there is a 404.
     let list = admin
         .get("/admin/jobs/list?q=req-flaky-1")

@@ -150,7 +150,10 @@ async fn execute<J: Job, H: JobHandler<J>>(
         attempt,
         last_attempt: attempt >= J::MAX_ATTEMPTS,
     };
-    let run = run_once(job, ctx, worker.name(), &runner)
+    let due = due_at
+        .0
+        .and_then(|s| chrono::DateTime::from_timestamp(s as i64, 0));
+    let run = run_once(job, ctx, worker.name(), due, &runner)
         .instrument(span)
         .bind_hub(hub);
     // On the enqueuing request's behalf: its id goes on the jobs this job
@@ -175,15 +178,17 @@ async fn run_once<J: Job, H: JobHandler<J>>(
     job: J,
     ctx: JobContext,
     worker: &str,
+    due_at: Option<chrono::DateTime<chrono::Utc>>,
     runner: &Runner<H>,
 ) -> Result<(), BoxDynError> {
     let (attempt, id) = (ctx.attempt, ctx.job_id.clone());
     // Every run goes into the job's history (apalis keeps only the last
     // result); a failure to write it costs the history, not the job.
-    let history = db::jobs::attempt_started(&runner.pool, &id, J::QUEUE, attempt as i32, worker)
-        .await
-        .inspect_err(|e| tracing::warn!(error = %e, "could not record the job's attempt"))
-        .ok();
+    let history =
+        db::jobs::attempt_started(&runner.pool, &id, J::QUEUE, attempt as i32, worker, due_at)
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "could not record the job's attempt"))
+            .ok();
     let outcome = async |o: &'static str, error: Option<String>| {
         metrics::counter!("timetracker_jobs_processed_total", "queue" => J::QUEUE, "outcome" => o)
             .increment(1);
