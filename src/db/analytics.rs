@@ -300,6 +300,61 @@ pub async fn role(conn: &mut PgConnection, user_id: i64) -> Result<Option<String
         .await
 }
 
+/// An event not delivered yet, as the Telemetry page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Undelivered {
+    pub id: i64,
+    pub event: String,
+    /// `waiting`, `retrying` (pending after a failed attempt) or `dead`.
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    /// Declared properties only: no personal data.
+    pub properties: serde_json::Value,
+}
+
+/// The dead events first, then the retrying and waiting ones by their next
+/// attempt; at most `limit`.
+#[tracing::instrument(skip_all)]
+pub async fn undelivered(pool: &PgPool, limit: i64) -> Result<Vec<Undelivered>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, event,
+                CASE WHEN status = 'dead' THEN 'dead' WHEN attempts > 0 THEN 'retrying' ELSE 'waiting' END AS state,
+                attempts, next_attempt_at, last_error, properties
+         FROM analytics_events WHERE status IN ('pending', 'dead')
+         ORDER BY status = 'dead' DESC, attempts > 0 DESC, next_attempt_at, id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Sends one undelivered event at the next run; false when it is not undelivered.
+#[tracing::instrument(skip_all)]
+pub async fn retry_one(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE analytics_events SET status = 'pending', next_attempt_at = now(), last_error = NULL
+         WHERE id = $1 AND status IN ('pending', 'dead')",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Discards one undelivered event; false when it is not undelivered.
+#[tracing::instrument(skip_all)]
+pub async fn discard_one(pool: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE analytics_events SET status = 'discarded' WHERE id = $1 AND status IN ('pending', 'dead')",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Gives every dead event another chance; returns how many.
 #[tracing::instrument(skip_all)]
 pub async fn retry_dead(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{
     Layout,
+    confirm::{self, Question},
     extract::Form,
     flash::{self, Flash},
     render,
@@ -49,6 +50,8 @@ struct TelemetryPage {
     analytics_error: Option<String>,
     counts: Vec<(String, i64)>,
     oldest_pending: Option<String>,
+    /// Dead, retrying and waiting events, each with its properties as JSON.
+    undelivered: Vec<(db::analytics::Undelivered, String)>,
     install_active: bool,
     install_source: String,
     last_ping: Option<String>,
@@ -104,6 +107,14 @@ pub async fn show(
             .await?
             .map(|(e, at)| format!("{e} ({})", at.format("%Y-%m-%d %H:%M UTC"))),
         counts: queue.counts,
+        undelivered: db::analytics::undelivered(&state.pool, UNDELIVERED_SHOWN)
+            .await?
+            .into_iter()
+            .map(|e| {
+                let json = e.properties.to_string();
+                (e, json)
+            })
+            .collect(),
         oldest_pending: queue.oldest_pending_seconds.map(|s| format!("{s:.0} s")),
         install_active: installation.telemetry_consent
             && !state.config.telemetry_forced_off
@@ -311,16 +322,72 @@ pub async fn ping_now(
 #[serde(default)]
 pub struct DeadForm {
     action: String,
+    /// One event; empty for every dead one.
+    id: String,
+    /// `yes` once a discard was confirmed.
+    confirm: String,
 }
+
+/// Undelivered events the page lists.
+const UNDELIVERED_SHOWN: i64 = 50;
 
 /// Retries or discards the product events PostHog refused.
 pub async fn dead_events(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Form(form): Form<DeadForm>,
 ) -> Result<Response, AppError> {
-    let notice = match form.action.as_str() {
-        "retry" => {
+    let one = super::optional_id("id", &form.id)?;
+    // Discarding asks first (web::confirm), naming how many it touches.
+    if form.action == "discard" && form.confirm != "yes" {
+        let question = match one {
+            Some(_) => "Discard this event?".to_owned(),
+            None => format!(
+                "Discard all {} dead events?",
+                db::analytics::queue_state(&state.pool)
+                    .await?
+                    .counts
+                    .iter()
+                    .find(|(s, _)| s == "dead")
+                    .map_or(0, |(_, n)| *n)
+            ),
+        };
+        return confirm::page(
+            &admin.0,
+            Question {
+                question: &question,
+                consequence: "A discarded event is never sent. This cannot be undone.",
+                action: "/admin/telemetry/dead",
+                button: "Discard",
+                cancel: "/admin/telemetry",
+                carry: &[("action", "discard".to_owned()), ("id", form.id.clone())],
+            },
+        );
+    }
+    let notice = match (form.action.as_str(), one) {
+        ("retry", Some(id)) => {
+            let mut tx = state.pool.begin().await?;
+            if !db::analytics::retry_one(&mut tx, id).await? {
+                return Err(AppError::NotFound);
+            }
+            jobs::enqueue_unique(
+                &mut tx,
+                &crate::jobs::AnalyticsFlush::default(),
+                crate::jobs::AnalyticsFlush::KEY,
+            )
+            .await?;
+            tx.commit().await?;
+            tracing::info!(event_id = id, "undelivered event retried by admin");
+            "The event will be sent with the next delivery.".to_owned()
+        }
+        ("discard", Some(id)) => {
+            if !db::analytics::discard_one(&state.pool, id).await? {
+                return Err(AppError::NotFound);
+            }
+            tracing::info!(event_id = id, "undelivered event discarded by admin");
+            "The event was discarded.".to_owned()
+        }
+        ("retry", None) => {
             let mut tx = state.pool.begin().await?;
             let n = db::analytics::retry_dead(&mut tx).await?;
             if n > 0 {
@@ -334,7 +401,7 @@ pub async fn dead_events(
             tx.commit().await?;
             format!("{n} events will be sent again.")
         }
-        "discard" => format!(
+        ("discard", None) => format!(
             "{} events discarded.",
             db::analytics::discard_dead(&state.pool).await?
         ),

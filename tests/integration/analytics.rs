@@ -941,3 +941,104 @@ async fn a_new_version_sends_one_update_ping() {
         .expect("version");
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
 }
+
+#[tokio::test]
+async fn the_telemetry_page_lists_undelivered_events_to_retry_or_discard_one_by_one() {
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.setup_admin().await;
+    let id = |state: &'static str, attempts: i32, error: Option<&'static str>, seconds: i64| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO analytics_events (uuid, event, properties, occurred_at, status, attempts, last_error)
+                 VALUES (gen_random_uuid(), 'timer.stopped', jsonb_build_object('duration_seconds', $4::bigint), now(), $1, $2, $3)
+                 RETURNING id",
+            )
+            .bind(state)
+            .bind(attempts)
+            .bind(error)
+            .bind(seconds)
+            .fetch_one(&pool)
+            .await
+            .expect("event")
+        }
+    };
+    let dead = id("dead", 1, Some("400 Bad Request: malformed"), 11).await;
+    let retrying = id("pending", 2, Some("503 Service Unavailable"), 22).await;
+    let waiting = id("pending", 0, None, 33).await;
+    let page = admin
+        .get("/admin/telemetry")
+        .await
+        .text()
+        .await
+        .expect("page");
+    for text in [
+        "400 Bad Request: malformed",
+        "503 Service Unavailable",
+        "{&#34;duration_seconds&#34;:11}",
+        "<td>retrying</td>",
+        "<td>waiting</td>",
+    ] {
+        assert!(page.contains(text), "{text}");
+    }
+    assert!(
+        page.find("duration_seconds&#34;:11").expect("dead")
+            < page.find("duration_seconds&#34;:22").expect("retrying"),
+        "the dead first"
+    );
+    let state = |id: i64| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT status FROM analytics_events WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .expect("status")
+        }
+    };
+    // Retry one: pending again, due now, its error cleared.
+    let r = admin
+        .post_form(
+            "/admin/telemetry/dead",
+            &[("action", "retry"), ("id", &dead.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(state(dead).await, "pending");
+    // Discard one asks first, then discards only that one.
+    let r = admin
+        .post_form(
+            "/admin/telemetry/dead",
+            &[("action", "discard"), ("id", &retrying.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("Discard this event?")
+    );
+    assert_eq!(state(retrying).await, "pending");
+    let r = admin
+        .post_form(
+            "/admin/telemetry/dead",
+            &[
+                ("action", "discard"),
+                ("id", &retrying.to_string()),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(state(retrying).await, "discarded");
+    assert_eq!(state(waiting).await, "pending");
+    // A sent or unknown event is not found.
+    let r = admin
+        .post_form(
+            "/admin/telemetry/dead",
+            &[("action", "retry"), ("id", &retrying.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}

@@ -567,6 +567,11 @@ const FORMS: &[(&str, &str, &[&str])] = &[
     ("GET", "/timesheet", &["week", "day"]),
     ("GET", "/admin/jobs/list", &["queue", "state", "q", "after"]),
     (
+        "POST",
+        "/admin/telemetry/dead",
+        &["action", "id", "confirm"],
+    ),
+    (
         "GET",
         "/reports/export.csv",
         &["from", "to", "user_id", "project_id", "billable"],
