@@ -19,3 +19,16 @@ CREATE INDEX job_attempts_started ON job_attempts (started_at);
 
 -- The console's job list, newest first, read by keyset.
 CREATE INDEX jobs_console_order ON apalis.jobs ((coalesce(done_at, run_at)) DESC, id DESC);
+
+-- What administrators did to jobs (retry, discard, cancel; one or in bulk),
+-- for the console's audit trail.
+CREATE TABLE job_actions (
+    id        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    admin_id  bigint      REFERENCES users (id) ON DELETE SET NULL,
+    action    text        NOT NULL CHECK (action IN ('retry', 'discard', 'cancel')),
+    -- The job, or the selection (`queue=report_export state=dead`).
+    target    text        NOT NULL,
+    jobs      bigint      NOT NULL,
+    at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX job_actions_at ON job_actions (at DESC);

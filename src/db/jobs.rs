@@ -105,6 +105,149 @@ pub async fn discard_dead(pool: &PgPool, id: &str) -> Result<bool, sqlx::Error> 
     Ok(r.rows_affected() == 1)
 }
 
+/// Cancels a job that has not started (pending, scheduled or retrying): it
+/// becomes dead with that reason, so it can still be retried. False if it
+/// was not waiting.
+#[tracing::instrument(skip_all)]
+pub async fn cancel_waiting(pool: &PgPool, id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE apalis.jobs SET status = 'Killed', done_at = now(), lock_by = NULL, lock_at = NULL,
+                last_result = '{{\"Err\": \"Cancelled by an administrator\"}}'
+         WHERE id = $1 AND {WAITING}"
+    )))
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// SQL condition for a job that waits to start.
+const WAITING: &str = "(status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts))";
+
+/// What a bulk action does, and to which of the selected jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkJobAction {
+    /// Dead jobs get a fresh set of attempts.
+    Retry,
+    /// Dead jobs are deleted.
+    Discard,
+    /// Waiting jobs become dead ("cancelled").
+    Cancel,
+}
+
+impl BulkJobAction {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "retry" => Some(Self::Retry),
+            "discard" => Some(Self::Discard),
+            "cancel" => Some(Self::Cancel),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Retry => "retry",
+            Self::Discard => "discard",
+            Self::Cancel => "cancel",
+        }
+    }
+
+    fn applies_to(self) -> &'static str {
+        match self {
+            Self::Retry | Self::Discard => DEAD,
+            Self::Cancel => WAITING,
+        }
+    }
+}
+
+/// How many jobs of `queue` (all queues when none) the action would touch.
+#[tracing::instrument(skip_all)]
+pub async fn bulk_count(
+    pool: &PgPool,
+    queue: Option<&str>,
+    action: BulkJobAction,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT count(*) FROM apalis.jobs WHERE ($1::text IS NULL OR job_type = $1) AND {}",
+        action.applies_to()
+    )))
+    .bind(queue)
+    .fetch_one(pool)
+    .await
+}
+
+/// Applies the action to every job of `queue` (all when none) it applies to;
+/// returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn bulk(
+    pool: &PgPool,
+    queue: Option<&str>,
+    action: BulkJobAction,
+) -> Result<u64, sqlx::Error> {
+    let set = match action {
+        BulkJobAction::Retry => {
+            "UPDATE apalis.jobs SET status = 'Pending', attempts = 0, run_at = now(),
+                    lock_by = NULL, lock_at = NULL, done_at = NULL, last_result = NULL"
+        }
+        BulkJobAction::Discard => "DELETE FROM apalis.jobs",
+        BulkJobAction::Cancel => {
+            "UPDATE apalis.jobs SET status = 'Killed', done_at = now(), lock_by = NULL, lock_at = NULL,
+                    last_result = '{\"Err\": \"Cancelled by an administrator\"}'"
+        }
+    };
+    let r = sqlx::query(AssertSqlSafe(format!(
+        "{set} WHERE ($1::text IS NULL OR job_type = $1) AND {}",
+        action.applies_to()
+    )))
+    .bind(queue)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// An administrator's action on jobs, for the audit trail.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobAction {
+    pub admin: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub jobs: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// Records an administrator's action.
+#[tracing::instrument(skip_all)]
+pub async fn record_action(
+    pool: &PgPool,
+    admin_id: i64,
+    action: &str,
+    target: &str,
+    jobs: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO job_actions (admin_id, action, target, jobs) VALUES ($1, $2, $3, $4)")
+        .bind(admin_id)
+        .bind(action)
+        .bind(target)
+        .bind(jobs)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The latest administrator actions, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn recent_actions(pool: &PgPool, limit: i64) -> Result<Vec<JobAction>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.username AS admin, a.action, a.target, a.jobs, a.at
+         FROM job_actions a LEFT JOIN users u ON u.id = a.admin_id
+         ORDER BY a.at DESC, a.id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
 /// Moves a job's next run to `delay_seconds` from now: our durable backoff,
 /// because apalis-postgres retries a failed job immediately otherwise.
 #[tracing::instrument(skip_all)]

@@ -15,7 +15,8 @@ use serde::Deserialize;
 
 use super::{
     Layout,
-    extract::{Path, Query},
+    confirm::{self, Question},
+    extract::{Form, Path, Query},
     flash::{self, Flash},
     render,
 };
@@ -23,7 +24,10 @@ use crate::{
     auth::AdminUser,
     db::{
         self,
-        jobs::{Attempt, DeadJob, JobDetail, JobFilter, JobRow, STATES, WorkerRow},
+        jobs::{
+            Attempt, BulkJobAction, DeadJob, JobAction, JobDetail, JobFilter, JobRow, STATES,
+            WorkerRow,
+        },
     },
     domain::ValidationError,
     error::AppError,
@@ -201,6 +205,9 @@ struct JobsPage {
     /// Silence after which a worker counts as dead (its jobs are rescued).
     dead_after: u64,
     dead: Vec<DeadJob>,
+    /// The latest administrator actions.
+    actions: Vec<JobAction>,
+    all_queues: &'static [&'static str],
 }
 
 /// `p50 / p95` seconds, for the overview.
@@ -250,20 +257,41 @@ pub async fn show(
         queues: queues.into_values().collect(),
         workers: db::jobs::workers(&state.pool, dead_after as f64).await?,
         dead_after,
+        actions: db::jobs::recent_actions(&state.pool, 10).await?,
+        all_queues: QUEUES,
         dead: db::jobs::dead(&state.pool, 100).await?,
     };
     Ok(render(&page)?.into_response())
 }
 
+/// Records an administrator's action on jobs and logs it.
+async fn audit(
+    state: &AppState,
+    admin: &AdminUser,
+    action: &str,
+    target: &str,
+    jobs: u64,
+) -> Result<(), AppError> {
+    db::jobs::record_action(&state.pool, admin.0.user.id, action, target, jobs as i64).await?;
+    tracing::info!(
+        admin_id = admin.0.user.id,
+        action,
+        target,
+        jobs,
+        "job action by an administrator"
+    );
+    Ok(())
+}
+
 pub async fn retry(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     if !db::jobs::retry_dead(&state.pool, &id).await? {
         return Err(AppError::NotFound);
     }
-    tracing::info!(job_id = %id, "dead job retried by admin");
+    audit(&state, &admin, "retry", &format!("job {id}"), 1).await?;
     Ok(flash::redirect(
         &state,
         "/admin/jobs",
@@ -273,16 +301,108 @@ pub async fn retry(
 
 pub async fn discard(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     if !db::jobs::discard_dead(&state.pool, &id).await? {
         return Err(AppError::NotFound);
     }
-    tracing::info!(job_id = %id, "dead job discarded by admin");
+    audit(&state, &admin, "discard", &format!("job {id}"), 1).await?;
     Ok(flash::redirect(
         &state,
         "/admin/jobs",
         "The job was discarded.",
+    ))
+}
+
+/// `POST /admin/jobs/{id}/cancel`: a job that has not started will not run
+/// (it becomes dead, "cancelled", and can be retried).
+pub async fn cancel(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    if !db::jobs::cancel_waiting(&state.pool, &id).await? {
+        return Err(AppError::NotFound);
+    }
+    audit(&state, &admin, "cancel", &format!("job {id}"), 1).await?;
+    Ok(flash::redirect(
+        &state,
+        "/admin/jobs",
+        "The job was cancelled; it is listed with the dead jobs.",
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BulkForm {
+    /// A queue, or empty for all.
+    queue: String,
+    /// `retry` or `discard` (dead jobs), `cancel` (waiting jobs).
+    action: String,
+    confirm: String,
+}
+
+/// `POST /admin/jobs/bulk`: one action on every job of a queue it applies
+/// to, after a confirmation that says how many.
+pub async fn bulk(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Form(form): Form<BulkForm>,
+) -> Result<Response, AppError> {
+    let action = BulkJobAction::parse(form.action.trim())
+        .ok_or_else(|| ValidationError::new("action", "Choose retry, discard or cancel."))?;
+    let queue = Some(form.queue.trim())
+        .filter(|q| !q.is_empty())
+        .map(|q| {
+            QUEUES
+                .iter()
+                .copied()
+                .find(|x| *x == q)
+                .ok_or_else(|| ValidationError::new("queue", "Choose a queue from the list."))
+        })
+        .transpose()?;
+    let which = match action {
+        BulkJobAction::Retry | BulkJobAction::Discard => "dead",
+        BulkJobAction::Cancel => "waiting",
+    };
+    let target = match queue {
+        Some(q) => format!("{which} jobs of {q}"),
+        None => format!("{which} jobs of every queue"),
+    };
+    if form.confirm != "yes" {
+        let n = db::jobs::bulk_count(&state.pool, queue, action).await?;
+        let verb = match action {
+            BulkJobAction::Retry => "Retry",
+            BulkJobAction::Discard => "Discard",
+            BulkJobAction::Cancel => "Cancel",
+        };
+        return confirm::page(
+            &admin.0,
+            Question {
+                question: &format!("{verb} {n} {target}?"),
+                consequence: match action {
+                    BulkJobAction::Retry => "Each gets a fresh set of attempts and runs soon.",
+                    BulkJobAction::Discard => "They are deleted. This cannot be undone.",
+                    BulkJobAction::Cancel => {
+                        "They will not run; they are listed as dead and can be retried."
+                    }
+                },
+                action: "/admin/jobs/bulk",
+                button: verb,
+                cancel: "/admin/jobs",
+                carry: &[
+                    ("queue", form.queue.trim().to_owned()),
+                    ("action", action.as_str().to_owned()),
+                ],
+            },
+        );
+    }
+    let n = db::jobs::bulk(&state.pool, queue, action).await?;
+    audit(&state, &admin, action.as_str(), &target, n).await?;
+    Ok(flash::redirect(
+        &state,
+        "/admin/jobs",
+        &format!("{}: {n} {target}.", action.as_str()),
     ))
 }

@@ -142,6 +142,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/jobs/{id}", get(jobs::detail))
         .route("/admin/jobs/{id}/retry", post(jobs::retry))
         .route("/admin/jobs/{id}/discard", post(jobs::discard))
+        .route("/admin/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/admin/jobs/bulk", post(jobs::bulk))
 }
 
 /// What every page's layout needs: title, navigation user, CSRF token, notice.

@@ -708,3 +708,82 @@ async fn a_jobs_page_shows_every_attempt_and_the_list_pages_by_keyset() {
     assert_eq!(all[0], id, "the newest first");
     assert_eq!(all[120], "bulk-120");
 }
+
+#[tokio::test]
+async fn bulk_actions_ask_with_a_count_touch_only_their_queue_and_leave_an_audit_trail() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    sqlx::query(
+        "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at)
+         VALUES (convert_to('{}', 'UTF8'), 'dead-1', 'report_export', 'Killed', 1, 3, now(), now()),
+                (convert_to('{}', 'UTF8'), 'dead-2', 'report_export', 'Failed', 3, 3, now(), now()),
+                (convert_to('{}', 'UTF8'), 'dead-3', 'install_ping', 'Killed', 1, 3, now(), now()),
+                (convert_to('{}', 'UTF8'), 'wait-1', 'install_ping', 'Pending', 0, 3, now() + interval '1 hour', NULL)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("jobs");
+    let status = |id: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT status FROM apalis.jobs WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .expect("status")
+        }
+    };
+    let form = [("queue", "report_export"), ("action", "retry")];
+    let r = admin.post_form("/admin/jobs/bulk", &form).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("Retry 2 dead jobs of report_export?"),
+        "the count first"
+    );
+    assert_eq!(status("dead-1").await, "Killed", "nothing yet");
+    let r = admin
+        .post_form("/admin/jobs/bulk", &[form[0], form[1], ("confirm", "yes")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status("dead-1").await, "Pending");
+    assert_eq!(status("dead-2").await, "Pending");
+    assert_eq!(status("dead-3").await, "Killed", "another queue");
+    // Cancel one waiting job: dead with the reason, retryable.
+    let r = admin.post_form("/admin/jobs/wait-1/cancel", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status("wait-1").await, "Killed");
+    let page = admin
+        .get("/admin/jobs/wait-1")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("Cancelled by an administrator"));
+    assert_eq!(
+        admin
+            .post_form("/admin/jobs/wait-1/cancel", &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND,
+        "only a waiting job"
+    );
+    // The audit trail: who, what, on what, how many.
+    let overview = admin.get("/admin/jobs").await.text().await.expect("page");
+    for text in [
+        "<td data-label=\"On\">dead jobs of report_export</td><td data-label=\"Jobs\">2</td>",
+        "<td data-label=\"On\">job wait-1</td><td data-label=\"Jobs\">1</td>",
+    ] {
+        assert!(overview.contains(text), "{text}");
+    }
+    assert!(overview.contains("<td data-label=\"Who\">admin</td>"));
+    let bad = admin
+        .post_form(
+            "/admin/jobs/bulk",
+            &[("queue", "nope"), ("action", "retry")],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
