@@ -1312,3 +1312,96 @@ async fn a_week_is_filled_from_the_keyboard_and_last_week_copied() {
     assert!(scroll <= inner, "{scroll} > {inner}");
     c.finish().await;
 }
+
+/// The job console by mouse: the overview, the list filtered to dead jobs,
+/// a job's page, then a bulk retry through its counted confirmation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_walks_the_job_console_and_retries_in_bulk() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    sqlx::query(
+        "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at, last_result)
+         VALUES (convert_to('{\"export_id\": 7}', 'UTF8'), 'dead-a', 'report_export', 'Failed', 3, 3, now(), now(), '{\"Err\": \"disk full\"}'),
+                (convert_to('{\"export_id\": 8}', 'UTF8'), 'dead-b', 'report_export', 'Killed', 1, 3, now(), now(), '{\"Err\": \"unreadable\"}'),
+                (convert_to('{}', 'UTF8'), 'done-c', 'maintenance', 'Done', 1, 3, now(), now(), NULL)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("jobs");
+    let c = Session::start().await;
+    c.set_window_size(1366, 900).await.expect("laptop");
+    c.goto(&format!("{}/login", app.address))
+        .await
+        .expect("login");
+    sign_in(&c, "admin", ADMIN_PASSWORD).await;
+    click(&c, "#main-nav a[href='/admin/jobs']").await;
+    click(&c, "main a[href='/admin/jobs/list']").await;
+    c.wait()
+        .for_element(Locator::Css("form[action='/admin/jobs/list']"))
+        .await
+        .expect("the list");
+    c.find(Locator::Css("#state"))
+        .await
+        .expect("state")
+        .select_by_value("dead")
+        .await
+        .expect("dead");
+    click(&c, "form[action='/admin/jobs/list'] button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("a[href='/admin/jobs/dead-a']"))
+        .await
+        .expect("a dead job listed");
+    assert!(
+        c.find(Locator::Css("a[href='/admin/jobs/done-c']"))
+            .await
+            .is_err(),
+        "filtered"
+    );
+    click(&c, "a[href='/admin/jobs/dead-a']").await;
+    c.wait()
+        .for_element(Locator::Css("pre.payload"))
+        .await
+        .expect("the job page");
+    let page = page_text(&c).await;
+    assert!(
+        page.contains("disk full") && page.contains("\"export_id\": 7"),
+        "{page}"
+    );
+
+    c.goto(&format!("{}/admin/jobs", app.address))
+        .await
+        .expect("overview");
+    c.find(Locator::Css("#bulk-queue"))
+        .await
+        .expect("queue")
+        .select_by_value("report_export")
+        .await
+        .expect("choose");
+    click(&c, "form[action='/admin/jobs/bulk'] button[type=submit]").await;
+    c.wait()
+        .for_element(Locator::Css("main form input[name=confirm]"))
+        .await
+        .expect("the confirmation");
+    assert!(
+        page_text(&c)
+            .await
+            .contains("Retry 2 dead jobs of report_export?")
+    );
+    let (scroll, inner) = overflow(&c).await;
+    assert!(scroll <= inner, "{scroll} > {inner}");
+    click(&c, "main form button.danger").await;
+    wait_for_text(&c, "p.notice", "retry: 2 dead jobs of report_export.").await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM apalis.jobs WHERE job_type = 'report_export' AND status = 'Pending'"
+        )
+        .await,
+        2
+    );
+    assert!(
+        page_text(&c).await.contains("dead jobs of report_export"),
+        "in the audit trail"
+    );
+    c.finish().await;
+}
