@@ -10,7 +10,7 @@ use std::{
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::helpers::{ADMIN_PASSWORD, spawn_app};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, TestClient, spawn_app};
 
 /// A ChromeDriver process on a free local port, killed on drop.
 struct Driver {
@@ -105,6 +105,20 @@ impl Session {
         }
     }
 
+    /// A session signed in as the administrator, at `size` (width, height)
+    /// when given.
+    async fn signed_in_as_admin(app: &TestApp, size: Option<(u32, u32)>) -> Self {
+        let c = Self::start().await;
+        if let Some((width, height)) = size {
+            c.set_window_size(width, height).await.expect("window size");
+        }
+        c.goto(&format!("{}/login", app.address))
+            .await
+            .expect("login");
+        sign_in(&c, "admin", ADMIN_PASSWORD).await;
+        c
+    }
+
     /// Closes the browser (so Chromium exits with its driver).
     async fn finish(self) {
         self.client.clone().close().await.expect("close browser");
@@ -122,6 +136,16 @@ impl Drop for Session {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.downloads);
         let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Posts each form as `admin`; each must answer with a redirect.
+async fn post_all(admin: &TestClient, forms: &[(&str, Vec<(&str, &str)>)]) {
+    for (path, form) in forms {
+        assert!(
+            admin.post_form(path, form).await.status().is_redirection(),
+            "{path}"
+        );
     }
 }
 
@@ -647,22 +671,21 @@ async fn every_page_fits_a_laptop_and_a_phone() {
 async fn the_exports_page_shows_progress_and_the_download_without_a_reload() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    for (path, form) in [
-        ("/projects", vec![("name", "Exported")]),
-        (
-            "/entries/new",
-            vec![
-                ("project_id", "1"),
-                ("start", "2026-11-10T09:00"),
-                ("duration", "1:00"),
-            ],
-        ),
-    ] {
-        assert!(
-            admin.post_form(path, &form).await.status().is_redirection(),
-            "{path}"
-        );
-    }
+    post_all(
+        &admin,
+        &[
+            ("/projects", vec![("name", "Exported")]),
+            (
+                "/entries/new",
+                vec![
+                    ("project_id", "1"),
+                    ("start", "2026-11-10T09:00"),
+                    ("duration", "1:00"),
+                ],
+            ),
+        ],
+    )
+    .await;
     assert!(
         admin
             .request_export("csv", &[])
@@ -670,11 +693,7 @@ async fn the_exports_page_shows_progress_and_the_download_without_a_reload() {
             .status()
             .is_redirection()
     );
-    let c = Session::start().await;
-    c.goto(&format!("{}/login", app.address))
-        .await
-        .expect("login");
-    sign_in(&c, "admin", ADMIN_PASSWORD).await;
+    let c = Session::signed_in_as_admin(&app, None).await;
     c.goto(&format!("{}/exports", app.address))
         .await
         .expect("exports");
@@ -716,36 +735,30 @@ async fn the_exports_page_shows_progress_and_the_download_without_a_reload() {
 async fn a_phone_user_changes_entries_in_bulk_and_fixes_a_late_started_timer() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    for (path, form) in [
-        ("/projects", vec![("name", "Phone work")]),
-        (
-            "/entries/new",
-            vec![
-                ("project_id", "1"),
-                ("start", "2026-11-30T09:00"),
-                ("duration", "1:00"),
-            ],
-        ),
-        (
-            "/entries/new",
-            vec![
-                ("project_id", "1"),
-                ("start", "2026-11-30T11:00"),
-                ("duration", "0:30"),
-            ],
-        ),
-    ] {
-        assert!(
-            admin.post_form(path, &form).await.status().is_redirection(),
-            "{path}"
-        );
-    }
-    let c = Session::start().await;
-    c.set_window_size(390, 844).await.expect("phone");
-    c.goto(&format!("{}/login", app.address))
-        .await
-        .expect("login");
-    sign_in(&c, "admin", ADMIN_PASSWORD).await;
+    post_all(
+        &admin,
+        &[
+            ("/projects", vec![("name", "Phone work")]),
+            (
+                "/entries/new",
+                vec![
+                    ("project_id", "1"),
+                    ("start", "2026-11-30T09:00"),
+                    ("duration", "1:00"),
+                ],
+            ),
+            (
+                "/entries/new",
+                vec![
+                    ("project_id", "1"),
+                    ("start", "2026-11-30T11:00"),
+                    ("duration", "0:30"),
+                ],
+            ),
+        ],
+    )
+    .await;
+    let c = Session::signed_in_as_admin(&app, Some((390, 844))).await;
 
     // Through the menu to the entries.
     click(&c, ".menu-toggle").await;
@@ -821,7 +834,7 @@ async fn press(c: &Client, key: char) {
     c.perform_actions(keys).await.expect("keys");
 }
 
-async fn count(app: &crate::helpers::TestApp, sql: &'static str) -> i64 {
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql)
         .fetch_one(&app.pool)
         .await
@@ -837,22 +850,17 @@ async fn keyboard_confirmations_tokens_formats_tasks_and_a_reset_link_work_in_a_
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     app.create_user(&admin, "bob", "user").await;
-    for (path, form) in [
-        ("/projects", vec![("name", "Keyboard")]),
-        ("/projects", vec![("name", "Doomed")]),
-        ("/clients", vec![("name", "Acme")]),
-        ("/tasks", vec![("project_id", "1"), ("name", "Draft")]),
-    ] {
-        assert!(
-            admin.post_form(path, &form).await.status().is_redirection(),
-            "{path}"
-        );
-    }
-    let c = Session::start().await;
-    c.goto(&format!("{}/login", app.address))
-        .await
-        .expect("login");
-    sign_in(&c, "admin", ADMIN_PASSWORD).await;
+    post_all(
+        &admin,
+        &[
+            ("/projects", vec![("name", "Keyboard")]),
+            ("/projects", vec![("name", "Doomed")]),
+            ("/clients", vec![("name", "Acme")]),
+            ("/tasks", vec![("project_id", "1"), ("name", "Draft")]),
+        ],
+    )
+    .await;
+    let c = Session::signed_in_as_admin(&app, None).await;
 
     // `?` lists the shortcuts; Escape closes the list.
     press(&c, '?').await;
@@ -1132,32 +1140,26 @@ async fn a_week_is_filled_from_the_keyboard_and_last_week_copied() {
         .execute(&app.pool)
         .await
         .expect("tz");
-    for (path, form) in [
-        ("/projects", vec![("name", "Client work")]),
-        ("/projects", vec![("name", "Internal")]),
-        (
-            "/timesheet",
-            vec![
-                ("week", "2026-11-16"),
-                ("c.2.0.0", "1:00"),
-                ("c.2.0.1", "1:00"),
-                ("c.2.0.2", "1:00"),
-                ("c.2.0.3", "1:00"),
-                ("c.2.0.4", "1:00"),
-            ],
-        ),
-    ] {
-        assert!(
-            admin.post_form(path, &form).await.status().is_redirection(),
-            "{path}"
-        );
-    }
-    let c = Session::start().await;
-    c.set_window_size(1366, 900).await.expect("laptop");
-    c.goto(&format!("{}/login", app.address))
-        .await
-        .expect("login");
-    sign_in(&c, "admin", ADMIN_PASSWORD).await;
+    post_all(
+        &admin,
+        &[
+            ("/projects", vec![("name", "Client work")]),
+            ("/projects", vec![("name", "Internal")]),
+            (
+                "/timesheet",
+                vec![
+                    ("week", "2026-11-16"),
+                    ("c.2.0.0", "1:00"),
+                    ("c.2.0.1", "1:00"),
+                    ("c.2.0.2", "1:00"),
+                    ("c.2.0.3", "1:00"),
+                    ("c.2.0.4", "1:00"),
+                ],
+            ),
+        ],
+    )
+    .await;
+    let c = Session::signed_in_as_admin(&app, Some((1366, 900))).await;
     // `w` opens the timesheet; then the week of 23 November (all past:
     // entries may not end more than a day ahead).
     press(&c, 'w').await;
@@ -1328,12 +1330,7 @@ async fn an_operator_walks_the_job_console_and_retries_in_bulk() {
     .execute(&app.pool)
     .await
     .expect("jobs");
-    let c = Session::start().await;
-    c.set_window_size(1366, 900).await.expect("laptop");
-    c.goto(&format!("{}/login", app.address))
-        .await
-        .expect("login");
-    sign_in(&c, "admin", ADMIN_PASSWORD).await;
+    let c = Session::signed_in_as_admin(&app, Some((1366, 900))).await;
     click(&c, "#main-nav a[href='/admin/jobs']").await;
     click(&c, "main a[href='/admin/jobs/list']").await;
     c.wait()
