@@ -11,6 +11,7 @@
 //! `#[utoipa::path]` annotation, so the router and the OpenAPI document served
 //! at `/api/v1/openapi.json` are built from the same source and cannot drift.
 
+mod admin_jobs;
 mod catalog;
 mod entries;
 mod exports;
@@ -206,6 +207,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(timesheet::set_cell))
         .routes(routes!(timesheet::add_row))
         .routes(routes!(timesheet::copy))
+        .routes(routes!(admin_jobs::list))
+        .routes(routes!(admin_jobs::show))
         .routes(routes!(reports::summary))
         .routes(routes!(exports::create))
         .routes(routes!(exports::show))

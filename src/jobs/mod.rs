@@ -25,6 +25,8 @@ use apalis::prelude::{MetadataStore, TaskBuilder};
 use serde::{Serialize, de::DeserializeOwned};
 use sqlx::{Acquire, PgConnection};
 
+pub mod console;
+
 pub use analytics::AnalyticsFlush;
 pub use export::ReportExport;
 pub use install_ping::SendInstallPing;

@@ -10,7 +10,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{
@@ -24,14 +23,11 @@ use crate::{
     auth::AdminUser,
     db::{
         self,
-        jobs::{
-            Attempt, BulkJobAction, DeadJob, JobAction, JobDetail, JobFilter, JobRow, STATES,
-            WorkerRow,
-        },
+        jobs::{Attempt, BulkJobAction, DeadJob, JobAction, JobDetail, JobRow, STATES, WorkerRow},
     },
     domain::ValidationError,
     error::AppError,
-    jobs::QUEUES,
+    jobs::{self, QUEUES},
     startup::AppState,
 };
 
@@ -70,51 +66,7 @@ pub async fn list(
     admin: AdminUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let queue = Some(q.queue.trim())
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            QUEUES
-                .iter()
-                .find(|x| **x == s)
-                .map(|x| (*x).to_owned())
-                .ok_or_else(|| ValidationError::new("queue", "Choose a queue from the list."))
-        })
-        .transpose()?;
-    let job_state = Some(q.state.trim())
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            STATES
-                .iter()
-                .copied()
-                .find(|x| *x == s)
-                .ok_or_else(|| ValidationError::new("state", "Choose a state from the list."))
-        })
-        .transpose()?;
-    let after = Some(q.after.trim())
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.split_once(',')
-                .and_then(|(t, id)| {
-                    Some((
-                        DateTime::parse_from_rfc3339(t).ok()?.with_timezone(&Utc),
-                        id.to_owned(),
-                    ))
-                })
-                .ok_or_else(|| {
-                    ValidationError::new(
-                        "after",
-                        "That page link is broken: start from the first page.",
-                    )
-                })
-        })
-        .transpose()?;
-    let search = Some(q.q.trim().to_owned()).filter(|s| !s.is_empty());
-    let filter = JobFilter {
-        queue,
-        state: job_state,
-        search,
-        after,
-    };
+    let filter = jobs::console::filter(&q.queue, &q.state, &q.q, &q.after)?;
     let jobs = db::jobs::list(&state.pool, &filter, PAGE).await?;
     let next = (jobs.len() as i64 == PAGE)
         .then(|| jobs.last())
@@ -124,7 +76,7 @@ pub async fn list(
                 ("queue", q.queue.trim().to_owned()),
                 ("state", q.state.trim().to_owned()),
                 ("q", q.q.trim().to_owned()),
-                ("after", format!("{},{}", last.at.to_rfc3339(), last.id)),
+                ("after", jobs::console::cursor(last)),
             ];
             let kept: Vec<(&str, String)> =
                 fields.into_iter().filter(|(_, v)| !v.is_empty()).collect();

@@ -85,6 +85,7 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         {
             Admin
         }
+        p if p.starts_with("/api/v1/admin/") => Admin,
         p if p.starts_with("/api/v1/") => User,
         _ => return None,
     })
@@ -173,7 +174,7 @@ impl Ids {
             self.project.to_string()
         } else if path.contains("/tasks/") {
             self.task.to_string()
-        } else if path.starts_with("/admin/jobs/") {
+        } else if path.starts_with("/admin/jobs/") || path.starts_with("/api/v1/admin/jobs/") {
             self.job.clone()
         } else {
             self.user.to_string()

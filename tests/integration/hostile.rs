@@ -358,6 +358,12 @@ const API_ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/api/v1/reports/summary", REPORT_FIELDS),
     ("GET", "/api/v1/clients", &["archived"]),
     ("GET", "/api/v1/timesheet", &["week"]),
+    (
+        "GET",
+        "/api/v1/admin/jobs",
+        &["queue", "state", "q", "after"],
+    ),
+    ("GET", "/api/v1/admin/jobs/x", &[]),
     ("GET", "/api/v1/projects", &["archived"]),
     (
         "GET",

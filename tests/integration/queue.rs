@@ -787,3 +787,86 @@ async fn bulk_actions_ask_with_a_count_touch_only_their_queue_and_leave_an_audit
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn the_admin_api_lists_jobs_by_keyset_and_shows_one_with_its_attempts() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let token = admin.api_token("ops", "").await;
+    let bobs = bob.api_token("bob", "").await;
+    sqlx::query(
+        "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at)
+         SELECT convert_to('{\"n\": ' || n || '}', 'UTF8'), 'api-' || lpad(n::text, 3, '0'), 'report_export', 'Done', 1, 3,
+                now() - n * interval '1 minute', now() - n * interval '1 minute'
+         FROM generate_series(1, 60) AS n",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("jobs");
+    sqlx::query(
+        "INSERT INTO job_attempts (job_id, queue, attempt, worker, finished_at, outcome, error)
+         VALUES ('api-001', 'report_export', 1, 'w1', now(), 'retried', 'disk full'),
+                ('api-001', 'report_export', 2, 'w2', now(), 'ok', NULL)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("attempts");
+    let http = reqwest::Client::new();
+    let get = |path: String, token: String| {
+        let http = http.clone();
+        let url = format!("{}/api/v1{path}", app.address);
+        async move {
+            let r = http.get(url).bearer_auth(token).send().await.expect("get");
+            let status = r.status();
+            (
+                status,
+                r.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+    let (status, page) = get(
+        "/admin/jobs?queue=report_export&state=done".into(),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["jobs"].as_array().map(Vec::len), Some(50));
+    assert_eq!(page["jobs"][0]["id"], "api-001", "newest first");
+    let after = page["next_after"].as_str().expect("a next page").to_owned();
+    let (_, page2) = get(
+        format!(
+            "/admin/jobs?queue=report_export&state=done&after={}",
+            urlencode(&after)
+        ),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(page2["jobs"].as_array().map(Vec::len), Some(10));
+    assert_eq!(page2["jobs"][9]["id"], "api-060");
+    assert!(page2["next_after"].is_null());
+    let (status, job) = get("/admin/jobs/api-001".into(), token.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(job["payload"]["n"], 1);
+    assert_eq!(job["history"][0]["error"], "disk full");
+    assert_eq!(job["history"][1]["outcome"], "ok");
+    assert_eq!(
+        get("/admin/jobs/none".into(), token.clone()).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get("/admin/jobs?state=asleep".into(), token.clone())
+            .await
+            .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        get("/admin/jobs".into(), bobs).await.0,
+        StatusCode::FORBIDDEN,
+        "administrators only"
+    );
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)]).expect("encode")[2..].to_owned()
+}
