@@ -238,10 +238,15 @@
       };
       var typed = input.value;
       input.setAttribute("data-saved", typed);
-      fetch("/api/v1/timesheet/cells", {
-        method: "PUT",
-        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
-        body: JSON.stringify(body)
+      // One save at a time, in the order typed: each answer carries the
+      // totals after its own change, so an answer overtaking a later one
+      // would show stale totals.
+      queue = queue.then(function () {
+        return fetch("/api/v1/timesheet/cells", {
+          method: "PUT",
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
+          body: JSON.stringify(body)
+        });
       }).then(function (r) {
         return r.json().then(function (j) { return { ok: r.ok, body: j }; });
       }).then(function (res) {
@@ -266,6 +271,7 @@
         status.textContent = "Not saved: the server did not answer. The value is kept; try again.";
       });
     }
+    var queue = Promise.resolve();
     var inputs = Array.prototype.slice.call(table.querySelectorAll("td input"));
     inputs.forEach(function (input) { input.setAttribute("data-saved", input.value); });
     function move(input, dRow, dCol) {
