@@ -15,6 +15,20 @@ pub const MAX_SEARCH: usize = 200;
 /// Longest cursor.
 pub const MAX_CURSOR: usize = 300;
 
+/// One of the app's queues, or none for an empty field.
+pub fn queue(raw: &str) -> Result<Option<&'static str>, ValidationError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    QUEUES
+        .iter()
+        .copied()
+        .find(|q| *q == raw)
+        .map(Some)
+        .ok_or_else(|| ValidationError::new("queue", "Choose a queue from the list."))
+}
+
 /// A job-list filter from its raw fields; empty fields mean "any".
 pub fn filter(
     queue: &str,
@@ -36,15 +50,7 @@ pub fn filter(
     }
     let some = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     Ok(JobFilter {
-        queue: some(queue)
-            .map(|q| {
-                QUEUES
-                    .iter()
-                    .find(|x| **x == q)
-                    .map(|x| (*x).to_owned())
-                    .ok_or_else(|| ValidationError::new("queue", "Choose a queue from the list."))
-            })
-            .transpose()?,
+        queue: self::queue(queue)?.map(str::to_owned),
         state: some(state)
             .map(|s| {
                 STATES

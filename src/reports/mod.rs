@@ -221,6 +221,8 @@ pub struct Summary {
     pub to_day: NaiveDate,
     /// The resolved filter, for the detailed list of the same entries.
     pub filter: ReportFilter,
+    /// The viewer's weeks start on Sunday (for the charts' week buckets).
+    pub sunday_first: bool,
 }
 
 pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Summary, AppError> {
@@ -266,6 +268,7 @@ pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Su
         from_day: resolved.from_day,
         to_day: resolved.to_day,
         filter: resolved.filter,
+        sunday_first: crate::tracking::timesheet::sunday_first(actor, &settings.week_start),
     })
 }
 
@@ -285,7 +288,6 @@ pub async fn charts(pool: &PgPool, actor: &Actor, summary: &Summary) -> Result<C
         (Group::Day, _) => Group::Project,
         (group, _) => group,
     };
-    let settings = db::settings::load(pool).await?;
     let rows = if summary.group == by && summary.subgroup == Some(Group::Day) {
         summary.rows.clone()
     } else {
@@ -299,14 +301,13 @@ pub async fn charts(pool: &PgPool, actor: &Actor, summary: &Summary) -> Result<C
         )
         .await?
     };
-    let sunday_first = crate::tracking::timesheet::sunday_first(actor, &settings.week_start);
     Ok(Charts {
         by,
         time: charts::time_chart(
             &rows,
             summary.from_day,
             summary.to_day,
-            sunday_first,
+            summary.sunday_first,
             &actor.format,
         ),
         shares: charts::shares(&rows),

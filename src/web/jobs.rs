@@ -304,16 +304,7 @@ pub async fn bulk(
 ) -> Result<Response, AppError> {
     let action = BulkJobAction::parse(form.action.trim())
         .ok_or_else(|| ValidationError::new("action", "Choose retry, discard or cancel."))?;
-    let queue = Some(form.queue.trim())
-        .filter(|q| !q.is_empty())
-        .map(|q| {
-            QUEUES
-                .iter()
-                .copied()
-                .find(|x| *x == q)
-                .ok_or_else(|| ValidationError::new("queue", "Choose a queue from the list."))
-        })
-        .transpose()?;
+    let queue = jobs::console::queue(&form.queue)?;
     let which = match action {
         BulkJobAction::Retry | BulkJobAction::Discard => "dead",
         BulkJobAction::Cancel => "waiting",

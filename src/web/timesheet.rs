@@ -27,7 +27,7 @@ use crate::{
     domain::{
         LocalPath, ValidationError,
         formats::LocalFormat,
-        timesheet::{Change, DAYS, format_cell, parse_cell},
+        timesheet::{Change, DAYS, format_cell, parse_cell, week_of},
     },
     error::AppError,
     startup::AppState,
@@ -141,14 +141,22 @@ fn parse_day_index(raw: &str) -> Result<Option<usize>, ValidationError> {
         .ok_or_else(|| ValidationError::new("day", "Choose a day from 0 to 6."))
 }
 
-/// The first day of the week `raw` names (today's when empty).
-async fn first_day(state: &AppState, actor: &Actor, raw: &str) -> Result<NaiveDate, AppError> {
+/// The first day of the week `raw` names (today's when empty), and of this
+/// week, from one read of the settings.
+async fn weeks(
+    state: &AppState,
+    actor: &Actor,
+    raw: &str,
+) -> Result<(NaiveDate, NaiveDate), AppError> {
+    let settings = db::settings::load(&state.pool).await?;
+    let sunday = timesheet::sunday_first(actor, &settings.week_start);
+    let today = Utc::now().with_timezone(&actor.timezone).date_naive();
     let day = if raw.trim().is_empty() {
-        Utc::now().with_timezone(&actor.timezone).date_naive()
+        today
     } else {
         actor.format.parse_day("week", raw)?
     };
-    timesheet::week_start(&state.pool, actor, day).await
+    Ok((week_of(day, sunday), week_of(today, sunday)))
 }
 
 fn row_label(r: &timesheet::Row) -> String {
@@ -164,6 +172,7 @@ async fn page(
     state: &AppState,
     current: &CurrentUser,
     week: &Week,
+    this_week: NaiveDate,
     shown_day: Option<usize>,
     typed: &HashMap<CellKey, (String, String)>,
     notice: Option<String>,
@@ -171,7 +180,6 @@ async fn page(
     let actor = Actor::from(current);
     let fmt: &LocalFormat = &actor.format;
     let today = Utc::now().with_timezone(&actor.timezone).date_naive();
-    let this_week = timesheet::week_start(&state.pool, &actor, today).await?;
     let days: Vec<DayColumn> = week
         .days
         .iter()
@@ -259,10 +267,19 @@ pub async fn show(
     Query(q): Query<WeekQuery>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
-    let first = first_day(&state, &actor, &q.week).await?;
+    let (first, this_week) = weeks(&state, &actor, &q.week).await?;
     let shown = parse_day_index(&q.day)?;
     let week = timesheet::week(&state.pool, &actor, first).await?;
-    let page = page(&state, &current, &week, shown, &HashMap::new(), notice).await?;
+    let page = page(
+        &state,
+        &current,
+        &week,
+        this_week,
+        shown,
+        &HashMap::new(),
+        notice,
+    )
+    .await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -278,7 +295,7 @@ pub async fn save(
         .find(|(k, _)| k == "week")
         .map(|(_, v)| v.as_str())
         .unwrap_or_default();
-    let first = first_day(&state, &actor, week_field).await?;
+    let (first, this_week) = weeks(&state, &actor, week_field).await?;
     let before = timesheet::week(&state.pool, &actor, first).await?;
     let (mut changed, mut notes) = (0usize, Vec::new());
     let mut refused: HashMap<CellKey, (String, String)> = HashMap::new();
@@ -338,7 +355,16 @@ pub async fn save(
         return Ok(flash::redirect_local(&state, &week_path(first), &notice));
     }
     let week = timesheet::week(&state.pool, &actor, first).await?;
-    let mut page = page(&state, &current, &week, None, &refused, Some(notice)).await?;
+    let mut page = page(
+        &state,
+        &current,
+        &week,
+        this_week,
+        None,
+        &refused,
+        Some(notice),
+    )
+    .await?;
     page.error = Some(match refused.len() {
         1 => "One cell was not saved: see its message.".to_owned(),
         n => format!("{n} cells were not saved: see their messages."),
@@ -361,7 +387,7 @@ pub async fn add_row(
     Form(form): Form<RowForm>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
-    let first = first_day(&state, &actor, &form.week).await?;
+    let (first, _) = weeks(&state, &actor, &form.week).await?;
     let project_id = optional_id("project_id", &form.project_id)?
         .ok_or_else(|| ValidationError::new("project_id", "Choose a project."))?;
     let task_id = optional_id("task_id", &form.task_id)?;
@@ -389,7 +415,7 @@ pub async fn copy(
     Form(form): Form<CopyForm>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
-    let first = first_day(&state, &actor, &form.week).await?;
+    let (first, _) = weeks(&state, &actor, &form.week).await?;
     let with_times = match form.copy.as_str() {
         "rows" => false,
         "times" => true,
