@@ -162,6 +162,7 @@ impl Application {
         });
         tokio::spawn(observability::metrics::sample_web(
             self.state.pool.clone(),
+            self.state.config.worker_heartbeat,
             rx.clone(),
         ));
         let mut rx2 = rx.clone();

@@ -7,6 +7,7 @@
 // - Destructive forms ask for confirmation in a dialog.
 // - The timesheet saves each cell as it changes and moves by arrow keys.
 // - The exports page shows the progress of unfinished exports live.
+// - The job console's numbers and worker list refresh every 5 s.
 // - Keyboard shortcuts (s, n, t, w, e, r; ? lists them).
 (function () {
   function pad(n) { return n < 10 ? "0" + n : "" + n; }
@@ -160,6 +161,93 @@
       setTimeout(poll, 2000);
     }
     setTimeout(poll, 1000);
+  }
+
+  // The job console polls its JSON (/api/v1/admin/queues, with the session
+  // cookie) every 5 s while the tab is visible and rewrites its numbers and
+  // the worker list; the per-minute chart refreshes with the page.
+  function jobsLive() {
+    var status = document.getElementById("jobs-live");
+    if (!status || !window.fetch) { return; }
+    var source = status.getAttribute("data-live-source");
+    function seconds(p50, p95) {
+      return p50 === null || p95 === null ? "–" : p50.toFixed(1) + " / " + p95.toFixed(1) + " s";
+    }
+    function cell(tr, label, text, strong) {
+      var td = document.createElement("td");
+      td.setAttribute("data-label", label);
+      var inner = strong ? document.createElement("strong") : td;
+      if (strong) { inner.className = "error"; td.appendChild(inner); }
+      inner.textContent = text;
+      tr.appendChild(td);
+      return td;
+    }
+    function time(iso, withDate) {
+      var t = new Date(iso).toISOString();
+      return (withDate ? t.slice(0, 10) + " " : "") + t.slice(11, 19) + " UTC";
+    }
+    function update(o) {
+      o.queues.forEach(function (q) {
+        var row = document.querySelector("tr[data-queue='" + CSS.escape(q.name) + "']");
+        if (!row) { return; }
+        var c = q.counts;
+        [c.pending, c.scheduled, c.running, c.retrying, c.done, c.dead].forEach(function (n, i) {
+          var td = row.querySelectorAll("[data-live=count]")[i];
+          if (td) { td.textContent = n; }
+        });
+        var st = row.querySelector("[data-live=status]");
+        st.textContent = "";
+        if (q.paused) {
+          var b = document.createElement("strong");
+          b.textContent = "paused";
+          st.appendChild(b);
+        } else { st.textContent = "running"; }
+        row.querySelector("[data-live=oldest]").textContent =
+          q.oldest_ready_seconds === null ? "–" : Math.round(q.oldest_ready_seconds) + " s";
+        var h = q.last_hour;
+        var hour = document.querySelector("tr[data-queue-hour='" + CSS.escape(q.name) + "']");
+        if (!hour) { return; }
+        hour.querySelector("[data-live=hour]").textContent = h.done + " · " + h.retried + " · " + h.dead;
+        hour.querySelector("[data-live=wait]").textContent = seconds(h.wait_p50_seconds, h.wait_p95_seconds);
+        hour.querySelector("[data-live=run]").textContent = seconds(h.run_p50_seconds, h.run_p95_seconds);
+      });
+      var body = document.querySelector("#jobs-workers tbody");
+      if (body) {
+        body.textContent = "";
+        o.workers.forEach(function (w) {
+          var tr = document.createElement("tr");
+          var name = cell(tr, "Process", "");
+          var code = document.createElement("code");
+          code.textContent = w.name;
+          name.appendChild(code);
+          name.appendChild(document.createTextNode(" (pid " + w.pid + ")"));
+          cell(tr, "Host", w.host);
+          cell(tr, "Queues", w.queues.join(", "));
+          cell(tr, "Started", time(w.started_at, true));
+          cell(tr, "Last heartbeat", time(w.last_heartbeat, false));
+          cell(tr, "Holds", w.holds > 0 ? w.holds + " jobs" : "0");
+          var s = cell(tr, "Status", w.presumed_dead ? "presumed dead" : "alive", w.presumed_dead);
+          if (w.presumed_dead && w.holds > 0) { s.appendChild(document.createTextNode(": its jobs are about to be rescued")); }
+          body.appendChild(tr);
+        });
+        if (!o.workers.length) {
+          var tr = document.createElement("tr");
+          cell(tr, "", "No worker process seen in the last hour: no job runs.").colSpan = 7;
+          body.appendChild(tr);
+        }
+      }
+      status.textContent = "Updated " + time(new Date().toISOString(), false) + "; the numbers refresh every 5 seconds while this tab is open.";
+    }
+    function poll() {
+      if (!document.hidden) {
+        fetch(source, { headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (o) { if (o) { update(o); } })
+          .catch(function () {});
+      }
+      setTimeout(poll, 5000);
+    }
+    setTimeout(poll, 5000);
   }
 
   // Single-key shortcuts, outside text fields; `?` lists them.
@@ -332,5 +420,6 @@
     taskPickers();
     confirmations();
     exportProgress();
+    jobsLive();
   });
 })();

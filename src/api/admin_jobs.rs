@@ -1,5 +1,6 @@
 //! The job console as JSON for operators' scripts (administrators' tokens):
-//! the list of jobs by keyset and one job with every attempt.
+//! the overview of queues and worker processes (which the console page also
+//! polls), the list of jobs by keyset and one job with every attempt.
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -31,6 +32,19 @@ pub struct JobsQuery {
     /// A job id, or the id of the request that enqueued jobs.
     #[param(max_length = 200)]
     q: String,
+    /// Jobs finished (else due) at or after this instant: RFC 3339, or
+    /// `YYYY-MM-DDTHH:MM[:SS]` read as UTC.
+    #[param(
+        max_length = 40,
+        pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+    )]
+    from: String,
+    /// Jobs finished (else due) before this instant; after `from`.
+    #[param(
+        max_length = 40,
+        pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+    )]
+    to: String,
     /// `next_after` of the previous page (an instant and a job id).
     #[param(
         max_length = 300,
@@ -83,7 +97,14 @@ pub async fn list(
     _admin: AdminUser,
     Query(q): Query<JobsQuery>,
 ) -> Result<Json<AdminJobPage>, AppError> {
-    let filter = console::filter(&q.queue, &q.state, &q.q, &q.after)?;
+    let filter = console::filter(console::Fields {
+        queue: &q.queue,
+        state: &q.state,
+        search: &q.q,
+        from: &q.from,
+        to: &q.to,
+        after: &q.after,
+    })?;
     let rows = db::jobs::list(&state.pool, &filter, PAGE).await?;
     let next_after = (rows.len() as i64 == PAGE)
         .then(|| rows.last().map(console::cursor))
@@ -91,6 +112,149 @@ pub async fn list(
     Ok(Json(AdminJobPage {
         jobs: rows.into_iter().map(AdminJob::from).collect(),
         next_after,
+    }))
+}
+
+/// Jobs of a queue per state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminQueueCounts {
+    pending: i64,
+    scheduled: i64,
+    running: i64,
+    retrying: i64,
+    done: i64,
+    dead: i64,
+}
+
+/// The attempts that finished in one minute.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminQueueMinute {
+    done: i64,
+    retried: i64,
+    dead: i64,
+}
+
+/// A queue's last hour, from the attempts recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminQueueHour {
+    done: i64,
+    retried: i64,
+    dead: i64,
+    /// Seconds from due to started.
+    wait_p50_seconds: Option<f64>,
+    wait_p95_seconds: Option<f64>,
+    /// Seconds from started to finished.
+    run_p50_seconds: Option<f64>,
+    run_p95_seconds: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminQueue {
+    name: String,
+    paused: bool,
+    paused_at: Option<DateTime<Utc>>,
+    /// The administrator who paused it.
+    paused_by: Option<String>,
+    counts: AdminQueueCounts,
+    /// Seconds the oldest due job has waited to start; null when none waits.
+    oldest_ready_seconds: Option<f64>,
+    last_hour: AdminQueueHour,
+    /// Finished attempts per minute over the last hour, the oldest first (60).
+    per_minute: Vec<AdminQueueMinute>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminWorkerProcess {
+    name: String,
+    host: String,
+    pid: i32,
+    queues: Vec<String>,
+    started_at: DateTime<Utc>,
+    last_heartbeat: DateTime<Utc>,
+    /// Jobs its workers hold now.
+    holds: i64,
+    /// Silent for longer than `presumed_dead_after_seconds`: its jobs are
+    /// about to be rescued by another worker.
+    presumed_dead: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminQueues {
+    queues: Vec<AdminQueue>,
+    /// Worker processes seen in the last hour, the silent ones first.
+    workers: Vec<AdminWorkerProcess>,
+    presumed_dead_after_seconds: u64,
+}
+
+/// The queues (states, pauses, the last hour) and the worker processes
+/// (administrators).
+#[utoipa::path(get, path = "/api/v1/admin/queues", tag = "admin",
+    responses((status = 200, body = AdminQueues), (status = 403, body = ErrorEnvelope),
+              (status = 401, body = ErrorEnvelope)))]
+pub async fn queues(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> Result<Json<AdminQueues>, AppError> {
+    let o = console::overview(&state.pool, state.config.worker_heartbeat).await?;
+    let queues = o
+        .queues
+        .into_iter()
+        .map(|q| {
+            let [pending, scheduled, running, retrying, done, dead] = q.counts;
+            let h = q.hour;
+            AdminQueue {
+                paused: q.paused.is_some(),
+                paused_at: q.paused.as_ref().map(|p| p.paused_at),
+                paused_by: q.paused.and_then(|p| p.paused_by),
+                counts: AdminQueueCounts {
+                    pending,
+                    scheduled,
+                    running,
+                    retrying,
+                    done,
+                    dead,
+                },
+                oldest_ready_seconds: q.oldest_ready,
+                last_hour: AdminQueueHour {
+                    done: h.as_ref().map_or(0, |h| h.ok),
+                    retried: h.as_ref().map_or(0, |h| h.retried),
+                    dead: h.as_ref().map_or(0, |h| h.dead),
+                    wait_p50_seconds: h.as_ref().and_then(|h| h.wait_p50),
+                    wait_p95_seconds: h.as_ref().and_then(|h| h.wait_p95),
+                    run_p50_seconds: h.as_ref().and_then(|h| h.run_p50),
+                    run_p95_seconds: h.as_ref().and_then(|h| h.run_p95),
+                },
+                per_minute: q
+                    .minutes
+                    .iter()
+                    .map(|[done, retried, dead]| AdminQueueMinute {
+                        done: *done,
+                        retried: *retried,
+                        dead: *dead,
+                    })
+                    .collect(),
+                name: q.name,
+            }
+        })
+        .collect();
+    let workers = o
+        .processes
+        .into_iter()
+        .map(|p| AdminWorkerProcess {
+            name: p.name,
+            host: p.host,
+            pid: p.pid,
+            queues: p.queues,
+            started_at: p.started_at,
+            last_heartbeat: p.last_seen,
+            holds: p.held,
+            presumed_dead: p.presumed_dead,
+        })
+        .collect();
+    Ok(Json(AdminQueues {
+        queues,
+        workers,
+        presumed_dead_after_seconds: o.dead_after_seconds,
     }))
 }
 

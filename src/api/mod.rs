@@ -207,6 +207,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(timesheet::set_cell))
         .routes(routes!(timesheet::add_row))
         .routes(routes!(timesheet::copy))
+        .routes(routes!(admin_jobs::queues))
         .routes(routes!(admin_jobs::list))
         .routes(routes!(admin_jobs::show))
         .routes(routes!(reports::summary))

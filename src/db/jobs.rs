@@ -162,29 +162,30 @@ impl BulkJobAction {
 }
 
 /// How many jobs of `queue` (all queues when none) the action would touch.
+/// How many of the jobs `f` selects `action` would touch (the cursor is ignored).
 #[tracing::instrument(skip_all)]
 pub async fn bulk_count(
     pool: &PgPool,
-    queue: Option<&str>,
+    f: &JobFilter,
     action: BulkJobAction,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT count(*) FROM apalis.jobs WHERE ($1::text IS NULL OR job_type = $1) AND {}",
+        "SELECT count(*) FROM apalis.jobs
+         WHERE {SELECTED} AND ($2::text IS NULL OR {STATE} = $2) AND {}",
         action.applies_to()
     )))
-    .bind(queue)
+    .bind(f.queue.as_deref())
+    .bind(f.state)
+    .bind(f.search.as_deref())
+    .bind(f.from)
+    .bind(f.to)
     .fetch_one(pool)
     .await
 }
 
-/// Applies the action to every job of `queue` (all when none) it applies to;
-/// returns how many.
+/// Does `action` to the jobs `f` selects that it applies to; returns how many.
 #[tracing::instrument(skip_all)]
-pub async fn bulk(
-    pool: &PgPool,
-    queue: Option<&str>,
-    action: BulkJobAction,
-) -> Result<u64, sqlx::Error> {
+pub async fn bulk(pool: &PgPool, f: &JobFilter, action: BulkJobAction) -> Result<u64, sqlx::Error> {
     let set = match action {
         BulkJobAction::Retry => {
             "UPDATE apalis.jobs SET status = 'Pending', attempts = 0, run_at = now(),
@@ -197,16 +198,19 @@ pub async fn bulk(
         }
     };
     let r = sqlx::query(AssertSqlSafe(format!(
-        "{set} WHERE ($1::text IS NULL OR job_type = $1) AND {}",
+        "{set} WHERE {SELECTED} AND ($2::text IS NULL OR {STATE} = $2) AND {}",
         action.applies_to()
     )))
-    .bind(queue)
+    .bind(f.queue.as_deref())
+    .bind(f.state)
+    .bind(f.search.as_deref())
+    .bind(f.from)
+    .bind(f.to)
     .execute(pool)
     .await?;
     Ok(r.rows_affected())
 }
 
-/// An administrator's action on jobs, for the audit trail.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobAction {
     pub admin: Option<String>,
@@ -379,33 +383,29 @@ pub async fn hour_stats(pool: &PgPool) -> Result<Vec<HourStats>, sqlx::Error> {
     .await
 }
 
-/// A registered worker (one per queue per process).
+/// Attempts of a queue that finished in one minute of the last hour.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct WorkerRow {
-    pub id: String,
+pub struct MinuteCount {
     pub queue: String,
-    pub last_seen: DateTime<Utc>,
-    /// Jobs it holds now (claimed or running).
-    pub held: i64,
-    /// Silent for longer than the orphan threshold: its jobs are about to be
-    /// rescued by another worker.
-    pub presumed_dead: bool,
+    /// Whole minutes before now: 0 is the current minute, 59 the oldest.
+    pub ago: i32,
+    pub ok: i64,
+    pub retried: i64,
+    pub dead: i64,
 }
 
-/// Workers seen in the last hour, the silent ones first, with the jobs they hold.
+/// Finished attempts per queue and minute over the last hour.
 #[tracing::instrument(skip_all)]
-pub async fn workers(
-    pool: &PgPool,
-    dead_after_seconds: f64,
-) -> Result<Vec<WorkerRow>, sqlx::Error> {
+pub async fn minutes(pool: &PgPool) -> Result<Vec<MinuteCount>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT w.id, w.worker_type AS queue, w.last_seen,
-                (SELECT count(*) FROM apalis.jobs j WHERE j.lock_by = w.id AND j.status IN ('Queued', 'Running')) AS held,
-                w.last_seen < now() - make_interval(secs => $1) AS presumed_dead
-         FROM apalis.workers w WHERE w.last_seen > now() - interval '1 hour'
-         ORDER BY presumed_dead DESC, w.worker_type, w.id",
+        "SELECT queue, floor(extract(epoch FROM now() - finished_at) / 60)::int AS ago,
+                count(*) FILTER (WHERE outcome = 'ok') AS ok,
+                count(*) FILTER (WHERE outcome = 'retried') AS retried,
+                count(*) FILTER (WHERE outcome = 'dead') AS dead
+         FROM job_attempts
+         WHERE started_at > now() - interval '2 hours' AND finished_at > now() - interval '1 hour'
+         GROUP BY 1, 2",
     )
-    .bind(dead_after_seconds)
     .fetch_all(pool)
     .await
 }
@@ -498,9 +498,20 @@ pub struct JobFilter {
     pub state: Option<&'static str>,
     /// A job id or the id of the request that enqueued it.
     pub search: Option<String>,
+    /// Jobs finished (else due) at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Jobs finished (else due) before this instant.
+    pub to: Option<DateTime<Utc>>,
     /// Keyset: jobs strictly after this (`at`, `id`) in the list's order.
     pub after: Option<(DateTime<Utc>, String)>,
 }
+
+/// The SQL condition of a [`JobFilter`] without its cursor, on `$1` queue,
+/// `$2` state, `$3` search, `$4` from, `$5` to.
+const SELECTED: &str = "($1::text IS NULL OR job_type = $1)
+               AND ($3::text IS NULL OR id = $3 OR metadata -> 'request_id' = $3)
+               AND ($4::timestamptz IS NULL OR coalesce(done_at, run_at) >= $4)
+               AND ($5::timestamptz IS NULL OR coalesce(done_at, run_at) < $5)";
 
 /// A page of jobs, newest first by `coalesce(done_at, run_at)`, read by
 /// keyset from the index on that order (no offset, no count).
@@ -511,17 +522,18 @@ pub async fn list(pool: &PgPool, f: &JobFilter, limit: i64) -> Result<Vec<JobRow
              SELECT id, job_type AS queue, {STATE} AS state, attempts, max_attempts,
                     coalesce(done_at, run_at) AS at, metadata -> 'request_id' AS request_id
              FROM apalis.jobs
-             WHERE ($1::text IS NULL OR job_type = $1)
-               AND ($3::text IS NULL OR id = $3 OR metadata -> 'request_id' = $3)
-               AND ($4::timestamptz IS NULL OR (coalesce(done_at, run_at), id) < ($4, $5))
+             WHERE {SELECTED}
+               AND ($6::timestamptz IS NULL OR (coalesce(done_at, run_at), id) < ($6, $7))
              ORDER BY coalesce(done_at, run_at) DESC, id DESC
          ) j
          WHERE ($2::text IS NULL OR state = $2)
-         LIMIT $6"
+         LIMIT $8"
     )))
     .bind(f.queue.as_deref())
     .bind(f.state)
     .bind(f.search.as_deref())
+    .bind(f.from)
+    .bind(f.to)
     .bind(f.after.as_ref().map(|a| a.0))
     .bind(f.after.as_ref().map(|a| a.1.as_str()))
     .bind(limit)

@@ -9,6 +9,7 @@ pub mod exports;
 pub mod installation;
 pub mod jobs;
 pub mod projects;
+pub mod queues;
 pub mod reports;
 pub mod saved_reports;
 pub mod sessions;

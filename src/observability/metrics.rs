@@ -183,11 +183,28 @@ fn describe() {
         "timetracker_posthog_misconfigured_total",
         "Deliveries refused because PostHog rejected the API key, by channel."
     );
+    describe_gauge!(
+        "timetracker_queue_paused",
+        "1 while an administrator has paused the queue, else 0 (sampled by each web process)."
+    );
+    describe_gauge!(
+        "timetracker_queue_workers_alive",
+        "Worker processes serving the queue whose heartbeat is recent (sampled by each web process)."
+    );
+    describe_gauge!(
+        "timetracker_queue_ready_jobs",
+        "Jobs of the queue that are due and not yet started (sampled by each web process)."
+    );
 }
 
-/// Every few seconds until `stop` fires: the connection pool's use and the
-/// number of running timers.
-pub async fn sample_web(pool: sqlx::PgPool, mut stop: tokio::sync::watch::Receiver<()>) {
+/// Every few seconds until `stop` fires: the connection pool's use, the
+/// number of running timers, and per queue whether it is paused, its live
+/// worker processes and its due jobs.
+pub async fn sample_web(
+    pool: sqlx::PgPool,
+    worker_heartbeat: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<()>,
+) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
         tokio::select! {
@@ -203,6 +220,23 @@ pub async fn sample_web(pool: sqlx::PgPool, mut stop: tokio::sync::watch::Receiv
         match crate::db::entries::running_count(&pool).await {
             Ok(n) => metrics::gauge!("timetracker_active_timers").set(n as f64),
             Err(e) => tracing::debug!(error = %e, "active timer sampling failed"),
+        }
+        // Sampled here, not in the worker: "no worker alive" must be said by
+        // a process that is not a worker.
+        let alive_within = (worker_heartbeat.as_secs_f64() * 3.0).max(1.0);
+        match crate::db::queues::watch(&pool, crate::jobs::QUEUES, alive_within).await {
+            Ok(rows) => {
+                for w in rows {
+                    let queue = w.queue;
+                    metrics::gauge!("timetracker_queue_paused", "queue" => queue.clone())
+                        .set(if w.paused { 1.0 } else { 0.0 });
+                    metrics::gauge!("timetracker_queue_workers_alive", "queue" => queue.clone())
+                        .set(w.workers_alive as f64);
+                    metrics::gauge!("timetracker_queue_ready_jobs", "queue" => queue)
+                        .set(w.ready as f64);
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "queue sampling failed"),
         }
     }
 }

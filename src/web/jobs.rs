@@ -2,8 +2,6 @@
 //! list of all jobs (filtered, by keyset) and each job's page with every
 //! attempt the runner recorded.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::{
     extract::State,
@@ -23,7 +21,8 @@ use crate::{
     auth::AdminUser,
     db::{
         self,
-        jobs::{Attempt, BulkJobAction, DeadJob, JobAction, JobDetail, JobRow, STATES, WorkerRow},
+        jobs::{Attempt, BulkJobAction, DeadJob, JobAction, JobDetail, JobFilter, JobRow, STATES},
+        queues::Process,
     },
     domain::ValidationError,
     error::AppError,
@@ -43,6 +42,10 @@ struct ListPage {
     queue: String,
     state: String,
     search: String,
+    from: String,
+    to: String,
+    /// The filter's fields, carried by the bulk form.
+    kept: Vec<(&'static str, String)>,
     jobs: Vec<JobRow>,
     /// The next page's link, when this page is full.
     next: Option<String>,
@@ -56,8 +59,39 @@ pub struct ListQuery {
     state: String,
     /// A job id or a request id.
     q: String,
+    /// The time range (UTC), as a `datetime-local` field sends it.
+    from: String,
+    to: String,
     /// `<RFC 3339 instant>,<job id>` of the last job of the previous page.
     after: String,
+}
+
+impl ListQuery {
+    fn fields(&self) -> jobs::console::Fields<'_> {
+        jobs::console::Fields {
+            queue: &self.queue,
+            state: &self.state,
+            search: &self.q,
+            from: &self.from,
+            to: &self.to,
+            after: &self.after,
+        }
+    }
+
+    /// The filter's fields as a page carries them (trimmed, no cursor).
+    fn kept(&self) -> Vec<(&'static str, String)> {
+        [
+            ("queue", &self.queue),
+            ("state", &self.state),
+            ("q", &self.q),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.trim().to_owned()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+    }
 }
 
 /// `GET /admin/jobs/list`: every job, newest first, filtered, by keyset.
@@ -66,23 +100,17 @@ pub async fn list(
     admin: AdminUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let filter = jobs::console::filter(&q.queue, &q.state, &q.q, &q.after)?;
+    let filter = jobs::console::filter(q.fields())?;
     let jobs = db::jobs::list(&state.pool, &filter, PAGE).await?;
     let next = (jobs.len() as i64 == PAGE)
         .then(|| jobs.last())
         .flatten()
         .map(|last| {
-            let fields = [
-                ("queue", q.queue.trim().to_owned()),
-                ("state", q.state.trim().to_owned()),
-                ("q", q.q.trim().to_owned()),
-                ("after", jobs::console::cursor(last)),
-            ];
-            let kept: Vec<(&str, String)> =
-                fields.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+            let mut fields = q.kept();
+            fields.push(("after", jobs::console::cursor(last)));
             format!(
                 "/admin/jobs/list?{}",
-                serde_urlencoded::to_string(kept).unwrap_or_default()
+                serde_urlencoded::to_string(fields).unwrap_or_default()
             )
         });
     let page = ListPage {
@@ -92,6 +120,9 @@ pub async fn list(
         queue: q.queue.trim().to_owned(),
         state: q.state.trim().to_owned(),
         search: q.q.trim().to_owned(),
+        from: q.from.trim().to_owned(),
+        to: q.to.trim().to_owned(),
+        kept: q.kept(),
         jobs,
         next,
     };
@@ -136,15 +167,14 @@ pub async fn detail(
     Ok(render(&page)?.into_response())
 }
 
+/// A queue's row of the overview.
 struct QueueRow {
-    name: String,
-    counts: Vec<i64>,
+    q: jobs::console::QueueOverview,
     oldest_ready: String,
-    /// Attempts of the last hour: done, retried, dead.
-    hour: (i64, i64, i64),
     /// "p50 / p95" in seconds, or a dash.
     wait: String,
     run: String,
+    spark: jobs::console::Spark,
 }
 
 #[derive(Template)]
@@ -153,8 +183,8 @@ struct JobsPage {
     layout: Layout,
     states: [&'static str; 6],
     queues: Vec<QueueRow>,
-    workers: Vec<WorkerRow>,
-    /// Silence after which a worker counts as dead (its jobs are rescued).
+    processes: Vec<Process>,
+    /// Silence after which a worker process counts as dead (its jobs are rescued).
     dead_after: u64,
     dead: Vec<DeadJob>,
     /// The latest administrator actions.
@@ -170,45 +200,39 @@ fn percentiles(p50: Option<f64>, p95: Option<f64>) -> String {
     }
 }
 
+/// `GET /admin/jobs`: the queues, the worker processes, the audit trail and
+/// the dead jobs. Its numbers refresh from `GET /api/v1/admin/queues`.
 pub async fn show(
     State(state): State<AppState>,
     admin: AdminUser,
     Flash(notice): Flash,
 ) -> Result<Response, AppError> {
-    let mut queues: BTreeMap<String, QueueRow> = BTreeMap::new();
-    for c in db::jobs::counts(&state.pool).await? {
-        let row = queues.entry(c.queue.clone()).or_insert_with(|| QueueRow {
-            name: c.queue.clone(),
-            counts: vec![0; STATES.len()],
-            oldest_ready: "–".into(),
-            hour: (0, 0, 0),
-            wait: "–".into(),
-            run: "–".into(),
-        });
-        if let Some(i) = STATES.iter().position(|s| *s == c.state) {
-            row.counts[i] = c.count;
-        }
-    }
-    for (queue, age) in db::jobs::oldest_ready_age(&state.pool).await? {
-        if let Some(row) = queues.get_mut(&queue) {
-            row.oldest_ready = format!("{age:.0} s");
-        }
-    }
-    for h in db::jobs::hour_stats(&state.pool).await? {
-        if let Some(row) = queues.get_mut(&h.queue) {
-            row.hour = (h.ok, h.retried, h.dead);
-            row.wait = percentiles(h.wait_p50, h.wait_p95);
-            row.run = percentiles(h.run_p50, h.run_p95);
-        }
-    }
-    // apalis rescues a worker's jobs after three missed heartbeats.
-    let dead_after = state.config.worker_heartbeat.as_secs() * 3;
+    let overview = jobs::console::overview(&state.pool, state.config.worker_heartbeat).await?;
+    let queues = overview
+        .queues
+        .into_iter()
+        .map(|q| QueueRow {
+            oldest_ready: q
+                .oldest_ready
+                .map_or_else(|| "–".into(), |a| format!("{a:.0} s")),
+            wait: q
+                .hour
+                .as_ref()
+                .map_or_else(|| "–".into(), |h| percentiles(h.wait_p50, h.wait_p95)),
+            run: q
+                .hour
+                .as_ref()
+                .map_or_else(|| "–".into(), |h| percentiles(h.run_p50, h.run_p95)),
+            spark: jobs::console::spark(&q.minutes),
+            q,
+        })
+        .collect();
     let page = JobsPage {
         layout: Layout::for_user("Jobs", &admin.0).with_notice(notice),
         states: STATES,
-        queues: queues.into_values().collect(),
-        workers: db::jobs::workers(&state.pool, dead_after as f64).await?,
-        dead_after,
+        queues,
+        processes: overview.processes,
+        dead_after: overview.dead_after_seconds,
         actions: db::jobs::recent_actions(&state.pool, 10).await?,
         all_queues: QUEUES,
         dead: db::jobs::dead(&state.pool, 100).await?,
@@ -288,15 +312,39 @@ pub async fn cancel(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct BulkForm {
-    /// A queue, or empty for all.
-    queue: String,
     /// `retry` or `discard` (dead jobs), `cancel` (waiting jobs).
     action: String,
     confirm: String,
+    /// The selection: the job list's filter (empty fields mean any).
+    #[serde(flatten)]
+    selection: ListQuery,
 }
 
-/// `POST /admin/jobs/bulk`: one action on every job of a queue it applies
-/// to, after a confirmation that says how many.
+/// What a selection holds, in words: "dead jobs of report_export, state
+/// dead, from 2026-12-01T09:00".
+fn describe(which: &str, f: &JobFilter) -> String {
+    let mut words = match &f.queue {
+        Some(q) => format!("{which} jobs of {q}"),
+        None => format!("{which} jobs of every queue"),
+    };
+    if let Some(s) = f.state {
+        words.push_str(&format!(", state {s}"));
+    }
+    if let Some(q) = &f.search {
+        words.push_str(&format!(", matching {q}"));
+    }
+    if let Some(t) = f.from {
+        words.push_str(&format!(", from {}", t.format("%Y-%m-%d %H:%M UTC")));
+    }
+    if let Some(t) = f.to {
+        words.push_str(&format!(", before {}", t.format("%Y-%m-%d %H:%M UTC")));
+    }
+    words
+}
+
+/// `POST /admin/jobs/bulk`: one action on every job of a selection (a queue
+/// from the overview, or the job list's filter) it applies to, after a
+/// confirmation that says how many.
 pub async fn bulk(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -304,22 +352,23 @@ pub async fn bulk(
 ) -> Result<Response, AppError> {
     let action = BulkJobAction::parse(form.action.trim())
         .ok_or_else(|| ValidationError::new("action", "Choose retry, discard or cancel."))?;
-    let queue = jobs::console::queue(&form.queue)?;
+    let mut fields = form.selection.fields();
+    fields.after = "";
+    let filter = jobs::console::filter(fields)?;
     let which = match action {
         BulkJobAction::Retry | BulkJobAction::Discard => "dead",
         BulkJobAction::Cancel => "waiting",
     };
-    let target = match queue {
-        Some(q) => format!("{which} jobs of {q}"),
-        None => format!("{which} jobs of every queue"),
-    };
+    let target = describe(which, &filter);
     if form.confirm != "yes" {
-        let n = db::jobs::bulk_count(&state.pool, queue, action).await?;
+        let n = db::jobs::bulk_count(&state.pool, &filter, action).await?;
         let verb = match action {
             BulkJobAction::Retry => "Retry",
             BulkJobAction::Discard => "Discard",
             BulkJobAction::Cancel => "Cancel",
         };
+        let mut carry = form.selection.kept();
+        carry.push(("action", action.as_str().to_owned()));
         return confirm::page(
             &admin.0,
             Question {
@@ -334,18 +383,101 @@ pub async fn bulk(
                 action: "/admin/jobs/bulk",
                 button: verb,
                 cancel: "/admin/jobs",
-                carry: &[
-                    ("queue", form.queue.trim().to_owned()),
-                    ("action", action.as_str().to_owned()),
-                ],
+                carry: &carry,
             },
         );
     }
-    let n = db::jobs::bulk(&state.pool, queue, action).await?;
+    let n = db::jobs::bulk(&state.pool, &filter, action).await?;
     audit(&state, &admin, action.as_str(), &target, n).await?;
     Ok(flash::redirect(
         &state,
         "/admin/jobs",
         &format!("{}: {n} {target}.", action.as_str()),
+    ))
+}
+
+/// One of the app's queues named in an address; any other is not found.
+fn known_queue(raw: &str) -> Result<&'static str, AppError> {
+    QUEUES
+        .iter()
+        .copied()
+        .find(|q| *q == raw)
+        .ok_or(AppError::NotFound)
+}
+
+/// `POST /admin/jobs/queues/{queue}/pause`: no new job of the queue starts
+/// (every worker process reads it within a heartbeat); new jobs still queue.
+pub async fn pause(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(queue): Path<String>,
+) -> Result<Response, AppError> {
+    let queue = known_queue(&queue)?;
+    let notice = if db::queues::pause(&state.pool, queue, admin.0.user.id).await? {
+        audit(&state, &admin, "pause", &format!("queue {queue}"), 0).await?;
+        format!("{queue} is paused: jobs already running finish, no new one starts.")
+    } else {
+        format!("{queue} was paused already.")
+    };
+    Ok(flash::redirect(&state, "/admin/jobs", &notice))
+}
+
+/// `POST /admin/jobs/queues/{queue}/resume`.
+pub async fn resume(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(queue): Path<String>,
+) -> Result<Response, AppError> {
+    let queue = known_queue(&queue)?;
+    let notice = if db::queues::resume(&state.pool, queue).await? {
+        audit(&state, &admin, "resume", &format!("queue {queue}"), 0).await?;
+        format!("{queue} runs again.")
+    } else {
+        format!("{queue} was not paused.")
+    };
+    Ok(flash::redirect(&state, "/admin/jobs", &notice))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DrainForm {
+    confirm: String,
+}
+
+/// `POST /admin/jobs/queues/{queue}/drain`: cancels every waiting job of the
+/// queue, after a confirmation that says how many (running jobs finish).
+pub async fn drain(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(queue): Path<String>,
+    Form(form): Form<DrainForm>,
+) -> Result<Response, AppError> {
+    let queue = known_queue(&queue)?;
+    let filter = JobFilter {
+        queue: Some(queue.to_owned()),
+        ..JobFilter::default()
+    };
+    let action = format!("/admin/jobs/queues/{queue}/drain");
+    if form.confirm != "yes" {
+        let n = db::jobs::bulk_count(&state.pool, &filter, BulkJobAction::Cancel).await?;
+        return confirm::page(
+            &admin.0,
+            Question {
+                question: &format!("Drain {queue}: cancel its {n} waiting jobs?"),
+                consequence: "They will not run; they are listed as dead and can be retried. \
+                              Jobs already running finish.",
+                action: &action,
+                button: "Drain",
+                cancel: "/admin/jobs",
+                carry: &[],
+            },
+        );
+    }
+    let n = db::jobs::bulk(&state.pool, &filter, BulkJobAction::Cancel).await?;
+    audit(&state, &admin, "drain", &format!("queue {queue}"), n).await?;
+    Ok(flash::redirect(
+        &state,
+        "/admin/jobs",
+        &format!("{queue} drained: {n} waiting jobs cancelled."),
     ))
 }

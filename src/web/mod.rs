@@ -144,6 +144,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/jobs/{id}/discard", post(jobs::discard))
         .route("/admin/jobs/{id}/cancel", post(jobs::cancel))
         .route("/admin/jobs/bulk", post(jobs::bulk))
+        .route("/admin/jobs/queues/{queue}/pause", post(jobs::pause))
+        .route("/admin/jobs/queues/{queue}/resume", post(jobs::resume))
+        .route("/admin/jobs/queues/{queue}/drain", post(jobs::drain))
 }
 
 /// What every page's layout needs: title, navigation user, CSRF token, notice.

@@ -182,6 +182,7 @@ impl Ids {
         path.replace("{id}", &id)
             .replace("{file}", "app.css")
             .replace("{page}", "privacy")
+            .replace("{queue}", "report_export")
     }
 }
 

@@ -10,7 +10,7 @@ use std::{
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, TestClient, spawn_app};
+use crate::helpers::{ADMIN_PASSWORD, RunningWorker, TestApp, TestClient, spawn_app};
 
 /// A ChromeDriver process on a free local port, killed on drop.
 struct Driver {
@@ -328,7 +328,7 @@ const PAGES: &[(&str, &str)] = &[
 ];
 
 /// The pages whose screenshots the docs show (`docs/images/`): the user
-/// guide, and the job page in docs/monitoring.md.
+/// guide, and the job console and a job's page in docs/monitoring.md.
 const SHOWN_IN_THE_GUIDE: &[&str] = &[
     "timer",
     "timesheet",
@@ -337,6 +337,7 @@ const SHOWN_IN_THE_GUIDE: &[&str] = &[
     "projects",
     "tasks",
     "users",
+    "jobs",
     "job",
 ];
 
@@ -488,6 +489,23 @@ async fn every_page_fits_a_laptop_and_a_phone() {
             .fetch_one(&app.pool)
             .await
             .expect("a job");
+    // A worker process runs through the walk (the console lists it, the
+    // export is built), with the install-ping queue paused for the console.
+    let admin_id = app.user_id("admin").await;
+    timetracker::db::queues::pause(&app.pool, "install_ping", admin_id)
+        .await
+        .expect("pause");
+    let worker = RunningWorker::start(timetracker_worker::Worker::standard(&app.config, &app.pool));
+    for _ in 0..200 {
+        let done: bool = sqlx::query_scalar("SELECT bool_and(status = 'done') FROM exports")
+            .fetch_one(&app.pool)
+            .await
+            .expect("exports");
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let pages: Vec<(&str, String)> = PAGES
         .iter()
         .map(|(name, path)| (*name, (*path).to_owned()))
@@ -513,6 +531,7 @@ async fn every_page_fits_a_laptop_and_a_phone() {
             }
         }
     }
+    worker.stop().await;
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
     // On the phone the navigation is behind the menu button.
@@ -1130,6 +1149,23 @@ async fn wait_for_text(c: &Client, css: &str, want: &str) {
     panic!("{css} shows {seen:?}, not {want:?}");
 }
 
+/// Waits up to `seconds` for the element to contain `want`.
+async fn wait_for_text_containing(c: &Client, css: &str, want: &str, seconds: u64) {
+    let mut seen = String::new();
+    for _ in 0..seconds * 10 {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(text) = e.text().await
+        {
+            if text.contains(want) {
+                return;
+            }
+            seen = text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} shows {seen:?}, without {want:?}");
+}
+
 /// A week filled from the keyboard, a bad cell explained in place, last
 /// week's rows copied with their times, and on a phone one day at a time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1400,5 +1436,47 @@ async fn an_operator_walks_the_job_console_and_retries_in_bulk() {
         page_text(&c).await.contains("dead jobs of report_export"),
         "in the audit trail"
     );
+
+    // Pause the queue from its row; a worker process started afterwards
+    // appears in the table without a reload (the page polls its JSON), and
+    // the retried jobs stay pending while the queue is paused.
+    click(
+        &c,
+        "tr[data-queue=report_export] form[action$='/pause'] button",
+    )
+    .await;
+    wait_for_text(
+        &c,
+        "p.notice",
+        "report_export is paused: jobs already running finish, no new one starts.",
+    )
+    .await;
+    let worker = RunningWorker::start(timetracker_worker::Worker::standard(&app.config, &app.pool));
+    // The first poll is 5 s after load; the process beats at once.
+    wait_for_text_containing(&c, "#jobs-workers tbody", "alive", 20).await;
+    wait_for_text_containing(&c, "#jobs-live", "Updated", 20).await;
+    let pending = c
+        .execute(
+            "return document.querySelectorAll('tr[data-queue=report_export] [data-live=count]')[0].textContent;",
+            vec![],
+        )
+        .await
+        .expect("pending cell");
+    assert_eq!(pending, json!("2"), "nothing ran while paused");
+    let status = c
+        .execute(
+            "return document.querySelector('tr[data-queue=report_export] [data-live=status]').textContent;",
+            vec![],
+        )
+        .await
+        .expect("status cell");
+    assert_eq!(status, json!("paused"));
+    click(
+        &c,
+        "tr[data-queue=report_export] form[action$='/resume'] button",
+    )
+    .await;
+    wait_for_text(&c, "p.notice", "report_export runs again.").await;
+    worker.stop().await;
     c.finish().await;
 }

@@ -284,12 +284,64 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(status().await, "running", "killed while building");
     first.kill();
+    // The console marks the killed process presumed dead after three missed
+    // heartbeats (1 s here), holding the export's job.
+    let started = Instant::now();
+    let row = loop {
+        let page = admin.get("/admin/jobs").await.text().await.expect("page");
+        let row = page
+            .split("<tr")
+            .find(|r| r.contains("data-label=\"Process\"") && r.contains("presumed dead"))
+            .map(str::to_owned);
+        if let Some(row) = row {
+            break row;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never presumed dead: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(
+        row.contains("1 jobs") && row.contains("its jobs are about to be rescued"),
+        "{row}"
+    );
     let _second = worker(app.config.database_url.expose(), &fake).await;
     let started = Instant::now();
     while status().await != "done" {
         assert!(started.elapsed() < Duration::from_secs(60), "not rebuilt");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The job's page shows both runs: the killed one without an outcome, the
+    // rescue on another worker process.
+    let job: String =
+        sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = 'report_export'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("job");
+    let runs: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT worker, outcome FROM job_attempts WHERE job_id = $1 ORDER BY id")
+            .bind(&job)
+            .fetch_all(&app.pool)
+            .await
+            .expect("attempts");
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(
+        (runs[0].1.as_deref(), runs[1].1.as_deref()),
+        (None, Some("ok"))
+    );
+    let (killed, rescuer) = (
+        runs[0].0.split('/').next().expect("process"),
+        runs[1].0.split('/').next().expect("process"),
+    );
+    assert_ne!(killed, rescuer, "another process ran it");
+    let page = admin
+        .get(&format!("/admin/jobs/{job}"))
+        .await
+        .text()
+        .await
+        .expect("job page");
+    assert!(page.contains(&runs[0].0) && page.contains(&runs[1].0));
     let id: i64 = sqlx::query_scalar("SELECT id FROM exports")
         .fetch_one(&app.pool)
         .await

@@ -257,8 +257,7 @@ impl TestApp {
     /// Runs the real worker until no job of its queues is due or running.
     pub async fn run_pending_jobs(&self) {
         run_worker_until_idle(
-            timetracker_worker::monitor(&self.config, &self.pool),
-            &self.config,
+            timetracker_worker::Worker::standard(&self.config, &self.pool),
             &self.pool,
             timetracker_worker::QUEUES,
         )
@@ -266,22 +265,45 @@ impl TestApp {
     }
 }
 
-/// Runs `monitor` (the real runtime) until no job of `queues` is due or running.
+/// A worker process (the real runtime, in this test's process) and its stop switch.
+pub struct RunningWorker {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningWorker {
+    pub fn start(worker: timetracker_worker::Worker) -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(worker.run(async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task
+            .await
+            .expect("join")
+            .expect("worker stopped cleanly");
+    }
+}
+
+/// Runs `worker` (the real runtime) until no job of `queues` is due or running.
 pub async fn run_worker_until_idle(
-    monitor: apalis::prelude::Monitor,
-    config: &Config,
+    worker: timetracker_worker::Worker,
     pool: &PgPool,
     queues: &[&str],
 ) {
     let (tx, rx) = oneshot::channel::<()>();
-    let worker = tokio::spawn(timetracker_worker::run_monitor(
-        monitor,
-        config.clone(),
-        pool.clone(),
-        async move {
-            let _ = rx.await;
-        },
-    ));
+    let worker = tokio::spawn(worker.run(async move {
+        let _ = rx.await;
+    }));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     // Let the worker register and take its first batch before judging idleness.
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -361,8 +361,9 @@ const API_ROUTES: &[(&str, &str, &[&str])] = &[
     (
         "GET",
         "/api/v1/admin/jobs",
-        &["queue", "state", "q", "after"],
+        &["queue", "state", "q", "from", "to", "after"],
     ),
+    ("GET", "/api/v1/admin/queues", &[]),
     ("GET", "/api/v1/admin/jobs/x", &[]),
     ("GET", "/api/v1/projects", &["archived"]),
     (
@@ -571,7 +572,19 @@ const FORMS: &[(&str, &str, &[&str])] = &[
     ),
     ("GET", "/reports", REPORT_FIELDS),
     ("GET", "/timesheet", &["week", "day"]),
-    ("GET", "/admin/jobs/list", &["queue", "state", "q", "after"]),
+    (
+        "GET",
+        "/admin/jobs/list",
+        &["queue", "state", "q", "from", "to", "after"],
+    ),
+    (
+        "POST",
+        "/admin/jobs/bulk",
+        &["action", "queue", "state", "q", "from", "to"],
+    ),
+    ("POST", "/admin/jobs/queues/report_export/drain", &["x"]),
+    ("POST", "/admin/jobs/queues/report_export/pause", &["x"]),
+    ("POST", "/admin/jobs/queues/report_export/resume", &["x"]),
     (
         "POST",
         "/admin/telemetry/dead",

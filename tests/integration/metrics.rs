@@ -90,13 +90,11 @@ async fn worker_metrics_are_valid_prometheus_text_with_queue_depth() {
         .expect("server");
     // The sampler publishes depth every few seconds; run a worker long enough for one sample.
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(timetracker_worker::run(
-        app.config.clone(),
-        app.pool.clone(),
-        async move {
+    let worker = tokio::spawn(
+        timetracker_worker::Worker::standard(&app.config, &app.pool).run(async move {
             let _ = rx.await;
-        },
-    ));
+        }),
+    );
     let mut text = String::new();
     for _ in 0..100 {
         text = reqwest::get(format!("http://{addr}/metrics"))

@@ -3,7 +3,6 @@ use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
-use apalis::prelude::Monitor;
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -11,9 +10,7 @@ use timetracker::{
     jobs::{self, Job, Maintenance},
     observability::{REQUEST, RequestContext},
 };
-use timetracker_worker::{
-    JobContext, JobError, JobHandler, handlers::maintenance::Prune, register,
-};
+use timetracker_worker::{JobContext, JobError, JobHandler, Worker, handlers::maintenance::Prune};
 
 const CTX: JobContext = JobContext {
     job_id: String::new(),
@@ -22,8 +19,8 @@ const CTX: JobContext = JobContext {
 };
 
 use crate::helpers::{
-    DbProxy, TestApp, TestDb, database_socket, run_worker_until_idle, spawn_app, test_config,
-    via_port,
+    DbProxy, RunningWorker, TestApp, TestDb, database_socket, run_worker_until_idle, spawn_app,
+    test_config, via_port,
 };
 
 /// A job whose effect is a row in `test_effects`; it fails while `failing` is set.
@@ -83,8 +80,8 @@ fn handler(app: &TestApp, failing: bool, permanent: bool) -> (RecordHandler, Arc
 }
 
 async fn run_records(app: &TestApp, handler: RecordHandler) {
-    let monitor = register(Monitor::new(), &app.config, &app.pool, handler);
-    run_worker_until_idle(monitor, &app.config, &app.pool, &[Record::QUEUE]).await;
+    let worker = Worker::new(&app.config, &app.pool).register(handler);
+    run_worker_until_idle(worker, &app.pool, &[Record::QUEUE]).await;
 }
 
 async fn effects(app: &TestApp) -> Vec<String> {
@@ -372,18 +369,8 @@ async fn two_workers_enqueue_maintenance_once_per_tick_and_run_it_once() {
     let app = spawn_app().await;
     let queues = timetracker_worker::QUEUES;
     tokio::join!(
-        run_worker_until_idle(
-            timetracker_worker::monitor(&app.config, &app.pool),
-            &app.config,
-            &app.pool,
-            queues
-        ),
-        run_worker_until_idle(
-            timetracker_worker::monitor(&app.config, &app.pool),
-            &app.config,
-            &app.pool,
-            queues
-        ),
+        run_worker_until_idle(Worker::standard(&app.config, &app.pool), &app.pool, queues),
+        run_worker_until_idle(Worker::standard(&app.config, &app.pool), &app.pool, queues),
     );
     let statuses: Vec<String> =
         sqlx::query_scalar("SELECT status FROM apalis.jobs WHERE job_type = $1")
@@ -438,12 +425,8 @@ async fn the_worker_reconnects_and_resumes_after_a_database_outage() {
         failing: Arc::new(AtomicBool::new(false)),
         permanent: false,
     };
-    let monitor = register(Monitor::new(), &config, &worker_pool, handler);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(timetracker_worker::run_monitor(
-        monitor,
-        config,
-        worker_pool,
+    let worker = tokio::spawn(Worker::new(&config, &worker_pool).register(handler).run(
         async move {
             let _ = stopped.await;
         },
@@ -546,8 +529,8 @@ async fn a_jobs_page_shows_every_attempt_and_the_list_pages_by_keyset() {
         .await
         .expect("id");
     for _ in 0..4 {
-        let monitor = register(Monitor::new(), &app.config, &app.pool, FlakyHandler);
-        run_worker_until_idle(monitor, &app.config, &app.pool, &[Flaky::QUEUE]).await;
+        let worker = Worker::new(&app.config, &app.pool).register(FlakyHandler);
+        run_worker_until_idle(worker, &app.pool, &[Flaky::QUEUE]).await;
         // Travel forward in time instead of sleeping through the backoff.
         sqlx::query("UPDATE apalis.jobs SET run_at = now() WHERE id = $1 AND status <> 'Done'")
             .bind(&id)
@@ -614,24 +597,32 @@ async fn a_jobs_page_shows_every_attempt_and_the_list_pages_by_keyset() {
         .await
         .expect("overview");
     let row = overview
-        .split("<tr>")
-        .find(|r| r.contains(">test_flaky</a>"))
+        .split("<tr")
+        .find(|r| r.contains("data-queue-hour=\"test_flaky\""))
         .expect("the queue's row");
     assert!(
-        row.contains("<td>1 · 3 · 0</td>"),
+        row.contains("<td data-live=\"hour\">1 · 3 · 0</td>"),
         "done, retried, dead: {row}"
     );
-    // A worker that stopped beating holds a job: presumed dead, its job named.
+    // A worker process that stopped beating holds a job: presumed dead, its
+    // job counted. (A really killed worker: faults.rs.)
     sqlx::query(
-        "INSERT INTO apalis.workers (id, worker_type, storage_name, layers, last_seen)
-         VALUES ('test_flaky-gone-host-1', 'test_flaky', 'PgStorage', '', now() - interval '10 minutes')",
+        "INSERT INTO worker_processes (name, host, pid, queues, started_at, last_seen)
+         VALUES ('gone-host-1', 'gone-host', 4242, '{test_flaky}', now() - interval '20 minutes', now() - interval '10 minutes')",
     )
     .execute(&app.pool)
     .await
     .expect("worker");
     sqlx::query(
+        "INSERT INTO apalis.workers (id, worker_type, storage_name, layers, last_seen)
+         VALUES ('gone-host-1/test_flaky', 'test_flaky', 'PgStorage', '', now() - interval '10 minutes')",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("its apalis worker");
+    sqlx::query(
         "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, lock_by, lock_at)
-         VALUES (convert_to('{}', 'UTF8'), 'held-1', 'test_flaky', 'Running', 1, 5, 'test_flaky-gone-host-1', now() - interval '10 minutes')",
+         VALUES (convert_to('{}', 'UTF8'), 'held-1', 'test_flaky', 'Running', 1, 5, 'gone-host-1/test_flaky', now() - interval '10 minutes')",
     )
     .execute(&app.pool)
     .await
@@ -644,7 +635,7 @@ async fn a_jobs_page_shows_every_attempt_and_the_list_pages_by_keyset() {
         .expect("overview");
     let row = overview
         .split("<tr>")
-        .find(|r| r.contains("test_flaky-gone-host-1"))
+        .find(|r| r.contains("gone-host-1"))
         .expect("the silent worker");
     assert!(
         row.contains("presumed dead") && row.contains("1 jobs"),
@@ -869,4 +860,285 @@ async fn the_admin_api_lists_jobs_by_keyset_and_shows_one_with_its_attempts() {
 
 fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("x", s)]).expect("encode")[2..].to_owned()
+}
+
+/// Waits until `n` worker processes have beaten (and so read the pauses).
+async fn wait_for_processes(app: &TestApp, n: i64) {
+    for _ in 0..100 {
+        let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM worker_processes")
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+        if seen == n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{n} worker processes never beat");
+}
+
+async fn export_status(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT status FROM exports")
+        .fetch_one(&app.pool)
+        .await
+        .expect("status")
+}
+
+#[tokio::test]
+async fn a_paused_queue_runs_nothing_even_after_a_restart_and_runs_when_resumed() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let r = admin
+        .post_form("/admin/jobs/queues/report_export/pause", &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // A paused queue still accepts jobs.
+    assert!(
+        admin
+            .request_export("csv", &[])
+            .await
+            .status()
+            .is_redirection()
+    );
+    let overview = admin.get("/admin/jobs").await.text().await.expect("page");
+    assert!(overview.contains("<strong>report_export is paused</strong>"));
+
+    // Two heartbeats of a running worker (1 s each here): nothing ran.
+    let first = RunningWorker::start(Worker::standard(&app.config, &app.pool));
+    wait_for_processes(&app, 1).await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(export_status(&app).await, "pending");
+    let overview = admin.get("/admin/jobs").await.text().await.expect("page");
+    let row = overview
+        .split("<tr")
+        .find(|r| r.contains("data-label=\"Process\""))
+        .expect("the live worker process");
+    assert!(
+        row.contains("alive") && row.contains("report_export"),
+        "{row}"
+    );
+    first.stop().await;
+    wait_for_processes(&app, 0).await;
+
+    // A new process starts with its gates closed and reads the pause.
+    let second = RunningWorker::start(Worker::standard(&app.config, &app.pool));
+    wait_for_processes(&app, 1).await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(export_status(&app).await, "pending", "still paused");
+
+    let r = admin
+        .post_form("/admin/jobs/queues/report_export/resume", &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = export_status(&app).await;
+        if status == "done" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "done", "ran within a few heartbeats of the resume");
+    second.stop().await;
+
+    let actions: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT action, target, jobs FROM job_actions ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .expect("audit");
+    assert_eq!(
+        actions,
+        [
+            ("pause".into(), "queue report_export".into(), 0),
+            ("resume".into(), "queue report_export".into(), 0),
+        ]
+    );
+    // Pausing twice says so and records nothing more; an unknown queue is 404.
+    admin
+        .post_form("/admin/jobs/queues/maintenance/pause", &[])
+        .await;
+    let r = admin
+        .post_form("/admin/jobs/queues/maintenance/pause", &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        admin
+            .post_form("/admin/jobs/queues/nope/pause", &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let pauses: i64 = sqlx::query_scalar("SELECT count(*) FROM job_actions WHERE action = 'pause'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(pauses, 2);
+}
+
+/// A job that waits on a gate, to be running while the queue is paused.
+#[derive(Debug, Serialize, Deserialize)]
+struct Slow {
+    marker: String,
+}
+
+impl Job for Slow {
+    const QUEUE: &'static str = "test_slow";
+}
+
+#[derive(Clone)]
+struct SlowHandler {
+    pool: PgPool,
+    release: Arc<tokio::sync::Notify>,
+}
+
+impl JobHandler<Slow> for SlowHandler {
+    async fn handle(&self, job: Slow, _ctx: JobContext) -> Result<(), JobError> {
+        if job.marker == "slow" {
+            self.release.notified().await;
+        }
+        sqlx::query("INSERT INTO test_effects (marker) VALUES ($1)")
+            .bind(&job.marker)
+            .execute(&self.pool)
+            .await
+            .map_err(JobError::retry)?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_job_running_when_its_queue_is_paused_finishes_and_the_next_waits() {
+    let app = spawn_app().await;
+    prepare(&app).await;
+    let release = Arc::new(tokio::sync::Notify::new());
+    let worker = RunningWorker::start(Worker::new(&app.config, &app.pool).register(SlowHandler {
+        pool: app.pool.clone(),
+        release: release.clone(),
+    }));
+    let mut conn = app.pool.acquire().await.expect("conn");
+    jobs::enqueue(
+        &mut conn,
+        &Slow {
+            marker: "slow".into(),
+        },
+    )
+    .await
+    .expect("enqueue");
+    // Wait until it runs, then pause its queue (test queues are paused in
+    // the database directly: the pages know only the app's queues).
+    for _ in 0..100 {
+        let running: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM job_attempts WHERE queue = 'test_slow' AND finished_at IS NULL",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+        if running == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let admin_id: Option<i64> = None;
+    sqlx::query("INSERT INTO queue_pauses (queue, paused_by) VALUES ('test_slow', $1)")
+        .bind(admin_id)
+        .execute(&app.pool)
+        .await
+        .expect("pause");
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    jobs::enqueue(
+        &mut conn,
+        &Slow {
+            marker: "next".into(),
+        },
+    )
+    .await
+    .expect("enqueue");
+    release.notify_one();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(
+        effects(&app).await,
+        ["slow"],
+        "the running job finished; the next waits"
+    );
+    sqlx::query("DELETE FROM queue_pauses")
+        .execute(&app.pool)
+        .await
+        .expect("resume");
+    for _ in 0..100 {
+        if effects(&app).await.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(effects(&app).await, ["next", "slow"]);
+    worker.stop().await;
+}
+
+#[tokio::test]
+async fn drain_cancels_only_the_waiting_jobs_of_that_queue_after_saying_how_many() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    for _ in 0..3 {
+        assert!(
+            admin
+                .request_export("csv", &[])
+                .await
+                .status()
+                .is_redirection()
+        );
+    }
+    // One export job already finished, a maintenance job waiting elsewhere.
+    sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Done', done_at = now()
+         WHERE id = (SELECT min(id) FROM apalis.jobs WHERE job_type = 'report_export')",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("one done");
+    let mut conn = app.pool.acquire().await.expect("conn");
+    jobs::enqueue(&mut conn, &Maintenance { tick: 1 })
+        .await
+        .expect("maintenance");
+    let page = admin
+        .post_form("/admin/jobs/queues/report_export/drain", &[])
+        .await
+        .text()
+        .await
+        .expect("confirmation");
+    assert!(
+        page.contains("Drain report_export: cancel its 2 waiting jobs?"),
+        "{page}"
+    );
+    let states = || async {
+        sqlx::query_as::<_, (String, String, i64)>(
+            "SELECT job_type, status, count(*) FROM apalis.jobs GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        .fetch_all(&app.pool)
+        .await
+        .expect("states")
+    };
+    let before = states().await;
+    assert!(before.contains(&("report_export".into(), "Pending".into(), 2)));
+    let r = admin
+        .post_form(
+            "/admin/jobs/queues/report_export/drain",
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let after = states().await;
+    assert!(
+        after.contains(&("report_export".into(), "Killed".into(), 2)),
+        "{after:?}"
+    );
+    assert!(after.contains(&("report_export".into(), "Done".into(), 1)));
+    assert!(
+        after.contains(&("maintenance".into(), "Pending".into(), 1)),
+        "another queue's job waits on: {after:?}"
+    );
+    let action: (String, String, i64) =
+        sqlx::query_as("SELECT action, target, jobs FROM job_actions")
+            .fetch_one(&app.pool)
+            .await
+            .expect("audit");
+    assert_eq!(action, ("drain".into(), "queue report_export".into(), 2));
 }

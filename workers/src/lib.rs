@@ -3,9 +3,11 @@
 //! One apalis worker per queue, each with a unique name per process (a fixed
 //! name would leave a killed predecessor's jobs stuck in `Running`), LISTEN/NOTIFY
 //! wake-up, and a short heartbeat that also picks up delayed and retried jobs
-//! and re-enqueues orphans of dead workers. Beside them run the depth sampler,
+//! and re-enqueues orphans of dead workers. Beside them run the process
+//! heartbeat with the queues' pause gates ([`control`]), the depth sampler,
 //! the maintenance scheduler and the internal metrics/health listener.
 
+mod control;
 pub mod handlers;
 pub mod runner;
 mod sampler;
@@ -16,101 +18,108 @@ use std::time::Duration;
 use anyhow::Context;
 use apalis::prelude::Monitor;
 use sqlx::PgPool;
-use timetracker::config::Config;
+use timetracker::{config::Config, jobs::Job};
 
-pub use runner::{JobContext, JobError, JobHandler, register};
+pub use runner::{JobContext, JobError, JobHandler};
 
 /// Every queue this worker serves: all of the app's.
 pub use timetracker::jobs::QUEUES;
 
-/// The real job handlers, one registration each.
-pub fn monitor(config: &Config, pool: &PgPool) -> Monitor {
-    let m = Monitor::new();
-    let m = register(
-        m,
-        config,
-        pool,
-        handlers::maintenance::Prune::new(config, pool),
-    );
-    let m = register(m, config, pool, handlers::export::BuildExport::new(pool));
-    let m = register(
-        m,
-        config,
-        pool,
-        handlers::analytics::DeliverAnalytics::new(config, pool),
-    );
-    register(
-        m,
-        config,
-        pool,
-        handlers::install_ping::SendPing::new(config, pool),
-    )
-}
-
-/// Runs the worker until `shutdown` resolves; in-flight jobs then finish and
-/// fetched-but-unstarted ones return to pending.
-pub async fn run(
-    config: Config,
-    pool: PgPool,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let monitor = monitor(&config, &pool);
-    run_monitor(monitor, config, pool, shutdown).await
-}
-
-/// Runs `monitor` beside the depth sampler and the maintenance scheduler,
-/// restarting workers that stop on a database error.
-pub async fn run_monitor(
+/// A worker process being put together: one apalis worker per registered
+/// queue, each behind its pause gate.
+pub struct Worker {
     monitor: Monitor,
+    process: control::Process,
     config: Config,
     pool: PgPool,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    timetracker::db::wait_for_database(&pool, timetracker::startup::STARTUP_PATIENCE).await?;
-    if !timetracker::db::migrations_current(&pool)
-        .await
-        .context("the database is not reachable")?
-    {
-        anyhow::bail!("the database schema is not current: run `timetracker migrate` first");
-    }
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let background = [
-        tokio::spawn(sampler::run(pool.clone(), stop_rx.clone())),
-        tokio::spawn(scheduler::run(
-            pool.clone(),
-            config.clone(),
-            stop_rx.clone(),
-        )),
-    ];
-    let monitor = monitor
-        .should_restart(|ctx, error| {
-            tracing::warn!(worker = %ctx.name(), error = %error, "worker stopped; restarting in 2 s");
-            // The callback is synchronous: a short pause keeps a database outage
-            // from turning into a hot restart loop.
-            std::thread::sleep(Duration::from_secs(2));
-            true
-        })
-        .shutdown_timeout(Duration::from_secs(30));
-    let result = monitor
-        .run_with_signal(async move {
-            shutdown.await;
-            Ok(())
-        })
-        .await;
-    let _ = stop_tx.send(true);
-    for task in background {
-        let _ = task.await;
-    }
-    result.map_err(|e| anyhow::anyhow!("worker monitor failed: {e}"))
 }
 
-/// A process-unique worker name: queue, host and a random suffix.
-pub fn worker_name(queue: &str) -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "host".into());
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    format!("{queue}-{host}-{}", &suffix[..12])
+impl Worker {
+    /// A process with no queue yet.
+    pub fn new(config: &Config, pool: &PgPool) -> Self {
+        Self {
+            monitor: Monitor::new(),
+            process: control::Process::new(),
+            config: config.clone(),
+            pool: pool.clone(),
+        }
+    }
+
+    /// The real job handlers, one queue each.
+    pub fn standard(config: &Config, pool: &PgPool) -> Self {
+        Self::new(config, pool)
+            .register(handlers::maintenance::Prune::new(config, pool))
+            .register(handlers::export::BuildExport::new(pool))
+            .register(handlers::analytics::DeliverAnalytics::new(config, pool))
+            .register(handlers::install_ping::SendPing::new(config, pool))
+    }
+
+    /// Adds a worker for `J`'s queue, running `handler`.
+    pub fn register<J: Job, H: JobHandler<J>>(mut self, handler: H) -> Self {
+        let gate = self.process.gate(J::QUEUE);
+        self.monitor = runner::register(
+            self.monitor,
+            &self.config,
+            &self.pool,
+            &self.process,
+            gate,
+            handler,
+        );
+        self
+    }
+
+    /// Runs until `shutdown` resolves, beside the process heartbeat (which
+    /// sets the pause gates), the depth sampler and the maintenance scheduler,
+    /// restarting workers that stop on a database error. In-flight jobs then
+    /// finish and fetched-but-unstarted ones return to pending.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            monitor,
+            process,
+            config,
+            pool,
+        } = self;
+        timetracker::db::wait_for_database(&pool, timetracker::startup::STARTUP_PATIENCE).await?;
+        if !timetracker::db::migrations_current(&pool)
+            .await
+            .context("the database is not reachable")?
+        {
+            anyhow::bail!("the database schema is not current: run `timetracker migrate` first");
+        }
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let background = [
+            tokio::spawn(process.run(pool.clone(), config.worker_heartbeat, stop_rx.clone())),
+            tokio::spawn(sampler::run(pool.clone(), stop_rx.clone())),
+            tokio::spawn(scheduler::run(
+                pool.clone(),
+                config.clone(),
+                stop_rx.clone(),
+            )),
+        ];
+        let monitor = monitor
+            .should_restart(|ctx, error| {
+                tracing::warn!(worker = %ctx.name(), error = %error, "worker stopped; restarting in 2 s");
+                // The callback is synchronous: a short pause keeps a database outage
+                // from turning into a hot restart loop.
+                std::thread::sleep(Duration::from_secs(2));
+                true
+            })
+            .shutdown_timeout(Duration::from_secs(30));
+        let result = monitor
+            .run_with_signal(async move {
+                shutdown.await;
+                Ok(())
+            })
+            .await;
+        let _ = stop_tx.send(true);
+        for task in background {
+            let _ = task.await;
+        }
+        result.map_err(|e| anyhow::anyhow!("worker monitor failed: {e}"))
+    }
 }
 
 /// Serves `/metrics` and `/health/*` on `WORKER_METRICS_ADDR` in the background.

@@ -40,8 +40,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let pool = db::connect_lazy(&config)?;
     let (internal, metrics_addr) = timetracker_worker::internal_server(&config, &pool).await?;
     tracing::info!(%metrics_addr, "worker starting");
-    let result =
-        timetracker_worker::run(config, pool, timetracker::startup::shutdown_signal()).await;
+    let result = timetracker_worker::Worker::standard(&config, &pool)
+        .run(timetracker::startup::shutdown_signal())
+        .await;
     internal.abort();
     result
 }

@@ -26,6 +26,8 @@ use timetracker::{
 };
 use tracing::Instrument;
 
+use crate::control::{GateLayer, Process};
+
 /// Longest delay between two attempts unless the remote asks for more.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
@@ -74,8 +76,15 @@ struct Runner<H> {
     pool: PgPool,
 }
 
-/// Adds a worker for `J`'s queue, running `handler`, to `monitor`.
-pub fn register<J, H>(monitor: Monitor, config: &Config, pool: &PgPool, handler: H) -> Monitor
+/// Adds a worker for `J`'s queue, running `handler` behind `gate`, to `monitor`.
+pub(crate) fn register<J, H>(
+    monitor: Monitor,
+    config: &Config,
+    pool: &PgPool,
+    process: &Process,
+    gate: GateLayer,
+    handler: H,
+) -> Monitor
 where
     J: Job,
     H: JobHandler<J>,
@@ -91,12 +100,14 @@ where
         pool: pool.clone(),
     });
     let pool = pool.clone();
-    monitor.register(move |_restarts| {
+    let process = process.clone();
+    monitor.register(move |restarts| {
         let storage = PostgresStorage::<J>::new(&pool)
             .with_config(queue_config.clone())
             .with_pubsub();
-        WorkerBuilder::new(crate::worker_name(J::QUEUE))
+        WorkerBuilder::new(process.worker_name(J::QUEUE, restarts))
             .backend(storage)
+            .layer(gate.clone())
             .data(runner.clone())
             .catch_panic()
             .concurrency(concurrency)

@@ -51,7 +51,10 @@ impl JobHandler<Maintenance> for Prune {
         .map_err(JobError::retry)?;
         let workers = db::jobs::prune_workers(&self.pool, before(WORKER_ROW_RETENTION))
             .await
-            .map_err(JobError::retry)?;
+            .map_err(JobError::retry)?
+            + db::queues::prune_processes(&self.pool, before(WORKER_ROW_RETENTION))
+                .await
+                .map_err(JobError::retry)?;
         let sessions = db::sessions::delete_expired(&self.pool)
             .await
             .map_err(JobError::retry)?;
