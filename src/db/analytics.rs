@@ -1,7 +1,7 @@
 //! The analytics outbox, the consent switches and the delivery log.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 use uuid::Uuid;
 
 /// Inserts an event if product analytics is switched on and the user has not
@@ -314,19 +314,54 @@ pub struct Undelivered {
     pub properties: serde_json::Value,
 }
 
-/// The dead events first, then the retrying and waiting ones by their next
-/// attempt; at most `limit`.
+/// The states of an undelivered event, as the Telemetry page names them.
+pub const UNDELIVERED_STATES: [&str; 3] = ["dead", "retrying", "waiting"];
+
+/// Which undelivered events an operator looks at or acts on; `None` is any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventFilter {
+    /// A catalogue event name.
+    pub event: Option<&'static str>,
+    /// One of [`UNDELIVERED_STATES`].
+    pub state: Option<&'static str>,
+}
+
+/// The SQL of an undelivered event matching `$1` (event) and `$2` (state).
+const MATCHING: &str = "status IN ('pending', 'dead')
+    AND ($1::text IS NULL OR event = $1)
+    AND ($2::text IS NULL OR (CASE WHEN status = 'dead' THEN 'dead' WHEN attempts > 0 THEN 'retrying' ELSE 'waiting' END) = $2)";
+
+/// The matching events, the dead first, then the retrying and waiting ones by
+/// their next attempt; at most `limit`.
 #[tracing::instrument(skip_all)]
-pub async fn undelivered(pool: &PgPool, limit: i64) -> Result<Vec<Undelivered>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn undelivered(
+    pool: &PgPool,
+    f: EventFilter,
+    limit: i64,
+) -> Result<Vec<Undelivered>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
         "SELECT id, event,
                 CASE WHEN status = 'dead' THEN 'dead' WHEN attempts > 0 THEN 'retrying' ELSE 'waiting' END AS state,
                 attempts, next_attempt_at, last_error, properties
-         FROM analytics_events WHERE status IN ('pending', 'dead')
-         ORDER BY status = 'dead' DESC, attempts > 0 DESC, next_attempt_at, id LIMIT $1",
-    )
+         FROM analytics_events WHERE {MATCHING}
+         ORDER BY status = 'dead' DESC, attempts > 0 DESC, next_attempt_at, id LIMIT $3"
+    )))
+    .bind(f.event)
+    .bind(f.state)
     .bind(limit)
     .fetch_all(pool)
+    .await
+}
+
+/// How many undelivered events match.
+#[tracing::instrument(skip_all)]
+pub async fn count_undelivered(pool: &PgPool, f: EventFilter) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT count(*) FROM analytics_events WHERE {MATCHING}"
+    )))
+    .bind(f.event)
+    .bind(f.state)
+    .fetch_one(pool)
     .await
 }
 
@@ -355,23 +390,33 @@ pub async fn discard_one(pool: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
     Ok(r.rows_affected() == 1)
 }
 
-/// Gives every dead event another chance; returns how many.
+/// Sends every matching undelivered event at the next run; returns how many.
 #[tracing::instrument(skip_all)]
-pub async fn retry_dead(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE analytics_events SET status = 'pending', next_attempt_at = now(), last_error = NULL WHERE status = 'dead'",
-    )
+pub async fn retry_undelivered(
+    conn: &mut PgConnection,
+    f: EventFilter,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE analytics_events SET status = 'pending', next_attempt_at = now(), last_error = NULL
+         WHERE {MATCHING}"
+    )))
+    .bind(f.event)
+    .bind(f.state)
     .execute(conn)
     .await?;
     Ok(r.rows_affected())
 }
 
-/// Discards every dead event; returns how many.
+/// Discards every matching undelivered event; returns how many.
 #[tracing::instrument(skip_all)]
-pub async fn discard_dead(pool: &PgPool) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query("UPDATE analytics_events SET status = 'discarded' WHERE status = 'dead'")
-        .execute(pool)
-        .await?;
+pub async fn discard_undelivered(pool: &PgPool, f: EventFilter) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE analytics_events SET status = 'discarded' WHERE {MATCHING}"
+    )))
+    .bind(f.event)
+    .bind(f.state)
+    .execute(pool)
+    .await?;
     Ok(r.rows_affected())
 }
 

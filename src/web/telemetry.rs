@@ -12,18 +12,20 @@ use serde::Deserialize;
 use super::{
     Layout,
     confirm::{self, Question},
-    extract::Form,
+    extract::{Form, Query},
     flash::{self, Flash},
     render,
 };
 use crate::{
     analytics::{
         Event,
+        events::CATALOGUE,
         install_ping::{self, PingKind},
         record,
     },
     auth::{AdminUser, CurrentUser},
     db,
+    domain::ValidationError,
     error::AppError,
     jobs::{self, SendInstallPing},
     startup::AppState,
@@ -50,8 +52,16 @@ struct TelemetryPage {
     analytics_error: Option<String>,
     counts: Vec<(String, i64)>,
     oldest_pending: Option<String>,
-    /// Dead, retrying and waiting events, each with its properties as JSON.
+    /// Dead, retrying and waiting events matching the filter, each with its
+    /// properties as JSON.
     undelivered: Vec<(db::analytics::Undelivered, String)>,
+    /// How many match the filter (more than shown when over the limit).
+    matching: i64,
+    /// The filter, as chosen (empty for any).
+    event: String,
+    event_state: String,
+    event_names: Vec<&'static str>,
+    event_states: [&'static str; 3],
     install_active: bool,
     install_source: String,
     last_ping: Option<String>,
@@ -68,11 +78,62 @@ struct FlagRow {
     source: &'static str,
 }
 
+/// The undelivered events' filter, as in the page's address and its forms.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EventQuery {
+    /// A catalogue event name.
+    event: String,
+    /// `dead`, `retrying` or `waiting`.
+    state: String,
+}
+
+impl EventQuery {
+    fn filter(&self) -> Result<db::analytics::EventFilter, AppError> {
+        let pick = |raw: &str, from: &[&'static str], field: &'static str, message: &str| {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return Ok(None);
+            }
+            from.iter()
+                .copied()
+                .find(|x| *x == raw)
+                .map(Some)
+                .ok_or_else(|| AppError::from(ValidationError::new(field, message)))
+        };
+        let names: Vec<&'static str> = CATALOGUE.iter().map(|s| s.name).collect();
+        Ok(db::analytics::EventFilter {
+            event: pick(
+                &self.event,
+                &names,
+                "event",
+                "Choose an event from the list.",
+            )?,
+            state: pick(
+                &self.state,
+                &db::analytics::UNDELIVERED_STATES,
+                "state",
+                "Choose dead, retrying or waiting.",
+            )?,
+        })
+    }
+
+    /// The filter's fields, to carry in a form.
+    fn carry(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("event", self.event.trim().to_owned()),
+            ("state", self.state.trim().to_owned()),
+        ]
+    }
+}
+
 pub async fn show(
     State(state): State<AppState>,
     admin: AdminUser,
     Flash(n): Flash,
+    Query(q): Query<EventQuery>,
 ) -> Result<Response, AppError> {
+    let filter = q.filter()?;
     let enabled = db::analytics::enabled(&state.pool).await?;
     let configured = state.config.posthog_api_key.is_some();
     let debug = state.config.analytics_debug;
@@ -107,7 +168,12 @@ pub async fn show(
             .await?
             .map(|(e, at)| format!("{e} ({})", at.format("%Y-%m-%d %H:%M UTC"))),
         counts: queue.counts,
-        undelivered: db::analytics::undelivered(&state.pool, UNDELIVERED_SHOWN)
+        matching: db::analytics::count_undelivered(&state.pool, filter).await?,
+        event: q.event.trim().to_owned(),
+        event_state: q.state.trim().to_owned(),
+        event_names: CATALOGUE.iter().map(|s| s.name).collect(),
+        event_states: db::analytics::UNDELIVERED_STATES,
+        undelivered: db::analytics::undelivered(&state.pool, filter, UNDELIVERED_SHOWN)
             .await?
             .into_iter()
             .map(|e| {
@@ -322,36 +388,47 @@ pub async fn ping_now(
 #[serde(default)]
 pub struct DeadForm {
     action: String,
-    /// One event; empty for every dead one.
+    /// One event; empty for every event the filter selects.
     id: String,
     /// `yes` once a discard was confirmed.
     confirm: String,
+    /// Without an id: the events acted on (empty fields mean any).
+    #[serde(flatten)]
+    selection: EventQuery,
 }
 
 /// Undelivered events the page lists.
 const UNDELIVERED_SHOWN: i64 = 50;
 
-/// Retries or discards the product events PostHog refused.
+/// "dead tracking.timer_started events", "undelivered events".
+fn describe(f: db::analytics::EventFilter) -> String {
+    let state = f.state.unwrap_or("undelivered");
+    match f.event {
+        Some(e) => format!("{state} {e} events"),
+        None => format!("{state} events"),
+    }
+}
+
+/// Retries or discards one undelivered event, or every one the filter selects.
 pub async fn dead_events(
     State(state): State<AppState>,
     admin: AdminUser,
     Form(form): Form<DeadForm>,
 ) -> Result<Response, AppError> {
     let one = super::optional_id("id", &form.id)?;
+    let filter = form.selection.filter()?;
     // Discarding asks first (web::confirm), naming how many it touches.
     if form.action == "discard" && form.confirm != "yes" {
         let question = match one {
             Some(_) => "Discard this event?".to_owned(),
             None => format!(
-                "Discard all {} dead events?",
-                db::analytics::queue_state(&state.pool)
-                    .await?
-                    .counts
-                    .iter()
-                    .find(|(s, _)| s == "dead")
-                    .map_or(0, |(_, n)| *n)
+                "Discard all {} {}?",
+                db::analytics::count_undelivered(&state.pool, filter).await?,
+                describe(filter)
             ),
         };
+        let mut carry = form.selection.carry();
+        carry.extend([("action", "discard".to_owned()), ("id", form.id.clone())]);
         return confirm::page(
             &admin.0,
             Question {
@@ -360,7 +437,7 @@ pub async fn dead_events(
                 action: "/admin/telemetry/dead",
                 button: "Discard",
                 cancel: "/admin/telemetry",
-                carry: &[("action", "discard".to_owned()), ("id", form.id.clone())],
+                carry: &carry,
             },
         );
     }
@@ -389,7 +466,7 @@ pub async fn dead_events(
         }
         ("retry", None) => {
             let mut tx = state.pool.begin().await?;
-            let n = db::analytics::retry_dead(&mut tx).await?;
+            let n = db::analytics::retry_undelivered(&mut tx, filter).await?;
             if n > 0 {
                 jobs::enqueue_unique(
                     &mut tx,
@@ -399,12 +476,17 @@ pub async fn dead_events(
                 .await?;
             }
             tx.commit().await?;
-            format!("{n} events will be sent again.")
+            tracing::info!(events = n, "undelivered events retried by admin");
+            format!(
+                "{n} {} will be sent with the next delivery.",
+                describe(filter)
+            )
         }
-        ("discard", None) => format!(
-            "{} events discarded.",
-            db::analytics::discard_dead(&state.pool).await?
-        ),
+        ("discard", None) => {
+            let n = db::analytics::discard_undelivered(&state.pool, filter).await?;
+            tracing::info!(events = n, "undelivered events discarded by admin");
+            format!("{n} {} discarded.", describe(filter))
+        }
         _ => {
             return Err(AppError::BadRequest(
                 "action must be retry or discard".into(),

@@ -1042,3 +1042,80 @@ async fn the_telemetry_page_lists_undelivered_events_to_retry_or_discard_one_by_
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_telemetry_page_filters_undelivered_events_and_acts_on_all_that_match() {
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.setup_admin().await;
+    // Two dead timer.stopped, one waiting timer.stopped, one dead timer.started.
+    sqlx::query(
+        "INSERT INTO analytics_events (uuid, event, properties, occurred_at, status, attempts)
+         VALUES (gen_random_uuid(), 'timer.stopped', '{\"duration_seconds\": 1}', now(), 'dead', 1),
+                (gen_random_uuid(), 'timer.stopped', '{\"duration_seconds\": 2}', now(), 'dead', 1),
+                (gen_random_uuid(), 'timer.stopped', '{\"duration_seconds\": 3}', now(), 'pending', 0),
+                (gen_random_uuid(), 'timer.started', '{}', now(), 'dead', 1)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("events");
+    let page = admin
+        .get("/admin/telemetry?event=timer.stopped&state=dead")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("2 match"), "counted");
+    assert!(page.contains("duration_seconds&#34;:1") && page.contains("duration_seconds&#34;:2"));
+    assert!(
+        !page.contains("duration_seconds&#34;:3"),
+        "the waiting one is filtered out"
+    );
+    assert!(page.contains("Discard all 2 that match"));
+    for bad in ["event=nope", "state=sleeping"] {
+        let r = admin.get(&format!("/admin/telemetry?{bad}")).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    // Discard all that match: asked first with the count, then only those.
+    let filter = [("event", "timer.stopped"), ("state", "dead")];
+    let mut form = vec![("action", "discard")];
+    form.extend(filter);
+    let r = admin.post_form("/admin/telemetry/dead", &form).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .expect("confirmation")
+            .contains("Discard all 2 dead timer.stopped events?")
+    );
+    form.push(("confirm", "yes"));
+    let r = admin.post_form("/admin/telemetry/dead", &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let statuses: Vec<(String, String)> =
+        sqlx::query_as("SELECT event, status FROM analytics_events ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .expect("statuses");
+    assert_eq!(
+        statuses,
+        [
+            ("timer.stopped".into(), "discarded".into()),
+            ("timer.stopped".into(), "discarded".into()),
+            ("timer.stopped".into(), "pending".into()),
+            ("timer.started".into(), "dead".into()),
+        ]
+    );
+    // Retry all dead (any event): the dead timer.started is due again.
+    let r = admin
+        .post_form(
+            "/admin/telemetry/dead",
+            &[("action", "retry"), ("state", "dead")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let dead: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM analytics_events WHERE status = 'dead'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    assert_eq!(dead, 0);
+}

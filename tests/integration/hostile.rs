@@ -588,8 +588,9 @@ const FORMS: &[(&str, &str, &[&str])] = &[
     (
         "POST",
         "/admin/telemetry/dead",
-        &["action", "id", "confirm"],
+        &["action", "id", "event", "state"],
     ),
+    ("GET", "/admin/telemetry", &["event", "state"]),
     (
         "GET",
         "/reports/export.csv",
