@@ -170,12 +170,11 @@ pub async fn bulk_count(
     action: BulkJobAction,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT count(*) FROM apalis.jobs
-         WHERE {SELECTED} AND ($2::text IS NULL OR {STATE} = $2) AND {}",
+        "SELECT count(*) FROM apalis.jobs WHERE {} AND {}",
+        selected(f),
         action.applies_to()
     )))
     .bind(f.queue.as_deref())
-    .bind(f.state)
     .bind(f.search.as_deref())
     .bind(f.from)
     .bind(f.to)
@@ -198,11 +197,11 @@ pub async fn bulk(pool: &PgPool, f: &JobFilter, action: BulkJobAction) -> Result
         }
     };
     let r = sqlx::query(AssertSqlSafe(format!(
-        "{set} WHERE {SELECTED} AND ($2::text IS NULL OR {STATE} = $2) AND {}",
+        "{set} WHERE {} AND {}",
+        selected(f),
         action.applies_to()
     )))
     .bind(f.queue.as_deref())
-    .bind(f.state)
     .bind(f.search.as_deref())
     .bind(f.from)
     .bind(f.to)
@@ -506,31 +505,55 @@ pub struct JobFilter {
     pub after: Option<(DateTime<Utc>, String)>,
 }
 
+/// The SQL condition of a state of [`STATES`], on the columns (the same
+/// states as [`STATE`], written so that an index can serve them: every
+/// state but `done` also says `status <> 'Done'`, the predicate of the
+/// index of unfinished jobs).
+fn state_condition(state: Option<&str>) -> &'static str {
+    match state {
+        None => "true",
+        Some("pending") => "status <> 'Done' AND status = 'Pending' AND run_at <= now()",
+        Some("scheduled") => "status <> 'Done' AND status = 'Pending' AND run_at > now()",
+        Some("running") => "status <> 'Done' AND status IN ('Queued', 'Running')",
+        Some("retrying") => "status <> 'Done' AND status = 'Failed' AND attempts < max_attempts",
+        Some("done") => "status = 'Done'",
+        // Dead, as in `STATE`: anything else.
+        Some(_) => {
+            "status <> 'Done' AND NOT (status IN ('Pending', 'Queued', 'Running')
+                 OR (status = 'Failed' AND attempts < max_attempts))"
+        }
+    }
+}
+
 /// The SQL condition of a [`JobFilter`] without its cursor, on `$1` queue,
-/// `$2` state, `$3` search, `$4` from, `$5` to.
-const SELECTED: &str = "($1::text IS NULL OR job_type = $1)
-               AND ($3::text IS NULL OR id = $3 OR metadata -> 'request_id' = $3)
-               AND ($4::timestamptz IS NULL OR coalesce(done_at, run_at) >= $4)
-               AND ($5::timestamptz IS NULL OR coalesce(done_at, run_at) < $5)";
+/// `$2` search, `$3` from, `$4` to; its state is formatted in (a constant).
+fn selected(f: &JobFilter) -> String {
+    format!(
+        "($1::text IS NULL OR job_type = $1)
+         AND ($2::text IS NULL OR id = $2 OR metadata -> 'request_id' = $2)
+         AND ($3::timestamptz IS NULL OR coalesce(done_at, run_at) >= $3)
+         AND ($4::timestamptz IS NULL OR coalesce(done_at, run_at) < $4)
+         AND {}",
+        state_condition(f.state)
+    )
+}
 
 /// A page of jobs, newest first by `coalesce(done_at, run_at)`, read by
-/// keyset from the index on that order (no offset, no count).
+/// keyset from an index on that order (no offset, no count): the queue's
+/// when one is chosen, the unfinished jobs' for a state other than done.
 #[tracing::instrument(skip_all)]
 pub async fn list(pool: &PgPool, f: &JobFilter, limit: i64) -> Result<Vec<JobRow>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT id, queue, state, attempts, max_attempts, at, request_id FROM (
-             SELECT id, job_type AS queue, {STATE} AS state, attempts, max_attempts,
-                    coalesce(done_at, run_at) AS at, metadata -> 'request_id' AS request_id
-             FROM apalis.jobs
-             WHERE {SELECTED}
-               AND ($6::timestamptz IS NULL OR (coalesce(done_at, run_at), id) < ($6, $7))
-             ORDER BY coalesce(done_at, run_at) DESC, id DESC
-         ) j
-         WHERE ($2::text IS NULL OR state = $2)
-         LIMIT $8"
+        "SELECT id, job_type AS queue, {STATE} AS state, attempts, max_attempts,
+                coalesce(done_at, run_at) AS at, metadata -> 'request_id' AS request_id
+         FROM apalis.jobs
+         WHERE {}
+           AND ($5::timestamptz IS NULL OR (coalesce(done_at, run_at), id) < ($5, $6))
+         ORDER BY coalesce(done_at, run_at) DESC, id DESC
+         LIMIT $7",
+        selected(f)
     )))
     .bind(f.queue.as_deref())
-    .bind(f.state)
     .bind(f.search.as_deref())
     .bind(f.from)
     .bind(f.to)

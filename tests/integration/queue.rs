@@ -1142,3 +1142,47 @@ async fn drain_cancels_only_the_waiting_jobs_of_that_queue_after_saying_how_many
             .expect("audit");
     assert_eq!(action, ("drain".into(), "queue report_export".into(), 2));
 }
+
+#[tokio::test]
+async fn the_list_reads_each_state_as_the_overview_counts_it() {
+    let app = spawn_app().await;
+    // One job of every state, and one more of each in another queue.
+    sqlx::query(
+        "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at)
+         SELECT convert_to('{}', 'UTF8'), q || '-' || s, q, st, a, 3, now() + d * interval '1 hour', dn
+         FROM (VALUES ('pending', 'Pending', 0, -1, NULL::timestamptz),
+                      ('scheduled', 'Pending', 0, 1, NULL),
+                      ('running', 'Running', 1, -1, NULL),
+                      ('retrying', 'Failed', 1, -1, NULL),
+                      ('done', 'Done', 1, -1, now()),
+                      ('dead-killed', 'Killed', 1, -1, now()),
+                      ('dead-exhausted', 'Failed', 3, -1, now())) AS v (s, st, a, d, dn),
+              (VALUES ('maintenance'), ('install_ping')) AS w (q)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("jobs");
+    let counts = timetracker::db::jobs::counts(&app.pool)
+        .await
+        .expect("counts");
+    for state in timetracker::db::jobs::STATES {
+        for queue in [None, Some("maintenance")] {
+            let filter = timetracker::db::jobs::JobFilter {
+                queue: queue.map(str::to_owned),
+                state: Some(state),
+                ..Default::default()
+            };
+            let rows = timetracker::db::jobs::list(&app.pool, &filter, 50)
+                .await
+                .expect("list");
+            assert!(rows.iter().all(|r| r.state == state), "{state}: {rows:?}");
+            let counted: i64 = counts
+                .iter()
+                .filter(|c| c.state == state && queue.is_none_or(|q| c.queue == q))
+                .map(|c| c.count)
+                .sum();
+            assert_eq!(rows.len() as i64, counted, "{state} in {queue:?}");
+            assert!(counted > 0, "{state} is seeded");
+        }
+    }
+}
