@@ -237,6 +237,7 @@ pub async fn deactivate(
                 consequence: "They are signed out everywhere at once, their API tokens stop working, and they cannot sign in until reactivated. Their time entries stay.",
                 action: &format!("/admin/users/{id}/deactivate"),
                 button: "Deactivate",
+                danger: true,
                 cancel: "/admin/users",
                 carry: &[],
             },

@@ -207,6 +207,7 @@ pub async fn delete<R: CataloguePage>(
                 consequence: R::DELETE_CONSEQUENCE,
                 action: &format!("{}/{id}/delete", R::PATH),
                 button: &format!("Delete {}", R::NOUN),
+                danger: true,
                 cancel: R::PATH,
                 carry: &[],
             },

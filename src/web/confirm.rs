@@ -36,6 +36,7 @@ struct ConfirmPage<'a> {
     consequence: &'a str,
     action: &'a str,
     button: &'a str,
+    danger: bool,
     cancel: &'a str,
     carry: &'a [(&'a str, String)],
 }
@@ -50,6 +51,8 @@ pub struct Question<'a> {
     pub action: &'a str,
     /// The button's label, e.g. "Delete".
     pub button: &'a str,
+    /// The button looks dangerous (red): the action cannot be undone.
+    pub danger: bool,
     /// Where "Cancel" leads.
     pub cancel: &'a str,
     /// Form fields to post again (a bulk action's selection); usually none.
@@ -64,6 +67,7 @@ pub fn page(current: &CurrentUser, q: Question<'_>) -> Result<Response, AppError
         consequence: q.consequence,
         action: q.action,
         button: q.button,
+        danger: q.danger,
         cancel: q.cancel,
         carry: q.carry,
     })?

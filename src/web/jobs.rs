@@ -382,6 +382,8 @@ pub async fn bulk(
                 },
                 action: "/admin/jobs/bulk",
                 button: verb,
+                // Only a discard cannot be undone (a cancelled job can be retried).
+                danger: action == BulkJobAction::Discard,
                 cancel: "/admin/jobs",
                 carry: &carry,
             },
@@ -468,6 +470,8 @@ pub async fn drain(
                               Jobs already running finish.",
                 action: &action,
                 button: "Drain",
+                // Reversible: the cancelled jobs can be retried.
+                danger: false,
                 cancel: "/admin/jobs",
                 carry: &[],
             },

@@ -391,6 +391,7 @@ pub async fn revoke_token(
                 consequence: "Scripts and apps that use it are refused from the next request on. This cannot be undone.",
                 action: &format!("/profile/tokens/{id}/revoke"),
                 button: "Revoke token",
+                danger: true,
                 cancel: "/profile",
                 carry: &[],
             },

@@ -344,6 +344,7 @@ pub async fn delete_saved(
                 consequence: "Only the saved filters go; no time entry changes.",
                 action: &format!("/reports/saved/{id}/delete"),
                 button: "Delete saved report",
+                danger: true,
                 cancel: "/reports",
                 carry: &[],
             },

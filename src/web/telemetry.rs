@@ -436,6 +436,7 @@ pub async fn dead_events(
                 consequence: "A discarded event is never sent. This cannot be undone.",
                 action: "/admin/telemetry/dead",
                 button: "Discard",
+                danger: true,
                 cancel: "/admin/telemetry",
                 carry: &carry,
             },

@@ -1422,7 +1422,7 @@ async fn an_operator_walks_the_job_console_and_retries_in_bulk() {
     );
     let (scroll, inner) = overflow(&c).await;
     assert!(scroll <= inner, "{scroll} > {inner}");
-    click(&c, "main form button.danger").await;
+    click(&c, "main form.card button[type=submit]").await;
     wait_for_text(&c, "p.notice", "retry: 2 dead jobs of report_export.").await;
     assert_eq!(
         count(
