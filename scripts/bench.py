@@ -28,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "target" / "release"
+CEILING = ROOT / "scripts" / "ceiling"
 RUNS = 3
 WEB_PORT, WEB_METRICS, WORKER_METRICS, POSTHOG_PORT = 18080, 19464, 19465, 18090
 BASE = f"http://127.0.0.1:{WEB_PORT}"
@@ -292,6 +293,35 @@ end
 """
 
 
+# --- the database's ceiling ----------------------------------------------------
+
+def ceiling(database_url, script, defines):
+    """pgbench with the minimal SQL of a scenario (scripts/ceiling/), 16
+    clients, as many seconds as the HTTP scenario, three runs: what any web
+    layer could at most reach here. One pgbench transaction is one cycle (S2)
+    or one page (S3, S5)."""
+    runs = []
+    for _ in range(RUNS):
+        args = ["pgbench", "-n", "-M", "prepared", "-c16", "-j2", "-T20"]
+        for k, v in defines.items():
+            args += ["-D", f"{k}={v}"]
+        out = subprocess.run(args + ["-f", str(CEILING / script), database_url], check=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout.decode()
+        tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+        latency = re.search(r"latency average = ([\d.]+) ms", out)
+        runs.append({"tps": tps, "latency_ms": float(latency.group(1)) if latency else 0.0})
+    return runs
+
+
+def ceiling_ids(database_url):
+    """The S2 users' first id (client n of pgbench is user ubase + n) and the reader's."""
+    ubase = int(psql_value(database_url, "SELECT id FROM users WHERE username = 'load00'"))
+    last = int(psql_value(database_url, "SELECT id FROM users WHERE username = 'load15'"))
+    assert last == ubase + 15, (ubase, last)
+    reader = psql_value(database_url, "SELECT id FROM users WHERE username = 'reader'")
+    return {"ubase": ubase}, {"uid": reader}
+
+
 # --- scenarios --------------------------------------------------------------------
 
 def median(runs, key):
@@ -342,26 +372,36 @@ def migration_versions(directory):
     return {int(f.name.split("_", 1)[0]) for f in Path(directory).glob("*.sql")}
 
 
-def s5_baseline(database_url, admin_url, logdir, users, baseline):
-    """S5 on the web binary of an older commit (`baseline`: its worktree, built
-    with --release), against a copy of the same database: the migrations the
-    baseline does not know are taken off the copy's history (they only add
-    tables and columns with defaults), so it starts; the reader's session is
+def on_baseline(database_url, admin_url, logdir, baseline, measures):
+    """Runs `measures` (name -> function) against the web and worker binaries
+    of an older commit (`baseline`: its worktree, built with --release), on a
+    copy of the same database: the migrations the baseline does not know are
+    taken off the copy's history (they only add tables, columns with
+    defaults and indexes), so it starts; the users' sessions and tokens are
     in the copy. The caller stops its own processes first (a template copy
-    needs the database to itself) and measures the current binary before and
-    after, so the three sets come from the same run on the same data."""
+    needs the database to itself) and measures the current binaries before
+    and after, so every set comes from the same run on the same data."""
     copy_url = re.sub(r"/timetracker_bench(\?|$)", r"/timetracker_bench_baseline\1", database_url)
     psql(admin_url, "DROP DATABASE IF EXISTS timetracker_bench_baseline WITH (FORCE)")
     psql(admin_url, "CREATE DATABASE timetracker_bench_baseline TEMPLATE timetracker_bench")
     unknown = migration_versions(ROOT / "migrations") - migration_versions(Path(baseline) / "migrations")
     if unknown:
         psql(copy_url, f"DELETE FROM _sqlx_migrations WHERE version IN ({', '.join(map(str, sorted(unknown)))})")
-    web = Proc("timetracker", ["serve"], env_for(copy_url), logdir, Path(baseline) / "target" / "release")
+    bin_dir = Path(baseline) / "target" / "release"
+    web = Proc("timetracker", ["serve"], env_for(copy_url), logdir, bin_dir)
+    worker = Proc("timetracker-worker", [], env_for(copy_url), logdir, bin_dir)
     try:
         wait_ready(WEB_METRICS)
-        return s5(users)
+        wait_ready(WORKER_METRICS)
+        results = {}
+        for name, measure in measures.items():
+            quiesce(copy_url)
+            log(f"{name} on the baseline {baseline}")
+            results[name] = measure()
+        return results
     finally:
         web.stop()
+        worker.stop()
         psql(admin_url, "DROP DATABASE IF EXISTS timetracker_bench_baseline WITH (FORCE)")
 
 
@@ -536,7 +576,7 @@ def main():
     parser.add_argument("--only", metavar="IDS", default="S1,S2,S3,S4,S5,Q1,Q2,Q3,J1",
                         help="comma-separated scenarios to run (default: all); Q3 needs S2")
     parser.add_argument("--baseline", metavar="WORKTREE",
-                        help="also measure S5 on this older checkout's release build (same run, same data)")
+                        help="also measure S2, S3 and S5 on this older checkout's release build (same run, same data)")
     args = parser.parse_args()
     if args.write_docs and set(args.only.split(",")) != set(parser.get_default("only").split(",")):
         parser.error("--write-docs records the whole table: run every scenario")
@@ -564,25 +604,38 @@ def main():
         only = set(args.only.split(","))
         if "S1" in only:
             quiesce(database_url); log("S1"); results["S1"] = s1()
+        s2_ids, reader_ids = ceiling_ids(database_url)
         if only & {"S2", "Q3"}:
+            quiesce(database_url); log("S2 ceiling: pgbench s2_cycle_events.sql")
+            results["S2 ceiling"] = ceiling(database_url, "s2_cycle_events.sql", s2_ids)
             quiesce(database_url); log("S2"); results["S2"] = s2(users, str(script))
         # Again after S2: a VACUUM right after the bulk load did not always
         # leave the visibility map set (counts then read 10,000 heap pages).
         quiesce(database_url); psql(database_url, "VACUUM ANALYZE time_entries")
         if "S3" in only:
+            log("S3 ceilings: pgbench s3_page_keyset.sql, s3_page.sql")
+            results["S3 ceiling keyset"] = ceiling(database_url, "s3_page_keyset.sql", reader_ids)
+            results["S3 ceiling total"] = ceiling(database_url, "s3_page.sql", reader_ids)
             log("S3"); results["S3"] = s3(users)
         if "S5" in only:
-            quiesce(database_url); log("S5"); results["S5"] = s5(users)
-        if args.baseline and "S5" in only:
-            log(f"S5 on the baseline {args.baseline}")
+            quiesce(database_url); log("S5 ceiling: pgbench s5_dashboard.sql")
+            results["S5 ceiling"] = ceiling(database_url, "s5_dashboard.sql", reader_ids)
+            log("S5"); results["S5"] = s5(users)
+        # Before and after in one run: the same scenarios on the baseline's
+        # binaries (on a copy of this data), then on this commit's again.
+        compared = {"S2": lambda: s2(users, str(script)), "S3": lambda: s3(users), "S5": lambda: s5(users)}
+        compared = {k: v for k, v in compared.items() if k in only}
+        if args.baseline and compared:
             web.stop()
             worker.stop()
-            results["S5 baseline"] = s5_baseline(database_url, admin_url, logdir, users, args.baseline)
+            for name, runs in on_baseline(database_url, admin_url, logdir, args.baseline, compared).items():
+                results[f"{name} baseline"] = runs
             web = Proc("timetracker", ["serve"], env, logdir)
             worker = Proc("timetracker-worker", [], env, logdir)
             wait_ready(WEB_METRICS)
             wait_ready(WORKER_METRICS)
-            quiesce(database_url); log("S5 again"); results["S5 again"] = s5(users)
+            for name, measure in compared.items():
+                quiesce(database_url); log(f"{name} again"); results[f"{name} again"] = measure()
         if "S4" in only:
             quiesce(database_url); log("S4"); results["S4"] = s4(admin, web, worker)
         if "Q1" in only:
@@ -608,6 +661,21 @@ def main():
         return (key, scenario, floor, f"{median(r, field):,.0f} {unit}, p99 {median(r, 'p99_ms'):.2f} ms",
                 verdict(median(r, field) >= rps and median(r, "p99_ms") <= p99))
 
+    def row_ceiling(key, ceilings, scenario, share, p99):
+        """The scenario as a share of its ceiling (the first of `ceilings`
+        sets the target; the others are reported beside it)."""
+        r = results[key]
+        field = "cycles" if key == "S2" else "rps"
+        got = median(r, field)
+        parts = []
+        for name in ceilings:
+            c = median(results[name[0]], "tps")
+            parts.append(f"{got / c * 100:.0f} % of {name[1]} ({c:,.0f}/s)")
+        first = got / median(results[ceilings[0][0]], "tps")
+        return (f"{key} ÷ ceiling", scenario, f"≥ {share * 100:.0f} % of {ceilings[0][1]}; p99 ≤ {p99} ms",
+                f"{got:,.0f}/s, p99 {median(r, 'p99_ms'):.2f} ms: " + "; ".join(parts),
+                verdict(first >= share and median(r, "p99_ms") <= p99))
+
     def row_s4():
         (s100, j100), (s1m, j1m) = results["S4"][100_000], results["S4"][1_000_000]
         rss = max(median(x, "rss_mb") for x in (s100, j100, s1m, j1m))
@@ -615,16 +683,18 @@ def main():
                 f"web {median(s100, 'seconds'):.2f} s / {median(s1m, 'seconds'):.2f} s; job {median(j100, 'seconds'):.2f} s / {median(j1m, 'seconds'):.2f} s; RSS growth ≤ {rss:.1f} MB",
                 verdict(median(s1m, "seconds") <= 4 and median(j1m, "seconds") <= 4 and rss <= 32))
 
-    def row_s5_before():
-        s5r, base, again = results["S5"], results["S5 baseline"], results["S5 again"]
+    def row_before(key):
+        """`key` on the baseline between two runs of this commit, same data."""
+        field = "cycles" if key == "S2" else "rps"
+        first, base, again = results[key], results[f"{key} baseline"], results[f"{key} again"]
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=args.baseline,
                              stdout=subprocess.PIPE).stdout.decode().strip()
-        now = statistics.median([median(s5r, "rps"), median(again, "rps")])
-        return ("S5 vs before", f"S5 on `{rev}`, then this commit again, same data", "no regression (≥ 90 %)",
-                f"before {median(base, 'rps'):,.0f} req/s, p99 {median(base, 'p99_ms'):.2f} ms; "
-                f"now {median(s5r, 'rps'):,.0f} and {median(again, 'rps'):,.0f} req/s, p99 {median(again, 'p99_ms'):.2f} ms "
-                f"({now / median(base, 'rps') * 100:.0f} %)",
-                verdict(now >= 0.9 * median(base, "rps")))
+        now = statistics.median([median(first, field), median(again, field)])
+        return (f"{key} vs before", f"{key} on `{rev}`, then this commit again, same data", "no regression (≥ 90 %)",
+                f"before {median(base, field):,.0f}/s, p99 {median(base, 'p99_ms'):.2f} ms; "
+                f"now {median(first, field):,.0f} and {median(again, field):,.0f}/s, p99 {median(again, 'p99_ms'):.2f} ms "
+                f"({now / median(base, field) * 100:.0f} %)",
+                verdict(now >= 0.9 * median(base, field)))
 
     def row_q1():
         sat, steady = results["Q1"]
@@ -657,12 +727,21 @@ def main():
         ("S1", lambda: row_rps("S1", "GET /health/ready, 64 connections, 20 s", "≥ 15,000 req/s, p99 ≤ 10 ms", 15000, 10)),
         ("S2", lambda: row_rps("S2", "16 users: API timer start + stop, 20 s", "≥ 1,500 cycles/s, p99 ≤ 20 ms", 1500, 20,
                                "cycles/s", "cycles")),
+        ("S2 ceiling", lambda: row_ceiling("S2", [("S2 ceiling", "s2_cycle_events")],
+                                           "S2 against pgbench of its minimal SQL, same run", 0.60, 20)),
+        ("S2 baseline", lambda: row_before("S2")),
         ("S3", lambda: row_rps("S3", "GET /api/v1/time-entries (20), 10k of 1M entries, 16 connections",
                                "≥ 3,000 req/s, p99 ≤ 20 ms", 3000, 20)),
+        ("S3 ceiling keyset", lambda: row_ceiling("S3", [("S3 ceiling keyset", "s3_page_keyset"),
+                                                         ("S3 ceiling total", "s3_page")],
+                                                  "S3 against pgbench of its minimal SQL, same run", 0.60, 10)),
+        ("S3 baseline", lambda: row_before("S3")),
         ("S4", row_s4),
         ("S5", lambda: row_rps("S5", "dashboard page, user with 10k entries, 16 connections", "≥ 2,000 req/s, p99 ≤ 25 ms",
                                2000, 25)),
-        ("S5 baseline", row_s5_before),
+        ("S5 ceiling", lambda: row_ceiling("S5", [("S5 ceiling", "s5_dashboard")],
+                                           "S5 against pgbench of its minimal SQL, same run", 0.50, 20)),
+        ("S5 baseline", lambda: row_before("S5")),
         ("Q1", row_q1),
         ("Q2", row_q2),
         ("Q3", row_q3),
@@ -672,7 +751,8 @@ def main():
         [build() for key, build in builders if key in results]
     report = table(rows)
     print(report)
-    non2xx = sum(r["non2xx"] for k in ("S1", "S2", "S3", "S5", "S5 baseline", "S5 again", "Q3")
+    non2xx = sum(r["non2xx"] for k in ("S1", "S2", "S3", "S5", "S2 baseline", "S2 again", "S3 baseline",
+                                       "S3 again", "S5 baseline", "S5 again", "Q3")
                  for r in results.get(k, [])) + \
         sum(r["non2xx"] for runs in results.get("J1", {}).values() for r in runs)
     print(f"\nnon-2xx responses across wrk runs: {non2xx}")

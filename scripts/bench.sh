@@ -2,8 +2,8 @@
 # `make bench`: release build, private PostgreSQL as for `make run`, Debian's
 # wrk, then scripts/bench.py (seeding, scenarios, table of medians). Pass
 # --write-docs to record the figures in docs/performance.md. Takes ~15 minutes.
-# BENCH_BASELINE=<commit> also measures S5 on that commit's release build
-# (a worktree in .data/bench-baseline) in the same run, on the same data.
+# BENCH_BASELINE=<commit> also measures S2, S3 and S5 on that commit's release
+# build (a worktree in .data/bench-baseline) in the same run, on the same data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/db.sh
@@ -33,7 +33,7 @@ if [ -n "${BENCH_BASELINE:-}" ]; then
         mkdir -p "$tree/target" && cp -a target/release "$tree/target/"
     fi
     echo "==> building the baseline $(git -C "$tree" rev-parse --short HEAD) (release)"
-    (cd "$tree" && cargo build --release --bin timetracker --quiet)
+    (cd "$tree" && cargo build --release --workspace --bins --quiet)
     args+=(--baseline "$tree")
 fi
 exec python3 scripts/bench.py "${args[@]}"
