@@ -45,14 +45,15 @@ pub struct EntryFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-const SELECT: &str = "SELECT e.id, e.user_id, u.username, e.project_id, p.name AS project_name, c.name AS client_name,
-                             e.task_id, t.name AS task_name, e.started_at, e.ended_at, e.duration_seconds,
-                             e.notes, e.tags, e.billable, e.source
-                      FROM time_entries e
-                      JOIN users u ON u.id = e.user_id
-                      JOIN projects p ON p.id = e.project_id
-                      LEFT JOIN clients c ON c.id = p.client_id
-                      LEFT JOIN tasks t ON t.id = e.task_id";
+/// The columns of [`Entry`] joined from its user, project, client and task;
+/// `FROM` follows (a table or a data-modifying CTE named `e`).
+const COLUMNS: &str = "SELECT e.id, e.user_id, u.username, e.project_id, p.name AS project_name, c.name AS client_name,
+                              e.task_id, t.name AS task_name, e.started_at, e.ended_at, e.duration_seconds,
+                              e.notes, e.tags, e.billable, e.source";
+const JOINS: &str = "JOIN users u ON u.id = e.user_id
+                     JOIN projects p ON p.id = e.project_id
+                     LEFT JOIN clients c ON c.id = p.client_id
+                     LEFT JOIN tasks t ON t.id = e.task_id";
 
 const WHERE: &str = "WHERE ($1::bigint IS NULL OR e.user_id = $1)
                        AND ($2::bigint IS NULL OR e.project_id = $2)
@@ -72,35 +73,41 @@ pub async fn lock_user(conn: &mut PgConnection, user_id: i64) -> Result<bool, sq
 
 #[tracing::instrument(skip_all)]
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Entry>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE e.id = $1")))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{COLUMNS} FROM time_entries e {JOINS} WHERE e.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn running(conn: &mut PgConnection, user_id: i64) -> Result<Option<Entry>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE e.user_id = $1 AND e.ended_at IS NULL"
+        "{COLUMNS} FROM time_entries e {JOINS} WHERE e.user_id = $1 AND e.ended_at IS NULL"
     )))
     .bind(user_id)
     .fetch_optional(conn)
     .await
 }
 
-/// Stops the user's running entry at `at`, but never later than 24 h after it started.
+/// Stops the user's running entry at `at`, but never later than 24 h after it
+/// started, and returns it (one statement).
 #[tracing::instrument(skip_all)]
 pub async fn stop_running(
     conn: &mut PgConnection,
     user_id: i64,
     at: DateTime<Utc>,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE time_entries
-         SET ended_at = greatest(least($2, started_at + interval '24 hours'), started_at + interval '1 microsecond'),
-             updated_at = now()
-         WHERE user_id = $1 AND ended_at IS NULL RETURNING id",
-    )
+) -> Result<Option<Entry>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH e AS (
+             UPDATE time_entries
+             SET ended_at = greatest(least($2, started_at + interval '24 hours'), started_at + interval '1 microsecond'),
+                 updated_at = now()
+             WHERE user_id = $1 AND ended_at IS NULL RETURNING *
+         )
+         {COLUMNS} FROM e {JOINS}"
+    )))
     .bind(user_id)
     .bind(at)
     .fetch_optional(conn)
@@ -122,11 +129,14 @@ pub async fn stop_long_running(pool: &PgPool, hours: i32) -> Result<u64, sqlx::E
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert(conn: &mut PgConnection, e: &EntryFields<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO time_entries (user_id, project_id, task_id, started_at, ended_at, notes, tags, billable, source)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    )
+pub async fn insert(conn: &mut PgConnection, e: &EntryFields<'_>) -> Result<Entry, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH e AS (
+             INSERT INTO time_entries (user_id, project_id, task_id, started_at, ended_at, notes, tags, billable, source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *
+         )
+         {COLUMNS} FROM e {JOINS}"
+    )))
     .bind(e.user_id)
     .bind(e.project_id)
     .bind(e.task_id)
@@ -227,7 +237,7 @@ pub async fn page(
     offset: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} {WHERE} ORDER BY e.started_at DESC, e.id DESC LIMIT $5 OFFSET $6"
+        "{COLUMNS} FROM time_entries e {JOINS} {WHERE} ORDER BY e.started_at DESC, e.id DESC LIMIT $5 OFFSET $6"
     )))
     .bind(f.user_id)
     .bind(f.project_id)

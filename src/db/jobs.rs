@@ -9,7 +9,7 @@
 //! - `done`; `dead`: Killed (permanent failure) or Failed with no attempts left.
 
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
 /// SQL condition for a dead job.
 const DEAD: &str = "(status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))";
@@ -253,6 +253,46 @@ pub async fn recent_actions(pool: &PgPool, limit: i64) -> Result<Vec<JobAction>,
 
 /// Moves a job's next run to `delay_seconds` from now: our durable backoff,
 /// because apalis-postgres retries a failed job immediately otherwise.
+/// A job row to insert unless its key is taken.
+pub struct NewUniqueJob<'a> {
+    pub id: &'a str,
+    pub queue: &'a str,
+    /// The JSON payload, as apalis stores it.
+    pub payload: &'a [u8],
+    pub max_attempts: i32,
+    /// Due at, in Unix seconds (apalis stores whole seconds).
+    pub run_at: i64,
+    pub metadata: sqlx::postgres::types::PgHstore,
+    pub idempotency_key: &'a str,
+}
+
+/// Inserts a job as apalis-postgres's own insert does (`queries/task/sink.sql`:
+/// pending, no attempts, the same columns), but with `ON CONFLICT DO NOTHING`
+/// on its unique `(job_type, idempotency_key)` index: one statement, and a
+/// duplicate neither fails nor aborts the caller's transaction. Returns
+/// whether it was inserted. The `notify_workers` trigger fires only then.
+#[tracing::instrument(skip_all)]
+pub async fn insert_unique(
+    conn: &mut PgConnection,
+    j: NewUniqueJob<'_>,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, priority, metadata, idempotency_key)
+         VALUES ($1, $2, $3, 'Pending', 0, $4, to_timestamp($5), 0, $6, $7)
+         ON CONFLICT (job_type, idempotency_key) DO NOTHING",
+    )
+    .bind(j.id)
+    .bind(j.queue)
+    .bind(j.payload)
+    .bind(j.max_attempts)
+    .bind(j.run_at)
+    .bind(j.metadata)
+    .bind(j.idempotency_key)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn reschedule(pool: &PgPool, id: &str, delay_seconds: f64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE apalis.jobs SET run_at = now() + make_interval(secs => $2) WHERE id = $1")

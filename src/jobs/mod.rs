@@ -6,8 +6,11 @@
 //!   not orphan queued rows);
 //! - jobs are enqueued with [`enqueue`] inside the caller's transaction, so the
 //!   domain change and its side effects commit or roll back together;
-//! - [`enqueue_unique`] wraps the insert in a savepoint: a duplicate key would
-//!   otherwise abort the caller's transaction and silently roll back its rows;
+//! - [`enqueue_unique`] inserts with `ON CONFLICT DO NOTHING` on the queue's
+//!   idempotency key (our own statement, `db::jobs::insert_unique`: apalis's
+//!   insert would fail on a duplicate key and abort the caller's transaction,
+//!   which a savepoint had to absorb at three round trips and a logged
+//!   server error per duplicate, on almost every product event);
 //! - handlers are idempotent: delivery is at least once;
 //! - a job carries the consent decision of the request that enqueued it
 //!   ([`DO_NOT_TRACK_KEY`] in its metadata); the worker runs its handler in
@@ -23,7 +26,7 @@ use std::time::Duration;
 
 use apalis::prelude::{MetadataStore, TaskBuilder};
 use serde::{Serialize, de::DeserializeOwned};
-use sqlx::{Acquire, PgConnection};
+use sqlx::PgConnection;
 
 pub mod console;
 
@@ -33,7 +36,7 @@ pub use install_ping::SendInstallPing;
 pub use maintenance::Maintenance;
 
 use crate::{
-    db::is_unique_violation,
+    db,
     observability::{current_request_id, do_not_track},
 };
 
@@ -62,37 +65,34 @@ pub const REQUEST_ID_KEY: &str = "request_id";
 /// tracking (`DNT: 1`, `Sec-GPC: 1`).
 pub const DO_NOT_TRACK_KEY: &str = "do_not_track";
 
-fn task<J: Job>(
-    job: &J,
-    idempotency_key: Option<&str>,
-    delay: Option<Duration>,
-) -> anyhow::Result<apalis_postgres::PgTask> {
-    let mut metadata = MetadataStore::new();
+/// The metadata a job carries for the request that enqueues it.
+fn request_metadata() -> Vec<(&'static str, String)> {
+    let mut pairs = Vec::new();
     if let Some(id) = current_request_id() {
-        metadata
-            .insert(REQUEST_ID_KEY, id)
-            .map_err(|e| anyhow::anyhow!("job metadata: {e:?}"))?;
+        pairs.push((REQUEST_ID_KEY, id));
     }
     if do_not_track() {
+        pairs.push((DO_NOT_TRACK_KEY, "1".to_owned()));
+    }
+    pairs
+}
+
+fn task<J: Job>(job: &J) -> anyhow::Result<apalis_postgres::PgTask> {
+    let mut metadata = MetadataStore::new();
+    for (key, value) in request_metadata() {
         metadata
-            .insert(DO_NOT_TRACK_KEY, "1")
+            .insert(key, value)
             .map_err(|e| anyhow::anyhow!("job metadata: {e:?}"))?;
     }
-    let mut builder = TaskBuilder::new(serde_json::to_vec(job)?)
+    Ok(TaskBuilder::new(serde_json::to_vec(job)?)
         .max_attempts(J::MAX_ATTEMPTS)
-        .with_metadata(metadata);
-    if let Some(key) = idempotency_key {
-        builder = builder.idempotency_key(key);
-    }
-    if let Some(delay) = delay {
-        builder = builder.run_after(delay);
-    }
-    Ok(builder.build())
+        .with_metadata(metadata)
+        .build())
 }
 
 /// Adds `job` to its queue in the caller's transaction (or connection).
 pub async fn enqueue<J: Job>(conn: &mut PgConnection, job: &J) -> anyhow::Result<()> {
-    apalis_postgres::queries::push_tasks(conn, J::QUEUE, vec![task(job, None, None)?]).await?;
+    apalis_postgres::queries::push_tasks(conn, J::QUEUE, vec![task(job)?]).await?;
     Ok(())
 }
 
@@ -104,7 +104,7 @@ pub async fn enqueue_unique<J: Job>(
     job: &J,
     key: &str,
 ) -> anyhow::Result<bool> {
-    insert_unique::<J>(conn, task(job, Some(key), None)?).await
+    insert_unique::<J>(conn, job, key, Duration::ZERO).await
 }
 
 /// Like [`enqueue_unique`], but the job becomes due only after `delay`.
@@ -114,25 +114,37 @@ pub async fn enqueue_unique_after<J: Job>(
     key: &str,
     delay: Duration,
 ) -> anyhow::Result<bool> {
-    insert_unique::<J>(conn, task(job, Some(key), Some(delay))?).await
+    insert_unique::<J>(conn, job, key, delay).await
 }
 
 async fn insert_unique<J: Job>(
     conn: &mut PgConnection,
-    task: apalis_postgres::PgTask,
+    job: &J,
+    key: &str,
+    delay: Duration,
 ) -> anyhow::Result<bool> {
-    let mut savepoint = conn.begin().await?;
-    match apalis_postgres::queries::push_tasks(&mut *savepoint, J::QUEUE, vec![task]).await {
-        Ok(()) => {
-            savepoint.commit().await?;
-            Ok(true)
-        }
-        Err(apalis_postgres::Error::Database(e)) if is_unique_violation(&e) => {
-            savepoint.rollback().await?;
-            Ok(false)
-        }
-        Err(e) => Err(e.into()),
-    }
+    let metadata = request_metadata()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Some(v)))
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let id = ulid::Ulid::generate().to_string();
+    let payload = serde_json::to_vec(job)?;
+    Ok(db::jobs::insert_unique(
+        conn,
+        db::jobs::NewUniqueJob {
+            id: &id,
+            queue: J::QUEUE,
+            payload: &payload,
+            max_attempts: i32::try_from(J::MAX_ATTEMPTS).unwrap_or(i32::MAX),
+            run_at: i64::try_from((now + delay).as_secs()).unwrap_or(i64::MAX),
+            metadata,
+            idempotency_key: key,
+        },
+    )
+    .await?)
 }
 
 /// Delay before retry number `attempt` (1 = first retry): 2^attempt seconds

@@ -95,10 +95,7 @@ pub async fn create(
         billable: input.billable.unwrap_or(project.billable),
         source: "manual",
     };
-    let id = db::entries::insert(&mut tx, &fields).await?;
-    let entry = db::entries::get(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let entry = db::entries::insert(&mut tx, &fields).await?;
     record(
         &mut tx,
         Some(actor.user_id),

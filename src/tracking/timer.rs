@@ -45,16 +45,15 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
     let settings = db::settings::get(&mut tx).await?;
     let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
     let now = Utc::now();
-    let mut stopped = None;
-    if db::entries::running(&mut tx, actor.user_id)
-        .await?
-        .is_some()
+    if settings.timer_policy == "refuse"
+        && db::entries::running(&mut tx, actor.user_id)
+            .await?
+            .is_some()
     {
-        if settings.timer_policy == "refuse" {
-            return Err(already_running());
-        }
-        stopped = db::entries::stop_running(&mut tx, actor.user_id, now).await?;
+        return Err(already_running());
     }
+    // The running entry, if any, stops where the new one starts.
+    let stopped = db::entries::stop_running(&mut tx, actor.user_id, now).await?;
     let fields = db::entries::EntryFields {
         user_id: actor.user_id,
         project_id: project.id,
@@ -66,17 +65,12 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
         billable: project.billable,
         source: "timer",
     };
-    let id = match db::entries::insert(&mut tx, &fields).await {
-        Ok(id) => id,
+    let entry = match db::entries::insert(&mut tx, &fields).await {
+        Ok(entry) => entry,
         Err(e) if db::is_unique_violation(&e) => return Err(already_running()),
         Err(e) => return Err(e.into()),
     };
-    let entry = db::entries::get(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if let Some(id) = stopped
-        && let Some(previous) = db::entries::get(&mut tx, id).await?
-    {
+    if let Some(previous) = &stopped {
         let duration_seconds = previous.duration_seconds.unwrap_or_default();
         record(
             &mut tx,
@@ -181,12 +175,9 @@ pub async fn edit(pool: &PgPool, actor: &Actor, input: &EditTimer) -> Result<Ent
 pub async fn stop(pool: &PgPool, actor: &Actor) -> Result<Entry, AppError> {
     let mut tx = pool.begin().await?;
     db::entries::lock_user(&mut tx, actor.user_id).await?;
-    let Some(id) = db::entries::stop_running(&mut tx, actor.user_id, Utc::now()).await? else {
+    let Some(entry) = db::entries::stop_running(&mut tx, actor.user_id, Utc::now()).await? else {
         return Err(no_timer());
     };
-    let entry = db::entries::get(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let duration_seconds = entry.duration_seconds.unwrap_or_default();
     record(
         &mut tx,
