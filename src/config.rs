@@ -42,6 +42,11 @@ pub struct Config {
     pub public_url: String,
     /// PostgreSQL connection string (`DATABASE_URL`).
     pub database_url: Secret<String>,
+    /// The worker's own connection string (`WORKER_DATABASE_URL`), when the
+    /// web goes through a pooler the worker cannot use (LISTEN/NOTIFY,
+    /// advisory locks and long transactions need a session); the worker
+    /// uses `DATABASE_URL` when it is unset.
+    pub worker_database_url: Option<Secret<String>>,
     /// Pool size per process (`DATABASE_MAX_CONNECTIONS`).
     pub database_max_connections: u32,
     /// How long a request waits for a pooled connection before a 503 (`DATABASE_ACQUIRE_TIMEOUT_SECONDS`).
@@ -158,6 +163,7 @@ impl Config {
             )?,
             public_url,
             database_url: Secret::new(database_url),
+            worker_database_url: get("WORKER_DATABASE_URL").map(Secret::new),
             database_max_connections: positive(
                 "DATABASE_MAX_CONNECTIONS",
                 &parse("DATABASE_MAX_CONNECTIONS", "10")?,

@@ -22,6 +22,16 @@ fn base_url() -> String {
         .expect("DATABASE_URL must point at a PostgreSQL server (make test sets it)")
 }
 
+/// The user of the base `DATABASE_URL` (`postgres` when it names none).
+pub fn database_user() -> String {
+    let url = base_url();
+    let tail = url.split_once("://").map(|(_, t)| t).unwrap_or(&url);
+    tail.split_once('@')
+        .map(|(creds, _)| creds.split(':').next().unwrap_or_default().to_owned())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "postgres".into())
+}
+
 /// `url` with its database name replaced.
 fn with_database(url: &str, name: &str) -> String {
     let (head, tail) = url.split_once("://").expect("a URL");

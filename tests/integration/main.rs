@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod hostile;
 mod metrics;
+mod pooler;
 mod process;
 mod queue;
 mod redirects;

@@ -36,7 +36,11 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(config: Config) -> anyhow::Result<()> {
+async fn run(mut config: Config) -> anyhow::Result<()> {
+    // Behind a transaction pooler the worker needs a session of its own.
+    if let Some(url) = config.worker_database_url.take() {
+        config.database_url = url;
+    }
     let pool = db::connect_lazy(&config)?;
     let (internal, metrics_addr) = timetracker_worker::internal_server(&config, &pool).await?;
     tracing::info!(%metrics_addr, "worker starting");
