@@ -71,12 +71,45 @@ pub struct ListQuery {
     /// Admins: a user id, or `all`. Others: only their own id.
     #[param(pattern = r"^(all|[+-]?[0-9]+)?$")]
     user_id: Option<String>,
-    /// Page number, from 1.
+    /// Page number, from 1 (not with `after`).
     #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
     /// Entries per page (default 50).
     #[param(minimum = 1, maximum = 200)]
     per_page: Option<i64>,
+    /// `X-Next-After` of the previous page: the next page by keyset, as fast
+    /// however deep (not with `page`).
+    #[param(
+        max_length = 60,
+        pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}),[0-9]+)?$"
+    )]
+    after: Option<String>,
+    /// `true` adds `X-Total-Count` (a count of every match, the slow part of
+    /// a deep list); without it the total is not computed.
+    total: Option<bool>,
+}
+
+/// A keyset cursor: the start and id of a page's last entry.
+fn cursor(e: &Entry) -> String {
+    format!("{},{}", e.started_at.to_rfc3339(), e.id)
+}
+
+/// Reads `after`, or a clear error.
+fn parse_cursor(raw: &str) -> Result<(DateTime<Utc>, i64), AppError> {
+    raw.split_once(',')
+        .and_then(|(t, id)| {
+            Some((
+                DateTime::parse_from_rfc3339(t).ok()?.with_timezone(&Utc),
+                id.parse().ok()?,
+            ))
+        })
+        .ok_or_else(|| {
+            ValidationError::new(
+                "after",
+                "after must be the X-Next-After of the previous page.",
+            )
+            .into()
+        })
 }
 
 /// `page`/`per_page` into limit and offset, or a clear error.
@@ -93,8 +126,12 @@ pub fn pagination(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64)
 }
 
 /// Entries, newest first; your own unless an admin asks for a user or `all`.
+/// The next page: `after` = this page's `X-Next-After` (sent while more
+/// entries follow), or `page`. The total only with `total=true`.
 #[utoipa::path(get, path = "/api/v1/time-entries", tag = "time entries", params(ListQuery),
-    responses((status = 200, body = Vec<EntryJson>, headers(("X-Total-Count" = i64, description = "Matching entries"))),
+    responses((status = 200, body = Vec<EntryJson>, headers(
+                  ("X-Next-After" = String, description = "Pass as `after` for the next page; absent on the last page"),
+                  ("X-Total-Count" = i64, description = "Matching entries; only with `total=true`"))),
               (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -123,6 +160,15 @@ pub async fn list(
         }
     };
     let (limit, offset) = pagination(q.page, q.per_page)?;
+    let after = match (q.after.as_deref().filter(|a| !a.is_empty()), q.page) {
+        (Some(_), Some(_)) => {
+            return Err(
+                ValidationError::new("after", "Use either page or after, not both.").into(),
+            );
+        }
+        (Some(raw), None) => Some(parse_cursor(raw)?),
+        (None, _) => None,
+    };
     for (field, instant) in [("from", q.from), ("to", q.to)] {
         if instant.is_some_and(|t| !SANE_YEARS.contains(&t.year())) {
             return Err(ValidationError::new(field, "Use a year between 1900 and 9999.").into());
@@ -134,9 +180,31 @@ pub async fn list(
         from: q.from,
         to: q.to,
     };
-    let (rows, total) = db::entries::list(&state.pool, &filter, limit, offset).await?;
+    // One row more than the page says whether another follows.
+    let (mut rows, total) = if q.total == Some(true) {
+        let (rows, total) = tokio::try_join!(
+            db::entries::page(&state.pool, &filter, limit + 1, offset, after),
+            db::entries::count(&state.pool, &filter),
+        )?;
+        (rows, Some(total))
+    } else {
+        (
+            db::entries::page(&state.pool, &filter, limit + 1, offset, after).await?,
+            None,
+        )
+    };
     let mut headers = HeaderMap::new();
-    headers.insert("x-total-count", HeaderValue::from(total));
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        if let Some(next) = rows.last().map(cursor)
+            && let Ok(value) = HeaderValue::from_str(&next)
+        {
+            headers.insert("x-next-after", value);
+        }
+    }
+    if let Some(total) = total {
+        headers.insert("x-total-count", HeaderValue::from(total));
+    }
     let body: Vec<EntryJson> = rows.into_iter().map(Into::into).collect();
     Ok((headers, Json(body)).into_response())
 }

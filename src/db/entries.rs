@@ -214,8 +214,14 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Entry>, i64), sqlx::Error> {
-    let entries = page(pool, f, limit, offset).await?;
-    let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+    let entries = page(pool, f, limit, offset, None).await?;
+    Ok((entries, count(pool, f).await?))
+}
+
+/// How many entries the filter matches (a count of every match).
+#[tracing::instrument(skip_all)]
+pub async fn count(pool: &PgPool, f: &EntryFilter) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT count(*) FROM time_entries e {WHERE}"
     )))
     .bind(f.user_id)
@@ -223,21 +229,25 @@ pub async fn list(
     .bind(f.from)
     .bind(f.to)
     .fetch_one(pool)
-    .await?;
-    Ok((entries, total))
+    .await
 }
 
 /// One page of the entries a filter matches, newest first, without the total
-/// (which costs a count of every match).
+/// (which costs a count of every match): after `offset` rows, or strictly
+/// after the (start, id) of the previous page's last entry (a keyset, which
+/// reads only the page from the index however deep it is).
 #[tracing::instrument(skip_all)]
 pub async fn page(
     pool: &PgPool,
     f: &EntryFilter,
     limit: i64,
     offset: i64,
+    after: Option<(DateTime<Utc>, i64)>,
 ) -> Result<Vec<Entry>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{COLUMNS} FROM time_entries e {JOINS} {WHERE} ORDER BY e.started_at DESC, e.id DESC LIMIT $5 OFFSET $6"
+        "{COLUMNS} FROM time_entries e {JOINS} {WHERE}
+           AND ($7::timestamptz IS NULL OR (e.started_at, e.id) < ($7, $8))
+         ORDER BY e.started_at DESC, e.id DESC LIMIT $5 OFFSET $6"
     )))
     .bind(f.user_id)
     .bind(f.project_id)
@@ -245,11 +255,13 @@ pub async fn page(
     .bind(f.to)
     .bind(limit)
     .bind(offset)
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
     .fetch_all(pool)
     .await
 }
 
-/// Total seconds of the finished entries a filter matches.
+/// Seconds of the entries a filter matches.
 #[tracing::instrument(skip_all)]
 pub async fn list_seconds(pool: &PgPool, f: &EntryFilter) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!(

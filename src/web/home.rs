@@ -80,7 +80,7 @@ async fn page(
         user_id: Some(actor.user_id),
         ..Default::default()
     };
-    let recent = db::entries::page(&state.pool, &filter, 10, 0).await?;
+    let recent = db::entries::page(&state.pool, &filter, 10, 0, None).await?;
     let elapsed = running
         .as_ref()
         .map_or(0, |r| (now - r.started_at).num_seconds());

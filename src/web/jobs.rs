@@ -1,6 +1,8 @@
-//! Admin: the job queue at a glance, dead jobs with retry and discard, the
-//! list of all jobs (filtered, by keyset) and each job's page with every
-//! attempt the runner recorded.
+//! Admin: the job console. The queues at a glance (states, the last hour,
+//! pause, resume and drain), the worker processes, dead jobs with retry and
+//! discard, bulk actions on a selection, the list of all jobs (filtered, by
+//! keyset) and each job's page with every attempt the runner recorded. Every
+//! action is audited (`job_actions`) and logged.
 
 use askama::Template;
 use axum::{
@@ -400,10 +402,9 @@ pub async fn bulk(
 
 /// One of the app's queues named in an address; any other is not found.
 fn known_queue(raw: &str) -> Result<&'static str, AppError> {
-    QUEUES
-        .iter()
-        .copied()
-        .find(|q| *q == raw)
+    jobs::console::queue(raw)
+        .ok()
+        .flatten()
         .ok_or(AppError::NotFound)
 }
 

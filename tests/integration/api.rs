@@ -188,11 +188,48 @@ async fn entries_are_validated_paginated_and_private() {
             .await;
         assert_eq!(status, StatusCode::CREATED);
     }
-    let (status, headers, page) = api.get("/time-entries?per_page=2&page=2").await;
+    let (status, headers, page) = api.get("/time-entries?per_page=2&page=2&total=true").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["x-total-count"], "5");
     assert_eq!(page.as_array().expect("list").len(), 2);
     assert_eq!(page[0]["start"], "2026-11-03T09:00:00Z", "newest first");
+    // By default no total is counted; X-Next-After leads page by page by
+    // keyset, every entry once, and is absent on the last page.
+    let (mut starts, mut next) = (Vec::new(), Some(String::new()));
+    while let Some(after) = next.take() {
+        let query = if after.is_empty() {
+            String::new()
+        } else {
+            format!("&after={}", urlencoding(&after))
+        };
+        let (status, headers, page) = api.get(&format!("/time-entries?per_page=2{query}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers.get("x-total-count").is_none(), "not asked for");
+        starts.extend(
+            page.as_array()
+                .expect("list")
+                .iter()
+                .map(|e| e["start"].as_str().expect("start").to_owned()),
+        );
+        next = headers
+            .get("x-next-after")
+            .map(|v| v.to_str().expect("ascii").to_owned());
+    }
+    assert_eq!(
+        starts,
+        (1..=5)
+            .rev()
+            .map(|d| format!("2026-11-0{d}T09:00:00Z"))
+            .collect::<Vec<_>>()
+    );
+    for bad in ["after=yesterday", "after=2026-11-03T09:00:00Z,1&page=2"] {
+        let (status, _, body) = api.get(&format!("/time-entries?{bad}")).await;
+        assert_eq!(
+            (status, body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("after")),
+            "{bad}"
+        );
+    }
     let (status, _, body) = api.get("/time-entries?per_page=100000").await;
     assert_eq!(
         (status, body["error"]["field"].as_str()),
@@ -256,7 +293,10 @@ async fn entries_are_validated_paginated_and_private() {
         bob_api.get("/time-entries?user_id=all").await.0,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(bob_api.get("/time-entries").await.1["x-total-count"], "0");
+    assert_eq!(
+        bob_api.get("/time-entries?total=true").await.1["x-total-count"],
+        "0"
+    );
     let (status, _, _) = api
         .call(
             reqwest::Method::DELETE,
@@ -631,4 +671,12 @@ async fn a_tag_is_kept_whole_and_one_with_a_comma_is_refused_not_split() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["tags"], json!(["client call", "x"]));
+}
+
+/// `raw` percent-encoded for a query string.
+fn urlencoding(raw: &str) -> String {
+    serde_urlencoded::to_string([("x", raw)])
+        .expect("encodable")
+        .trim_start_matches("x=")
+        .to_owned()
 }

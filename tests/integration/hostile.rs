@@ -353,7 +353,16 @@ const API_ROUTES: &[(&str, &str, &[&str])] = &[
     (
         "GET",
         "/api/v1/time-entries",
-        &["from", "to", "project_id", "user_id", "page", "per_page"],
+        &[
+            "from",
+            "to",
+            "project_id",
+            "user_id",
+            "page",
+            "per_page",
+            "after",
+            "total",
+        ],
     ),
     ("GET", "/api/v1/reports/summary", REPORT_FIELDS),
     ("GET", "/api/v1/clients", &["archived"]),
