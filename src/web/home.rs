@@ -71,16 +71,22 @@ async fn page(
     error: Option<String>,
 ) -> Result<Html<String>, AppError> {
     let actor = Actor::from(current);
-    let settings = db::settings::load(&state.pool).await?;
-    let running = timer::active(&state.pool, &actor).await?;
-    let now = Utc::now();
-    let glance = dashboard::week_at_a_glance(&state.pool, &actor, &settings.week_start).await?;
-    let (week_chart, top_chart) = dashboard_charts(&actor, &glance)?;
     let filter = db::entries::EntryFilter {
         user_id: Some(actor.user_id),
         ..Default::default()
     };
-    let recent = db::entries::page(&state.pool, &filter, 10, 0, None).await?;
+    // The page's independent reads at once, each on a pooled connection of
+    // its own; the week's charts need the installation's week start.
+    let (settings, running, recent, projects, tasks) = tokio::try_join!(
+        async { Ok::<_, AppError>(db::settings::load(&state.pool).await?) },
+        timer::active(&state.pool, &actor),
+        async { Ok(db::entries::page(&state.pool, &filter, 10, 0, None).await?) },
+        async { Ok(db::projects::list(&state.pool, false).await?) },
+        async { Ok(db::tasks::open_for_pickers(&state.pool).await?) },
+    )?;
+    let now = Utc::now();
+    let glance = dashboard::week_at_a_glance(&state.pool, &actor, &settings.week_start).await?;
+    let (week_chart, top_chart) = dashboard_charts(&actor, &glance)?;
     let elapsed = running
         .as_ref()
         .map_or(0, |r| (now - r.started_at).num_seconds());
@@ -106,8 +112,8 @@ async fn page(
         long_running: running.is_some() && elapsed > i64::from(settings.long_timer_hours) * 3600,
         long_timer_hours: settings.long_timer_hours,
         running,
-        projects: db::projects::list(&state.pool, false).await?,
-        tasks: db::tasks::open_for_pickers(&state.pool).await?,
+        projects,
+        tasks,
         is_admin: actor.is_admin,
         today_seconds: glance.today_seconds,
         week_seconds: glance.week_seconds,
