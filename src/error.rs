@@ -39,24 +39,48 @@ pub enum AppError {
     #[error("{0}")]
     Unavailable(String),
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
     /// A handler panicked; the panic itself was already reported.
     #[error("a request handler panicked")]
     Panicked,
 }
 
-impl From<sqlx::Error> for AppError {
-    fn from(e: sqlx::Error) -> Self {
-        match e {
-            // Connection-level failures: the database is down or unreachable.
-            sqlx::Error::PoolTimedOut
+/// A connection-level failure: the database is down or unreachable.
+fn is_connection_lost(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::Protocol(_)
-            | sqlx::Error::WorkerCrashed => Self::Unavailable(
-                "The database is not reachable right now. Try again in a moment.".into(),
-            ),
+            | sqlx::Error::WorkerCrashed
+    )
+}
+
+const DATABASE_AWAY: &str = "The database is not reachable right now. Try again in a moment.";
+
+/// A failure of a step that reports `anyhow` errors (recording an event,
+/// enqueueing a job) is a 503 too when its cause is a lost database
+/// connection (seen as a 500 in the failover chaos test), else a 500.
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        let lost = e
+            .chain()
+            .filter_map(|c| c.downcast_ref::<sqlx::Error>())
+            .any(is_connection_lost);
+        if lost {
+            Self::Unavailable(DATABASE_AWAY.into())
+        } else {
+            Self::Internal(e)
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            e if is_connection_lost(&e) => Self::Unavailable(DATABASE_AWAY.into()),
             // Class 22, data exceptions: input that passed our checks but not
             // the database's (a NUL character in text, a number or date out
             // of the column's range). The client's fault, not the server's.
@@ -189,5 +213,25 @@ impl IntoResponse for AppError {
         }
         response.extensions_mut().insert(body);
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_connection_is_a_503_also_behind_anyhow_and_context() {
+        let direct: AppError = sqlx::Error::PoolTimedOut.into();
+        assert!(matches!(direct, AppError::Unavailable(_)));
+        let wrapped: AppError =
+            anyhow::Error::from(sqlx::Error::Io(std::io::Error::other("reset")))
+                .context("recording the event")
+                .into();
+        assert!(matches!(wrapped, AppError::Unavailable(_)));
+        let other: AppError = anyhow::anyhow!("a bug").into();
+        assert!(matches!(other, AppError::Internal(_)));
+        let query: AppError = anyhow::Error::from(sqlx::Error::RowNotFound).into();
+        assert!(matches!(query, AppError::Internal(_)));
     }
 }
