@@ -244,21 +244,36 @@ pub async fn page(
     offset: i64,
     after: Option<(DateTime<Utc>, i64)>,
 ) -> Result<Vec<Entry>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{COLUMNS} FROM time_entries e {JOINS} {WHERE}
-           AND ($7::timestamptz IS NULL OR (e.started_at, e.id) < ($7, $8))
-         ORDER BY e.started_at DESC, e.id DESC LIMIT $5 OFFSET $6"
-    )))
-    .bind(f.user_id)
-    .bind(f.project_id)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(limit)
-    .bind(offset)
-    .bind(after.map(|a| a.0))
-    .bind(after.map(|a| a.1))
-    .fetch_all(pool)
-    .await
+    // Only the filters that are set, as plain predicates: a statement per
+    // filter shape, whose cached generic plan uses the user's index. With
+    // optional predicates (`$1 IS NULL OR …`) the generic plan scans every
+    // entry, so PostgreSQL planned the query anew on each execution.
+    let mut q =
+        sqlx::QueryBuilder::new(format!("{COLUMNS} FROM time_entries e {JOINS} WHERE true"));
+    if let Some(user_id) = f.user_id {
+        q.push(" AND e.user_id = ").push_bind(user_id);
+    }
+    if let Some(project_id) = f.project_id {
+        q.push(" AND e.project_id = ").push_bind(project_id);
+    }
+    if let Some(from) = f.from {
+        q.push(" AND e.started_at >= ").push_bind(from);
+    }
+    if let Some(to) = f.to {
+        q.push(" AND e.started_at < ").push_bind(to);
+    }
+    if let Some((at, id)) = after {
+        q.push(" AND (e.started_at, e.id) < (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    q.push(" ORDER BY e.started_at DESC, e.id DESC LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    q.build_query_as().fetch_all(pool).await
 }
 
 /// Seconds of the entries a filter matches.
