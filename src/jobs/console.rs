@@ -48,9 +48,15 @@ pub struct Overview {
     pub dead_after_seconds: u64,
 }
 
+/// Silence after which a worker process is presumed dead: three missed
+/// heartbeats, when apalis hands its jobs to another worker.
+pub fn presumed_dead_after(heartbeat: Duration) -> u64 {
+    heartbeat.as_secs().max(1) * 3
+}
+
 /// Reads the overview: its independent queries run at once.
 pub async fn overview(pool: &PgPool, heartbeat: Duration) -> Result<Overview, sqlx::Error> {
-    let dead_after_seconds = heartbeat.as_secs().max(1) * 3;
+    let dead_after_seconds = presumed_dead_after(heartbeat);
     let (counts, ages, hours, paused, minutes, processes) = tokio::try_join!(
         db::jobs::counts(pool),
         db::jobs::oldest_ready_age(pool),

@@ -223,7 +223,7 @@ pub async fn sample_web(
         }
         // Sampled here, not in the worker: "no worker alive" must be said by
         // a process that is not a worker.
-        let alive_within = (worker_heartbeat.as_secs_f64() * 3.0).max(1.0);
+        let alive_within = crate::jobs::console::presumed_dead_after(worker_heartbeat) as f64;
         match crate::db::queues::watch(&pool, crate::jobs::QUEUES, alive_within).await {
             Ok(rows) => {
                 for w in rows {
