@@ -30,10 +30,16 @@ const SELECT: &str =
 
 #[tracing::instrument(skip_all)]
 pub async fn list(pool: &PgPool, include_archived: bool) -> Result<Vec<Project>, sqlx::Error> {
+    // Two statements, not `$1 OR NOT p.archived`: with the optional
+    // predicate PostgreSQL planned the query anew on every execution.
+    let filter = if include_archived {
+        ""
+    } else {
+        "WHERE NOT p.archived"
+    };
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE $1 OR NOT p.archived ORDER BY p.archived, lower(p.name)"
+        "{SELECT} {filter} ORDER BY p.archived, lower(p.name)"
     )))
-    .bind(include_archived)
     .fetch_all(pool)
     .await
 }
