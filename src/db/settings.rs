@@ -14,14 +14,33 @@ pub struct Settings {
     pub auto_stop_long_timers: bool,
 }
 
+const COLUMNS: &str =
+    "s.currency, s.rounding_minutes, s.timer_policy, s.allow_overlaps, s.week_start,
+                        s.export_delimiter, s.long_timer_hours, s.auto_stop_long_timers";
+
 #[tracing::instrument(skip_all)]
 pub async fn get(conn: &mut PgConnection) -> Result<Settings, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT currency, rounding_minutes, timer_policy, allow_overlaps, week_start, export_delimiter,
-                long_timer_hours, auto_stop_long_timers
-         FROM settings WHERE id = 1",
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM settings s WHERE s.id = 1"
+    )))
     .fetch_one(conn)
+    .await
+}
+
+/// The settings, read while locking the user's row as
+/// `db::entries::lock_user` does: one round trip for a write that needs
+/// both (a timer start, a timesheet cell). `None` when there is no such user.
+#[tracing::instrument(skip_all)]
+pub async fn get_locking_user(
+    conn: &mut PgConnection,
+    user_id: i64,
+) -> Result<Option<Settings>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users u CROSS JOIN settings s
+         WHERE u.id = $1 AND s.id = 1 FOR UPDATE OF u"
+    )))
+    .bind(user_id)
+    .fetch_optional(conn)
     .await
 }
 

@@ -41,8 +41,9 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
     let notes = parse_notes(&input.notes)?;
     let tags = parse_tags(&input.tags)?;
     let mut tx = pool.begin().await?;
-    db::entries::lock_user(&mut tx, actor.user_id).await?;
-    let settings = db::settings::get(&mut tx).await?;
+    let settings = db::settings::get_locking_user(&mut tx, actor.user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
     let now = Utc::now();
     if settings.timer_policy == "refuse"

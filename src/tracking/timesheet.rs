@@ -220,9 +220,9 @@ pub async fn set_cell(pool: &PgPool, actor: &Actor, input: SetCell) -> Result<Ce
     let from = start_of_day(input.day, tz);
     let to = start_of_day(input.day + Duration::days(1), tz);
     let mut tx = pool.begin().await?;
-    if !db::entries::lock_user(&mut tx, actor.user_id).await? {
+    let Some(settings) = db::settings::get_locking_user(&mut tx, actor.user_id).await? else {
         return Err(AppError::NotFound);
-    }
+    };
     if db::projects::get(&mut tx, input.project_id)
         .await?
         .is_some_and(|p| p.archived)
@@ -234,7 +234,6 @@ pub async fn set_cell(pool: &PgPool, actor: &Actor, input: SetCell) -> Result<Ce
         .into());
     }
     let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
-    let settings = db::settings::get(&mut tx).await?;
     let cell: Vec<CellEntry> = db::timesheet::cell_entries(
         &mut tx,
         actor.user_id,
