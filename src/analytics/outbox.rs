@@ -5,6 +5,8 @@
 //! not opted out, and the request carried neither `Sec-GPC: 1` nor `DNT: 1`.
 //! The worker checks the switch (and the PostHog key) again before sending.
 
+use std::time::Duration;
+
 use chrono::{SubsecRound, Utc};
 use sqlx::PgConnection;
 
@@ -28,18 +30,23 @@ pub async fn record(
     let properties = serde_json::Value::Object(event.properties());
     // Millisecond precision: the timestamp is part of PostHog's deduplication key.
     let occurred_at = Utc::now().trunc_subsecs(3);
-    let stored = db::analytics::insert_if_consented(
+    // The event and its delivery job in one statement: the job goes in
+    // only with the event, and not at all while one is waiting.
+    let wake = jobs::unique(
+        &AnalyticsFlush::default(),
+        AnalyticsFlush::KEY,
+        Duration::ZERO,
+    )?;
+    db::analytics::insert_if_consented(
         conn,
         uuid::Uuid::now_v7(),
         event.name(),
         user_id,
         &properties,
         occurred_at,
+        &wake,
     )
     .await?;
-    if stored {
-        jobs::enqueue_unique(conn, &AnalyticsFlush::default(), AnalyticsFlush::KEY).await?;
-    }
     Ok(())
 }
 

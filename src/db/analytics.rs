@@ -1,12 +1,16 @@
 //! The analytics outbox, the consent switches and the delivery log.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 use uuid::Uuid;
 
 /// Inserts an event if product analytics is switched on and the user has not
 /// opted out, all decided in the same statement (and transaction) as the
-/// caller's change. Returns whether it was stored.
+/// caller's change, and with it, in the same statement, the `wake` job that
+/// delivers it (unless one is already waiting under its key): one round trip
+/// per event.
 #[tracing::instrument(skip_all)]
 pub async fn insert_if_consented(
     conn: &mut PgConnection,
@@ -15,21 +19,29 @@ pub async fn insert_if_consented(
     user_id: Option<i64>,
     properties: &serde_json::Value,
     occurred_at: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "INSERT INTO analytics_events (uuid, event, user_id, properties, occurred_at)
-         SELECT $1, $2, $3, $4, $5
-         WHERE (SELECT analytics_enabled FROM installation WHERE id = 1)
-           AND NOT coalesce((SELECT analytics_opt_out FROM users WHERE id = $3), false)",
-    )
-    .bind(uuid)
-    .bind(event)
-    .bind(user_id)
-    .bind(properties)
-    .bind(occurred_at)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    wake: &super::jobs::NewUniqueJob,
+) -> Result<(), sqlx::Error> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH ev AS (
+             INSERT INTO analytics_events (uuid, event, user_id, properties, occurred_at)
+             SELECT $1, $2, $3, $4, $5
+             WHERE (SELECT analytics_enabled FROM installation WHERE id = 1)
+               AND NOT coalesce((SELECT analytics_opt_out FROM users WHERE id = $3), false)
+             RETURNING 1
+         )
+         {}",
+            super::jobs::insert_unique_sql(6, "EXISTS (SELECT 1 FROM ev)")
+        )
+    });
+    let q = sqlx::query(AssertSqlSafe(SQL.as_str()))
+        .bind(uuid)
+        .bind(event)
+        .bind(user_id)
+        .bind(properties)
+        .bind(occurred_at);
+    super::jobs::bind_unique(q, wake).execute(conn).await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -8,8 +8,10 @@
 //! - `retrying`: Failed with attempts left (our backoff moved `run_at`);
 //! - `done`; `dead`: Killed (permanent failure) or Failed with no attempts left.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, postgres::PgArguments};
 
 /// SQL condition for a dead job.
 const DEAD: &str = "(status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))";
@@ -254,42 +256,58 @@ pub async fn recent_actions(pool: &PgPool, limit: i64) -> Result<Vec<JobAction>,
 /// Moves a job's next run to `delay_seconds` from now: our durable backoff,
 /// because apalis-postgres retries a failed job immediately otherwise.
 /// A job row to insert unless its key is taken.
-pub struct NewUniqueJob<'a> {
-    pub id: &'a str,
-    pub queue: &'a str,
+pub struct NewUniqueJob {
+    pub id: String,
+    pub queue: &'static str,
     /// The JSON payload, as apalis stores it.
-    pub payload: &'a [u8],
+    pub payload: Vec<u8>,
     pub max_attempts: i32,
     /// Due at, in Unix seconds (apalis stores whole seconds).
     pub run_at: i64,
     pub metadata: sqlx::postgres::types::PgHstore,
-    pub idempotency_key: &'a str,
+    pub idempotency_key: String,
 }
 
-/// Inserts a job as apalis-postgres's own insert does (`queries/task/sink.sql`:
-/// pending, no attempts, the same columns), but with `ON CONFLICT DO NOTHING`
-/// on its unique `(job_type, idempotency_key)` index: one statement, and a
-/// duplicate neither fails nor aborts the caller's transaction. Returns
-/// whether it was inserted. The `notify_workers` trigger fires only then.
-#[tracing::instrument(skip_all)]
-pub async fn insert_unique(
-    conn: &mut PgConnection,
-    j: NewUniqueJob<'_>,
-) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
+/// The insert of a [`NewUniqueJob`], as apalis-postgres's own insert does
+/// it (`queries/task/sink.sql`: pending, no attempts, the same columns), but
+/// with `ON CONFLICT DO NOTHING` on its unique `(job_type, idempotency_key)`
+/// index, so a duplicate neither fails nor aborts the caller's transaction;
+/// the row goes in only `WHERE condition`. Its seven parameters are numbered
+/// from `$first`, bound by [`bind_unique`]. The `notify_workers` trigger
+/// fires only for an inserted row.
+pub(crate) fn insert_unique_sql(first: usize, condition: &str) -> String {
+    let [id, queue, payload, max_attempts, run_at, metadata, key] =
+        std::array::from_fn::<_, 7, _>(|i| format!("${}", first + i));
+    format!(
         "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, priority, metadata, idempotency_key)
-         VALUES ($1, $2, $3, 'Pending', 0, $4, to_timestamp($5), 0, $6, $7)
-         ON CONFLICT (job_type, idempotency_key) DO NOTHING",
+         SELECT {id}, {queue}, {payload}, 'Pending', 0, {max_attempts}, to_timestamp({run_at}), 0, {metadata}, {key}
+         WHERE {condition}
+         ON CONFLICT (job_type, idempotency_key) DO NOTHING"
     )
-    .bind(j.id)
-    .bind(j.queue)
-    .bind(j.payload)
-    .bind(j.max_attempts)
-    .bind(j.run_at)
-    .bind(j.metadata)
-    .bind(j.idempotency_key)
-    .execute(conn)
-    .await?;
+}
+
+/// Binds a job's values in the order of [`insert_unique_sql`].
+pub(crate) fn bind_unique<'q>(
+    q: sqlx::query::Query<'q, Postgres, PgArguments>,
+    j: &'q NewUniqueJob,
+) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+    q.bind(&j.id)
+        .bind(j.queue)
+        .bind(&j.payload)
+        .bind(j.max_attempts)
+        .bind(j.run_at)
+        .bind(&j.metadata)
+        .bind(&j.idempotency_key)
+}
+
+/// Inserts a job unless its key is taken: one statement. Returns whether it
+/// was inserted.
+#[tracing::instrument(skip_all)]
+pub async fn insert_unique(conn: &mut PgConnection, j: &NewUniqueJob) -> Result<bool, sqlx::Error> {
+    static SQL: LazyLock<String> = LazyLock::new(|| insert_unique_sql(1, "true"));
+    let r = bind_unique(sqlx::query(AssertSqlSafe(SQL.as_str())), j)
+        .execute(conn)
+        .await?;
     Ok(r.rows_affected() == 1)
 }
 

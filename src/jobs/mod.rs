@@ -123,6 +123,17 @@ async fn insert_unique<J: Job>(
     key: &str,
     delay: Duration,
 ) -> anyhow::Result<bool> {
+    Ok(db::jobs::insert_unique(conn, &unique(job, key, delay)?).await?)
+}
+
+/// The row of `job` under `key`, due after `delay`, with the request's
+/// metadata: for [`enqueue_unique`] and for statements that insert it along
+/// with something else (the outbox's wake-up).
+pub fn unique<J: Job>(
+    job: &J,
+    key: &str,
+    delay: Duration,
+) -> anyhow::Result<db::jobs::NewUniqueJob> {
     let metadata = request_metadata()
         .into_iter()
         .map(|(k, v)| (k.to_owned(), Some(v)))
@@ -130,21 +141,15 @@ async fn insert_unique<J: Job>(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let id = ulid::Ulid::generate().to_string();
-    let payload = serde_json::to_vec(job)?;
-    Ok(db::jobs::insert_unique(
-        conn,
-        db::jobs::NewUniqueJob {
-            id: &id,
-            queue: J::QUEUE,
-            payload: &payload,
-            max_attempts: i32::try_from(J::MAX_ATTEMPTS).unwrap_or(i32::MAX),
-            run_at: i64::try_from((now + delay).as_secs()).unwrap_or(i64::MAX),
-            metadata,
-            idempotency_key: key,
-        },
-    )
-    .await?)
+    Ok(db::jobs::NewUniqueJob {
+        id: ulid::Ulid::generate().to_string(),
+        queue: J::QUEUE,
+        payload: serde_json::to_vec(job)?,
+        max_attempts: i32::try_from(J::MAX_ATTEMPTS).unwrap_or(i32::MAX),
+        run_at: i64::try_from((now + delay).as_secs()).unwrap_or(i64::MAX),
+        metadata,
+        idempotency_key: key.to_owned(),
+    })
 }
 
 /// Delay before retry number `attempt` (1 = first retry): 2^attempt seconds
