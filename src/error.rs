@@ -45,17 +45,26 @@ pub enum AppError {
     Panicked,
 }
 
-/// A connection-level failure: the database is down or unreachable.
+/// A connection-level failure: the database is down or unreachable, or it
+/// (or a pooler in front of it) refused the connection for now.
 fn is_connection_lost(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
+    match e {
         sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::WorkerCrashed
-    )
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| is_unavailable_sqlstate(&c)),
+        _ => false,
+    }
+}
+
+/// SQLSTATEs that say "not now" rather than "wrong": class 08, connection
+/// exceptions (PgBouncer's `query_wait_timeout` and its other refusals are
+/// 08P01), shutdowns and start-up (57P01–57P03), too many connections.
+fn is_unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
 }
 
 const DATABASE_AWAY: &str = "The database is not reachable right now. Try again in a moment.";
@@ -233,5 +242,15 @@ mod tests {
         assert!(matches!(other, AppError::Internal(_)));
         let query: AppError = anyhow::Error::from(sqlx::Error::RowNotFound).into();
         assert!(matches!(query, AppError::Internal(_)));
+    }
+
+    #[test]
+    fn refusals_for_now_are_told_from_errors_in_the_query() {
+        for code in ["08P01", "08006", "57P01", "57P03", "53300"] {
+            assert!(is_unavailable_sqlstate(code), "{code}");
+        }
+        for code in ["23505", "42P01", "22021", "40001", "57014"] {
+            assert!(!is_unavailable_sqlstate(code), "{code}");
+        }
     }
 }
