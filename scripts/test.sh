@@ -11,7 +11,7 @@ tt_ensure_postgres
 # Debian packages: prometheus (the stack test runs it; promtool checks rules),
 # docker-compose (parses the compose files without a Docker engine), chromium
 # and chromium-driver (the end-to-end browser test), shellcheck (our scripts),
-# python3-venv (the linters' virtualenv), pgbouncer (the pooler test).
+# python3-venv (the linters' virtualenv).
 missing=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
@@ -19,7 +19,6 @@ command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 # python3 with venv, for the linters below.
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3 python3-venv)
 { command -v chromedriver >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; } || missing+=(chromium chromium-driver)
-{ [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1; } || missing+=(pgbouncer)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "==> installing ${missing[*]}"
@@ -47,6 +46,8 @@ fi
 # shellcheck source=scripts/tools.sh
 . scripts/tools.sh
 tt_ensure_axe
+# The pooler tests' PgBouncer (TT_PGBOUNCER), built from Debian's source.
+tt_ensure_pgbouncer
 
 export SQLX_OFFLINE=true
 echo "==> promtool: Prometheus config, alert rules and their unit tests"

@@ -12,3 +12,43 @@ tt_ensure_axe() {
         npm install --silent --no-audit --no-fund --prefix "$dir" axe-core@4.14.1 >/dev/null
     fi
 }
+
+# PgBouncer from Debian 13's source package (1.24), built here: the pooler tests
+# need transaction pooling with prepared statements, which PgBouncer keeps
+# across server connections from 1.21 (`max_prepared_statements`). Debian
+# 12 ships 1.18, which cannot carry sqlx's named statements. apt fetches and
+# verifies the source from deb.debian.org; the build goes to
+# .data/tools/pgbouncer. Sets TT_PGBOUNCER to the binary.
+tt_ensure_pgbouncer() {
+    local dir=$PWD/.data/tools/pgbouncer
+    if ! [ -x "$dir/bin/pgbouncer" ]; then
+        echo "==> building PgBouncer (Debian trixie's source package)"
+        local deps=() p
+        for p in gcc make pkg-config libevent-dev libssl-dev; do
+            dpkg -s "$p" >/dev/null 2>&1 || deps+=("$p")
+        done
+        if [ "${#deps[@]}" -gt 0 ]; then
+            if [ "$(id -u)" != 0 ]; then
+                echo "missing Debian packages to build PgBouncer: ${deps[*]}" >&2
+                return 1
+            fi
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${deps[@]}" >/dev/null
+        fi
+        local work
+        work=$(mktemp -d)
+        mkdir -p "$work/lists/partial"
+        echo "deb-src http://deb.debian.org/debian trixie main" >"$work/sources.list"
+        local apt=(-o "Dir::Etc::sourcelist=$work/sources.list" -o Dir::Etc::sourceparts=/dev/null
+            -o "Dir::State::Lists=$work/lists" -o APT::Sandbox::User=root)
+        apt-get "${apt[@]}" update -qq
+        (cd "$work" && apt-get "${apt[@]}" source --download-only -qq pgbouncer >/dev/null)
+        mkdir "$work/src"
+        tar -xzf "$work"/pgbouncer_*.orig.tar.gz -C "$work/src" --strip-components=1
+        (cd "$work/src" \
+            && ./configure --quiet --prefix="$dir" --without-cares --without-systemd >/dev/null \
+            && make -s -j"$(nproc)" >/dev/null && make -s install >/dev/null)
+        rm -rf "$work"
+    fi
+    export TT_PGBOUNCER=$dir/bin/pgbouncer
+}

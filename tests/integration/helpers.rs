@@ -33,7 +33,7 @@ pub fn database_user() -> String {
 }
 
 /// `url` with its database name replaced.
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (head, tail) = url.split_once("://").expect("a URL");
     let (authority, rest) = tail.split_once('/').unwrap_or((tail, ""));
     let query = rest
