@@ -9,9 +9,11 @@ docs/performance.md. Standard library only; called by scripts/bench.sh.
 """
 
 import argparse
+import collections
 import http.cookiejar
 import http.server
 import json
+import math
 import os
 import re
 import signal
@@ -24,6 +26,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +34,9 @@ BIN = ROOT / "target" / "release"
 CEILING = ROOT / "scripts" / "ceiling"
 RUNS = 3
 WEB_PORT, WEB_METRICS, WORKER_METRICS, POSTHOG_PORT = 18080, 19464, 19465, 18090
+# X1's second web and worker process.
+WEB_PORT_B, WEB_METRICS_B, WORKER_METRICS_B = 18082, 19466, 19467
+MAINTENANCE_EVERY = 4  # seconds, in X1: many ticks in a few minutes
 BASE = f"http://127.0.0.1:{WEB_PORT}"
 SETUP_TOKEN = "bench-setup-token-0123456789"
 PASSWORD = "bench password 1"
@@ -63,6 +69,7 @@ class FakePostHog:
         self.lock = threading.Lock()
         self.requests = 0
         self.arrivals = []  # (arrival unix time, event timestamp string)
+        self.received = []  # (uuid, event name) of every event since start, never reset
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -82,6 +89,7 @@ class FakePostHog:
                     with fake.lock:
                         fake.requests += 1
                         fake.arrivals.extend((now, e.get("timestamp")) for e in batch)
+                        fake.received.extend((e.get("uuid"), e.get("event")) for e in batch)
                 answer = b'{"status":1}' if self.path.startswith("/batch") else b'{"flags":{}}'
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -102,6 +110,10 @@ class FakePostHog:
     def snapshot(self):
         with self.lock:
             return self.requests, list(self.arrivals)
+
+    def received_since(self, mark):
+        with self.lock:
+            return self.received[mark:]
 
 
 # --- processes ---------------------------------------------------------------
@@ -562,6 +574,97 @@ def q2(database_url, web_env, logdir, users, worker):
     return results, worker
 
 
+def x1(database_url, logdir, fake, users, script):
+    """Scale-out: two web and two worker processes on one database (the
+    caller's single ones stopped). S2 with its 16 users split between the
+    two webs' ports, then Q1 (its waiting events delivered by both workers),
+    with maintenance every few seconds and install telemetry on with the
+    day's heartbeat due. Then what arrived: every product event recorded
+    meanwhile exactly once at the fake PostHog, one maintenance run per
+    tick, one heartbeat."""
+    first_event = int(psql_value(database_url, "SELECT coalesce(max(id), 0) FROM analytics_events"))
+    started = psql_value(database_url, "SELECT now()")
+    mark = len(fake.received_since(0))
+    extra = {"MAINTENANCE_INTERVAL_SECONDS": str(MAINTENANCE_EVERY),
+             "TELEMETRY_POSTHOG_HOST": f"http://127.0.0.1:{POSTHOG_PORT}",
+             "TELEMETRY_POSTHOG_KEY": "phc_bench_telemetry"}
+    second_web = {"HTTP_ADDR": f"127.0.0.1:{WEB_PORT_B}", "WEB_METRICS_ADDR": f"127.0.0.1:{WEB_METRICS_B}"}
+    procs = [Proc("timetracker", ["serve"], env_for(database_url, extra), logdir),
+             Proc("timetracker", ["serve"], env_for(database_url, {**extra, **second_web}), logdir),
+             Proc("timetracker-worker", [], env_for(database_url, extra), logdir),
+             Proc("timetracker-worker", [], env_for(database_url, {**extra, "WORKER_METRICS_ADDR": f"127.0.0.1:{WORKER_METRICS_B}"}), logdir)]
+    try:
+        for port in (WEB_METRICS, WEB_METRICS_B, WORKER_METRICS, WORKER_METRICS_B):
+            wait_ready(port)
+        ready = psql_value(database_url, "SELECT extract(epoch FROM now())")
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{WEB_METRICS}/metrics", timeout=5).read().decode()
+        version = re.search(r'timetracker_build_info\{[^}]*version="([^"]+)"', metrics).group(1)
+        # A heartbeat is due after the install's minute of the day (its id
+        # mod 1440): minute 0, the last ping yesterday: due all day, once.
+        install_id = uuid.UUID(int=uuid.uuid4().int // 1440 * 1440)
+        psql(database_url, f"""UPDATE installation SET telemetry_consent = true, telemetry_consent_at = now(),
+            install_id = '{install_id}', last_ping_version = '{version}', last_ping_at = now() - interval '1 day'""")
+        s2_runs = []
+        for _ in range(RUNS):
+            out = {}
+
+            def drive(half, port):
+                tokens = ",".join(users[f"load{i:02}"][1] for i in range(half * 8, half * 8 + 8))
+                out[half] = wrk(f"http://127.0.0.1:{port}", 8, 8, 20, script=script, env={"TOKENS": tokens})
+
+            threads = [threading.Thread(target=drive, args=(h, p)) for h, p in enumerate((WEB_PORT, WEB_PORT_B))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            rps = sum(r["rps"] for r in out.values())
+            s2_runs.append({"rps": rps, "cycles": rps / 2, "p99_ms": max(r["p99_ms"] for r in out.values()),
+                            "non2xx": sum(r["non2xx"] for r in out.values())})
+        q1_runs = q1(database_url, fake, users)
+        deadline = time.time() + 120
+        while int(psql_value(database_url, f"SELECT count(*) FROM analytics_events WHERE id > {first_event} AND status = 'pending'")) \
+                and time.time() < deadline:
+            time.sleep(0.5)
+        time.sleep(2 * MAINTENANCE_EVERY)  # the last tick's run, the heartbeat
+        ended = psql_value(database_url, "SELECT extract(epoch FROM now())")
+    finally:
+        for proc in procs:
+            proc.stop()
+        psql(database_url, "UPDATE installation SET telemetry_consent = false")
+    recorded = set(psql_value(database_url, f"SELECT uuid FROM analytics_events WHERE id > {first_event}").split())
+    received = [u for u, event in fake.received_since(mark) if not str(event).startswith("telemetry.")]
+    counts = collections.Counter(received)
+    # Maintenance: every tick that began after the processes were up and
+    # ended before the last look must have had exactly one job that ran
+    # exactly once (the runner writes every run to job_attempts).
+    first = math.ceil(float(ready) / MAINTENANCE_EVERY) * MAINTENANCE_EVERY
+    last = (math.floor(float(ended) / MAINTENANCE_EVERY) - 1) * MAINTENANCE_EVERY
+    expected = set(range(first, last + 1, MAINTENANCE_EVERY))
+    rows = psql_value(database_url, """
+        SELECT convert_from(j.job, 'UTF8')::jsonb ->> 'tick', count(a.id)
+        FROM apalis.jobs j LEFT JOIN job_attempts a ON a.job_id = j.id
+        WHERE j.job_type = 'maintenance' GROUP BY j.id""").split()
+    ticks = collections.Counter()
+    runs = []
+    for row in rows:
+        tick, n = map(int, row.split("|"))
+        if tick in expected:
+            ticks[tick] += 1
+            runs.append(n)
+    # Which processes ran the deliveries (a worker is named process/queue).
+    by_process = psql_value(database_url, f"""SELECT count(*) FROM job_attempts
+        WHERE queue = 'analytics_delivery' AND started_at BETWEEN '{started}' AND to_timestamp({ended})
+        GROUP BY split_part(worker, '/', 1) ORDER BY 1 DESC""").split()
+    return {"S2": s2_runs, "Q1": q1_runs, "events": len(recorded),
+            "lost": len(recorded - set(counts)), "doubled": sum(c - 1 for c in counts.values() if c > 1),
+            "foreign": len(set(counts) - recorded),
+            "maintenance": {"ticks": len(expected), "missing": sorted(t - first for t in expected - set(ticks)),
+                            "doubled_ticks": sum(1 for n in ticks.values() if n > 1),
+                            "jobs": len(runs), "runs": sum(runs), "most_runs": max(runs, default=0)},
+            "heartbeats": sum(1 for _, e in fake.received_since(mark) if e == "telemetry.heartbeat"),
+            "deliveries_by_process": [int(n) for n in by_process]}
+
+
 # --- report ---------------------------------------------------------------------------
 
 def table(rows):
@@ -581,7 +684,7 @@ def verdict(ok):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--write-docs", action="store_true")
-    parser.add_argument("--only", metavar="IDS", default="S1,S2,S3,S4,S5,Q1,Q2,Q3,J1",
+    parser.add_argument("--only", metavar="IDS", default="S1,S2,S3,S4,S5,Q1,X1,Q2,Q3,J1",
                         help="comma-separated scenarios to run (default: all); Q3 needs S2")
     parser.add_argument("--baseline", metavar="WORKTREE",
                         help="also measure S2, S3 and S5 on this older checkout's release build (same run, same data)")
@@ -650,6 +753,15 @@ def main():
             quiesce(database_url); log("S4"); results["S4"] = s4(admin, web, worker)
         if "Q1" in only:
             quiesce(database_url); log("Q1"); results["Q1"] = q1(database_url, fake, users)
+        if "X1" in only:
+            quiesce(database_url); log("X1: two web and two worker processes")
+            web.stop()
+            worker.stop()
+            results["X1"] = x1(database_url, logdir, fake, users, str(script))
+            web = Proc("timetracker", ["serve"], env, logdir)
+            worker = Proc("timetracker-worker", [], env, logdir)
+            wait_ready(WEB_METRICS)
+            wait_ready(WORKER_METRICS)
         if "Q2" in only:
             quiesce(database_url); log("Q2"); results["Q2"], worker = q2(database_url, env, logdir, users, worker)
         if "Q3" in only:
@@ -725,6 +837,27 @@ def main():
                 f"{cost * 100:.1f} % ({median(s2r, 'cycles'):,.0f} vs {median(q3r, 'cycles'):,.0f} cycles/s)",
                 verdict(cost <= 0.10))
 
+    def row_x1():
+        x = results["X1"]
+        m = x["maintenance"]
+        sat, steady = x["Q1"]
+        one = lambda key, text: f" (one process: {text(results[key])})" if key in results else ""
+        s2 = (f"S2 {median(x['S2'], 'cycles'):,.0f} cycles/s, p99 {median(x['S2'], 'p99_ms'):.2f} ms"
+              + one("S2", lambda r: f"{median(r, 'cycles'):,.0f}"))
+        q1 = (f"Q1 {median(sat, 'events_per_s'):,.0f} events/s, p50 {median(steady, 'p50_ms'):.0f} ms"
+              + one("Q1", lambda r: f"{median(r[0], 'events_per_s'):,.0f}"))
+        ok = (x["lost"] == x["doubled"] == x["foreign"] == 0 and x["events"] > 0 and m["ticks"] > 0
+              and not m["missing"] and m["doubled_ticks"] == 0 and m["most_runs"] == 1 and x["heartbeats"] == 1)
+        return ("X1", "2 web + 2 worker processes, one database: S2 split between the webs; Q1",
+                "no lost or doubled event; one maintenance run per tick; one heartbeat",
+                f"{s2}; {q1}; {x['events']:,} events: {x['lost']} lost, {x['doubled']} doubled; "
+                f"maintenance every {MAINTENANCE_EVERY} s: {m['ticks']} whole ticks, "
+                f"{len(m['missing'])} missed{' (s after the first: ' + str(m['missing']) + ')' if m['missing'] else ''}, "
+                f"{m['doubled_ticks']} with two jobs; {m['jobs']} jobs ran {m['runs']} times, at most "
+                f"{m['most_runs']} each; heartbeats {x['heartbeats']}; "
+                f"delivery runs per worker process {' / '.join(map(str, x['deliveries_by_process']))}",
+                verdict(ok))
+
     def row_j1():
         pages = results["J1"]
         worst = max(pages, key=lambda k: median(pages[k], "p99_ms"))
@@ -756,6 +889,7 @@ def main():
         ("S5 baseline", lambda: row_before("S5")),
         ("Q1", row_q1),
         ("Q2", row_q2),
+        ("X1", row_x1),
         ("Q3", row_q3),
         ("J1", row_j1),
     ]
@@ -766,6 +900,7 @@ def main():
     non2xx = sum(r["non2xx"] for k in ("S1", "S2", "S3", "S3 total", "S5", "S2 baseline", "S2 again", "S3 baseline",
                                        "S3 again", "S5 baseline", "S5 again", "Q3")
                  for r in results.get(k, [])) + \
+        sum(r["non2xx"] for r in results.get("X1", {}).get("S2", [])) + \
         sum(r["non2xx"] for runs in results.get("J1", {}).values() for r in runs)
     print(f"\nnon-2xx responses across wrk runs: {non2xx}")
     if args.write_docs:
