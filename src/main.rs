@@ -95,14 +95,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    let pool = db::connect_lazy(&config)?;
+    let pool = db::connect_lazy(&config, db::Ping::WhenIdle)?;
     db::migrator().run(&pool).await?;
     tracing::info!("database migrations applied");
     Ok(())
 }
 
 async fn setup_url(config: Config) -> anyhow::Result<()> {
-    let pool = db::connect_lazy(&config)?;
+    let pool = db::connect_lazy(&config, db::Ping::WhenIdle)?;
     startup::load_keys(&config, &pool).await?;
     let fixed = config.setup_token.as_ref().map(|t| t.expose().as_str());
     match startup::setup_url(fixed, &config, &pool).await? {

@@ -99,7 +99,7 @@ pub struct Application {
 impl Application {
     /// Connects, checks the schema, binds both listeners (port 0 allowed) and builds the routes.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let pool = db::connect_lazy(&config)?;
+        let pool = db::connect_lazy(&config, db::Ping::WhenIdle)?;
         db::wait_for_database(&pool, STARTUP_PATIENCE).await?;
         let keys = load_keys(&config, &pool).await?;
         let state = AppState(Arc::new(StateInner {

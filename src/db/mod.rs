@@ -29,35 +29,51 @@ use sqlx::{
 
 use crate::config::Config;
 
-/// A pooled connection idle this long is pinged before it is handed out.
+/// When a pool tests a connection (a `Sync` round trip) before handing it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ping {
+    /// Every time, sqlx's default: the worker. With [`Ping::WhenIdle`] the
+    /// worker did not resume after a database outage (`faults.rs`,
+    /// `the_worker_rides_out…`): dead connections were handed to its apalis
+    /// workers, their listeners' `UNLISTEN *` took 39 s to fail and the pool
+    /// ran dry. Why they took that long was not found.
+    EveryAcquire,
+    /// Only a connection idle for a second or more (across a database
+    /// restart, say): the web, where the ping was a round trip per query
+    /// (13 % of the entries API's throughput in make bench). One in steady
+    /// use has just answered, and sqlx pings each on its return anyway.
+    WhenIdle,
+}
+
+/// A pooled connection idle this long is pinged under [`Ping::WhenIdle`].
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// Opens the pool lazily: the process starts even while PostgreSQL is down and
 /// readiness reports it until the database comes back.
-pub fn connect_lazy(config: &Config) -> anyhow::Result<PgPool> {
+pub fn connect_lazy(config: &Config, ping: Ping) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = config
         .database_url
         .expose()
         .parse()
         .map_err(|e| anyhow::anyhow!("DATABASE_URL is not a valid PostgreSQL URL: {e}"))?;
-    Ok(PgPoolOptions::new()
+    let pool = PgPoolOptions::new()
         .max_connections(config.database_max_connections)
         .acquire_timeout(config.database_acquire_timeout)
-        .idle_timeout(Some(Duration::from_secs(300)))
-        // sqlx pings every connection it hands out by default: a round trip
-        // per acquire, 13 % of the entries API's throughput in make bench.
-        // Only a connection idle for a while (across a database restart,
-        // say) is pinged; one in steady use has just proved itself, and
-        // sqlx pings each on its return to the pool anyway.
-        .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
-            Box::pin(async move {
-                if meta.idle_for >= PING_IF_IDLE_FOR {
-                    conn.ping().await?;
-                }
-                Ok(true)
-            })
-        })
+        .idle_timeout(Some(Duration::from_secs(300)));
+    let pool = match ping {
+        Ping::EveryAcquire => pool,
+        Ping::WhenIdle => pool
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            }),
+    };
+    Ok(pool
         // An event per acquire, at TRACE: the acquire-time histogram reads it
         // (observability::metrics::PoolAcquireTimes); the logs filter it out.
         .acquire_time_level(log::LevelFilter::Trace)

@@ -419,7 +419,8 @@ async fn the_worker_reconnects_and_resumes_after_a_database_outage() {
         .expect("table");
     let proxy = DbProxy::start(database_socket().await).await;
     let config = test_config(&via_port(&db.url, proxy.port), &[]);
-    let worker_pool = timetracker::db::connect_lazy(&config).expect("pool");
+    let worker_pool =
+        timetracker::db::connect_lazy(&config, timetracker::db::Ping::EveryAcquire).expect("pool");
     let handler = RecordHandler {
         pool: direct.clone(),
         failing: Arc::new(AtomicBool::new(false)),

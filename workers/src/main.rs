@@ -41,7 +41,7 @@ async fn run(mut config: Config) -> anyhow::Result<()> {
     if let Some(url) = config.worker_database_url.take() {
         config.database_url = url;
     }
-    let pool = db::connect_lazy(&config)?;
+    let pool = db::connect_lazy(&config, db::Ping::EveryAcquire)?;
     let (internal, metrics_addr) = timetracker_worker::internal_server(&config, &pool).await?;
     tracing::info!(%metrics_addr, "worker starting");
     let result = timetracker_worker::Worker::standard(&config, &pool)
