@@ -8,7 +8,7 @@ run:
 test:
 	@scripts/test.sh
 
-## Benchmarks against their floors (~35 min); `make bench ARGS=--write-docs` records them.
+## Benchmarks against their floors (~25 min); `make bench ARGS=--write-docs` records them.
 bench:
 	@scripts/bench.sh $(ARGS)
 
