@@ -439,11 +439,7 @@ async fn chaos_a_database_failover_under_load() {
         ),
     )
     .await;
-    let admin = app.setup_admin().await;
-    let r = admin
-        .post_form("/admin/telemetry/analytics", &[("enabled", "on")])
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let admin = app.setup_admin_with_analytics().await;
     sqlx::query("INSERT INTO projects (name) VALUES ('Failover')")
         .execute(&app.pool)
         .await

@@ -162,11 +162,7 @@ pub async fn spawn_app_with_analytics(fake: &FakePostHog) -> (TestApp, TestClien
         ("POSTHOG_HOST", &fake.url),
     ])
     .await;
-    let admin = app.setup_admin().await;
-    let r = admin
-        .post_form("/admin/telemetry/analytics", &[("enabled", "on")])
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let admin = app.setup_admin_with_analytics().await;
     (app, admin)
 }
 
@@ -217,6 +213,17 @@ impl TestApp {
             "setup failed: {}",
             r.text().await.unwrap_or_default()
         );
+        admin
+    }
+
+    /// [`TestApp::setup_admin`], then the admin switches product analytics
+    /// on (the app must be configured with a PostHog key).
+    pub async fn setup_admin_with_analytics(&self) -> TestClient {
+        let admin = self.setup_admin().await;
+        let r = admin
+            .post_form("/admin/telemetry/analytics", &[("enabled", "on")])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
         admin
     }
 

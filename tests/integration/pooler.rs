@@ -182,11 +182,7 @@ async fn exercise(db: TestDb, web_url: &str, worker_url: &str) -> crate::helpers
         ],
     );
     let app = spawn_on(db, config).await;
-    let admin = app.setup_admin().await;
-    let r = admin
-        .post_form("/admin/telemetry/analytics", &[("enabled", "on")])
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let admin = app.setup_admin_with_analytics().await;
     sqlx::query("INSERT INTO projects (name) VALUES ('Pooled')")
         .execute(&app.pool)
         .await
