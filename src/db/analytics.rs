@@ -11,7 +11,7 @@ use uuid::Uuid;
 /// caller's change, and with it, in the same statement, the `wake` job that
 /// delivers it (unless one is already waiting under its key): one round trip
 /// per event.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_if_consented(
     conn: &mut PgConnection,
     uuid: Uuid,
@@ -56,7 +56,7 @@ pub struct PendingEvent {
 }
 
 /// Locks up to `limit` due events for this transaction (other workers skip them).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_due(
     conn: &mut PgConnection,
     limit: i64,
@@ -71,7 +71,7 @@ pub async fn lock_due(
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_sent(conn: &mut PgConnection, ids: &[i64]) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE analytics_events SET status = 'sent', sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1)")
         .bind(ids)
@@ -80,7 +80,7 @@ pub async fn mark_sent(conn: &mut PgConnection, ids: &[i64]) -> Result<(), sqlx:
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_dead(
     conn: &mut PgConnection,
     ids: &[i64],
@@ -94,7 +94,7 @@ pub async fn mark_dead(
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn postpone(
     conn: &mut PgConnection,
     ids: &[i64],
@@ -115,7 +115,7 @@ pub async fn postpone(
 }
 
 /// Drops every pending event (consent was withdrawn or nothing is configured); returns how many.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn discard_pending(pool: &PgPool) -> Result<u64, sqlx::Error> {
     let r =
         sqlx::query("UPDATE analytics_events SET status = 'discarded' WHERE status = 'pending'")
@@ -125,7 +125,7 @@ pub async fn discard_pending(pool: &PgPool) -> Result<u64, sqlx::Error> {
 }
 
 /// Drops the pending events of users who opted out; returns how many.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn discard_pending_of_opted_out(pool: &PgPool) -> Result<u64, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE analytics_events e SET status = 'discarded'
@@ -146,7 +146,7 @@ pub struct QueueState {
     pub oldest_pending_seconds: Option<f64>,
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn queue_state(pool: &PgPool) -> Result<QueueState, sqlx::Error> {
     // Pending events that failed at least once are shown as "retrying".
     let counts = sqlx::query_as(
@@ -168,7 +168,7 @@ pub async fn queue_state(pool: &PgPool) -> Result<QueueState, sqlx::Error> {
 
 /// Seconds until the earliest pending event may be sent (negative when one
 /// is due now), or `None` when nothing is pending.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn next_attempt_in(pool: &PgPool) -> Result<Option<f64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 FROM analytics_events WHERE status = 'pending'",
@@ -188,7 +188,7 @@ pub struct Delivery {
 }
 
 /// Records a payload as sent; keeps the last 50.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn log_delivery(
     conn: &mut PgConnection,
     channel: &str,
@@ -211,7 +211,7 @@ pub async fn log_delivery(
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recent_deliveries(pool: &PgPool, limit: i64) -> Result<Vec<Delivery>, sqlx::Error> {
     sqlx::query_as(
         "SELECT channel, sent_at, status, events, result, payload FROM analytics_deliveries ORDER BY id DESC LIMIT $1",
@@ -221,14 +221,14 @@ pub async fn recent_deliveries(pool: &PgPool, limit: i64) -> Result<Vec<Delivery
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn enabled(pool: &PgPool) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT analytics_enabled FROM installation WHERE id = 1")
         .fetch_one(pool)
         .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_enabled(pool: &PgPool, enabled: bool) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE installation SET analytics_enabled = $1, analytics_changed_at = now() WHERE id = 1",
@@ -242,7 +242,7 @@ pub async fn set_enabled(pool: &PgPool, enabled: bool) -> Result<(), sqlx::Error
 /// Records (or, with `None`, clears) a configuration error reported by PostHog.
 /// Clearing touches the row only when an error is set, so the common case
 /// takes no row lock inside a delivery transaction.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_error(conn: &mut PgConnection, error: Option<&str>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE installation SET analytics_error = $1, analytics_error_at = CASE WHEN $1 IS NULL THEN NULL ELSE now() END
@@ -254,7 +254,7 @@ pub async fn set_error(conn: &mut PgConnection, error: Option<&str>) -> Result<(
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn error(pool: &PgPool) -> Result<Option<(String, DateTime<Utc>)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT analytics_error, analytics_error_at FROM installation WHERE id = 1 AND analytics_error IS NOT NULL",
@@ -263,7 +263,7 @@ pub async fn error(pool: &PgPool) -> Result<Option<(String, DateTime<Utc>)>, sql
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_opt_out(
     conn: &mut PgConnection,
     user_id: i64,
@@ -281,7 +281,7 @@ pub async fn set_opt_out(
 /// or dead and so retryable by an admin); returns how many. Events a worker
 /// is sending right now are locked by it: this waits for that delivery to
 /// end, then finds them sent.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn discard_pending_of_user(
     conn: &mut PgConnection,
     user_id: i64,
@@ -295,7 +295,7 @@ pub async fn discard_pending_of_user(
     Ok(r.rows_affected())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn opted_out(pool: &PgPool, user_id: i64) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT analytics_opt_out FROM users WHERE id = $1")
         .bind(user_id)
@@ -304,7 +304,7 @@ pub async fn opted_out(pool: &PgPool, user_id: i64) -> Result<bool, sqlx::Error>
 }
 
 /// The role of each user, for the person properties sent with `auth.login`.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn role(conn: &mut PgConnection, user_id: i64) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
         .bind(user_id)
@@ -345,7 +345,7 @@ const MATCHING: &str = "status IN ('pending', 'dead')
 
 /// The matching events, the dead first, then the retrying and waiting ones by
 /// their next attempt; at most `limit`.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn undelivered(
     pool: &PgPool,
     f: EventFilter,
@@ -366,7 +366,7 @@ pub async fn undelivered(
 }
 
 /// How many undelivered events match.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_undelivered(pool: &PgPool, f: EventFilter) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT count(*) FROM analytics_events WHERE {MATCHING}"
@@ -378,7 +378,7 @@ pub async fn count_undelivered(pool: &PgPool, f: EventFilter) -> Result<i64, sql
 }
 
 /// Sends one undelivered event at the next run; false when it is not undelivered.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn retry_one(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE analytics_events SET status = 'pending', next_attempt_at = now(), last_error = NULL
@@ -391,7 +391,7 @@ pub async fn retry_one(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::E
 }
 
 /// Discards one undelivered event; false when it is not undelivered.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn discard_one(pool: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE analytics_events SET status = 'discarded' WHERE id = $1 AND status IN ('pending', 'dead')",
@@ -403,7 +403,7 @@ pub async fn discard_one(pool: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
 }
 
 /// Sends every matching undelivered event at the next run; returns how many.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn retry_undelivered(
     conn: &mut PgConnection,
     f: EventFilter,
@@ -420,7 +420,7 @@ pub async fn retry_undelivered(
 }
 
 /// Discards every matching undelivered event; returns how many.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn discard_undelivered(pool: &PgPool, f: EventFilter) -> Result<u64, sqlx::Error> {
     let r = sqlx::query(AssertSqlSafe(format!(
         "UPDATE analytics_events SET status = 'discarded' WHERE {MATCHING}"
@@ -433,7 +433,7 @@ pub async fn discard_undelivered(pool: &PgPool, f: EventFilter) -> Result<u64, s
 }
 
 /// Deletes sent and discarded events older than `before`; returns how many.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn prune(pool: &PgPool, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let r = sqlx::query(
         "DELETE FROM analytics_events WHERE status IN ('sent', 'discarded') AND coalesce(sent_at, occurred_at) < $1",

@@ -16,7 +16,7 @@ pub struct ApiToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     pool: &PgPool,
     user_id: i64,
@@ -37,7 +37,7 @@ pub async fn insert(
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(pool: &PgPool, user_id: i64) -> Result<Vec<ApiToken>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, name, prefix, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
@@ -49,7 +49,7 @@ pub async fn list(pool: &PgPool, user_id: i64) -> Result<Vec<ApiToken>, sqlx::Er
 }
 
 /// Revokes one of the user's tokens. False if there is no such live token.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke(pool: &PgPool, user_id: i64, id: i64) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
         .bind(id)
@@ -60,7 +60,7 @@ pub async fn revoke(pool: &PgPool, user_id: i64, id: i64) -> Result<bool, sqlx::
 }
 
 /// The active user behind a live token; records its use at most once a minute.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn user_for(pool: &PgPool, token_hash: &[u8]) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(
         "WITH t AS (

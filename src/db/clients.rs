@@ -22,7 +22,7 @@ pub struct ClientFields {
     pub default_hourly_rate_cents: Option<i64>,
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(pool: &PgPool, include_archived: bool) -> Result<Vec<Client>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, name, contact_name, email, phone, default_hourly_rate_cents, archived FROM clients
@@ -33,7 +33,7 @@ pub async fn list(pool: &PgPool, include_archived: bool) -> Result<Vec<Client>, 
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(pool: &PgPool, id: i64) -> Result<Option<Client>, sqlx::Error> {
     sqlx::query_as("SELECT id, name, contact_name, email, phone, default_hourly_rate_cents, archived FROM clients WHERE id = $1")
         .bind(id)
@@ -41,7 +41,7 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<Option<Client>, sqlx::Error> 
         .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn exists(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM clients WHERE id = $1)")
         .bind(id)
@@ -49,7 +49,7 @@ pub async fn exists(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Erro
         .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut PgConnection, c: &ClientFields) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO clients (name, contact_name, email, phone, default_hourly_rate_cents)
@@ -64,7 +64,7 @@ pub async fn insert(conn: &mut PgConnection, c: &ClientFields) -> Result<i64, sq
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     conn: &mut PgConnection,
     id: i64,
@@ -86,7 +86,7 @@ pub async fn update(
     Ok(r.rows_affected() == 1)
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_archived(
     conn: &mut PgConnection,
     id: i64,
@@ -101,7 +101,7 @@ pub async fn set_archived(
 }
 
 /// Deletes a client; a client with projects raises a foreign-key violation.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("DELETE FROM clients WHERE id = $1")
         .bind(id)

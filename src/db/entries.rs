@@ -62,7 +62,7 @@ const WHERE: &str = "WHERE ($1::bigint IS NULL OR e.user_id = $1)
 
 /// Serialises writes to one user's entries for the rest of the transaction
 /// (timer start/stop, overlap checks).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_user(conn: &mut PgConnection, user_id: i64) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = $1 FOR UPDATE")
         .bind(user_id)
@@ -71,7 +71,7 @@ pub async fn lock_user(conn: &mut PgConnection, user_id: i64) -> Result<bool, sq
         .map(|r| r.is_some())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Entry>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{COLUMNS} FROM time_entries e {JOINS} WHERE e.id = $1"
@@ -81,7 +81,7 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Entry>, sqlx
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn running(conn: &mut PgConnection, user_id: i64) -> Result<Option<Entry>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{COLUMNS} FROM time_entries e {JOINS} WHERE e.user_id = $1 AND e.ended_at IS NULL"
@@ -93,7 +93,7 @@ pub async fn running(conn: &mut PgConnection, user_id: i64) -> Result<Option<Ent
 
 /// Stops the user's running entry at `at`, but never later than 24 h after it
 /// started, and returns it (one statement).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn stop_running(
     conn: &mut PgConnection,
     user_id: i64,
@@ -116,7 +116,7 @@ pub async fn stop_running(
 
 /// Stops every timer running longer than `hours`, at `hours` after its start.
 /// Returns how many were stopped.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn stop_long_running(pool: &PgPool, hours: i32) -> Result<u64, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE time_entries SET ended_at = started_at + make_interval(hours => $1), updated_at = now()
@@ -128,7 +128,7 @@ pub async fn stop_long_running(pool: &PgPool, hours: i32) -> Result<u64, sqlx::E
     Ok(r.rows_affected())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut PgConnection, e: &EntryFields<'_>) -> Result<Entry, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH e AS (
@@ -151,7 +151,7 @@ pub async fn insert(conn: &mut PgConnection, e: &EntryFields<'_>) -> Result<Entr
 }
 
 /// Rewrites an entry's editable fields (owner and source stay).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     conn: &mut PgConnection,
     id: i64,
@@ -175,7 +175,7 @@ pub async fn update(
     Ok(r.rows_affected() == 1)
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("DELETE FROM time_entries WHERE id = $1")
         .bind(id)
@@ -185,7 +185,7 @@ pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Erro
 }
 
 /// Whether `[start, end)` overlaps another entry of the user (a running one extends to now).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn overlaps(
     conn: &mut PgConnection,
     user_id: i64,
@@ -207,7 +207,7 @@ pub async fn overlaps(
 }
 
 /// One page of entries, newest first, and how many match.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     pool: &PgPool,
     f: &EntryFilter,
@@ -219,7 +219,7 @@ pub async fn list(
 }
 
 /// How many entries the filter matches (a count of every match).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count(pool: &PgPool, f: &EntryFilter) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT count(*) FROM time_entries e {WHERE}"
@@ -236,7 +236,7 @@ pub async fn count(pool: &PgPool, f: &EntryFilter) -> Result<i64, sqlx::Error> {
 /// (which costs a count of every match): after `offset` rows, or strictly
 /// after the (start, id) of the previous page's last entry (a keyset, which
 /// reads only the page from the index however deep it is).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn page(
     pool: &PgPool,
     f: &EntryFilter,
@@ -284,7 +284,7 @@ pub async fn page(
 }
 
 /// Seconds of the entries a filter matches.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_seconds(pool: &PgPool, f: &EntryFilter) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT coalesce(sum(e.duration_seconds), 0)::bigint FROM time_entries e {WHERE}"
@@ -310,7 +310,7 @@ pub struct Span {
 /// the day before `from` can reach into the range: an index range scan, not
 /// a scan of all the user's entries. A running timer may be older; the
 /// partial index of running timers finds it.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reaching(
     pool: &PgPool,
     user_id: i64,
@@ -335,7 +335,7 @@ pub async fn reaching(
 }
 
 /// Timers running now, across all users (the partial unique index answers it).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn running_count(pool: &PgPool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM time_entries WHERE ended_at IS NULL")
         .fetch_one(pool)

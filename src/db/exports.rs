@@ -24,7 +24,7 @@ const COLUMNS: &str =
     "id, user_id, format, params, timezone, status, rows_done, rows_total, byte_size, duration_ms,
                        error, created_at, finished_at";
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     conn: &mut PgConnection,
     user_id: i64,
@@ -41,7 +41,7 @@ pub async fn insert(
         .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(pool: &PgPool, id: i64) -> Result<Option<Export>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM exports WHERE id = $1"
@@ -51,7 +51,7 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<Option<Export>, sqlx::Error> 
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_for_user(
     pool: &PgPool,
     user_id: i64,
@@ -67,7 +67,7 @@ pub async fn list_for_user(
 }
 
 /// Starts (or restarts, after a crash) a run: drops partial chunks, resets progress.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn begin_run(pool: &PgPool, id: i64, rows_total: i64) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM export_chunks WHERE export_id = $1")
@@ -86,7 +86,7 @@ pub async fn begin_run(pool: &PgPool, id: i64, rows_total: i64) -> Result<bool, 
     Ok(r.rows_affected() == 1)
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn progress(pool: &PgPool, id: i64, rows_done: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE exports SET rows_done = $2 WHERE id = $1")
         .bind(id)
@@ -96,7 +96,7 @@ pub async fn progress(pool: &PgPool, id: i64, rows_done: i64) -> Result<(), sqlx
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_chunk(pool: &PgPool, id: i64, seq: i32, data: &[u8]) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO export_chunks (export_id, seq, data) VALUES ($1, $2, $3)")
         .bind(id)
@@ -107,7 +107,7 @@ pub async fn add_chunk(pool: &PgPool, id: i64, seq: i32, data: &[u8]) -> Result<
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn finish(
     pool: &PgPool,
     id: i64,
@@ -129,7 +129,7 @@ pub async fn finish(
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn fail(pool: &PgPool, id: i64, reason: &str) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM export_chunks WHERE export_id = $1")
@@ -147,7 +147,7 @@ pub async fn fail(pool: &PgPool, id: i64, reason: &str) -> Result<(), sqlx::Erro
 }
 
 /// Expires files of exports that finished before `before`: the chunks go, the row stays as a record.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn expire(pool: &PgPool, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let ids: Vec<i64> = sqlx::query_scalar(

@@ -17,7 +17,7 @@ pub struct Installation {
 }
 
 /// Creates the row on first start with a random install id and secret; no-op afterwards.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ensure(pool: &PgPool, install_id: Uuid, secret_key: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO installation (id, install_id, secret_key) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
@@ -29,7 +29,7 @@ pub async fn ensure(pool: &PgPool, install_id: Uuid, secret_key: &str) -> Result
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(pool: &PgPool) -> Result<Installation, sqlx::Error> {
     sqlx::query_as(
         "SELECT install_id, setup_completed_at, telemetry_consent, telemetry_consent_at, created_at,
@@ -41,7 +41,7 @@ pub async fn get(pool: &PgPool) -> Result<Installation, sqlx::Error> {
 }
 
 /// The generated secret key (used only when `SECRET_KEY` is not configured).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn stored_secret_key(pool: &PgPool) -> Result<String, sqlx::Error> {
     sqlx::query_scalar("SELECT secret_key FROM installation WHERE id = 1")
         .fetch_one(pool)
@@ -50,7 +50,7 @@ pub async fn stored_secret_key(pool: &PgPool) -> Result<String, sqlx::Error> {
 
 /// Returns the pending setup token, storing `candidate` first if none exists yet,
 /// so every web replica prints and accepts the same token. `None` once setup is done.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn pending_setup_token(
     pool: &PgPool,
     candidate: &str,
@@ -68,7 +68,7 @@ pub async fn pending_setup_token(
 
 /// Marks setup complete and records the telemetry choice. Returns false when
 /// another request completed setup first (the row lock serialises them).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn complete_setup(
     conn: &mut PgConnection,
     telemetry_consent: bool,
@@ -86,7 +86,7 @@ pub async fn complete_setup(
     Ok(done.rows_affected() == 1)
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn setup_complete(pool: &PgPool) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT setup_completed_at IS NOT NULL FROM installation WHERE id = 1")
         .fetch_optional(pool)
@@ -97,7 +97,7 @@ pub async fn setup_complete(pool: &PgPool) -> Result<bool, sqlx::Error> {
 /// Records the admin's install-telemetry choice. Consent given again after it
 /// was withdrawn gets a fresh random install id, so the two periods cannot be
 /// linked. Returns whether consent is now on.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_telemetry_consent(
     conn: &mut PgConnection,
     consent: bool,
@@ -116,7 +116,7 @@ pub async fn set_telemetry_consent(
 }
 
 /// Notes that a ping left for this version.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_ping(pool: &PgPool, version: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE installation SET last_ping_at = now(), last_ping_version = $1 WHERE id = 1",

@@ -34,7 +34,7 @@ pub struct StateCount {
 }
 
 /// Jobs per queue and state, one cheap grouped scan.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn counts(pool: &PgPool) -> Result<Vec<StateCount>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT job_type AS queue, {STATE} AS state, count(*) AS count
@@ -45,7 +45,7 @@ pub async fn counts(pool: &PgPool) -> Result<Vec<StateCount>, sqlx::Error> {
 }
 
 /// Age in seconds of the oldest job that is due but not yet claimed, per queue.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn oldest_ready_age(pool: &PgPool) -> Result<Vec<(String, f64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT job_type, extract(epoch FROM now() - min(run_at))::float8
@@ -67,7 +67,7 @@ pub struct DeadJob {
 }
 
 /// The most recent dead jobs with their last error.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn dead(pool: &PgPool, limit: i64) -> Result<Vec<DeadJob>, sqlx::Error> {
     // Only constants are formatted into these statements.
     sqlx::query_as(AssertSqlSafe(format!(
@@ -82,7 +82,7 @@ pub async fn dead(pool: &PgPool, limit: i64) -> Result<Vec<DeadJob>, sqlx::Error
 }
 
 /// Gives a dead job a fresh set of attempts, due now. False if it is not dead.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn retry_dead(pool: &PgPool, id: &str) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(AssertSqlSafe(format!(
         "UPDATE apalis.jobs SET status = 'Pending', attempts = 0, run_at = now(),
@@ -96,7 +96,7 @@ pub async fn retry_dead(pool: &PgPool, id: &str) -> Result<bool, sqlx::Error> {
 }
 
 /// Deletes a dead job. False if it is not dead.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn discard_dead(pool: &PgPool, id: &str) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(AssertSqlSafe(format!(
         "DELETE FROM apalis.jobs WHERE id = $1 AND {DEAD}"
@@ -110,7 +110,7 @@ pub async fn discard_dead(pool: &PgPool, id: &str) -> Result<bool, sqlx::Error> 
 /// Cancels a job that has not started (pending, scheduled or retrying): it
 /// becomes dead with that reason, so it can still be retried. False if it
 /// was not waiting.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn cancel_waiting(pool: &PgPool, id: &str) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(AssertSqlSafe(format!(
         "UPDATE apalis.jobs SET status = 'Killed', done_at = now(), lock_by = NULL, lock_at = NULL,
@@ -165,7 +165,7 @@ impl BulkJobAction {
 
 /// How many jobs of `queue` (all queues when none) the action would touch.
 /// How many of the jobs `f` selects `action` would touch (the cursor is ignored).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn bulk_count(
     pool: &PgPool,
     f: &JobFilter,
@@ -185,7 +185,7 @@ pub async fn bulk_count(
 }
 
 /// Does `action` to the jobs `f` selects that it applies to; returns how many.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn bulk(pool: &PgPool, f: &JobFilter, action: BulkJobAction) -> Result<u64, sqlx::Error> {
     let set = match action {
         BulkJobAction::Retry => {
@@ -222,7 +222,7 @@ pub struct JobAction {
 }
 
 /// Records an administrator's action.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_action(
     pool: &PgPool,
     admin_id: i64,
@@ -241,7 +241,7 @@ pub async fn record_action(
 }
 
 /// The latest administrator actions, newest first.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recent_actions(pool: &PgPool, limit: i64) -> Result<Vec<JobAction>, sqlx::Error> {
     sqlx::query_as(
         "SELECT u.username AS admin, a.action, a.target, a.jobs, a.at
@@ -302,7 +302,7 @@ pub(crate) fn bind_unique<'q>(
 
 /// Inserts a job unless its key is taken: one statement. Returns whether it
 /// was inserted.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_unique(conn: &mut PgConnection, j: &NewUniqueJob) -> Result<bool, sqlx::Error> {
     static SQL: LazyLock<String> = LazyLock::new(|| insert_unique_sql(1, "true"));
     let r = bind_unique(sqlx::query(AssertSqlSafe(SQL.as_str())), j)
@@ -311,7 +311,7 @@ pub async fn insert_unique(conn: &mut PgConnection, j: &NewUniqueJob) -> Result<
     Ok(r.rows_affected() == 1)
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reschedule(pool: &PgPool, id: &str, delay_seconds: f64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE apalis.jobs SET run_at = now() + make_interval(secs => $2) WHERE id = $1")
         .bind(id)
@@ -323,7 +323,7 @@ pub async fn reschedule(pool: &PgPool, id: &str, delay_seconds: f64) -> Result<(
 
 /// Deletes, in batches, done jobs finished before `done_before` and dead jobs
 /// that failed before `dead_before`. Returns (done, dead) deleted.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn prune(
     pool: &PgPool,
     done_before: DateTime<Utc>,
@@ -365,7 +365,7 @@ pub async fn prune(
 }
 
 /// Starts the history row of one run of a job; returns its id.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attempt_started(
     pool: &PgPool,
     job_id: &str,
@@ -387,7 +387,7 @@ pub async fn attempt_started(
 }
 
 /// Ends a run's history row: `ok`, `retried` or `dead`, and the error (cut to 2,000 characters).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attempt_finished(
     pool: &PgPool,
     id: i64,
@@ -422,7 +422,7 @@ pub struct HourStats {
 }
 
 /// Outcomes and timings per queue of the attempts started in the last hour.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn hour_stats(pool: &PgPool) -> Result<Vec<HourStats>, sqlx::Error> {
     sqlx::query_as(
         "SELECT queue,
@@ -452,7 +452,7 @@ pub struct MinuteCount {
 }
 
 /// Finished attempts per queue and minute over the last hour.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn minutes(pool: &PgPool) -> Result<Vec<MinuteCount>, sqlx::Error> {
     sqlx::query_as(
         "SELECT queue, floor(extract(epoch FROM now() - finished_at) / 60)::int AS ago,
@@ -480,7 +480,7 @@ pub struct Attempt {
 }
 
 /// Every recorded run of a job, first first.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attempts(pool: &PgPool, job_id: &str) -> Result<Vec<Attempt>, sqlx::Error> {
     sqlx::query_as(
         "SELECT attempt, worker, started_at, finished_at, outcome, error
@@ -520,7 +520,7 @@ const STATE: &str = "CASE WHEN status = 'Pending' AND run_at > now() THEN 'sched
                           ELSE 'dead' END";
 
 /// One job, any state.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(pool: &PgPool, id: &str) -> Result<Option<JobDetail>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT id, job_type AS queue, {STATE} AS state, attempts, max_attempts, run_at, lock_by, lock_at,
@@ -599,7 +599,7 @@ fn selected(f: &JobFilter) -> String {
 /// A page of jobs, newest first by `coalesce(done_at, run_at)`, read by
 /// keyset from an index on that order (no offset, no count): the queue's
 /// when one is chosen, the unfinished jobs' for a state other than done.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(pool: &PgPool, f: &JobFilter, limit: i64) -> Result<Vec<JobRow>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT id, job_type AS queue, {STATE} AS state, attempts, max_attempts,
@@ -624,7 +624,7 @@ pub async fn list(pool: &PgPool, f: &JobFilter, limit: i64) -> Result<Vec<JobRow
 
 /// Deletes worker registrations silent since `before` that no job references.
 /// Every worker process registers a unique name, so these rows would pile up.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn prune_workers(pool: &PgPool, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let r = sqlx::query(
         "DELETE FROM apalis.workers w WHERE w.last_seen < $1
@@ -637,7 +637,7 @@ pub async fn prune_workers(pool: &PgPool, before: DateTime<Utc>) -> Result<u64, 
 }
 
 /// Jobs of the given queues that are due or being worked on.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn outstanding(pool: &PgPool, queues: &[&str]) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT count(*) FROM apalis.jobs WHERE job_type = ANY($1) AND (

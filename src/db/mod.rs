@@ -1,5 +1,9 @@
 //! SQL as plain functions: one query per function, taking a connection or a
 //! transaction, so callers decide what commits together. Handlers never build SQL.
+//! Each function is a span, `#[tracing::instrument(level = "debug", skip_all)]`:
+//! no arguments recorded (they hold user data), and `debug` so that the logs at
+//! the default `info` do not build one per query; Sentry's traces take them
+//! (`observability::sentry::layers`).
 
 pub mod analytics;
 pub mod api_tokens;

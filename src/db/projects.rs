@@ -28,7 +28,7 @@ const SELECT: &str =
                              p.estimated_seconds, p.archived
                       FROM projects p LEFT JOIN clients c ON c.id = p.client_id";
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(pool: &PgPool, include_archived: bool) -> Result<Vec<Project>, sqlx::Error> {
     // Two statements, not `$1 OR NOT p.archived`: with the optional
     // predicate PostgreSQL planned the query anew on every execution.
@@ -46,7 +46,7 @@ pub async fn list(pool: &PgPool, include_archived: bool) -> Result<Vec<Project>,
 
 /// Seconds tracked on each project with finished entries, by project id.
 /// A scan of all entries: for the projects page, not for hot paths.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn tracked_seconds(pool: &PgPool) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT project_id, sum(duration_seconds)::bigint FROM time_entries
@@ -56,7 +56,7 @@ pub async fn tracked_seconds(pool: &PgPool) -> Result<Vec<(i64, i64)>, sqlx::Err
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Project>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE p.id = $1")))
         .bind(id)
@@ -64,7 +64,7 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Project>, sq
         .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut PgConnection, p: &ProjectFields) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO projects (name, client_id, billable, hourly_rate_cents, estimated_seconds)
@@ -79,7 +79,7 @@ pub async fn insert(conn: &mut PgConnection, p: &ProjectFields) -> Result<i64, s
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     conn: &mut PgConnection,
     id: i64,
@@ -101,7 +101,7 @@ pub async fn update(
     Ok(r.rows_affected() == 1)
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_archived(
     conn: &mut PgConnection,
     id: i64,
@@ -116,7 +116,7 @@ pub async fn set_archived(
 }
 
 /// Deletes a project; one with time entries raises a foreign-key violation.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("DELETE FROM projects WHERE id = $1")
         .bind(id)

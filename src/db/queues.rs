@@ -16,7 +16,7 @@ pub struct Beat<'a> {
 
 /// Records a worker process's heartbeat and returns the paused queues, in
 /// one round trip.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn beat(pool: &PgPool, beat: &Beat<'_>) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "WITH beat AS (
@@ -34,7 +34,7 @@ pub async fn beat(pool: &PgPool, beat: &Beat<'_>) -> Result<Vec<String>, sqlx::E
 }
 
 /// A worker process that stopped cleanly leaves the list.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn depart(pool: &PgPool, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM worker_processes WHERE name = $1")
         .bind(name)
@@ -44,7 +44,7 @@ pub async fn depart(pool: &PgPool, name: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Pauses `queue`. False if it was paused already.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn pause(pool: &PgPool, queue: &str, admin_id: i64) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "INSERT INTO queue_pauses (queue, paused_by) VALUES ($1, $2) ON CONFLICT (queue) DO NOTHING",
@@ -57,7 +57,7 @@ pub async fn pause(pool: &PgPool, queue: &str, admin_id: i64) -> Result<bool, sq
 }
 
 /// Resumes `queue`. False if it was not paused.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn resume(pool: &PgPool, queue: &str) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("DELETE FROM queue_pauses WHERE queue = $1")
         .bind(queue)
@@ -75,7 +75,7 @@ pub struct Pause {
     pub paused_by: Option<String>,
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn paused(pool: &PgPool) -> Result<Vec<Pause>, sqlx::Error> {
     sqlx::query_as(
         "SELECT p.queue, p.paused_at, u.username AS paused_by
@@ -103,7 +103,7 @@ pub struct Process {
 
 /// Worker processes seen in the last hour, the silent ones first, with the
 /// jobs their workers (named `<process>/<queue>…`) hold.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn processes(
     pool: &PgPool,
     dead_after_seconds: f64,
@@ -122,7 +122,7 @@ pub async fn processes(
 }
 
 /// Deletes processes silent since `before`.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn prune_processes(pool: &PgPool, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let r = sqlx::query("DELETE FROM worker_processes WHERE last_seen < $1")
         .bind(before)
@@ -143,7 +143,7 @@ pub struct Watch {
 }
 
 /// Paused flag, live workers and due jobs of each of `queues`.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn watch(
     pool: &PgPool,
     queues: &[&str],

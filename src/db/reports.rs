@@ -120,7 +120,7 @@ const FROM: &str = "FROM time_entries e
 
 /// Totals grouped by `group` and, optionally, `subgroup`, rounded per entry to
 /// `rounding_minutes` (0 = exact seconds).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn summary(
     pool: &PgPool,
     f: &ReportFilter,
@@ -189,7 +189,7 @@ pub fn export_rows<'a>(
 }
 
 /// One page of the matching entries, newest first (the detailed report).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn detail(
     pool: &PgPool,
     f: &ReportFilter,
@@ -209,7 +209,7 @@ pub async fn detail(
 }
 
 /// How many finished entries the filter matches.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count(pool: &PgPool, f: &ReportFilter) -> Result<i64, sqlx::Error> {
     bind_filter!(
         sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) {FROM}"))),

@@ -12,6 +12,7 @@ pub struct SavedReport {
 }
 
 /// The user's saved reports by name.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(pool: &PgPool, user_id: i64) -> Result<Vec<SavedReport>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, user_id, name, params FROM saved_reports WHERE user_id = $1 ORDER BY lower(name), id",
@@ -23,6 +24,7 @@ pub async fn list(pool: &PgPool, user_id: i64) -> Result<Vec<SavedReport>, sqlx:
 
 /// Saves `params` under `name`, replacing the user's report of that name
 /// (letter case aside); `true` when it was new.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn upsert(
     pool: &PgPool,
     user_id: i64,
@@ -41,6 +43,7 @@ pub async fn upsert(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(pool: &PgPool, id: i64) -> Result<Option<SavedReport>, sqlx::Error> {
     sqlx::query_as("SELECT id, user_id, name, params FROM saved_reports WHERE id = $1")
         .bind(id)
@@ -48,6 +51,7 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<Option<SavedReport>, sqlx::Er
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(pool: &PgPool, id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM saved_reports WHERE id = $1")
         .bind(id)

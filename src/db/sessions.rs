@@ -6,7 +6,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::users::User;
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     pool: &PgPool,
     token_hash: &[u8],
@@ -23,7 +23,7 @@ pub async fn insert(
 }
 
 /// The active user behind a live session. Refreshes `last_seen_at` at most once a minute.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn user_for(pool: &PgPool, token_hash: &[u8]) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(
         "WITH s AS (
@@ -40,7 +40,7 @@ pub async fn user_for(pool: &PgPool, token_hash: &[u8]) -> Result<Option<User>, 
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(pool: &PgPool, token_hash: &[u8]) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
@@ -50,7 +50,7 @@ pub async fn delete(pool: &PgPool, token_hash: &[u8]) -> Result<(), sqlx::Error>
 }
 
 /// Ends every session of a user except `keep` (e.g. after a password change).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_for_user(
     conn: &mut PgConnection,
     user_id: i64,
@@ -67,7 +67,7 @@ pub async fn delete_for_user(
 }
 
 /// Deletes expired sessions; returns how many.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_expired(pool: &PgPool) -> Result<u64, sqlx::Error> {
     let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= now()")
         .execute(pool)

@@ -18,7 +18,7 @@ const COLUMNS: &str =
     "s.currency, s.rounding_minutes, s.timer_policy, s.allow_overlaps, s.week_start,
                         s.export_delimiter, s.long_timer_hours, s.auto_stop_long_timers";
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(conn: &mut PgConnection) -> Result<Settings, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM settings s WHERE s.id = 1"
@@ -30,7 +30,7 @@ pub async fn get(conn: &mut PgConnection) -> Result<Settings, sqlx::Error> {
 /// The settings, read while locking the user's row as
 /// `db::entries::lock_user` does: one round trip for a write that needs
 /// both (a timer start, a timesheet cell). `None` when there is no such user.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_locking_user(
     conn: &mut PgConnection,
     user_id: i64,
@@ -44,12 +44,12 @@ pub async fn get_locking_user(
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load(pool: &PgPool) -> Result<Settings, sqlx::Error> {
     get(&mut *pool.acquire().await?).await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(conn: &mut PgConnection, s: &Settings) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE settings SET currency = $1, rounding_minutes = $2, timer_policy = $3, allow_overlaps = $4,

@@ -30,7 +30,7 @@ const SELECT: &str = "SELECT t.id, t.project_id, p.name AS project_name, t.name,
                       FROM tasks t JOIN projects p ON p.id = t.project_id LEFT JOIN users u ON u.id = t.assignee_id";
 
 /// Tasks, optionally of one project, open ones first.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     pool: &PgPool,
     project_id: Option<i64>,
@@ -56,7 +56,7 @@ pub async fn list(
 }
 
 /// Open tasks of active projects, for pickers.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn open_for_pickers(pool: &PgPool) -> Result<Vec<Task>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE t.status <> 'done' AND NOT p.archived ORDER BY lower(p.name), lower(t.name) LIMIT 1000"
@@ -65,7 +65,7 @@ pub async fn open_for_pickers(pool: &PgPool) -> Result<Vec<Task>, sqlx::Error> {
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Task>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE t.id = $1")))
         .bind(id)
@@ -73,7 +73,7 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Task>, sqlx:
         .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut PgConnection, t: &TaskFields) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO tasks (project_id, name, status, priority, assignee_id, due_date)
@@ -89,7 +89,7 @@ pub async fn insert(conn: &mut PgConnection, t: &TaskFields) -> Result<i64, sqlx
 }
 
 /// Changes a task's fields (not its status); false when there is no such task.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(conn: &mut PgConnection, id: i64, t: &TaskFields) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE tasks SET project_id = $2, name = $3, priority = $4, assignee_id = $5,
@@ -107,7 +107,7 @@ pub async fn update(conn: &mut PgConnection, id: i64, t: &TaskFields) -> Result<
     Ok(r.rows_affected() == 1)
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_status(
     conn: &mut PgConnection,
     id: i64,
@@ -121,7 +121,7 @@ pub async fn set_status(
     Ok(r.rows_affected() == 1)
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("DELETE FROM tasks WHERE id = $1")
         .bind(id)

@@ -14,7 +14,7 @@ pub struct Counter {
 }
 
 /// The counters of `keys` whose window has not expired (absent keys have none).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn counters(
     pool: &PgPool,
     keys: &[String],
@@ -34,7 +34,7 @@ pub async fn counters(
 }
 
 /// Counts one failure for each of `keys`, starting a new window where the old one expired.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_failures(
     pool: &PgPool,
     keys: &[String],
@@ -57,7 +57,7 @@ pub async fn record_failures(
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn clear(pool: &PgPool, keys: &[String]) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_throttle WHERE key = ANY($1)")
         .bind(keys)
@@ -67,7 +67,7 @@ pub async fn clear(pool: &PgPool, keys: &[String]) -> Result<(), sqlx::Error> {
 }
 
 /// Deletes windows older than `window_seconds`; returns how many.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_expired(pool: &PgPool, window_seconds: i64) -> Result<u64, sqlx::Error> {
     let r = sqlx::query(
         "DELETE FROM login_throttle WHERE window_start <= now() - make_interval(secs => $1)",

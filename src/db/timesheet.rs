@@ -31,6 +31,7 @@ pub struct StoredRow {
 }
 
 /// The user's entries that start in `[from, to)`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn week_entries(
     pool: &PgPool,
     user_id: i64,
@@ -55,6 +56,7 @@ pub async fn week_entries(
 }
 
 /// The rows the user put on the week starting `week_start`, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rows(
     pool: &PgPool,
     user_id: i64,
@@ -77,6 +79,7 @@ pub async fn rows(
 }
 
 /// Puts a row on a week; `false` when it was there already.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_row(
     conn: &mut PgConnection,
     user_id: i64,
@@ -108,6 +111,7 @@ pub struct CellEntryRow {
 
 /// The entries of one row (project and task) that start in `[from, to)`,
 /// locked until the transaction ends.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn cell_entries(
     conn: &mut PgConnection,
     user_id: i64,
@@ -134,6 +138,7 @@ pub async fn cell_entries(
 }
 
 /// When the user's latest finished entry that starts in `[from, to)` ends.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn latest_end(
     conn: &mut PgConnection,
     user_id: i64,
@@ -151,6 +156,7 @@ pub async fn latest_end(
 }
 
 /// Gives a finished entry a new end.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_end(
     conn: &mut PgConnection,
     id: i64,

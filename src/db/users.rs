@@ -50,7 +50,7 @@ pub struct NewUser<'a> {
 }
 
 /// Inserts a user; a taken username surfaces as a unique violation.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut PgConnection, user: &NewUser<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO users (username, email, password_hash, role, timezone)
@@ -66,7 +66,7 @@ pub async fn insert(conn: &mut PgConnection, user: &NewUser<'_>) -> Result<i64, 
 }
 
 /// The id, active flag and password hash for a login attempt (case-insensitive name).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn credentials(
     pool: &PgPool,
     username: &str,
@@ -77,7 +77,7 @@ pub async fn credentials(
         .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn password_hash(pool: &PgPool, id: i64) -> Result<String, sqlx::Error> {
     sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(id)
@@ -85,7 +85,7 @@ pub async fn password_hash(pool: &PgPool, id: i64) -> Result<String, sqlx::Error
         .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn exists(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
         .bind(id)
@@ -93,7 +93,7 @@ pub async fn exists(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Erro
         .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_id(pool: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, username, display_name, email, role, active, timezone, date_format, clock, week_start, created_at FROM users WHERE id = $1",
@@ -104,7 +104,7 @@ pub async fn by_id(pool: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> 
 }
 
 /// One page of users ordered by name, and the total count.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn page(pool: &PgPool, limit: i64, offset: i64) -> Result<(Vec<User>, i64), sqlx::Error> {
     let users = sqlx::query_as(
         "SELECT id, username, display_name, email, role, active, timezone, date_format, clock, week_start, created_at
@@ -120,7 +120,7 @@ pub async fn page(pool: &PgPool, limit: i64, offset: i64) -> Result<(Vec<User>, 
     Ok((users, total))
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count(pool: &PgPool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(pool)
@@ -130,7 +130,7 @@ pub async fn count(pool: &PgPool) -> Result<i64, sqlx::Error> {
 /// Locks the active admins' rows and returns their ids. Callers that would
 /// remove an admin call this first in their transaction, so two concurrent
 /// demotions cannot both pass the last-admin check.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_active_admins(conn: &mut PgConnection) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM users WHERE role = 'admin' AND active ORDER BY id FOR UPDATE",
@@ -139,7 +139,7 @@ pub async fn lock_active_admins(conn: &mut PgConnection) -> Result<Vec<i64>, sql
     .await
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_role(conn: &mut PgConnection, id: i64, role: Role) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("UPDATE users SET role = $2, updated_at = now() WHERE id = $1")
         .bind(id)
@@ -149,7 +149,7 @@ pub async fn set_role(conn: &mut PgConnection, id: i64, role: Role) -> Result<bo
     Ok(r.rows_affected() == 1)
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_active(
     conn: &mut PgConnection,
     id: i64,
@@ -163,7 +163,7 @@ pub async fn set_active(
     Ok(r.rows_affected() == 1)
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_password_hash(
     conn: &mut PgConnection,
     id: i64,
@@ -177,7 +177,7 @@ pub async fn set_password_hash(
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_timezone(pool: &PgPool, id: i64, timezone: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET timezone = $2, updated_at = now() WHERE id = $1")
         .bind(id)
@@ -187,7 +187,7 @@ pub async fn set_timezone(pool: &PgPool, id: i64, timezone: &str) -> Result<(), 
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_display_name(
     conn: &mut PgConnection,
     id: i64,
@@ -201,7 +201,7 @@ pub async fn set_display_name(
     Ok(r.rows_affected() == 1)
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_email(conn: &mut PgConnection, id: i64, email: &str) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("UPDATE users SET email = $2 WHERE id = $1")
         .bind(id)
@@ -212,7 +212,7 @@ pub async fn set_email(conn: &mut PgConnection, id: i64, email: &str) -> Result<
 }
 
 /// Stores a one-time password reset link's token hash for `user_id`.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_password_reset(
     conn: &mut PgConnection,
     token_hash: &[u8],
@@ -234,7 +234,7 @@ pub async fn insert_password_reset(
 }
 
 /// The user of a reset link that is unused and not expired (and active).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn password_reset_user(
     conn: &mut PgConnection,
     token_hash: &[u8],
@@ -251,7 +251,7 @@ pub async fn password_reset_user(
 
 /// Marks a reset link used (and every other open link of that user); false
 /// when it was no longer valid (used meanwhile: the row is locked first).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn use_password_reset(
     conn: &mut PgConnection,
     token_hash: &[u8],
@@ -271,7 +271,7 @@ pub async fn use_password_reset(
 }
 
 /// A user's own formats, already checked.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_formats(
     conn: &mut PgConnection,
     id: i64,

@@ -27,6 +27,9 @@ use crate::config::Config;
 /// already reported the panic, so this line is only a breadcrumb.
 pub const PANIC_TARGET: &str = "timetracker::panic";
 
+/// The target prefix of this crate's own spans and events.
+const OUR_TARGET: &str = "timetracker";
+
 /// Request headers worth keeping on an error event; every other is dropped.
 const KEPT_HEADERS: [&str; 4] = ["accept", "content-type", "user-agent", "x-request-id"];
 
@@ -63,8 +66,10 @@ pub fn init(config: &Config, service: &'static str) -> Option<ClientInitGuard> {
 /// The tracing layers for Sentry: `error!` events become Sentry events (but a
 /// caught panic's line, the panic being reported by the hook); `info!` and
 /// `warn!` lines become breadcrumbs; spans become trace spans only when
-/// tracing is sampled at all. Static filters, so other callsites cost nothing;
-/// no layer at all without a DSN.
+/// tracing is sampled at all: every `info` span, and our own `debug` ones too
+/// (one per `db` function, kept out of the logs so that a request at the
+/// default `LOG_LEVEL=info` does not build a span per query). Static filters,
+/// so other callsites cost nothing; no layer at all without a DSN.
 pub fn layers<S>(config: &Config) -> Option<impl Layer<S>>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -76,8 +81,13 @@ where
             .with_target(PANIC_TARGET, LevelFilter::OFF),
     );
     let breadcrumbs = BreadcrumbLayer::new().with_filter(LevelFilter::INFO);
-    let spans = (config.sentry_traces_sample_rate > 0.0)
-        .then(|| SpanLayer::new().with_filter(LevelFilter::INFO));
+    let spans = (config.sentry_traces_sample_rate > 0.0).then(|| {
+        SpanLayer::new().with_filter(
+            Targets::new()
+                .with_default(Level::INFO)
+                .with_target(OUR_TARGET, Level::DEBUG),
+        )
+    });
     Some(errors.and_then(breadcrumbs).and_then(spans))
 }
 

@@ -146,7 +146,16 @@ impl FakeSentry {
 
     /// The error events received: envelope items of type `event`.
     pub fn events(&self) -> Vec<serde_json::Value> {
-        let mut events = Vec::new();
+        self.items("event")
+    }
+
+    /// The performance traces received: envelope items of type `transaction`.
+    pub fn transactions(&self) -> Vec<serde_json::Value> {
+        self.items("transaction")
+    }
+
+    fn items(&self, kind: &str) -> Vec<serde_json::Value> {
+        let mut items = Vec::new();
         for envelope in self.envelopes() {
             let mut lines = envelope.lines().skip(1);
             while let Some(header) = lines.next() {
@@ -154,12 +163,12 @@ impl FakeSentry {
                     continue;
                 };
                 let Some(payload) = lines.next() else { break };
-                if header["type"] == "event" {
-                    events.push(serde_json::from_str(payload).expect("event JSON"));
+                if header["type"] == kind {
+                    items.push(serde_json::from_str(payload).expect("item JSON"));
                 }
             }
         }
-        events
+        items
     }
 
     /// Waits up to 15 s for `n` events, then a moment more to catch extras.

@@ -22,12 +22,15 @@ fn base_env<'a>(database_url: &'a str, dsn: &'a str) -> Vec<(&'a str, &'a str)> 
     ]
 }
 
-#[tokio::test]
-async fn a_failing_request_is_reported_once_without_cookies_or_identity() {
-    let db = TestDb::new().await;
-    let sentry = FakeSentry::start().await;
+/// The web process reporting to `sentry`, set up with an admin signed in.
+async fn web_with_admin(
+    db: &TestDb,
+    sentry: &FakeSentry,
+    extra: &[(&str, &str)],
+) -> (Process, TestClient) {
     let mut env = base_env(&db.url, &sentry.dsn);
     env.push(("SETUP_TOKEN", SETUP_TOKEN));
+    env.extend_from_slice(extra);
     let mut web = Process::start("timetracker", &["serve"], &env);
     let port = web.wait_for_log("web server listening").await["port"]
         .as_u64()
@@ -37,6 +40,14 @@ async fn a_failing_request_is_reported_once_without_cookies_or_identity() {
         admin.submit_setup("adeline", "off").await.status(),
         StatusCode::SEE_OTHER
     );
+    (web, admin)
+}
+
+#[tokio::test]
+async fn a_failing_request_is_reported_once_without_cookies_or_identity() {
+    let db = TestDb::new().await;
+    let sentry = FakeSentry::start().await;
+    let (mut web, admin) = web_with_admin(&db, &sentry, &[]).await;
     let session = admin.cookie("tt_session").expect("signed in");
     assert!(sentry.events().is_empty(), "no error yet, no event");
 
@@ -112,4 +123,35 @@ async fn a_dead_job_is_reported_once_with_its_queue_and_request() {
     let everything = sentry.envelopes().concat();
     assert!(!everything.contains("admin@example.org"));
     worker.terminate();
+}
+
+#[tokio::test]
+async fn a_sampled_request_is_traced_with_a_span_per_query() {
+    let db = TestDb::new().await;
+    let sentry = FakeSentry::start().await;
+    let traced = [("SENTRY_TRACES_SAMPLE_RATE", "1"), ("LOG_LEVEL", "info")];
+    let (mut web, admin) = web_with_admin(&db, &sentry, &traced).await;
+    assert_eq!(admin.get("/").await.status(), StatusCode::OK);
+
+    // The db functions' spans are `debug` (not built for the logs at
+    // `info`), but the trace of the request that ran them has them.
+    const LOOKUP: &str = "timetracker::db::sessions::user_for";
+    let mut ops = Vec::new();
+    for _ in 0..150 {
+        ops = sentry
+            .transactions()
+            .iter()
+            .flat_map(|t| t["spans"].as_array().cloned().unwrap_or_default())
+            .filter_map(|span| span["op"].as_str().map(str::to_owned))
+            .collect();
+        if ops.iter().any(|op| op == LOOKUP) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        ops.iter().any(|op| op == LOOKUP),
+        "the session lookup is a span of a trace: {ops:?}"
+    );
+    web.terminate();
 }
