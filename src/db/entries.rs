@@ -1,7 +1,11 @@
 //! Time entries. A running timer is an entry with no end.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, FromRow, PgConnection, PgPool, Row, postgres::PgRow};
+
+use super::{projects::Project, settings::Settings};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Entry {
@@ -59,6 +63,61 @@ const WHERE: &str = "WHERE ($1::bigint IS NULL OR e.user_id = $1)
                        AND ($2::bigint IS NULL OR e.project_id = $2)
                        AND ($3::timestamptz IS NULL OR e.started_at >= $3)
                        AND ($4::timestamptz IS NULL OR e.started_at < $4)";
+
+/// What a write to one user's entries checks, read by [`lock_for_write`].
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    pub settings: Settings,
+    /// The project the write names, archived or not; `None` if there is none.
+    pub project: Option<Project>,
+    /// The project of the task the write names; `None` when it names no task
+    /// or one that does not exist.
+    pub task_project_id: Option<i64>,
+}
+
+impl<'r> FromRow<'r, PgRow> for WriteContext {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        let project = match row.try_get::<Option<i64>, _>("id")? {
+            Some(_) => Some(Project::from_row(row)?),
+            None => None,
+        };
+        Ok(Self {
+            settings: Settings::from_row(row)?,
+            project,
+            task_project_id: row.try_get("task_project_id")?,
+        })
+    }
+}
+
+/// Locks the user's row as [`lock_user`] does and reads, in the same round
+/// trip, what the write then checks: the settings, the project and the task's
+/// project. `None` when there is no such user.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn lock_for_write(
+    conn: &mut PgConnection,
+    user_id: i64,
+    project_id: i64,
+    task_id: Option<i64>,
+) -> Result<Option<WriteContext>, sqlx::Error> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {}, {}, t.project_id AS task_project_id
+             FROM users u CROSS JOIN settings s
+             LEFT JOIN projects p ON p.id = $2
+             LEFT JOIN clients c ON c.id = p.client_id
+             LEFT JOIN tasks t ON t.id = $3
+             WHERE u.id = $1 AND s.id = 1 FOR UPDATE OF u",
+            super::settings::COLUMNS,
+            super::projects::COLUMNS
+        )
+    });
+    sqlx::query_as(AssertSqlSafe(SQL.as_str()))
+        .bind(user_id)
+        .bind(project_id)
+        .bind(task_id)
+        .fetch_optional(conn)
+        .await
+}
 
 /// Serialises writes to one user's entries for the rest of the transaction
 /// (timer start/stop, overlap checks).

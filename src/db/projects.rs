@@ -23,10 +23,11 @@ pub struct ProjectFields {
     pub estimated_seconds: Option<i64>,
 }
 
-const SELECT: &str =
-    "SELECT p.id, p.name, p.client_id, c.name AS client_name, p.billable, p.hourly_rate_cents,
-                             p.estimated_seconds, p.archived
-                      FROM projects p LEFT JOIN clients c ON c.id = p.client_id";
+/// The columns of [`Project`], from `projects p LEFT JOIN clients c`.
+pub(super) const COLUMNS: &str =
+    "p.id, p.name, p.client_id, c.name AS client_name, p.billable, p.hourly_rate_cents,
+     p.estimated_seconds, p.archived";
+const FROM: &str = "FROM projects p LEFT JOIN clients c ON c.id = p.client_id";
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(pool: &PgPool, include_archived: bool) -> Result<Vec<Project>, sqlx::Error> {
@@ -38,7 +39,7 @@ pub async fn list(pool: &PgPool, include_archived: bool) -> Result<Vec<Project>,
         "WHERE NOT p.archived"
     };
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} {filter} ORDER BY p.archived, lower(p.name)"
+        "SELECT {COLUMNS} {FROM} {filter} ORDER BY p.archived, lower(p.name)"
     )))
     .fetch_all(pool)
     .await
@@ -58,10 +59,12 @@ pub async fn tracked_seconds(pool: &PgPool) -> Result<Vec<(i64, i64)>, sqlx::Err
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Project>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE p.id = $1")))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} {FROM} WHERE p.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 #[tracing::instrument(level = "debug", skip_all)]

@@ -14,7 +14,8 @@ pub struct Settings {
     pub auto_stop_long_timers: bool,
 }
 
-const COLUMNS: &str =
+/// The columns of [`Settings`], from `settings s`.
+pub(super) const COLUMNS: &str =
     "s.currency, s.rounding_minutes, s.timer_policy, s.allow_overlaps, s.week_start,
                         s.export_delimiter, s.long_timer_hours, s.auto_stop_long_timers";
 
@@ -24,23 +25,6 @@ pub async fn get(conn: &mut PgConnection) -> Result<Settings, sqlx::Error> {
         "SELECT {COLUMNS} FROM settings s WHERE s.id = 1"
     )))
     .fetch_one(conn)
-    .await
-}
-
-/// The settings, read while locking the user's row as
-/// `db::entries::lock_user` does: one round trip for a write that needs
-/// both (a timer start, a timesheet cell). `None` when there is no such user.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn get_locking_user(
-    conn: &mut PgConnection,
-    user_id: i64,
-) -> Result<Option<Settings>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users u CROSS JOIN settings s
-         WHERE u.id = $1 AND s.id = 1 FOR UPDATE OF u"
-    )))
-    .bind(user_id)
-    .fetch_optional(conn)
     .await
 }
 

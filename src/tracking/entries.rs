@@ -6,7 +6,12 @@ use sqlx::{PgConnection, PgPool};
 use super::Actor;
 use crate::{
     analytics::{Event, record},
-    db::{self, entries::Entry, projects::Project},
+    db::{
+        self,
+        entries::{Entry, WriteContext},
+        projects::Project,
+        settings::Settings,
+    },
     domain::{
         ValidationError,
         tracking::{EntryTimes, parse_notes, parse_tags},
@@ -33,28 +38,55 @@ pub(super) async fn check_project_and_task(
     project_id: i64,
     task_id: Option<i64>,
 ) -> Result<Project, AppError> {
-    let project = db::projects::get(conn, project_id)
-        .await?
+    let project = db::projects::get(conn, project_id).await?;
+    let task_project_id = match task_id {
+        Some(task_id) => db::tasks::get(conn, task_id).await?.map(|t| t.project_id),
+        None => None,
+    };
+    active_project(project, task_id, task_project_id)
+}
+
+/// The project must exist and not be archived; the task (whose project is
+/// `task_project_id`, `None` if it does not exist) must belong to it.
+pub(super) fn active_project(
+    project: Option<Project>,
+    task_id: Option<i64>,
+    task_project_id: Option<i64>,
+) -> Result<Project, AppError> {
+    let project = project
         .filter(|p| !p.archived)
         .ok_or_else(|| ValidationError::new("project_id", "Choose an active project."))?;
-    if let Some(task_id) = task_id {
-        let task = db::tasks::get(conn, task_id).await?;
-        if task.is_none_or(|t| t.project_id != project_id) {
-            return Err(
-                ValidationError::new("task_id", "Choose a task of the selected project.").into(),
-            );
-        }
+    if task_id.is_some() && task_project_id != Some(project.id) {
+        return Err(
+            ValidationError::new("task_id", "Choose a task of the selected project.").into(),
+        );
     }
     Ok(project)
 }
 
+/// Locks the user's entries for the rest of the transaction and reads what
+/// the write checks (404 when there is no such user).
+pub(super) async fn lock_for_write(
+    conn: &mut PgConnection,
+    user_id: i64,
+    project_id: i64,
+    task_id: Option<i64>,
+) -> Result<WriteContext, AppError> {
+    db::entries::lock_for_write(conn, user_id, project_id, task_id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// 409 `overlapping_time_entry` when `times` overlap another of the user's
+/// entries (but `except`), unless the settings allow overlaps.
 pub(super) async fn refuse_overlap(
     conn: &mut PgConnection,
+    settings: &Settings,
     user_id: i64,
     times: &EntryTimes,
     except: Option<i64>,
 ) -> Result<(), AppError> {
-    if db::settings::get(conn).await?.allow_overlaps {
+    if settings.allow_overlaps {
         return Ok(());
     }
     if db::entries::overlaps(conn, user_id, times.start, times.end, except).await? {
@@ -79,11 +111,13 @@ pub async fn create(
     let notes = parse_notes(&input.notes)?;
     let tags = parse_tags(&input.tags)?;
     let mut tx = pool.begin().await?;
-    if !db::entries::lock_user(&mut tx, owner_id).await? {
-        return Err(AppError::NotFound);
-    }
-    let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
-    refuse_overlap(&mut tx, owner_id, &times, None).await?;
+    let WriteContext {
+        settings,
+        project,
+        task_project_id,
+    } = lock_for_write(&mut tx, owner_id, input.project_id, input.task_id).await?;
+    let project = active_project(project, input.task_id, task_project_id)?;
+    refuse_overlap(&mut tx, &settings, owner_id, &times, None).await?;
     let fields = db::entries::EntryFields {
         user_id: owner_id,
         project_id: project.id,
@@ -142,9 +176,13 @@ pub async fn update(
             message: "Stop the timer before editing this entry.".into(),
         });
     }
-    db::entries::lock_user(&mut tx, existing.user_id).await?;
-    let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
-    refuse_overlap(&mut tx, existing.user_id, &times, Some(id)).await?;
+    let WriteContext {
+        settings,
+        project,
+        task_project_id,
+    } = lock_for_write(&mut tx, existing.user_id, input.project_id, input.task_id).await?;
+    let project = active_project(project, input.task_id, task_project_id)?;
+    refuse_overlap(&mut tx, &settings, existing.user_id, &times, Some(id)).await?;
     let fields = db::entries::EntryFields {
         user_id: existing.user_id,
         project_id: project.id,

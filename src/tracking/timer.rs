@@ -7,11 +7,14 @@ use sqlx::PgPool;
 
 use super::{
     Actor,
-    entries::{check_project_and_task, refuse_overlap},
+    entries::{active_project, lock_for_write, refuse_overlap},
 };
 use crate::{
     analytics::{Event, record},
-    db::{self, entries::Entry},
+    db::{
+        self,
+        entries::{Entry, WriteContext},
+    },
     domain::{
         ValidationError,
         tracking::{EntryTimes, MAX_ENTRY_SECONDS, parse_notes, parse_tags},
@@ -41,10 +44,12 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
     let notes = parse_notes(&input.notes)?;
     let tags = parse_tags(&input.tags)?;
     let mut tx = pool.begin().await?;
-    let settings = db::settings::get_locking_user(&mut tx, actor.user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
+    let WriteContext {
+        settings,
+        project,
+        task_project_id,
+    } = lock_for_write(&mut tx, actor.user_id, input.project_id, input.task_id).await?;
+    let project = active_project(project, input.task_id, task_project_id)?;
     let now = Utc::now();
     if settings.timer_policy == "refuse"
         && db::entries::running(&mut tx, actor.user_id)
@@ -116,11 +121,15 @@ pub async fn edit(pool: &PgPool, actor: &Actor, input: &EditTimer) -> Result<Ent
     let notes = parse_notes(&input.notes)?;
     let tags = parse_tags(&input.tags)?;
     let mut tx = pool.begin().await?;
-    db::entries::lock_user(&mut tx, actor.user_id).await?;
+    let WriteContext {
+        settings,
+        project,
+        task_project_id,
+    } = lock_for_write(&mut tx, actor.user_id, input.project_id, input.task_id).await?;
     let running = db::entries::running(&mut tx, actor.user_id)
         .await?
         .ok_or_else(no_timer)?;
-    let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
+    let project = active_project(project, input.task_id, task_project_id)?;
     let now = Utc::now();
     let start = input.started_at.unwrap_or(running.started_at);
     if start > now {
@@ -136,7 +145,7 @@ pub async fn edit(pool: &PgPool, actor: &Actor, input: &EditTimer) -> Result<Ent
     if start < running.started_at
         && let Ok(times) = EntryTimes::new(start, now, now)
     {
-        refuse_overlap(&mut tx, actor.user_id, &times, Some(running.id)).await?;
+        refuse_overlap(&mut tx, &settings, actor.user_id, &times, Some(running.id)).await?;
     }
     let changed_project = project.id != running.project_id;
     let fields = db::entries::EntryFields {

@@ -9,11 +9,11 @@ use sqlx::PgPool;
 
 use super::{
     Actor,
-    entries::{check_project_and_task, refuse_overlap},
+    entries::{active_project, check_project_and_task, lock_for_write, refuse_overlap},
 };
 use crate::{
     analytics::{Event, record},
-    db::{self, timesheet::WeekEntry},
+    db::{self, entries::WriteContext, timesheet::WeekEntry},
     domain::{
         ValidationError,
         timesheet::{CellEntry, Change, DAYS, day_of, days, new_entry_start, reconcile, week_of},
@@ -220,20 +220,19 @@ pub async fn set_cell(pool: &PgPool, actor: &Actor, input: SetCell) -> Result<Ce
     let from = start_of_day(input.day, tz);
     let to = start_of_day(input.day + Duration::days(1), tz);
     let mut tx = pool.begin().await?;
-    let Some(settings) = db::settings::get_locking_user(&mut tx, actor.user_id).await? else {
-        return Err(AppError::NotFound);
-    };
-    if db::projects::get(&mut tx, input.project_id)
-        .await?
-        .is_some_and(|p| p.archived)
-    {
+    let WriteContext {
+        settings,
+        project,
+        task_project_id,
+    } = lock_for_write(&mut tx, actor.user_id, input.project_id, input.task_id).await?;
+    if project.as_ref().is_some_and(|p| p.archived) {
         return Err(ValidationError::new(
             "project_id",
             "This project is archived: its time can be read, not changed.",
         )
         .into());
     }
-    let project = check_project_and_task(&mut tx, input.project_id, input.task_id).await?;
+    let project = active_project(project, input.task_id, task_project_id)?;
     let cell: Vec<CellEntry> = db::timesheet::cell_entries(
         &mut tx,
         actor.user_id,
@@ -259,7 +258,7 @@ pub async fn set_cell(pool: &PgPool, actor: &Actor, input: SetCell) -> Result<Ce
             let latest = db::timesheet::latest_end(&mut tx, actor.user_id, from, to).await?;
             let start = new_entry_start(input.day, tz, latest)?;
             let times = EntryTimes::from_duration(start, seconds, now)?;
-            refuse_overlap(&mut tx, actor.user_id, &times, None).await?;
+            refuse_overlap(&mut tx, &settings, actor.user_id, &times, None).await?;
             let fields = db::entries::EntryFields {
                 user_id: actor.user_id,
                 project_id: project.id,
@@ -292,7 +291,7 @@ pub async fn set_cell(pool: &PgPool, actor: &Actor, input: SetCell) -> Result<Ce
                 .map(|e| e.start)
                 .ok_or(AppError::NotFound)?;
             let times = EntryTimes::from_duration(start, seconds, now)?;
-            refuse_overlap(&mut tx, actor.user_id, &times, Some(id)).await?;
+            refuse_overlap(&mut tx, &settings, actor.user_id, &times, Some(id)).await?;
             db::timesheet::set_end(&mut tx, id, times.end).await?;
             record(
                 &mut tx,
