@@ -205,9 +205,14 @@ pub async fn log_delivery(
         .bind(payload)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM analytics_deliveries WHERE id NOT IN (SELECT id FROM analytics_deliveries ORDER BY id DESC LIMIT 50)")
-        .execute(&mut *conn)
-        .await?;
+    // Keeps the 50 newest: a range below the 51st newest id (the primary
+    // key answers both), not `NOT IN (…)`, which read the whole table.
+    sqlx::query(
+        "DELETE FROM analytics_deliveries
+         WHERE id <= (SELECT id FROM analytics_deliveries ORDER BY id DESC OFFSET 50 LIMIT 1)",
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
