@@ -187,7 +187,13 @@ pub struct Delivery {
     pub payload: serde_json::Value,
 }
 
-/// Records a payload as sent; keeps the last 50.
+/// Records a payload as sent, and keeps about the 50 newest: in the same
+/// statement it deletes the rows 50 to 99 ids below the new one, so every row
+/// goes once 50 more came after it (an id of a rolled-back insert is a gap,
+/// so a few fewer may be kept). A bounded range of the primary key, because
+/// any "all but the newest 50" (`NOT IN`, or `id <=` the 51st newest) walked
+/// every dead index entry or heap page the last vacuum left: 0.46 and then
+/// 1.18 ms a batch under make bench S2 (`pg_stat_statements`).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn log_delivery(
     conn: &mut PgConnection,
@@ -197,21 +203,20 @@ pub async fn log_delivery(
     result: &str,
     payload: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO analytics_deliveries (channel, status, events, result, payload) VALUES ($1, $2, $3, $4, $5)")
-        .bind(channel)
-        .bind(status.map(i32::from))
-        .bind(events as i32)
-        .bind(result)
-        .bind(payload)
-        .execute(&mut *conn)
-        .await?;
-    // Keeps the 50 newest: a range below the 51st newest id (the primary
-    // key answers both), not `NOT IN (…)`, which read the whole table.
     sqlx::query(
-        "DELETE FROM analytics_deliveries
-         WHERE id <= (SELECT id FROM analytics_deliveries ORDER BY id DESC OFFSET 50 LIMIT 1)",
+        "WITH new AS (
+             INSERT INTO analytics_deliveries (channel, status, events, result, payload)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id
+         )
+         DELETE FROM analytics_deliveries
+         WHERE id <= (SELECT id FROM new) - 50 AND id > (SELECT id FROM new) - 100",
     )
-    .execute(&mut *conn)
+    .bind(channel)
+    .bind(status.map(i32::from))
+    .bind(events as i32)
+    .bind(result)
+    .bind(payload)
+    .execute(conn)
     .await?;
     Ok(())
 }
