@@ -311,6 +311,17 @@ pub async fn insert_unique(conn: &mut PgConnection, j: &NewUniqueJob) -> Result<
     Ok(r.rows_affected() == 1)
 }
 
+/// Frees a running job's unique key, so that the next insert under the same
+/// key queues a new run instead of folding into this one.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn release_key(pool: &PgPool, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE apalis.jobs SET idempotency_key = NULL WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn reschedule(pool: &PgPool, id: &str, delay_seconds: f64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE apalis.jobs SET run_at = now() + make_interval(secs => $2) WHERE id = $1")

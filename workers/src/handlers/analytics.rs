@@ -95,9 +95,7 @@ impl JobHandler<AnalyticsFlush> for DeliverAnalytics {
         tokio::time::sleep(GATHER).await;
         // Then free the key, before the first batch is read: an event
         // recorded from now on enqueues the next run.
-        sqlx::query("UPDATE apalis.jobs SET idempotency_key = NULL WHERE id = $1")
-            .bind(&ctx.job_id)
-            .execute(&self.pool)
+        db::jobs::release_key(&self.pool, &ctx.job_id)
             .await
             .map_err(JobError::retry)?;
         let enabled = db::analytics::enabled(&self.pool)
