@@ -46,9 +46,19 @@ pub(super) async fn check_project_and_task(
     active_project(project, task_id, task_project_id)
 }
 
+/// [`check_project_and_task`] on what [`lock_for_write`] read: the settings,
+/// and the project the write may use.
+pub(super) fn checked(
+    context: WriteContext,
+    task_id: Option<i64>,
+) -> Result<(Settings, Project), AppError> {
+    let project = active_project(context.project, task_id, context.task_project_id)?;
+    Ok((context.settings, project))
+}
+
 /// The project must exist and not be archived; the task (whose project is
 /// `task_project_id`, `None` if it does not exist) must belong to it.
-pub(super) fn active_project(
+fn active_project(
     project: Option<Project>,
     task_id: Option<i64>,
     task_project_id: Option<i64>,
@@ -111,12 +121,10 @@ pub async fn create(
     let notes = parse_notes(&input.notes)?;
     let tags = parse_tags(&input.tags)?;
     let mut tx = pool.begin().await?;
-    let WriteContext {
-        settings,
-        project,
-        task_project_id,
-    } = lock_for_write(&mut tx, owner_id, input.project_id, input.task_id).await?;
-    let project = active_project(project, input.task_id, task_project_id)?;
+    let (settings, project) = checked(
+        lock_for_write(&mut tx, owner_id, input.project_id, input.task_id).await?,
+        input.task_id,
+    )?;
     refuse_overlap(&mut tx, &settings, owner_id, &times, None).await?;
     let fields = db::entries::EntryFields {
         user_id: owner_id,
@@ -176,12 +184,10 @@ pub async fn update(
             message: "Stop the timer before editing this entry.".into(),
         });
     }
-    let WriteContext {
-        settings,
-        project,
-        task_project_id,
-    } = lock_for_write(&mut tx, existing.user_id, input.project_id, input.task_id).await?;
-    let project = active_project(project, input.task_id, task_project_id)?;
+    let (settings, project) = checked(
+        lock_for_write(&mut tx, existing.user_id, input.project_id, input.task_id).await?,
+        input.task_id,
+    )?;
     refuse_overlap(&mut tx, &settings, existing.user_id, &times, Some(id)).await?;
     let fields = db::entries::EntryFields {
         user_id: existing.user_id,

@@ -7,14 +7,11 @@ use sqlx::PgPool;
 
 use super::{
     Actor,
-    entries::{active_project, lock_for_write, refuse_overlap},
+    entries::{checked, lock_for_write, refuse_overlap},
 };
 use crate::{
     analytics::{Event, record},
-    db::{
-        self,
-        entries::{Entry, WriteContext},
-    },
+    db::{self, entries::Entry},
     domain::{
         ValidationError,
         tracking::{EntryTimes, MAX_ENTRY_SECONDS, parse_notes, parse_tags},
@@ -44,12 +41,10 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
     let notes = parse_notes(&input.notes)?;
     let tags = parse_tags(&input.tags)?;
     let mut tx = pool.begin().await?;
-    let WriteContext {
-        settings,
-        project,
-        task_project_id,
-    } = lock_for_write(&mut tx, actor.user_id, input.project_id, input.task_id).await?;
-    let project = active_project(project, input.task_id, task_project_id)?;
+    let (settings, project) = checked(
+        lock_for_write(&mut tx, actor.user_id, input.project_id, input.task_id).await?,
+        input.task_id,
+    )?;
     let now = Utc::now();
     if settings.timer_policy == "refuse"
         && db::entries::running(&mut tx, actor.user_id)
@@ -121,15 +116,11 @@ pub async fn edit(pool: &PgPool, actor: &Actor, input: &EditTimer) -> Result<Ent
     let notes = parse_notes(&input.notes)?;
     let tags = parse_tags(&input.tags)?;
     let mut tx = pool.begin().await?;
-    let WriteContext {
-        settings,
-        project,
-        task_project_id,
-    } = lock_for_write(&mut tx, actor.user_id, input.project_id, input.task_id).await?;
+    let context = lock_for_write(&mut tx, actor.user_id, input.project_id, input.task_id).await?;
     let running = db::entries::running(&mut tx, actor.user_id)
         .await?
         .ok_or_else(no_timer)?;
-    let project = active_project(project, input.task_id, task_project_id)?;
+    let (settings, project) = checked(context, input.task_id)?;
     let now = Utc::now();
     let start = input.started_at.unwrap_or(running.started_at);
     if start > now {

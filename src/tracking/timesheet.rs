@@ -9,11 +9,11 @@ use sqlx::PgPool;
 
 use super::{
     Actor,
-    entries::{active_project, check_project_and_task, lock_for_write, refuse_overlap},
+    entries::{check_project_and_task, checked, lock_for_write, refuse_overlap},
 };
 use crate::{
     analytics::{Event, record},
-    db::{self, entries::WriteContext, timesheet::WeekEntry},
+    db::{self, timesheet::WeekEntry},
     domain::{
         ValidationError,
         timesheet::{CellEntry, Change, DAYS, day_of, days, new_entry_start, reconcile, week_of},
@@ -220,19 +220,15 @@ pub async fn set_cell(pool: &PgPool, actor: &Actor, input: SetCell) -> Result<Ce
     let from = start_of_day(input.day, tz);
     let to = start_of_day(input.day + Duration::days(1), tz);
     let mut tx = pool.begin().await?;
-    let WriteContext {
-        settings,
-        project,
-        task_project_id,
-    } = lock_for_write(&mut tx, actor.user_id, input.project_id, input.task_id).await?;
-    if project.as_ref().is_some_and(|p| p.archived) {
+    let context = lock_for_write(&mut tx, actor.user_id, input.project_id, input.task_id).await?;
+    if context.project.as_ref().is_some_and(|p| p.archived) {
         return Err(ValidationError::new(
             "project_id",
             "This project is archived: its time can be read, not changed.",
         )
         .into());
     }
-    let project = active_project(project, input.task_id, task_project_id)?;
+    let (settings, project) = checked(context, input.task_id)?;
     let cell: Vec<CellEntry> = db::timesheet::cell_entries(
         &mut tx,
         actor.user_id,
