@@ -75,14 +75,17 @@ esac
 echo "Press Ctrl-C to stop."
 
 # Supervise: whichever process exits is started again; the other keeps serving.
+# A poll once a second, not `wait -n`: bash reports a background job that ended
+# while the script was running something else (the setup-url call above, the
+# curl loop, a restart's sleep) and then drops it from its job table, so
+# `wait -n` never returns it and the process would stay dead. `wait PID` still
+# gives the saved exit status of such a job.
 while true; do
-    ended=
-    status=0
-    wait -n -p ended "${pid[@]}" || status=$?
-    [ -n "$stopping" ] && break
-    [ -n "$ended" ] || continue
     for name in "${names[@]}"; do
-        [ "${pid[$name]}" = "$ended" ] || continue
+        kill -0 "${pid[$name]}" 2>/dev/null && continue
+        status=0
+        wait "${pid[$name]}" 2>/dev/null || status=$?
+        [ -n "$stopping" ] && break 2
         # A process that ran for a minute starts over with a short back-off;
         # one that keeps failing waits longer each time, up to 30 s.
         if [ $((SECONDS - started_at[$name])) -ge 60 ]; then delay[$name]=1; fi
@@ -92,4 +95,6 @@ while true; do
         delay[$name]=$((delay[$name] * 2 > 30 ? 30 : delay[$name] * 2))
         launch "$name"
     done
+    sleep 1 & wait $! || true
+    [ -n "$stopping" ] && break
 done

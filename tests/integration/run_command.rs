@@ -52,8 +52,25 @@ async fn wait_until(what: &str, log: &std::path::Path, done: impl Fn(&str) -> bo
     }
 }
 
+/// The script under test; a failed assertion must not leave it (and the web
+/// and worker it supervises) running, so dropping it sends the SIGTERM its
+/// trap stops everything on.
+struct Script(std::process::Child);
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            kill("-TERM", self.0.id());
+            let _ = self.0.wait();
+        }
+    }
+}
+
 #[tokio::test]
 async fn make_run_restarts_a_dead_process_and_ctrl_c_stops_everything() {
+    // This test's plain `reqwest::get` needs the TLS set-up the other tests'
+    // clients install; without it the test fails when run on its own.
+    timetracker::outbound::install_tls_provider();
     let db = TestDb::new().await;
     let bin_dir = binary("timetracker")
         .parent()
@@ -63,36 +80,43 @@ async fn make_run_restarts_a_dead_process_and_ctrl_c_stops_everything() {
     let log = std::env::temp_dir().join(format!("tt-run-{}.log", uuid::Uuid::new_v4()));
     let out = std::fs::File::create(&log).expect("log file");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut script = Command::new("bash")
-        .arg(root.join("scripts/run.sh"))
-        .env("TT_RUN_BIN", &bin_dir)
-        .env("DATABASE_URL", &db.url)
-        .env("HTTP_ADDR", format!("127.0.0.1:{http}"))
-        .env("PUBLIC_URL", format!("http://127.0.0.1:{http}"))
-        .env("WEB_METRICS_ADDR", format!("127.0.0.1:{web_metrics}"))
-        .env("WORKER_METRICS_ADDR", format!("127.0.0.1:{worker_metrics}"))
-        .env("LOG_FILE", "")
-        .env("LOG_LEVEL", "warn")
-        .stdout(out.try_clone().expect("log"))
-        .stderr(out)
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("run.sh starts");
+    let mut script = Script(
+        Command::new("bash")
+            .arg(root.join("scripts/run.sh"))
+            .env("TT_RUN_BIN", &bin_dir)
+            .env("DATABASE_URL", &db.url)
+            .env("HTTP_ADDR", format!("127.0.0.1:{http}"))
+            .env("PUBLIC_URL", format!("http://127.0.0.1:{http}"))
+            .env("WEB_METRICS_ADDR", format!("127.0.0.1:{web_metrics}"))
+            .env("WORKER_METRICS_ADDR", format!("127.0.0.1:{worker_metrics}"))
+            .env("LOG_FILE", "")
+            .env("LOG_LEVEL", "warn")
+            .stdout(out.try_clone().expect("log"))
+            .stderr(out)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("run.sh starts"),
+    );
 
+    // The worker dies while the script is still starting up (waiting for the
+    // web to be ready, asking for the setup link): it is started again once
+    // the script supervises, and the web never stopped.
+    let output = wait_until("the worker starts", &log, |o| {
+        !started(o, "worker").is_empty()
+    })
+    .await;
+    kill("-KILL", started(&output, "worker")[0]);
     let output = wait_until("the app runs", &log, |o| {
         o.contains("TimeTracker is running at")
     })
     .await;
-    let (web, worker) = (started(&output, "web")[0], started(&output, "worker")[0]);
+    let web = started(&output, "web")[0];
     let live = format!("http://127.0.0.1:{http}/health/live");
     assert!(
         reqwest::get(&live)
             .await
             .is_ok_and(|r| r.status().is_success())
     );
-
-    // The worker dies: it is started again, and the web never stopped.
-    kill("-KILL", worker);
     let output = wait_until("the worker restarted", &log, |o| {
         started(o, "worker").len() == 2
     })
@@ -124,10 +148,10 @@ async fn make_run_restarts_a_dead_process_and_ctrl_c_stops_everything() {
     let web = started(&output, "web")[1];
 
     // Ctrl-C: both processes stop and the script exits cleanly.
-    kill("-INT", script.id());
+    kill("-INT", script.0.id());
     let deadline = Instant::now() + Duration::from_secs(40);
     let status = loop {
-        if let Some(status) = script.try_wait().expect("wait") {
+        if let Some(status) = script.0.try_wait().expect("wait") {
             break status;
         }
         assert!(Instant::now() < deadline, "run.sh did not stop");
