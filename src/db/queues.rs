@@ -1,6 +1,7 @@
 //! Queue controls and worker processes: which queues are paused
-//! (`queue_pauses`) and which worker processes are alive (`worker_processes`,
-//! beaten by each process every heartbeat).
+//! (`queue_pauses`; the fetch in the database skips their jobs, see the
+//! migration `queue_pause_at_fetch`) and which worker processes are alive
+//! (`worker_processes`, beaten by each process every heartbeat).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -14,23 +15,20 @@ pub struct Beat<'a> {
     pub queues: &'a [&'a str],
 }
 
-/// Records a worker process's heartbeat and returns the paused queues, in
-/// one round trip.
+/// Records a worker process's heartbeat.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn beat(pool: &PgPool, beat: &Beat<'_>) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "WITH beat AS (
-             INSERT INTO worker_processes (name, host, pid, queues) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (name) DO UPDATE SET last_seen = now(), queues = EXCLUDED.queues
-         )
-         SELECT queue FROM queue_pauses ORDER BY queue",
+pub async fn beat(pool: &PgPool, beat: &Beat<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO worker_processes (name, host, pid, queues) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO UPDATE SET last_seen = now(), queues = EXCLUDED.queues",
     )
     .bind(beat.name)
     .bind(beat.host)
     .bind(beat.pid)
     .bind(beat.queues)
-    .fetch_all(pool)
-    .await
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// A worker process that stopped cleanly leaves the list.

@@ -409,7 +409,7 @@ fn known_queue(raw: &str) -> Result<&'static str, AppError> {
 }
 
 /// `POST /admin/jobs/queues/{queue}/pause`: no new job of the queue starts
-/// (every worker process reads it within a heartbeat); new jobs still queue.
+/// (the fetch skips it from the commit on); new jobs still queue.
 pub async fn pause(
     State(state): State<AppState>,
     admin: AdminUser,

@@ -921,7 +921,7 @@ async fn a_paused_queue_runs_nothing_even_after_a_restart_and_runs_when_resumed(
     first.stop().await;
     wait_for_processes(&app, 0).await;
 
-    // A new process starts with its gates closed and reads the pause.
+    // A new process takes none of its jobs either: the fetch skips them.
     let second = RunningWorker::start(Worker::standard(&app.config, &app.pool));
     wait_for_processes(&app, 1).await;
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
@@ -1006,57 +1006,63 @@ impl JobHandler<Slow> for SlowHandler {
     }
 }
 
-#[tokio::test]
-async fn a_job_running_when_its_queue_is_paused_finishes_and_the_next_waits() {
-    let app = spawn_app().await;
-    prepare(&app).await;
+async fn enqueue_slow(app: &TestApp, marker: &str) {
+    let mut conn = app.pool.acquire().await.expect("conn");
+    jobs::enqueue(
+        &mut conn,
+        &Slow {
+            marker: marker.into(),
+        },
+    )
+    .await
+    .expect("enqueue");
+}
+
+/// A worker for `Slow` jobs, with the one marked "slow" running and recorded
+/// as `Running`; notify the handle to let it finish.
+async fn slow_job_running(app: &TestApp) -> (RunningWorker, Arc<tokio::sync::Notify>) {
+    prepare(app).await;
     let release = Arc::new(tokio::sync::Notify::new());
     let worker = RunningWorker::start(Worker::new(&app.config, &app.pool).register(SlowHandler {
         pool: app.pool.clone(),
         release: release.clone(),
     }));
-    let mut conn = app.pool.acquire().await.expect("conn");
-    jobs::enqueue(
-        &mut conn,
-        &Slow {
-            marker: "slow".into(),
-        },
-    )
-    .await
-    .expect("enqueue");
-    // Wait until it runs, then pause its queue (test queues are paused in
-    // the database directly: the pages know only the app's queues).
-    for _ in 0..100 {
-        let running: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM job_attempts WHERE queue = 'test_slow' AND finished_at IS NULL",
+    enqueue_slow(app, "slow").await;
+    let status = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT status FROM apalis.jobs WHERE job_type = 'test_slow' ORDER BY run_at LIMIT 1",
         )
         .fetch_one(&app.pool)
         .await
-        .expect("count");
-        if running == 1 {
+        .expect("status")
+    };
+    for _ in 0..100 {
+        if status().await == "Running" {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let admin_id: Option<i64> = None;
-    sqlx::query("INSERT INTO queue_pauses (queue, paused_by) VALUES ('test_slow', $1)")
-        .bind(admin_id)
+    assert_eq!(status().await, "Running");
+    (worker, release)
+}
+
+/// Test queues are paused in the database directly: the pages know only the
+/// app's queues.
+async fn pause_slow(app: &TestApp) {
+    sqlx::query("INSERT INTO queue_pauses (queue) VALUES ('test_slow')")
         .execute(&app.pool)
         .await
         .expect("pause");
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    jobs::enqueue(
-        &mut conn,
-        &Slow {
-            marker: "next".into(),
-        },
-    )
-    .await
-    .expect("enqueue");
+}
+
+/// With `test_slow` paused: a "next" job waits while the running one
+/// finishes, and runs once the queue is resumed.
+async fn next_waits_until_resumed(app: &TestApp, release: &tokio::sync::Notify) {
+    enqueue_slow(app, "next").await;
     release.notify_one();
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(
-        effects(&app).await,
+        effects(app).await,
         ["slow"],
         "the running job finished; the next waits"
     );
@@ -1065,12 +1071,78 @@ async fn a_job_running_when_its_queue_is_paused_finishes_and_the_next_waits() {
         .await
         .expect("resume");
     for _ in 0..100 {
-        if effects(&app).await.len() == 2 {
+        if effects(app).await.len() == 2 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(effects(&app).await, ["next", "slow"]);
+    assert_eq!(effects(app).await, ["next", "slow"], "resumed");
+}
+
+#[tokio::test]
+async fn a_job_running_when_its_queue_is_paused_finishes_and_the_next_waits() {
+    let app = spawn_app().await;
+    let (worker, release) = slow_job_running(&app).await;
+    pause_slow(&app).await;
+    next_waits_until_resumed(&app, &release).await;
+    worker.stop().await;
+}
+
+/// The pause lands while the worker's fetch is in flight (held here by a
+/// table lock): the fetch must not sit in an open transaction through the
+/// pause, and the queue must not stall after the resume.
+#[tokio::test]
+async fn a_pause_during_a_fetch_neither_stalls_the_queue_nor_holds_a_transaction() {
+    let app = spawn_app().await;
+    let (worker, release) = slow_job_running(&app).await;
+
+    // A fetch that waits on a lock: wake the worker as an insert would, with
+    // the jobs table locked against writes.
+    let mut lock = app.pool.begin().await.expect("lock tx");
+    sqlx::query("LOCK TABLE apalis.jobs IN SHARE MODE")
+        .execute(&mut *lock)
+        .await
+        .expect("lock");
+    sqlx::query(
+        "SELECT pg_notify('apalis::job::insert',
+                 json_build_object('job_type', job_type, 'id', id, 'run_at', run_at)::text)
+         FROM apalis.jobs WHERE job_type = 'test_slow'",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("notify");
+    // The worker's fetches: (waiting on a lock, idle in an open transaction).
+    let fetches = || async {
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'),
+                    count(*) FILTER (WHERE state = 'idle in transaction')
+             FROM pg_stat_activity
+             WHERE datname = current_database() AND query LIKE '%get_jobs%'
+               AND query NOT LIKE '%pg_stat_activity%'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .expect("activity")
+    };
+    let mut waiting = 0;
+    for _ in 0..100 {
+        waiting = fetches().await.0;
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(waiting, 1, "the worker's fetch waits on the lock");
+    pause_slow(&app).await;
+    lock.commit().await.expect("unlock");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        fetches().await.1,
+        0,
+        "no fetch sits in an open transaction while paused"
+    );
+
+    next_waits_until_resumed(&app, &release).await;
     worker.stop().await;
 }
 

@@ -4,11 +4,12 @@
 //! name would leave a killed predecessor's jobs stuck in `Running`), LISTEN/NOTIFY
 //! wake-up, and a short heartbeat that also picks up delayed and retried jobs
 //! and re-enqueues orphans of dead workers. Beside them run the process
-//! heartbeat with the queues' pause gates ([`control`]), the depth sampler,
-//! the maintenance scheduler and the internal metrics/health listener.
+//! heartbeat ([`process`]), the depth sampler, the maintenance scheduler and
+//! the internal metrics/health listener. A paused queue's jobs are skipped by
+//! the fetch in the database, not here.
 
-mod control;
 pub mod handlers;
+mod process;
 pub mod runner;
 mod sampler;
 pub mod scheduler;
@@ -26,10 +27,10 @@ pub use runner::{JobContext, JobError, JobHandler};
 pub use timetracker::jobs::QUEUES;
 
 /// A worker process being put together: one apalis worker per registered
-/// queue, each behind its pause gate.
+/// queue.
 pub struct Worker {
     monitor: Monitor,
-    process: control::Process,
+    process: process::Process,
     config: Config,
     pool: PgPool,
 }
@@ -39,7 +40,7 @@ impl Worker {
     pub fn new(config: &Config, pool: &PgPool) -> Self {
         Self {
             monitor: Monitor::new(),
-            process: control::Process::new(),
+            process: process::Process::new(),
             config: config.clone(),
             pool: pool.clone(),
         }
@@ -56,22 +57,21 @@ impl Worker {
 
     /// Adds a worker for `J`'s queue, running `handler`.
     pub fn register<J: Job, H: JobHandler<J>>(mut self, handler: H) -> Self {
-        let gate = self.process.gate(J::QUEUE);
+        self.process.serve(J::QUEUE);
         self.monitor = runner::register(
             self.monitor,
             &self.config,
             &self.pool,
             &self.process,
-            gate,
             handler,
         );
         self
     }
 
-    /// Runs until `shutdown` resolves, beside the process heartbeat (which
-    /// sets the pause gates), the depth sampler and the maintenance scheduler,
-    /// restarting workers that stop on a database error. In-flight jobs then
-    /// finish and fetched-but-unstarted ones return to pending.
+    /// Runs until `shutdown` resolves, beside the process heartbeat, the
+    /// depth sampler and the maintenance scheduler, restarting workers that
+    /// stop on a database error. In-flight jobs then finish and
+    /// fetched-but-unstarted ones return to pending.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,

@@ -26,7 +26,7 @@ use timetracker::{
 };
 use tracing::Instrument;
 
-use crate::control::{GateLayer, Process};
+use crate::process::Process;
 
 /// Longest delay between two attempts unless the remote asks for more.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(3600);
@@ -76,13 +76,12 @@ struct Runner<H> {
     pool: PgPool,
 }
 
-/// Adds a worker for `J`'s queue, running `handler` behind `gate`, to `monitor`.
+/// Adds a worker for `J`'s queue, running `handler`, to `monitor`.
 pub(crate) fn register<J, H>(
     monitor: Monitor,
     config: &Config,
     pool: &PgPool,
     process: &Process,
-    gate: GateLayer,
     handler: H,
 ) -> Monitor
 where
@@ -107,7 +106,6 @@ where
             .with_pubsub();
         WorkerBuilder::new(process.worker_name(J::QUEUE, restarts))
             .backend(storage)
-            .layer(gate.clone())
             .data(runner.clone())
             .catch_panic()
             .concurrency(concurrency)
