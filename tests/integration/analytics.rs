@@ -677,13 +677,18 @@ async fn consent_given_again_after_withdrawal_gets_a_new_install_id() {
     assert_eq!(ids, [json!(first.to_string()), json!(second.to_string())]);
 }
 
-async fn flag_page(admin: &TestClient) -> String {
-    admin
+/// The Admin → Telemetry row of `name`: its value and where it came from.
+async fn flag_row(admin: &TestClient, name: &str) -> String {
+    let page = admin
         .get("/admin/telemetry")
         .await
         .text()
         .await
-        .expect("page")
+        .expect("page");
+    page.split("<tr>")
+        .find(|row| row.contains(&format!("<code>{name}</code>")))
+        .unwrap_or_else(|| panic!("no row for {name}"))
+        .to_owned()
 }
 
 #[tokio::test]
@@ -730,7 +735,11 @@ async fn feature_flags_follow_environment_then_admin_then_posthog_then_default()
         json!({ "flags": { "xlsx_exports": { "key": "xlsx_exports", "enabled": false } } }),
     );
     app.run_pending_jobs().await;
-    assert!(flag_page(&admin).await.contains("PostHog"));
+    let row = flag_row(&admin, "xlsx_exports").await;
+    assert!(
+        row.contains("<td>off</td>") && row.contains("<td>PostHog</td>"),
+        "{row}"
+    );
     let r = admin.post_form("/exports", &[("format", "xlsx")]).await;
     assert_eq!(
         r.status(),
@@ -757,9 +766,13 @@ async fn feature_flags_follow_environment_then_admin_then_posthog_then_default()
     );
 
     // The admin's choice beats PostHog; clearing it falls back again.
-    admin
-        .post_form("/admin/flags", &[("name", "xlsx_exports"), ("value", "on")])
-        .await;
+    assert_eq!(
+        admin
+            .post_form("/admin/flags", &[("name", "xlsx_exports"), ("value", "on")])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(
         admin
             .post_form("/exports", &[("format", "xlsx")])
@@ -767,12 +780,21 @@ async fn feature_flags_follow_environment_then_admin_then_posthog_then_default()
             .status(),
         StatusCode::SEE_OTHER
     );
-    admin
-        .post_form(
-            "/admin/flags",
-            &[("name", "xlsx_exports"), ("value", "default")],
-        )
-        .await;
+    assert_eq!(
+        admin
+            .post_form(
+                "/admin/flags",
+                &[("name", "xlsx_exports"), ("value", "default")],
+            )
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let row = flag_row(&admin, "xlsx_exports").await;
+    assert!(
+        row.contains("<td>off</td>") && row.contains("<td>PostHog</td>"),
+        "back to PostHog's value: {row}"
+    );
     assert_eq!(
         admin
             .post_form("/exports", &[("format", "xlsx")])
@@ -794,7 +816,11 @@ async fn flags_are_not_fetched_while_analytics_is_off() {
     let (app, fake, admin) = app_with_posthog().await;
     fake.flags_answer(json!({ "flags": { "xlsx_exports": { "enabled": false } } }));
     app.run_pending_jobs().await;
-    assert!(flag_page(&admin).await.contains("default"));
+    let row = flag_row(&admin, "xlsx_exports").await;
+    assert!(
+        row.contains("<td>on</td>") && row.contains("<td>default</td>"),
+        "{row}"
+    );
     assert_eq!(
         admin
             .post_form("/exports", &[("format", "xlsx")])
