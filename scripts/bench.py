@@ -393,7 +393,8 @@ def migration_versions(directory):
 
 
 def on_baseline(database_url, admin_url, logdir, baseline, measures):
-    """Runs `measures` (name -> function of the database URL) against the web and worker binaries
+    """Runs `measures` (name -> function of the database URL and the web and
+    worker processes) against the web and worker binaries
     of an older commit (`baseline`: its worktree, built with --release), on a
     copy of the same database: the migrations the baseline does not know are
     taken off the copy's history (they only add tables, columns with
@@ -417,7 +418,7 @@ def on_baseline(database_url, admin_url, logdir, baseline, measures):
         for name, measure in measures.items():
             quiesce(copy_url)
             log(f"{name} on the baseline {baseline}")
-            results[name] = measure(copy_url)
+            results[name] = measure(copy_url, web, worker)
         return results
     finally:
         web.stop()
@@ -687,7 +688,7 @@ def main():
     parser.add_argument("--only", metavar="IDS", default="S1,S2,S3,S4,S5,Q1,X1,Q2,Q3,J1",
                         help="comma-separated scenarios to run (default: all); Q3 needs S2")
     parser.add_argument("--baseline", metavar="WORKTREE",
-                        help="also measure S2, S3 and S5 on this older checkout's release build (same run, same data)")
+                        help="also measure S2, S3, S4 and S5 on this older checkout's release build (same run, same data)")
     args = parser.parse_args()
     if args.write_docs and set(args.only.split(",")) != set(parser.get_default("only").split(",")):
         parser.error("--write-docs records the whole table: run every scenario")
@@ -733,10 +734,14 @@ def main():
             quiesce(database_url); log("S5 ceiling: pgbench s5_dashboard.sql")
             results["S5 ceiling"] = ceiling(database_url, "s5_dashboard.sql", reader_ids)
             log("S5"); results["S5"] = s5(users)
+        if "S4" in only:
+            quiesce(database_url); log("S4"); results["S4"] = s4(admin, web, worker)
         # Before and after in one run: the same scenarios on the baseline's
         # binaries (on a copy of this data), then on this commit's again.
-        compared = {"S2": lambda url: s2(users, str(script)), "S3": lambda url: s3_vacuumed(url, users),
-                    "S5": lambda url: s5(users)}
+        compared = {"S2": lambda url, web, worker: s2(users, str(script)),
+                    "S3": lambda url, web, worker: s3_vacuumed(url, users),
+                    "S4": lambda url, web, worker: s4(admin, web, worker),
+                    "S5": lambda url, web, worker: s5(users)}
         compared = {k: v for k, v in compared.items() if k in only}
         if args.baseline and compared:
             web.stop()
@@ -748,9 +753,8 @@ def main():
             wait_ready(WEB_METRICS)
             wait_ready(WORKER_METRICS)
             for name, measure in compared.items():
-                quiesce(database_url); log(f"{name} again"); results[f"{name} again"] = measure(database_url)
-        if "S4" in only:
-            quiesce(database_url); log("S4"); results["S4"] = s4(admin, web, worker)
+                quiesce(database_url); log(f"{name} again")
+                results[f"{name} again"] = measure(database_url, web, worker)
         if "Q1" in only:
             quiesce(database_url); log("Q1"); results["Q1"] = q1(database_url, fake, users)
         if "X1" in only:
@@ -812,6 +816,22 @@ def main():
         return ("S4", "CSV of 100k / 1M entries: streamed by web; built by the job", "1M ≤ 4 s; RSS growth ≤ 32 MB",
                 f"web {median(s100, 'seconds'):.2f} s / {median(s1m, 'seconds'):.2f} s; job {median(j100, 'seconds'):.2f} s / {median(j1m, 'seconds'):.2f} s; RSS growth ≤ {rss:.1f} MB",
                 verdict(median(s1m, "seconds") <= 4 and median(j1m, "seconds") <= 4 and rss <= 32))
+
+    def row_s4_before():
+        """S4's 1M-row CSV (streamed, and the job) on the baseline between two
+        runs of this commit, same data."""
+        def million(key):
+            streamed, job = results[key][1_000_000]
+            return median(streamed, "seconds"), median(job, "seconds")
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=args.baseline,
+                             stdout=subprocess.PIPE).stdout.decode().strip()
+        (bw, bj), (w1, j1_), (w2, j2) = million("S4 baseline"), million("S4"), million("S4 again")
+        web_now, job_now = statistics.median([w1, w2]), statistics.median([j1_, j2])
+        return ("S4 vs before", f"S4's 1M rows on `{rev}`, then this commit again, same data",
+                "no regression (≤ 110 % of the time)",
+                f"before web {bw:.2f} s / job {bj:.2f} s; now web {w1:.2f} and {w2:.2f} s, "
+                f"job {j1_:.2f} and {j2:.2f} s ({web_now / bw * 100:.0f} % / {job_now / bj * 100:.0f} %)",
+                verdict(web_now <= 1.1 * bw and job_now <= 1.1 * bj))
 
     def row_before(key):
         """`key` on the baseline between two runs of this commit, same data."""
@@ -890,6 +910,7 @@ def main():
                                          "S3 asking for the exact total (`&total=true`) against s3_page", 0.60, 10)),
         ("S3 baseline", lambda: row_before("S3")),
         ("S4", row_s4),
+        ("S4 baseline", row_s4_before),
         ("S5", lambda: row_rps("S5", "dashboard page, user with 10k entries, 16 connections", "≥ 2,000 req/s, p99 ≤ 25 ms",
                                2000, 25)),
         ("S5 ceiling", lambda: row_ceiling("S5", [("S5 ceiling", "s5_dashboard")],

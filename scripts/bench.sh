@@ -2,7 +2,7 @@
 # `make bench`: release build, private PostgreSQL as for `make run`, Debian's
 # wrk, then scripts/bench.py (seeding, scenarios, table of medians). Pass
 # --write-docs to record the figures in docs/performance.md. Takes about 25 minutes.
-# BENCH_BASELINE=<commit> also measures S2, S3 and S5 on that commit's release
+# BENCH_BASELINE=<commit> also measures S2, S3, S4 and S5 on that commit's release
 # build (a worktree in .data/bench-baseline) in the same run, on the same data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
