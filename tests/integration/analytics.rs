@@ -10,12 +10,19 @@ use timetracker::analytics::{self, Event};
 use crate::helpers::{FakePostHog, TestApp, TestClient, spawn_app_with};
 
 async fn app_with_posthog() -> (TestApp, FakePostHog, TestClient) {
+    app_with_posthog_and(&[]).await
+}
+
+/// The app with product analytics configured for a fake PostHog (not yet
+/// switched on), `extra` settings, and its signed-in admin.
+async fn app_with_posthog_and(extra: &[(&str, &str)]) -> (TestApp, FakePostHog, TestClient) {
     let fake = FakePostHog::start().await;
-    let app = spawn_app_with(&[
+    let mut vars = vec![
         ("POSTHOG_API_KEY", "phc_test_key"),
-        ("POSTHOG_HOST", &fake.url),
-    ])
-    .await;
+        ("POSTHOG_HOST", fake.url.as_str()),
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(&vars).await;
     let admin = app.setup_admin().await;
     (app, fake, admin)
 }
@@ -693,14 +700,7 @@ async fn flag_row(admin: &TestClient, name: &str) -> String {
 
 #[tokio::test]
 async fn feature_flags_follow_environment_then_admin_then_posthog_then_default() {
-    let fake = FakePostHog::start().await;
-    let app = spawn_app_with(&[
-        ("POSTHOG_API_KEY", "phc_test_key"),
-        ("POSTHOG_HOST", &fake.url),
-        ("FEATURE_API_TOKEN_CREATION", "false"),
-    ])
-    .await;
-    let admin = app.setup_admin().await;
+    let (app, fake, admin) = app_with_posthog_and(&[("FEATURE_API_TOKEN_CREATION", "false")]).await;
     // The environment wins, and the kill switch really stops token creation.
     let r = admin
         .post_form("/profile/tokens", &[("name", "blocked")])
@@ -904,14 +904,7 @@ async fn maintenance_prunes_old_sent_events_and_keeps_dead_ones() {
 
 #[tokio::test]
 async fn print_only_mode_sends_nothing_and_marks_events_handled() {
-    let fake = FakePostHog::start().await;
-    let app = spawn_app_with(&[
-        ("POSTHOG_API_KEY", "phc_test_key"),
-        ("POSTHOG_HOST", &fake.url),
-        ("TIMETRACKER_ANALYTICS_DEBUG", "1"),
-    ])
-    .await;
-    let admin = app.setup_admin().await;
+    let (app, fake, admin) = app_with_posthog_and(&[("TIMETRACKER_ANALYTICS_DEBUG", "1")]).await;
     switch(&admin, true).await;
     let mut conn = app.pool.acquire().await.expect("conn");
     analytics::record(&mut conn, Some(app.user_id("admin").await), &Event::Logout)
@@ -1144,4 +1137,60 @@ async fn the_telemetry_page_filters_undelivered_events_and_acts_on_all_that_matc
             .await
             .expect("count");
     assert_eq!(dead, 0);
+}
+
+/// The scheduler's safety net: due events whose delivery run went missing
+/// (here deleted) get a run; events not yet due do not.
+#[tokio::test]
+async fn the_scheduler_enqueues_a_delivery_run_only_for_due_events_without_one() {
+    // A check every second (a quarter of the maintenance interval).
+    let (app, fake, admin) = app_with_posthog_and(&[("MAINTENANCE_INTERVAL_SECONDS", "4")]).await;
+    switch(&admin, true).await;
+    let p = project(&app).await;
+    admin
+        .post_form("/timer/start", &[("project_id", &p.to_string())])
+        .await;
+    sqlx::query("UPDATE analytics_events SET next_attempt_at = now() + interval '1 hour'")
+        .execute(&app.pool)
+        .await
+        .expect("postpone");
+    sqlx::query("DELETE FROM apalis.jobs WHERE job_type = 'analytics_delivery'")
+        .execute(&app.pool)
+        .await
+        .expect("lose the run");
+    let runs = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM apalis.jobs WHERE job_type = 'analytics_delivery'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .expect("runs")
+    };
+
+    let worker = crate::helpers::RunningWorker::start(timetracker_worker::Worker::standard(
+        &app.config,
+        &app.pool,
+    ));
+    // Three checks with nothing due: no run.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(runs().await, 0, "nothing due, no run");
+    assert!(product_events(&fake).is_empty());
+
+    sqlx::query("UPDATE analytics_events SET next_attempt_at = now()")
+        .execute(&app.pool)
+        .await
+        .expect("due");
+    for _ in 0..100 {
+        if !product_events(&fake).is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let sent: Vec<Value> = product_events(&fake)
+        .into_iter()
+        .map(|e| e["event"].clone())
+        .collect();
+    assert_eq!(sent, [json!("timer.started")]);
+    assert!(runs().await >= 1, "a run for the due events");
+    worker.stop().await;
 }

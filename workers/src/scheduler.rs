@@ -76,12 +76,11 @@ async fn enqueue(pool: &PgPool, tick: i64) -> anyhow::Result<()> {
 }
 
 async fn enqueue_analytics(pool: &PgPool) -> anyhow::Result<()> {
-    let due: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM analytics_events WHERE status = 'pending' AND next_attempt_at <= now())",
-    )
-    .fetch_one(pool)
-    .await?;
-    if due {
+    // Seconds until the earliest pending event may go: at most 0 means due.
+    if db::analytics::next_attempt_in(pool)
+        .await?
+        .is_some_and(|s| s <= 0.0)
+    {
         let mut conn = pool.acquire().await?;
         jobs::enqueue_unique(&mut conn, &AnalyticsFlush::default(), AnalyticsFlush::KEY).await?;
     }
