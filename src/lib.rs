@@ -19,6 +19,8 @@ pub mod domain;
 pub mod error;
 /// Feature flags: declarations, precedence, the admin's and PostHog's values.
 pub mod flags;
+/// HTTP pieces the pages and the API share: extractors, the export download.
+pub mod http;
 /// Job payloads, queue names and transactional enqueue.
 pub mod jobs;
 /// JSON logs, metrics and request middleware.
@@ -27,8 +29,10 @@ pub mod observability;
 pub mod outbound;
 /// Reports, report-time rounding and streamed exports.
 pub mod reports;
-/// `Application::build`: state, routes, middleware and listeners.
+/// `Application::build`: routes, middleware and listeners.
 pub mod startup;
+/// `AppState`, what every handler shares.
+pub mod state;
 /// Time-tracking services shared by the web UI and the API.
 pub mod tracking;
 /// HTML pages grouped by resource.

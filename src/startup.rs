@@ -1,15 +1,8 @@
-//! Builds the web application: state, routes, middleware (all of it here, in
-//! one place) and the two listeners. Tests build it with port 0.
+//! Builds the web application: routes, middleware (all of it here, in one
+//! place) and the two listeners. Tests build it with port 0. The state the
+//! handlers share is [`crate::state::AppState`].
 
-use std::{
-    net::SocketAddr,
-    ops::Deref,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Duration,
-};
+use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
 use axum::{
@@ -33,41 +26,9 @@ use crate::{
     db,
     error::AppError,
     observability::{self, middleware as mw},
+    state::AppState,
     web,
 };
-
-/// Shared, cheap-to-clone state of the web process.
-#[derive(Clone)]
-pub struct AppState(Arc<StateInner>);
-
-pub struct StateInner {
-    pub pool: PgPool,
-    pub config: Config,
-    pub keys: Keys,
-    /// Latched once setup is seen complete; setup can never be undone.
-    pub setup_done: AtomicBool,
-}
-
-impl Deref for AppState {
-    type Target = StateInner;
-    fn deref(&self) -> &StateInner {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// Whether the first-run setup has completed (cached once true).
-    pub async fn setup_complete(&self) -> Result<bool, sqlx::Error> {
-        if self.setup_done.load(Ordering::Acquire) {
-            return Ok(true);
-        }
-        let done = db::installation::setup_complete(&self.pool).await?;
-        if done {
-            self.setup_done.store(true, Ordering::Release);
-        }
-        Ok(done)
-    }
-}
 
 /// How long the web process and the worker wait for PostgreSQL at start.
 pub const STARTUP_PATIENCE: Duration = Duration::from_secs(300);
@@ -102,12 +63,7 @@ impl Application {
         let pool = db::connect_lazy(&config, db::Ping::WhenIdle)?;
         db::wait_for_database(&pool, STARTUP_PATIENCE).await?;
         let keys = load_keys(&config, &pool).await?;
-        let state = AppState(Arc::new(StateInner {
-            pool,
-            config,
-            keys,
-            setup_done: AtomicBool::new(false),
-        }));
+        let state = AppState::new(pool, config, keys);
         announce_setup(&state).await?;
 
         let listener = TcpListener::bind(state.config.http_addr)
@@ -326,7 +282,9 @@ async fn require_setup(State(state): State<AppState>, request: Request, next: Ne
 }
 
 /// CSS and scripts are compiled into the binary, so the app needs no files at run time.
-async fn static_file(web::extract::Path(file): web::extract::Path<String>) -> Response {
+async fn static_file(
+    crate::http::extract::Path(file): crate::http::extract::Path<String>,
+) -> Response {
     let (body, content_type) = match file.as_str() {
         "app.css" => (include_str!("../static/app.css"), "text/css; charset=utf-8"),
         "app.js" => (

@@ -12,9 +12,9 @@ use crate::{
     auth::AdminUser,
     db::{self, jobs::JobRow},
     error::AppError,
+    http::extract::{Path, Query},
     jobs::console,
-    startup::AppState,
-    web::extract::{Path, Query},
+    state::AppState,
 };
 
 /// Jobs per page.

@@ -17,7 +17,8 @@ use crate::{
     auth::{AdminUser, CurrentUser},
     db::{self, clients::Client, projects::Project, tasks::Task},
     error::AppError,
-    startup::AppState,
+    http::extract::{Path, Query},
+    state::AppState,
     tracking::{
         Actor,
         catalog::{
@@ -25,7 +26,6 @@ use crate::{
             Tasks,
         },
     },
-    web::extract::{Path, Query},
 };
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -18,9 +18,9 @@ use crate::{
     },
     domain::{ValidationError, tracking::SANE_YEARS},
     error::AppError,
-    startup::AppState,
+    http::extract::{Path, Query},
+    state::AppState,
     tracking::{Actor, entries},
-    web::extract::{Path, Query},
 };
 
 /// A time entry. `end` and `duration_seconds` are null while the timer runs.

@@ -14,13 +14,13 @@ use crate::{
     auth::CurrentUser,
     db::exports::Export,
     error::AppError,
+    http::extract::Path,
     reports::{
         ReportQuery,
         exports::{self, ExportFormat},
     },
-    startup::AppState,
+    state::AppState,
     tracking::Actor,
-    web::extract::Path,
 };
 
 #[derive(Serialize, ToSchema)]
@@ -104,5 +104,5 @@ pub async fn download(
     current: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    crate::web::exports::download_response(&state, &Actor::from(&current), id).await
+    crate::http::download::export(&state, &Actor::from(&current), id).await
 }

@@ -9,10 +9,10 @@ use crate::{
     auth::CurrentUser,
     db::reports::SummaryRow,
     error::AppError,
+    http::extract::Query,
     reports::{self, ReportQuery},
-    startup::AppState,
+    state::AppState,
     tracking::Actor,
-    web::extract::Query,
 };
 
 #[derive(Serialize, ToSchema)]

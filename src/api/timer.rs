@@ -12,7 +12,7 @@ use super::{ErrorEnvelope, Json, entries::EntryJson};
 use crate::{
     auth::CurrentUser,
     error::AppError,
-    startup::AppState,
+    state::AppState,
     tracking::{Actor, timer},
 };
 

@@ -14,12 +14,12 @@ use crate::{
         timesheet::{Change, format_cell, parse_cell},
     },
     error::AppError,
-    startup::AppState,
+    http::extract::Query,
+    state::AppState,
     tracking::{
         Actor,
         timesheet::{self, SetCell, Week},
     },
-    web::extract::Query,
 };
 
 /// A calendar day, `YYYY-MM-DD`, years 1900 to 9999.

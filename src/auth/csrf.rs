@@ -23,7 +23,7 @@ use super::{
     keys::{constant_time_eq, random_token},
     session::{PRESESSION_COOKIE, SESSION_COOKIE, cookie, set_cookie},
 };
-use crate::{error::AppError, startup::AppState};
+use crate::{error::AppError, state::AppState};
 
 /// Largest form body the CSRF check will read; larger writes use the header.
 const MAX_FORM_BYTES: usize = 1024 * 1024;

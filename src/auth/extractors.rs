@@ -6,7 +6,7 @@ use axum::{
 };
 
 use super::{csrf, keys::sha256, session};
-use crate::{db, db::users::User, error::AppError, startup::AppState};
+use crate::{db, db::users::User, error::AppError, state::AppState};
 
 /// The signed-in, active user, with the CSRF token for this session's forms.
 /// A request with an `Authorization: Bearer` header is authenticated by that

@@ -4,7 +4,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::Utc;
 
 use super::keys::{random_token, sha256};
-use crate::{db, startup::AppState};
+use crate::{db, state::AppState};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "tt_session";

@@ -20,7 +20,7 @@
 
 use std::net::IpAddr;
 
-use crate::{db, error::AppError, startup::AppState};
+use crate::{db, error::AppError, state::AppState};
 
 pub const WINDOW_SECONDS: i64 = 15 * 60;
 /// Free failures of one address on one account.

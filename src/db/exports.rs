@@ -107,6 +107,16 @@ pub async fn add_chunk(pool: &PgPool, id: i64, seq: i32, data: &[u8]) -> Result<
     Ok(())
 }
 
+/// The stored file's chunk number `seq`, or `None` past the last one.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn chunk(pool: &PgPool, id: i64, seq: i32) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT data FROM export_chunks WHERE export_id = $1 AND seq = $2")
+        .bind(id)
+        .bind(seq)
+        .fetch_optional(pool)
+        .await
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn finish(
     pool: &PgPool,

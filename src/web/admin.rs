@@ -12,11 +12,11 @@ use serde::Deserialize;
 use super::{
     Layout,
     confirm::{self, ConfirmForm, Question},
-    extract::{Form, Path, Query},
     field_error,
     flash::{self, Flash, Reveal},
     render,
 };
+use crate::http::extract::{Form, Path, Query};
 use crate::{
     analytics::{Event, record},
     auth::{
@@ -27,7 +27,7 @@ use crate::{
     db::{self, users::User},
     domain::{Email, Password, Role, Timezone, Username, ValidationError},
     error::AppError,
-    startup::AppState,
+    state::AppState,
 };
 
 const PAGE_SIZE: i64 = 50;

@@ -15,11 +15,11 @@ use serde::{Deserialize, de::DeserializeOwned};
 use super::{
     Layout,
     confirm::{self, ConfirmForm, Question},
-    extract::{Form, Path, Query},
     field_error,
     flash::{self, Flash},
     optional_id, render,
 };
+use crate::http::extract::{Form, Path, Query};
 use crate::{
     auth::{AdminUser, CurrentUser},
     db::{self, clients::Client, projects::Project, tasks::Task, users::User},
@@ -29,7 +29,7 @@ use crate::{
         tracking::{format_cents, format_duration, parse_cents},
     },
     error::AppError,
-    startup::AppState,
+    state::AppState,
     tracking::{
         Actor,
         catalog::{

@@ -9,8 +9,9 @@
 use askama::Template;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
-use super::{Layout, extract::Path, render};
+use super::{Layout, render};
 use crate::error::AppError;
+use crate::http::extract::Path;
 
 /// The pages, by route name, with their source.
 const PAGES: &[(&str, &str)] = &[

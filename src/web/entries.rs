@@ -12,11 +12,11 @@ use serde::Deserialize;
 use super::{
     EntryRow, Layout,
     confirm::{self, ConfirmForm, Question},
-    extract::{Form, Path, Query},
     field_error,
     flash::{self, Flash},
     optional_id, render,
 };
+use crate::http::extract::{Form, Path, Query};
 use crate::{
     auth::CurrentUser,
     db::{self, entries::EntryFilter, projects::Project, tasks::Task, users::User},
@@ -26,7 +26,7 @@ use crate::{
         tracking::{EntryTimes, format_duration, parse_duration, split_tags, start_of_day},
     },
     error::AppError,
-    startup::AppState,
+    state::AppState,
     tracking::{Actor, entries},
 };
 

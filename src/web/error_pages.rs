@@ -17,7 +17,7 @@ use crate::{
     auth::{csrf, keys::sha256, session},
     db,
     error::{ErrorBody, ErrorLogged},
-    startup::AppState,
+    state::AppState,
 };
 
 #[derive(Template)]

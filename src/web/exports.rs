@@ -2,25 +2,23 @@
 
 use askama::Template;
 use axum::{
-    body::Body,
     extract::State,
-    http::header,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
 use super::{
     Layout,
-    extract::{Form, Path},
     flash::{self, Flash},
     render,
 };
+use crate::http::extract::{Form, Path};
 use crate::{
     auth::CurrentUser,
     db,
     error::AppError,
     reports::{ReportQuery, exports},
-    startup::AppState,
+    state::AppState,
     tracking::Actor,
 };
 
@@ -121,61 +119,5 @@ pub async fn download(
     current: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    download_response(&state, &Actor::from(&current), id).await
-}
-
-/// The download response shared with the API.
-pub async fn download_response(
-    state: &AppState,
-    actor: &Actor,
-    id: i64,
-) -> Result<Response, AppError> {
-    let export = exports::own(&state.pool, actor, id).await?;
-    if export.status != "done" {
-        return Err(AppError::Conflict {
-            code: "export_not_ready",
-            message: format!("This export is {}.", export.status),
-        });
-    }
-    let pool = state.pool.clone();
-    let body = chunk_stream(pool, id);
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                exports::content_type(&export.format).to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", exports::file_name(&export)),
-            ),
-            (
-                header::CONTENT_LENGTH,
-                export.byte_size.unwrap_or_default().to_string(),
-            ),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response())
-}
-
-/// The stored chunks as a body stream that owns its pool handle: one small
-/// query per 1 MiB chunk, so a download holds one chunk in memory at a time.
-fn chunk_stream(
-    pool: sqlx::PgPool,
-    id: i64,
-) -> impl futures_util::Stream<Item = Result<Vec<u8>, sqlx::Error>> + Send {
-    futures_util::stream::unfold((pool, 0i32), move |(pool, seq)| async move {
-        let chunk: Result<Option<Vec<u8>>, sqlx::Error> =
-            sqlx::query_scalar("SELECT data FROM export_chunks WHERE export_id = $1 AND seq = $2")
-                .bind(id)
-                .bind(seq)
-                .fetch_optional(&pool)
-                .await;
-        match chunk {
-            Ok(Some(data)) => Some((Ok(data), (pool, seq + 1))),
-            Ok(None) => None,
-            Err(e) => Some((Err(e), (pool, i32::MAX))),
-        }
-    })
+    crate::http::download::export(&state, &Actor::from(&current), id).await
 }

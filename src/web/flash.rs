@@ -21,7 +21,7 @@ use crate::{
     },
     domain::LocalPath,
     error::AppError,
-    startup::AppState,
+    state::AppState,
 };
 
 const COOKIE: &str = "tt_flash";

@@ -13,10 +13,10 @@ use serde::Deserialize;
 use super::{
     EntryRow, Layout,
     charts::Chart,
-    extract::{Form, Path},
     flash::{self, Flash},
     optional_id, render,
 };
+use crate::http::extract::{Form, Path};
 use crate::{
     auth::CurrentUser,
     db::{self, entries::Entry, projects::Project, reports::SummaryRow, tasks::Task},
@@ -26,7 +26,7 @@ use crate::{
     },
     error::AppError,
     reports::charts,
-    startup::AppState,
+    state::AppState,
     tracking::{
         Actor,
         dashboard::{self, Glance},

@@ -15,10 +15,10 @@ use serde::Deserialize;
 use super::{
     Layout,
     confirm::{self, Question},
-    extract::{Form, Path, Query},
     flash::{self, Flash},
     render,
 };
+use crate::http::extract::{Form, Path, Query};
 use crate::{
     auth::AdminUser,
     db::{
@@ -29,7 +29,7 @@ use crate::{
     domain::ValidationError,
     error::AppError,
     jobs::{self, QUEUES},
-    startup::AppState,
+    state::AppState,
 };
 
 /// Jobs per page of the list.

@@ -9,19 +9,15 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{
-    Layout,
-    extract::{ClientAddr, Form, Query},
-    flash::Flash,
-    page_with_cookie, redirect_with_cookie, render,
-};
+use super::{Layout, flash::Flash, page_with_cookie, redirect_with_cookie, render};
+use crate::http::extract::{ClientAddr, Form, Query};
 use crate::{
     analytics::{Event, record},
     auth::{csrf, keys::sha256, password, session, throttle},
     db,
     domain::LocalPath,
     error::AppError,
-    startup::AppState,
+    state::AppState,
 };
 
 #[derive(Template)]

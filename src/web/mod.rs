@@ -8,8 +8,7 @@ mod confirm;
 mod docs;
 mod entries;
 pub mod error_pages;
-pub mod exports;
-pub mod extract;
+mod exports;
 pub mod flash;
 mod health;
 mod home;
@@ -35,7 +34,7 @@ use crate::{
     auth::CurrentUser,
     domain::{LocalPath, ValidationError},
     error::AppError,
-    startup::AppState,
+    state::AppState,
     tracking::catalog::{Clients, Projects, Tasks},
 };
 

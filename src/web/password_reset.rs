@@ -11,17 +11,14 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{
-    Layout,
-    extract::{Form, Query},
-    field_error, flash, page_with_cookie, render,
-};
+use super::{Layout, field_error, flash, page_with_cookie, render};
+use crate::http::extract::{Form, Query};
 use crate::{
     auth::{csrf, keys::sha256, password},
     db,
     domain::{Password, ValidationError},
     error::AppError,
-    startup::AppState,
+    state::AppState,
 };
 
 #[derive(Template)]

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use super::{
     Layout,
     confirm::{self, ConfirmForm, Question},
-    extract::{Form, Path},
     field_error,
     flash::{self, Flash, Reveal},
     render,
 };
+use crate::http::extract::{Form, Path};
 use crate::{
     analytics::{Event, record},
     auth::{
@@ -30,7 +30,7 @@ use crate::{
     },
     error::AppError,
     flags,
-    startup::AppState,
+    state::AppState,
 };
 
 #[derive(Template)]

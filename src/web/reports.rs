@@ -12,10 +12,10 @@ use super::{
     Layout,
     charts::Chart,
     confirm::{self, ConfirmForm, Question},
-    extract::{Form, Path, Query},
     flash::{self, Flash},
     render,
 };
+use crate::http::extract::{Form, Path, Query};
 use crate::{
     auth::CurrentUser,
     db::{self, clients::Client, projects::Project, reports::Group, tasks::Task, users::User},
@@ -26,7 +26,7 @@ use crate::{
     },
     error::AppError,
     reports::{self, ReportQuery, Summary, charts},
-    startup::AppState,
+    state::AppState,
     tracking::Actor,
 };
 

@@ -10,15 +10,15 @@ use serde::Deserialize;
 
 use super::{
     Layout,
-    extract::Form,
     flash::{self, Flash},
     render,
 };
+use crate::http::extract::Form;
 use crate::{
     auth::AdminUser,
     db,
     error::AppError,
-    startup::AppState,
+    state::AppState,
     tracking::{
         Actor,
         settings::{self, ROUNDING_CHOICES, SettingsInput},

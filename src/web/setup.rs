@@ -12,11 +12,8 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{
-    Layout,
-    extract::{Form, Query},
-    field_error, page_with_cookie, redirect_with_cookie, render,
-};
+use super::{Layout, field_error, page_with_cookie, redirect_with_cookie, render};
+use crate::http::extract::{Form, Query};
 use crate::{
     analytics::install_ping,
     analytics::{Event, record},
@@ -25,7 +22,7 @@ use crate::{
     domain::{Email, LocalPath, Password, Role, Timezone, Username, ValidationError},
     error::AppError,
     jobs::{self, SendInstallPing},
-    startup::AppState,
+    state::AppState,
 };
 
 #[derive(Debug, Default, Deserialize)]

@@ -12,10 +12,10 @@ use serde::Deserialize;
 use super::{
     Layout,
     confirm::{self, Question},
-    extract::{Form, Query},
     flash::{self, Flash},
     render,
 };
+use crate::http::extract::{Form, Query};
 use crate::{
     analytics::{
         Event,
@@ -28,7 +28,7 @@ use crate::{
     domain::ValidationError,
     error::AppError,
     jobs::{self, SendInstallPing},
-    startup::AppState,
+    state::AppState,
 };
 
 struct DeliveryRow {

@@ -17,10 +17,10 @@ use serde::Deserialize;
 
 use super::{
     Layout,
-    extract::{Form, Query},
     flash::{self, Flash},
     optional_id, render,
 };
+use crate::http::extract::{Form, Query};
 use crate::{
     auth::CurrentUser,
     db::{self, projects::Project, tasks::Task},
@@ -30,7 +30,7 @@ use crate::{
         timesheet::{Change, DAYS, format_cell, parse_cell, week_of},
     },
     error::AppError,
-    startup::AppState,
+    state::AppState,
     tracking::{
         Actor,
         timesheet::{self, SetCell, Week},
