@@ -1,7 +1,6 @@
 //! Server-rendered HTML pages, grouped by resource. Handlers parse input into
 //! domain types, call `db` functions and render askama templates from `templates/`.
 
-mod admin;
 mod catalog;
 mod charts;
 mod confirm;
@@ -11,7 +10,6 @@ pub mod error_pages;
 mod exports;
 pub mod flash;
 mod health;
-mod home;
 mod jobs;
 mod login;
 mod password_reset;
@@ -20,7 +18,9 @@ mod reports;
 mod settings;
 mod setup;
 mod telemetry;
+mod timer;
 mod timesheet;
+mod users;
 
 use askama::Template;
 use axum::{
@@ -43,10 +43,10 @@ pub use health::{Readiness, live, ready};
 /// Every HTML route of the public listener.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(home::show))
-        .route("/timer/start", post(home::start))
-        .route("/timer/stop", post(home::stop))
-        .route("/timer/edit", post(home::edit))
+        .route("/", get(timer::show))
+        .route("/timer/start", post(timer::start))
+        .route("/timer/stop", post(timer::stop))
+        .route("/timer/edit", post(timer::edit))
         .route("/timesheet", get(timesheet::show).post(timesheet::save))
         .route("/timesheet/rows", post(timesheet::add_row))
         .route("/timesheet/copy", post(timesheet::copy))
@@ -58,7 +58,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/entries/{id}/delete", post(entries::delete))
         .route("/entries/bulk", post(entries::bulk))
-        .route("/entries/{id}/restart", post(home::restart))
+        .route("/entries/{id}/restart", post(timer::restart))
         .route(
             "/clients",
             get(catalog::clients).post(catalog::create::<Clients>),
@@ -116,18 +116,18 @@ pub fn router() -> Router<AppState> {
         .route("/profile/timezone", post(profile::change_timezone))
         .route("/profile/tokens", post(profile::create_token))
         .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
-        .route("/admin/users", get(admin::list).post(admin::create))
+        .route("/admin/users", get(users::list).post(users::create))
         .route(
             "/admin/users/{id}/edit",
-            get(admin::edit_form).post(admin::update),
+            get(users::edit_form).post(users::update),
         )
         .route(
             "/admin/users/{id}/reset-password",
-            post(admin::reset_password),
+            post(users::reset_password),
         )
-        .route("/admin/users/{id}/role", post(admin::set_role))
-        .route("/admin/users/{id}/deactivate", post(admin::deactivate))
-        .route("/admin/users/{id}/activate", post(admin::activate))
+        .route("/admin/users/{id}/role", post(users::set_role))
+        .route("/admin/users/{id}/deactivate", post(users::deactivate))
+        .route("/admin/users/{id}/activate", post(users::activate))
         .route("/admin/telemetry", get(telemetry::show))
         .route("/admin/telemetry/analytics", post(telemetry::set_analytics))
         .route("/admin/telemetry/install", post(telemetry::set_install))
