@@ -80,8 +80,13 @@ async fn make_run_restarts_a_dead_process_and_ctrl_c_stops_everything() {
     let log = std::env::temp_dir().join(format!("tt-run-{}.log", uuid::Uuid::new_v4()));
     let out = std::fs::File::create(&log).expect("log file");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // Through `env --default-signal=INT`: a shell cannot trap a signal that
+    // was ignored when it started, and a test run started in the background
+    // (`make test &`, nohup) hands every child SIGINT ignored; a terminal's
+    // Ctrl-C never is.
     let mut script = Script(
-        Command::new("bash")
+        Command::new("env")
+            .args(["--default-signal=INT", "bash"])
             .arg(root.join("scripts/run.sh"))
             .env("TT_RUN_BIN", &bin_dir)
             .env("DATABASE_URL", &db.url)
@@ -154,7 +159,11 @@ async fn make_run_restarts_a_dead_process_and_ctrl_c_stops_everything() {
         if let Some(status) = script.0.try_wait().expect("wait") {
             break status;
         }
-        assert!(Instant::now() < deadline, "run.sh did not stop");
+        assert!(
+            Instant::now() < deadline,
+            "run.sh did not stop:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let output = std::fs::read_to_string(&log).unwrap_or_default();
