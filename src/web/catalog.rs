@@ -19,7 +19,6 @@ use super::{
     flash::{self, Flash},
     optional_id, render,
 };
-use crate::http::extract::{Form, Path, Query};
 use crate::{
     auth::{AdminUser, CurrentUser},
     db::{self, clients::Client, projects::Project, tasks::Task, users::User},
@@ -29,6 +28,7 @@ use crate::{
         tracking::{format_cents, format_duration, parse_cents},
     },
     error::AppError,
+    http::extract::{Form, Path, Query},
     state::AppState,
     tracking::{
         Actor,

@@ -10,8 +10,7 @@ use askama::Template;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
 use super::{Layout, render};
-use crate::error::AppError;
-use crate::http::extract::Path;
+use crate::{error::AppError, http::extract::Path};
 
 /// The pages, by route name, with their source.
 const PAGES: &[(&str, &str)] = &[

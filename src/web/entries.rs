@@ -16,7 +16,6 @@ use super::{
     flash::{self, Flash},
     optional_id, render,
 };
-use crate::http::extract::{Form, Path, Query};
 use crate::{
     auth::CurrentUser,
     db::{self, entries::EntryFilter, projects::Project, tasks::Task, users::User},
@@ -26,6 +25,7 @@ use crate::{
         tracking::{EntryTimes, format_duration, parse_duration, split_tags, start_of_day},
     },
     error::AppError,
+    http::extract::{Form, Path, Query},
     state::AppState,
     tracking::{Actor, entries},
 };

@@ -12,11 +12,11 @@ use super::{
     flash::{self, Flash},
     render,
 };
-use crate::http::extract::{Form, Path};
 use crate::{
     auth::CurrentUser,
     db,
     error::AppError,
+    http::extract::{Form, Path},
     reports::{ReportQuery, exports},
     state::AppState,
     tracking::Actor,

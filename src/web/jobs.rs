@@ -18,7 +18,6 @@ use super::{
     flash::{self, Flash},
     render,
 };
-use crate::http::extract::{Form, Path, Query};
 use crate::{
     auth::AdminUser,
     db::{
@@ -28,6 +27,7 @@ use crate::{
     },
     domain::ValidationError,
     error::AppError,
+    http::extract::{Form, Path, Query},
     jobs::{self, QUEUES},
     state::AppState,
 };

@@ -10,13 +10,13 @@ use axum::{
 use serde::Deserialize;
 
 use super::{Layout, flash::Flash, page_with_cookie, redirect_with_cookie, render};
-use crate::http::extract::{ClientAddr, Form, Query};
 use crate::{
     analytics::{Event, record},
     auth::{csrf, keys::sha256, password, session, throttle},
     db,
     domain::LocalPath,
     error::AppError,
+    http::extract::{ClientAddr, Form, Query},
     state::AppState,
 };
 

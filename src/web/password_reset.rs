@@ -12,12 +12,12 @@ use axum::{
 use serde::Deserialize;
 
 use super::{Layout, field_error, flash, page_with_cookie, render};
-use crate::http::extract::{Form, Query};
 use crate::{
     auth::{csrf, keys::sha256, password},
     db,
     domain::{Password, ValidationError},
     error::AppError,
+    http::extract::{Form, Query},
     state::AppState,
 };
 

@@ -15,7 +15,6 @@ use super::{
     flash::{self, Flash, Reveal},
     render,
 };
-use crate::http::extract::{Form, Path};
 use crate::{
     analytics::{Event, record},
     auth::{
@@ -30,6 +29,7 @@ use crate::{
     },
     error::AppError,
     flags,
+    http::extract::{Form, Path},
     state::AppState,
 };
 

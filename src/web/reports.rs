@@ -15,7 +15,6 @@ use super::{
     flash::{self, Flash},
     render,
 };
-use crate::http::extract::{Form, Path, Query};
 use crate::{
     auth::CurrentUser,
     db::{self, clients::Client, projects::Project, reports::Group, tasks::Task, users::User},
@@ -25,6 +24,7 @@ use crate::{
         tracking::{format_cents, format_duration},
     },
     error::AppError,
+    http::extract::{Form, Path, Query},
     reports::{self, ReportQuery, Summary, charts},
     state::AppState,
     tracking::Actor,

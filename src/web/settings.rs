@@ -13,11 +13,11 @@ use super::{
     flash::{self, Flash},
     render,
 };
-use crate::http::extract::Form;
 use crate::{
     auth::AdminUser,
     db,
     error::AppError,
+    http::extract::Form,
     state::AppState,
     tracking::{
         Actor,

@@ -13,7 +13,6 @@ use axum::{
 use serde::Deserialize;
 
 use super::{Layout, field_error, page_with_cookie, redirect_with_cookie, render};
-use crate::http::extract::{Form, Query};
 use crate::{
     analytics::install_ping,
     analytics::{Event, record},
@@ -21,6 +20,7 @@ use crate::{
     db,
     domain::{Email, LocalPath, Password, Role, Timezone, Username, ValidationError},
     error::AppError,
+    http::extract::{Form, Query},
     jobs::{self, SendInstallPing},
     state::AppState,
 };

@@ -15,7 +15,6 @@ use super::{
     flash::{self, Flash},
     render,
 };
-use crate::http::extract::{Form, Query};
 use crate::{
     analytics::{
         Event,
@@ -27,6 +26,7 @@ use crate::{
     db,
     domain::ValidationError,
     error::AppError,
+    http::extract::{Form, Query},
     jobs::{self, SendInstallPing},
     state::AppState,
 };

@@ -16,7 +16,6 @@ use super::{
     flash::{self, Flash},
     optional_id, render,
 };
-use crate::http::extract::{Form, Path};
 use crate::{
     auth::CurrentUser,
     db::{self, entries::Entry, projects::Project, reports::SummaryRow, tasks::Task},
@@ -25,6 +24,7 @@ use crate::{
         tracking::{format_duration, split_tags},
     },
     error::AppError,
+    http::extract::{Form, Path},
     reports::charts,
     state::AppState,
     tracking::{

@@ -20,7 +20,6 @@ use super::{
     flash::{self, Flash},
     optional_id, render,
 };
-use crate::http::extract::{Form, Query};
 use crate::{
     auth::CurrentUser,
     db::{self, projects::Project, tasks::Task},
@@ -30,6 +29,7 @@ use crate::{
         timesheet::{Change, DAYS, format_cell, parse_cell, week_of},
     },
     error::AppError,
+    http::extract::{Form, Query},
     state::AppState,
     tracking::{
         Actor,

@@ -16,7 +16,6 @@ use super::{
     flash::{self, Flash, Reveal},
     render,
 };
-use crate::http::extract::{Form, Path, Query};
 use crate::{
     analytics::{Event, record},
     auth::{
@@ -27,6 +26,7 @@ use crate::{
     db::{self, users::User},
     domain::{Email, Password, Role, Timezone, Username, ValidationError},
     error::AppError,
+    http::extract::{Form, Path, Query},
     state::AppState,
 };
 
