@@ -825,13 +825,16 @@ def main():
             return median(streamed, "seconds"), median(job, "seconds")
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=args.baseline,
                              stdout=subprocess.PIPE).stdout.decode().strip()
-        (bw, bj), (w1, j1_), (w2, j2) = million("S4 baseline"), million("S4"), million("S4 again")
-        web_now, job_now = statistics.median([w1, w2]), statistics.median([j1_, j2])
+        (web_before, job_before) = million("S4 baseline")
+        (web_first, job_first), (web_again, job_again) = million("S4"), million("S4 again")
+        web_now = statistics.median([web_first, web_again])
+        job_now = statistics.median([job_first, job_again])
         return ("S4 vs before", f"S4's 1M rows on `{rev}`, then this commit again, same data",
                 "no regression (≤ 110 % of the time)",
-                f"before web {bw:.2f} s / job {bj:.2f} s; now web {w1:.2f} and {w2:.2f} s, "
-                f"job {j1_:.2f} and {j2:.2f} s ({web_now / bw * 100:.0f} % / {job_now / bj * 100:.0f} %)",
-                verdict(web_now <= 1.1 * bw and job_now <= 1.1 * bj))
+                f"before web {web_before:.2f} s / job {job_before:.2f} s; now web {web_first:.2f} and "
+                f"{web_again:.2f} s, job {job_first:.2f} and {job_again:.2f} s "
+                f"({web_now / web_before * 100:.0f} % / {job_now / job_before * 100:.0f} %)",
+                verdict(web_now <= 1.1 * web_before and job_now <= 1.1 * job_before))
 
     def row_before(key):
         """`key` on the baseline between two runs of this commit, same data."""

@@ -41,9 +41,8 @@ launch() {
     echo "==> $name started (pid ${pid[$name]})"
 }
 
-stopping=
+# The trap ends the script (`exit`), so the loop below never runs on after it.
 stop() {
-    stopping=1
     trap - INT TERM
     echo
     echo "==> stopping"
@@ -85,16 +84,13 @@ while true; do
         kill -0 "${pid[$name]}" 2>/dev/null && continue
         status=0
         wait "${pid[$name]}" 2>/dev/null || status=$?
-        [ -n "$stopping" ] && break 2
         # A process that ran for a minute starts over with a short back-off;
         # one that keeps failing waits longer each time, up to 30 s.
         if [ $((SECONDS - started_at[$name])) -ge 60 ]; then delay[$name]=1; fi
         echo "==> $name exited (status $status); restarting it in ${delay[$name]} s"
         sleep "${delay[$name]}" & wait $! || true
-        [ -n "$stopping" ] && break 2
         delay[$name]=$((delay[$name] * 2 > 30 ? 30 : delay[$name] * 2))
         launch "$name"
     done
     sleep 1 & wait $! || true
-    [ -n "$stopping" ] && break
 done

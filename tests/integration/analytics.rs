@@ -1176,10 +1176,7 @@ async fn the_scheduler_enqueues_a_delivery_run_only_for_due_events_without_one()
     assert_eq!(runs().await, 0, "nothing due, no run");
     assert!(product_events(&fake).is_empty());
 
-    sqlx::query("UPDATE analytics_events SET next_attempt_at = now()")
-        .execute(&app.pool)
-        .await
-        .expect("due");
+    make_due(&app).await;
     for _ in 0..100 {
         if !product_events(&fake).is_empty() {
             break;

@@ -12,7 +12,7 @@
 //!   transaction open through the pause and could stall the queue after the
 //!   resume.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use sqlx::PgPool;
 use timetracker::db;
@@ -23,7 +23,7 @@ use tokio::sync::watch;
 pub struct Process {
     name: Arc<str>,
     host: Arc<str>,
-    queues: Vec<&'static str>,
+    queues: BTreeSet<&'static str>,
 }
 
 impl Process {
@@ -38,15 +38,13 @@ impl Process {
         Self {
             name: format!("{host}-{}", &suffix[..12]).into(),
             host: host.into(),
-            queues: Vec::new(),
+            queues: BTreeSet::new(),
         }
     }
 
     /// Adds `queue` to the queues this process says it serves.
     pub fn serve(&mut self, queue: &'static str) {
-        if !self.queues.contains(&queue) {
-            self.queues.push(queue);
-        }
+        self.queues.insert(queue);
     }
 
     /// The apalis worker name of `queue`: unique per process and restart (a
@@ -60,8 +58,7 @@ impl Process {
 
     /// Beats every `interval` until `stop`; then leaves the list of processes.
     pub async fn run(self, pool: PgPool, interval: Duration, mut stop: watch::Receiver<bool>) {
-        let mut queues = self.queues.clone();
-        queues.sort_unstable();
+        let queues: Vec<&str> = self.queues.iter().copied().collect();
         let beat = db::queues::Beat {
             name: &self.name,
             host: &self.host,
