@@ -1,7 +1,8 @@
 //! The timer page's week at a glance: seconds per day of the viewer's week
 //! (Today and This week come from it) and the projects tracked most in the
-//! last 7 days. One query, bounded by those days (`db::entries::reaching`);
-//! each entry is clipped to each day it covers, in the viewer's timezone
+//! last 7 days. One query for the user's recent entries
+//! (`db::entries::recent_spans`, a window around now wide enough for any
+//! timezone); each entry is clipped to each day it covers, in the viewer's timezone
 //! (daylight-saving days have 23 or 25 hours), a running timer counting to now.
 
 use std::collections::HashMap;
@@ -94,12 +95,7 @@ pub async fn week_at_a_glance(
     let tz = actor.timezone;
     let today = Utc::now().with_timezone(&tz).date_naive();
     let first = week_of(today, sunday_first(actor, installation_week_start));
-    let from = start_of_day(first.min(today - Duration::days(6)), tz);
-    let to = start_of_day(
-        (first + Duration::days(7)).max(today + Duration::days(1)),
-        tz,
-    );
-    let spans = db::entries::reaching(pool, actor.user_id, from, to).await?;
+    let spans = db::entries::recent_spans(pool, actor.user_id).await?;
     Ok(glance(&spans, today, first, tz))
 }
 
@@ -137,6 +133,53 @@ mod tests {
             g.top,
             [("A".to_owned(), 7200), ("B".to_owned(), 7200)],
             "ties by name"
+        );
+    }
+
+    #[test]
+    fn the_recent_entries_window_covers_every_day_the_glance_counts() {
+        use db::entries::{RECENT_DAYS_AHEAD, RECENT_DAYS_BACK};
+        // The first and last instants the glance counts, every hour of two
+        // weeks around New York's autumn clock change (a 25-hour day), in
+        // the timezones furthest ahead of and behind UTC, with either week
+        // start. A finished entry lasts at most 24 hours.
+        let (mut widest_back, mut widest_ahead) = (Duration::zero(), Duration::zero());
+        for tz in ["Pacific/Kiritimati", "Etc/GMT+12", "America/New_York"] {
+            let tz: chrono_tz::Tz = tz.parse().expect("tz");
+            for hour in 0..14 * 24 {
+                let now = "2026-10-26T00:30:00Z"
+                    .parse::<DateTime<Utc>>()
+                    .expect("now")
+                    + Duration::hours(hour);
+                let today = now.with_timezone(&tz).date_naive();
+                for sunday in [false, true] {
+                    let first = week_of(today, sunday);
+                    let from = start_of_day(first.min(today - Duration::days(6)), tz);
+                    let to = start_of_day(
+                        (first + Duration::days(7)).max(today + Duration::days(1)),
+                        tz,
+                    );
+                    widest_back = widest_back.max(now - from + Duration::hours(24));
+                    widest_ahead = widest_ahead.max(to - now);
+                }
+            }
+        }
+        assert!(
+            widest_back < Duration::days(RECENT_DAYS_BACK),
+            "{widest_back}"
+        );
+        assert!(
+            widest_ahead <= Duration::days(RECENT_DAYS_AHEAD),
+            "{widest_ahead}"
+        );
+        // Nor wider than a day more than it must be.
+        assert!(
+            widest_back > Duration::days(RECENT_DAYS_BACK - 1),
+            "{widest_back}"
+        );
+        assert!(
+            widest_ahead > Duration::days(RECENT_DAYS_AHEAD - 1),
+            "{widest_ahead}"
         );
     }
 

@@ -1,7 +1,7 @@
 //! Clients, projects, tasks, the timer and manual entries, through the web UI
 //! and the service functions.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use timetracker::{
     db,
@@ -736,59 +736,69 @@ async fn clients_have_unique_names_and_cannot_be_deleted_while_they_have_project
 }
 
 #[tokio::test]
-async fn days_follow_the_users_timezone_across_daylight_saving() {
+async fn the_glance_reads_recent_entries_by_local_day_and_a_forgotten_timer_to_now() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let project = create_project(&app, &admin, "Zones").await;
+    let zones = create_project(&app, &admin, "Zones").await;
+    let forgotten = create_project(&app, &admin, "Forgotten").await;
     let admin_id = app.user_id("admin").await;
     let ny: chrono_tz::Tz = "America/New_York".parse().expect("tz");
-    // 2026-03-08 is the day US clocks spring forward: it lasts 23 hours.
-    let day = NaiveDate::from_ymd_opt(2026, 3, 8).expect("date");
-    let (from, to) = (
-        start_of_day(day, ny),
-        start_of_day(day.succ_opt().expect("next"), ny),
-    );
-    assert_eq!((to - from).num_hours(), 23);
     let user = timetracker::db::users::by_id(&app.pool, admin_id)
         .await
         .expect("query")
         .expect("user");
     let actor = Actor::new(&user, ny);
-    // 23:00 the evening before until 01:00: one hour falls on the 8th.
-    entries::create(
-        &app.pool,
-        &actor,
-        admin_id,
-        &entry_input(
-            project,
-            from - Duration::hours(1),
-            from + Duration::hours(1),
+    let today = Utc::now().with_timezone(&ny).date_naive();
+    // A week that ends today, so the last 7 days are the week's days.
+    let first = today - Duration::days(6);
+    let glance = || async {
+        let spans = db::entries::recent_spans(&app.pool, admin_id)
+            .await
+            .expect("spans");
+        timetracker::tracking::dashboard::glance(&spans, today, first, ny)
+    };
+    // 23:00 the day before yesterday until 01:00 yesterday, local: both
+    // hours fall in the last 7 days. An entry of 12 days ago does not.
+    let yesterday = start_of_day(today - Duration::days(1), ny);
+    for (start, end) in [
+        (
+            yesterday - Duration::hours(1),
+            yesterday + Duration::hours(1),
         ),
-    )
-    .await
-    .expect("entry");
-    // 01:00 to 04:00 local spans the skipped hour: two real hours.
-    entries::create(
-        &app.pool,
-        &actor,
-        admin_id,
-        &entry_input(
-            project,
-            from + Duration::hours(1),
-            from + Duration::hours(3),
+        (
+            yesterday - Duration::days(11),
+            yesterday - Duration::days(11) + Duration::hours(5),
         ),
+    ] {
+        entries::create(&app.pool, &actor, admin_id, &entry_input(zones, start, end))
+            .await
+            .expect("entry");
+    }
+    let g = glance().await;
+    assert_eq!(g.top, [("Zones".to_owned(), 7200)]);
+    assert_eq!(g.daily[4..], [3600, 3600, 0], "by local day, up to today");
+    // A timer left running for ten days counts, clipped to the last 7 days
+    // and up to now.
+    sqlx::query(
+        "INSERT INTO time_entries (user_id, project_id, started_at, billable, source)
+         VALUES ($1, $2, now() - interval '10 days', true, 'timer')",
     )
+    .bind(admin_id)
+    .bind(forgotten)
+    .execute(&app.pool)
     .await
-    .expect("entry");
-    // Per local day, each entry clipped at midnight: one hour on Saturday
-    // the 7th, three (of a 23-hour day) on Sunday the 8th.
-    let monday = day - Duration::days(6);
-    let spans = db::entries::reaching(&app.pool, admin_id, start_of_day(monday, ny), to)
-        .await
-        .expect("spans");
-    let glance = timetracker::tracking::dashboard::glance(&spans, day, monday, ny);
-    assert_eq!(glance.daily, [0, 0, 0, 0, 0, 3600, 3 * 3600]);
-    assert_eq!(glance.today_seconds, 3 * 3600);
+    .expect("running entry");
+    let seven_days = start_of_day(first, ny);
+    let before = (Utc::now() - seven_days).num_seconds();
+    let g = glance().await;
+    let after = (Utc::now() - seven_days).num_seconds();
+    assert_eq!(g.top[1], ("Zones".to_owned(), 7200));
+    let (name, seconds) = &g.top[0];
+    assert_eq!(name, "Forgotten");
+    assert!(
+        (before..=after).contains(seconds),
+        "{before} <= {seconds} <= {after}"
+    );
 }
 
 #[tokio::test]
