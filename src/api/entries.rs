@@ -295,6 +295,7 @@ pub async fn show(
     Ok(Json(
         entries::get(&state.pool, &Actor::from(&current), id)
             .await?
+            .entry
             .into(),
     ))
 }

@@ -23,8 +23,8 @@ pub async fn active(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> Result<Json<Option<EntryJson>>, AppError> {
-    let entry = timer::active(&state.pool, &Actor::from(&current)).await?;
-    Ok(Json(entry.map(Into::into)))
+    let running = timer::active(&state.pool, &Actor::from(&current)).await?;
+    Ok(Json(running.map(|r| r.entry.into())))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -7,16 +7,13 @@ use sqlx::{AssertSqlSafe, FromRow, PgConnection, PgPool, Row, postgres::PgRow};
 
 use super::{projects::Project, settings::Settings};
 
+/// A time entry as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Entry {
     pub id: i64,
     pub user_id: i64,
-    pub username: String,
     pub project_id: i64,
-    pub project_name: String,
-    pub client_name: Option<String>,
     pub task_id: Option<i64>,
-    pub task_name: Option<String>,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub duration_seconds: Option<i64>,
@@ -24,6 +21,19 @@ pub struct Entry {
     pub tags: Vec<String>,
     pub billable: bool,
     pub source: String,
+}
+
+/// An entry with the names a page shows beside it: its user's, project's,
+/// client's and task's. The API and the writes do without them (joining
+/// them cost the entries API page half its database time).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NamedEntry {
+    #[sqlx(flatten)]
+    pub entry: Entry,
+    pub username: String,
+    pub project_name: String,
+    pub client_name: Option<String>,
+    pub task_name: Option<String>,
 }
 
 /// Validated fields of an entry.
@@ -49,11 +59,14 @@ pub struct EntryFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// The columns of [`Entry`] joined from its user, project, client and task;
-/// `FROM` follows (a table or a data-modifying CTE named `e`).
-const COLUMNS: &str = "SELECT e.id, e.user_id, u.username, e.project_id, p.name AS project_name, c.name AS client_name,
-                              e.task_id, t.name AS task_name, e.started_at, e.ended_at, e.duration_seconds,
-                              e.notes, e.tags, e.billable, e.source";
+/// The columns of [`Entry`], of a row of `time_entries` named `e`.
+const COLUMNS: &str = "e.id, e.user_id, e.project_id, e.task_id, e.started_at, e.ended_at,
+                       e.duration_seconds, e.notes, e.tags, e.billable, e.source";
+/// The columns of [`NamedEntry`]; [`JOINS`] follow `FROM time_entries e` (or
+/// a data-modifying CTE named `e`).
+const NAMED_COLUMNS: &str = "e.id, e.user_id, e.project_id, e.task_id, e.started_at, e.ended_at,
+                             e.duration_seconds, e.notes, e.tags, e.billable, e.source,
+                             u.username, p.name AS project_name, c.name AS client_name, t.name AS task_name";
 const JOINS: &str = "JOIN users u ON u.id = e.user_id
                      JOIN projects p ON p.id = e.project_id
                      LEFT JOIN clients c ON c.id = p.client_id
@@ -131,9 +144,9 @@ pub async fn lock_user(conn: &mut PgConnection, user_id: i64) -> Result<bool, sq
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Entry>, sqlx::Error> {
+pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<NamedEntry>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{COLUMNS} FROM time_entries e {JOINS} WHERE e.id = $1"
+        "SELECT {NAMED_COLUMNS} FROM time_entries e {JOINS} WHERE e.id = $1"
     )))
     .bind(id)
     .fetch_optional(conn)
@@ -141,9 +154,12 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Entry>, sqlx
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn running(conn: &mut PgConnection, user_id: i64) -> Result<Option<Entry>, sqlx::Error> {
+pub async fn running(
+    conn: &mut PgConnection,
+    user_id: i64,
+) -> Result<Option<NamedEntry>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{COLUMNS} FROM time_entries e {JOINS} WHERE e.user_id = $1 AND e.ended_at IS NULL"
+        "SELECT {NAMED_COLUMNS} FROM time_entries e {JOINS} WHERE e.user_id = $1 AND e.ended_at IS NULL"
     )))
     .bind(user_id)
     .fetch_optional(conn)
@@ -159,13 +175,10 @@ pub async fn stop_running(
     at: DateTime<Utc>,
 ) -> Result<Option<Entry>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "WITH e AS (
-             UPDATE time_entries
-             SET ended_at = greatest(least($2, started_at + interval '24 hours'), started_at + interval '1 microsecond'),
-                 updated_at = now()
-             WHERE user_id = $1 AND ended_at IS NULL RETURNING *
-         )
-         {COLUMNS} FROM e {JOINS}"
+        "UPDATE time_entries e
+         SET ended_at = greatest(least($2, started_at + interval '24 hours'), started_at + interval '1 microsecond'),
+             updated_at = now()
+         WHERE user_id = $1 AND ended_at IS NULL RETURNING {COLUMNS}"
     )))
     .bind(user_id)
     .bind(at)
@@ -190,11 +203,8 @@ pub async fn stop_long_running(pool: &PgPool, hours: i32) -> Result<u64, sqlx::E
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut PgConnection, e: &EntryFields<'_>) -> Result<Entry, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "WITH e AS (
-             INSERT INTO time_entries (user_id, project_id, task_id, started_at, ended_at, notes, tags, billable, source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *
-         )
-         {COLUMNS} FROM e {JOINS}"
+        "INSERT INTO time_entries AS e (user_id, project_id, task_id, started_at, ended_at, notes, tags, billable, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
     )))
     .bind(e.user_id)
     .bind(e.project_id)
@@ -209,18 +219,19 @@ pub async fn insert(conn: &mut PgConnection, e: &EntryFields<'_>) -> Result<Entr
     .await
 }
 
-/// Rewrites an entry's editable fields (owner and source stay).
+/// Rewrites an entry's editable fields (owner and source stay) and returns
+/// it; `None` if there is no such entry.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     conn: &mut PgConnection,
     id: i64,
     e: &EntryFields<'_>,
-) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE time_entries SET project_id = $2, task_id = $3, started_at = $4, ended_at = $5, notes = $6,
+) -> Result<Option<Entry>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE time_entries e SET project_id = $2, task_id = $3, started_at = $4, ended_at = $5, notes = $6,
                 tags = $7, billable = $8, updated_at = now()
-         WHERE id = $1",
-    )
+         WHERE id = $1 RETURNING {COLUMNS}"
+    )))
     .bind(id)
     .bind(e.project_id)
     .bind(e.task_id)
@@ -229,9 +240,8 @@ pub async fn update(
     .bind(e.notes)
     .bind(e.tags)
     .bind(e.billable)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    .fetch_optional(conn)
+    .await
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -265,15 +275,15 @@ pub async fn overlaps(
     .await
 }
 
-/// One page of entries, newest first, and how many match.
+/// One page of entries with their names, newest first, and how many match.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     pool: &PgPool,
     f: &EntryFilter,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<Entry>, i64), sqlx::Error> {
-    let entries = page(pool, f, limit, offset, None).await?;
+) -> Result<(Vec<NamedEntry>, i64), sqlx::Error> {
+    let entries = named_page(pool, f, limit, offset).await?;
     Ok((entries, count(pool, f).await?))
 }
 
@@ -303,12 +313,42 @@ pub async fn page(
     offset: i64,
     after: Option<(DateTime<Utc>, i64)>,
 ) -> Result<Vec<Entry>, sqlx::Error> {
+    let from = format!("SELECT {COLUMNS} FROM time_entries e");
+    filtered(from, f, limit, offset, after)
+        .build_query_as()
+        .fetch_all(pool)
+        .await
+}
+
+/// [`page`] with the names, by page number.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn named_page(
+    pool: &PgPool,
+    f: &EntryFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<NamedEntry>, sqlx::Error> {
+    let from = format!("SELECT {NAMED_COLUMNS} FROM time_entries e {JOINS}");
+    filtered(from, f, limit, offset, None)
+        .build_query_as()
+        .fetch_all(pool)
+        .await
+}
+
+/// `select` (from `time_entries e`) for one page of the filter's entries.
+fn filtered(
+    select: String,
+    f: &EntryFilter,
+    limit: i64,
+    offset: i64,
+    after: Option<(DateTime<Utc>, i64)>,
+) -> sqlx::QueryBuilder<sqlx::Postgres> {
     // Only the filters that are set, as plain predicates: a statement per
     // filter shape, whose cached generic plan uses the user's index. With
     // optional predicates (`$1 IS NULL OR …`) the generic plan scans every
     // entry, so PostgreSQL planned the query anew on each execution.
-    let mut q =
-        sqlx::QueryBuilder::new(format!("{COLUMNS} FROM time_entries e {JOINS} WHERE true"));
+    let mut q = sqlx::QueryBuilder::new(select);
+    q.push(" WHERE true");
     if let Some(user_id) = f.user_id {
         q.push(" AND e.user_id = ").push_bind(user_id);
     }
@@ -339,7 +379,7 @@ pub async fn page(
     if offset > 0 {
         q.push(" OFFSET ").push_bind(offset);
     }
-    q.build_query_as().fetch_all(pool).await
+    q
 }
 
 /// Seconds of the entries a filter matches.

@@ -8,7 +8,7 @@ use crate::{
     analytics::{Event, record},
     db::{
         self,
-        entries::{Entry, WriteContext},
+        entries::{Entry, NamedEntry, WriteContext},
         projects::Project,
         settings::Settings,
     },
@@ -154,13 +154,13 @@ pub async fn create(
 }
 
 /// An entry the caller may see (their own, or any for an admin).
-pub async fn get(pool: &PgPool, actor: &Actor, id: i64) -> Result<Entry, AppError> {
+pub async fn get(pool: &PgPool, actor: &Actor, id: i64) -> Result<NamedEntry, AppError> {
     let mut conn = pool.acquire().await?;
-    let entry = db::entries::get(&mut conn, id)
+    let named = db::entries::get(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    actor.require_owner(entry.user_id)?;
-    Ok(entry)
+    actor.require_owner(named.entry.user_id)?;
+    Ok(named)
 }
 
 /// Edits a finished entry. A running timer is stopped, not edited.
@@ -176,7 +176,8 @@ pub async fn update(
     let mut tx = pool.begin().await?;
     let existing = db::entries::get(&mut tx, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::NotFound)?
+        .entry;
     actor.require_owner(existing.user_id)?;
     if existing.ended_at.is_none() {
         return Err(AppError::Conflict {
@@ -200,8 +201,7 @@ pub async fn update(
         billable: input.billable.unwrap_or(project.billable),
         source: &existing.source,
     };
-    db::entries::update(&mut tx, id, &fields).await?;
-    let entry = db::entries::get(&mut tx, id)
+    let entry = db::entries::update(&mut tx, id, &fields)
         .await?
         .ok_or(AppError::NotFound)?;
     record(
@@ -220,7 +220,8 @@ pub async fn delete(pool: &PgPool, actor: &Actor, id: i64) -> Result<Entry, AppE
     let mut tx = pool.begin().await?;
     let existing = db::entries::get(&mut tx, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::NotFound)?
+        .entry;
     actor.require_owner(existing.user_id)?;
     db::entries::delete(&mut tx, id).await?;
     record(&mut tx, Some(actor.user_id), &Event::EntryDeleted).await?;
@@ -282,7 +283,7 @@ async fn change(
     id: i64,
     edit: impl FnOnce(&Entry, &mut EntryInput),
 ) -> Result<(), AppError> {
-    let entry = get(pool, actor, id).await?;
+    let entry = get(pool, actor, id).await?.entry;
     let Some(end) = entry.ended_at else {
         return Err(AppError::Conflict {
             code: "timer_running",

@@ -11,7 +11,10 @@ use super::{
 };
 use crate::{
     analytics::{Event, record},
-    db::{self, entries::Entry},
+    db::{
+        self,
+        entries::{Entry, NamedEntry},
+    },
     domain::{
         ValidationError,
         tracking::{EntryTimes, MAX_ENTRY_SECONDS, parse_notes, parse_tags},
@@ -119,7 +122,8 @@ pub async fn edit(pool: &PgPool, actor: &Actor, input: &EditTimer) -> Result<Ent
     let context = lock_for_write(&mut tx, actor.user_id, input.project_id, input.task_id).await?;
     let running = db::entries::running(&mut tx, actor.user_id)
         .await?
-        .ok_or_else(no_timer)?;
+        .ok_or_else(no_timer)?
+        .entry;
     let (settings, project) = checked(context, input.task_id)?;
     let now = Utc::now();
     let start = input.started_at.unwrap_or(running.started_at);
@@ -154,8 +158,7 @@ pub async fn edit(pool: &PgPool, actor: &Actor, input: &EditTimer) -> Result<Ent
         },
         source: &running.source,
     };
-    db::entries::update(&mut tx, running.id, &fields).await?;
-    let entry = db::entries::get(&mut tx, running.id)
+    let entry = db::entries::update(&mut tx, running.id, &fields)
         .await?
         .ok_or_else(no_timer)?;
     record(
@@ -197,6 +200,7 @@ pub async fn restart(pool: &PgPool, actor: &Actor, entry_id: i64) -> Result<Entr
         db::entries::get(&mut conn, entry_id)
             .await?
             .ok_or(AppError::NotFound)?
+            .entry
     };
     if source.user_id != actor.user_id {
         return Err(AppError::NotFound);
@@ -211,7 +215,7 @@ pub async fn restart(pool: &PgPool, actor: &Actor, entry_id: i64) -> Result<Entr
 }
 
 /// The caller's running timer, if any.
-pub async fn active(pool: &PgPool, actor: &Actor) -> Result<Option<Entry>, AppError> {
+pub async fn active(pool: &PgPool, actor: &Actor) -> Result<Option<NamedEntry>, AppError> {
     let mut conn = pool.acquire().await?;
     Ok(db::entries::running(&mut conn, actor.user_id).await?)
 }

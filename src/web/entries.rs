@@ -50,11 +50,11 @@ struct Day {
 }
 
 /// Groups entries (newest first) into days in `tz`, each with its subtotal.
-fn by_day(entries: &[db::entries::Entry], format: &LocalFormat) -> Vec<Day> {
+fn by_day(entries: &[db::entries::NamedEntry], format: &LocalFormat) -> Vec<Day> {
     let mut days: Vec<(chrono::NaiveDate, i64, Vec<EntryRow>)> = Vec::new();
     for e in entries {
-        let day = e.started_at.with_timezone(&format.tz).date_naive();
-        let seconds = e.duration_seconds.unwrap_or_default();
+        let day = e.entry.started_at.with_timezone(&format.tz).date_naive();
+        let seconds = e.entry.duration_seconds.unwrap_or_default();
         match days.last_mut() {
             Some((d, total, rows)) if *d == day => {
                 *total += seconds;
@@ -332,7 +332,7 @@ pub async fn edit_form(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
-    let entry = entries::get(&state.pool, &actor, id).await?;
+    let entry = entries::get(&state.pool, &actor, id).await?.entry;
     let local = |t: chrono::DateTime<Utc>| actor.format.instant(t);
     let form = EntryForm {
         project_id: entry.project_id.to_string(),

@@ -249,20 +249,21 @@ pub struct EntryRow {
 impl EntryRow {
     /// The entry as `format` (the viewer's timezone, date order and clock) reads it.
     pub fn new(
-        e: &crate::db::entries::Entry,
+        named: &crate::db::entries::NamedEntry,
         format: &crate::domain::formats::LocalFormat,
     ) -> Self {
         let local = |t: chrono::DateTime<chrono::Utc>| format.instant(t);
+        let e = &named.entry;
         Self {
             id: e.id,
-            username: e.username.clone(),
+            username: named.username.clone(),
             start: local(e.started_at),
             end: e.ended_at.map(local).unwrap_or_else(|| "running".into()),
-            project: match &e.client_name {
-                Some(c) => format!("{} ({c})", e.project_name),
-                None => e.project_name.clone(),
+            project: match &named.client_name {
+                Some(c) => format!("{} ({c})", named.project_name),
+                None => named.project_name.clone(),
             },
-            task: e.task_name.clone().unwrap_or_default(),
+            task: named.task_name.clone().unwrap_or_default(),
             notes: e.notes.clone(),
             tags: e.tags.join(", "),
             duration: e

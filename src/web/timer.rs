@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     auth::CurrentUser,
-    db::{self, entries::Entry, projects::Project, reports::SummaryRow, tasks::Task},
+    db::{self, entries::NamedEntry, projects::Project, reports::SummaryRow, tasks::Task},
     domain::{
         ValidationError,
         tracking::{format_duration, split_tags},
@@ -41,7 +41,7 @@ const SHORT_ENTRY_SECONDS: i64 = 60;
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
-    running: Option<Entry>,
+    running: Option<NamedEntry>,
     running_elapsed: String,
     long_running: bool,
     long_timer_hours: i32,
@@ -80,7 +80,7 @@ async fn page(
     let (settings, running, recent, projects, tasks) = tokio::try_join!(
         async { Ok::<_, AppError>(db::settings::load(&state.pool).await?) },
         timer::active(&state.pool, &actor),
-        async { Ok(db::entries::page(&state.pool, &filter, 10, 0, None).await?) },
+        async { Ok(db::entries::named_page(&state.pool, &filter, 10, 0).await?) },
         async { Ok(db::projects::list(&state.pool, false).await?) },
         async { Ok(db::tasks::open_for_pickers(&state.pool).await?) },
     )?;
@@ -89,18 +89,21 @@ async fn page(
     let (week_chart, top_chart) = dashboard_charts(&actor, &glance)?;
     let elapsed = running
         .as_ref()
-        .map_or(0, |r| (now - r.started_at).num_seconds());
+        .map_or(0, |r| (now - r.entry.started_at).num_seconds());
     let running_start_local = running
         .as_ref()
-        .map(|r| actor.format.instant(r.started_at))
+        .map(|r| actor.format.instant(r.entry.started_at))
         .unwrap_or_default();
     // A start and stop of a few seconds is usually a slip: the page offers to
     // discard it while it is the latest entry and a few minutes old.
     let too_short = recent
         .first()
         .filter(|e| {
-            e.duration_seconds.is_some_and(|d| d < SHORT_ENTRY_SECONDS)
-                && e.ended_at
+            e.entry
+                .duration_seconds
+                .is_some_and(|d| d < SHORT_ENTRY_SECONDS)
+                && e.entry
+                    .ended_at
                     .is_some_and(|end| now - end < Duration::minutes(10))
         })
         .map(|e| EntryRow::new(e, &actor.format));

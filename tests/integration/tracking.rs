@@ -308,7 +308,8 @@ async fn restart_copies_project_task_notes_and_tags() {
     let again = timer::active(&app.pool, &actor)
         .await
         .expect("query")
-        .expect("running");
+        .expect("running")
+        .entry;
     assert_ne!(again.id, first.id);
     assert_eq!(
         (again.project_id, again.task_id, again.notes.as_str()),
