@@ -18,7 +18,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::CurrentUser;
+use super::{Credential, CurrentUser};
 use super::{
     keys::{constant_time_eq, random_token},
     session::{PRESESSION_COOKIE, SESSION_COOKIE, cookie, set_cookie},
@@ -55,8 +55,10 @@ pub async fn verify(State(state): State<AppState>, mut request: Request, next: N
     ) {
         return next.run(request).await;
     }
-    if let Some(value) = request.headers().get(header::AUTHORIZATION).cloned() {
-        match CurrentUser::by_api_token(&state, &value).await {
+    if request.headers().contains_key(header::AUTHORIZATION)
+        && let Ok(credential) = Credential::from_headers(request.headers())
+    {
+        match CurrentUser::check(&state, &credential, request.headers()).await {
             // Authenticated by the token alone: the handler sees this user,
             // never the cookie's, so there is no ambient credential to forge.
             Ok(user) => {

@@ -2,11 +2,15 @@
 
 use axum::{
     extract::FromRequestParts,
-    http::{HeaderValue, header, request::Parts},
+    http::{HeaderMap, request::Parts},
 };
 
-use super::{csrf, keys::sha256, session};
-use crate::{db, db::users::User, error::AppError, state::AppState};
+use super::{Credential, csrf};
+use crate::{
+    db::{callers::Kind, users::User},
+    error::AppError,
+    state::AppState,
+};
 
 /// The signed-in, active user, with the CSRF token for this session's forms.
 /// A request with an `Authorization: Bearer` header is authenticated by that
@@ -19,21 +23,18 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    /// The user an `Authorization: Bearer` header authenticates, or 401.
-    pub async fn by_api_token(state: &AppState, value: &HeaderValue) -> Result<Self, AppError> {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or(AppError::Unauthorized)?;
-        let user = db::api_tokens::user_for(&state.pool, &sha256(token))
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        Ok(CurrentUser {
-            user,
-            csrf: String::new(),
-        })
+    /// The user `credential` stands for, checked on its own, or 401.
+    pub async fn check(
+        state: &AppState,
+        credential: &Credential,
+        headers: &HeaderMap,
+    ) -> Result<Self, AppError> {
+        let user = credential.check(state).await?;
+        let csrf = match credential.kind {
+            Kind::Session => csrf::token_for(state, headers).unwrap_or_default(),
+            Kind::ApiToken => String::new(),
+        };
+        Ok(CurrentUser { user, csrf })
     }
 }
 
@@ -47,18 +48,8 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(user) = parts.extensions.get::<CurrentUser>() {
             return Ok(user.clone());
         }
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let current = CurrentUser::by_api_token(state, value).await?;
-            parts.extensions.insert(current.clone());
-            return Ok(current);
-        }
-        let token = session::cookie(&parts.headers, session::SESSION_COOKIE)
-            .ok_or(AppError::Unauthorized)?;
-        let user = db::sessions::user_for(&state.pool, &sha256(token))
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        let csrf = csrf::token_for(state, &parts.headers).unwrap_or_default();
-        let current = CurrentUser { user, csrf };
+        let credential = Credential::from_headers(&parts.headers)?;
+        let current = CurrentUser::check(state, &credential, &parts.headers).await?;
         parts.extensions.insert(current.clone());
         Ok(current)
     }

@@ -4,8 +4,11 @@
 //! cookie carries a random token whose SHA-256 is the key; every
 //! cookie-authenticated write carries a CSRF token (checked in one middleware,
 //! [`csrf::verify`]); pages and routes get the user through the [`CurrentUser`]
-//! and [`AdminUser`] extractors, never by reading cookies themselves.
+//! and [`AdminUser`] extractors, never by reading cookies themselves, or, on
+//! a hot path, from a statement that checks the request's [`Credential`] in
+//! the same round trip as its work (`db::callers`).
 
+mod credential;
 pub mod csrf;
 mod extractors;
 pub mod keys;
@@ -13,5 +16,6 @@ pub mod password;
 pub mod session;
 pub mod throttle;
 
+pub use credential::Credential;
 pub use extractors::{AdminUser, CurrentUser};
 pub use keys::Keys;

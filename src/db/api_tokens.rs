@@ -3,8 +3,6 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::users::User;
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiToken {
     pub id: i64,
@@ -57,22 +55,4 @@ pub async fn revoke(pool: &PgPool, user_id: i64, id: i64) -> Result<bool, sqlx::
         .execute(pool)
         .await?;
     Ok(r.rows_affected() == 1)
-}
-
-/// The active user behind a live token; records its use at most once a minute.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn user_for(pool: &PgPool, token_hash: &[u8]) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(
-        "WITH t AS (
-             UPDATE api_tokens SET last_used_at = now()
-             WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-             RETURNING id
-         )
-         SELECT u.id, u.username, u.display_name, u.email, u.role, u.active, u.timezone, u.date_format, u.clock, u.week_start, u.created_at
-         FROM api_tokens k JOIN users u ON u.id = k.user_id
-         WHERE k.token_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.active",
-    )
-    .bind(token_hash)
-    .fetch_optional(pool)
-    .await
 }

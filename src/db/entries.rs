@@ -3,9 +3,11 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, FromRow, PgConnection, PgPool, Row, postgres::PgRow};
+use sqlx::{
+    AssertSqlSafe, FromRow, PgConnection, PgPool, Postgres, QueryBuilder, Row, postgres::PgRow,
+};
 
-use super::{projects::Project, settings::Settings};
+use super::{callers::Kind, projects::Project, settings::Settings};
 
 /// A time entry as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -313,11 +315,9 @@ pub async fn page(
     offset: i64,
     after: Option<(DateTime<Utc>, i64)>,
 ) -> Result<Vec<Entry>, sqlx::Error> {
-    let from = format!("SELECT {COLUMNS} FROM time_entries e");
-    filtered(from, f, limit, offset, after)
-        .build_query_as()
-        .fetch_all(pool)
-        .await
+    let mut q = QueryBuilder::new(format!("SELECT {COLUMNS} FROM time_entries e WHERE true"));
+    push_page(&mut q, f, limit, offset, after);
+    q.build_query_as().fetch_all(pool).await
 }
 
 /// [`page`] with the names, by page number.
@@ -328,27 +328,76 @@ pub async fn named_page(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<NamedEntry>, sqlx::Error> {
-    let from = format!("SELECT {NAMED_COLUMNS} FROM time_entries e {JOINS}");
-    filtered(from, f, limit, offset, None)
-        .build_query_as()
-        .fetch_all(pool)
-        .await
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {NAMED_COLUMNS} FROM time_entries e {JOINS} WHERE true"
+    ));
+    push_page(&mut q, f, limit, offset, None);
+    q.build_query_as().fetch_all(pool).await
 }
 
-/// `select` (from `time_entries e`) for one page of the filter's entries.
-fn filtered(
-    select: String,
+/// The caller's own page of entries, read by [`own_page`] in the same
+/// statement that checked the caller.
+#[derive(Debug)]
+pub struct OwnPage {
+    pub entries: Vec<Entry>,
+    /// The credential's use is due to be recorded (`db::callers::Caller::touch`).
+    pub touch: bool,
+}
+
+/// A page of the caller's own entries, as [`page`] reads one (the filter's
+/// user is ignored), with the caller checked by the same statement
+/// (`db::callers`): one round trip for the entries API's default request.
+/// `None` when the credential is not live or its user not active.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn own_page(
+    pool: &PgPool,
+    (kind, hash): (Kind, &[u8]),
     f: &EntryFilter,
     limit: i64,
     offset: i64,
     after: Option<(DateTime<Utc>, i64)>,
-) -> sqlx::QueryBuilder<sqlx::Postgres> {
+) -> Result<Option<OwnPage>, sqlx::Error> {
+    // The caller's row joined to each of its entries, or alone when it has
+    // none (a left join): no row at all means no caller.
+    let mut q = QueryBuilder::new("WITH ");
+    super::callers::push_caller(&mut q, kind, hash);
+    q.push(format_args!(
+        " SELECT caller.touch AS caller_touch, e.* FROM caller LEFT JOIN LATERAL (
+             SELECT {COLUMNS} FROM time_entries e WHERE e.user_id = caller.id"
+    ));
+    let others = EntryFilter {
+        user_id: None,
+        ..f.clone()
+    };
+    push_page(&mut q, &others, limit, offset, after);
+    q.push(") e ON true");
+    let rows = q.build().fetch_all(pool).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let touch = first.try_get("caller_touch")?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.try_get::<Option<i64>, _>("id")?.is_some() {
+            entries.push(Entry::from_row(row)?);
+        }
+    }
+    Ok(Some(OwnPage { entries, touch }))
+}
+
+/// Appends the filter's conditions (after a `WHERE`), the order and the
+/// limit for one page.
+fn push_page(
+    q: &mut QueryBuilder<Postgres>,
+    f: &EntryFilter,
+    limit: i64,
+    offset: i64,
+    after: Option<(DateTime<Utc>, i64)>,
+) {
     // Only the filters that are set, as plain predicates: a statement per
     // filter shape, whose cached generic plan uses the user's index. With
     // optional predicates (`$1 IS NULL OR …`) the generic plan scans every
     // entry, so PostgreSQL planned the query anew on each execution.
-    let mut q = sqlx::QueryBuilder::new(select);
-    q.push(" WHERE true");
     if let Some(user_id) = f.user_id {
         q.push(" AND e.user_id = ").push_bind(user_id);
     }
@@ -379,7 +428,6 @@ fn filtered(
     if offset > 0 {
         q.push(" OFFSET ").push_bind(offset);
     }
-    q
 }
 
 /// Seconds of the entries a filter matches.

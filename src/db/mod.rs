@@ -7,6 +7,7 @@
 
 pub mod analytics;
 pub mod api_tokens;
+pub mod callers;
 pub mod clients;
 pub mod entries;
 pub mod exports;

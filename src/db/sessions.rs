@@ -4,8 +4,6 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::users::User;
-
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     pool: &PgPool,
@@ -20,24 +18,6 @@ pub async fn insert(
         .execute(pool)
         .await?;
     Ok(())
-}
-
-/// The active user behind a live session. Refreshes `last_seen_at` at most once a minute.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn user_for(pool: &PgPool, token_hash: &[u8]) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(
-        "WITH s AS (
-             UPDATE sessions SET last_seen_at = now()
-             WHERE token_hash = $1 AND expires_at > now() AND last_seen_at < now() - interval '1 minute'
-             RETURNING user_id
-         )
-         SELECT u.id, u.username, u.display_name, u.email, u.role, u.active, u.timezone, u.date_format, u.clock, u.week_start, u.created_at
-         FROM sessions x JOIN users u ON u.id = x.user_id
-         WHERE x.token_hash = $1 AND x.expires_at > now() AND u.active",
-    )
-    .bind(token_hash)
-    .fetch_optional(pool)
-    .await
 }
 
 #[tracing::instrument(level = "debug", skip_all)]

@@ -27,7 +27,14 @@ pub struct Actor {
 
 impl From<&CurrentUser> for Actor {
     fn from(c: &CurrentUser) -> Self {
-        Self::new(&c.user, c.user.timezone.parse().unwrap_or(chrono_tz::UTC))
+        Self::from(&c.user)
+    }
+}
+
+impl From<&crate::db::users::User> for Actor {
+    /// The user acting, reading times in their own timezone.
+    fn from(user: &crate::db::users::User) -> Self {
+        Self::new(user, user.timezone.parse().unwrap_or(chrono_tz::UTC))
     }
 }
 

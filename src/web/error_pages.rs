@@ -15,7 +15,7 @@ use axum::{
 use super::{Layout, NavUser};
 use crate::{
     auth::{csrf, keys::sha256, session},
-    db,
+    db::{self, callers::Kind},
     error::{ErrorBody, ErrorLogged},
     state::AppState,
 };
@@ -51,10 +51,11 @@ fn next_step(status: StatusCode, signed_in: bool) -> &'static str {
 /// The navigation user of the request's session, if it has a valid one.
 async fn signed_in(state: &AppState, headers: &axum::http::HeaderMap) -> Option<(NavUser, String)> {
     let token = session::cookie(headers, session::SESSION_COOKIE)?;
-    let user = db::sessions::user_for(&state.pool, &sha256(token))
+    let user = db::callers::check(&state.pool, Kind::Session, &sha256(token))
         .await
         .ok()
-        .flatten()?;
+        .flatten()?
+        .user;
     Some((
         NavUser {
             is_admin: user.is_admin(),

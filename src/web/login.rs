@@ -13,7 +13,7 @@ use super::{Layout, flash::Flash, page_with_cookie, redirect_with_cookie, render
 use crate::{
     analytics::{Event, record},
     auth::{csrf, keys::sha256, password, session, throttle},
-    db,
+    db::{self, callers::Kind},
     domain::LocalPath,
     error::AppError,
     http::extract::{ClientAddr, Form, Query},
@@ -124,7 +124,9 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let user = match session::cookie(&headers, session::SESSION_COOKIE) {
-        Some(token) => db::sessions::user_for(&state.pool, &sha256(token)).await?,
+        Some(token) => db::callers::check(&state.pool, Kind::Session, &sha256(token))
+            .await?
+            .map(|caller| caller.user),
         None => None,
     };
     let cookie = session::end(&state, &headers).await?;

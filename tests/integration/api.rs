@@ -323,6 +323,120 @@ async fn entries_are_validated_paginated_and_private() {
 }
 
 #[tokio::test]
+async fn the_entries_list_checks_the_credential_it_reads_with_on_every_request() {
+    // The default list checks the token or session in the statement that
+    // reads the entries (db::callers): a revocation, an expiry, a sign-out
+    // or a deactivation holds from the very next request.
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let bob_id = app.user_id("bob").await;
+    let p = project(&app, "Mine").await;
+    let token = bob.api_token("b", "").await;
+    let bob_api = Api::new(&app, &token);
+    let (status, _, _) = bob_api
+        .post(
+            "/time-entries",
+            json!({"project_id": p, "start": "2026-11-02T09:00:00Z", "duration_seconds": 60}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let admin_api = Api::new(&app, &admin.api_token("a", "").await);
+    let (status, _, list) = admin_api.get("/time-entries").await;
+    assert_eq!(
+        (status, list.as_array().map(Vec::len)),
+        (StatusCode::OK, Some(0)),
+        "only one's own"
+    );
+    let (status, _, list) = bob_api.get("/time-entries").await;
+    assert_eq!(
+        (status, list.as_array().map(Vec::len)),
+        (StatusCode::OK, Some(1))
+    );
+    assert_eq!(list[0]["user_id"], bob_id);
+
+    // Its use is recorded at most once a minute.
+    let last_used = || async {
+        sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>(
+            "SELECT last_used_at FROM api_tokens WHERE name = 'b'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .expect("last use")
+    };
+    for (ago, recorded) in [("2 minutes", true), ("30 seconds", false)] {
+        sqlx::query("UPDATE api_tokens SET last_used_at = now() - $1::interval WHERE name = 'b'")
+            .bind(ago)
+            .execute(&app.pool)
+            .await
+            .expect("age");
+        let before = last_used().await;
+        assert_eq!(bob_api.get("/time-entries").await.0, StatusCode::OK);
+        assert_eq!(last_used().await > before, recorded, "{ago} ago");
+    }
+
+    // A bad query is a 422 for the token's user, a 401 for anyone else.
+    let junk = Api::new(&app, "tt_junk");
+    for query in ["per_page=0", "after=yesterday", "per_page=abc"] {
+        let path = format!("/time-entries?{query}");
+        assert!(bob_api.get(&path).await.0.is_client_error(), "{query}");
+        assert_ne!(
+            bob_api.get(&path).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{query}"
+        );
+        assert_eq!(junk.get(&path).await.0, StatusCode::UNAUTHORIZED, "{query}");
+    }
+
+    // A session cookie, until its sign-out.
+    let http = reqwest::Client::new();
+    let cookie = format!("tt_session={}", bob.cookie("tt_session").expect("session"));
+    let by_cookie = || async {
+        http.get(format!("{}/api/v1/time-entries", app.address))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("send")
+            .status()
+    };
+    assert_eq!(by_cookie().await, StatusCode::OK);
+    bob.post_form("/logout", &[]).await;
+    assert_eq!(by_cookie().await, StatusCode::UNAUTHORIZED);
+
+    // Revoked, expired, or its user deactivated: refused at once.
+    sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE name = 'b'")
+        .execute(&app.pool)
+        .await
+        .expect("revoke");
+    assert_eq!(
+        bob_api.get("/time-entries").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let fresh = Api::new(&app, &admin.api_token("short", "1").await);
+    assert_eq!(fresh.get("/time-entries").await.0, StatusCode::OK);
+    sqlx::query("UPDATE api_tokens SET expires_at = now() WHERE name = 'short'")
+        .execute(&app.pool)
+        .await
+        .expect("expire");
+    assert_eq!(fresh.get("/time-entries").await.0, StatusCode::UNAUTHORIZED);
+    let bob = app.client();
+    bob.login("bob", "bob password").await;
+    let bob_api = Api::new(&app, &bob.api_token("again", "").await);
+    assert_eq!(bob_api.get("/time-entries").await.0, StatusCode::OK);
+    let r = admin
+        .post_form(
+            &format!("/admin/users/{bob_id}/deactivate"),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        bob_api.get("/time-entries").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
 async fn cookie_sessions_need_a_csrf_header_for_api_writes() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;

@@ -1,0 +1,79 @@
+//! Who a request is: the active user behind a live API token or session.
+//!
+//! The one definition of that rule is [`push_caller`], a CTE named `caller`.
+//! [`check`] runs it on its own (the `CurrentUser` extractor); a hot
+//! statement puts it in front of its own work so that the check and the
+//! work are one round trip (`db::entries::own_page`). Either way a revoked
+//! or expired token, an ended session or a deactivated user is refused by
+//! the very statement that serves the request: nothing is cached.
+
+use sqlx::{PgPool, Postgres, QueryBuilder};
+
+use super::users::User;
+
+/// Where a presented secret's SHA-256 is looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    ApiToken,
+    Session,
+}
+
+/// The user a credential stands for, and whether its use is due to be
+/// recorded ([`touch`]: API tokens' `last_used_at` and sessions'
+/// `last_seen_at` are kept to the minute, so a busy client writes once a
+/// minute, not on every request).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Caller {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub touch: bool,
+}
+
+/// Pushes `caller AS (…)`: the columns of [`Caller`] for the active user
+/// behind the live credential `hash` of `kind`, no row for any other.
+pub fn push_caller(q: &mut QueryBuilder<Postgres>, kind: Kind, hash: &[u8]) {
+    const USER: &str = "u.id, u.username, u.display_name, u.email, u.role, u.active, u.timezone,
+                        u.date_format, u.clock, u.week_start, u.created_at";
+    match kind {
+        Kind::ApiToken => q
+            .push(format_args!(
+                "caller AS (
+                 SELECT {USER}, k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute' AS touch
+                 FROM api_tokens k JOIN users u ON u.id = k.user_id
+                 WHERE k.token_hash = "
+            ))
+            .push_bind(hash.to_vec())
+            .push(
+                " AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.active)",
+            ),
+        Kind::Session => q
+            .push(format_args!(
+                "caller AS (
+                 SELECT {USER}, s.last_seen_at < now() - interval '1 minute' AS touch
+                 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = "
+            ))
+            .push_bind(hash.to_vec())
+            .push(" AND s.expires_at > now() AND u.active)"),
+    };
+}
+
+/// The caller a credential stands for, if it is live and its user active.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn check(pool: &PgPool, kind: Kind, hash: &[u8]) -> Result<Option<Caller>, sqlx::Error> {
+    let mut q = QueryBuilder::new("WITH ");
+    push_caller(&mut q, kind, hash);
+    q.push(" SELECT * FROM caller");
+    q.build_query_as().fetch_optional(pool).await
+}
+
+/// Records a credential's use now (when [`Caller::touch`] says it is due).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn touch(pool: &PgPool, kind: Kind, hash: &[u8]) -> Result<(), sqlx::Error> {
+    let sql = match kind {
+        Kind::ApiToken => "UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1",
+        Kind::Session => "UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1",
+    };
+    sqlx::query(sql).bind(hash).execute(pool).await?;
+    Ok(())
+}
