@@ -7,7 +7,10 @@ use axum::{
 
 use super::{Credential, csrf};
 use crate::{
-    db::{callers::Kind, users::User},
+    db::{
+        callers::{Caller, Kind},
+        users::User,
+    },
     error::AppError,
     state::AppState,
 };
@@ -30,11 +33,32 @@ impl CurrentUser {
         headers: &HeaderMap,
     ) -> Result<Self, AppError> {
         let user = credential.check(state).await?;
+        Ok(Self::signed_in(state, credential, user, headers))
+    }
+
+    /// The caller a statement found when it checked `credential` itself
+    /// (`db::callers`), its use recorded when due.
+    pub async fn checked(
+        state: &AppState,
+        credential: &Credential,
+        caller: Caller,
+        headers: &HeaderMap,
+    ) -> Result<Self, AppError> {
+        credential.record_use(state, caller.touch).await?;
+        Ok(Self::signed_in(state, credential, caller.user, headers))
+    }
+
+    fn signed_in(
+        state: &AppState,
+        credential: &Credential,
+        user: User,
+        headers: &HeaderMap,
+    ) -> Self {
         let csrf = match credential.kind {
             Kind::Session => csrf::token_for(state, headers).unwrap_or_default(),
             Kind::ApiToken => String::new(),
         };
-        Ok(CurrentUser { user, csrf })
+        CurrentUser { user, csrf }
     }
 }
 

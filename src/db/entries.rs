@@ -10,7 +10,7 @@ use sqlx::{
 use super::{callers::Kind, projects::Project, settings::Settings};
 
 /// A time entry as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct Entry {
     pub id: i64,
     pub user_id: i64,
@@ -28,9 +28,10 @@ pub struct Entry {
 /// An entry with the names a page shows beside it: its user's, project's,
 /// client's and task's. The API and the writes do without them (joining
 /// them cost the entries API page half its database time).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct NamedEntry {
     #[sqlx(flatten)]
+    #[serde(flatten)]
     pub entry: Entry,
     pub username: String,
     pub project_name: String,
@@ -73,6 +74,8 @@ const JOINS: &str = "JOIN users u ON u.id = e.user_id
                      JOIN projects p ON p.id = e.project_id
                      LEFT JOIN clients c ON c.id = p.client_id
                      LEFT JOIN tasks t ON t.id = e.task_id";
+/// The order of every list of entries: newest first.
+const NEWEST_FIRST: &str = "ORDER BY e.started_at DESC, e.id DESC";
 
 const WHERE: &str = "WHERE ($1::bigint IS NULL OR e.user_id = $1)
                        AND ($2::bigint IS NULL OR e.project_id = $2)
@@ -160,12 +163,25 @@ pub async fn running(
     conn: &mut PgConnection,
     user_id: i64,
 ) -> Result<Option<NamedEntry>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {NAMED_COLUMNS} FROM time_entries e {JOINS} WHERE e.user_id = $1 AND e.ended_at IS NULL"
-    )))
-    .bind(user_id)
-    .fetch_optional(conn)
-    .await
+    sqlx::query_as(sqlx::AssertSqlSafe(running_sql("$1")))
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// [`running`]'s statement for the user `user` (an SQL expression).
+pub(super) fn running_sql(user: &str) -> String {
+    format!(
+        "SELECT {NAMED_COLUMNS} FROM time_entries e {JOINS} WHERE e.user_id = {user} AND e.ended_at IS NULL"
+    )
+}
+
+/// The `limit` newest entries of the user `user` (an SQL expression) with
+/// their names: the timer page's recent entries.
+pub(super) fn newest_sql(user: &str, limit: i64) -> String {
+    format!(
+        "SELECT {NAMED_COLUMNS} FROM time_entries e {JOINS} WHERE e.user_id = {user} {NEWEST_FIRST} LIMIT {limit}"
+    )
 }
 
 /// Stops the user's running entry at `at`, but never later than 24 h after it
@@ -422,9 +438,7 @@ fn push_page(
     // planning the query on every execution (0.5 ms, ten times the run).
     // Pages are a few sizes, so a few statements; an offset stays bound
     // (deep pages of the UI are planned each time, the first page is not).
-    q.push(format_args!(
-        " ORDER BY e.started_at DESC, e.id DESC LIMIT {limit}"
-    ));
+    q.push(format_args!(" {NEWEST_FIRST} LIMIT {limit}"));
     if offset > 0 {
         q.push(" OFFSET ").push_bind(offset);
     }
@@ -445,14 +459,14 @@ pub async fn list_seconds(pool: &PgPool, f: &EntryFilter) -> Result<i64, sqlx::E
 }
 
 /// An entry's stretch of time and its project, a running one ending now.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct Span {
     pub project_name: String,
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
 }
 
-/// How far back and ahead of now [`recent_spans`] reads, in days. An entry
+/// How far back and ahead of now [`recent_spans_sql`] reads, in days. An entry
 /// that reaches into the timer page's days (its week and the last 7 days, in
 /// any timezone; an entry lasts at most 24 hours) started at most 8 days and
 /// an hour (a daylight-saving day) ago, and those days end at most 7 days
@@ -460,34 +474,25 @@ pub struct Span {
 pub const RECENT_DAYS_BACK: i64 = 9;
 pub const RECENT_DAYS_AHEAD: i64 = 8;
 
-/// A user's entries started from [`RECENT_DAYS_BACK`] days ago to
-/// [`RECENT_DAYS_AHEAD`] days ahead, plus a running timer however old (its
-/// partial index finds it), a running one ending now; the caller clips them
-/// to its days.
+/// The spans of the user `user`'s (an SQL expression) entries started from
+/// [`RECENT_DAYS_BACK`] days ago to [`RECENT_DAYS_AHEAD`] days ahead, plus a
+/// running timer however old (its partial index finds it), a running one
+/// ending now; the timer page clips them to its days.
 ///
-/// Planned once per connection: the window is relative to `now()`, which
-/// the planner evaluates for its estimates, and the user id is a sub-select,
-/// so the planner cannot estimate by the user's own entry count either.
-/// With the window and the user as plain parameters, PostgreSQL's generic
-/// plan scanned everyone's entries by date, so it planned the query anew on
-/// every call (0.24 ms of planning for 0.02 ms of work: a third of the
-/// timer page's database time).
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn recent_spans(pool: &PgPool, user_id: i64) -> Result<Vec<Span>, sqlx::Error> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT p.name AS project_name, e.started_at, coalesce(e.ended_at, now()) AS ended_at
-             FROM time_entries e JOIN projects p ON p.id = e.project_id
-             WHERE e.user_id = (SELECT $1::bigint)
-               AND (e.started_at > now() - interval '{RECENT_DAYS_BACK} days'
-                    AND e.started_at < now() + interval '{RECENT_DAYS_AHEAD} days'
-                    OR e.ended_at IS NULL)"
-        )
-    });
-    sqlx::query_as(AssertSqlSafe(SQL.as_str()))
-        .bind(user_id)
-        .fetch_all(pool)
-        .await
+/// Planned once: the window is relative to `now()`, which the planner
+/// evaluates for its estimates. With the window and the user as plain
+/// parameters, PostgreSQL's generic plan scanned everyone's entries by date,
+/// so it planned the query anew on every call (0.24 ms of planning for
+/// 0.02 ms of work: a third of the timer page's database time).
+pub(super) fn recent_spans_sql(user: &str) -> String {
+    format!(
+        "SELECT p.name AS project_name, e.started_at, coalesce(e.ended_at, now()) AS ended_at
+         FROM time_entries e JOIN projects p ON p.id = e.project_id
+         WHERE e.user_id = {user}
+           AND (e.started_at > now() - interval '{RECENT_DAYS_BACK} days'
+                AND e.started_at < now() + interval '{RECENT_DAYS_AHEAD} days'
+                OR e.ended_at IS NULL)"
+    )
 }
 
 /// Timers running now, across all users (the partial unique index answers it).

@@ -21,6 +21,7 @@ pub mod sessions;
 pub mod settings;
 pub mod tasks;
 pub mod throttle;
+pub mod timer_page;
 pub mod timesheet;
 pub mod users;
 

@@ -2,7 +2,7 @@
 
 use sqlx::{PgConnection, PgPool};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct Project {
     pub id: i64,
     pub name: String,
@@ -31,6 +31,13 @@ const FROM: &str = "FROM projects p LEFT JOIN clients c ON c.id = p.client_id";
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(pool: &PgPool, include_archived: bool) -> Result<Vec<Project>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(list_sql(include_archived)))
+        .fetch_all(pool)
+        .await
+}
+
+/// [`list`]'s statement.
+pub(super) fn list_sql(include_archived: bool) -> String {
     // Two statements, not `$1 OR NOT p.archived`: with the optional
     // predicate PostgreSQL planned the query anew on every execution.
     let filter = if include_archived {
@@ -38,11 +45,7 @@ pub async fn list(pool: &PgPool, include_archived: bool) -> Result<Vec<Project>,
     } else {
         "WHERE NOT p.archived"
     };
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} {FROM} {filter} ORDER BY p.archived, lower(p.name)"
-    )))
-    .fetch_all(pool)
-    .await
+    format!("SELECT {COLUMNS} {FROM} {filter} ORDER BY p.archived, lower(p.name)")
 }
 
 /// Seconds tracked on each project with finished entries, by project id.

@@ -2,7 +2,7 @@
 
 use sqlx::{PgConnection, PgPool};
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub struct Settings {
     pub currency: String,
     pub rounding_minutes: i32,
@@ -21,11 +21,14 @@ pub(super) const COLUMNS: &str =
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(conn: &mut PgConnection) -> Result<Settings, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM settings s WHERE s.id = 1"
-    )))
-    .fetch_one(conn)
-    .await
+    sqlx::query_as(sqlx::AssertSqlSafe(get_sql()))
+        .fetch_one(conn)
+        .await
+}
+
+/// [`get`]'s statement.
+pub(super) fn get_sql() -> String {
+    format!("SELECT {COLUMNS} FROM settings s WHERE s.id = 1")
 }
 
 #[tracing::instrument(level = "debug", skip_all)]

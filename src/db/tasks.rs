@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct Task {
     pub id: i64,
     pub project_id: i64,
@@ -58,11 +58,16 @@ pub async fn list(
 /// Open tasks of active projects, for pickers.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn open_for_pickers(pool: &PgPool) -> Result<Vec<Task>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    sqlx::query_as(sqlx::AssertSqlSafe(open_for_pickers_sql()))
+        .fetch_all(pool)
+        .await
+}
+
+/// [`open_for_pickers`]'s statement.
+pub(super) fn open_for_pickers_sql() -> String {
+    format!(
         "{SELECT} WHERE t.status <> 'done' AND NOT p.archived ORDER BY lower(p.name), lower(t.name) LIMIT 1000"
-    )))
-    .fetch_all(pool)
-    .await
+    )
 }
 
 #[tracing::instrument(level = "debug", skip_all)]

@@ -1,20 +1,18 @@
 //! The timer page's week at a glance: seconds per day of the viewer's week
 //! (Today and This week come from it) and the projects tracked most in the
-//! last 7 days. One query for the user's recent entries
-//! (`db::entries::recent_spans`, a window around now wide enough for any
-//! timezone); each entry is clipped to each day it covers, in the viewer's timezone
-//! (daylight-saving days have 23 or 25 hours), a running timer counting to now.
+//! last 7 days, from the user's recent entries (`db::timer_page` reads them
+//! in a window around now wide enough for any timezone); each entry is
+//! clipped to each day it covers, in the viewer's timezone (daylight-saving
+//! days have 23 or 25 hours), a running timer counting to now.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sqlx::PgPool;
 
 use super::{Actor, timesheet::sunday_first};
 use crate::{
-    db::{self, entries::Span},
+    db::entries::Span,
     domain::{periods::week_of, tracking::start_of_day},
-    error::AppError,
 };
 
 /// How many projects the glance lists.
@@ -86,17 +84,13 @@ pub fn glance(spans: &[Span], today: NaiveDate, first: NaiveDate, tz: chrono_tz:
     }
 }
 
-/// The actor's glance now.
-pub async fn week_at_a_glance(
-    pool: &PgPool,
-    actor: &Actor,
-    installation_week_start: &str,
-) -> Result<Glance, AppError> {
+/// The actor's glance now, from the spans of their recent entries
+/// (`db::timer_page`, which reads them with the rest of the timer page).
+pub fn week_at_a_glance(spans: &[Span], actor: &Actor, installation_week_start: &str) -> Glance {
     let tz = actor.timezone;
     let today = Utc::now().with_timezone(&tz).date_naive();
     let first = week_of(today, sunday_first(actor, installation_week_start));
-    let spans = db::entries::recent_spans(pool, actor.user_id).await?;
-    Ok(glance(&spans, today, first, tz))
+    glance(spans, today, first, tz)
 }
 
 #[cfg(test)]
@@ -138,7 +132,7 @@ mod tests {
 
     #[test]
     fn the_recent_entries_window_covers_every_day_the_glance_counts() {
-        use db::entries::{RECENT_DAYS_AHEAD, RECENT_DAYS_BACK};
+        use crate::db::entries::{RECENT_DAYS_AHEAD, RECENT_DAYS_BACK};
         // The first and last instants the glance counts, every hour of two
         // weeks around New York's autumn clock change (a 25-hour day), in
         // the timezones furthest ahead of and behind UTC, with either week

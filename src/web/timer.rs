@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::{
     extract::State,
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
 };
 use chrono::{Duration, Utc};
@@ -17,8 +17,11 @@ use super::{
     optional_id, render,
 };
 use crate::{
-    auth::CurrentUser,
-    db::{self, entries::NamedEntry, projects::Project, reports::SummaryRow, tasks::Task},
+    auth::{Credential, CurrentUser},
+    db::{
+        self, entries::NamedEntry, projects::Project, reports::SummaryRow, tasks::Task,
+        timer_page::TimerPage,
+    },
     domain::{
         ValidationError,
         tracking::{format_duration, split_tags},
@@ -64,28 +67,31 @@ struct HomePage {
     error: Option<String>,
 }
 
+/// The timer page for the request's credential, which the page's one
+/// statement checks (`db::timer_page`); 401 (the sign-in page) when it
+/// stands for nobody.
 async fn page(
     state: &AppState,
-    current: &CurrentUser,
+    credential: &Credential,
+    headers: &HeaderMap,
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Html<String>, AppError> {
-    let actor = Actor::from(current);
-    let filter = db::entries::EntryFilter {
-        user_id: Some(actor.user_id),
-        ..Default::default()
-    };
-    // The page's independent reads at once, each on a pooled connection of
-    // its own; the week's charts need the installation's week start.
-    let (settings, running, recent, projects, tasks) = tokio::try_join!(
-        async { Ok::<_, AppError>(db::settings::load(&state.pool).await?) },
-        timer::active(&state.pool, &actor),
-        async { Ok(db::entries::named_page(&state.pool, &filter, 10, 0).await?) },
-        async { Ok(db::projects::list(&state.pool, false).await?) },
-        async { Ok(db::tasks::open_for_pickers(&state.pool).await?) },
-    )?;
+    let TimerPage {
+        caller,
+        settings,
+        running,
+        newest,
+        projects,
+        tasks,
+        spans,
+    } = db::timer_page::load(&state.pool, credential.kind, &credential.hash)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let current = CurrentUser::checked(state, credential, caller, headers).await?;
+    let actor = Actor::from(&current);
     let now = Utc::now();
-    let glance = dashboard::week_at_a_glance(&state.pool, &actor, &settings.week_start).await?;
+    let glance = dashboard::week_at_a_glance(&spans, &actor, &settings.week_start);
     let (week_chart, top_chart) = dashboard_charts(&actor, &glance)?;
     let elapsed = running
         .as_ref()
@@ -96,7 +102,7 @@ async fn page(
         .unwrap_or_default();
     // A start and stop of a few seconds is usually a slip: the page offers to
     // discard it while it is the latest entry and a few minutes old.
-    let too_short = recent
+    let too_short = newest
         .first()
         .filter(|e| {
             e.entry
@@ -110,7 +116,7 @@ async fn page(
     render(&HomePage {
         running_start_local,
         too_short,
-        layout: Layout::for_user("Timer", current).with_notice(notice),
+        layout: Layout::for_user("Timer", &current).with_notice(notice),
         running_elapsed: format_duration(elapsed),
         long_running: running.is_some() && elapsed > i64::from(settings.long_timer_hours) * 3600,
         long_timer_hours: settings.long_timer_hours,
@@ -122,7 +128,7 @@ async fn page(
         week_seconds: glance.week_seconds,
         week_chart,
         top_chart,
-        recent: recent
+        recent: newest
             .iter()
             .map(|e| EntryRow::new(e, &actor.format))
             .collect(),
@@ -187,10 +193,11 @@ fn dashboard_charts(actor: &Actor, glance: &Glance) -> Result<(String, String), 
 
 pub async fn show(
     State(state): State<AppState>,
-    current: CurrentUser,
+    credential: Credential,
+    headers: HeaderMap,
     Flash(notice): Flash,
 ) -> Result<Html<String>, AppError> {
-    page(&state, &current, notice, None).await
+    page(&state, &credential, &headers, notice, None).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -205,6 +212,8 @@ pub struct StartForm {
 pub async fn start(
     State(state): State<AppState>,
     current: CurrentUser,
+    credential: Credential,
+    headers: HeaderMap,
     Form(form): Form<StartForm>,
 ) -> Result<Response, AppError> {
     let input = timer::StartTimer {
@@ -215,7 +224,7 @@ pub async fn start(
     };
     match timer::start(&state.pool, &Actor::from(&current), &input).await {
         Ok(_) => Ok(Redirect::to("/").into_response()),
-        Err(e) => refused(&state, &current, e).await,
+        Err(e) => refused(&state, &credential, &headers, e).await,
     }
 }
 
@@ -236,6 +245,8 @@ pub struct EditForm {
 pub async fn edit(
     State(state): State<AppState>,
     current: CurrentUser,
+    credential: Credential,
+    headers: HeaderMap,
     Form(form): Form<EditForm>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
@@ -269,7 +280,7 @@ pub async fn edit(
     };
     match result {
         Ok(()) => Ok(flash::redirect(&state, "/", "Timer changed.")),
-        Err(e) => refused(&state, &current, e).await,
+        Err(e) => refused(&state, &credential, &headers, e).await,
     }
 }
 
@@ -277,7 +288,8 @@ pub async fn edit(
 /// the message (422 for bad input, 409 for a conflict); other errors as usual.
 async fn refused(
     state: &AppState,
-    current: &CurrentUser,
+    credential: &Credential,
+    headers: &HeaderMap,
     e: AppError,
 ) -> Result<Response, AppError> {
     let (status, message) = match e {
@@ -285,7 +297,11 @@ async fn refused(
         AppError::Conflict { message, .. } => (StatusCode::CONFLICT, message),
         e => return Err(e),
     };
-    Ok((status, page(state, current, None, Some(message)).await?).into_response())
+    Ok((
+        status,
+        page(state, credential, headers, None, Some(message)).await?,
+    )
+        .into_response())
 }
 
 pub async fn stop(

@@ -752,11 +752,14 @@ async fn the_glance_reads_recent_entries_by_local_day_and_a_forgotten_timer_to_n
     let today = Utc::now().with_timezone(&ny).date_naive();
     // A week that ends today, so the last 7 days are the week's days.
     let first = today - Duration::days(6);
+    // The spans as the timer page's statement reads them.
+    let session = timetracker::auth::keys::sha256(&admin.cookie("tt_session").expect("session"));
     let glance = || async {
-        let spans = db::entries::recent_spans(&app.pool, admin_id)
+        let page = db::timer_page::load(&app.pool, db::callers::Kind::Session, &session)
             .await
-            .expect("spans");
-        timetracker::tracking::dashboard::glance(&spans, today, first, ny)
+            .expect("page")
+            .expect("signed in");
+        timetracker::tracking::dashboard::glance(&page.spans, today, first, ny)
     };
     // 23:00 the day before yesterday until 01:00 yesterday, local: both
     // hours fall in the last 7 days. An entry of 12 days ago does not.
