@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ErrorEnvelope, Json};
+use super::{ErrorEnvelope, Json, unless_unauthorized};
 use crate::{
     auth::{Credential, CurrentUser},
     db::{
@@ -169,10 +169,10 @@ pub async fn list(
         )
         .await?
         .ok_or(AppError::Unauthorized)?;
-        credential.record_use(&state, own.touch).await?;
+        credential.record_use(&state.pool, own.touch).await?;
         return Ok(respond(own.entries, limit, None));
     }
-    let actor = Actor::from(&credential.check(&state).await?);
+    let actor = Actor::from(&credential.check(&state.pool).await?);
     let user_id = match q.user_id.as_deref() {
         None | Some("") => Some(actor.user_id),
         Some("all") if actor.is_admin => None,
@@ -210,19 +210,6 @@ pub async fn list(
     } else {
         let rows = db::entries::page(&state.pool, &filter, limit + 1, offset, after).await?;
         Ok(respond(rows, limit, None))
-    }
-}
-
-/// `error`, unless the credential stands for nobody: then the 401, as for
-/// every other request of someone who is not signed in.
-async fn unless_unauthorized(
-    state: &AppState,
-    credential: &Credential,
-    error: AppError,
-) -> AppError {
-    match credential.check(state).await {
-        Ok(_) => error,
-        Err(e) => e,
     }
 }
 

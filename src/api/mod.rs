@@ -158,6 +158,21 @@ impl Modify for CommonErrors {
     }
 }
 
+/// `error`, unless the credential stands for nobody: then the 401, as for
+/// every other request of someone who is not signed in. For handlers whose
+/// statement checks the credential itself (`db::callers`), so that bad input
+/// from nobody is still a 401, as the extractors answer it.
+async fn unless_unauthorized(
+    state: &AppState,
+    credential: &crate::auth::Credential,
+    error: AppError,
+) -> AppError {
+    match credential.check(&state.pool).await {
+        Ok(_) => error,
+        Err(e) => e,
+    }
+}
+
 /// The error body of every 4xx and 5xx answer.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorEnvelope {

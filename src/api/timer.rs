@@ -8,12 +8,12 @@ use axum::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ErrorEnvelope, Json, entries::EntryJson};
+use super::{ErrorEnvelope, Json, entries::EntryJson, unless_unauthorized};
 use crate::{
-    auth::CurrentUser,
+    auth::{Credential, CurrentUser},
     error::AppError,
     state::AppState,
-    tracking::{Actor, timer},
+    tracking::{Actor, Who, timer},
 };
 
 /// The running entry, or `null` when no timer runs.
@@ -48,16 +48,28 @@ pub struct StartBody {
               (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn start(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Json(body): Json<StartBody>,
+    credential: Credential,
+    body: Result<Json<StartBody>, AppError>,
 ) -> Result<Response, AppError> {
+    let body = match body {
+        Ok(Json(body)) => body,
+        Err(e) => return Err(unless_unauthorized(&state, &credential, e).await),
+    };
     let input = timer::StartTimer {
         project_id: body.project_id,
         task_id: body.task_id,
         notes: body.notes,
         tags: body.tags,
     };
-    let entry = timer::start(&state.pool, &Actor::from(&current), &input).await?;
+    // The credential is checked by the start's first statement.
+    let started = timer::start(&state.pool, Who::Credential(&credential), &input).await;
+    let entry = match started {
+        Ok(entry) => entry,
+        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
+            return Err(unless_unauthorized(&state, &credential, e).await);
+        }
+        Err(e) => return Err(e),
+    };
     Ok((StatusCode::CREATED, Json(EntryJson::from(entry))).into_response())
 }
 
@@ -66,10 +78,11 @@ pub async fn start(
     responses((status = 200, body = EntryJson), (status = 409, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn stop(
     State(state): State<AppState>,
-    current: CurrentUser,
+    credential: Credential,
 ) -> Result<Json<EntryJson>, AppError> {
+    // The credential is checked by the stop's first statement.
     Ok(Json(
-        timer::stop(&state.pool, &Actor::from(&current))
+        timer::stop(&state.pool, Who::Credential(&credential))
             .await?
             .into(),
     ))

@@ -6,10 +6,15 @@ use axum::{
 };
 
 use super::{keys::sha256, session};
+use sqlx::PgPool;
+
 use crate::{
-    db::{self, callers::Kind, users::User},
+    db::{
+        self,
+        callers::{Kind, Whose},
+        users::User,
+    },
     error::AppError,
-    state::AppState,
 };
 
 /// A request's claim to be someone: its API token or its session cookie,
@@ -47,21 +52,26 @@ impl Credential {
     }
 
     /// The user this credential stands for, checked on its own, or 401.
-    pub async fn check(&self, state: &AppState) -> Result<User, AppError> {
-        let caller = db::callers::check(&state.pool, self.kind, &self.hash)
+    pub async fn check(&self, pool: &PgPool) -> Result<User, AppError> {
+        let caller = db::callers::check(pool, self.kind, &self.hash)
             .await?
             .ok_or(AppError::Unauthorized)?;
-        self.record_use(state, caller.touch).await?;
+        self.record_use(pool, caller.touch).await?;
         Ok(caller.user)
     }
 
     /// Records the credential's use now when `due` (a check said so:
     /// `db::callers::Caller::touch`).
-    pub async fn record_use(&self, state: &AppState, due: bool) -> Result<(), AppError> {
+    pub async fn record_use(&self, pool: &PgPool, due: bool) -> Result<(), AppError> {
         if due {
-            db::callers::touch(&state.pool, self.kind, &self.hash).await?;
+            db::callers::touch(pool, self.kind, &self.hash).await?;
         }
         Ok(())
+    }
+
+    /// The credential as the statement that checks it takes it.
+    pub fn whose(&self) -> Whose<'_> {
+        Whose::Credential(self.kind, &self.hash)
     }
 
     /// The credential of a session cookie's or API token's value.

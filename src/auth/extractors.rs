@@ -32,7 +32,7 @@ impl CurrentUser {
         credential: &Credential,
         headers: &HeaderMap,
     ) -> Result<Self, AppError> {
-        let user = credential.check(state).await?;
+        let user = credential.check(&state.pool).await?;
         Ok(Self::signed_in(state, credential, user, headers))
     }
 
@@ -44,7 +44,7 @@ impl CurrentUser {
         caller: Caller,
         headers: &HeaderMap,
     ) -> Result<Self, AppError> {
-        credential.record_use(state, caller.touch).await?;
+        credential.record_use(&state.pool, caller.touch).await?;
         Ok(Self::signed_in(state, credential, caller.user, headers))
     }
 

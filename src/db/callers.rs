@@ -58,6 +58,53 @@ pub fn push_caller(q: &mut QueryBuilder<Postgres>, kind: Kind, hash: &[u8]) {
     };
 }
 
+/// Whose user row a write locks: a user the request already checked, or
+/// the user a credential stands for, checked by the locking statement
+/// itself (the timer API's start and stop: no round trip of its own).
+#[derive(Debug, Clone, Copy)]
+pub enum Whose<'a> {
+    User(i64),
+    Credential(Kind, &'a [u8]),
+}
+
+impl Whose<'_> {
+    /// Pushes what goes before the statement's `SELECT`: `WITH caller AS
+    /// (…)` for a credential.
+    pub fn push_with(&self, q: &mut QueryBuilder<Postgres>) {
+        if let Whose::Credential(kind, hash) = *self {
+            q.push("WITH ");
+            push_caller(q, kind, hash);
+            q.push(" ");
+        }
+    }
+
+    /// The statement's `touch` column (see [`Caller::touch`]).
+    pub fn touch(&self) -> &'static str {
+        match self {
+            Whose::User(_) => "false AS touch",
+            Whose::Credential(..) => "caller.touch",
+        }
+    }
+
+    /// Pushes the user's row `u` as the first item of a `FROM`.
+    pub fn push_from(&self, q: &mut QueryBuilder<Postgres>) {
+        q.push(match self {
+            Whose::User(_) => "users u",
+            Whose::Credential(..) => "caller JOIN users u ON u.id = caller.id",
+        });
+    }
+
+    /// Pushes the condition on `u` for the statement's `WHERE`. For a
+    /// credential `u.active` again, so that a lock that waited out a
+    /// concurrent deactivation sees it.
+    pub fn push_condition(&self, q: &mut QueryBuilder<Postgres>) {
+        match *self {
+            Whose::User(id) => q.push("u.id = ").push_bind(id),
+            Whose::Credential(..) => q.push("u.active"),
+        };
+    }
+}
+
 /// The caller a credential stands for, if it is live and its user active.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn check(pool: &PgPool, kind: Kind, hash: &[u8]) -> Result<Option<Caller>, sqlx::Error> {

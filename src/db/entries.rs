@@ -1,13 +1,13 @@
 //! Time entries. A running timer is an entry with no end.
 
-use std::sync::LazyLock;
-
 use chrono::{DateTime, Utc};
-use sqlx::{
-    AssertSqlSafe, FromRow, PgConnection, PgPool, Postgres, QueryBuilder, Row, postgres::PgRow,
-};
+use sqlx::{FromRow, PgConnection, PgPool, Postgres, QueryBuilder, Row, postgres::PgRow};
 
-use super::{callers::Kind, projects::Project, settings::Settings};
+use super::{
+    callers::{Kind, Whose},
+    projects::Project,
+    settings::Settings,
+};
 
 /// A time entry as stored.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
@@ -85,6 +85,10 @@ const WHERE: &str = "WHERE ($1::bigint IS NULL OR e.user_id = $1)
 /// What a write to one user's entries checks, read by [`lock_for_write`].
 #[derive(Debug, Clone)]
 pub struct WriteContext {
+    /// The user whose row is locked.
+    pub user_id: i64,
+    /// The credential's use is due to be recorded (`callers::Caller::touch`).
+    pub touch: bool,
     pub settings: Settings,
     /// The project the write names, archived or not; `None` if there is none.
     pub project: Option<Project>,
@@ -100,6 +104,8 @@ impl<'r> FromRow<'r, PgRow> for WriteContext {
             None => None,
         };
         Ok(Self {
+            user_id: row.try_get("locked_user_id")?,
+            touch: row.try_get("touch")?,
             settings: Settings::from_row(row)?,
             project,
             task_project_id: row.try_get("task_project_id")?,
@@ -109,43 +115,51 @@ impl<'r> FromRow<'r, PgRow> for WriteContext {
 
 /// Locks the user's row as [`lock_user`] does and reads, in the same round
 /// trip, what the write then checks: the settings, the project and the task's
-/// project. `None` when there is no such user.
+/// project. `None` when there is no such user (or the credential stands for
+/// nobody).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_for_write(
     conn: &mut PgConnection,
-    user_id: i64,
+    whose: Whose<'_>,
     project_id: i64,
     task_id: Option<i64>,
 ) -> Result<Option<WriteContext>, sqlx::Error> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {}, {}, t.project_id AS task_project_id
-             FROM users u CROSS JOIN settings s
-             LEFT JOIN projects p ON p.id = $2
-             LEFT JOIN clients c ON c.id = p.client_id
-             LEFT JOIN tasks t ON t.id = $3
-             WHERE u.id = $1 AND s.id = 1 FOR UPDATE OF u",
-            super::settings::COLUMNS,
-            super::projects::COLUMNS
-        )
-    });
-    sqlx::query_as(AssertSqlSafe(SQL.as_str()))
-        .bind(user_id)
-        .bind(project_id)
-        .bind(task_id)
-        .fetch_optional(conn)
-        .await
+    let mut q = QueryBuilder::new("");
+    whose.push_with(&mut q);
+    q.push(format_args!(
+        "SELECT u.id AS locked_user_id, {}, {}, {}, t.project_id AS task_project_id FROM ",
+        whose.touch(),
+        super::settings::COLUMNS,
+        super::projects::COLUMNS
+    ));
+    whose.push_from(&mut q);
+    q.push(" CROSS JOIN settings s LEFT JOIN projects p ON p.id = ")
+        .push_bind(project_id)
+        .push(" LEFT JOIN clients c ON c.id = p.client_id LEFT JOIN tasks t ON t.id = ")
+        .push_bind(task_id)
+        .push(" WHERE s.id = 1 AND ");
+    whose.push_condition(&mut q);
+    q.push(" FOR UPDATE OF u");
+    q.build_query_as().fetch_optional(conn).await
 }
 
 /// Serialises writes to one user's entries for the rest of the transaction
-/// (timer start/stop, overlap checks).
+/// (timer start/stop, overlap checks): the locked user's id, and whether the
+/// credential's use is due to be recorded; `None` when there is no such user
+/// (or the credential stands for nobody).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn lock_user(conn: &mut PgConnection, user_id: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-        .bind(user_id)
-        .fetch_optional(conn)
-        .await
-        .map(|r| r.is_some())
+pub async fn lock_user(
+    conn: &mut PgConnection,
+    whose: Whose<'_>,
+) -> Result<Option<(i64, bool)>, sqlx::Error> {
+    let mut q = QueryBuilder::new("");
+    whose.push_with(&mut q);
+    q.push(format_args!("SELECT u.id, {} FROM ", whose.touch()));
+    whose.push_from(&mut q);
+    q.push(" WHERE ");
+    whose.push_condition(&mut q);
+    q.push(" FOR UPDATE OF u");
+    q.build_query_as().fetch_optional(conn).await
 }
 
 #[tracing::instrument(level = "debug", skip_all)]

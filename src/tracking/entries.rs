@@ -8,6 +8,7 @@ use crate::{
     analytics::{Event, record},
     db::{
         self,
+        callers::Whose,
         entries::{Entry, NamedEntry, WriteContext},
         projects::Project,
         settings::Settings,
@@ -82,7 +83,7 @@ pub(super) async fn lock_for_write(
     project_id: i64,
     task_id: Option<i64>,
 ) -> Result<WriteContext, AppError> {
-    db::entries::lock_for_write(conn, user_id, project_id, task_id)
+    db::entries::lock_for_write(conn, Whose::User(user_id), project_id, task_id)
         .await?
         .ok_or(AppError::NotFound)
 }

@@ -11,7 +11,47 @@ pub mod settings;
 pub mod timer;
 pub mod timesheet;
 
-use crate::{auth::CurrentUser, error::AppError};
+use crate::{
+    auth::{Credential, CurrentUser},
+    db::callers::Whose,
+    error::AppError,
+};
+
+/// Who starts or stops a timer: a user the request already checked (the
+/// pages), or the request's credential, which the action's first statement
+/// checks (`db::callers`: the API's start and stop, each a round trip and a
+/// pooled connection less).
+#[derive(Debug, Clone, Copy)]
+pub enum Who<'a> {
+    Checked(&'a Actor),
+    Credential(&'a Credential),
+}
+
+impl Who<'_> {
+    fn whose(&self) -> Whose<'_> {
+        match self {
+            Who::Checked(actor) => Whose::User(actor.user_id),
+            Who::Credential(credential) => credential.whose(),
+        }
+    }
+
+    /// What a write answers when [`Who::whose`] locked no user: the
+    /// credential stands for nobody (401), or the checked user is gone.
+    fn nobody(&self) -> AppError {
+        match self {
+            Who::Checked(_) => AppError::NotFound,
+            Who::Credential(_) => AppError::Unauthorized,
+        }
+    }
+
+    /// Records the credential's use when the locking statement said it is due.
+    async fn record_use(&self, pool: &sqlx::PgPool, due: bool) -> Result<(), AppError> {
+        match self {
+            Who::Credential(credential) => credential.record_use(pool, due).await,
+            Who::Checked(_) => Ok(()),
+        }
+    }
+}
 
 /// Who is acting.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
 use super::{
-    Actor,
+    Actor, Who,
     entries::{checked, lock_for_write, refuse_overlap},
 };
 use crate::{
@@ -40,26 +40,25 @@ fn already_running() -> AppError {
 
 /// Starts a timer. A running one is stopped at the same instant, in the same
 /// transaction, unless the admin setting says to refuse (409 `timer_already_running`).
-pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<Entry, AppError> {
+pub async fn start(pool: &PgPool, who: Who<'_>, input: &StartTimer) -> Result<Entry, AppError> {
     let notes = parse_notes(&input.notes)?;
     let tags = parse_tags(&input.tags)?;
     let mut tx = pool.begin().await?;
-    let (settings, project) = checked(
-        lock_for_write(&mut tx, actor.user_id, input.project_id, input.task_id).await?,
-        input.task_id,
-    )?;
-    let now = Utc::now();
-    if settings.timer_policy == "refuse"
-        && db::entries::running(&mut tx, actor.user_id)
+    let context =
+        db::entries::lock_for_write(&mut tx, who.whose(), input.project_id, input.task_id)
             .await?
-            .is_some()
+            .ok_or_else(|| who.nobody())?;
+    let (user_id, touch) = (context.user_id, context.touch);
+    let (settings, project) = checked(context, input.task_id)?;
+    let now = Utc::now();
+    if settings.timer_policy == "refuse" && db::entries::running(&mut tx, user_id).await?.is_some()
     {
         return Err(already_running());
     }
     // The running entry, if any, stops where the new one starts.
-    let stopped = db::entries::stop_running(&mut tx, actor.user_id, now).await?;
+    let stopped = db::entries::stop_running(&mut tx, user_id, now).await?;
     let fields = db::entries::EntryFields {
-        user_id: actor.user_id,
+        user_id,
         project_id: project.id,
         task_id: input.task_id,
         started_at: now,
@@ -78,7 +77,7 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
         let duration_seconds = previous.duration_seconds.unwrap_or_default();
         record(
             &mut tx,
-            Some(actor.user_id),
+            Some(user_id),
             &Event::TimerStopped { duration_seconds },
         )
         .await?;
@@ -89,8 +88,9 @@ pub async fn start(pool: &PgPool, actor: &Actor, input: &StartTimer) -> Result<E
         tag_count: entry.tags.len(),
         stopped_previous: stopped.is_some(),
     };
-    record(&mut tx, Some(actor.user_id), &started).await?;
+    record(&mut tx, Some(user_id), &started).await?;
     tx.commit().await?;
+    who.record_use(pool, touch).await?;
     metrics::counter!("timetracker_time_entries_created_total", "source" => "timer").increment(1);
     Ok(entry)
 }
@@ -176,20 +176,23 @@ pub async fn edit(pool: &PgPool, actor: &Actor, input: &EditTimer) -> Result<Ent
 
 /// Stops the caller's running timer (409 `no_timer_running` when none runs).
 /// A timer left running for more than 24 hours is stopped at 24 hours.
-pub async fn stop(pool: &PgPool, actor: &Actor) -> Result<Entry, AppError> {
+pub async fn stop(pool: &PgPool, who: Who<'_>) -> Result<Entry, AppError> {
     let mut tx = pool.begin().await?;
-    db::entries::lock_user(&mut tx, actor.user_id).await?;
-    let Some(entry) = db::entries::stop_running(&mut tx, actor.user_id, Utc::now()).await? else {
+    let (user_id, touch) = db::entries::lock_user(&mut tx, who.whose())
+        .await?
+        .ok_or_else(|| who.nobody())?;
+    let Some(entry) = db::entries::stop_running(&mut tx, user_id, Utc::now()).await? else {
         return Err(no_timer());
     };
     let duration_seconds = entry.duration_seconds.unwrap_or_default();
     record(
         &mut tx,
-        Some(actor.user_id),
+        Some(user_id),
         &Event::TimerStopped { duration_seconds },
     )
     .await?;
     tx.commit().await?;
+    who.record_use(pool, touch).await?;
     Ok(entry)
 }
 
@@ -211,7 +214,7 @@ pub async fn restart(pool: &PgPool, actor: &Actor, entry_id: i64) -> Result<Entr
         notes: source.notes,
         tags: source.tags,
     };
-    start(pool, actor, &input).await
+    start(pool, Who::Checked(actor), &input).await
 }
 
 /// The caller's running timer, if any.

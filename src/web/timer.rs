@@ -31,7 +31,7 @@ use crate::{
     reports::charts,
     state::AppState,
     tracking::{
-        Actor,
+        Actor, Who,
         dashboard::{self, Glance},
         timer,
     },
@@ -222,7 +222,7 @@ pub async fn start(
         notes: form.notes,
         tags: split_tags(&form.tags),
     };
-    match timer::start(&state.pool, &Actor::from(&current), &input).await {
+    match timer::start(&state.pool, Who::Checked(&Actor::from(&current)), &input).await {
         Ok(_) => Ok(Redirect::to("/").into_response()),
         Err(e) => refused(&state, &credential, &headers, e).await,
     }
@@ -308,7 +308,7 @@ pub async fn stop(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> Result<Response, AppError> {
-    let entry = timer::stop(&state.pool, &Actor::from(&current)).await?;
+    let entry = timer::stop(&state.pool, Who::Checked(&Actor::from(&current))).await?;
     let notice = format!(
         "Stopped after {}.",
         format_duration(entry.duration_seconds.unwrap_or_default())

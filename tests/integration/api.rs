@@ -437,6 +437,91 @@ async fn the_entries_list_checks_the_credential_it_reads_with_on_every_request()
 }
 
 #[tokio::test]
+async fn the_timer_api_checks_the_credential_it_writes_with_on_every_request() {
+    // Start and stop check the token in their first statement, which also
+    // locks the user (db::callers::Whose): a revocation or a deactivation
+    // holds from the very next request, and a refused request writes nothing.
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let bob_id = app.user_id("bob").await;
+    let p = project(&app, "Timer").await;
+    let bob_api = Api::new(&app, &bob.api_token("b", "").await);
+    let start = json!({"project_id": p});
+    let (status, _, entry) = bob_api.post("/timer/start", start.clone()).await;
+    assert_eq!(
+        (status, &entry["user_id"]),
+        (StatusCode::CREATED, &json!(bob_id))
+    );
+    let running = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM time_entries WHERE ended_at IS NULL")
+            .fetch_one(&app.pool)
+            .await
+            .expect("count")
+    };
+    for body in [
+        json!({"project_id": "x"}),
+        json!({"project_id": p, "tags": ["a,b"]}),
+    ] {
+        assert_eq!(
+            Api::new(&app, "tt_junk")
+                .post("/timer/start", body.clone())
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED,
+            "bad input from nobody: {body}"
+        );
+        assert_eq!(
+            bob_api.post("/timer/start", body.clone()).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
+    }
+    sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE name = 'b'")
+        .execute(&app.pool)
+        .await
+        .expect("revoke");
+    for path in ["/timer/stop", "/timer/start"] {
+        let (status, _, body) = bob_api.post(path, start.clone()).await;
+        assert_eq!(
+            (status, &body["error"]["code"]),
+            (StatusCode::UNAUTHORIZED, &json!("unauthorized")),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        running().await,
+        1,
+        "the refused stop left the timer running"
+    );
+    let bob_api = Api::new(&app, &bob.api_token("again", "").await);
+    assert_eq!(
+        bob_api.post("/timer/stop", json!({})).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        bob_api.post("/timer/start", start.clone()).await.0,
+        StatusCode::CREATED
+    );
+    let r = admin
+        .post_form(
+            &format!("/admin/users/{bob_id}/deactivate"),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        bob_api.post("/timer/stop", json!({})).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        bob_api.post("/timer/start", start).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(running().await, 1);
+}
+
+#[tokio::test]
 async fn cookie_sessions_need_a_csrf_header_for_api_writes() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;

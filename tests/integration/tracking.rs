@@ -7,7 +7,7 @@ use timetracker::{
     db,
     domain::tracking::start_of_day,
     jobs::Maintenance,
-    tracking::{Actor, entries, timer},
+    tracking::{Actor, Who, entries, timer},
 };
 use timetracker_worker::{JobContext, JobHandler, handlers::maintenance::Prune};
 
@@ -171,7 +171,9 @@ async fn concurrent_starts_leave_exactly_one_running_timer() {
                 ..Default::default()
             };
             tasks.push(tokio::spawn(async move {
-                timer::start(&pool, &actor, &input).await.map(|_| ())
+                timer::start(&pool, Who::Checked(&actor), &input)
+                    .await
+                    .map(|_| ())
             }));
         }
         let mut ok = 0;
@@ -232,7 +234,7 @@ async fn the_refuse_policy_answers_409_and_stopping_nothing_is_a_conflict() {
 
     let actor = actor(&app, "admin").await;
     assert!(matches!(
-        timer::stop(&app.pool, &actor).await,
+        timer::stop(&app.pool, Who::Checked(&actor)).await,
         Err(timetracker::error::AppError::Conflict {
             code: "no_timer_running",
             ..
@@ -290,7 +292,7 @@ async fn restart_copies_project_task_notes_and_tags() {
     let actor = actor(&app, "admin").await;
     let first = timer::start(
         &app.pool,
-        &actor,
+        Who::Checked(&actor),
         &timer::StartTimer {
             project_id: project,
             task_id: Some(task),
@@ -300,7 +302,9 @@ async fn restart_copies_project_task_notes_and_tags() {
     )
     .await
     .expect("start");
-    timer::stop(&app.pool, &actor).await.expect("stop");
+    timer::stop(&app.pool, Who::Checked(&actor))
+        .await
+        .expect("stop");
     let r = admin
         .post_form(&format!("/entries/{}/restart", first.id), &[])
         .await;
@@ -653,7 +657,7 @@ async fn archiving_hides_a_project_from_pickers_and_keeps_its_entries() {
     );
     let err = timer::start(
         &app.pool,
-        &actor,
+        Who::Checked(&actor),
         &timer::StartTimer {
             project_id: project,
             ..Default::default()
