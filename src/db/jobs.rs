@@ -253,8 +253,6 @@ pub async fn recent_actions(pool: &PgPool, limit: i64) -> Result<Vec<JobAction>,
     .await
 }
 
-/// Moves a job's next run to `delay_seconds` from now: our durable backoff,
-/// because apalis-postgres retries a failed job immediately otherwise.
 /// A job row to insert unless its key is taken.
 pub struct NewUniqueJob {
     pub id: String,
@@ -322,6 +320,8 @@ pub async fn release_key(pool: &PgPool, id: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Moves a job's next run to `delay_seconds` from now: our durable backoff,
+/// because apalis-postgres retries a failed job immediately otherwise.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn reschedule(pool: &PgPool, id: &str, delay_seconds: f64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE apalis.jobs SET run_at = now() + make_interval(secs => $2) WHERE id = $1")
