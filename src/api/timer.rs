@@ -62,14 +62,7 @@ pub async fn start(
         tags: body.tags,
     };
     // The credential is checked by the start's first statement.
-    let started = timer::start(&state.pool, Who::Credential(&credential), &input).await;
-    let entry = match started {
-        Ok(entry) => entry,
-        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
-            return Err(unless_unauthorized(&state, &credential, e).await);
-        }
-        Err(e) => return Err(e),
-    };
+    let entry = timer::start(&state.pool, Who::Credential(&credential), &input).await?;
     Ok((StatusCode::CREATED, Json(EntryJson::from(entry))).into_response())
 }
 

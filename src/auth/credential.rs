@@ -4,10 +4,9 @@ use axum::{
     extract::FromRequestParts,
     http::{HeaderMap, header, request::Parts},
 };
-
-use super::{keys::sha256, session};
 use sqlx::PgPool;
 
+use super::{keys::sha256, session};
 use crate::{
     db::{
         self,

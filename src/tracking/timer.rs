@@ -41,13 +41,14 @@ fn already_running() -> AppError {
 /// Starts a timer. A running one is stopped at the same instant, in the same
 /// transaction, unless the admin setting says to refuse (409 `timer_already_running`).
 pub async fn start(pool: &PgPool, who: Who<'_>, input: &StartTimer) -> Result<Entry, AppError> {
-    let notes = parse_notes(&input.notes)?;
-    let tags = parse_tags(&input.tags)?;
     let mut tx = pool.begin().await?;
     let context =
         db::entries::lock_for_write(&mut tx, who.whose(), input.project_id, input.task_id)
             .await?
             .ok_or_else(|| who.nobody())?;
+    // Checked after the caller, so that bad input from nobody is a 401.
+    let notes = parse_notes(&input.notes)?;
+    let tags = parse_tags(&input.tags)?;
     let (user_id, touch) = (context.user_id, context.touch);
     let (settings, project) = checked(context, input.task_id)?;
     let now = Utc::now();
