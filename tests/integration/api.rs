@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, TestClient, spawn_app};
 
 pub(crate) struct Api {
     base: String,
@@ -322,15 +322,31 @@ async fn entries_are_validated_paginated_and_private() {
     );
 }
 
+/// An administrator and a plain user, bob, both signed in, and bob's id.
+async fn admin_and_bob(app: &TestApp) -> (TestClient, TestClient, i64) {
+    let admin = app.setup_admin().await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    (admin, bob, app.user_id("bob").await)
+}
+
+/// The administrator deactivates a user.
+async fn deactivate(admin: &TestClient, user_id: i64) {
+    let r = admin
+        .post_form(
+            &format!("/admin/users/{user_id}/deactivate"),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
 #[tokio::test]
 async fn the_entries_list_checks_the_credential_it_reads_with_on_every_request() {
     // The default list checks the token or session in the statement that
     // reads the entries (db::callers): a revocation, an expiry, a sign-out
     // or a deactivation holds from the very next request.
     let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    let bob = app.create_user(&admin, "bob", "user").await;
-    let bob_id = app.user_id("bob").await;
+    let (admin, bob, bob_id) = admin_and_bob(&app).await;
     let p = project(&app, "Mine").await;
     let token = bob.api_token("b", "").await;
     let bob_api = Api::new(&app, &token);
@@ -423,13 +439,7 @@ async fn the_entries_list_checks_the_credential_it_reads_with_on_every_request()
     bob.login("bob", "bob password").await;
     let bob_api = Api::new(&app, &bob.api_token("again", "").await);
     assert_eq!(bob_api.get("/time-entries").await.0, StatusCode::OK);
-    let r = admin
-        .post_form(
-            &format!("/admin/users/{bob_id}/deactivate"),
-            &[("confirm", "yes")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    deactivate(&admin, bob_id).await;
     assert_eq!(
         bob_api.get("/time-entries").await.0,
         StatusCode::UNAUTHORIZED
@@ -442,9 +452,7 @@ async fn the_timer_api_checks_the_credential_it_writes_with_on_every_request() {
     // locks the user (db::callers::Whose): a revocation or a deactivation
     // holds from the very next request, and a refused request writes nothing.
     let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    let bob = app.create_user(&admin, "bob", "user").await;
-    let bob_id = app.user_id("bob").await;
+    let (admin, bob, bob_id) = admin_and_bob(&app).await;
     let p = project(&app, "Timer").await;
     let bob_api = Api::new(&app, &bob.api_token("b", "").await);
     let start = json!({"project_id": p});
@@ -503,13 +511,7 @@ async fn the_timer_api_checks_the_credential_it_writes_with_on_every_request() {
         bob_api.post("/timer/start", start.clone()).await.0,
         StatusCode::CREATED
     );
-    let r = admin
-        .post_form(
-            &format!("/admin/users/{bob_id}/deactivate"),
-            &[("confirm", "yes")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    deactivate(&admin, bob_id).await;
     assert_eq!(
         bob_api.post("/timer/stop", json!({})).await.0,
         StatusCode::UNAUTHORIZED
