@@ -89,6 +89,18 @@ pub struct ListQuery {
     total: Option<bool>,
 }
 
+impl ListQuery {
+    /// The query's filter, for the entries of `user_id` (`None`: everyone's).
+    fn filter(&self, user_id: Option<i64>) -> EntryFilter {
+        EntryFilter {
+            user_id,
+            project_id: self.project_id,
+            from: self.from,
+            to: self.to,
+        }
+    }
+}
+
 /// A keyset cursor: the start and id of a page's last entry.
 type Cursor = (DateTime<Utc>, i64);
 
@@ -153,16 +165,11 @@ pub async fn list(
             Ok(window) => window,
             Err(e) => return Err(unless_unauthorized(&state, &credential, e).await),
         };
-        let filter = EntryFilter {
-            user_id: None,
-            project_id: q.project_id,
-            from: q.from,
-            to: q.to,
-        };
         let own = db::entries::own_page(
             &state.pool,
-            (credential.kind, &credential.hash),
-            &filter,
+            credential.kind,
+            &credential.hash,
+            &q.filter(None),
             limit + 1,
             offset,
             after,
@@ -194,12 +201,7 @@ pub async fn list(
         }
     };
     let (limit, offset, after) = window(&q)?;
-    let filter = EntryFilter {
-        user_id,
-        project_id: q.project_id,
-        from: q.from,
-        to: q.to,
-    };
+    let filter = q.filter(user_id);
     // One row more than the page says whether another follows.
     if q.total == Some(true) {
         let (rows, total) = tokio::try_join!(

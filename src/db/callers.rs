@@ -3,7 +3,9 @@
 //! The one definition of that rule is [`push_caller`], a CTE named `caller`.
 //! [`check`] runs it on its own (the `CurrentUser` extractor); a hot
 //! statement puts it in front of its own work so that the check and the
-//! work are one round trip (`db::entries::own_page`). Either way a revoked
+//! work are one round trip (`db::entries::own_page`, `db::timer_page::load`,
+//! and through [`Whose`] the user locks of the timer's start and stop).
+//! Either way a revoked
 //! or expired token, an ended session or a deactivated user is refused by
 //! the very statement that serves the request: nothing is cached.
 

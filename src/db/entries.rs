@@ -65,11 +65,10 @@ pub struct EntryFilter {
 /// The columns of [`Entry`], of a row of `time_entries` named `e`.
 const COLUMNS: &str = "e.id, e.user_id, e.project_id, e.task_id, e.started_at, e.ended_at,
                        e.duration_seconds, e.notes, e.tags, e.billable, e.source";
-/// The columns of [`NamedEntry`]; [`JOINS`] follow `FROM time_entries e` (or
-/// a data-modifying CTE named `e`).
-const NAMED_COLUMNS: &str = "e.id, e.user_id, e.project_id, e.task_id, e.started_at, e.ended_at,
-                             e.duration_seconds, e.notes, e.tags, e.billable, e.source,
-                             u.username, p.name AS project_name, c.name AS client_name, t.name AS task_name";
+/// The names [`NamedEntry`] adds to [`COLUMNS`], from [`JOINS`], which
+/// follow `FROM time_entries e`.
+const NAMES: &str =
+    "u.username, p.name AS project_name, c.name AS client_name, t.name AS task_name";
 const JOINS: &str = "JOIN users u ON u.id = e.user_id
                      JOIN projects p ON p.id = e.project_id
                      LEFT JOIN clients c ON c.id = p.client_id
@@ -165,7 +164,7 @@ pub async fn lock_user(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<NamedEntry>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {NAMED_COLUMNS} FROM time_entries e {JOINS} WHERE e.id = $1"
+        "SELECT {COLUMNS}, {NAMES} FROM time_entries e {JOINS} WHERE e.id = $1"
     )))
     .bind(id)
     .fetch_optional(conn)
@@ -186,7 +185,7 @@ pub async fn running(
 /// [`running`]'s statement for the user `user` (an SQL expression).
 pub(super) fn running_sql(user: &str) -> String {
     format!(
-        "SELECT {NAMED_COLUMNS} FROM time_entries e {JOINS} WHERE e.user_id = {user} AND e.ended_at IS NULL"
+        "SELECT {COLUMNS}, {NAMES} FROM time_entries e {JOINS} WHERE e.user_id = {user} AND e.ended_at IS NULL"
     )
 }
 
@@ -194,7 +193,7 @@ pub(super) fn running_sql(user: &str) -> String {
 /// their names: the timer page's recent entries.
 pub(super) fn newest_sql(user: &str, limit: i64) -> String {
     format!(
-        "SELECT {NAMED_COLUMNS} FROM time_entries e {JOINS} WHERE e.user_id = {user} {NEWEST_FIRST} LIMIT {limit}"
+        "SELECT {COLUMNS}, {NAMES} FROM time_entries e {JOINS} WHERE e.user_id = {user} {NEWEST_FIRST} LIMIT {limit}"
     )
 }
 
@@ -359,7 +358,7 @@ pub async fn named_page(
     offset: i64,
 ) -> Result<Vec<NamedEntry>, sqlx::Error> {
     let mut q = QueryBuilder::new(format!(
-        "SELECT {NAMED_COLUMNS} FROM time_entries e {JOINS} WHERE true"
+        "SELECT {COLUMNS}, {NAMES} FROM time_entries e {JOINS} WHERE true"
     ));
     push_page(&mut q, f, limit, offset, None);
     q.build_query_as().fetch_all(pool).await
@@ -381,7 +380,8 @@ pub struct OwnPage {
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn own_page(
     pool: &PgPool,
-    (kind, hash): (Kind, &[u8]),
+    kind: Kind,
+    hash: &[u8],
     f: &EntryFilter,
     limit: i64,
     offset: i64,
