@@ -552,13 +552,17 @@ def parse_rfc3339(ts):
 
 
 def q2(database_url, web_env, logdir, users, worker):
-    """kill -9 the worker with 300 exports queued and in flight; a new one finishes them."""
+    """kill -9 the worker with 300 exports queued and in flight; a new one finishes them.
+    The worker is paused (SIGSTOP) while the 300 are requested, so all of them
+    are queued when it resumes, then killed a second later, mid-build."""
     results = []
     token = users["reader"][1]
     for _ in range(RUNS):
+        worker.p.send_signal(signal.SIGSTOP)
         ids = [api("POST", "/api/v1/exports", token,
                    {"format": "xlsx" if i % 2 else "csv", "from": FIRST_DAY, "to": "2024-12-31"})["id"]
                for i in range(300)]
+        worker.p.send_signal(signal.SIGCONT)
         time.sleep(1.0)
         worker.stop(signal.SIGKILL)
         done_at_kill = int(psql_value(database_url, f"SELECT count(*) FROM exports WHERE id >= {ids[0]} AND status = 'done'"))
@@ -858,7 +862,7 @@ def main():
     def row_q2():
         q2r = results["Q2"]
         return ("Q2", "kill -9 the worker with 300 exports queued and in flight", "all complete, 0 lost, ≤ 20 s",
-                f"{median(q2r, 'seconds'):.1f} s after restart, {max(r['lost'] for r in q2r)} lost",
+                f"{median(q2r, 'seconds'):.1f} s after restart ({median(q2r, 'in_flight_at_kill'):.0f} of 300 not done at the kill), {max(r['lost'] for r in q2r)} lost",
                 verdict(median(q2r, "seconds") <= 20 and max(r["lost"] for r in q2r) == 0))
 
     def row_q3():

@@ -90,9 +90,19 @@ pub struct SummaryRow {
 
 /// Binds a [`ReportFilter`] to `$1`–`$8` of a query using [`FROM`]; one macro
 /// because `query`, `query_as` and `query_scalar` have different types.
+///
+/// The statement is not kept prepared (sqlx's `persistent(false)`: parsed
+/// anew each time, as PostgreSQL's unnamed statement), so PostgreSQL plans it
+/// for the values at hand. A report's range and filters decide which index
+/// pays: kept prepared, PostgreSQL switched to a generic plan after five runs
+/// that, not knowing the user or the range, read every user's entries in the
+/// range (a year of one user's 3,660 entries among 1M: 81 ms instead of 4,
+/// for the export's count and again for its rows). Planning costs well under
+/// a millisecond of a report.
 macro_rules! bind_filter {
     ($query:expr, $f:expr) => {
         $query
+            .persistent(false)
             .bind($f.from)
             .bind($f.to)
             .bind($f.user_id)
