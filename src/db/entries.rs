@@ -76,11 +76,6 @@ const JOINS: &str = "JOIN users u ON u.id = e.user_id
 /// The order of every list of entries: newest first.
 const NEWEST_FIRST: &str = "ORDER BY e.started_at DESC, e.id DESC";
 
-const WHERE: &str = "WHERE ($1::bigint IS NULL OR e.user_id = $1)
-                       AND ($2::bigint IS NULL OR e.project_id = $2)
-                       AND ($3::timestamptz IS NULL OR e.started_at >= $3)
-                       AND ($4::timestamptz IS NULL OR e.started_at < $4)";
-
 /// What a write to one user's entries checks, read by [`lock_for_write`].
 #[derive(Debug, Clone)]
 pub struct WriteContext {
@@ -321,15 +316,9 @@ pub async fn list(
 /// How many entries the filter matches (a count of every match).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn count(pool: &PgPool, f: &EntryFilter) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT count(*) FROM time_entries e {WHERE}"
-    )))
-    .bind(f.user_id)
-    .bind(f.project_id)
-    .bind(f.from)
-    .bind(f.to)
-    .fetch_one(pool)
-    .await
+    let mut q = QueryBuilder::new("SELECT count(*) FROM time_entries e WHERE true");
+    push_filter(&mut q, f);
+    q.build_query_scalar().fetch_one(pool).await
 }
 
 /// One page of the entries a filter matches, newest first, without the total
@@ -415,15 +404,8 @@ pub async fn own_page(
     Ok(Some(OwnPage { entries, touch }))
 }
 
-/// Appends the filter's conditions (after a `WHERE`), the order and the
-/// limit for one page.
-fn push_page(
-    q: &mut QueryBuilder<Postgres>,
-    f: &EntryFilter,
-    limit: i64,
-    offset: i64,
-    after: Option<(DateTime<Utc>, i64)>,
-) {
+/// Appends the filter's conditions, after a `WHERE`.
+fn push_filter(q: &mut QueryBuilder<Postgres>, f: &EntryFilter) {
     // Only the filters that are set, as plain predicates: a statement per
     // filter shape, whose cached generic plan uses the user's index. With
     // optional predicates (`$1 IS NULL OR …`) the generic plan scans every
@@ -440,6 +422,18 @@ fn push_page(
     if let Some(to) = f.to {
         q.push(" AND e.started_at < ").push_bind(to);
     }
+}
+
+/// Appends the filter's conditions (after a `WHERE`), the order and the
+/// limit for one page.
+fn push_page(
+    q: &mut QueryBuilder<Postgres>,
+    f: &EntryFilter,
+    limit: i64,
+    offset: i64,
+    after: Option<(DateTime<Utc>, i64)>,
+) {
+    push_filter(q, f);
     if let Some((at, id)) = after {
         q.push(" AND (e.started_at, e.id) < (")
             .push_bind(at)
@@ -461,15 +455,11 @@ fn push_page(
 /// Seconds of the entries a filter matches.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_seconds(pool: &PgPool, f: &EntryFilter) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT coalesce(sum(e.duration_seconds), 0)::bigint FROM time_entries e {WHERE}"
-    )))
-    .bind(f.user_id)
-    .bind(f.project_id)
-    .bind(f.from)
-    .bind(f.to)
-    .fetch_one(pool)
-    .await
+    let mut q = QueryBuilder::new(
+        "SELECT coalesce(sum(e.duration_seconds), 0)::bigint FROM time_entries e WHERE true",
+    );
+    push_filter(&mut q, f);
+    q.build_query_scalar().fetch_one(pool).await
 }
 
 /// An entry's stretch of time and its project, a running one ending now.
