@@ -324,12 +324,24 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
             .fetch_one(&app.pool)
             .await
             .expect("job");
-    let runs: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT worker, outcome FROM job_attempts WHERE job_id = $1 ORDER BY id")
-            .bind(&job)
-            .fetch_all(&app.pool)
-            .await
-            .expect("attempts");
+    // The export is done before its run is recorded as finished (the
+    // handler returns after it marks the export): wait for that record.
+    let started = Instant::now();
+    let runs = loop {
+        let runs: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT worker, outcome FROM job_attempts WHERE job_id = $1 ORDER BY id",
+        )
+        .bind(&job)
+        .fetch_all(&app.pool)
+        .await
+        .expect("attempts");
+        if runs.iter().filter(|r| r.1.is_some()).count() == 1
+            || started.elapsed() > Duration::from_secs(10)
+        {
+            break runs;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(runs.len(), 2, "{runs:?}");
     assert_eq!(
         (runs[0].1.as_deref(), runs[1].1.as_deref()),
