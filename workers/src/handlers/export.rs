@@ -38,6 +38,12 @@ impl BuildExport {
     }
 }
 
+/// A write of a CSV build, in the order the build makes them.
+enum Write {
+    Chunk(Vec<u8>),
+    Progress(i64),
+}
+
 /// Why a build stopped: worth retrying, or not.
 enum Failure {
     Transient(anyhow::Error),
@@ -183,31 +189,55 @@ impl BuildExport {
                 .delimiter(delimiter)
                 .from_writer(Vec::with_capacity(CHUNK + 8192))
         };
-        let mut out = writer();
-        out.write_record(csv_export::HEADER)
-            .map_err(|e| Failure::Transient(e.into()))?;
-        let (mut rows, mut bytes, mut seq) = (0i64, 0i64, 0i32);
-        let mut stream = db::reports::export_rows(&self.pool, filter);
-        while let Some(row) = stream.next().await {
-            out.write_record(csv_export::record(&row?, fmt))
+        // The file's writes (its chunks and the progress) go, in order,
+        // through a channel to a writer that runs beside the row stream:
+        // the next chunk is built while PostgreSQL stores the last. Still
+        // two connections per build (the stream's and the writer's); one
+        // write waits in the channel at most, so memory stays at about
+        // three chunks.
+        let (writes, mut to_write) = tokio::sync::mpsc::channel::<Write>(1);
+        let build = async move {
+            // A send fails only once the writer has failed; its error is
+            // the one try_join! returns.
+            let mut out = writer();
+            out.write_record(csv_export::HEADER)
                 .map_err(|e| Failure::Transient(e.into()))?;
-            rows += 1;
-            if out.get_ref().len() >= CHUNK {
-                let chunk = std::mem::replace(&mut out, writer())
-                    .into_inner()
-                    .map_err(|e| Failure::Transient(anyhow::anyhow!("{e}")))?;
-                db::exports::add_chunk(&self.pool, id, seq, &chunk).await?;
-                (bytes, seq) = (bytes + chunk.len() as i64, seq + 1);
+            let mut rows = 0i64;
+            let mut stream = db::reports::export_rows(&self.pool, filter);
+            while let Some(row) = stream.next().await {
+                out.write_record(csv_export::record(&row?, fmt))
+                    .map_err(|e| Failure::Transient(e.into()))?;
+                rows += 1;
+                if out.get_ref().len() >= CHUNK {
+                    let chunk = std::mem::replace(&mut out, writer())
+                        .into_inner()
+                        .map_err(|e| Failure::Transient(anyhow::anyhow!("{e}")))?;
+                    let _ = writes.send(Write::Chunk(chunk)).await;
+                }
+                if rows % PROGRESS_EVERY == 0 {
+                    let _ = writes.send(Write::Progress(rows)).await;
+                }
             }
-            if rows % PROGRESS_EVERY == 0 {
-                db::exports::progress(&self.pool, id, rows).await?;
+            let rest = out
+                .into_inner()
+                .map_err(|e| Failure::Transient(anyhow::anyhow!("{e}")))?;
+            let _ = writes.send(Write::Chunk(rest)).await;
+            Ok::<_, Failure>(rows)
+        };
+        let write = async {
+            let (mut bytes, mut seq) = (0i64, 0i32);
+            while let Some(next) = to_write.recv().await {
+                match next {
+                    Write::Chunk(chunk) => {
+                        db::exports::add_chunk(&self.pool, id, seq, &chunk).await?;
+                        (bytes, seq) = (bytes + chunk.len() as i64, seq + 1);
+                    }
+                    Write::Progress(rows) => db::exports::progress(&self.pool, id, rows).await?,
+                }
             }
-        }
-        let rest = out
-            .into_inner()
-            .map_err(|e| Failure::Transient(anyhow::anyhow!("{e}")))?;
-        db::exports::add_chunk(&self.pool, id, seq, &rest).await?;
-        Ok((rows, bytes + rest.len() as i64))
+            Ok::<_, Failure>(bytes)
+        };
+        Ok(tokio::try_join!(build, write)?)
     }
 
     async fn build_xlsx(
