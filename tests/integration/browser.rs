@@ -648,8 +648,9 @@ async fn every_page_fits_a_laptop_and_a_phone() {
 
     // A plain user's pages pass the same checks.
     click(&c, "form[action='/logout'] button").await;
+    // The sign-in form's field: the admin's users page has a #username too.
     c.wait()
-        .for_element(Locator::Css("#username"))
+        .for_element(Locator::Css("form[action='/login'] #username"))
         .await
         .expect("signed out");
     sign_in(&c, "bob", "bob password").await;
@@ -1093,8 +1094,9 @@ async fn keyboard_confirmations_tokens_formats_tasks_and_a_reset_link_work_in_a_
         .await
         .expect("text");
     click(&c, "form[action='/logout'] button").await;
+    // The sign-in form's field: the admin's users page has a #username too.
     c.wait()
-        .for_element(Locator::Css("#username"))
+        .for_element(Locator::Css("form[action='/login'] #username"))
         .await
         .expect("signed out");
     let (_, path) = link.split_once("/reset-password").expect("a reset link");
