@@ -329,17 +329,6 @@ async fn admin_and_bob(app: &TestApp) -> (TestClient, TestClient, i64) {
     (admin, bob, app.user_id("bob").await)
 }
 
-/// The administrator deactivates a user.
-async fn deactivate(admin: &TestClient, user_id: i64) {
-    let r = admin
-        .post_form(
-            &format!("/admin/users/{user_id}/deactivate"),
-            &[("confirm", "yes")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-}
-
 #[tokio::test]
 async fn the_entries_list_checks_the_credential_it_reads_with_on_every_request() {
     // The default list checks the token or session in the statement that
@@ -439,7 +428,7 @@ async fn the_entries_list_checks_the_credential_it_reads_with_on_every_request()
     bob.login("bob", "bob password").await;
     let bob_api = Api::new(&app, &bob.api_token("again", "").await);
     assert_eq!(bob_api.get("/time-entries").await.0, StatusCode::OK);
-    deactivate(&admin, bob_id).await;
+    app.deactivate_user(&admin, bob_id).await;
     assert_eq!(
         bob_api.get("/time-entries").await.0,
         StatusCode::UNAUTHORIZED
@@ -511,7 +500,7 @@ async fn the_timer_api_checks_the_credential_it_writes_with_on_every_request() {
         bob_api.post("/timer/start", start.clone()).await.0,
         StatusCode::CREATED
     );
-    deactivate(&admin, bob_id).await;
+    app.deactivate_user(&admin, bob_id).await;
     assert_eq!(
         bob_api.post("/timer/stop", json!({})).await.0,
         StatusCode::UNAUTHORIZED

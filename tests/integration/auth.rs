@@ -39,13 +39,7 @@ async fn deactivated_users_are_signed_out_and_cannot_sign_in() {
     let bob = app.create_user(&admin, "bob", "user").await;
     assert_eq!(bob.get("/").await.status(), StatusCode::OK);
     let id = app.user_id("bob").await;
-    let r = admin
-        .post_form(
-            &format!("/admin/users/{id}/deactivate"),
-            &[("confirm", "yes")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.deactivate_user(&admin, id).await;
     let r = bob.get("/").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(location(&r).starts_with("/login"));

@@ -255,6 +255,17 @@ impl TestApp {
         client
     }
 
+    /// Deactivates a user through the admin form, confirmed.
+    pub async fn deactivate_user(&self, admin: &TestClient, user_id: i64) {
+        let r = admin
+            .post_form(
+                &format!("/admin/users/{user_id}/deactivate"),
+                &[("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "deactivating {user_id}");
+    }
+
     pub async fn user_id_opt(&self, username: &str) -> Option<i64> {
         sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
             .bind(username)
