@@ -201,21 +201,13 @@ impl Config {
                 )?,
             ),
             telemetry_host: get("TELEMETRY_POSTHOG_HOST")
-                .or_else(|| option_env!("TIMETRACKER_TELEMETRY_HOST").map(str::to_owned))
-                .unwrap_or_else(|| "https://us.i.posthog.com".to_owned())
+                .unwrap_or_else(|| crate::build_info::TELEMETRY_HOST.to_owned())
                 .trim_end_matches('/')
                 .to_owned(),
             telemetry_key: get("TELEMETRY_POSTHOG_KEY")
-                .or_else(|| {
-                    option_env!("TIMETRACKER_TELEMETRY_KEY")
-                        .filter(|k| !k.is_empty())
-                        .map(str::to_owned)
-                })
+                .or_else(|| crate::build_info::TELEMETRY_KEY.map(str::to_owned))
                 .map(Secret::new),
-            telemetry_forced_off: get("DO_NOT_TRACK")
-                .is_some_and(|v| parse_bool("DO_NOT_TRACK", &v).unwrap_or(true))
-                || get("TIMETRACKER_TELEMETRY")
-                    .is_some_and(|v| !parse_bool("TIMETRACKER_TELEMETRY", &v).unwrap_or(false)),
+            telemetry_forced_off: telemetry_forced_off(&get)?,
             feature_overrides: crate::flags::overrides_from(get)?,
             posthog_api_key: get("POSTHOG_API_KEY").map(Secret::new),
             posthog_host: parse("POSTHOG_HOST", "https://us.i.posthog.com")?
@@ -242,6 +234,22 @@ impl Config {
             )?),
         })
     }
+}
+
+/// `DO_NOT_TRACK` true or `TIMETRACKER_TELEMETRY` false turns install
+/// telemetry off. A value that is neither true nor false stops start-up: an
+/// operator who wrote `DO_NOT_TRACK=yess` must not be left guessing whether
+/// it took.
+fn telemetry_forced_off(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<bool> {
+    let do_not_track = match get("DO_NOT_TRACK") {
+        Some(v) => parse_bool("DO_NOT_TRACK", &v)?,
+        None => false,
+    };
+    let allowed = match get("TIMETRACKER_TELEMETRY") {
+        Some(v) => parse_bool("TIMETRACKER_TELEMETRY", &v)?,
+        None => true,
+    };
+    Ok(do_not_track || !allowed)
 }
 
 fn hours(h: u64) -> Duration {
@@ -340,6 +348,36 @@ mod tests {
         .expect("valid");
         assert!(c.sentry_dsn.is_some());
         assert_eq!(c.sentry_traces_sample_rate, 0.0);
+    }
+
+    #[test]
+    fn telemetry_switches_take_only_true_or_false() {
+        let forced_off = |vars: &[(&str, &str)]| {
+            let mut all = vec![("DATABASE_URL", "postgres://x")];
+            all.extend_from_slice(vars);
+            config(&all).map(|c| c.telemetry_forced_off)
+        };
+        assert!(!forced_off(&[]).expect("valid"));
+        assert!(forced_off(&[("DO_NOT_TRACK", "1")]).expect("valid"));
+        assert!(!forced_off(&[("DO_NOT_TRACK", "0")]).expect("valid"));
+        assert!(forced_off(&[("TIMETRACKER_TELEMETRY", "false")]).expect("valid"));
+        assert!(!forced_off(&[("TIMETRACKER_TELEMETRY", "on")]).expect("valid"));
+        for name in ["DO_NOT_TRACK", "TIMETRACKER_TELEMETRY"] {
+            let err = forced_off(&[(name, "maybe")]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_unset_telemetry_host_is_the_compiled_in_one_without_a_trailing_slash() {
+        let c = config(&[("DATABASE_URL", "postgres://x")]).expect("valid");
+        assert_eq!(c.telemetry_host, crate::build_info::TELEMETRY_HOST);
+        let c = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("TELEMETRY_POSTHOG_HOST", "http://127.0.0.1:9/"),
+        ])
+        .expect("valid");
+        assert_eq!(c.telemetry_host, "http://127.0.0.1:9");
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod analytics;
 pub mod api;
 /// Passwords, sessions, CSRF, login throttle and the user extractors.
 pub mod auth;
+/// What the build compiled in: version, commit, install-telemetry host and key.
+pub mod build_info;
 /// Typed configuration from environment variables.
 pub mod config;
 /// SQL query functions, one file per table group.

@@ -32,11 +32,7 @@ fn main() -> ExitCode {
         };
     }
     if command == "version" || command == "--version" {
-        println!(
-            "timetracker {} ({})",
-            observability::metrics::VERSION,
-            observability::metrics::COMMIT
-        );
+        print!("{}", timetracker::build_info::describe());
         return ExitCode::SUCCESS;
     }
     let config = match Config::from_env() {

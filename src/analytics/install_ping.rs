@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::observability::metrics::VERSION;
+use crate::build_info::VERSION;
 
 /// Everything an install ping carries. Documented field by field in `docs/telemetry.md`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

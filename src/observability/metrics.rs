@@ -29,17 +29,6 @@ const BATCH_BUCKETS: [f64; 9] = [1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0
 /// The target of sqlx's per-acquire event, which carries `acquired_after_secs`.
 pub const POOL_ACQUIRE_TARGET: &str = "sqlx::pool::acquire";
 
-/// The application version (the `TIMETRACKER_VERSION` build variable, else the
-/// crate version), and the commit when the build provided one.
-pub const VERSION: &str = match option_env!("TIMETRACKER_VERSION") {
-    Some(v) if !v.is_empty() => v,
-    _ => env!("CARGO_PKG_VERSION"),
-};
-pub const COMMIT: &str = match option_env!("TIMETRACKER_COMMIT") {
-    Some(c) if !c.is_empty() => c,
-    _ => "unknown",
-};
-
 /// Installs the global recorder once per process and returns its handle.
 pub fn install() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -68,7 +57,7 @@ pub fn install() -> PrometheusHandle {
                 .and_then(|b| b.install_recorder())
                 .unwrap_or_else(|e| panic!("installing the metrics recorder failed: {e}"));
             describe();
-            metrics::gauge!("timetracker_build_info", "version" => VERSION, "commit" => COMMIT)
+            metrics::gauge!("timetracker_build_info", "version" => crate::build_info::VERSION, "commit" => crate::build_info::COMMIT)
                 .set(1.0);
             handle
         })
@@ -211,12 +200,7 @@ pub async fn sample_web(
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        let (size, idle) = (pool.size(), pool.num_idle() as u32);
-        metrics::gauge!("timetracker_db_pool_connections", "state" => "in_use")
-            .set(f64::from(size.saturating_sub(idle)));
-        metrics::gauge!("timetracker_db_pool_connections", "state" => "idle").set(f64::from(idle));
-        metrics::gauge!("timetracker_db_pool_max_connections")
-            .set(f64::from(pool.options().get_max_connections()));
+        sample_pool(&pool);
         match crate::db::entries::running_count(&pool).await {
             Ok(n) => metrics::gauge!("timetracker_active_timers").set(n as f64),
             Err(e) => tracing::debug!(error = %e, "active timer sampling failed"),
@@ -239,6 +223,16 @@ pub async fn sample_web(
             Err(e) => tracing::debug!(error = %e, "queue sampling failed"),
         }
     }
+}
+
+/// The connection pool's use and limit, sampled by both processes.
+pub fn sample_pool(pool: &sqlx::PgPool) {
+    let (size, idle) = (pool.size(), pool.num_idle() as u32);
+    metrics::gauge!("timetracker_db_pool_connections", "state" => "in_use")
+        .set(f64::from(size.saturating_sub(idle)));
+    metrics::gauge!("timetracker_db_pool_connections", "state" => "idle").set(f64::from(idle));
+    metrics::gauge!("timetracker_db_pool_max_connections")
+        .set(f64::from(pool.options().get_max_connections()));
 }
 
 /// Records `timetracker_db_pool_acquire_seconds` from the event sqlx emits

@@ -20,7 +20,7 @@ use tracing_subscriber::{
     registry::LookupSpan,
 };
 
-use super::metrics::VERSION;
+use crate::build_info::VERSION;
 use crate::config::Config;
 
 /// Log target of the line written when a panic was caught. The panic hook has

@@ -1,6 +1,6 @@
 //! Samples queue depth by queue and state, and the oldest ready job's age,
 //! every few seconds with two cheap grouped queries (apalis's own metrics
-//! queries take ~1 s at 200k rows).
+//! queries take ~1 s at 200k rows), and the worker's connection pool.
 
 use std::{collections::BTreeSet, time::Duration};
 
@@ -24,6 +24,7 @@ pub async fn run(pool: PgPool, mut stop: watch::Receiver<bool>) {
 }
 
 async fn sample(pool: &PgPool) -> Result<(), sqlx::Error> {
+    timetracker::observability::metrics::sample_pool(pool);
     let counts = db::jobs::counts(pool).await?;
     let ages = db::jobs::oldest_ready_age(pool).await?;
     let queues: BTreeSet<String> = crate::QUEUES

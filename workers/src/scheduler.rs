@@ -13,10 +13,10 @@ use std::time::Duration;
 use sqlx::PgPool;
 use timetracker::{
     analytics::install_ping::{PingKind, heartbeat_minute},
+    build_info::VERSION,
     config::Config,
     db,
     jobs::{self, AnalyticsFlush, Job, Maintenance, SendInstallPing},
-    observability::metrics::VERSION,
 };
 use tokio::sync::watch;
 

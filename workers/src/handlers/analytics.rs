@@ -21,10 +21,10 @@ use sqlx::{PgConnection, PgPool};
 use timetracker::{
     analytics::{distinct_id, install_ping::deployment},
     auth::Keys,
+    build_info::VERSION,
     config::Config,
     db::{self, analytics::PendingEvent},
     jobs::{self, AnalyticsFlush, backoff},
-    observability::metrics::VERSION,
     startup::load_keys,
 };
 

@@ -9,8 +9,7 @@
 use serde_json::json;
 use sqlx::PgPool;
 use timetracker::{
-    analytics::install_ping, config::Config, db, jobs::SendInstallPing,
-    observability::metrics::VERSION,
+    analytics::install_ping, build_info::VERSION, config::Config, db, jobs::SendInstallPing,
 };
 
 use super::analytics::{http_client, post_batch};
@@ -88,9 +87,15 @@ impl JobHandler<SendInstallPing> for SendPing {
                 tracing::info!(event = ping.event, "install ping sent");
                 Ok(())
             }
-            400 | 401 | 403 => Err(JobError::Permanent(anyhow::anyhow!(
-                "install ping refused ({status}): {body}"
-            ))),
+            400 | 401 | 403 => {
+                if status != 400 {
+                    metrics::counter!("timetracker_posthog_misconfigured_total", "channel" => CHANNEL)
+                        .increment(1);
+                }
+                Err(JobError::Permanent(anyhow::anyhow!(
+                    "install ping refused ({status}): {body}"
+                )))
+            }
             _ => Err(JobError::Retry {
                 error: anyhow::anyhow!("install ping failed ({status}): {body}"),
                 after: retry_after,
