@@ -4,10 +4,10 @@
 //! `tracking` and `reports` functions as the web UI.
 //!
 //! Conventions: RFC 3339 UTC timestamps, durations in seconds, money in cents,
-//! errors as `{"error": {"code", "message", "field"}}`, lists paginated with
-//! `page` and `per_page` (at most 200) and the total in `X-Total-Count`;
+//! errors as `{"error": {"code", "message", "field"}}`. Tasks are paginated
+//! with `page` and `per_page` (at most 200) and the total in `X-Total-Count`;
 //! time entries also by keyset (`after`, `X-Next-After`), their total only
-//! with `total=true`.
+//! with `total=true`; admin jobs by keyset only; clients and projects whole.
 //!
 //! Rule: every route is registered through `utoipa_axum::routes!` from its
 //! `#[utoipa::path]` annotation, so the router and the OpenAPI document served
