@@ -9,7 +9,12 @@
 # Official builds also pass the install-telemetry host as a build argument
 # and its project key as the build secret `telemetry_key` (a secret, not an
 # argument, so it stays out of the image's provenance). Both are read at
-# compile time; without them install telemetry has nowhere to go.
+# compile time (src/build_info.rs): an empty host means the documented
+# default, no key means install telemetry has no project to send to.
+# `timetracker version` prints the version, commit and compiled-in host.
+#
+# It builds with BuildKit and with buildah; `make test` builds the runtime
+# stage from the host's release binaries (`--build-context builder=DIR`).
 
 ARG RUST_VERSION=1.95.0
 ARG DEBIAN_RELEASE=bookworm
@@ -30,7 +35,10 @@ COPY . .
 ARG TIMETRACKER_VERSION=""
 ARG TIMETRACKER_COMMIT="unknown"
 ARG TIMETRACKER_TELEMETRY_HOST=""
-RUN --mount=type=secret,id=telemetry_key,env=TIMETRACKER_TELEMETRY_KEY \
+# The key is read from the secret's file: `env=` on a secret mount is not
+# understood by buildah 1.28 (Debian 12), which `make test` builds with.
+RUN --mount=type=secret,id=telemetry_key \
+    TIMETRACKER_TELEMETRY_KEY="$(cat /run/secrets/telemetry_key 2>/dev/null || true)" \
     TIMETRACKER_VERSION="${TIMETRACKER_VERSION}" \
     TIMETRACKER_COMMIT="${TIMETRACKER_COMMIT}" \
     TIMETRACKER_TELEMETRY_HOST="${TIMETRACKER_TELEMETRY_HOST}" \
@@ -43,6 +51,7 @@ ARG TIMETRACKER_COMMIT="unknown"
 LABEL org.opencontainers.image.title="TimeTracker" \
       org.opencontainers.image.description="Self-hosted time tracking: web process and worker" \
       org.opencontainers.image.licenses="AGPL-3.0-or-later" \
+      org.opencontainers.image.source="https://github.com/timetracker/timetracker" \
       org.opencontainers.image.version="${TIMETRACKER_VERSION}" \
       org.opencontainers.image.revision="${TIMETRACKER_COMMIT}"
 # ca-certificates is left unpinned on purpose: it must follow security updates.
@@ -50,7 +59,8 @@ LABEL org.opencontainers.image.title="TimeTracker" \
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /app --create-home timetracker
+ && groupadd --gid 10001 timetracker \
+ && useradd --uid 10001 --gid 10001 --home-dir /app --create-home --shell /usr/sbin/nologin timetracker
 COPY --from=builder /src/target/release/timetracker /src/target/release/timetracker-worker /usr/local/bin/
 WORKDIR /app
 USER 10001:10001

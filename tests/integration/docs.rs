@@ -2,17 +2,9 @@
 //! (and every runbook link in the alert rules) points at a file that exists,
 //! and at a heading of that file when it names one.
 
-use std::{
-    collections::BTreeSet,
-    path::{Path, PathBuf},
-};
+use std::{collections::BTreeSet, path::Path};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("repository root")
-        .to_owned()
-}
+use crate::helpers::repo;
 
 /// GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens.
 fn slug(heading: &str) -> String {
@@ -195,6 +187,44 @@ async fn the_log_file_on_disk_is_the_one_the_docs_name() {
                 || text.contains("no file is named")
                 || doc == ".env.example",
             "{doc} says that no file is named app.jsonl itself"
+        );
+    }
+}
+
+/// The repository named once, in `Cargo.toml`: where the pipelines publish
+/// the image (`ghcr.io/<owner>/<repo>`, lower case as GHCR demands).
+fn published_image() -> String {
+    let cargo = std::fs::read_to_string(repo().join("Cargo.toml")).expect("Cargo.toml");
+    let url = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("repository = \"https://github.com/"))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("[workspace.package] repository = \"https://github.com/<owner>/<repo>\"");
+    format!("ghcr.io/{}", url.to_lowercase())
+}
+
+#[test]
+fn compose_runs_the_image_the_pipelines_publish() {
+    let image = published_image();
+    let compose = std::fs::read_to_string(repo().join("docker-compose.yml")).expect("compose");
+    assert!(
+        compose.contains(&format!("image: ${{TIMETRACKER_IMAGE:-{image}:edge}}")),
+        "docker-compose.yml's default image is not {image}:edge"
+    );
+    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile");
+    assert!(
+        dockerfile.contains(&format!(
+            "org.opencontainers.image.source=\"https://github.com/{}\"",
+            &image["ghcr.io/".len()..]
+        )),
+        "the Dockerfile's source label names another repository"
+    );
+    for workflow in ["build-dev.yml", "release.yml"] {
+        let text = std::fs::read_to_string(repo().join(".github/workflows").join(workflow))
+            .expect("workflow");
+        assert!(
+            text.contains("ghcr.io/${GITHUB_REPOSITORY,,}"),
+            "{workflow} must publish under the lower-cased repository name"
         );
     }
 }

@@ -646,6 +646,34 @@ pub fn via_port(url: &str, port: u16) -> String {
     format!("{scheme}://{creds}127.0.0.1:{port}/{rest}")
 }
 
+/// The repository's root folder.
+pub fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repository root")
+        .to_owned()
+}
+
+/// Asks `check` every 250 ms until it gives `Some`, and returns that; fails
+/// the test, saying what never happened, once `within` has passed.
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// How the fake PostHog answers one request: a status and an optional `Retry-After`.
 pub type Answer = (u16, Option<u64>);
 type Rule = Box<dyn Fn(&serde_json::Value) -> Answer + Send + Sync>;
@@ -663,10 +691,15 @@ pub struct FakePostHog {
 
 impl FakePostHog {
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake PostHog");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// Listens on `addr` (for containers, which reach the host through their
+    /// network's gateway); `url` still names the port on 127.0.0.1.
+    pub async fn start_on(addr: &str) -> Self {
+        let listener = TcpListener::bind(addr).await.expect("bind fake PostHog");
+        let port = listener.local_addr().expect("addr").port();
+        let url = format!("http://127.0.0.1:{port}");
         let fake = Self {
             url,
             received: Arc::new(Mutex::new(Vec::new())),

@@ -13,16 +13,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::{
-    helpers::{FakePostHog, SETUP_TOKEN, TestClient, TestDb},
+    helpers::{FakePostHog, SETUP_TOKEN, TestClient, TestDb, repo},
     process::Process,
 };
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("repository root")
-        .to_owned()
-}
 
 /// Every dashboard file with its parsed JSON.
 fn dashboards() -> Vec<(String, Value)> {
