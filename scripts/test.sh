@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: PostgreSQL as for `make run`, the tools the tests need, then
-# config and workflow validation, formatting, lints and the whole test suite.
-# Fails on the first failed check.
+# config and workflow validation, formatting, lints, the whole test suite,
+# and the image and Compose stacks run (scripts/stack.sh). Fails on the first
+# failed check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/db.sh
@@ -11,11 +12,13 @@ tt_ensure_postgres
 # Debian packages: prometheus (the stack test runs it; promtool checks rules),
 # docker-compose (parses the compose files without a Docker engine), chromium
 # and chromium-driver (the end-to-end browser test), shellcheck (our scripts),
-# python3-venv (the linters' virtualenv).
+# python3-venv (the linters' virtualenv), npm (axe-core, below; a Rust CI
+# image has no Node.js).
 missing=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 # python3 with venv, for the linters below.
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3 python3-venv)
 { command -v chromedriver >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; } || missing+=(chromium chromium-driver)
@@ -55,11 +58,12 @@ promtool check config prometheus/prometheus.yml
 promtool check rules prometheus/alerts.yml
 promtool test rules prometheus/alerts.test.yml
 
-echo "==> docker-compose config (both files, with the example .env)"
+echo "==> docker-compose config (both files, with the example .env and timetracker.env)"
 compose_dir=$(mktemp -d)
 trap 'rm -rf "$compose_dir"' EXIT
 cp docker-compose.yml docker-compose.analytics.yml "$compose_dir/"
-cp .env.example "$compose_dir/.env"
+cp compose.env.example "$compose_dir/.env"
+cp .env.example "$compose_dir/timetracker.env"
 if (cd "$compose_dir" && docker-compose -f docker-compose.yml -f docker-compose.analytics.yml config -q 2>/dev/null); then
     echo "compose files accepted without the required passwords" >&2
     exit 1
@@ -70,8 +74,8 @@ printf 'POSTGRES_PASSWORD=check\nGRAFANA_ADMIN_PASSWORD=check\n' >>"$compose_dir
 echo "==> shellcheck scripts"
 shellcheck -x scripts/*.sh .ci/run
 
-echo "==> hadolint Dockerfile"
-"$tools/bin/hadolint" Dockerfile
+echo "==> hadolint: the Dockerfile and the stand-in images' Containerfiles"
+"$tools/bin/hadolint" Dockerfile scripts/standins/*/Containerfile
 
 echo "==> GitHub workflows: actionlint and the workflow schema"
 "$tools/bin/actionlint"
@@ -87,3 +91,5 @@ echo "==> cargo build (binaries and tests)"
 cargo build --workspace --all-targets --quiet
 echo "==> cargo test"
 cargo test --workspace
+# The image, built and run, and both Compose stacks used as an operator would.
+scripts/stack.sh

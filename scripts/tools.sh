@@ -13,14 +13,29 @@ tt_ensure_axe() {
     fi
 }
 
+# The Debian mirror this machine's apt is configured with (its main archive,
+# not the security one), so that no script names a mirror host and a local
+# mirror keeps working. Needs apt's lists (apt-get update) to be there.
+tt_debian_mirror() {
+    apt-cache policy 2>/dev/null | awk '
+        $1 ~ /^[0-9]+$/ && $2 ~ /^[a-z]+:\/\// { url = $2; next }
+        /release / && /o=Debian,/ && /l=Debian,/ && /n=[a-z]+,/ { print url; exit }'
+}
+
 # PgBouncer from Debian 13's source package (1.24), built here: the pooler tests
 # need transaction pooling with prepared statements, which PgBouncer keeps
 # across server connections from 1.21 (`max_prepared_statements`). Debian
 # 12 ships 1.18, which cannot carry sqlx's named statements. apt fetches and
-# verifies the source from deb.debian.org; the build goes to
-# .data/tools/pgbouncer. Sets TT_PGBOUNCER to the binary.
+# verifies the source from the machine's configured Debian mirror; the build
+# goes to .data/tools/pgbouncer. Sets TT_PGBOUNCER to the binary. PgBouncer
+# will not run as root, so as root the tests run it as the `postgres` system
+# user, made here when missing (a CI job with DATABASE_URL set never runs
+# db.sh's cluster set-up, which otherwise makes it).
 tt_ensure_pgbouncer() {
     local dir=$PWD/.data/tools/pgbouncer
+    if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+        useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    fi
     if ! [ -x "$dir/bin/pgbouncer" ]; then
         echo "==> building PgBouncer (Debian trixie's source package)"
         local deps=() p
@@ -35,10 +50,13 @@ tt_ensure_pgbouncer() {
             apt-get update -qq
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${deps[@]}" >/dev/null
         fi
-        local work
+        local work mirror
+        mirror=$(tt_debian_mirror)
+        [ -n "$mirror" ] || { apt-get update -qq && mirror=$(tt_debian_mirror); }
+        [ -n "$mirror" ] || { echo "no Debian mirror in apt's sources" >&2; return 1; }
         work=$(mktemp -d)
         mkdir -p "$work/lists/partial"
-        echo "deb-src http://deb.debian.org/debian trixie main" >"$work/sources.list"
+        echo "deb-src $mirror trixie main" >"$work/sources.list"
         local apt=(-o "Dir::Etc::sourcelist=$work/sources.list" -o Dir::Etc::sourceparts=/dev/null
             -o "Dir::State::Lists=$work/lists" -o APT::Sandbox::User=root)
         apt-get "${apt[@]}" update -qq

@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod authz;
 mod browser;
+mod compose;
 mod confirmations;
 mod consent;
 mod contract;

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs the CI workflow's job (.github/workflows/ci.yml, job `test`) here, as
+# GitHub runs it: a fresh checkout of HEAD in a container of the job's image
+# (a stand-in for rust:<pinned>-bookworm made from this machine's toolchain),
+# with the workflow's environment, and PostgreSQL as a service container on a
+# private network reachable as `postgres`. Then the workflow's steps: the
+# toolchain step and `make test`. A second full build (tens of minutes on two
+# cores), so not part of `make test`; docs/ci-cd.md records its last run.
+#
+# Like a GitHub container job, the job container has Docker's default
+# privileges: make test's image and Compose checks must say they are skipped
+# there, and that is part of what this proves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/containers.sh
+. scripts/containers.sh
+tt_ensure_container_tools
+tt_ensure_debian_image
+tt_ensure_standin docker.io/library/postgres:17.5-bookworm postgres
+tt_ensure_rust_image
+
+job_image=$(sed -n 's/^ *image: \(rust:.*\)$/\1/p' .github/workflows/ci.yml | head -n 1)
+service_image=$(sed -n 's/^ *image: \(postgres:.*\)$/\1/p' .github/workflows/ci.yml | head -n 1)
+database_url=$(sed -n 's/^ *DATABASE_URL: \(.*\)$/\1/p' .github/workflows/ci.yml | head -n 1)
+[ -n "$job_image" ] && [ -n "$service_image" ] && [ -n "$database_url" ] \
+    || { echo "ci.yml's job image, service image or DATABASE_URL not found" >&2; exit 1; }
+
+name=ttci$$
+work=$(mktemp -d)
+cleanup() {
+    local rc=$?
+    podman rm -f "$name-job" "$name-postgres" >/dev/null 2>&1
+    podman network rm -f "$name" >/dev/null 2>&1
+    rm -rf "$work"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+# actions/checkout: the commit, nothing else of this working tree.
+git clone --quiet --no-local . "$work/checkout"
+echo "==> CI job at $(git -C "$work/checkout" rev-parse --short HEAD) in $job_image, with $service_image as postgres"
+
+podman network create "$name" >/dev/null
+podman run -d --name "$name-postgres" --network "$name" --network-alias postgres \
+    -e POSTGRES_PASSWORD=postgres -e POSTGRES_DB=timetracker "$service_image" >/dev/null
+for _ in $(seq 60); do
+    podman exec "$name-postgres" pg_isready -U postgres >/dev/null 2>&1 && break
+    sleep 1
+done
+
+# This machine reaches the package registries through a TLS proxy whose CA is
+# in its own bundle; GitHub's runners do not need it. The bundle goes in
+# read-only beside the image's own, named by the variables each client reads.
+ca=/etc/ssl/certs/ca-certificates.crt
+ca_env=()
+for var in SSL_CERT_FILE CURL_CA_BUNDLE CARGO_HTTP_CAINFO PIP_CERT REQUESTS_CA_BUNDLE \
+    NPM_CONFIG_CAFILE NODE_EXTRA_CA_CERTS GIT_SSL_CAINFO; do
+    ca_env+=(-e "$var=/etc/ssl/host-ca.crt")
+done
+
+started=$SECONDS
+set +e
+podman run --rm --name "$name-job" --network "$name" \
+    -v "$work/checkout:/__w/timetracker/timetracker" -w /__w/timetracker/timetracker \
+    -v "$ca:/etc/ssl/host-ca.crt:ro" "${ca_env[@]}" \
+    -e CI=true -e GITHUB_ACTIONS=true -e "DATABASE_URL=$database_url" -e CARGO_TERM_COLOR=always \
+    "$job_image" \
+    bash -euo pipefail -c 'rustup show active-toolchain || rustup toolchain install; make test'
+rc=$?
+set -e
+echo "==> CI job finished in $((SECONDS - started)) s with exit code $rc"
+exit "$rc"
