@@ -22,11 +22,14 @@ tt_ensure_rust_image
 job_image=$(sed -n 's/^ *image: \(rust:.*\)$/\1/p' .github/workflows/ci.yml | head -n 1)
 service_image=$(sed -n 's/^ *image: \(postgres:.*\)$/\1/p' .github/workflows/ci.yml | head -n 1)
 database_url=$(sed -n 's/^ *DATABASE_URL: \(.*\)$/\1/p' .github/workflows/ci.yml | head -n 1)
-[ -n "$job_image" ] && [ -n "$service_image" ] && [ -n "$database_url" ] \
-    || { echo "ci.yml's job image, service image or DATABASE_URL not found" >&2; exit 1; }
+if [ -z "$job_image" ] || [ -z "$service_image" ] || [ -z "$database_url" ]; then
+    echo "ci.yml's job image, service image or DATABASE_URL not found" >&2
+    exit 1
+fi
 
 name=ttci$$
 work=$(mktemp -d)
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
     local rc=$?
     podman rm -f "$name-job" "$name-postgres" >/dev/null 2>&1

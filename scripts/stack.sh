@@ -61,6 +61,7 @@ cleanup() {
     podman volume ls -q --filter "label=com.docker.compose.project=ttstack$$" | xargs -r podman volume rm -f >/dev/null 2>&1
     podman network ls -q --filter "label=com.docker.compose.project=ttstack$$" | xargs -r podman network rm -f >/dev/null 2>&1
     podman rmi -f "$image" >/dev/null 2>&1
+    podman rmi -f "$image-next" >/dev/null 2>&1
     [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null
     rm -rf "$work"
     exit "$rc"
@@ -110,5 +111,6 @@ echo "==> the Compose stack, as an operator runs it (tests/integration/compose.r
 TT_STACK_IMAGE=$image TT_STACK_PROJECT=ttstack$$ SQLX_OFFLINE=true \
     cargo test --quiet -p timetracker-tests --test integration compose:: -- --ignored --nocapture
 echo "==> image and Compose stack checks passed in $((SECONDS - started)) s"
-echo "    not started here (no registry serves them): Grafana, Loki, Alloy, Promtail;"
-echo "    their configs are checked by tests/integration/stack.rs and docs/monitoring.md says how"
+echo "    not started (no registry here serves them): Grafana, Loki, Alloy, Promtail;"
+echo "    Grafana's dashboards are checked by tests/integration/stack.rs instead, and"
+echo "    docs/monitoring.md says what is not checked"

@@ -100,6 +100,11 @@ impl Drop for Stack {
         let _ = Command::new("podman")
             .args(["rm", "-f", &format!("{}_image", self.project)])
             .output();
+        if let Ok(image) = std::env::var("TT_STACK_IMAGE") {
+            let _ = Command::new("podman")
+                .args(["rmi", "-f", &format!("{image}-next")])
+                .output();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -387,13 +392,59 @@ async fn the_compose_stack_serves_an_operator_from_setup_to_alerts() {
         "the worker container ({worker_host}) alive: {workers}"
     );
 
-    step("backup and --scale worker=3");
-    // The documented backup and scaling commands.
+    step("backup, upgrade and --scale worker=3");
+    // The documented backup, upgrade and scaling commands.
     stack.sh("docker compose exec -T postgres pg_dump -U timetracker timetracker > backup.sql");
     let dump = std::fs::read_to_string(stack.dir.join("backup.sql")).expect("backup.sql");
     assert!(
-        dump.contains("CREATE TABLE public.time_entries") && !dump.contains('\r'),
-        "a clean dump"
+        dump.contains("CREATE TABLE public.time_entries")
+            && dump.contains("stack check")
+            && !dump.contains('\r'),
+        "a clean dump with the entry"
+    );
+    // docs/upgrading.md: back up, set the new TIMETRACKER_IMAGE, up -d. The
+    // "new" image is the same one under another tag: what is checked is
+    // that Compose replaces the containers, migrates again and keeps the data.
+    stack.sh(
+        "docker compose exec -T postgres pg_dump -U timetracker timetracker > backup-$(date +%F).sql",
+    );
+    let next = format!("{image}-next");
+    stack.podman(&["tag", &image, &next]);
+    set_var(&compose_env, "TIMETRACKER_IMAGE", &next);
+    stack.sh("docker compose up -d");
+    let running = stack.podman(&[
+        "inspect",
+        "--format",
+        "{{.ImageName}}",
+        &stack.container("web"),
+    ]);
+    assert_eq!(running, next, "web runs the new image");
+    eventually(
+        "web healthy after the upgrade",
+        Duration::from_secs(90),
+        || {
+            let health = stack.podman(&[
+                "inspect",
+                "--format",
+                "{{.State.Health.Status}}",
+                &stack.container("web"),
+            ]);
+            async move { (health == "healthy").then_some(()) }
+        },
+    )
+    .await;
+    let entries: Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/time-entries"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET time-entries")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        entries[0]["notes"], "stack check",
+        "the entry survived: {entries}"
     );
     stack.sh("docker compose up -d --scale worker=3");
     eventually(
@@ -527,6 +578,11 @@ async fn the_compose_stack_serves_an_operator_from_setup_to_alerts() {
     step("web stopped: the web-down alert (absent)");
     // A stopped web container leaves no target behind: the absent() case.
     stack.sh("docker compose stop web");
+    let ps = stack.sh("docker compose ps web");
+    assert!(
+        ps.contains("Exit"),
+        "the runbook's `docker compose ps web` shows it: {ps}"
+    );
     eventually(
         "the web-down expression true with no web target at all",
         Duration::from_secs(120),
