@@ -95,13 +95,15 @@ EOF
     rm -rf "$root"
 }
 
-# Builds IMAGE from a Containerfile under scripts/standins/DIR unless it is
-# there already (the stand-ins change rarely; delete the image to rebuild).
+# Builds IMAGE from scripts/standins/DIR unless an image built from the same
+# files is there (its label tt.standin holds their hash).
 tt_ensure_standin() {
-    local image=$1 dir=$2
-    podman image exists "$image" && return 0
+    local image=$1 dir=$2 hash
+    hash=$(cat "scripts/standins/$dir"/* | sha256sum | cut -c1-16)
+    [ "$(podman image inspect --format '{{index .Labels "tt.standin"}}' "$image" 2>/dev/null)" = "$hash" ] \
+        && return 0
     echo "==> building the stand-in $image from Debian packages"
-    buildah bud --quiet --pull=never --format docker --isolation chroot \
+    buildah bud --quiet --pull=never --format docker --isolation chroot --label "tt.standin=$hash" \
         -t "$image" "scripts/standins/$dir" >/dev/null
 }
 
