@@ -211,9 +211,25 @@ pub fn health_router(pool: PgPool) -> Router {
 /// request id, span and metrics; security headers; error rendering; panic
 /// catching; timeout; body limit; setup redirect; one-time flash removal;
 /// CSRF check.
+///
+/// Caching: a response that does not say otherwise (only the static files
+/// do) is `Cache-Control: no-store`, so no page, API answer or download with
+/// someone's data stays in a shared or browser cache. HSTS only when
+/// `PUBLIC_URL` is https (a plain-http install would lock itself out).
 pub fn router(state: AppState) -> Router {
+    let hsts = state.config.public_url.starts_with("https://").then(|| {
+        SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        )
+    });
     let middleware = ServiceBuilder::new()
         .layer(from_fn(mw::observe))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .option_layer(hsts)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

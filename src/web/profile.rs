@@ -104,17 +104,10 @@ pub async fn show(
     Reveal(new_token): Reveal,
 ) -> Result<Response, AppError> {
     let mut profile = page(&state, &current, notice, Vec::new()).await?;
-    let secret_shown = new_token.is_some();
     profile.new_token = new_token;
-    let mut response = render(&profile)?.into_response();
-    if secret_shown {
-        // The page holds a secret: keep it out of caches and history.
-        response.headers_mut().insert(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-    }
-    Ok(response)
+    // Like every dynamic response it is `no-store` (startup::router), which
+    // keeps the one-time secret out of caches and history.
+    Ok(render(&profile)?.into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -109,7 +109,6 @@ pub async fn list(
     Flash(notice): Flash,
     Reveal(reset_link): Reveal,
 ) -> Result<Response, AppError> {
-    let secret_shown = reset_link.is_some();
     let mut page = page(
         &state,
         &admin,
@@ -120,15 +119,9 @@ pub async fn list(
     )
     .await?;
     page.reset_link = reset_link;
-    let mut response = render(&page)?.into_response();
-    if secret_shown {
-        // The page holds a one-time link: keep it out of caches and history.
-        response.headers_mut().insert(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-    }
-    Ok(response)
+    // `no-store` like every dynamic response (startup::router): the one-time
+    // link stays out of caches and history.
+    Ok(render(&page)?.into_response())
 }
 
 pub async fn create(

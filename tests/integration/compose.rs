@@ -19,7 +19,9 @@ use std::{
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{FakePostHog, SETUP_TOKEN, TestClient, eventually, location, repo};
+use crate::helpers::{
+    FakePostHog, SETUP_TOKEN, TestClient, download_link, eventually, location, repo,
+};
 
 const APP_FILES: [&str; 2] = ["docker-compose.yml", "docker-compose.analytics.yml"];
 const POSTGRES_PASSWORD: &str = "stackdbpassword0123";
@@ -345,13 +347,7 @@ async fn the_compose_stack_serves_an_operator_from_setup_to_alerts() {
     assert!(location(&r).starts_with("/exports"));
     let download = eventually("the export built", Duration::from_secs(60), || {
         let admin = admin.clone();
-        async move {
-            let page = admin.get("/exports").await.text().await.ok()?;
-            page.match_indices("/exports/").find_map(|(at, _)| {
-                let link = &page[at..at + page[at..].find('"')?];
-                link.ends_with("/download").then(|| link.to_owned())
-            })
-        }
+        async move { download_link(&admin.get("/exports").await.text().await.ok()?) }
     })
     .await;
     let r = admin.get(&download).await;

@@ -552,6 +552,14 @@ pub fn csrf_in(html: &str) -> Option<String> {
     Some(html[start..end].to_owned())
 }
 
+/// The first export download link (`/exports/{id}/download`) in a page.
+pub fn download_link(page: &str) -> Option<String> {
+    page.match_indices("/exports/").find_map(|(at, _)| {
+        let link = &page[at..at + page[at..].find('"')?];
+        link.ends_with("/download").then(|| link.to_owned())
+    })
+}
+
 /// The `Location` header of a redirect.
 pub fn location(response: &reqwest::Response) -> String {
     response

@@ -1,6 +1,7 @@
 //! Redirects, headers and messages built from input: a redirect target from
 //! input is a same-site path or `/`, never a 5xx; a notice is shown only when
-//! the app wrote it; every 5xx leaves an ERROR line with its request id.
+//! the app wrote it; every 5xx leaves an ERROR line with its request id; no
+//! response with someone's data may be stored by a cache.
 
 use proptest::{prelude::*, test_runner::TestRunner};
 use reqwest::{StatusCode, header};
@@ -8,7 +9,7 @@ use reqwest::{StatusCode, header};
 use crate::{
     helpers::{
         ADMIN_PASSWORD, DbProxy, SETUP_TOKEN, TestClient, TestDb, csrf_in, database_socket,
-        location, spawn_app, via_port,
+        download_link, location, spawn_app, spawn_app_with, via_port,
     },
     process::Process,
 };
@@ -221,4 +222,57 @@ async fn every_server_error_is_logged_at_error_with_its_request_id() {
         );
     }
     web.terminate();
+}
+
+#[tokio::test]
+async fn no_page_api_answer_or_download_with_personal_data_may_be_cached() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let token = admin.api_token("cache", "").await;
+    let r = admin.request_export("csv", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.run_pending_jobs().await;
+    let exports = admin.get("/exports").await.text().await.expect("page");
+    let download = download_link(&exports).expect("a download link");
+    for path in [
+        "/",
+        "/profile",
+        "/entries",
+        "/reports",
+        "/admin/users",
+        "/exports",
+        &download,
+    ] {
+        let r = admin.get(path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store", "{path}");
+    }
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET /api/v1/me");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store", "the API");
+    let r = admin.get("/static/app.css").await;
+    assert_eq!(
+        r.headers()[header::CACHE_CONTROL],
+        "public, max-age=3600",
+        "static files keep their own caching"
+    );
+    assert!(
+        !r.headers().contains_key(header::STRICT_TRANSPORT_SECURITY),
+        "no HSTS for a plain-http PUBLIC_URL"
+    );
+}
+
+#[tokio::test]
+async fn an_https_public_url_turns_hsts_on() {
+    let app = spawn_app_with(&[("PUBLIC_URL", "https://tt.example.org")]).await;
+    let r = app.client().get("/login").await;
+    assert_eq!(
+        r.headers()[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000"
+    );
 }
