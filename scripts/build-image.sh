@@ -15,10 +15,7 @@ tt_ensure_rust_image
 crate=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 commit=$(git rev-parse --short HEAD)
 started=$SECONDS
-# The machine's CA bundle goes into the build's RUN steps: cargo reaches the
-# crate registry through this machine's TLS proxy.
 buildah bud --pull=never --format docker --isolation chroot --layers \
-    -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
     --build-arg "TIMETRACKER_VERSION=$crate" --build-arg "TIMETRACKER_COMMIT=$commit" \
     -t localhost/timetracker:local .
 echo "==> built in $((SECONDS - started)) s: $(podman image inspect --format '{{.Size}}' localhost/timetracker:local) bytes"

@@ -52,21 +52,19 @@ for _ in $(seq 60); do
     sleep 1
 done
 
-# This machine reaches the package registries through a TLS proxy whose CA is
-# in its own bundle; GitHub's runners do not need it. The bundle goes in
-# read-only beside the image's own, named by the variables each client reads.
-ca=/etc/ssl/certs/ca-certificates.crt
+# Python's and Node's clients carry CA lists of their own: point them at the
+# system's, which in the job image includes the machine's extra CAs (GitHub's
+# runners need none of this).
 ca_env=()
-for var in SSL_CERT_FILE CURL_CA_BUNDLE CARGO_HTTP_CAINFO PIP_CERT REQUESTS_CA_BUNDLE \
-    NPM_CONFIG_CAFILE NODE_EXTRA_CA_CERTS GIT_SSL_CAINFO; do
-    ca_env+=(-e "$var=/etc/ssl/host-ca.crt")
+for var in PIP_CERT REQUESTS_CA_BUNDLE NODE_EXTRA_CA_CERTS; do
+    ca_env+=(-e "$var=/etc/ssl/certs/ca-certificates.crt")
 done
 
 started=$SECONDS
 set +e
 podman run --rm --name "$name-job" --network "$name" \
     -v "$work/checkout:/__w/timetracker/timetracker" -w /__w/timetracker/timetracker \
-    -v "$ca:/etc/ssl/host-ca.crt:ro" "${ca_env[@]}" \
+    "${ca_env[@]}" \
     -e CI=true -e GITHUB_ACTIONS=true -e "DATABASE_URL=$database_url" -e CARGO_TERM_COLOR=always \
     "$job_image" \
     bash -euo pipefail -c 'rustup show active-toolchain || rustup toolchain install; make test'

@@ -110,28 +110,37 @@ tt_ensure_standin() {
 # rust:<version>-bookworm and rust:<version>-slim-bookworm (the version
 # rust-toolchain.toml pins): the toolchain rustup installed on this machine,
 # without its docs, with rustup and its proxies, so that the image honours
-# rust-toolchain.toml offline.
+# rust-toolchain.toml offline; and the machine's extra CAs.
 tt_ensure_rust_image() {
-    local version
+    local version arch
     version=$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
+    arch=$(uname -m)
     local full=docker.io/library/rust:$version-bookworm slim=docker.io/library/rust:$version-slim-bookworm
-    if podman image exists "$full" && podman image exists "$slim"; then return 0; fi
+    local hash
+    hash=$( { echo "$version"; cat scripts/standins/rust/Containerfile; cat /usr/local/share/ca-certificates/*.crt 2>/dev/null; } \
+        | sha256sum | cut -c1-16)
+    if [ "$(podman image inspect --format '{{index .Labels "tt.standin"}}' "$slim" 2>/dev/null)" = "$hash" ]; then
+        return 0
+    fi
     local home=${RUSTUP_HOME:-$HOME/.rustup} bin=${CARGO_HOME:-$HOME/.cargo}/bin toolchain ctx
-    toolchain=$(readlink -f "$home/toolchains/$version-$(uname -m)-unknown-linux-gnu")
+    toolchain=$(readlink -f "$home/toolchains/$version-$arch-unknown-linux-gnu")
     [ -x "$toolchain/bin/cargo" ] || { echo "containers: no Rust $version toolchain in $home" >&2; return 1; }
     echo "==> building the stand-in $full (the toolchain rustup installed here)"
     ctx=$(mktemp -d)
     cp scripts/standins/rust/Containerfile "$ctx/"
-    mkdir -p "$ctx/rustup/toolchains" "$ctx/cargo-bin"
-    cp -a "$toolchain" "$ctx/rustup/toolchains/$version-$(uname -m)-unknown-linux-gnu"
-    rm -rf "$ctx/rustup/toolchains/$version-$(uname -m)-unknown-linux-gnu/share/doc"
+    mkdir -p "$ctx/rustup/toolchains" "$ctx/cargo-bin" "$ctx/extra-ca"
+    touch "$ctx/extra-ca/.keep"
+    cp /usr/local/share/ca-certificates/*.crt "$ctx/extra-ca/" 2>/dev/null || true
+    cp -a "$toolchain" "$ctx/rustup/toolchains/$version-$arch-unknown-linux-gnu"
+    rm -rf "$ctx/rustup/toolchains/$version-$arch-unknown-linux-gnu/share/doc"
     printf 'version = "12"\ndefault_toolchain = "%s-%s-unknown-linux-gnu"\nprofile = "minimal"\n' \
-        "$version" "$(uname -m)" >"$ctx/rustup/settings.toml"
+        "$version" "$arch" >"$ctx/rustup/settings.toml"
     local p
     for p in rustup cargo cargo-clippy cargo-fmt clippy-driver rustc rustdoc rustfmt; do
         cp "$bin/$p" "$ctx/cargo-bin/"
     done
-    buildah bud --quiet --pull=never --format docker --isolation chroot -t "$full" "$ctx" >/dev/null
+    buildah bud --quiet --pull=never --format docker --isolation chroot --label "tt.standin=$hash" \
+        -t "$full" "$ctx" >/dev/null
     buildah tag "$full" "$slim"
     rm -rf "$ctx"
 }

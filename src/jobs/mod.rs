@@ -97,8 +97,10 @@ pub async fn enqueue<J: Job>(conn: &mut PgConnection, job: &J) -> anyhow::Result
 }
 
 /// Adds `job` unless a job with the same key exists in its queue (keys stay
-/// taken until the job row is pruned, or its handler frees the key). Returns
-/// whether it was added. The caller's transaction survives a duplicate.
+/// taken until the job row is pruned, its handler frees the key, or it dies:
+/// the trigger `dead_jobs_free_their_key` frees a cancelled or dead job's).
+/// Returns whether it was added. The caller's transaction survives a
+/// duplicate.
 pub async fn enqueue_unique<J: Job>(
     conn: &mut PgConnection,
     job: &J,

@@ -19,8 +19,8 @@ const CTX: JobContext = JobContext {
 };
 
 use crate::helpers::{
-    DbProxy, RunningWorker, TestApp, TestDb, database_socket, run_worker_until_idle, spawn_app,
-    test_config, via_port,
+    DbProxy, FakePostHog, RunningWorker, TestApp, TestDb, database_socket, run_worker_until_idle,
+    spawn_app, spawn_app_with_analytics, test_config, via_port,
 };
 
 /// A job whose effect is a row in `test_effects`; it fails while `failing` is set.
@@ -1258,4 +1258,93 @@ async fn the_list_reads_each_state_as_the_overview_counts_it() {
             assert!(counted > 0, "{state} is seeded");
         }
     }
+}
+
+/// The `project.created` events PostHog has accepted.
+fn projects_delivered(fake: &FakePostHog) -> usize {
+    fake.accepted_events()
+        .iter()
+        .filter(|e| e["event"] == "project.created")
+        .count()
+}
+
+#[tokio::test]
+async fn delivery_resumes_by_itself_after_its_waiting_job_is_cancelled_or_drained() {
+    let fake = FakePostHog::start().await;
+    let (app, admin) = spawn_app_with_analytics(&fake).await;
+    let queue = "/admin/jobs/queues/analytics_delivery";
+    for (round, action) in ["cancel", "drain"].into_iter().enumerate() {
+        let r = admin.post_form(&format!("{queue}/pause"), &[]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = admin
+            .post_form("/projects", &[("name", &format!("{action} before"))])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let waiting: String = sqlx::query_scalar(
+            "SELECT id FROM apalis.jobs WHERE job_type = 'analytics_delivery' AND status = 'Pending'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .expect("the waiting delivery job");
+        let r = match action {
+            "cancel" => {
+                admin
+                    .post_form(&format!("/admin/jobs/{waiting}/cancel"), &[])
+                    .await
+            }
+            _ => {
+                admin
+                    .post_form(&format!("{queue}/drain"), &[("confirm", "yes")])
+                    .await
+            }
+        };
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{action}");
+        let r = admin.post_form(&format!("{queue}/resume"), &[]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        // The next event's delivery job must not fold into the dead one.
+        let r = admin
+            .post_form("/projects", &[("name", &format!("{action} after"))])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        app.run_pending_jobs().await;
+        assert_eq!(
+            projects_delivered(&fake),
+            2 * (round + 1),
+            "after {action}, both events delivered without an administrator's retry"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_unique_job_that_dies_lets_go_of_its_key() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.acquire().await.expect("conn");
+    assert!(
+        jobs::enqueue_unique(&mut conn, &Maintenance { tick: 7 }, "tick-7")
+            .await
+            .expect("first")
+    );
+    // Failed for good, as apalis marks a job whose last attempt failed.
+    sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Failed', attempts = max_attempts WHERE job_type = 'maintenance'",
+    )
+    .execute(&mut *conn)
+    .await
+    .expect("dead");
+    assert!(
+        jobs::enqueue_unique(&mut conn, &Maintenance { tick: 7 }, "tick-7")
+            .await
+            .expect("again"),
+        "a dead job's key is free"
+    );
+    sqlx::query("UPDATE apalis.jobs SET status = 'Done' WHERE status = 'Pending'")
+        .execute(&mut *conn)
+        .await
+        .expect("done");
+    assert!(
+        !jobs::enqueue_unique(&mut conn, &Maintenance { tick: 7 }, "tick-7")
+            .await
+            .expect("once more"),
+        "a finished job keeps its key: the tick runs once"
+    );
 }
