@@ -69,6 +69,7 @@ impl Email {
         if s.len() < 3 || s.len() > 254 || s.chars().any(char::is_whitespace) {
             return Err(bad());
         }
+        super::text::visible("email", s)?;
         let (local, domain) = s.split_once('@').ok_or_else(bad)?;
         if local.is_empty()
             || domain.contains('@')

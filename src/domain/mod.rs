@@ -5,6 +5,7 @@ mod account;
 pub mod formats;
 mod local_path;
 pub mod periods;
+pub mod text;
 pub mod timesheet;
 pub mod tracking;
 

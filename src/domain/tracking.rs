@@ -307,6 +307,7 @@ pub fn parse_tags(given: &[String]) -> Result<Vec<String>, ValidationError> {
                 "A tag has at most 50 characters.",
             ));
         }
+        super::text::visible("tags", tag)?;
         if !tags.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
             tags.push(tag.to_owned());
         }
@@ -341,6 +342,7 @@ pub fn parse_name(raw: &str) -> Result<String, ValidationError> {
             "A name has at most 200 characters.",
         ));
     }
+    super::text::visible("name", name)?;
     Ok(name.to_owned())
 }
 

@@ -171,13 +171,13 @@ fn cents(field: &'static str, value: Option<i64>) -> Result<Option<i64>, Validat
 fn short(field: &'static str, v: &str, max: usize) -> Result<String, ValidationError> {
     let v = v.trim();
     if v.chars().count() > max {
-        Err(ValidationError::new(
+        return Err(ValidationError::new(
             field,
             format!("At most {max} characters."),
-        ))
-    } else {
-        Ok(v.to_owned())
+        ));
     }
+    crate::domain::text::visible(field, v)?;
+    Ok(v.to_owned())
 }
 
 // ---- clients ----

@@ -167,6 +167,7 @@ pub fn parse_display_name(raw: &str) -> Result<String, ValidationError> {
             "A name has at most 100 characters.",
         ));
     }
+    crate::domain::text::visible("display_name", name)?;
     Ok(name.to_owned())
 }
 

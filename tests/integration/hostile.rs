@@ -722,3 +722,53 @@ fn generated_requests_never_get_a_server_error() {
     drop(t);
     drop(runtime);
 }
+
+#[tokio::test]
+async fn names_and_addresses_that_disguise_themselves_are_refused_beside_the_field() {
+    let t = target().await;
+    for (path, body, field) in [
+        (
+            "/api/v1/clients",
+            json!({ "name": "Acme\u{202E}gpj.exe" }),
+            "name",
+        ),
+        ("/api/v1/projects", json!({ "name": "P\u{200B}" }), "name"),
+        (
+            "/api/v1/clients",
+            json!({ "name": "Acme", "email": "billing\u{200B}@acme.example" }),
+            "email",
+        ),
+    ] {
+        let r = t
+            .api(
+                Method::POST,
+                path,
+                Some(serde_json::to_vec(&body).expect("JSON")),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let error: Value = r.json().await.expect("JSON error");
+        assert_eq!(error["error"]["field"], field, "{error}");
+    }
+    let r = t
+        .admin
+        .post_form("/clients", &[("name", "Globex\u{2067}")])
+        .await;
+    let page = r.text().await.expect("page");
+    assert!(
+        page.contains("id=\"name-error\"") && page.contains("direction-changing"),
+        "the message beside the field"
+    );
+    assert!(page.contains("Globex"), "the input is kept");
+    let clients = t.api(Method::GET, "/api/v1/clients", None).await;
+    let clients: Value = clients.json().await.expect("JSON");
+    assert_eq!(clients, json!([]), "nothing stored");
+    let r = t
+        .admin
+        .post_form("/profile/name", &[("display_name", "Ad\u{202E}min")])
+        .await;
+    assert!(
+        r.text().await.expect("page").contains("direction-changing"),
+        "display names too"
+    );
+}
