@@ -274,7 +274,8 @@ pub struct EntryBody {
     #[schema(max_items = 20)]
     tags: Vec<String>,
     billable: Option<bool>,
-    /// Admins may create entries for another user.
+    /// Admins may create entries for another user. An update may only repeat
+    /// the entry's own user (422 `user_id` otherwise).
     user_id: Option<i64>,
 }
 
@@ -356,7 +357,18 @@ pub async fn update(
     Json(body): Json<EntryBody>,
 ) -> Result<Json<EntryJson>, AppError> {
     let actor = Actor::from(&current);
-    entries::get(&state.pool, &actor, id).await?;
+    let existing = entries::get(&state.pool, &actor, id).await?;
+    // The body is the create body; its `user_id` may only repeat the owner.
+    if body
+        .user_id
+        .is_some_and(|user| user != existing.entry.user_id)
+    {
+        return Err(ValidationError::new(
+            "user_id",
+            "An entry's user cannot be changed: delete it and create it for the other person.",
+        )
+        .into());
+    }
     Ok(Json(
         entries::update(&state.pool, &actor, id, &body.input()?)
             .await?

@@ -251,6 +251,20 @@ pub async fn password_reset_user(
 
 /// Marks a reset link used (and every other open link of that user); false
 /// when it was no longer valid (used meanwhile: the row is locked first).
+/// Revokes a user's unused reset links (on deactivation: a link made before
+/// must not work again after a reactivation).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn revoke_password_resets(
+    conn: &mut PgConnection,
+    user_id: i64,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected())
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn use_password_reset(
     conn: &mut PgConnection,

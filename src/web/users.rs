@@ -227,7 +227,7 @@ pub async fn deactivate(
             &admin.0,
             Question {
                 question: &format!("Deactivate {}?", user.username),
-                consequence: "They are signed out everywhere at once, their API tokens stop working, and they cannot sign in until reactivated. Their time entries stay.",
+                consequence: "They are signed out everywhere at once, their API tokens and password reset links stop working, and they cannot sign in until reactivated. Their time entries stay.",
                 action: &format!("/admin/users/{id}/deactivate"),
                 button: "Deactivate",
                 danger: true,
@@ -242,6 +242,7 @@ pub async fn deactivate(
         return Err(AppError::NotFound);
     }
     db::sessions::delete_for_user(&mut tx, id, None).await?;
+    db::users::revoke_password_resets(&mut tx, id).await?;
     tracing::info!(user_id = id, "user deactivated");
     record(&mut tx, Some(admin.0.user.id), &Event::UserDeactivated).await?;
     tx.commit().await?;

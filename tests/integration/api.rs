@@ -870,3 +870,51 @@ fn urlencoding(raw: &str) -> String {
         .trim_start_matches("x=")
         .to_owned()
 }
+
+#[tokio::test]
+async fn an_update_cannot_move_an_entry_to_another_user() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    app.create_user(&admin, "bob", "user").await;
+    let bob = app.user_id("bob").await;
+    let r = admin.post_form("/projects", &[("name", "P")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let token = admin.api_token("move", "").await;
+    let http = reqwest::Client::new();
+    let body = |user_id: Option<i64>| {
+        let mut body = json!({
+            "project_id": 1, "start": "2026-11-20T09:00:00Z", "duration_seconds": 600,
+        });
+        if let Some(user) = user_id {
+            body["user_id"] = user.into();
+        }
+        body
+    };
+    let created: Value = http
+        .post(format!("{}/api/v1/time-entries", app.address))
+        .bearer_auth(&token)
+        .json(&body(None))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    let id = created["id"].as_i64().expect("id");
+    let owner = created["user_id"].as_i64().expect("owner");
+    let put = |body: Value| {
+        http.put(format!("{}/api/v1/time-entries/{id}", app.address))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let r = put(body(Some(bob))).await.expect("PUT");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: Value = r.json().await.expect("JSON");
+    assert_eq!(error["error"]["field"], "user_id", "{error}");
+    assert_eq!(
+        put(body(Some(owner))).await.expect("PUT").status(),
+        StatusCode::OK,
+        "repeating the owner is fine"
+    );
+}

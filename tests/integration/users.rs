@@ -427,3 +427,32 @@ async fn each_person_reads_dates_and_times_in_their_own_format() {
             .expect("week start");
     assert_eq!(week_start, "sunday");
 }
+
+#[tokio::test]
+async fn a_reset_link_made_before_a_deactivation_never_works_again() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    app.create_user(&admin, "bob", "user").await;
+    let bob_id = app.user_id("bob").await;
+    let r = admin
+        .post_form(&format!("/admin/users/{bob_id}/reset-password"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = admin.get("/admin/users").await.text().await.expect("page");
+    let marker = r#"<code id="reset-link">"#;
+    let start = page.find(marker).expect("the link is shown") + marker.len();
+    let link = &page[start..start + page[start..].find('<').expect("end")];
+    let path = link[link.find("/reset-password").expect("path")..].to_owned();
+    assert_eq!(app.client().get(&path).await.status(), StatusCode::OK);
+
+    app.deactivate_user(&admin, bob_id).await;
+    let r = admin
+        .post_form(&format!("/admin/users/{bob_id}/activate"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "reactivated");
+    assert_eq!(
+        app.client().get(&path).await.status(),
+        StatusCode::NOT_FOUND,
+        "the old link was revoked with the deactivation"
+    );
+}
