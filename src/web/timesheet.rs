@@ -283,12 +283,24 @@ pub async fn show(
     Ok(render(&page)?.into_response())
 }
 
+/// Rows one save may carry: far more than a week's grid shows, and a bound
+/// on the work one request can ask for (each changed cell is a write).
+pub const MAX_SAVED_ROWS: usize = 100;
+
 /// `POST /timesheet`: every cell of the grid, as typed.
 pub async fn save(
     State(state): State<AppState>,
     current: CurrentUser,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
+    let cells = fields.iter().filter(|(k, _)| k.starts_with("c.")).count();
+    if cells > 7 * MAX_SAVED_ROWS {
+        return Err(ValidationError::new(
+            "cell",
+            format!("One save holds at most {MAX_SAVED_ROWS} rows of a week ({} cells); this one had {cells}.", 7 * MAX_SAVED_ROWS),
+        )
+        .into());
+    }
     let actor = Actor::from(&current);
     let week_field = fields
         .iter()

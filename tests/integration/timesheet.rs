@@ -412,3 +412,18 @@ async fn grid_writes_record_entry_events_only_with_consent() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_save_with_more_cells_than_a_week_of_rows_is_refused_before_any_write() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let p = project(&app, "Website").await;
+    let names: Vec<String> = (0..800).map(|i| format!("c.{p}.{i}.{}", i % 7)).collect();
+    let mut form = vec![("week", "2026-11-16")];
+    form.extend(names.iter().map(|n| (n.as_str(), "0:15")));
+    let r = admin.post_form("/timesheet", &form).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.expect("page");
+    assert!(page.contains("at most 100 rows"), "says why");
+    assert_eq!(entries(&app).await, Vec::new(), "nothing written");
+}
