@@ -83,6 +83,16 @@ pub async fn paused(pool: &PgPool) -> Result<Vec<Pause>, sqlx::Error> {
     .await
 }
 
+/// Whether an administrator has paused `queue` (a job that runs in steps
+/// asks between steps).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn is_paused(pool: &PgPool, queue: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = $1)")
+        .bind(queue)
+        .fetch_one(pool)
+        .await
+}
+
 /// A worker process as the console shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Process {

@@ -1,13 +1,13 @@
 //! Product analytics delivery to a fake PostHog on 127.0.0.1: consent, the
 //! outbox, batching, failures and privacy.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, time::Duration};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use timetracker::analytics::{self, Event};
 
-use crate::helpers::{FakePostHog, TestApp, TestClient, spawn_app_with};
+use crate::helpers::{FakePostHog, TestApp, TestClient, spawn_app_with, spawn_app_with_analytics};
 
 async fn app_with_posthog() -> (TestApp, FakePostHog, TestClient) {
     app_with_posthog_and(&[]).await
@@ -1189,5 +1189,62 @@ async fn the_scheduler_enqueues_a_delivery_run_only_for_due_events_without_one()
         .collect();
     assert_eq!(sent, [json!("timer.started")]);
     assert!(runs().await >= 1, "a run for the due events");
+    worker.stop().await;
+}
+
+#[tokio::test]
+async fn a_pause_holds_back_the_next_batch_of_a_delivery_run_already_started() {
+    let fake = FakePostHog::start().await;
+    let (app, admin) = spawn_app_with_analytics(&fake).await;
+    // Five batches' worth, each answered slowly: one run takes seconds.
+    sqlx::query(
+        "INSERT INTO analytics_events (uuid, event, properties, occurred_at, status)
+         SELECT gen_random_uuid(), 'timer.stopped', '{\"duration_seconds\": 1}', now(), 'pending'
+         FROM generate_series(1, 2500)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("events");
+    let mut conn = app.pool.acquire().await.expect("conn");
+    timetracker::jobs::enqueue_unique(
+        &mut conn,
+        &timetracker::jobs::AnalyticsFlush::default(),
+        timetracker::jobs::AnalyticsFlush::KEY,
+    )
+    .await
+    .expect("delivery job");
+    fake.delay(Duration::from_millis(700));
+    let worker = crate::helpers::RunningWorker::start(timetracker_worker::Worker::standard(
+        &app.config,
+        &app.pool,
+    ));
+    crate::helpers::eventually("the first batch sent", Duration::from_secs(20), || {
+        let sent = fake.requests().len();
+        async move { (sent >= 1).then_some(()) }
+    })
+    .await;
+    let r = admin
+        .post_form("/admin/jobs/queues/analytics_delivery/pause", &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let while_paused = fake.requests().len();
+    assert!(
+        while_paused <= 2,
+        "the batch in flight may finish, no more: {while_paused} sent"
+    );
+    let r = admin
+        .post_form("/admin/jobs/queues/analytics_delivery/resume", &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    crate::helpers::eventually(
+        "the rest sent after the resume",
+        Duration::from_secs(60),
+        || {
+            let delivered = fake.accepted_events().len();
+            async move { (delivered >= 2500).then_some(()) }
+        },
+    )
+    .await;
     worker.stop().await;
 }

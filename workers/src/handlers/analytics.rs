@@ -24,7 +24,7 @@ use timetracker::{
     build_info::VERSION,
     config::Config,
     db::{self, analytics::PendingEvent},
-    jobs::{self, AnalyticsFlush, backoff},
+    jobs::{self, AnalyticsFlush, Job, backoff},
     startup::load_keys,
 };
 
@@ -139,6 +139,15 @@ impl JobHandler<AnalyticsFlush> for DeliverAnalytics {
             .install_id;
         let mut run = Run::default();
         loop {
+            // A pause holds back the next batch, not only the next run: the
+            // rest waits for the run queued below, which waits for the resume.
+            if db::queues::is_paused(&self.pool, AnalyticsFlush::QUEUE)
+                .await
+                .map_err(JobError::retry)?
+            {
+                tracing::info!("analytics delivery paused between batches");
+                break;
+            }
             let mut tx = self.pool.begin().await.map_err(JobError::retry)?;
             let due = db::analytics::lock_due(&mut tx, BATCH_EVENTS)
                 .await
