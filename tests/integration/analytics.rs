@@ -698,6 +698,20 @@ async fn flag_row(admin: &TestClient, name: &str) -> String {
         .to_owned()
 }
 
+/// The flag refresh the worker's scheduler runs at its start and every five
+/// minutes, run to its end. (Running the worker "until idle" raced it: no job
+/// is outstanding, so the worker could stop before its first refresh, and a
+/// loaded machine failed the test.)
+async fn refresh_flags(app: &TestApp) {
+    timetracker_worker::handlers::flags::refresh(
+        &app.pool,
+        &app.config,
+        &timetracker_worker::handlers::analytics::http_client(),
+    )
+    .await
+    .expect("flag refresh");
+}
+
 #[tokio::test]
 async fn feature_flags_follow_environment_then_admin_then_posthog_then_default() {
     let (app, fake, admin) = app_with_posthog_and(&[("FEATURE_API_TOKEN_CREATION", "false")]).await;
@@ -734,7 +748,7 @@ async fn feature_flags_follow_environment_then_admin_then_posthog_then_default()
     fake.flags_answer(
         json!({ "flags": { "xlsx_exports": { "key": "xlsx_exports", "enabled": false } } }),
     );
-    app.run_pending_jobs().await;
+    refresh_flags(&app).await;
     let row = flag_row(&admin, "xlsx_exports").await;
     assert!(
         row.contains("<td>off</td>") && row.contains("<td>PostHog</td>"),
@@ -756,7 +770,7 @@ async fn feature_flags_follow_environment_then_admin_then_posthog_then_default()
 
     // A quota-limited answer keeps the last good value.
     fake.flags_answer(json!({ "flags": {}, "quotaLimited": ["feature_flags"] }));
-    app.run_pending_jobs().await;
+    refresh_flags(&app).await;
     assert_eq!(
         admin
             .post_form("/exports", &[("format", "xlsx")])
@@ -815,7 +829,7 @@ async fn feature_flags_follow_environment_then_admin_then_posthog_then_default()
 async fn flags_are_not_fetched_while_analytics_is_off() {
     let (app, fake, admin) = app_with_posthog().await;
     fake.flags_answer(json!({ "flags": { "xlsx_exports": { "enabled": false } } }));
-    app.run_pending_jobs().await;
+    refresh_flags(&app).await;
     let row = flag_row(&admin, "xlsx_exports").await;
     assert!(
         row.contains("<td>on</td>") && row.contains("<td>default</td>"),

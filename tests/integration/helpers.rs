@@ -22,14 +22,27 @@ fn base_url() -> String {
         .expect("DATABASE_URL must point at a PostgreSQL server (make test sets it)")
 }
 
-/// The user of the base `DATABASE_URL` (`postgres` when it names none).
-pub fn database_user() -> String {
+/// The `user[:password]` part of the base `DATABASE_URL`, if any.
+fn database_credentials() -> Option<String> {
     let url = base_url();
     let tail = url.split_once("://").map(|(_, t)| t).unwrap_or(&url);
-    tail.split_once('@')
-        .map(|(creds, _)| creds.split(':').next().unwrap_or_default().to_owned())
+    tail.split_once('@').map(|(creds, _)| creds.to_owned())
+}
+
+/// The user of the base `DATABASE_URL` (`postgres` when it names none).
+pub fn database_user() -> String {
+    database_credentials()
+        .map(|creds| creds.split(':').next().unwrap_or_default().to_owned())
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| "postgres".into())
+}
+
+/// The password of the base `DATABASE_URL` (empty when it names none, as
+/// with `make test`'s private cluster; CI's service container has one).
+pub fn database_password() -> String {
+    database_credentials()
+        .and_then(|creds| creds.split_once(':').map(|(_, p)| p.to_owned()))
+        .unwrap_or_default()
 }
 
 /// `url` with its database name replaced.

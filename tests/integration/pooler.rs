@@ -56,7 +56,14 @@ impl PgBouncer {
         let dir = std::env::temp_dir().join(format!("tt-pgbouncer-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("dir");
         let user = crate::helpers::database_user();
-        std::fs::write(dir.join("users.txt"), format!("\"{user}\" \"\"\n")).expect("users");
+        // Clients are trusted; the password here is the one PgBouncer gives
+        // the server (CI's PostgreSQL service asks for one).
+        let password = crate::helpers::database_password();
+        std::fs::write(
+            dir.join("users.txt"),
+            format!("\"{user}\" \"{password}\"\n"),
+        )
+        .expect("users");
         let (host, upstream_port) = (upstream.ip(), upstream.port());
         std::fs::write(
             dir.join("pgbouncer.ini"),
