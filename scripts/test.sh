@@ -19,6 +19,8 @@ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || 
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# psql: the pooler tests read PgBouncer's admin console with it.
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 # python3 with venv, for the linters below.
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3 python3-venv)
 { command -v chromedriver >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; } || missing+=(chromium chromium-driver)
