@@ -540,10 +540,20 @@ impl TestClient {
 
     pub async fn submit_setup(&self, username: &str, telemetry: &str) -> reqwest::Response {
         let token = self.csrf_token("/setup").await;
+        self.post_setup(&token, username, telemetry).await
+    }
+
+    /// Posts the setup form with a CSRF token this client already has.
+    pub async fn post_setup(
+        &self,
+        token: &str,
+        username: &str,
+        telemetry: &str,
+    ) -> reqwest::Response {
         self.post_raw(
             "/setup",
             &[
-                ("csrf_token", &token),
+                ("csrf_token", token),
                 ("token", SETUP_TOKEN),
                 ("username", username),
                 ("email", "admin@example.org"),

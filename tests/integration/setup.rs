@@ -125,12 +125,19 @@ async fn invalid_setup_input_is_explained_next_to_the_field_and_kept() {
 #[tokio::test]
 async fn of_concurrent_setups_exactly_one_wins() {
     let app = spawn_app().await;
-    let clients: Vec<_> = (0..4).map(|_| app.client()).collect();
+    // Every client has its form first: once a setup wins, /setup shows no
+    // form any more (fetching it inside the race failed on a loaded machine).
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let client = app.client();
+        let token = client.csrf_token("/setup").await;
+        clients.push((client, token));
+    }
     let mut tasks = Vec::new();
-    for (i, client) in clients.into_iter().enumerate() {
+    for (i, (client, token)) in clients.into_iter().enumerate() {
         tasks.push(tokio::spawn(async move {
             client
-                .submit_setup(&format!("admin{i}"), "off")
+                .post_setup(&token, &format!("admin{i}"), "off")
                 .await
                 .status()
         }));
