@@ -61,7 +61,9 @@ impl Application {
     /// Connects, checks the schema, binds both listeners (port 0 allowed) and builds the routes.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = db::connect_lazy(&config, db::Ping::WhenIdle)?;
-        db::wait_for_database(&pool, STARTUP_PATIENCE).await?;
+        if !db::wait_for_schema(&pool, STARTUP_PATIENCE).await? {
+            anyhow::bail!("the database schema is not current: run `timetracker migrate` first");
+        }
         let keys = load_keys(&config, &pool).await?;
         let state = AppState::new(pool, config, keys);
         announce_setup(&state).await?;

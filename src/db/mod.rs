@@ -115,15 +115,23 @@ pub async fn migrations_current(pool: &PgPool) -> Result<bool, sqlx::Error> {
     Ok(applied == Some(latest))
 }
 
-/// Waits until the database answers, retrying with backoff (1 s doubling to
-/// 15 s) for up to `patience`: a process started before PostgreSQL, or while
-/// it restarts, waits for it instead of exiting. Logs each failed attempt.
-pub async fn wait_for_database(pool: &PgPool, patience: Duration) -> anyhow::Result<()> {
+/// Waits until the database answers, then says whether its schema is
+/// current ([`migrations_current`]; a database never migrated is not),
+/// retrying with backoff (1 s doubling to 15 s) for up to `patience`: a
+/// process started before PostgreSQL, or while it restarts, waits for it
+/// instead of exiting, and so does one whose database goes away between
+/// answering and being asked for its schema (once a worker's start-up check,
+/// seen to fail a test on a loaded machine). Logs each failed attempt.
+pub async fn wait_for_schema(pool: &PgPool, patience: Duration) -> anyhow::Result<bool> {
     let deadline = tokio::time::Instant::now() + patience;
     let mut pause = Duration::from_secs(1);
     loop {
-        match sqlx::query("SELECT 1").execute(pool).await {
-            Ok(_) => return Ok(()),
+        match migrations_current(pool).await {
+            Ok(current) => return Ok(current),
+            // No migration history at all: reachable, and not migrated.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => {
+                return Ok(false);
+            }
             Err(e) if tokio::time::Instant::now() + pause < deadline => {
                 tracing::warn!(error = %e, retry_in_seconds = pause.as_secs(), "the database is not reachable yet");
                 tokio::time::sleep(pause).await;

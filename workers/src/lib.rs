@@ -82,11 +82,7 @@ impl Worker {
             config,
             pool,
         } = self;
-        timetracker::db::wait_for_database(&pool, timetracker::startup::STARTUP_PATIENCE).await?;
-        if !timetracker::db::migrations_current(&pool)
-            .await
-            .context("the database is not reachable")?
-        {
+        if !timetracker::db::wait_for_schema(&pool, timetracker::startup::STARTUP_PATIENCE).await? {
             anyhow::bail!("the database schema is not current: run `timetracker migrate` first");
         }
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
