@@ -367,18 +367,33 @@ async fn pruning_removes_only_old_finished_and_old_dead_jobs() {
 #[tokio::test]
 async fn two_workers_enqueue_maintenance_once_per_tick_and_run_it_once() {
     let app = spawn_app().await;
-    let queues = timetracker_worker::QUEUES;
-    tokio::join!(
-        run_worker_until_idle(Worker::standard(&app.config, &app.pool), &app.pool, queues),
-        run_worker_until_idle(Worker::standard(&app.config, &app.pool), &app.pool, queues),
-    );
-    let statuses: Vec<String> =
-        sqlx::query_scalar("SELECT status FROM apalis.jobs WHERE job_type = $1")
+    // Both run until the tick's job is done. (Running each "until idle"
+    // raced the schedulers: with no job outstanding yet, a loaded machine
+    // stopped both workers before either had enqueued the tick.)
+    let workers = [
+        RunningWorker::start(Worker::standard(&app.config, &app.pool)),
+        RunningWorker::start(Worker::standard(&app.config, &app.pool)),
+    ];
+    let statuses = || async {
+        sqlx::query_scalar::<_, String>("SELECT status FROM apalis.jobs WHERE job_type = $1")
             .bind(Maintenance::QUEUE)
             .fetch_all(&app.pool)
             .await
-            .expect("rows");
-    assert_eq!(statuses, ["Done"]);
+            .expect("rows")
+    };
+    crate::helpers::eventually(
+        "the tick's job done",
+        std::time::Duration::from_secs(30),
+        || async { statuses().await.contains(&"Done".to_owned()).then_some(()) },
+    )
+    .await;
+    // Both schedulers have had their first pass by now (each enqueues at
+    // start); a second row would be a tick enqueued twice.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    for worker in workers {
+        worker.stop().await;
+    }
+    assert_eq!(statuses().await, ["Done"]);
 }
 
 #[tokio::test]
