@@ -281,14 +281,7 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
     assert_eq!(r.status(), StatusCode::CONFLICT, "the last admin");
 
     // A reset link, shown once to the admin, sets Bob's password once.
-    let r = admin
-        .post_form(&format!("/admin/users/{bob_id}/reset-password"), &[])
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let page = admin.get("/admin/users").await.text().await.expect("page");
-    let marker = r#"<code id="reset-link">"#;
-    let start = page.find(marker).expect("the link is shown") + marker.len();
-    let link = page[start..start + page[start..].find('<').expect("end")].to_owned();
+    let (page, link) = make_reset_link(&admin, bob_id).await;
     assert!(!page.contains("bob password"), "no password is ever shown");
     let again = admin.get("/admin/users").await.text().await.expect("page");
     assert!(!again.contains(&link), "shown only once");
@@ -428,20 +421,27 @@ async fn each_person_reads_dates_and_times_in_their_own_format() {
     assert_eq!(week_start, "sunday");
 }
 
+/// An administrator makes a reset link for `user_id`: the users page that
+/// shows it once, and the link.
+async fn make_reset_link(admin: &crate::helpers::TestClient, user_id: i64) -> (String, String) {
+    let r = admin
+        .post_form(&format!("/admin/users/{user_id}/reset-password"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = admin.get("/admin/users").await.text().await.expect("page");
+    let marker = r#"<code id="reset-link">"#;
+    let start = page.find(marker).expect("the link is shown") + marker.len();
+    let link = page[start..start + page[start..].find('<').expect("end")].to_owned();
+    (page, link)
+}
+
 #[tokio::test]
 async fn a_reset_link_made_before_a_deactivation_never_works_again() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     app.create_user(&admin, "bob", "user").await;
     let bob_id = app.user_id("bob").await;
-    let r = admin
-        .post_form(&format!("/admin/users/{bob_id}/reset-password"), &[])
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let page = admin.get("/admin/users").await.text().await.expect("page");
-    let marker = r#"<code id="reset-link">"#;
-    let start = page.find(marker).expect("the link is shown") + marker.len();
-    let link = &page[start..start + page[start..].find('<').expect("end")];
+    let (_, link) = make_reset_link(&admin, bob_id).await;
     let path = link[link.find("/reset-password").expect("path")..].to_owned();
     assert_eq!(app.client().get(&path).await.status(), StatusCode::OK);
 
