@@ -192,7 +192,10 @@ pub async fn set_cell(
         day: date,
         seconds,
     };
-    let saved = timesheet::set_cell(&state.pool, &actor, input).await?;
+    let saved = match timesheet::save_cells(&state.pool, &actor, &[input]).await? {
+        Ok(saved) => saved.cells.into_iter().next().ok_or(AppError::NotFound)?,
+        Err(timesheet::Refused(mut cells)) => return Err(cells.swap_remove(0).1),
+    };
     let first = timesheet::week_start(&state.pool, &actor, date).await?;
     let week = timesheet::week(&state.pool, &actor, first).await?;
     let i = week.index_of(date).unwrap_or_default();

@@ -251,6 +251,7 @@ pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Su
     )
     .await?;
     let viewed = Event::ReportViewed {
+        report_type: "summary",
         grouping: group.as_str(),
         subgrouping: subgroup.map_or("none", Group::as_str),
         range_days: (resolved.to_day - resolved.from_day).num_days() + 1,

@@ -2,10 +2,11 @@
 //! maybe a task) by days, and the actions on it. A cell is the time of one
 //! row on one day; setting it creates, resizes or removes entries by the
 //! rules of [`crate::domain::timesheet::reconcile`], with the same checks
-//! and product events as the entry forms. Each cell is its own transaction.
+//! as the entry forms. A save (the grid, one API cell, a copied week) is one
+//! transaction with one summarising `timesheet.saved` event.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::{
     Actor,
@@ -213,14 +214,105 @@ pub struct CellSaved {
     pub note: Option<String>,
 }
 
-/// Sets one cell of the actor's own week, and keeps its row on the week.
-pub async fn set_cell(pool: &PgPool, actor: &Actor, input: SetCell) -> Result<CellSaved, AppError> {
+/// What a save did, cell by cell in the order given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Saved {
+    pub cells: Vec<CellSaved>,
+}
+
+impl Saved {
+    /// Cells whose entries changed.
+    pub fn changed(&self) -> usize {
+        self.cells
+            .iter()
+            .filter(|c| c.change != Change::Nothing)
+            .count()
+    }
+
+    /// What the save said about cells where one of several entries absorbed
+    /// the change.
+    pub fn notes(&self) -> impl Iterator<Item = &str> {
+        self.cells.iter().filter_map(|c| c.note.as_deref())
+    }
+
+    fn count(&self, of: fn(&Change) -> bool) -> usize {
+        self.cells.iter().filter(|c| of(&c.change)).count()
+    }
+
+    /// The one event that sums up a save, or none when nothing changed.
+    fn event(&self) -> Option<Event> {
+        let changed = self.changed();
+        (changed > 0).then(|| Event::TimesheetSaved {
+            cells_changed: changed,
+            entries_created: self.count(|c| matches!(c, Change::Create { .. })),
+            entries_resized: self.count(|c| matches!(c, Change::Resize { .. })),
+            entries_deleted: self.count(|c| matches!(c, Change::Delete { .. })),
+        })
+    }
+}
+
+/// The cells a save refused, each by its index in the cells given and the
+/// reason (a 422 or 409 error); nothing of that save was kept.
+#[derive(Debug)]
+pub struct Refused(pub Vec<(usize, AppError)>);
+
+/// Sets cells of the actor's own week in one transaction: every cell is
+/// saved, or (when any is refused) none is, and every refused cell is named.
+/// One `timesheet.saved` event sums the save up. Errors other than a cell's
+/// 422 or 409 (a lost database, an unknown project) end the save at once.
+pub async fn save_cells(
+    pool: &PgPool,
+    actor: &Actor,
+    cells: &[SetCell],
+) -> Result<Result<Saved, Refused>, AppError> {
+    let mut tx = pool.begin().await?;
+    let mut saved = Saved::default();
+    let mut refused = Vec::new();
+    for (i, input) in cells.iter().enumerate() {
+        match apply_cell(&mut tx, actor, *input).await {
+            Ok(cell) => saved.cells.push(cell),
+            Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
+                refused.push((i, e));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !refused.is_empty() {
+        tx.rollback().await?;
+        return Ok(Err(Refused(refused)));
+    }
+    finish(tx, actor, &saved).await?;
+    Ok(Ok(saved))
+}
+
+/// Records the save's event and commits it.
+async fn finish(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    actor: &Actor,
+    saved: &Saved,
+) -> Result<(), AppError> {
+    if let Some(event) = saved.event() {
+        record(&mut tx, Some(actor.user_id), &event).await?;
+    }
+    tx.commit().await?;
+    let created = saved.count(|c| matches!(c, Change::Create { .. }));
+    metrics::counter!("timetracker_time_entries_created_total", "source" => "manual")
+        .increment(created as u64);
+    Ok(())
+}
+
+/// Sets one cell of the actor's own week inside `conn`'s transaction, and
+/// keeps its row on the week. A 422 or 409 comes before any write.
+async fn apply_cell(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    input: SetCell,
+) -> Result<CellSaved, AppError> {
     check_day("date", input.day)?;
     let tz = actor.timezone;
     let from = start_of_day(input.day, tz);
     let to = start_of_day(input.day + Duration::days(1), tz);
-    let mut tx = pool.begin().await?;
-    let context = lock_for_write(&mut tx, actor.user_id, input.project_id, input.task_id).await?;
+    let context = lock_for_write(conn, actor.user_id, input.project_id, input.task_id).await?;
     if context.project.as_ref().is_some_and(|p| p.archived) {
         return Err(ValidationError::new(
             "project_id",
@@ -230,7 +322,7 @@ pub async fn set_cell(pool: &PgPool, actor: &Actor, input: SetCell) -> Result<Ce
     }
     let (settings, project) = checked(context, input.task_id)?;
     let cell: Vec<CellEntry> = db::timesheet::cell_entries(
-        &mut tx,
+        conn,
         actor.user_id,
         input.project_id,
         input.task_id,
@@ -251,10 +343,10 @@ pub async fn set_cell(pool: &PgPool, actor: &Actor, input: SetCell) -> Result<Ce
     match plan.change {
         Change::Nothing => {}
         Change::Create { seconds } => {
-            let latest = db::timesheet::latest_end(&mut tx, actor.user_id, from, to).await?;
+            let latest = db::timesheet::latest_end(conn, actor.user_id, from, to).await?;
             let start = new_entry_start(input.day, tz, latest)?;
             let times = EntryTimes::from_duration(start, seconds, now)?;
-            refuse_overlap(&mut tx, &settings, actor.user_id, &times, None).await?;
+            refuse_overlap(conn, &settings, actor.user_id, &times, None).await?;
             let fields = db::entries::EntryFields {
                 user_id: actor.user_id,
                 project_id: project.id,
@@ -266,19 +358,7 @@ pub async fn set_cell(pool: &PgPool, actor: &Actor, input: SetCell) -> Result<Ce
                 billable: project.billable,
                 source: "manual",
             };
-            db::entries::insert(&mut tx, &fields).await?;
-            record(
-                &mut tx,
-                Some(actor.user_id),
-                &Event::EntryCreated {
-                    duration_seconds: seconds,
-                    has_task: input.task_id.is_some(),
-                    billable: project.billable,
-                },
-            )
-            .await?;
-            metrics::counter!("timetracker_time_entries_created_total", "source" => "manual")
-                .increment(1);
+            db::entries::insert(conn, &fields).await?;
         }
         Change::Resize { id, seconds } => {
             let start = cell
@@ -287,32 +367,22 @@ pub async fn set_cell(pool: &PgPool, actor: &Actor, input: SetCell) -> Result<Ce
                 .map(|e| e.start)
                 .ok_or(AppError::NotFound)?;
             let times = EntryTimes::from_duration(start, seconds, now)?;
-            refuse_overlap(&mut tx, &settings, actor.user_id, &times, Some(id)).await?;
-            db::timesheet::set_end(&mut tx, id, times.end).await?;
-            record(
-                &mut tx,
-                Some(actor.user_id),
-                &Event::EntryUpdated {
-                    duration_seconds: seconds,
-                },
-            )
-            .await?;
+            refuse_overlap(conn, &settings, actor.user_id, &times, Some(id)).await?;
+            db::timesheet::set_end(conn, id, times.end).await?;
         }
         Change::Delete { id } => {
-            db::entries::delete(&mut tx, id).await?;
-            record(&mut tx, Some(actor.user_id), &Event::EntryDeleted).await?;
+            db::entries::delete(conn, id).await?;
         }
     }
     let first_day = week_of(input.day, sunday_first(actor, &settings.week_start));
     db::timesheet::add_row(
-        &mut tx,
+        conn,
         actor.user_id,
         first_day,
         input.project_id,
         input.task_id,
     )
     .await?;
-    tx.commit().await?;
     Ok(CellSaved {
         change: plan.change,
         note: plan.note,
@@ -357,7 +427,9 @@ pub async fn copy_previous_week(
 ) -> Result<Copied, AppError> {
     check_day("week", first_day)?;
     let previous = week(pool, actor, first_day - Duration::days(DAYS as i64)).await?;
+    let current = week(pool, actor, first_day).await?;
     let mut copied = Copied::default();
+    let mut saved = Saved::default();
     let mut tx = pool.begin().await?;
     for row in previous.rows.iter().filter(|r| !r.read_only) {
         if db::timesheet::add_row(
@@ -371,13 +443,9 @@ pub async fn copy_previous_week(
         {
             copied.rows_added += 1;
         }
-    }
-    tx.commit().await?;
-    if !with_times {
-        return Ok(copied);
-    }
-    let current = week(pool, actor, first_day).await?;
-    for row in previous.rows.iter().filter(|r| !r.read_only) {
+        if !with_times {
+            continue;
+        }
         for (i, cell) in row.cells.iter().enumerate() {
             let empty = current
                 .row(row.project_id, row.task_id)
@@ -391,13 +459,19 @@ pub async fn copy_previous_week(
                 day: current.days[i],
                 seconds: cell.seconds,
             };
-            match set_cell(pool, actor, input).await {
-                Ok(_) => copied.cells_set += 1,
+            // A refused cell has written nothing (see `apply_cell`), so the
+            // others are kept.
+            match apply_cell(&mut tx, actor, input).await {
+                Ok(cell) => {
+                    copied.cells_set += 1;
+                    saved.cells.push(cell);
+                }
                 Err(AppError::Validation(e)) => copied.refused.push(e.message),
                 Err(AppError::Conflict { message, .. }) => copied.refused.push(message),
                 Err(e) => return Err(e),
             }
         }
     }
+    finish(tx, actor, &saved).await?;
     Ok(copied)
 }

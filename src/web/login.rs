@@ -109,7 +109,9 @@ pub async fn submit(
     record(
         &mut *state.pool.acquire().await?,
         Some(user_id),
-        &Event::Login,
+        &Event::Login {
+            auth_method: "password",
+        },
     )
     .await?;
     let cookie = session::start(&state, user_id).await?;

@@ -1,7 +1,8 @@
 //! The weekly timesheet page (`/timesheet`): the grid, saving it, adding a
 //! row, copying last week. Saving without the page's script posts every
-//! cell; cells that did not change are skipped, a bad cell keeps what was
-//! typed and says why while the good ones are saved. With the script each
+//! cell; cells that did not change are skipped, and the save is all or
+//! nothing: when any cell is refused, every cell keeps what was typed and
+//! each refused one says why. With the script each
 //! cell saves itself through the JSON API (`PUT /api/v1/timesheet/cells`).
 
 use std::collections::HashMap;
@@ -26,7 +27,7 @@ use crate::{
     domain::{
         LocalPath, ValidationError,
         formats::LocalFormat,
-        timesheet::{Change, DAYS, format_cell, parse_cell, week_of},
+        timesheet::{DAYS, format_cell, parse_cell, week_of},
     },
     error::AppError,
     http::extract::{Form, Query},
@@ -166,8 +167,8 @@ fn row_label(r: &timesheet::Row) -> String {
     }
 }
 
-/// The page for `week`, with `typed` values and `errors` by cell (after a
-/// save that refused some cells).
+/// The page for `week`, with the `typed` value and error (empty: none) of
+/// each cell after a refused save.
 async fn page(
     state: &AppState,
     current: &CurrentUser,
@@ -214,7 +215,7 @@ async fn page(
                             day: i,
                         };
                         let (value, error) = match typed.get(&key) {
-                            Some((raw, e)) => (raw.clone(), Some(e.clone())),
+                            Some((raw, e)) => (raw.clone(), (!e.is_empty()).then(|| e.clone())),
                             None => (format_cell(c.seconds), None),
                         };
                         CellView {
@@ -309,8 +310,10 @@ pub async fn save(
         .unwrap_or_default();
     let (first, this_week) = weeks(&state, &actor, week_field).await?;
     let before = timesheet::week(&state.pool, &actor, first).await?;
-    let (mut changed, mut notes) = (0usize, Vec::new());
-    let mut refused: HashMap<CellKey, (String, String)> = HashMap::new();
+    // Every cell as typed, for the page when the save is refused; the
+    // changed ones to save.
+    let mut typed: HashMap<CellKey, (String, String)> = HashMap::new();
+    let (mut keys, mut inputs, mut unreadable) = (Vec::new(), Vec::new(), 0usize);
     for (name, raw) in &fields {
         if !name.starts_with("c.") {
             continue;
@@ -321,10 +324,12 @@ pub async fn save(
         let seconds = match parse_cell(raw) {
             Ok(s) => s,
             Err(e) => {
-                refused.insert(key, (raw.clone(), e.message));
+                unreadable += 1;
+                typed.insert(key, (raw.clone(), e.message));
                 continue;
             }
         };
+        typed.insert(key, (raw.clone(), String::new()));
         let now = before
             .row(key.project_id, key.task_id)
             .map(|r| r.cells[key.day])
@@ -332,54 +337,51 @@ pub async fn save(
         if now.running || now.seconds == seconds {
             continue;
         }
-        let input = SetCell {
+        keys.push(key);
+        inputs.push(SetCell {
             project_id: key.project_id,
             task_id: key.task_id,
             day: before.days[key.day],
             seconds,
-        };
-        match timesheet::set_cell(&state.pool, &actor, input).await {
+        });
+    }
+    let refused = if unreadable > 0 {
+        unreadable
+    } else {
+        match timesheet::save_cells(&state.pool, &actor, &inputs).await? {
             Ok(saved) => {
-                if saved.change != Change::Nothing {
-                    changed += 1;
+                let mut notice = match saved.changed() {
+                    0 => "Nothing changed.".to_owned(),
+                    1 => "1 cell saved.".to_owned(),
+                    n => format!("{n} cells saved."),
+                };
+                for n in saved.notes() {
+                    notice.push(' ');
+                    notice.push_str(n);
                 }
-                notes.extend(saved.note);
+                return Ok(flash::redirect_local(&state, &week_path(first), &notice));
             }
-            Err(AppError::Validation(e)) => {
-                refused.insert(key, (raw.clone(), e.message));
+            Err(timesheet::Refused(cells)) => {
+                let count = cells.len();
+                for (i, e) in cells {
+                    let message = match e {
+                        AppError::Validation(e) => e.message,
+                        AppError::Conflict { message, .. } => message,
+                        other => return Err(other),
+                    };
+                    if let Some(t) = typed.get_mut(&keys[i]) {
+                        t.1 = message;
+                    }
+                }
+                count
             }
-            Err(AppError::Conflict { message, .. }) => {
-                refused.insert(key, (raw.clone(), message));
-            }
-            Err(e) => return Err(e),
         }
-    }
-    let mut notice = match changed {
-        0 => "Nothing changed.".to_owned(),
-        1 => "1 cell saved.".to_owned(),
-        n => format!("{n} cells saved."),
     };
-    for n in notes {
-        notice.push(' ');
-        notice.push_str(&n);
-    }
-    if refused.is_empty() {
-        return Ok(flash::redirect_local(&state, &week_path(first), &notice));
-    }
     let week = timesheet::week(&state.pool, &actor, first).await?;
-    let mut page = page(
-        &state,
-        &current,
-        &week,
-        this_week,
-        None,
-        &refused,
-        Some(notice),
-    )
-    .await?;
-    page.error = Some(match refused.len() {
-        1 => "One cell was not saved: see its message.".to_owned(),
-        n => format!("{n} cells were not saved: see their messages."),
+    let mut page = page(&state, &current, &week, this_week, None, &typed, None).await?;
+    page.error = Some(match refused {
+        1 => "Nothing was saved: one cell needs a change (see its message).".to_owned(),
+        n => format!("Nothing was saved: {n} cells need a change (see their messages)."),
     });
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }

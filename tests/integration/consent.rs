@@ -352,6 +352,27 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
                 .api(app, Method::DELETE, &format!("/time-entries/{e}"), None)
                 .await;
         }
+        ("timesheet.saved", false) => {
+            // September: no other trigger books time there.
+            let p = new_project(app).await;
+            actor
+                .post(
+                    "/timesheet",
+                    &[
+                        ("week", &format!("2026-09-{day:02}")),
+                        (&format!("c.{p}.0.0"), "0:10"),
+                    ],
+                )
+                .await;
+        }
+        ("timesheet.saved", true) => {
+            let p = new_project(app).await;
+            let body =
+                json!({"project_id": p, "date": format!("2026-09-{day:02}"), "duration": "0:10"});
+            actor
+                .api(app, Method::PUT, "/timesheet/cells", Some(body))
+                .await;
+        }
         ("report.viewed", false) => {
             let r = actor
                 .ui

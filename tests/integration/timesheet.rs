@@ -186,7 +186,7 @@ async fn cells_create_resize_and_remove_entries_and_never_drop_detail() {
 }
 
 #[tokio::test]
-async fn the_form_saves_good_cells_and_keeps_a_bad_one_with_its_message() {
+async fn a_form_save_is_all_or_nothing_and_keeps_every_typed_value() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     sqlx::query("UPDATE users SET timezone = 'UTC'")
@@ -230,12 +230,10 @@ async fn the_form_saves_good_cells_and_keeps_a_bad_one_with_its_message() {
     assert!(page.contains("Enter a duration like"), "and explained");
     assert!(
         page.contains("value=\"1:15\""),
-        "the good one saved and shown"
+        "the good one is kept as typed"
     );
-    assert_eq!(
-        entries(&app).await,
-        [("2026-11-30T09:00".into(), 4500, String::new())]
-    );
+    assert!(page.contains("Nothing was saved"), "and the page says so");
+    assert_eq!(entries(&app).await, Vec::new(), "all or nothing");
 
     // A good save redirects with what happened.
     let r = admin
@@ -251,10 +249,7 @@ async fn the_form_saves_good_cells_and_keeps_a_bad_one_with_its_message() {
         .text()
         .await
         .expect("page");
-    assert!(
-        page.contains("1 cell saved."),
-        "only the changed cell counts"
-    );
+    assert!(page.contains("2 cells saved."), "both changed cells count");
     // Junk field names are refused, not ignored.
     let r = admin
         .post_form("/timesheet", &[("week", "2026-11-30"), ("c.1.0.9", "1")])
@@ -347,7 +342,7 @@ async fn weeks_follow_the_users_week_start_and_timezone() {
 /// The grid's writes are entry writes: with consent they record the entry
 /// events, under `DNT: 1` nothing, through the page and the API alike.
 #[tokio::test]
-async fn grid_writes_record_entry_events_only_with_consent() {
+async fn each_grid_save_records_one_summarising_event_only_with_consent() {
     let fake = crate::helpers::FakePostHog::start().await;
     let (app, admin) = crate::helpers::spawn_app_with_analytics(&fake).await;
     let token = admin.api_token("sheet", "").await;
@@ -356,7 +351,8 @@ async fn grid_writes_record_entry_events_only_with_consent() {
         let pool = app.pool.clone();
         async move {
             sqlx::query_scalar::<_, String>(
-                "SELECT event FROM analytics_events WHERE event LIKE 'time_entry.%' ORDER BY id",
+                "SELECT event || ' ' || (properties->>'entries_created') || '/' || (properties->>'entries_resized') || '/' || (properties->>'entries_deleted')
+                 FROM analytics_events WHERE event LIKE 'time_entry.%' OR event = 'timesheet.saved' ORDER BY id",
             )
             .fetch_all(&pool)
             .await
@@ -405,11 +401,12 @@ async fn grid_writes_record_entry_events_only_with_consent() {
     assert_eq!(
         events(&app).await,
         [
-            "time_entry.created",
-            "time_entry.updated",
-            "time_entry.deleted",
-            "time_entry.updated"
-        ]
+            "timesheet.saved 1/0/0",
+            "timesheet.saved 0/1/0",
+            "timesheet.saved 0/0/1",
+            "timesheet.saved 0/1/0"
+        ],
+        "one event per save, none per entry"
     );
 }
 
@@ -426,4 +423,52 @@ async fn a_save_with_more_cells_than_a_week_of_rows_is_refused_before_any_write(
     let page = r.text().await.expect("page");
     assert!(page.contains("at most 100 rows"), "says why");
     assert_eq!(entries(&app).await, Vec::new(), "nothing written");
+}
+
+#[tokio::test]
+async fn a_cell_refused_by_the_save_rolls_back_the_cells_before_it() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    sqlx::query("UPDATE users SET timezone = 'UTC'")
+        .execute(&app.pool)
+        .await
+        .expect("tz");
+    let p = project(&app, "Atomic").await;
+    // Tuesday holds one entry with notes: clearing its cell is refused.
+    sqlx::query(
+        "INSERT INTO time_entries (user_id, project_id, started_at, ended_at, notes, source, billable)
+         SELECT id, $1, '2026-12-01T09:00Z', '2026-12-01T10:00Z', 'kept', 'manual', true FROM users",
+    )
+    .bind(p)
+    .execute(&app.pool)
+    .await
+    .expect("entry");
+    let (monday, tuesday) = (format!("c.{p}.0.0"), format!("c.{p}.0.1"));
+    let r = admin
+        .post_form(
+            "/timesheet",
+            &[("week", "2026-11-30"), (&monday, "0:30"), (&tuesday, "")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.expect("page");
+    assert!(
+        page.contains("has notes or tags"),
+        "the refused cell says why"
+    );
+    assert!(
+        page.contains("value=\"0:30\""),
+        "the good one is kept as typed"
+    );
+    assert_eq!(
+        entries(&app).await,
+        [("2026-12-01T09:00".into(), 3600, "kept".into())],
+        "the good cell before it was rolled back with the save"
+    );
+    // The good cell alone is saved.
+    let r = admin
+        .post_form("/timesheet", &[("week", "2026-11-30"), (&monday, "0:30")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(entries(&app).await.len(), 2);
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use sqlx::PgPool;
 use timetracker::{
-    analytics::{Event, record},
+    analytics::{Event, events::row_bucket, record},
     db::{self, exports::Export, reports::ReportFilter},
     domain::formats::LocalFormat,
     error::AppError,
@@ -90,7 +90,7 @@ impl JobHandler<ReportExport> for BuildExport {
                     Some(export.user_id),
                     &Event::ExportCompleted {
                         format: format_name(&export.format),
-                        rows,
+                        row_count_bucket: row_bucket(rows),
                         duration_ms: ms,
                     },
                 )
