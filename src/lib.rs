@@ -31,7 +31,9 @@ pub mod observability;
 pub mod outbound;
 /// Reports, report-time rounding and streamed exports.
 pub mod reports;
-/// `Application::build`: routes, middleware and listeners.
+/// What both binaries run with: start-up wait, keys, health, shutdown.
+pub mod runtime;
+/// `Application::build`: the web's routes, middleware and listeners.
 pub mod startup;
 /// `AppState`, what every handler shares.
 pub mod state;

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use timetracker::{config::Config, db, observability, startup};
+use timetracker::{config::Config, db, observability, runtime, startup};
 
 /// mimalloc rather than glibc's malloc: allocation was 14 % of the web's CPU
 /// per request under load (docs/performance.md).
@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         let addr = std::env::args()
             .nth(2)
             .unwrap_or_else(|| "127.0.0.1:9464".into());
-        return match startup::probe_ready(&addr) {
+        return match runtime::probe_ready(&addr) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("not ready: {e:#}");
@@ -92,7 +92,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         metrics_port = app.metrics_port(),
         "web server listening"
     );
-    app.run_until(startup::shutdown_signal()).await
+    app.run_until(runtime::shutdown_signal()).await
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
@@ -104,7 +104,7 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
 
 async fn setup_url(config: Config) -> anyhow::Result<()> {
     let pool = db::connect_lazy(&config, db::Ping::WhenIdle)?;
-    startup::load_keys(&config, &pool).await?;
+    runtime::load_keys(&config, &pool).await?;
     let fixed = config.setup_token.as_ref().map(|t| t.expose().as_str());
     match startup::setup_url(fixed, &config, &pool).await? {
         Some(url) => println!("{url}"),

@@ -21,32 +21,15 @@ use tower_http::{
 };
 
 use crate::{
-    auth::{Keys, csrf, keys::random_token},
+    auth::{csrf, keys::random_token},
     config::Config,
     db,
     error::AppError,
     observability::{self, middleware as mw},
+    runtime::{STARTUP_PATIENCE, health_router, load_keys},
     state::AppState,
     web,
 };
-
-/// How long the web process and the worker wait for PostgreSQL at start.
-pub const STARTUP_PATIENCE: Duration = Duration::from_secs(300);
-
-/// The secret key: `SECRET_KEY`, or the one generated into the database on first start.
-pub async fn load_keys(config: &Config, pool: &PgPool) -> anyhow::Result<Keys> {
-    if !db::migrations_current(pool)
-        .await
-        .context("the database is not reachable")?
-    {
-        anyhow::bail!("the database schema is not current: run `timetracker migrate` first");
-    }
-    db::installation::ensure(pool, uuid::Uuid::new_v4(), &random_token()).await?;
-    Ok(match &config.secret_key {
-        Some(key) => Keys::new(key.expose()),
-        None => Keys::new(&db::installation::stored_secret_key(pool).await?),
-    })
-}
 
 /// A built, bound, not yet running web application.
 pub struct Application {
@@ -173,41 +156,6 @@ pub async fn setup_url(
     }))
 }
 
-/// Asks `/health/ready` on `addr` (an internal listener) and succeeds on 200:
-/// the container health check, without curl in the image. Plain HTTP/1.0
-/// over a socket, with a 3 s budget per step.
-pub fn probe_ready(addr: &str) -> anyhow::Result<()> {
-    use std::{
-        io::{Read, Write},
-        net::{TcpStream, ToSocketAddrs},
-    };
-    let timeout = Duration::from_secs(3);
-    let socket = addr
-        .to_socket_addrs()
-        .with_context(|| format!("{addr} is not an address"))?
-        .next()
-        .with_context(|| format!("{addr} resolves to nothing"))?;
-    let mut stream = TcpStream::connect_timeout(&socket, timeout)
-        .with_context(|| format!("cannot connect to {addr}"))?;
-    stream.set_read_timeout(Some(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
-    stream.write_all(b"GET /health/ready HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head)?;
-    match &head[9..12] {
-        b"200" => Ok(()),
-        status => anyhow::bail!("/health/ready answered {}", String::from_utf8_lossy(status)),
-    }
-}
-
-/// `/health/live` and `/health/ready`, for the public and the internal listeners.
-pub fn health_router(pool: PgPool) -> Router {
-    Router::new()
-        .route("/health/live", get(web::live))
-        .route("/health/ready", get(web::ready))
-        .with_state(web::Readiness::new(pool))
-}
-
 /// All public routes with all middleware. The order, outermost first:
 /// a Sentry hub per request and its request context (only with `SENTRY_DSN`);
 /// request id, span and metrics; security headers; error rendering; panic
@@ -319,21 +267,4 @@ async fn static_file(
         body,
     )
         .into_response()
-}
-
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM; both binaries stop gracefully on it.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutdown signal received");
 }

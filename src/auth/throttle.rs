@@ -18,6 +18,7 @@
 //! distributed attack, when every attempt waits the delay, never a lock. A
 //! success clears the account's counters.
 
+use crate::observability::metrics::LOGINS;
 use std::net::IpAddr;
 
 use crate::{db, error::AppError, state::AppState};
@@ -90,7 +91,7 @@ pub async fn check(state: &AppState, username: &str, address: IpAddr) -> Result<
         .max()
         .unwrap_or(0);
     if wait > 0 {
-        metrics::counter!("timetracker_logins_total", "outcome" => "throttled").increment(1);
+        metrics::counter!(LOGINS, "outcome" => "throttled").increment(1);
         return Err(AppError::TooManyRequests {
             retry_after_seconds: wait as u64,
         });

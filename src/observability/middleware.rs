@@ -1,6 +1,9 @@
 //! Request middleware: request id and span, HTTP metrics, and the one ERROR
 //! line of every 5xx.
 
+use crate::observability::metrics::{
+    HTTP_REQUEST_DURATION_SECONDS, HTTP_REQUESTS, HTTP_REQUESTS_IN_FLIGHT,
+};
 use std::time::Instant;
 
 use axum::{
@@ -38,7 +41,7 @@ pub async fn observe(request: Request, next: Next) -> Response {
     super::sentry::tag_request_id(&request_id);
 
     let started = Instant::now();
-    let in_flight = metrics::gauge!("timetracker_http_requests_in_flight");
+    let in_flight = metrics::gauge!(HTTP_REQUESTS_IN_FLIGHT);
     in_flight.increment(1.0);
     let do_not_track = ["sec-gpc", "dnt"].iter().any(|name| {
         request
@@ -58,10 +61,10 @@ pub async fn observe(request: Request, next: Next) -> Response {
 
     let status = response.status();
     let class = format!("{}xx", status.as_u16() / 100);
-    metrics::counter!("timetracker_http_requests_total",
+    metrics::counter!(HTTP_REQUESTS,
         "method" => method.clone(), "route" => route.clone(), "status" => status.as_u16().to_string())
     .increment(1);
-    metrics::histogram!("timetracker_http_request_duration_seconds",
+    metrics::histogram!(HTTP_REQUEST_DURATION_SECONDS,
         "method" => method, "route" => route, "status_class" => class)
     .record(elapsed);
     span.in_scope(|| {

@@ -1,6 +1,7 @@
 //! Background exports: requested by the web (row and job in one transaction),
 //! built by the worker, downloaded only by the user who asked.
 
+use crate::observability::metrics::EXPORTS_REQUESTED;
 use sqlx::PgPool;
 
 use super::{ReportQuery, resolve};
@@ -85,8 +86,7 @@ pub async fn request(
     )
     .await?;
     tx.commit().await?;
-    metrics::counter!("timetracker_exports_requested_total", "format" => format.as_str())
-        .increment(1);
+    metrics::counter!(EXPORTS_REQUESTED, "format" => format.as_str()).increment(1);
     Ok(id)
 }
 

@@ -1,5 +1,6 @@
 //! Manual entries: create, edit, delete, with the validation and overlap rules.
 
+use crate::observability::metrics::TIME_ENTRIES_CREATED;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -150,7 +151,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    metrics::counter!("timetracker_time_entries_created_total", "source" => "manual").increment(1);
+    metrics::counter!(TIME_ENTRIES_CREATED, "source" => "manual").increment(1);
     Ok(entry)
 }
 

@@ -2,6 +2,7 @@
 //! partial unique index `time_entries_one_running_per_user` enforces it even
 //! if this code were bypassed.
 
+use crate::observability::metrics::TIME_ENTRIES_CREATED;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
@@ -92,7 +93,7 @@ pub async fn start(pool: &PgPool, who: Who<'_>, input: &StartTimer) -> Result<En
     record(&mut tx, Some(user_id), &started).await?;
     tx.commit().await?;
     who.record_use(pool, touch).await?;
-    metrics::counter!("timetracker_time_entries_created_total", "source" => "timer").increment(1);
+    metrics::counter!(TIME_ENTRIES_CREATED, "source" => "timer").increment(1);
     Ok(entry)
 }
 

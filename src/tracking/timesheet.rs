@@ -5,6 +5,7 @@
 //! as the entry forms. A save (the grid, one API cell, a copied week) is one
 //! transaction with one summarising `timesheet.saved` event.
 
+use crate::observability::metrics::TIME_ENTRIES_CREATED;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -296,8 +297,7 @@ async fn finish(
     }
     tx.commit().await?;
     let created = saved.count(|c| matches!(c, Change::Create { .. }));
-    metrics::counter!("timetracker_time_entries_created_total", "source" => "manual")
-        .increment(created as u64);
+    metrics::counter!(TIME_ENTRIES_CREATED, "source" => "manual").increment(created as u64);
     Ok(())
 }
 

@@ -13,9 +13,8 @@ use axum::{
 use serde::{Deserialize, de::DeserializeOwned};
 
 use super::{
-    Layout,
+    FieldErrors, Layout,
     confirm::{self, ConfirmForm, Question},
-    field_error,
     flash::{self, Flash},
     optional_id, render,
 };
@@ -242,13 +241,7 @@ struct ClientsPage {
     currency: String,
     editing: Option<i64>,
     form: ClientForm,
-    errors: Vec<ValidationError>,
-}
-
-impl ClientsPage {
-    fn error(&self, field: &str) -> Option<&str> {
-        field_error(&self.errors, field)
-    }
+    errors: FieldErrors,
 }
 
 impl CataloguePage for Clients {
@@ -284,7 +277,7 @@ impl CataloguePage for Clients {
             currency: db::settings::load(&state.pool).await?.currency,
             editing,
             form,
-            errors,
+            errors: errors.into(),
         };
         Ok((status, render(&page)?).into_response())
     }
@@ -354,14 +347,10 @@ struct ProjectsPage {
     currency: String,
     editing: Option<i64>,
     form: ProjectForm,
-    errors: Vec<ValidationError>,
+    errors: FieldErrors,
 }
 
 impl ProjectsPage {
-    fn error(&self, field: &str) -> Option<&str> {
-        field_error(&self.errors, field)
-    }
-
     /// Tracked time as h:mm:ss.
     fn tracked(&self, project: &i64) -> String {
         format_duration(self.tracked.get(project).copied().unwrap_or(0))
@@ -425,7 +414,7 @@ impl CataloguePage for Projects {
             currency: db::settings::load(&state.pool).await?.currency,
             editing,
             form,
-            errors,
+            errors: errors.into(),
         };
         Ok((status, render(&page)?).into_response())
     }
@@ -506,13 +495,7 @@ struct TasksPage {
     prev_page: Option<i64>,
     next_page: Option<i64>,
     form: TaskForm,
-    errors: Vec<ValidationError>,
-}
-
-impl TasksPage {
-    fn error(&self, field: &str) -> Option<&str> {
-        field_error(&self.errors, field)
-    }
+    errors: FieldErrors,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -561,7 +544,7 @@ async fn tasks_page(
         prev_page: (page > 1).then(|| page - 1),
         next_page: (page < pages).then(|| page + 1),
         form,
-        errors,
+        errors: errors.into(),
     };
     Ok((status, render(&body)?).into_response())
 }

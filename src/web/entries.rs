@@ -10,9 +10,8 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::{
-    EntryRow, Layout,
+    EntryRow, FieldErrors, Layout,
     confirm::{self, ConfirmForm, Question},
-    field_error,
     flash::{self, Flash},
     optional_id, render,
 };
@@ -198,13 +197,7 @@ struct EntryFormPage {
     projects: Vec<Project>,
     tasks: Vec<Task>,
     timezone: String,
-    errors: Vec<ValidationError>,
-}
-
-impl EntryFormPage {
-    fn error(&self, field: &str) -> Option<&str> {
-        field_error(&self.errors, field)
-    }
+    errors: FieldErrors,
 }
 
 async fn form_page(
@@ -229,7 +222,7 @@ async fn form_page(
         projects: db::projects::list(&state.pool, false).await?,
         tasks: db::tasks::open_for_pickers(&state.pool).await?,
         timezone: current.user.timezone.clone(),
-        errors,
+        errors: errors.into(),
     };
     Ok((status, render(&page)?).into_response())
 }

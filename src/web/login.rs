@@ -1,6 +1,7 @@
 //! Sign in and sign out. Unknown users, wrong passwords and deactivated
 //! accounts get the same answer, so the form cannot be used to find accounts.
 
+use crate::observability::metrics::LOGINS;
 use askama::Template;
 use axum::{
     extract::State,
@@ -92,7 +93,7 @@ pub async fn submit(
         (true, Some(id)) => id,
         _ => {
             throttle::record_failure(&state, &form.username, address).await?;
-            metrics::counter!("timetracker_logins_total", "outcome" => "failed").increment(1);
+            metrics::counter!(LOGINS, "outcome" => "failed").increment(1);
             tracing::info!("login failed");
             let login = LoginPage {
                 layout: Layout::anonymous("Sign in", String::new()),
@@ -104,7 +105,7 @@ pub async fn submit(
         }
     };
     throttle::record_success(&state, &form.username, address).await?;
-    metrics::counter!("timetracker_logins_total", "outcome" => "succeeded").increment(1);
+    metrics::counter!(LOGINS, "outcome" => "succeeded").increment(1);
     tracing::info!(user_id, "login succeeded");
     record(
         &mut *state.pool.acquire().await?,

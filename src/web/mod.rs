@@ -9,7 +9,6 @@ mod entries;
 pub mod error_pages;
 mod exports;
 pub mod flash;
-mod health;
 mod jobs;
 mod login;
 mod password_reset;
@@ -37,8 +36,6 @@ use crate::{
     state::AppState,
     tracking::catalog::{Clients, Projects, Tasks},
 };
-
-pub use health::{Readiness, live, ready};
 
 /// Every HTML route of the public listener.
 pub fn router() -> Router<AppState> {
@@ -224,11 +221,26 @@ fn redirect_with_cookie(path: &LocalPath, cookie: HeaderValue) -> Response {
 }
 
 /// The message for `field` among form errors, for templates.
-fn field_error<'a>(errors: &'a [ValidationError], field: &str) -> Option<&'a str> {
-    errors
-        .iter()
-        .find(|e| e.field == field)
-        .map(|e| e.message.as_str())
+/// The messages of a refused form, by field: a page shows each beside its
+/// field (`templates/macros.html`: `field_error`, and `form_error` for the
+/// field `form`).
+#[derive(Debug, Clone, Default)]
+pub struct FieldErrors(Vec<ValidationError>);
+
+impl FieldErrors {
+    /// The message for `field`, if it has one.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+impl From<Vec<ValidationError>> for FieldErrors {
+    fn from(errors: Vec<ValidationError>) -> Self {
+        Self(errors)
+    }
 }
 
 /// A time entry as the pages show it, in the viewer's timezone.

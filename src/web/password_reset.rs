@@ -11,7 +11,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Layout, field_error, flash, page_with_cookie, render};
+use super::{FieldErrors, Layout, flash, page_with_cookie, render};
 use crate::{
     auth::{csrf, keys::sha256, password},
     db,
@@ -27,13 +27,7 @@ struct ResetPage {
     layout: Layout,
     token: String,
     username: Option<String>,
-    errors: Vec<ValidationError>,
-}
-
-impl ResetPage {
-    fn error(&self, field: &str) -> Option<&str> {
-        field_error(&self.errors, field)
-    }
+    errors: FieldErrors,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,7 +70,7 @@ async fn respond(
             String::new()
         },
         username,
-        errors,
+        errors: errors.into(),
     };
     Ok(page_with_cookie(status, render(&page)?, cookie))
 }

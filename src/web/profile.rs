@@ -9,9 +9,8 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout,
+    FieldErrors, Layout,
     confirm::{self, ConfirmForm, Question},
-    field_error,
     flash::{self, Flash, Reveal},
     render,
 };
@@ -47,17 +46,11 @@ struct ProfilePage {
     role: String,
     timezone: String,
     timezones: Vec<&'static str>,
-    errors: Vec<ValidationError>,
+    errors: FieldErrors,
     tokens: Vec<ApiToken>,
     new_token: Option<String>,
     opted_out: bool,
     tokens_allowed: bool,
-}
-
-impl ProfilePage {
-    fn error(&self, field: &str) -> Option<&str> {
-        field_error(&self.errors, field)
-    }
 }
 
 async fn page(
@@ -78,7 +71,7 @@ async fn page(
         role: current.user.role.clone(),
         timezone: current.user.timezone.clone(),
         timezones: Timezone::all_names().collect(),
-        errors,
+        errors: errors.into(),
         tokens: db::api_tokens::list(&state.pool, current.user.id).await?,
         new_token: None,
         opted_out: db::analytics::opted_out(&state.pool, current.user.id).await?,

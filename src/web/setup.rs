@@ -12,7 +12,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Layout, field_error, page_with_cookie, redirect_with_cookie, render};
+use super::{FieldErrors, Layout, page_with_cookie, redirect_with_cookie, render};
 use crate::{
     analytics::install_ping,
     analytics::{Event, record},
@@ -42,15 +42,9 @@ pub struct SetupForm {
 struct SetupPage {
     layout: Layout,
     form: SetupForm,
-    errors: Vec<ValidationError>,
+    errors: FieldErrors,
     timezones: Vec<&'static str>,
     ping_json: String,
-}
-
-impl SetupPage {
-    fn error(&self, field: &str) -> Option<&str> {
-        field_error(&self.errors, field)
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,7 +77,7 @@ async fn page(
     let html = render(&SetupPage {
         layout: Layout::anonymous("Setup", csrf),
         form,
-        errors,
+        errors: errors.into(),
         timezones: Timezone::all_names().collect(),
         ping_json: serde_json::to_string_pretty(&ping).map_err(anyhow::Error::from)?,
     })?;

@@ -10,9 +10,8 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout,
+    FieldErrors, Layout,
     confirm::{self, ConfirmForm, Question},
-    field_error,
     flash::{self, Flash, Reveal},
     render,
 };
@@ -53,16 +52,10 @@ struct UsersPage {
     prev_page: Option<i64>,
     next_page: Option<i64>,
     form: NewUserForm,
-    errors: Vec<ValidationError>,
+    errors: FieldErrors,
     timezones: Vec<&'static str>,
     /// A password reset link just made, shown this once.
     reset_link: Option<String>,
-}
-
-impl UsersPage {
-    fn error(&self, field: &str) -> Option<&str> {
-        field_error(&self.errors, field)
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,7 +89,7 @@ async fn page(
         prev_page: (page > 1).then(|| page - 1),
         next_page: (page < pages).then(|| page + 1),
         form,
-        errors,
+        errors: errors.into(),
         timezones: Timezone::all_names().collect(),
         reset_link: None,
     })
@@ -296,13 +289,7 @@ struct EditPage {
     layout: Layout,
     user: User,
     form: EditForm,
-    errors: Vec<ValidationError>,
-}
-
-impl EditPage {
-    fn error(&self, field: &str) -> Option<&str> {
-        field_error(&self.errors, field)
-    }
+    errors: FieldErrors,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -332,7 +319,7 @@ async fn edit_page(
         layout: Layout::for_user(&format!("Edit {}", user.username), &admin.0),
         user,
         form,
-        errors,
+        errors: errors.into(),
     })
 }
 

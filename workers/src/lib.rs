@@ -82,7 +82,7 @@ impl Worker {
             config,
             pool,
         } = self;
-        if !timetracker::db::wait_for_schema(&pool, timetracker::startup::STARTUP_PATIENCE).await? {
+        if !timetracker::db::wait_for_schema(&pool, timetracker::runtime::STARTUP_PATIENCE).await? {
             anyhow::bail!("the database schema is not current: run `timetracker migrate` first");
         }
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -135,7 +135,7 @@ pub async fn internal_server(
     let addr = listener.local_addr()?;
     let router =
         timetracker::observability::metrics::router(timetracker::observability::metrics::install())
-            .merge(timetracker::startup::health_router(pool.clone()));
+            .merge(timetracker::runtime::health_router(pool.clone()));
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
             tracing::error!(error = %e, "internal metrics server stopped");

@@ -50,7 +50,7 @@ async fn run(mut config: Config) -> anyhow::Result<()> {
     let (internal, metrics_addr) = timetracker_worker::internal_server(&config, &pool).await?;
     tracing::info!(%metrics_addr, "worker starting");
     let result = timetracker_worker::Worker::standard(&config, &pool)
-        .run(timetracker::startup::shutdown_signal())
+        .run(timetracker::runtime::shutdown_signal())
         .await;
     internal.abort();
     result

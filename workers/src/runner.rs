@@ -12,6 +12,7 @@ use std::{
     sync::Arc,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
+use timetracker::observability::metrics::{JOB_DURATION_SECONDS, JOB_WAIT_SECONDS, JOBS_PROCESSED};
 
 use apalis::prelude::*;
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
@@ -136,7 +137,7 @@ async fn execute<J: Job, H: JobHandler<J>>(
     let attempt = attempt.current().max(1);
     let request_id = metadata.get(REQUEST_ID_KEY).unwrap_or("none");
     if let (Some(due), Ok(now)) = (due_at.0, SystemTime::now().duration_since(UNIX_EPOCH)) {
-        metrics::histogram!("timetracker_job_wait_seconds", "queue" => J::QUEUE)
+        metrics::histogram!(JOB_WAIT_SECONDS, "queue" => J::QUEUE)
             .record((now.as_secs_f64() - due as f64).max(0.0));
     }
     let span = tracing::info_span!(
@@ -199,8 +200,7 @@ async fn run_once<J: Job, H: JobHandler<J>>(
             .inspect_err(|e| tracing::warn!(error = %e, "could not record the job's attempt"))
             .ok();
     let outcome = async |o: &'static str, error: Option<String>| {
-        metrics::counter!("timetracker_jobs_processed_total", "queue" => J::QUEUE, "outcome" => o)
-            .increment(1);
+        metrics::counter!(JOBS_PROCESSED, "queue" => J::QUEUE, "outcome" => o).increment(1);
         if let Some(row) = history
             && let Err(e) = db::jobs::attempt_finished(&runner.pool, row, o, error.as_deref()).await
         {
@@ -213,7 +213,7 @@ async fn run_once<J: Job, H: JobHandler<J>>(
     let result = AssertUnwindSafe(runner.handler.handle(job, ctx))
         .catch_unwind()
         .await;
-    metrics::histogram!("timetracker_job_duration_seconds", "queue" => J::QUEUE)
+    metrics::histogram!(JOB_DURATION_SECONDS, "queue" => J::QUEUE)
         .record(started.elapsed().as_secs_f64());
     let Ok(result) = result else {
         outcome("dead", Some("the job panicked".into())).await;

@@ -3,6 +3,7 @@
 //! queries take ~1 s at 200k rows), and the worker's connection pool.
 
 use std::{collections::BTreeSet, time::Duration};
+use timetracker::observability::metrics::{JOBS, JOBS_OLDEST_READY_AGE_SECONDS};
 
 use sqlx::PgPool;
 use timetracker::db::{self, jobs::STATES};
@@ -38,15 +39,13 @@ async fn sample(pool: &PgPool) -> Result<(), sqlx::Error> {
                 .iter()
                 .find(|c| &c.queue == queue && c.state == state)
                 .map_or(0, |c| c.count);
-            metrics::gauge!("timetracker_jobs", "queue" => queue.clone(), "state" => state)
-                .set(n as f64);
+            metrics::gauge!(JOBS, "queue" => queue.clone(), "state" => state).set(n as f64);
         }
         let age = ages
             .iter()
             .find(|(q, _)| q == queue)
             .map_or(0.0, |(_, a)| *a);
-        metrics::gauge!("timetracker_jobs_oldest_ready_age_seconds", "queue" => queue.clone())
-            .set(age);
+        metrics::gauge!(JOBS_OLDEST_READY_AGE_SECONDS, "queue" => queue.clone()).set(age);
     }
     Ok(())
 }

@@ -15,6 +15,10 @@
 //! - `distinct_id` is a keyed hash of the install secret and the user id.
 
 use std::time::{Duration, Instant};
+use timetracker::observability::metrics::{
+    ANALYTICS_EVENTS, POSTHOG_BATCH_EVENTS, POSTHOG_MISCONFIGURED,
+    POSTHOG_REQUEST_DURATION_SECONDS, POSTHOG_REQUESTS,
+};
 
 use serde_json::{Value, json};
 use sqlx::{PgConnection, PgPool};
@@ -25,7 +29,7 @@ use timetracker::{
     config::Config,
     db::{self, analytics::PendingEvent},
     jobs::{self, AnalyticsFlush, Job, backoff},
-    startup::load_keys,
+    runtime::load_keys,
 };
 
 use crate::{JobContext, JobError, JobHandler};
@@ -111,8 +115,7 @@ impl JobHandler<AnalyticsFlush> for DeliverAnalytics {
                 .await
                 .map_err(JobError::retry)?;
             if n > 0 {
-                metrics::counter!("timetracker_analytics_events_total", "outcome" => "discarded")
-                    .increment(n);
+                metrics::counter!(ANALYTICS_EVENTS, "outcome" => "discarded").increment(n);
                 tracing::info!(
                     discarded = n,
                     "product analytics is off or not configured; pending events discarded"
@@ -126,8 +129,7 @@ impl JobHandler<AnalyticsFlush> for DeliverAnalytics {
             .await
             .map_err(JobError::retry)?;
         if n > 0 {
-            metrics::counter!("timetracker_analytics_events_total", "outcome" => "discarded")
-                .increment(n);
+            metrics::counter!(ANALYTICS_EVENTS, "outcome" => "discarded").increment(n);
             tracing::info!(discarded = n, "events of opted-out users discarded");
         }
         let keys = load_keys(&self.config, &self.pool)
@@ -269,9 +271,9 @@ impl DeliverAnalytics {
             Verdict::Sent => {
                 db::analytics::mark_sent(tx, &ids).await?;
                 db::analytics::set_error(tx, None).await?;
-                metrics::counter!("timetracker_analytics_events_total", "outcome" => "delivered")
+                metrics::counter!(ANALYTICS_EVENTS, "outcome" => "delivered")
                     .increment(ids.len() as u64);
-                metrics::histogram!("timetracker_posthog_batch_events").record(ids.len() as f64);
+                metrics::histogram!(POSTHOG_BATCH_EVENTS).record(ids.len() as f64);
                 db::analytics::log_delivery(tx, CHANNEL, status, ids.len(), "sent", &logged)
                     .await?;
             }
@@ -286,7 +288,7 @@ impl DeliverAnalytics {
                     _ => "event too large".into(),
                 };
                 db::analytics::mark_dead(tx, &ids, &error).await?;
-                metrics::counter!("timetracker_analytics_events_total", "outcome" => "dead")
+                metrics::counter!(ANALYTICS_EVENTS, "outcome" => "dead")
                     .increment(ids.len() as u64);
                 tracing::warn!(event = due[0].event, uuid = %due[0].uuid, error, "PostHog refused an event; it is dead");
                 db::analytics::log_delivery(tx, CHANNEL, status, ids.len(), "rejected", &logged)
@@ -296,8 +298,7 @@ impl DeliverAnalytics {
                 db::analytics::postpone(tx, &ids, MISCONFIGURED_DELAY.as_secs_f64(), &error)
                     .await?;
                 db::analytics::set_error(tx, Some(&error)).await?;
-                metrics::counter!("timetracker_posthog_misconfigured_total", "channel" => CHANNEL)
-                    .increment(1);
+                metrics::counter!(POSTHOG_MISCONFIGURED, "channel" => CHANNEL).increment(1);
                 tracing::error!(
                     error,
                     "PostHog refused the API key; events are kept until the configuration is fixed"
@@ -358,19 +359,19 @@ pub async fn post_batch(
 ) -> Result<(u16, Option<Duration>, String), String> {
     let started = Instant::now();
     let result = http.post(url).json(payload).send().await;
-    metrics::histogram!("timetracker_posthog_request_duration_seconds", "channel" => channel)
+    metrics::histogram!(POSTHOG_REQUEST_DURATION_SECONDS, "channel" => channel)
         .record(started.elapsed().as_secs_f64());
     let response = match result {
         Ok(r) => r,
         Err(e) => {
-            metrics::counter!("timetracker_posthog_requests_total", "channel" => channel, "status_class" => "error")
+            metrics::counter!(POSTHOG_REQUESTS, "channel" => channel, "status_class" => "error")
                 .increment(1);
             return Err(format!("network error: {e}"));
         }
     };
     let status = response.status().as_u16();
     let class = format!("{}xx", status / 100);
-    metrics::counter!("timetracker_posthog_requests_total", "channel" => channel, "status_class" => class).increment(1);
+    metrics::counter!(POSTHOG_REQUESTS, "channel" => channel, "status_class" => class).increment(1);
     let retry_after = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)

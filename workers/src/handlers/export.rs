@@ -4,6 +4,7 @@
 //! acknowledging other jobs. A re-run (after a crash) starts the file over.
 
 use std::time::Instant;
+use timetracker::observability::metrics::{EXPORT_BYTES, EXPORT_ROWS, EXPORTS_COMPLETED};
 
 use futures_util::StreamExt;
 use sqlx::PgPool;
@@ -74,9 +75,11 @@ impl JobHandler<ReportExport> for BuildExport {
                 db::exports::finish(&self.pool, export.id, rows, bytes, ms)
                     .await
                     .map_err(JobError::retry)?;
-                metrics::counter!("timetracker_export_rows_total", "format" => export.format.clone()).increment(rows as u64);
-                metrics::counter!("timetracker_export_bytes_total", "format" => export.format.clone()).increment(bytes as u64);
-                metrics::counter!("timetracker_exports_completed_total", "format" => export.format.clone(), "outcome" => "done")
+                metrics::counter!(EXPORT_ROWS, "format" => export.format.clone())
+                    .increment(rows as u64);
+                metrics::counter!(EXPORT_BYTES, "format" => export.format.clone())
+                    .increment(bytes as u64);
+                metrics::counter!(EXPORTS_COMPLETED, "format" => export.format.clone(), "outcome" => "done")
                     .increment(1);
                 tracing::info!(
                     export_id = export.id,
@@ -121,7 +124,7 @@ impl BuildExport {
         db::exports::fail(&self.pool, export.id, reason)
             .await
             .map_err(JobError::retry)?;
-        metrics::counter!("timetracker_exports_completed_total", "format" => export.format.clone(), "outcome" => "failed")
+        metrics::counter!(EXPORTS_COMPLETED, "format" => export.format.clone(), "outcome" => "failed")
             .increment(1);
         tracing::warn!(export_id = export.id, reason, "export failed");
         record(

@@ -5,6 +5,7 @@
 //! partial answer keeps the last good values.
 
 use std::time::Duration;
+use timetracker::observability::metrics::POSTHOG_REQUESTS;
 
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -33,7 +34,7 @@ pub async fn refresh(pool: &PgPool, config: &Config, http: &reqwest::Client) -> 
         .send()
         .await?;
     let status = response.status();
-    metrics::counter!("timetracker_posthog_requests_total", "channel" => "flags",
+    metrics::counter!(POSTHOG_REQUESTS, "channel" => "flags",
         "status_class" => format!("{}xx", status.as_u16() / 100))
     .increment(1);
     if !status.is_success() {

@@ -8,6 +8,7 @@
 
 use serde_json::json;
 use sqlx::PgPool;
+use timetracker::observability::metrics::POSTHOG_MISCONFIGURED;
 use timetracker::{
     analytics::install_ping, build_info::VERSION, config::Config, db, jobs::SendInstallPing,
 };
@@ -89,8 +90,7 @@ impl JobHandler<SendInstallPing> for SendPing {
             }
             400 | 401 | 403 => {
                 if status != 400 {
-                    metrics::counter!("timetracker_posthog_misconfigured_total", "channel" => CHANNEL)
-                        .increment(1);
+                    metrics::counter!(POSTHOG_MISCONFIGURED, "channel" => CHANNEL).increment(1);
                 }
                 Err(JobError::Permanent(anyhow::anyhow!(
                     "install ping refused ({status}): {body}"

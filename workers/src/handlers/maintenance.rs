@@ -7,6 +7,7 @@
 //! idempotent, so a re-run is harmless.
 
 use std::time::Duration;
+use timetracker::observability::metrics::JOBS_PRUNED;
 
 use chrono::Utc;
 use sqlx::PgPool;
@@ -77,8 +78,8 @@ impl JobHandler<Maintenance> for Prune {
         let expired_exports = db::exports::expire(&self.pool, before(self.export_retention))
             .await
             .map_err(JobError::retry)?;
-        metrics::counter!("timetracker_jobs_pruned_total", "kind" => "done").increment(done);
-        metrics::counter!("timetracker_jobs_pruned_total", "kind" => "dead").increment(dead);
+        metrics::counter!(JOBS_PRUNED, "kind" => "done").increment(done);
+        metrics::counter!(JOBS_PRUNED, "kind" => "dead").increment(dead);
         tracing::info!(
             done,
             dead,

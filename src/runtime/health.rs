@@ -1,11 +1,14 @@
-//! Liveness and readiness probes (never redirected to setup, never authenticated).
+//! Liveness and readiness probes (never redirected to setup, never
+//! authenticated), served by the web on both its listeners and by the worker
+//! on its metrics listener; and the container health check that asks them.
 
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use anyhow::Context;
+use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::sync::Mutex;
@@ -81,5 +84,40 @@ fn kind(e: &sqlx::Error) -> &'static str {
         sqlx::Error::Tls(_) => "TLS failed",
         sqlx::Error::Database(_) => "query failed",
         _ => "database error",
+    }
+}
+
+/// `/health/live` and `/health/ready`, for the public and the internal listeners.
+pub fn health_router(pool: PgPool) -> Router {
+    Router::new()
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready))
+        .with_state(Readiness::new(pool))
+}
+
+/// Asks `/health/ready` on `addr` (an internal listener) and succeeds on 200:
+/// the container health check, without curl in the image. Plain HTTP/1.0
+/// over a socket, with a 3 s budget per step.
+pub fn probe_ready(addr: &str) -> anyhow::Result<()> {
+    use std::{
+        io::{Read, Write},
+        net::{TcpStream, ToSocketAddrs},
+    };
+    let timeout = Duration::from_secs(3);
+    let socket = addr
+        .to_socket_addrs()
+        .with_context(|| format!("{addr} is not an address"))?
+        .next()
+        .with_context(|| format!("{addr} resolves to nothing"))?;
+    let mut stream = TcpStream::connect_timeout(&socket, timeout)
+        .with_context(|| format!("cannot connect to {addr}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    stream.write_all(b"GET /health/ready HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    match &head[9..12] {
+        b"200" => Ok(()),
+        status => anyhow::bail!("/health/ready answered {}", String::from_utf8_lossy(status)),
     }
 }
