@@ -196,7 +196,12 @@ async fn a_failed_export_shows_its_reason() {
             &[("role", "user")],
         )
         .await;
-    app.run_pending_jobs().await;
+    let died = app.try_run_pending_jobs().await;
+    assert_eq!(
+        died.iter().map(|j| j.queue.as_str()).collect::<Vec<_>>(),
+        ["report_export"],
+        "the export job dies: retrying cannot give her the right back"
+    );
     let page = carol.get("/exports").await.text().await.expect("page");
     assert!(
         page.contains("failed") && page.contains("You can only report on your own time."),

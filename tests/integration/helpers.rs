@@ -295,14 +295,36 @@ impl TestApp {
             .expect("user exists")
     }
 
-    /// Runs the real worker until no job of its queues is due or running.
+    /// Runs the real worker until no job of its queues is due or running,
+    /// and fails the test when a job died in the run: a test that expects
+    /// a job to die says so with [`Self::try_run_pending_jobs`].
     pub async fn run_pending_jobs(&self) {
+        let died = self.try_run_pending_jobs().await;
+        assert!(
+            died.is_empty(),
+            "jobs died while the worker ran (a test that expects it calls try_run_pending_jobs): {died:#?}"
+        );
+    }
+
+    /// Runs the real worker until no job of its queues is due or running;
+    /// returns the jobs that died in the run.
+    pub async fn try_run_pending_jobs(&self) -> Vec<db::jobs::DeadJob> {
+        let dead_before: Vec<String> = self.dead_jobs().await.into_iter().map(|j| j.id).collect();
         run_worker_until_idle(
             timetracker_worker::Worker::standard(&self.config, &self.pool),
             &self.pool,
             timetracker_worker::QUEUES,
         )
         .await;
+        self.dead_jobs()
+            .await
+            .into_iter()
+            .filter(|j| !dead_before.contains(&j.id))
+            .collect()
+    }
+
+    async fn dead_jobs(&self) -> Vec<db::jobs::DeadJob> {
+        db::jobs::dead(&self.pool, 10_000).await.expect("dead jobs")
     }
 }
 
