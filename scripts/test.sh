@@ -91,7 +91,23 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 # unifies the dev-dependencies' features, so `cargo test` recompiles nothing.
 echo "==> cargo build (binaries and tests)"
 cargo build --workspace --all-targets --quiet
-echo "==> cargo test"
-cargo test --workspace
+# TEST_CPU_BURNERS=N keeps N busy loops running during the tests and
+# TEST_ROUNDS=K runs the suite K times in a row: a test that fails only
+# under load is a race to find (docs/local-development.md).
+burners=()
+stop_burners() {
+    if [ "${#burners[@]}" -gt 0 ]; then kill "${burners[@]}" 2>/dev/null || true; fi
+    burners=()
+}
+for _ in $(seq 1 "${TEST_CPU_BURNERS:-0}"); do
+    (while :; do :; done) &
+    burners+=("$!")
+done
+trap 'stop_burners; rm -rf "$compose_dir"' EXIT
+for round in $(seq 1 "${TEST_ROUNDS:-1}"); do
+    echo "==> cargo test (round $round of ${TEST_ROUNDS:-1}, ${TEST_CPU_BURNERS:-0} CPU burners)"
+    cargo test --workspace
+done
+stop_burners
 # The image, built and run, and both Compose stacks used as an operator would.
 scripts/stack.sh

@@ -7,7 +7,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use timetracker::analytics::{self, Event};
 
-use crate::helpers::{FakePostHog, TestApp, TestClient, spawn_app_with, spawn_app_with_analytics};
+use crate::support::a_project;
+use crate::support::assert_is_redirect;
+use crate::support::{FakePostHog, TestApp, TestClient, spawn_app_with, spawn_app_with_analytics};
 
 async fn app_with_posthog() -> (TestApp, FakePostHog, TestClient) {
     app_with_posthog_and(&[]).await
@@ -34,14 +36,7 @@ async fn switch(admin: &TestClient, on: bool) {
             &[("enabled", if on { "on" } else { "off" })],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-}
-
-async fn project(app: &TestApp) -> i64 {
-    sqlx::query_scalar("INSERT INTO projects (name) VALUES ('Secret Project Name') RETURNING id")
-        .fetch_one(&app.pool)
-        .await
-        .expect("project")
+    assert_is_redirect(&r);
 }
 
 /// Accepted events other than the admin's own Telemetry-page events.
@@ -79,7 +74,7 @@ async fn make_due(app: &TestApp) {
 #[tokio::test]
 async fn nothing_is_sent_while_product_analytics_is_off() {
     let (app, fake, admin) = app_with_posthog().await;
-    let p = project(&app).await;
+    let p = a_project().named("Secret Project Name").create(&app).await;
     admin
         .post_form("/timer/start", &[("project_id", &p.to_string())])
         .await;
@@ -91,7 +86,7 @@ async fn nothing_is_sent_while_product_analytics_is_off() {
 
 #[tokio::test]
 async fn without_a_posthog_key_analytics_cannot_be_switched_on() {
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::spawn_app().await;
     let admin = app.setup_admin().await;
     let r = admin
         .post_form("/admin/telemetry/analytics", &[("enabled", "on")])
@@ -112,7 +107,7 @@ async fn without_a_posthog_key_analytics_cannot_be_switched_on() {
 async fn events_from_the_ui_and_the_api_arrive_in_one_batch_with_only_declared_properties() {
     let (app, fake, admin) = app_with_posthog().await;
     switch(&admin, true).await;
-    let p = project(&app).await;
+    let p = a_project().named("Secret Project Name").create(&app).await;
     let token = admin.api_token("t", "").await;
     admin
         .post_form(
@@ -242,7 +237,7 @@ async fn events_from_the_ui_and_the_api_arrive_in_one_batch_with_only_declared_p
 async fn opted_out_users_and_do_not_track_requests_produce_no_events() {
     let (app, fake, admin) = app_with_posthog().await;
     switch(&admin, true).await;
-    let p = project(&app).await;
+    let p = a_project().named("Secret Project Name").create(&app).await;
     let bob = app.create_user(&admin, "bob", "user").await;
     assert!(
         bob.get("/profile")
@@ -289,7 +284,7 @@ async fn opted_out_users_and_do_not_track_requests_produce_no_events() {
 async fn switching_analytics_off_discards_what_is_queued() {
     let (app, fake, admin) = app_with_posthog().await;
     switch(&admin, true).await;
-    let p = project(&app).await;
+    let p = a_project().named("Secret Project Name").create(&app).await;
     admin
         .post_form("/timer/start", &[("project_id", &p.to_string())])
         .await;
@@ -471,7 +466,7 @@ async fn oversized_batches_are_split_and_a_poison_event_dies_alone() {
     let r = admin
         .post_form("/admin/telemetry/dead", &[("action", "retry")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     app.run_pending_jobs().await;
     assert!(statuses(&app).await.iter().all(|s| s == "sent"));
     let events: Vec<String> = fake
@@ -977,7 +972,7 @@ async fn a_new_version_sends_one_update_ping() {
 
 #[tokio::test]
 async fn the_telemetry_page_lists_undelivered_events_to_retry_or_discard_one_by_one() {
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::spawn_app().await;
     let admin = app.setup_admin().await;
     let id = |state: &'static str, attempts: i32, error: Option<&'static str>, seconds: i64| {
         let pool = app.pool.clone();
@@ -1036,7 +1031,7 @@ async fn the_telemetry_page_lists_undelivered_events_to_retry_or_discard_one_by_
             &[("action", "retry"), ("id", &dead.to_string())],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert_eq!(state(dead).await, "pending");
     // Discard one asks first, then discards only that one.
     let r = admin
@@ -1063,7 +1058,7 @@ async fn the_telemetry_page_lists_undelivered_events_to_retry_or_discard_one_by_
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert_eq!(state(retrying).await, "discarded");
     assert_eq!(state(waiting).await, "pending");
     // A sent or unknown event is not found.
@@ -1078,7 +1073,7 @@ async fn the_telemetry_page_lists_undelivered_events_to_retry_or_discard_one_by_
 
 #[tokio::test]
 async fn the_telemetry_page_filters_undelivered_events_and_acts_on_all_that_match() {
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::spawn_app().await;
     let admin = app.setup_admin().await;
     // Two dead timer.stopped, one waiting timer.stopped, one dead timer.started.
     sqlx::query(
@@ -1122,7 +1117,7 @@ async fn the_telemetry_page_filters_undelivered_events_and_acts_on_all_that_matc
     );
     form.push(("confirm", "yes"));
     let r = admin.post_form("/admin/telemetry/dead", &form).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let statuses: Vec<(String, String)> =
         sqlx::query_as("SELECT event, status FROM analytics_events ORDER BY id")
             .fetch_all(&app.pool)
@@ -1144,7 +1139,7 @@ async fn the_telemetry_page_filters_undelivered_events_and_acts_on_all_that_matc
             &[("action", "retry"), ("state", "dead")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let dead: i64 =
         sqlx::query_scalar("SELECT count(*) FROM analytics_events WHERE status = 'dead'")
             .fetch_one(&app.pool)
@@ -1160,7 +1155,7 @@ async fn the_scheduler_enqueues_a_delivery_run_only_for_due_events_without_one()
     // A check every second (a quarter of the maintenance interval).
     let (app, fake, admin) = app_with_posthog_and(&[("MAINTENANCE_INTERVAL_SECONDS", "4")]).await;
     switch(&admin, true).await;
-    let p = project(&app).await;
+    let p = a_project().named("Secret Project Name").create(&app).await;
     admin
         .post_form("/timer/start", &[("project_id", &p.to_string())])
         .await;
@@ -1181,7 +1176,7 @@ async fn the_scheduler_enqueues_a_delivery_run_only_for_due_events_without_one()
         .expect("runs")
     };
 
-    let worker = crate::helpers::RunningWorker::start(timetracker_worker::Worker::standard(
+    let worker = crate::support::RunningWorker::start(timetracker_worker::Worker::standard(
         &app.config,
         &app.pool,
     ));
@@ -1228,11 +1223,11 @@ async fn a_pause_holds_back_the_next_batch_of_a_delivery_run_already_started() {
     .await
     .expect("delivery job");
     fake.delay(Duration::from_millis(700));
-    let worker = crate::helpers::RunningWorker::start(timetracker_worker::Worker::standard(
+    let worker = crate::support::RunningWorker::start(timetracker_worker::Worker::standard(
         &app.config,
         &app.pool,
     ));
-    crate::helpers::eventually("the first batch sent", Duration::from_secs(20), || {
+    crate::support::eventually("the first batch sent", Duration::from_secs(20), || {
         let sent = fake.requests().len();
         async move { (sent >= 1).then_some(()) }
     })
@@ -1240,7 +1235,7 @@ async fn a_pause_holds_back_the_next_batch_of_a_delivery_run_already_started() {
     let r = admin
         .post_form("/admin/jobs/queues/analytics_delivery/pause", &[])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     tokio::time::sleep(Duration::from_secs(4)).await;
     let while_paused = fake.requests().len();
     assert!(
@@ -1250,8 +1245,8 @@ async fn a_pause_holds_back_the_next_batch_of_a_delivery_run_already_started() {
     let r = admin
         .post_form("/admin/jobs/queues/analytics_delivery/resume", &[])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    crate::helpers::eventually(
+    assert_is_redirect(&r);
+    crate::support::eventually(
         "the rest sent after the resume",
         Duration::from_secs(60),
         || {

@@ -3,7 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestClient, spawn_app};
+use crate::support::a_project;
+use crate::support::assert_is_redirect;
+use crate::support::{TestApp, TestClient, spawn_app};
 
 pub(crate) struct Api {
     base: String,
@@ -51,14 +53,6 @@ impl Api {
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         self.call(reqwest::Method::POST, path, Some(body)).await
     }
-}
-
-async fn project(app: &TestApp, name: &str) -> i64 {
-    sqlx::query_scalar("INSERT INTO projects (name) VALUES ($1) RETURNING id")
-        .bind(name)
-        .fetch_one(&app.pool)
-        .await
-        .expect("project")
 }
 
 #[tokio::test]
@@ -132,7 +126,7 @@ async fn the_timer_api_starts_stops_and_reports_conflicts() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let api = Api::new(&app, &admin.api_token("cli", "").await);
-    let p = project(&app, "Api").await;
+    let p = a_project().named("Api").create(&app).await;
     let (status, _, none) = api.get("/timer").await;
     assert_eq!(
         (status, none),
@@ -177,7 +171,7 @@ async fn entries_are_validated_paginated_and_private() {
         Api::new(&app, &admin.api_token("a", "").await),
         Api::new(&app, &bob.api_token("b", "").await),
     );
-    let p = project(&app, "Entries").await;
+    let p = a_project().named("Entries").create(&app).await;
     for i in 0..5 {
         let start = format!("2026-11-0{}T09:00:00Z", i + 1);
         let (status, _, _) = api
@@ -336,7 +330,7 @@ async fn the_entries_list_checks_the_credential_it_reads_with_on_every_request()
     // or a deactivation holds from the very next request.
     let app = spawn_app().await;
     let (admin, bob, bob_id) = admin_and_bob(&app).await;
-    let p = project(&app, "Mine").await;
+    let p = a_project().named("Mine").create(&app).await;
     let token = bob.api_token("b", "").await;
     let bob_api = Api::new(&app, &token);
     let (status, _, _) = bob_api
@@ -442,7 +436,7 @@ async fn the_timer_api_checks_the_credential_it_writes_with_on_every_request() {
     // holds from the very next request, and a refused request writes nothing.
     let app = spawn_app().await;
     let (admin, bob, bob_id) = admin_and_bob(&app).await;
-    let p = project(&app, "Timer").await;
+    let p = a_project().named("Timer").create(&app).await;
     let bob_api = Api::new(&app, &bob.api_token("b", "").await);
     let start = json!({"project_id": p});
     let (status, _, entry) = bob_api.post("/timer/start", start.clone()).await;
@@ -516,7 +510,7 @@ async fn the_timer_api_checks_the_credential_it_writes_with_on_every_request() {
 async fn cookie_sessions_need_a_csrf_header_for_api_writes() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let p = project(&app, "Cookie").await;
+    let p = a_project().named("Cookie").create(&app).await;
     let http = reqwest::Client::new();
     let cookie = format!(
         "tt_session={}",
@@ -549,7 +543,7 @@ async fn lists_and_the_summary_report_are_served_as_json() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let api = Api::new(&app, &admin.api_token("r", "").await);
-    let p = project(&app, "Reported").await;
+    let p = a_project().named("Reported").create(&app).await;
     api.post(
         "/time-entries",
         json!({"project_id": p, "start": "2026-11-02T09:00:00Z", "duration_seconds": 5400}),
@@ -615,7 +609,7 @@ async fn hostile_input_gets_a_4xx_with_a_message_never_a_5xx() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let api = Api::new(&app, &admin.api_token("h", "").await);
-    let p = project(&app, "Hostile").await;
+    let p = a_project().named("Hostile").create(&app).await;
     let cases = [
         ("GET", "/time-entries?from=-200000-01-01T00:00:00Z", None),
         ("GET", "/time-entries?page=0", None),
@@ -817,7 +811,7 @@ async fn the_projects_page_shows_tracked_time_against_the_estimate() {
             &[("name", "Budgeted"), ("estimated_hours", "2")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let r = admin
         .post_form(
             "/entries/new",
@@ -828,7 +822,7 @@ async fn the_projects_page_shows_tracked_time_against_the_estimate() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let page = admin.get("/projects").await.text().await.expect("page");
     assert!(
         page.contains("1:30:00 of 2 h") && page.contains("75&nbsp;%"),
@@ -841,7 +835,7 @@ async fn a_tag_is_kept_whole_and_one_with_a_comma_is_refused_not_split() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let api = Api::new(&app, &admin.api_token("cli", "").await);
-    let p = project(&app, "Tags").await;
+    let p = a_project().named("Tags").create(&app).await;
     let (status, _, body) = api
         .post(
             "/time-entries",
@@ -878,7 +872,7 @@ async fn an_update_cannot_move_an_entry_to_another_user() {
     app.create_user(&admin, "bob", "user").await;
     let bob = app.user_id("bob").await;
     let r = admin.post_form("/projects", &[("name", "P")]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let token = admin.api_token("move", "").await;
     let http = reqwest::Client::new();
     let body = |user_id: Option<i64>| {

@@ -9,7 +9,8 @@ use std::path::Path;
 use reqwest::{Method, StatusCode, header};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, TestClient, location, spawn_app};
+use crate::support::assert_is_redirect;
+use crate::support::{TestApp, TestClient, location, spawn_app};
 
 /// Who may use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,10 +214,10 @@ async fn admins_things(app: &TestApp, admin: &TestClient) -> Ids {
     let r = admin
         .post_form("/timer/start", &[("project_id", &project.to_string())])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     admin.post_form("/timer/stop", &[]).await;
     let r = admin.request_export("csv", &[]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     admin.api_token("admin's", "").await;
     Ids {
         entry: scalar(&app.pool, "SELECT max(id) FROM time_entries").await,

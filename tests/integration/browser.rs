@@ -10,7 +10,7 @@ use std::{
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::helpers::{ADMIN_PASSWORD, RunningWorker, TestApp, TestClient, spawn_app};
+use crate::support::{ADMIN_PASSWORD, RunningWorker, TestApp, TestClient, spawn_app};
 
 /// A ChromeDriver process on a free local port, killed on drop.
 struct Driver {

@@ -19,7 +19,8 @@ use std::{
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{
+use crate::support::assert_is_redirect;
+use crate::support::{
     FakePostHog, SETUP_TOKEN, TestClient, download_link, eventually, location, repo,
 };
 
@@ -297,22 +298,18 @@ async fn the_compose_stack_serves_an_operator_from_setup_to_alerts() {
     let base = format!("http://127.0.0.1:{http_port}");
     let admin = TestClient::new(&base);
     let r = admin.submit_setup("admin", "on").await;
-    assert_eq!(
-        r.status(),
-        StatusCode::SEE_OTHER,
-        "setup with install telemetry on"
-    );
+    assert_is_redirect(&r);
     let r = admin
         .post_form("/admin/telemetry/analytics", &[("enabled", "on")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "product analytics on");
+    assert_is_redirect(&r);
     let r = admin
         .post_form(
             "/projects",
             &[("name", "Stack project"), ("billable", "on")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "project created");
+    assert_is_redirect(&r);
     let token = admin.api_token("stack", "").await;
     let projects: Value = reqwest::Client::new()
         .get(format!("{base}/api/v1/projects"))
@@ -331,9 +328,9 @@ async fn the_compose_stack_serves_an_operator_from_setup_to_alerts() {
             &[("project_id", &project_id), ("notes", "stack check")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "timer started");
+    assert_is_redirect(&r);
     let r = admin.post_form("/timer/stop", &[]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "timer stopped");
+    assert_is_redirect(&r);
 
     // A background export, built by the worker container and downloaded.
     let today = chrono::Utc::now().date_naive().to_string();
@@ -343,7 +340,7 @@ async fn the_compose_stack_serves_an_operator_from_setup_to_alerts() {
             &[("format", "csv"), ("from", &today), ("to", &today)],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "export requested");
+    assert_is_redirect(&r);
     assert!(location(&r).starts_with("/exports"));
     let download = eventually("the export built", Duration::from_secs(60), || {
         let admin = admin.clone();

@@ -4,7 +4,8 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{location, spawn_app};
+use crate::support::assert_is_redirect;
+use crate::support::{location, spawn_app};
 
 #[tokio::test]
 async fn every_destructive_action_asks_first_and_changes_nothing_until_confirmed() {
@@ -94,7 +95,7 @@ async fn every_destructive_action_asks_first_and_changes_nothing_until_confirmed
         );
         assert_eq!(count(rows).await, before, "{path} changed nothing yet");
         let r = admin.post_form(path, &[("confirm", "yes")]).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path} confirmed");
+        assert_is_redirect(&r);
         assert!(!location(&r).is_empty());
         assert_eq!(count(rows).await, before - 1, "{path} acted");
     }

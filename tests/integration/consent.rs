@@ -10,7 +10,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use timetracker::analytics::events::CATALOGUE;
 
-use crate::helpers::{FakePostHog, TestApp, TestClient, spawn_app_with, spawn_app_with_analytics};
+use crate::support::assert_is_redirect;
+use crate::support::{FakePostHog, TestApp, TestClient, spawn_app_with, spawn_app_with_analytics};
+use crate::support::{a_project, an_entry};
 
 /// How the person said no (or did not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +47,7 @@ impl Actor {
     async fn browser(&self, app: &TestApp) -> TestClient {
         let client = with_mode(app.client(), self.mode);
         let r = client.login(&self.username, &self.password).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign in");
+        assert_is_redirect(&r);
         client
     }
 
@@ -90,26 +92,11 @@ async fn id(app: &TestApp, sql: &'static str) -> i64 {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
-async fn new_project(app: &TestApp) -> i64 {
-    id(
-        app,
-        "INSERT INTO projects (name) VALUES ('P ' || gen_random_uuid()) RETURNING id",
-    )
-    .await
-}
-
 async fn new_entry(app: &TestApp, actor: &Actor) -> i64 {
-    let project = new_project(app).await;
-    sqlx::query_scalar(
-        "INSERT INTO time_entries (user_id, project_id, started_at, ended_at, source, billable)
-         SELECT id, $2, '2026-11-10T09:00:00Z', '2026-11-10T10:00:00Z', 'manual', true
-         FROM users WHERE username = $1 RETURNING id",
-    )
-    .bind(&actor.username)
-    .bind(project)
-    .fetch_one(&app.pool)
-    .await
-    .expect("entry")
+    let project = a_project().create(app).await;
+    an_entry(app.user_id(&actor.username).await, project)
+        .create(app)
+        .await
 }
 
 /// A user created through the admin form, for the user events.
@@ -146,7 +133,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
         ("auth.logout", false) => {
             let browser = actor.browser(app).await;
             let r = browser.post_form("/logout", &[]).await;
-            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            assert_is_redirect(&r);
         }
         ("client.created", false) => {
             *n += 1;
@@ -179,7 +166,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
                 .await
         }
         ("project.updated" | "project.archived" | "project.deleted", false) => {
-            let p = new_project(app).await;
+            let p = a_project().create(app).await;
             let action = match event {
                 "project.updated" => "edit",
                 "project.archived" => "archive",
@@ -193,7 +180,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
                 .await;
         }
         ("task.created", false) => {
-            let p = new_project(app).await.to_string();
+            let p = a_project().create(app).await.to_string();
             actor
                 .post(
                     "/tasks",
@@ -209,7 +196,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
             catalogue_through_the_api(app, actor, event, n).await;
         }
         ("task.status_changed" | "task.deleted" | "task.updated", false) => {
-            let p = new_project(app).await;
+            let p = a_project().create(app).await;
             let t: i64 = sqlx::query_scalar(
                 "INSERT INTO tasks (project_id, name) VALUES ($1, 'T') RETURNING id",
             )
@@ -236,11 +223,11 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
             }
         }
         ("timer.started", false) => {
-            let p = new_project(app).await.to_string();
+            let p = a_project().create(app).await.to_string();
             actor.post("/timer/start", &[("project_id", &p)]).await;
         }
         ("timer.started", true) => {
-            let p = new_project(app).await;
+            let p = a_project().create(app).await;
             actor
                 .api(
                     app,
@@ -251,7 +238,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
                 .await;
         }
         ("timer.edited", false) => {
-            let p = new_project(app).await.to_string();
+            let p = a_project().create(app).await.to_string();
             actor.post("/timer/start", &[("project_id", &p)]).await;
             actor
                 .post("/timer/edit", &[("project_id", &p), ("notes", "changed")])
@@ -259,7 +246,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
             actor.post("/timer/stop", &[]).await;
         }
         ("timer.edited", true) => {
-            let p = new_project(app).await;
+            let p = a_project().create(app).await;
             actor
                 .api(
                     app,
@@ -279,12 +266,12 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
             actor.api(app, Method::POST, "/timer/stop", None).await;
         }
         ("timer.stopped", false) => {
-            let p = new_project(app).await.to_string();
+            let p = a_project().create(app).await.to_string();
             actor.post("/timer/start", &[("project_id", &p)]).await;
             actor.post("/timer/stop", &[]).await;
         }
         ("timer.stopped", true) => {
-            let p = new_project(app).await;
+            let p = a_project().create(app).await;
             actor
                 .api(
                     app,
@@ -296,7 +283,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
             actor.api(app, Method::POST, "/timer/stop", None).await;
         }
         ("time_entry.created", false) => {
-            let p = new_project(app).await.to_string();
+            let p = a_project().create(app).await.to_string();
             actor
                 .post(
                     "/entries/new",
@@ -309,14 +296,14 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
                 .await;
         }
         ("time_entry.created", true) => {
-            let p = new_project(app).await;
+            let p = a_project().create(app).await;
             actor
                 .api(app, Method::POST, "/time-entries", Some(entry_body(p)))
                 .await;
         }
         ("time_entry.updated", false) => {
             let e = new_entry(app, actor).await;
-            let p = new_project(app).await.to_string();
+            let p = a_project().create(app).await.to_string();
             actor
                 .post(
                     &format!("/entries/{e}/edit"),
@@ -330,7 +317,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
         }
         ("time_entry.updated", true) => {
             let e = new_entry(app, actor).await;
-            let p = new_project(app).await;
+            let p = a_project().create(app).await;
             actor
                 .api(
                     app,
@@ -354,7 +341,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
         }
         ("timesheet.saved", false) => {
             // September: no other trigger books time there.
-            let p = new_project(app).await;
+            let p = a_project().create(app).await;
             actor
                 .post(
                     "/timesheet",
@@ -366,7 +353,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
                 .await;
         }
         ("timesheet.saved", true) => {
-            let p = new_project(app).await;
+            let p = a_project().create(app).await;
             let body =
                 json!({"project_id": p, "date": format!("2026-09-{day:02}"), "duration": "0:10"});
             actor
@@ -394,7 +381,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
         // request's decision must reach them through the job.
         ("export.requested" | "export.completed", false) => {
             let r = actor.ui.request_export("csv", &[]).await;
-            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            assert_is_redirect(&r);
         }
         ("export.requested" | "export.completed", true) => {
             actor
@@ -408,7 +395,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
         }
         ("export.failed", false) => {
             let r = actor.ui.request_export("csv", &[]).await;
-            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            assert_is_redirect(&r);
             spoil_the_last_export(app).await;
         }
         ("export.failed", true) => {
@@ -492,7 +479,7 @@ async fn catalogue_through_the_api(app: &TestApp, actor: &Actor, event: &str, n:
         "project" => json!({"name": name}),
         _ => json!({"project_id": project, "name": name}),
     };
-    let project = new_project(app).await;
+    let project = a_project().create(app).await;
     if action == "created" {
         actor
             .api(app, Method::POST, &collection, Some(body(project)))
@@ -568,7 +555,7 @@ async fn actor(app: &TestApp, admin: &TestClient, mode: Mode) -> Actor {
         let r = created
             .post_form("/profile/analytics", &[("opt_out", "on")])
             .await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_is_redirect(&r);
     }
     Actor {
         mode,
@@ -686,7 +673,7 @@ async fn opting_out_discards_the_events_still_waiting_and_says_so() {
     let fake = FakePostHog::start().await;
     let (app, admin) = spawn_app_with_analytics(&fake).await;
     app.run_pending_jobs().await;
-    let p = new_project(&app).await.to_string();
+    let p = a_project().create(&app).await.to_string();
     admin.post_form("/timer/start", &[("project_id", &p)]).await;
     admin.post_form("/timer/stop", &[]).await;
     let admin_id = app.user_id("admin").await;
@@ -702,7 +689,7 @@ async fn opting_out_discards_the_events_still_waiting_and_says_so() {
     let r = admin
         .post_form("/profile/analytics", &[("opt_out", "on")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let page = admin.get("/profile").await.text().await.expect("page");
     assert!(
         page.contains("The 2 events of yours that were waiting to be sent were discarded."),
@@ -733,7 +720,7 @@ async fn an_event_that_slipped_in_beside_an_opt_out_is_not_sent() {
     let r = admin
         .post_form("/profile/analytics", &[("opt_out", "on")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     // As if a request of the same user committed its event just after the
     // opt-out's discard (READ COMMITTED lets that happen).
     sqlx::query(

@@ -4,7 +4,7 @@
 
 use std::{collections::BTreeSet, path::Path};
 
-use crate::helpers::repo;
+use crate::support::repo;
 
 /// GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens.
 fn slug(heading: &str) -> String {
@@ -142,7 +142,7 @@ fn the_checker_sees_broken_links() {
 /// `app.YYYY-MM-DD.jsonl` next to what `LOG_FILE` names, never `app.jsonl`.
 #[tokio::test]
 async fn the_log_file_on_disk_is_the_one_the_docs_name() {
-    let db = crate::helpers::TestDb::new().await;
+    let db = crate::support::TestDb::new().await;
     let dir = std::env::temp_dir().join(format!("tt-logs-{}", uuid::Uuid::new_v4()));
     let log_file = dir.join("app.jsonl");
     let mut web = crate::process::Process::start(

@@ -5,7 +5,8 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, location, spawn_app};
+use crate::support::assert_is_redirect;
+use crate::support::{TestApp, location, spawn_app};
 
 async fn seed(app: &TestApp, username: &str, rows: i64, notes: &str) -> i64 {
     let project: i64 = sqlx::query_scalar(
@@ -49,7 +50,7 @@ async fn a_background_csv_export_is_built_by_the_worker_and_downloaded_by_its_ow
     seed(&app, "bob", 1200, "bob row").await;
 
     let r = bob.request_export("csv", &[]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert!(location(&r).starts_with("/exports"));
     let id = export_id(&app).await;
     let queued: i64 =

@@ -14,12 +14,13 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use timetracker::analytics::{self, Event};
 
+use crate::support::assert_is_redirect;
 use crate::{
-    helpers::{
+    process::Process,
+    support::{
         DbProxy, FakePostHog, TestApp, TestDb, database_socket, spawn_app_with_analytics, spawn_on,
         test_config, via_port,
     },
-    process::Process,
 };
 
 /// The worker binary on `database_url`, delivering to `fake`.
@@ -265,7 +266,7 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
     .await
     .expect("entries");
     let r = admin.request_export("xlsx", &[]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let status = || async {
         sqlx::query_scalar::<_, String>("SELECT status FROM exports")
             .fetch_one(&app.pool)
@@ -389,7 +390,7 @@ async fn the_worker_rides_out_a_database_outage_and_resumes() {
     let url = via_port(&db.url, proxy.port);
     let app = spawn_on(
         db,
-        test_config(&url, &[("SETUP_TOKEN", crate::helpers::SETUP_TOKEN)]),
+        test_config(&url, &[("SETUP_TOKEN", crate::support::SETUP_TOKEN)]),
     )
     .await;
     let admin = app.setup_admin().await;
@@ -407,7 +408,7 @@ async fn the_worker_rides_out_a_database_outage_and_resumes() {
 
     // Neither process was restarted: a new export is built by the same worker.
     let r = admin.request_export("csv", &[]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let started = Instant::now();
     loop {
         let status: String = sqlx::query_scalar("SELECT status FROM exports")
@@ -444,7 +445,7 @@ async fn chaos_a_database_failover_under_load() {
         test_config(
             &url,
             &[
-                ("SETUP_TOKEN", crate::helpers::SETUP_TOKEN),
+                ("SETUP_TOKEN", crate::support::SETUP_TOKEN),
                 ("POSTHOG_API_KEY", "phc_fault"),
                 ("POSTHOG_HOST", &fake.url),
             ],

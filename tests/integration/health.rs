@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{DbProxy, TestDb, database_socket, spawn_on, test_config, via_port};
+use crate::support::{DbProxy, TestDb, database_socket, spawn_on, test_config, via_port};
 
 /// `/health/ready` once it answers `status`; the verdict may be up to a second
 /// old (it is cached), so this asks for up to three seconds.
@@ -93,7 +93,7 @@ async fn readiness_is_503_while_migrations_are_missing() {
 
 #[tokio::test]
 async fn request_ids_are_echoed_or_generated_and_never_injected() {
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::spawn_app().await;
     let http = reqwest::Client::new();
     let url = format!("{}/health/live", app.address);
     let r = http

@@ -8,7 +8,8 @@ use proptest::{prelude::*, test_runner::TestRunner};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestClient, spawn_app};
+use crate::support::assert_is_redirect;
+use crate::support::{TestApp, TestClient, spawn_app};
 
 /// A signed-in administrator (who may reach every route), an API token and
 /// one of everything for `{id}`.
@@ -22,7 +23,7 @@ async fn target() -> Target {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let r = admin.post_form("/projects", &[("name", "P")]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     admin
         .post_form("/timer/start", &[("project_id", "1")])
         .await;

@@ -2,7 +2,7 @@ use std::io::Write;
 
 use reqwest::StatusCode;
 
-use crate::helpers::spawn_app;
+use crate::support::spawn_app;
 
 /// Runs `promtool check metrics` on an exposition and returns its complaints.
 fn promtool_check(exposition: &str) -> Result<(), String> {

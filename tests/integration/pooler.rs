@@ -18,11 +18,11 @@ use std::{
 use reqwest::StatusCode;
 
 use crate::{
-    helpers::{
+    process::Process,
+    support::{
         FakePostHog, SETUP_TOKEN, TestDb, database_socket, spawn_on, test_config, via_port,
         with_database,
     },
-    process::Process,
 };
 
 /// The session-mode pool's name in the transaction-mode PgBouncer.
@@ -55,10 +55,10 @@ impl PgBouncer {
             .port();
         let dir = std::env::temp_dir().join(format!("tt-pgbouncer-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("dir");
-        let user = crate::helpers::database_user();
+        let user = crate::support::database_user();
         // Clients are trusted; the password here is the one PgBouncer gives
         // the server (CI's PostgreSQL service asks for one).
-        let password = crate::helpers::database_password();
+        let password = crate::support::database_password();
         std::fs::write(
             dir.join("users.txt"),
             format!("\"{user}\" \"{password}\"\n"),
@@ -129,7 +129,7 @@ impl PgBouncer {
     ) -> Vec<HashMap<String, String>> {
         let out = Command::new("psql")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U"])
-            .arg(crate::helpers::database_user())
+            .arg(crate::support::database_user())
             .args([
                 "-A",
                 "-F",
@@ -177,7 +177,7 @@ impl Drop for PgBouncer {
 /// export and analytics delivery: the web process on `web_url`, the worker
 /// binary on `worker_url` with its `DATABASE_URL` pointing nowhere, so every
 /// query it makes goes through the pooler.
-async fn exercise(db: TestDb, web_url: &str, worker_url: &str) -> crate::helpers::TestApp {
+async fn exercise(db: TestDb, web_url: &str, worker_url: &str) -> crate::support::TestApp {
     let fake = FakePostHog::start().await;
     let direct = db.url.clone();
     let config = test_config(

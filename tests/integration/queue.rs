@@ -18,7 +18,8 @@ const CTX: JobContext = JobContext {
     last_attempt: false,
 };
 
-use crate::helpers::{
+use crate::support::assert_is_redirect;
+use crate::support::{
     DbProxy, FakePostHog, RunningWorker, TestApp, TestDb, database_socket, run_worker_until_idle,
     spawn_app, spawn_app_with_analytics, test_config, via_port,
 };
@@ -237,7 +238,7 @@ async fn a_failing_job_backs_off_then_dies_and_an_admin_can_retry_it() {
     let r = admin
         .post_form(&format!("/admin/jobs/{id}/retry"), &[])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     failing.store(false, Ordering::SeqCst);
     run_records(&app, handler).await;
     assert_eq!(effects(&app).await, ["eventually"]);
@@ -276,7 +277,7 @@ async fn a_permanent_failure_is_dead_at_once_and_can_be_discarded() {
     let r = admin
         .post_form(&format!("/admin/jobs/{id}/discard"), &[])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert_eq!(job_count(&app, Record::QUEUE).await, 0);
 }
 
@@ -381,7 +382,7 @@ async fn two_workers_enqueue_maintenance_once_per_tick_and_run_it_once() {
             .await
             .expect("rows")
     };
-    crate::helpers::eventually(
+    crate::support::eventually(
         "the tick's job done",
         std::time::Duration::from_secs(30),
         || async { statuses().await.contains(&"Done".to_owned()).then_some(()) },
@@ -754,13 +755,13 @@ async fn bulk_actions_ask_with_a_count_touch_only_their_queue_and_leave_an_audit
     let r = admin
         .post_form("/admin/jobs/bulk", &[form[0], form[1], ("confirm", "yes")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert_eq!(status("dead-1").await, "Pending");
     assert_eq!(status("dead-2").await, "Pending");
     assert_eq!(status("dead-3").await, "Killed", "another queue");
     // Cancel one waiting job: dead with the reason, retryable.
     let r = admin.post_form("/admin/jobs/wait-1/cancel", &[]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert_eq!(status("wait-1").await, "Killed");
     let page = admin
         .get("/admin/jobs/wait-1")
@@ -907,7 +908,7 @@ async fn a_paused_queue_runs_nothing_even_after_a_restart_and_runs_when_resumed(
     let r = admin
         .post_form("/admin/jobs/queues/report_export/pause", &[])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     // A paused queue still accepts jobs.
     assert!(
         admin
@@ -945,7 +946,7 @@ async fn a_paused_queue_runs_nothing_even_after_a_restart_and_runs_when_resumed(
     let r = admin
         .post_form("/admin/jobs/queues/report_export/resume", &[])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let mut status = String::new();
     for _ in 0..100 {
         status = export_status(&app).await;
@@ -976,7 +977,7 @@ async fn a_paused_queue_runs_nothing_even_after_a_restart_and_runs_when_resumed(
     let r = admin
         .post_form("/admin/jobs/queues/maintenance/pause", &[])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert_eq!(
         admin
             .post_form("/admin/jobs/queues/nope/pause", &[])
@@ -1212,7 +1213,7 @@ async fn drain_cancels_only_the_waiting_jobs_of_that_queue_after_saying_how_many
             &[("confirm", "yes")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let after = states().await;
     assert!(
         after.contains(&("report_export".into(), "Killed".into(), 2)),
@@ -1290,11 +1291,11 @@ async fn delivery_resumes_by_itself_after_its_waiting_job_is_cancelled_or_draine
     let queue = "/admin/jobs/queues/analytics_delivery";
     for (round, action) in ["cancel", "drain"].into_iter().enumerate() {
         let r = admin.post_form(&format!("{queue}/pause"), &[]).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_is_redirect(&r);
         let r = admin
             .post_form("/projects", &[("name", &format!("{action} before"))])
             .await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_is_redirect(&r);
         let waiting: String = sqlx::query_scalar(
             "SELECT id FROM apalis.jobs WHERE job_type = 'analytics_delivery' AND status = 'Pending'",
         )
@@ -1313,14 +1314,14 @@ async fn delivery_resumes_by_itself_after_its_waiting_job_is_cancelled_or_draine
                     .await
             }
         };
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{action}");
+        assert_is_redirect(&r);
         let r = admin.post_form(&format!("{queue}/resume"), &[]).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_is_redirect(&r);
         // The next event's delivery job must not fold into the dead one.
         let r = admin
             .post_form("/projects", &[("name", &format!("{action} after"))])
             .await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_is_redirect(&r);
         app.run_pending_jobs().await;
         assert_eq!(
             projects_delivered(&fake),

@@ -6,12 +6,14 @@
 use proptest::{prelude::*, test_runner::TestRunner};
 use reqwest::{StatusCode, header};
 
+use crate::support::assert_is_redirect;
+use crate::support::assert_redirects_to;
 use crate::{
-    helpers::{
+    process::Process,
+    support::{
         ADMIN_PASSWORD, DbProxy, SETUP_TOKEN, TestClient, TestDb, csrf_in, database_socket,
         download_link, location, spawn_app, spawn_app_with, via_port,
     },
-    process::Process,
 };
 
 /// The rule every `Location` we send must follow.
@@ -105,7 +107,7 @@ fn every_redirect_target_from_input_is_a_local_path_or_the_root() {
         let r = runtime
             .block_on(http.get(format!("{}{path}", app.address)).send())
             .expect("answer");
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_is_redirect(&r);
         let to = location(&r);
         assert!(to.starts_with("/login?next="), "{to}");
         let next: Vec<(String, String)> =
@@ -156,8 +158,7 @@ async fn a_notice_in_the_url_is_not_shown_but_a_notice_the_app_wrote_is_shown_on
     let r = admin
         .post_form("/profile/timezone", &[("timezone", "Europe/Paris")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&r), "/profile", "no message in the URL");
+    assert_redirects_to(&r, "/profile");
     let page = admin.get("/profile").await.text().await.expect("page");
     assert!(
         page.contains("Timezone saved."),
@@ -230,7 +231,7 @@ async fn no_page_api_answer_or_download_with_personal_data_may_be_cached() {
     let admin = app.setup_admin().await;
     let token = admin.api_token("cache", "").await;
     let r = admin.request_export("csv", &[]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     app.run_pending_jobs().await;
     let exports = admin.get("/exports").await.text().await.expect("page");
     let download = download_link(&exports).expect("a download link");

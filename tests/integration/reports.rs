@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use timetracker::tracking::{Actor, entries};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::support::a_project;
+use crate::support::assert_is_redirect;
+use crate::support::{TestApp, spawn_app};
 
 async fn entry(
     app: &TestApp,
@@ -37,28 +39,15 @@ async fn entry(
         .expect("entry");
 }
 
-async fn project(
-    app: &TestApp,
-    name: &str,
-    rate_cents: Option<i64>,
-    billable: bool,
-    client: Option<i64>,
-) -> i64 {
-    sqlx::query_scalar("INSERT INTO projects (name, hourly_rate_cents, billable, client_id) VALUES ($1, $2, $3, $4) RETURNING id")
-        .bind(name)
-        .bind(rate_cents)
-        .bind(billable)
-        .bind(client)
-        .fetch_one(&app.pool)
-        .await
-        .expect("project")
-}
-
 #[tokio::test]
 async fn rounding_applies_per_entry_at_report_time_and_never_to_stored_data() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let p = project(&app, "Rounded", Some(10_000), true, None).await;
+    let p = a_project()
+        .named("Rounded")
+        .with_rate(10_000)
+        .create(&app)
+        .await;
     entry(&app, "admin", p, "2026-11-02T09:00:00Z", 7, "").await;
     entry(&app, "admin", p, "2026-11-02T10:00:00Z", 8, "").await;
     entry(&app, "admin", p, "2026-11-02T11:00:00Z", 22, "").await; // 22 min 30 s
@@ -92,9 +81,23 @@ async fn amounts_use_the_project_rate_or_the_clients_and_skip_non_billable_time(
     .fetch_one(&app.pool)
     .await
     .expect("client");
-    let own_rate = project(&app, "Own rate", Some(10_000), true, Some(client)).await;
-    let client_rate = project(&app, "Client rate", None, true, Some(client)).await;
-    let internal = project(&app, "Internal", Some(10_000), false, None).await;
+    let own_rate = a_project()
+        .named("Own rate")
+        .with_rate(10_000)
+        .for_client(Some(client))
+        .create(&app)
+        .await;
+    let client_rate = a_project()
+        .named("Client rate")
+        .for_client(Some(client))
+        .create(&app)
+        .await;
+    let internal = a_project()
+        .named("Internal")
+        .with_rate(10_000)
+        .billable(false)
+        .create(&app)
+        .await;
     entry(&app, "admin", own_rate, "2026-11-02T09:00:00Z", 90, "").await;
     entry(&app, "admin", client_rate, "2026-11-02T11:00:00Z", 30, "").await;
     entry(&app, "admin", internal, "2026-11-02T12:00:00Z", 60, "").await;
@@ -119,7 +122,7 @@ async fn amounts_use_the_project_rate_or_the_clients_and_skip_non_billable_time(
 async fn days_are_grouped_in_the_viewers_timezone() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let p = project(&app, "Late", None, true, None).await;
+    let p = a_project().named("Late").create(&app).await;
     // 23:30 UTC on the 2nd is 00:30 on the 3rd in Berlin (the admin's timezone).
     entry(&app, "admin", p, "2026-11-02T23:30:00Z", 30, "").await;
     let page = admin
@@ -139,7 +142,7 @@ async fn users_report_and_export_only_their_own_time() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let bob = app.create_user(&admin, "bob", "user").await;
-    let p = project(&app, "Shared", None, true, None).await;
+    let p = a_project().named("Shared").create(&app).await;
     entry(&app, "admin", p, "2026-11-02T09:00:00Z", 60, "admin work").await;
     entry(&app, "bob", p, "2026-11-03T09:00:00Z", 30, "bob work").await;
     let range = "from=2026-11-01&to=2026-11-30";
@@ -196,7 +199,7 @@ async fn the_csv_export_streams_every_row_with_the_configured_delimiter() {
         .execute(&app.pool)
         .await
         .expect("setting");
-    let p = project(&app, "Export", None, true, None).await;
+    let p = a_project().named("Export").create(&app).await;
     entry(
         &app,
         "admin",
@@ -286,8 +289,8 @@ async fn the_detailed_list_uses_the_same_filters_and_is_paginated() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let bob = app.create_user(&admin, "bob", "user").await;
-    let a = project(&app, "Alpha", None, true, None).await;
-    let b = project(&app, "Beta", None, true, None).await;
+    let a = a_project().named("Alpha").create(&app).await;
+    let b = a_project().named("Beta").create(&app).await;
     for day in 1..=9 {
         for hour in 0..7 {
             entry(
@@ -366,7 +369,7 @@ async fn presets_name_whole_periods_from_today() {
         .execute(&app.pool)
         .await
         .expect("tz");
-    let p = project(&app, "Periods", None, true, None).await;
+    let p = a_project().named("Periods").create(&app).await;
     let today = Utc::now().date_naive();
     let at = |day: chrono::NaiveDate| format!("{day}T00:10:00Z");
     let first_of_month = chrono::Datelike::with_day(&today, 1).expect("first");
@@ -447,8 +450,16 @@ async fn presets_name_whole_periods_from_today() {
 async fn the_charts_show_the_reports_numbers() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let web = project(&app, "Website", Some(9000), true, None).await;
-    let internal = project(&app, "Internal", None, false, None).await;
+    let web = a_project()
+        .named("Website")
+        .with_rate(9000)
+        .create(&app)
+        .await;
+    let internal = a_project()
+        .named("Internal")
+        .billable(false)
+        .create(&app)
+        .await;
     entry(&app, "admin", web, "2026-11-02T09:00:00Z", 120, "").await;
     entry(&app, "admin", web, "2026-11-04T09:00:00Z", 30, "").await;
     entry(&app, "admin", internal, "2026-11-02T12:00:00Z", 60, "").await;
@@ -513,8 +524,8 @@ async fn reports_are_saved_by_name_opened_again_and_deleted() {
         ("group", "task"),
     ];
     let r = admin.post_form("/reports/saved", &form).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let target = crate::helpers::location(&r);
+    assert_is_redirect(&r);
+    let target = crate::support::location(&r);
     assert!(target.starts_with("/reports?preset=last_month"), "{target}");
     assert!(target.contains("group=task"));
     let page = admin.get(&target).await.text().await.expect("page");
@@ -535,7 +546,7 @@ async fn reports_are_saved_by_name_opened_again_and_deleted() {
             &[("name", "last MONTH by task"), ("preset", "this_year")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let saved: Vec<(String, serde_json::Value)> =
         sqlx::query_as("SELECT name, params FROM saved_reports")
             .fetch_all(&app.pool)
@@ -581,7 +592,7 @@ async fn reports_are_saved_by_name_opened_again_and_deleted() {
         StatusCode::NOT_FOUND
     );
     let r = admin.post_form(&path, &[("confirm", "yes")]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM saved_reports")
         .fetch_one(&app.pool)
         .await
@@ -598,9 +609,9 @@ async fn the_timer_page_draws_this_week_and_the_top_projects_of_seven_days() {
         .await
         .expect("tz");
     let (a, b, old) = (
-        project(&app, "Alpha", None, true, None).await,
-        project(&app, "Beta", None, true, None).await,
-        project(&app, "Old", None, true, None).await,
+        a_project().named("Alpha").create(&app).await,
+        a_project().named("Beta").create(&app).await,
+        a_project().named("Old").create(&app).await,
     );
     let user = app.user_id("admin").await;
     // From a day's midnight (UTC, the user's timezone): today's hour may end

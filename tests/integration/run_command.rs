@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::{helpers::TestDb, process::binary};
+use crate::{process::binary, support::TestDb};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

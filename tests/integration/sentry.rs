@@ -4,9 +4,10 @@
 
 use reqwest::StatusCode;
 
+use crate::support::assert_is_redirect;
 use crate::{
-    helpers::{ADMIN_PASSWORD, SETUP_TOKEN, TestClient, TestDb, spawn_app},
     process::{FakeSentry, Process},
+    support::{ADMIN_PASSWORD, SETUP_TOKEN, TestClient, TestDb, spawn_app},
 };
 
 fn base_env<'a>(database_url: &'a str, dsn: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -95,7 +96,7 @@ async fn a_dead_job_is_reported_once_with_its_queue_and_request() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let response = admin.request_export("csv", &[]).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&response);
     let request_id = response.headers()["x-request-id"]
         .to_str()
         .expect("id")

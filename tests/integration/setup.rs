@@ -1,6 +1,8 @@
 use reqwest::StatusCode;
 
-use crate::helpers::{SETUP_TOKEN, location, spawn_app};
+use crate::support::assert_is_redirect;
+use crate::support::assert_redirects_to;
+use crate::support::{SETUP_TOKEN, location, spawn_app};
 
 #[tokio::test]
 async fn every_page_redirects_to_setup_until_it_is_done() {
@@ -8,8 +10,7 @@ async fn every_page_redirects_to_setup_until_it_is_done() {
     let client = app.client();
     for path in ["/", "/login", "/profile", "/admin/users", "/no-such-page"] {
         let r = client.get(path).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
-        assert_eq!(location(&r), "/setup", "{path}");
+        assert_redirects_to(&r, "/setup");
     }
     let r = client.get("/api/v1/me").await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
@@ -178,9 +179,8 @@ async fn the_admin_created_by_setup_can_sign_in_and_setup_cannot_run_again() {
     );
 
     let other = app.client();
-    let r = other.login("admin", crate::helpers::ADMIN_PASSWORD).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&r), "/");
+    let r = other.login("admin", crate::support::ADMIN_PASSWORD).await;
+    assert_redirects_to(&r, "/");
     assert_eq!(location(&other.get("/setup").await), "/login");
     let csrf = other.csrf_token("/login").await;
     let r = other
@@ -215,7 +215,7 @@ async fn the_telemetry_choice_is_stored_as_given() {
     for (choice, expected) in [("on", true), ("off", false)] {
         let app = spawn_app().await;
         let r = app.client().submit_setup("admin", choice).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_is_redirect(&r);
         let (consent, at): (bool, Option<chrono::DateTime<chrono::Utc>>) =
             sqlx::query_as("SELECT telemetry_consent, telemetry_consent_at FROM installation")
                 .fetch_one(&app.pool)

@@ -12,9 +12,10 @@ use std::{
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::support::assert_is_redirect;
 use crate::{
-    helpers::{FakePostHog, SETUP_TOKEN, TestClient, TestDb, repo},
     process::Process,
+    support::{FakePostHog, SETUP_TOKEN, TestClient, TestDb, repo},
 };
 
 /// Every dashboard file with its parsed JSON.
@@ -175,9 +176,9 @@ async fn generate_traffic(web: &str) {
     let r = admin
         .post_form("/admin/telemetry/analytics", &[("enabled", "on")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let r = admin.post_form("/projects", &[("name", "Stack")]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let project = "1";
     admin
         .post_form("/timer/start", &[("project_id", project)])
@@ -193,10 +194,10 @@ async fn generate_traffic(web: &str) {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     for format in ["csv", "xlsx"] {
         let r = admin.request_export(format, &[]).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_is_redirect(&r);
     }
     let stranger = TestClient::new(web);
     assert_eq!(

@@ -6,18 +6,13 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::support::assert_form_error;
+use crate::support::assert_is_redirect;
+use crate::support::{a_project, an_entry};
 use crate::{
     api::Api,
-    helpers::{TestApp, spawn_app},
+    support::{TestApp, spawn_app},
 };
-
-async fn project(app: &TestApp, name: &str) -> i64 {
-    sqlx::query_scalar("INSERT INTO projects (name) VALUES ($1) RETURNING id")
-        .bind(name)
-        .fetch_one(&app.pool)
-        .await
-        .expect("project")
-}
 
 async fn set(api: &Api, project: i64, date: &str, duration: &str) -> (StatusCode, Value) {
     let (status, _, body) = api
@@ -52,7 +47,7 @@ async fn cells_create_resize_and_remove_entries_and_never_drop_detail() {
         .execute(&app.pool)
         .await
         .expect("tz");
-    let p = project(&app, "Grid").await;
+    let p = a_project().named("Grid").create(&app).await;
 
     // An empty cell: one new entry at 09:00 on that day.
     let (status, body) = set(&api, p, "2026-11-30", "1h 30min").await;
@@ -92,14 +87,11 @@ async fn cells_create_resize_and_remove_entries_and_never_drop_detail() {
 
     // A second entry of the row on Monday, with notes: the latest absorbs
     // the change and the answer says so.
-    sqlx::query(
-        "INSERT INTO time_entries (user_id, project_id, started_at, ended_at, notes, billable, source)
-         SELECT id, $1, '2026-11-30T14:00:00Z', '2026-11-30T15:00:00Z', 'client call', true, 'manual' FROM users",
-    )
-    .bind(p)
-    .execute(&app.pool)
-    .await
-    .expect("second entry");
+    an_entry(app.user_id("admin").await, p)
+        .from("2026-11-30T14:00:00Z")
+        .with_notes("client call")
+        .create(&app)
+        .await;
     let (status, body) = set(&api, p, "2026-11-30", "4:00").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["seconds"], 4 * 3600);
@@ -193,14 +185,14 @@ async fn a_form_save_is_all_or_nothing_and_keeps_every_typed_value() {
         .execute(&app.pool)
         .await
         .expect("tz");
-    let p = project(&app, "Form").await;
+    let p = a_project().named("Form").create(&app).await;
     let r = admin
         .post_form(
             "/timesheet/rows",
             &[("week", "2026-11-30"), ("project_id", &p.to_string())],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let page = admin
         .get("/timesheet?week=2026-12-03")
         .await
@@ -242,9 +234,9 @@ async fn a_form_save_is_all_or_nothing_and_keeps_every_typed_value() {
             &[("week", "2026-11-30"), (&monday, "1:15"), (&tuesday, "2h")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let page = admin
-        .get(&crate::helpers::location(&r))
+        .get(&crate::support::location(&r))
         .await
         .text()
         .await
@@ -266,7 +258,10 @@ async fn last_week_is_copied_as_rows_or_with_times_into_empty_cells() {
         .execute(&app.pool)
         .await
         .expect("tz");
-    let (a, b) = (project(&app, "Alpha").await, project(&app, "Beta").await);
+    let (a, b) = (
+        a_project().named("Alpha").create(&app).await,
+        a_project().named("Beta").create(&app).await,
+    );
     set(&api, a, "2026-11-23", "2:00").await;
     set(&api, a, "2026-11-24", "1:00").await;
     set(&api, b, "2026-11-25", "0:45").await;
@@ -316,7 +311,7 @@ async fn weeks_follow_the_users_week_start_and_timezone() {
         .execute(&app.pool)
         .await
         .expect("prefs");
-    let p = project(&app, "DST").await;
+    let p = a_project().named("DST").create(&app).await;
     let (_, _, week) = api.get("/timesheet?week=2026-10-28").await;
     assert_eq!(week["first_day"], "2026-10-25", "a Sunday");
     // Sunday 2026-10-25 has 25 hours in Berlin: 09:00 local is 08:00 UTC
@@ -343,10 +338,10 @@ async fn weeks_follow_the_users_week_start_and_timezone() {
 /// events, under `DNT: 1` nothing, through the page and the API alike.
 #[tokio::test]
 async fn each_grid_save_records_one_summarising_event_only_with_consent() {
-    let fake = crate::helpers::FakePostHog::start().await;
-    let (app, admin) = crate::helpers::spawn_app_with_analytics(&fake).await;
+    let fake = crate::support::FakePostHog::start().await;
+    let (app, admin) = crate::support::spawn_app_with_analytics(&fake).await;
     let token = admin.api_token("sheet", "").await;
-    let p = project(&app, "Consent").await;
+    let p = a_project().named("Consent").create(&app).await;
     let events = |app: &TestApp| {
         let pool = app.pool.clone();
         async move {
@@ -384,7 +379,7 @@ async fn each_grid_save_records_one_summarising_event_only_with_consent() {
     let r = dnt
         .post_form("/timesheet", &[("week", "2026-11-16"), (&cell, "0:30")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert_eq!(
         events(&app).await,
         Vec::<String>::new(),
@@ -397,7 +392,7 @@ async fn each_grid_save_records_one_summarising_event_only_with_consent() {
     let r = admin
         .post_form("/timesheet", &[("week", "2026-11-16"), (&cell, "0:45")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert_eq!(
         events(&app).await,
         [
@@ -414,14 +409,12 @@ async fn each_grid_save_records_one_summarising_event_only_with_consent() {
 async fn a_save_with_more_cells_than_a_week_of_rows_is_refused_before_any_write() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let p = project(&app, "Website").await;
+    let p = a_project().named("Website").create(&app).await;
     let names: Vec<String> = (0..800).map(|i| format!("c.{p}.{i}.{}", i % 7)).collect();
     let mut form = vec![("week", "2026-11-16")];
     form.extend(names.iter().map(|n| (n.as_str(), "0:15")));
     let r = admin.post_form("/timesheet", &form).await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let page = r.text().await.expect("page");
-    assert!(page.contains("at most 100 rows"), "says why");
+    assert_form_error(r, "at most 100 rows").await;
     assert_eq!(entries(&app).await, Vec::new(), "nothing written");
 }
 
@@ -433,16 +426,14 @@ async fn a_cell_refused_by_the_save_rolls_back_the_cells_before_it() {
         .execute(&app.pool)
         .await
         .expect("tz");
-    let p = project(&app, "Atomic").await;
+    let p = a_project().named("Atomic").create(&app).await;
     // Tuesday holds one entry with notes: clearing its cell is refused.
-    sqlx::query(
-        "INSERT INTO time_entries (user_id, project_id, started_at, ended_at, notes, source, billable)
-         SELECT id, $1, '2026-12-01T09:00Z', '2026-12-01T10:00Z', 'kept', 'manual', true FROM users",
-    )
-    .bind(p)
-    .execute(&app.pool)
-    .await
-    .expect("entry");
+    let admin_id = app.user_id("admin").await;
+    an_entry(admin_id, p)
+        .from("2026-12-01T09:00:00Z")
+        .with_notes("kept")
+        .create(&app)
+        .await;
     let (monday, tuesday) = (format!("c.{p}.0.0"), format!("c.{p}.0.1"));
     let r = admin
         .post_form(
@@ -450,12 +441,7 @@ async fn a_cell_refused_by_the_save_rolls_back_the_cells_before_it() {
             &[("week", "2026-11-30"), (&monday, "0:30"), (&tuesday, "")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let page = r.text().await.expect("page");
-    assert!(
-        page.contains("has notes or tags"),
-        "the refused cell says why"
-    );
+    let page = assert_form_error(r, "has notes or tags").await;
     assert!(
         page.contains("value=\"0:30\""),
         "the good one is kept as typed"
@@ -469,6 +455,6 @@ async fn a_cell_refused_by_the_save_rolls_back_the_cells_before_it() {
     let r = admin
         .post_form("/timesheet", &[("week", "2026-11-30"), (&monday, "0:30")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert_eq!(entries(&app).await.len(), 2);
 }

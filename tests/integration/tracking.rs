@@ -17,7 +17,8 @@ const CTX: JobContext = JobContext {
     last_attempt: false,
 };
 
-use crate::helpers::{TestApp, TestClient, location, spawn_app};
+use crate::support::assert_is_redirect;
+use crate::support::{TestApp, TestClient, location, spawn_app};
 
 async fn create_project(app: &TestApp, admin: &TestClient, name: &str) -> i64 {
     let r = admin
@@ -118,7 +119,7 @@ async fn starting_a_timer_while_one_runs_stops_it_at_the_same_instant() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let page = admin.get("/").await.text().await.expect("page");
     assert!(
         page.contains("data-started=") && page.contains("Stop timer"),
@@ -130,7 +131,7 @@ async fn starting_a_timer_while_one_runs_stops_it_at_the_same_instant() {
             &[("project_id", &project.to_string()), ("notes", "second")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
 
     let rows: Vec<EntryRow> = sqlx::query_as(
         "SELECT notes, started_at, ended_at, tags, source FROM time_entries ORDER BY id",
@@ -149,7 +150,7 @@ async fn starting_a_timer_while_one_runs_stops_it_at_the_same_instant() {
     assert_eq!(rows[1].4, "timer");
 
     let r = admin.post_form("/timer/stop", &[]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let page = admin.get(&location(&r)).await.text().await.expect("page");
     assert!(page.contains("Stopped after"), "the timer page says so");
     assert_eq!(running_count(&app, app.user_id("admin").await).await, 0);
@@ -217,7 +218,7 @@ async fn the_refuse_policy_answers_409_and_stopping_nothing_is_a_conflict() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let settings = db::settings::load(&app.pool).await.expect("settings");
     assert_eq!(
         (
@@ -284,7 +285,7 @@ async fn restart_copies_project_task_notes_and_tags() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let task: i64 = sqlx::query_scalar("SELECT id FROM tasks")
         .fetch_one(&app.pool)
         .await
@@ -308,7 +309,7 @@ async fn restart_copies_project_task_notes_and_tags() {
     let r = admin
         .post_form(&format!("/entries/{}/restart", first.id), &[])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let again = timer::active(&app.pool, &actor)
         .await
         .expect("query")
@@ -397,7 +398,7 @@ async fn manual_entries_are_validated_with_messages_next_to_the_field() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let (seconds, billable, source): (i64, bool, String) =
         sqlx::query_as("SELECT duration_seconds, billable, source FROM time_entries")
             .fetch_one(&app.pool)
@@ -494,7 +495,7 @@ async fn users_cannot_see_edit_or_delete_each_others_entries_but_admins_can() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let id: i64 = sqlx::query_scalar("SELECT id FROM time_entries")
         .fetch_one(&app.pool)
         .await
@@ -564,7 +565,7 @@ async fn users_cannot_see_edit_or_delete_each_others_entries_but_admins_can() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let (owner, seconds): (i64, i64) =
         sqlx::query_as("SELECT user_id, duration_seconds FROM time_entries WHERE id = $1")
             .bind(id)
@@ -695,7 +696,7 @@ async fn clients_have_unique_names_and_cannot_be_deleted_while_they_have_project
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let r = admin.post_form("/clients", &[("name", "ACME")]).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(r.text().await.expect("page").contains("exists already"));
@@ -721,7 +722,7 @@ async fn clients_have_unique_names_and_cannot_be_deleted_while_they_have_project
             &[("name", "Acme site"), ("client_id", &client.to_string())],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert_eq!(
         admin
             .post_form(&format!("/clients/{client}/delete"), &[("confirm", "yes")])
@@ -878,7 +879,7 @@ async fn entries_are_grouped_by_day_and_changed_in_bulk_with_a_result_for_each()
                 ],
             )
             .await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_is_redirect(&r);
     }
     admin
         .post_form("/timer/start", &[("project_id", &first.to_string())])
@@ -913,7 +914,7 @@ async fn entries_are_grouped_by_day_and_changed_in_bulk_with_a_result_for_each()
     };
     // Moving includes the running timer: the others move, it says why not.
     let r = post(form("move", &[a, b, running])).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let notice = admin.get("/entries").await.text().await.expect("page");
     assert!(
         notice.contains("2 entries moved.")
@@ -991,7 +992,7 @@ async fn the_running_timer_is_changed_in_place_and_a_slip_of_a_few_seconds_can_b
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let (project, notes, minutes): (i64, String, f64) = sqlx::query_as(
         "SELECT project_id, notes, extract(epoch FROM now() - started_at)::float8 / 60
          FROM time_entries WHERE ended_at IS NULL",
@@ -1044,7 +1045,7 @@ async fn the_running_timer_is_changed_in_place_and_a_slip_of_a_few_seconds_can_b
     let r = admin
         .post_form(&format!("/entries/{last}/delete"), &[("confirm", "yes")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let page = admin.get("/").await.text().await.expect("page");
     assert!(
         !page.contains("Your last entry lasted only"),

@@ -1,6 +1,7 @@
 use reqwest::StatusCode;
 
-use crate::helpers::spawn_app;
+use crate::support::assert_is_redirect;
+use crate::support::spawn_app;
 
 #[tokio::test]
 async fn plain_users_get_403_on_every_admin_page_and_action() {
@@ -57,11 +58,7 @@ async fn the_last_active_admin_can_be_neither_demoted_nor_deactivated() {
     let r = admin
         .post_form(&format!("/admin/users/{id}/role"), &[("role", "user")])
         .await;
-    assert_eq!(
-        r.status(),
-        StatusCode::SEE_OTHER,
-        "with a second admin the demotion works"
-    );
+    assert_is_redirect(&r);
     assert_eq!(
         admin.get("/admin/users").await.status(),
         StatusCode::FORBIDDEN,
@@ -160,7 +157,7 @@ async fn users_change_their_own_timezone_and_bad_ids_are_404() {
     let r = bob
         .post_form("/profile/timezone", &[("timezone", "America/New_York")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let profile = bob.get("/profile").await.text().await.expect("body");
     assert!(profile.contains(r#"<option value="America/New_York" selected>"#));
     assert_eq!(
@@ -196,7 +193,7 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
     let r = bob
         .post_form("/profile/name", &[("display_name", "Bob Builder")])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert!(
         bob.get("/")
             .await
@@ -232,7 +229,7 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
         .bind(bob_id)
         .fetch_one(&app.pool)
@@ -251,7 +248,7 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let admin_id = app.user_id("admin").await;
     let r = admin
         .post_form(
@@ -263,11 +260,7 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
             ],
         )
         .await;
-    assert_eq!(
-        r.status(),
-        StatusCode::SEE_OTHER,
-        "two admins: one may go back"
-    );
+    assert_is_redirect(&r);
     let r = admin
         .post_form(
             &format!("/admin/users/{admin_id}/edit"),
@@ -290,7 +283,7 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
     let form = visitor.get(path).await;
     assert_eq!(form.status(), StatusCode::OK);
     let html = form.text().await.expect("page");
-    let token = crate::helpers::csrf_in(&html).expect("csrf");
+    let token = crate::support::csrf_in(&html).expect("csrf");
     let reset_token = path.split("token=").nth(1).expect("token");
     let r = visitor
         .post_raw(
@@ -303,7 +296,7 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     assert_eq!(
         bob.get("/").await.status(),
         StatusCode::SEE_OTHER,
@@ -332,7 +325,7 @@ async fn each_person_reads_dates_and_times_in_their_own_format() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let r = admin.post_form("/projects", &[("name", "Formats")]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let r = admin
         .post_form(
             "/entries/new",
@@ -343,7 +336,7 @@ async fn each_person_reads_dates_and_times_in_their_own_format() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let page = admin.get("/entries").await.text().await.expect("page");
     assert!(
         page.contains("2026-11-30 14:30") && page.contains("Monday, 2026-11-30"),
@@ -360,7 +353,7 @@ async fn each_person_reads_dates_and_times_in_their_own_format() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let page = admin.get("/entries").await.text().await.expect("page");
     assert!(
         page.contains("30.11.2026 2:30 PM") && page.contains("Monday, 30.11.2026"),
@@ -382,7 +375,7 @@ async fn each_person_reads_dates_and_times_in_their_own_format() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let page = admin
         .get("/entries?from=01.12.2026&to=01.12.2026")
         .await
@@ -423,11 +416,11 @@ async fn each_person_reads_dates_and_times_in_their_own_format() {
 
 /// An administrator makes a reset link for `user_id`: the users page that
 /// shows it once, and the link.
-async fn make_reset_link(admin: &crate::helpers::TestClient, user_id: i64) -> (String, String) {
+async fn make_reset_link(admin: &crate::support::TestClient, user_id: i64) -> (String, String) {
     let r = admin
         .post_form(&format!("/admin/users/{user_id}/reset-password"), &[])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_is_redirect(&r);
     let page = admin.get("/admin/users").await.text().await.expect("page");
     let marker = r#"<code id="reset-link">"#;
     let start = page.find(marker).expect("the link is shown") + marker.len();
@@ -449,7 +442,7 @@ async fn a_reset_link_made_before_a_deactivation_never_works_again() {
     let r = admin
         .post_form(&format!("/admin/users/{bob_id}/activate"), &[])
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "reactivated");
+    assert_is_redirect(&r);
     assert_eq!(
         app.client().get(&path).await.status(),
         StatusCode::NOT_FOUND,

@@ -1,0 +1,192 @@
+//! The shared PostgreSQL server: a fresh, migrated database per test, its
+//! credentials, and a proxy a test can take down to simulate an outage.
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use sqlx::{Connection, PgConnection, PgPool};
+use timetracker::db;
+use tokio::net::TcpListener;
+
+/// The base `DATABASE_URL` from the environment (set by `make test`).
+fn base_url() -> String {
+    std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must point at a PostgreSQL server (make test sets it)")
+}
+
+/// The `user[:password]` part of the base `DATABASE_URL`, if any.
+fn database_credentials() -> Option<String> {
+    let url = base_url();
+    let tail = url.split_once("://").map(|(_, t)| t).unwrap_or(&url);
+    tail.split_once('@').map(|(creds, _)| creds.to_owned())
+}
+
+/// The user of the base `DATABASE_URL` (`postgres` when it names none).
+pub fn database_user() -> String {
+    database_credentials()
+        .map(|creds| creds.split(':').next().unwrap_or_default().to_owned())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "postgres".into())
+}
+
+/// The password of the base `DATABASE_URL` (empty when it names none, as
+/// with `make test`'s private cluster; CI's service container has one).
+pub fn database_password() -> String {
+    database_credentials()
+        .and_then(|creds| creds.split_once(':').map(|(_, p)| p.to_owned()))
+        .unwrap_or_default()
+}
+
+/// `url` with its database name replaced.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (head, tail) = url.split_once("://").expect("a URL");
+    let (authority, rest) = tail.split_once('/').unwrap_or((tail, ""));
+    let query = rest
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{head}://{authority}/{name}{query}")
+}
+
+/// A freshly created and migrated database, dropped when this value is dropped.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let name = format!("tt_test_{}", uuid::Uuid::new_v4().simple());
+        let admin_url = with_database(&base_url(), "postgres");
+        let mut conn = PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to the postgres database");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let url = with_database(&base_url(), &name);
+        let pool = PgPool::connect(&url)
+            .await
+            .expect("connect to test database");
+        db::migrator()
+            .run(&pool)
+            .await
+            .expect("migrate test database");
+        pool.close().await;
+        Self { name, url }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let admin_url = with_database(&base_url(), "postgres");
+        let name = self.name.clone();
+        // Async drop does not exist; a short-lived runtime on another thread does the work.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok(mut conn) = PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A TCP proxy to PostgreSQL that a test can take down and bring back, to
+/// simulate a database outage without touching the shared server.
+pub struct DbProxy {
+    pub port: u16,
+    down: Arc<AtomicBool>,
+    generation: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl DbProxy {
+    pub async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let down = Arc::new(AtomicBool::new(false));
+        let (tx, _) = tokio::sync::watch::channel(0u64);
+        let generation = Arc::new(tx);
+        let (down2, generation2) = (down.clone(), generation.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                if down2.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let mut cut = generation2.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Self {
+            port,
+            down,
+            generation,
+        }
+    }
+
+    /// Closes every proxied connection and refuses new ones.
+    pub fn take_down(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    pub fn bring_up(&self) {
+        self.down.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Host and port of the PostgreSQL server behind `DATABASE_URL`.
+pub async fn database_socket() -> SocketAddr {
+    let url = base_url();
+    let tail = url.split_once("://").map(|(_, t)| t).unwrap_or(&url);
+    let authority = tail.split('/').next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    tokio::net::lookup_host(host_port)
+        .await
+        .expect("resolve database host")
+        .next()
+        .expect("an address")
+}
+
+/// `url` pointing at 127.0.0.1:`port` instead of its own host.
+pub fn via_port(url: &str, port: u16) -> String {
+    let (scheme, tail) = url.split_once("://").expect("a URL");
+    let (authority, rest) = tail.split_once('/').unwrap_or((tail, ""));
+    let creds = authority
+        .rsplit_once('@')
+        .map(|(c, _)| format!("{c}@"))
+        .unwrap_or_default();
+    format!("{scheme}://{creds}127.0.0.1:{port}/{rest}")
+}
