@@ -81,12 +81,17 @@ async fn page(
 }
 
 /// The profile page again with `error` by its field (422).
+/// The page again with `error` beside its field; `keep` puts back what was
+/// typed into the refused form, so nothing is lost.
 async fn rejected(
     state: &AppState,
     current: &CurrentUser,
     error: ValidationError,
+    keep: impl FnOnce(&mut ProfilePage),
 ) -> Result<Response, AppError> {
-    let body = render(&page(state, current, None, vec![error]).await?)?;
+    let mut profile = page(state, current, None, vec![error]).await?;
+    keep(&mut profile);
+    let body = render(&profile)?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
 }
 
@@ -120,12 +125,12 @@ pub async fn change_password(
     let stored = db::users::password_hash(&state.pool, current.user.id).await?;
     if !password::verify(&form.current_password, Some(stored)).await? {
         let error = ValidationError::new("current_password", "Your current password is wrong.");
-        return rejected(&state, &current, error).await;
+        return rejected(&state, &current, error, |_| {}).await;
     }
     let new_password = match Password::parse_new(&form.password, &form.password_confirm) {
         Ok(p) => p,
         Err(error) => {
-            return rejected(&state, &current, error).await;
+            return rejected(&state, &current, error, |_| {}).await;
         }
     };
     let hash = password::hash(&new_password).await?;
@@ -173,7 +178,10 @@ pub async fn change_name(
     let name = match parse_display_name(&form.display_name) {
         Ok(name) => name,
         Err(error) => {
-            return rejected(&state, &current, error).await;
+            return rejected(&state, &current, error, |p| {
+                p.display_name = form.display_name
+            })
+            .await;
         }
     };
     db::users::set_display_name(&mut *state.pool.acquire().await?, current.user.id, &name).await?;
@@ -205,7 +213,7 @@ pub async fn change_email(
     let email = match checked {
         Ok(email) => email,
         Err(error) => {
-            return rejected(&state, &current, error).await;
+            return rejected(&state, &current, error, |p| p.email = form.email).await;
         }
     };
     db::users::set_email(
@@ -249,7 +257,7 @@ pub async fn change_formats(
     let (date, clock, week_start) = match parsed {
         Ok(p) => p,
         Err(error) => {
-            return rejected(&state, &current, error).await;
+            return rejected(&state, &current, error, |_| {}).await;
         }
     };
     db::users::set_formats(
@@ -279,7 +287,7 @@ pub async fn change_timezone(
             db::users::set_timezone(&state.pool, current.user.id, tz.name()).await?;
             Ok(flash::redirect(&state, "/profile", "Timezone saved."))
         }
-        Err(error) => rejected(&state, &current, error).await,
+        Err(error) => rejected(&state, &current, error, |_| {}).await,
     }
 }
 
@@ -323,7 +331,7 @@ pub async fn create_token(
         None
     };
     if let Some(error) = error {
-        return rejected(&state, &current, error).await;
+        return rejected(&state, &current, error, |_| {}).await;
     }
     let expires_at = expires
         .parse::<i64>()
