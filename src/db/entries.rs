@@ -474,7 +474,7 @@ pub struct Span {
 /// that reaches into the timer page's days (its week and the last 7 days, in
 /// any timezone; an entry lasts at most 24 hours) started at most 8 days and
 /// an hour (a daylight-saving day) ago, and those days end at most 7 days
-/// and an hour ahead (`tracking::dashboard`'s tests check both).
+/// and an hour ahead (`tracking::timer_page`'s tests check both).
 pub const RECENT_DAYS_BACK: i64 = 9;
 pub const RECENT_DAYS_AHEAD: i64 = 8;
 

@@ -5,10 +5,10 @@
 //! projects, tasks and settings.
 
 pub mod catalog;
-pub mod dashboard;
 pub mod entries;
 pub mod settings;
 pub mod timer;
+pub mod timer_page;
 pub mod timesheet;
 
 use crate::{

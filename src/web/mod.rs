@@ -1,6 +1,7 @@
 //! Server-rendered HTML pages, grouped by resource. Handlers parse input into
 //! domain types, call `db` functions and render askama templates from `templates/`.
 
+mod admin;
 mod catalog;
 mod charts;
 mod confirm;
@@ -9,17 +10,13 @@ mod entries;
 pub mod error_pages;
 mod exports;
 pub mod flash;
-mod jobs;
 mod login;
 mod password_reset;
 mod profile;
 mod reports;
-mod settings;
 mod setup;
-mod telemetry;
 mod timer;
 mod timesheet;
-mod users;
 
 use askama::Template;
 use axum::{
@@ -97,7 +94,10 @@ pub fn router() -> Router<AppState> {
         .route("/exports", get(exports::list).post(exports::create))
         .route("/exports/{id}/download", get(exports::download))
         .route("/reports/export.csv", get(reports::export_csv))
-        .route("/admin/settings", get(settings::show).post(settings::save))
+        .route(
+            "/admin/settings",
+            get(admin::settings::show).post(admin::settings::save),
+        )
         .route("/setup", get(setup::form).post(setup::submit))
         .route("/login", get(login::form).post(login::submit))
         .route(
@@ -113,36 +113,51 @@ pub fn router() -> Router<AppState> {
         .route("/profile/timezone", post(profile::change_timezone))
         .route("/profile/tokens", post(profile::create_token))
         .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
-        .route("/admin/users", get(users::list).post(users::create))
+        .route(
+            "/admin/users",
+            get(admin::users::list).post(admin::users::create),
+        )
         .route(
             "/admin/users/{id}/edit",
-            get(users::edit_form).post(users::update),
+            get(admin::users::edit_form).post(admin::users::update),
         )
         .route(
             "/admin/users/{id}/reset-password",
-            post(users::reset_password),
+            post(admin::users::reset_password),
         )
-        .route("/admin/users/{id}/role", post(users::set_role))
-        .route("/admin/users/{id}/deactivate", post(users::deactivate))
-        .route("/admin/users/{id}/activate", post(users::activate))
-        .route("/admin/telemetry", get(telemetry::show))
-        .route("/admin/telemetry/analytics", post(telemetry::set_analytics))
-        .route("/admin/telemetry/install", post(telemetry::set_install))
-        .route("/admin/telemetry/ping", post(telemetry::ping_now))
-        .route("/admin/telemetry/dead", post(telemetry::dead_events))
-        .route("/admin/flags", post(telemetry::set_flag))
+        .route("/admin/users/{id}/role", post(admin::users::set_role))
+        .route(
+            "/admin/users/{id}/deactivate",
+            post(admin::users::deactivate),
+        )
+        .route("/admin/users/{id}/activate", post(admin::users::activate))
+        .route("/admin/telemetry", get(admin::telemetry::show))
+        .route(
+            "/admin/telemetry/analytics",
+            post(admin::telemetry::set_analytics),
+        )
+        .route(
+            "/admin/telemetry/install",
+            post(admin::telemetry::set_install),
+        )
+        .route("/admin/telemetry/ping", post(admin::telemetry::ping_now))
+        .route("/admin/telemetry/dead", post(admin::telemetry::dead_events))
+        .route("/admin/flags", post(admin::telemetry::set_flag))
         .route("/docs/{page}", get(docs::page))
-        .route("/profile/analytics", post(telemetry::set_opt_out))
-        .route("/admin/jobs", get(jobs::show))
-        .route("/admin/jobs/list", get(jobs::list))
-        .route("/admin/jobs/{id}", get(jobs::detail))
-        .route("/admin/jobs/{id}/retry", post(jobs::retry))
-        .route("/admin/jobs/{id}/discard", post(jobs::discard))
-        .route("/admin/jobs/{id}/cancel", post(jobs::cancel))
-        .route("/admin/jobs/bulk", post(jobs::bulk))
-        .route("/admin/jobs/queues/{queue}/pause", post(jobs::pause))
-        .route("/admin/jobs/queues/{queue}/resume", post(jobs::resume))
-        .route("/admin/jobs/queues/{queue}/drain", post(jobs::drain))
+        .route("/profile/analytics", post(admin::telemetry::set_opt_out))
+        .route("/admin/jobs", get(admin::jobs::show))
+        .route("/admin/jobs/list", get(admin::jobs::list))
+        .route("/admin/jobs/{id}", get(admin::jobs::detail))
+        .route("/admin/jobs/{id}/retry", post(admin::jobs::retry))
+        .route("/admin/jobs/{id}/discard", post(admin::jobs::discard))
+        .route("/admin/jobs/{id}/cancel", post(admin::jobs::cancel))
+        .route("/admin/jobs/bulk", post(admin::jobs::bulk))
+        .route("/admin/jobs/queues/{queue}/pause", post(admin::jobs::pause))
+        .route(
+            "/admin/jobs/queues/{queue}/resume",
+            post(admin::jobs::resume),
+        )
+        .route("/admin/jobs/queues/{queue}/drain", post(admin::jobs::drain))
 }
 
 /// What every page's layout needs: title, navigation user, CSRF token, notice.

@@ -1,4 +1,4 @@
-//! The dashboard: the running timer, start and stop, today's and this week's
+//! The timer page (`/`): the running timer, start and stop, today's and this week's
 //! totals, and recent entries.
 
 use askama::Template;
@@ -18,10 +18,7 @@ use super::{
 };
 use crate::{
     auth::{Credential, CurrentUser},
-    db::{
-        self, entries::NamedEntry, projects::Project, reports::SummaryRow, tasks::Task,
-        timer_page::TimerPage,
-    },
+    db::{self, entries::NamedEntry, projects::Project, reports::SummaryRow, tasks::Task},
     domain::{
         ValidationError,
         tracking::{format_duration, split_tags},
@@ -31,9 +28,8 @@ use crate::{
     reports::charts,
     state::AppState,
     tracking::{
-        Actor, Who,
-        dashboard::{self, Glance},
-        timer,
+        Actor, Who, timer,
+        timer_page::{Glance, week_at_a_glance},
     },
 };
 
@@ -41,8 +37,8 @@ use crate::{
 const SHORT_ENTRY_SECONDS: i64 = 60;
 
 #[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
+#[template(path = "timer.html")]
+struct TimerPage {
     layout: Layout,
     running: Option<NamedEntry>,
     running_elapsed: String,
@@ -77,7 +73,7 @@ async fn page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Html<String>, AppError> {
-    let TimerPage {
+    let db::timer_page::TimerPage {
         caller,
         settings,
         running,
@@ -91,8 +87,8 @@ async fn page(
     let current = CurrentUser::checked(state, credential, caller, headers).await?;
     let actor = Actor::from(&current);
     let now = Utc::now();
-    let glance = dashboard::week_at_a_glance(&spans, &actor, &settings.week_start);
-    let (week_chart, top_chart) = dashboard_charts(&actor, &glance)?;
+    let glance = week_at_a_glance(&spans, &actor, &settings.week_start);
+    let (week_chart, top_chart) = glance_charts(&actor, &glance)?;
     let elapsed = running
         .as_ref()
         .map_or(0, |r| (now - r.entry.started_at).num_seconds());
@@ -113,7 +109,7 @@ async fn page(
                     .is_some_and(|end| now - end < Duration::minutes(10))
         })
         .map(|e| EntryRow::new(e, &actor.format));
-    render(&HomePage {
+    render(&TimerPage {
         running_start_local,
         too_short,
         layout: Layout::for_user("Timer", &current).with_notice(notice),
@@ -137,7 +133,7 @@ async fn page(
 }
 
 /// The timer page's two small charts.
-fn dashboard_charts(actor: &Actor, glance: &Glance) -> Result<(String, String), AppError> {
+fn glance_charts(actor: &Actor, glance: &Glance) -> Result<(String, String), AppError> {
     let (days, top) = (&glance.days, &glance.top);
     let strip = charts::week_strip(days, &glance.daily, glance.today);
     let week = Chart {

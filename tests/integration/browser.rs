@@ -226,7 +226,7 @@ async fn a_user_tracks_time_creates_a_project_reports_and_downloads_a_csv_in_a_r
     assert!(page_text(&c).await.contains("Browser Project"));
 
     // Start the timer, watch it run, stop it.
-    c.goto(&app.address).await.expect("dashboard");
+    c.goto(&app.address).await.expect("the timer page");
     fill(&c, "#notes", "clicked in a browser").await;
     click(&c, "form[action='/timer/start'] button[type=submit]").await;
     let elapsed = c

@@ -764,7 +764,7 @@ async fn the_glance_reads_recent_entries_by_local_day_and_a_forgotten_timer_to_n
             .await
             .expect("page")
             .expect("signed in");
-        timetracker::tracking::dashboard::glance(&page.spans, today, first, ny)
+        timetracker::tracking::timer_page::glance(&page.spans, today, first, ny)
     };
     // 23:00 the day before yesterday until 01:00 yesterday, local: both
     // hours fall in the last 7 days. An entry of 12 days ago does not.

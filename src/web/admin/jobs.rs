@@ -12,7 +12,7 @@ use axum::{
 
 use serde::Deserialize;
 
-use super::{
+use crate::web::{
     Layout,
     confirm::{self, Question},
     flash::{self, Flash},
@@ -36,7 +36,7 @@ use crate::{
 const PAGE: i64 = 50;
 
 #[derive(Template)]
-#[template(path = "admin_jobs_list.html")]
+#[template(path = "admin/jobs_list.html")]
 struct ListPage {
     layout: Layout,
     queues: &'static [&'static str],
@@ -132,7 +132,7 @@ pub async fn list(
 }
 
 #[derive(Template)]
-#[template(path = "admin_job.html")]
+#[template(path = "admin/job.html")]
 struct DetailPage {
     layout: Layout,
     job: JobDetail,
@@ -180,7 +180,7 @@ struct QueueRow {
 }
 
 #[derive(Template)]
-#[template(path = "admin_jobs.html")]
+#[template(path = "admin/jobs.html")]
 struct JobsPage {
     layout: Layout,
     states: [&'static str; 6],

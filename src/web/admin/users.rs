@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{
+use crate::web::{
     FieldErrors, Layout,
     confirm::{self, ConfirmForm, Question},
     flash::{self, Flash, Reveal},
@@ -43,7 +43,7 @@ pub struct NewUserForm {
 }
 
 #[derive(Template)]
-#[template(path = "admin_users.html")]
+#[template(path = "admin/users.html")]
 struct UsersPage {
     layout: Layout,
     users: Vec<User>,
@@ -284,7 +284,7 @@ async fn refuse_if_last_admin(tx: &mut sqlx::PgConnection, id: i64) -> Result<()
 }
 
 #[derive(Template)]
-#[template(path = "admin_user_edit.html")]
+#[template(path = "admin/user_edit.html")]
 struct EditPage {
     layout: Layout,
     user: User,
@@ -339,7 +339,7 @@ pub async fn update(
     Form(form): Form<EditForm>,
 ) -> Result<Response, AppError> {
     let parsed = (
-        super::profile::parse_display_name(&form.display_name),
+        crate::web::profile::parse_display_name(&form.display_name),
         Email::parse(&form.email),
         Role::parse(&form.role),
     );

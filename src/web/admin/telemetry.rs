@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{
+use crate::web::{
     Layout,
     confirm::{self, Question},
     flash::{self, Flash},
@@ -41,7 +41,7 @@ struct DeliveryRow {
 }
 
 #[derive(Template)]
-#[template(path = "admin_telemetry.html")]
+#[template(path = "admin/telemetry.html")]
 struct TelemetryPage {
     layout: Layout,
     analytics_on: bool,
@@ -415,7 +415,7 @@ pub async fn dead_events(
     admin: AdminUser,
     Form(form): Form<DeadForm>,
 ) -> Result<Response, AppError> {
-    let one = super::optional_id("id", &form.id)?;
+    let one = crate::web::optional_id("id", &form.id)?;
     let filter = form.selection.filter()?;
     // Discarding asks first (web::confirm), naming how many it touches.
     if form.action == "discard" && form.confirm != "yes" {

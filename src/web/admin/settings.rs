@@ -8,7 +8,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{
+use crate::web::{
     Layout,
     flash::{self, Flash},
     render,
@@ -66,7 +66,7 @@ impl From<&SettingsInput> for FormView {
 }
 
 #[derive(Template)]
-#[template(path = "settings.html")]
+#[template(path = "admin/settings.html")]
 struct SettingsPage {
     layout: Layout,
     form: FormView,
