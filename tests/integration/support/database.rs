@@ -60,27 +60,112 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A copy of the migrated template (see [`template`]): the same schema
+    /// as running every migration, in a fraction of the time.
     pub async fn new() -> Self {
+        let template = template();
         let name = format!("tt_test_{}", uuid::Uuid::new_v4().simple());
-        let admin_url = with_database(&base_url(), "postgres");
-        let mut conn = PgConnection::connect(&admin_url)
-            .await
-            .expect("connect to the postgres database");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .expect("create test database");
+        let mut conn = admin_connection().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} TEMPLATE {template}"
+        )))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
         let url = with_database(&base_url(), &name);
-        let pool = PgPool::connect(&url)
-            .await
-            .expect("connect to test database");
-        db::migrator()
-            .run(&pool)
-            .await
-            .expect("migrate test database");
-        pool.close().await;
         Self { name, url }
     }
+}
+
+async fn admin_connection() -> PgConnection {
+    PgConnection::connect(&with_database(&base_url(), "postgres"))
+        .await
+        .expect("connect to the postgres database")
+}
+
+/// The migrated database every test database is copied from, made once per
+/// test process and named after the migrations it holds, so a changed or
+/// added migration makes a new one (and the old ones are dropped). It is
+/// built under a temporary name and renamed when complete, so a second test
+/// process never copies a half-migrated template.
+fn template() -> &'static str {
+    static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        // Each test has its own runtime; the template outlives them all.
+        std::thread::spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(make_template())
+        })
+        .join()
+        .expect("template thread")
+    })
+}
+
+async fn make_template() -> String {
+    let migrator = db::migrator();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for m in migrator.iter() {
+        for byte in m.version.to_le_bytes().iter().chain(m.checksum.iter()) {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    let name = format!("tt_template_{hash:016x}");
+    let mut conn = admin_connection().await;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await
+            .expect("look for the template");
+    if exists {
+        return name;
+    }
+    let building = format!("tt_building_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}")))
+        .execute(&mut conn)
+        .await
+        .expect("create the template");
+    let pool = PgPool::connect(&with_database(&base_url(), &building))
+        .await
+        .expect("connect to the template");
+    migrator.run(&pool).await.expect("migrate the template");
+    pool.close().await;
+    let renamed = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE {building} RENAME TO {name}"
+    )))
+    .execute(&mut conn)
+    .await;
+    if renamed.is_err() {
+        // Another test process finished the same template first.
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {building}"
+        )))
+        .execute(&mut conn)
+        .await;
+    }
+    // Templates of other migrations, and builds a killed run left behind,
+    // are no use any more (one still being copied from stays: DROP fails).
+    let stale: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database
+         WHERE (datname LIKE 'tt\\_template\\_%' AND datname <> $1)
+            OR (datname LIKE 'tt\\_building\\_%' AND datname <> $2)",
+    )
+    .bind(&name)
+    .bind(&building)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap_or_default();
+    for old in stale {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {old}"
+        )))
+        .execute(&mut conn)
+        .await;
+    }
+    name
 }
 
 impl Drop for TestDb {
