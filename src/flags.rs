@@ -61,18 +61,10 @@ pub fn env_var(name: &str) -> String {
 }
 
 /// Reads the `FEATURE_<NAME>` overrides of every declared flag.
-pub fn overrides_from(
-    lookup: impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<BTreeMap<&'static str, bool>> {
+pub fn overrides_from(vars: &crate::config::Vars) -> anyhow::Result<BTreeMap<&'static str, bool>> {
     let mut overrides = BTreeMap::new();
     for flag in FLAGS {
-        let var = env_var(flag.name);
-        if let Some(raw) = lookup(&var).filter(|v| !v.trim().is_empty()) {
-            let value = match raw.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "on" | "yes" => true,
-                "0" | "false" | "off" | "no" => false,
-                other => anyhow::bail!("{var} must be true or false, got {other:?}"),
-            };
+        if let Some(value) = vars.flag(&env_var(flag.name))? {
             overrides.insert(flag.name, value);
         }
     }
@@ -88,7 +80,7 @@ pub async fn value(
     let Some(flag) = FLAGS.iter().find(|f| f.name == name) else {
         return Ok((false, Source::Default));
     };
-    if let Some(v) = config.feature_overrides.get(flag.name) {
+    if let Some(v) = config.analytics.feature_overrides.get(flag.name) {
         return Ok((*v, Source::Environment));
     }
     let stored: Option<(Option<bool>, Option<bool>)> =
@@ -140,13 +132,12 @@ mod tests {
 
     #[test]
     fn environment_overrides_are_read_per_declared_flag() {
-        let o = overrides_from(|k| (k == "FEATURE_XLSX_EXPORTS").then(|| "off".to_owned()))
-            .expect("valid");
+        let off = |k: &str| (k == "FEATURE_XLSX_EXPORTS").then(|| "off".to_owned());
+        let o = overrides_from(&crate::config::Vars::new(&off)).expect("valid");
         assert_eq!(o.get(XLSX_EXPORTS), Some(&false));
         assert_eq!(o.get(API_TOKEN_CREATION), None);
-        let err =
-            overrides_from(|k| (k == "FEATURE_API_TOKEN_CREATION").then(|| "maybe".to_owned()))
-                .unwrap_err();
+        let maybe = |k: &str| (k == "FEATURE_API_TOKEN_CREATION").then(|| "maybe".to_owned());
+        let err = overrides_from(&crate::config::Vars::new(&maybe)).unwrap_err();
         assert!(err.to_string().contains("FEATURE_API_TOKEN_CREATION"));
     }
 }

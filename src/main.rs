@@ -105,10 +105,17 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
 async fn setup_url(config: Config) -> anyhow::Result<()> {
     let pool = db::connect_lazy(&config, db::Ping::WhenIdle)?;
     runtime::load_keys(&config, &pool).await?;
-    let fixed = config.setup_token.as_ref().map(|t| t.expose().as_str());
+    let fixed = config
+        .auth
+        .setup_token
+        .as_ref()
+        .map(|t| t.expose().as_str());
     match startup::setup_url(fixed, &config, &pool).await? {
         Some(url) => println!("{url}"),
-        None => println!("Setup is complete. Sign in at {}/login", config.public_url),
+        None => println!(
+            "Setup is complete. Sign in at {}/login",
+            config.web.public_url
+        ),
     }
     Ok(())
 }

@@ -51,15 +51,15 @@ impl Application {
         let state = AppState::new(pool, config, keys);
         announce_setup(&state).await?;
 
-        let listener = TcpListener::bind(state.config.http_addr)
+        let listener = TcpListener::bind(state.config.web.http_addr)
             .await
-            .with_context(|| format!("HTTP_ADDR {} cannot be bound", state.config.http_addr))?;
-        let metrics_listener = TcpListener::bind(state.config.web_metrics_addr)
+            .with_context(|| format!("HTTP_ADDR {} cannot be bound", state.config.web.http_addr))?;
+        let metrics_listener = TcpListener::bind(state.config.web.metrics_addr)
             .await
             .with_context(|| {
                 format!(
                     "WEB_METRICS_ADDR {} cannot be bound",
-                    state.config.web_metrics_addr
+                    state.config.web.metrics_addr
                 )
             })?;
         let metrics_router = observability::metrics::router(observability::metrics::install())
@@ -103,7 +103,7 @@ impl Application {
         });
         tokio::spawn(observability::metrics::sample_web(
             self.state.pool.clone(),
-            self.state.config.worker_heartbeat,
+            self.state.config.worker.heartbeat,
             rx.clone(),
         ));
         let mut rx2 = rx.clone();
@@ -130,6 +130,7 @@ async fn announce_setup(state: &AppState) -> anyhow::Result<()> {
     if let Some(url) = setup_url(
         state
             .config
+            .auth
             .setup_token
             .as_ref()
             .map(|t| t.expose().as_str()),
@@ -152,7 +153,7 @@ pub async fn setup_url(
     let token = db::installation::pending_setup_token(pool, &random_token()).await?;
     Ok(token.map(|stored| {
         let token = fixed_token.map(str::to_owned).unwrap_or(stored);
-        format!("{}/setup?token={token}", config.public_url)
+        format!("{}/setup?token={token}", config.web.public_url)
     }))
 }
 
@@ -167,12 +168,17 @@ pub async fn setup_url(
 /// someone's data stays in a shared or browser cache. HSTS only when
 /// `PUBLIC_URL` is https (a plain-http install would lock itself out).
 pub fn router(state: AppState) -> Router {
-    let hsts = state.config.public_url.starts_with("https://").then(|| {
-        SetResponseHeaderLayer::if_not_present(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        )
-    });
+    let hsts = state
+        .config
+        .web
+        .public_url
+        .starts_with("https://")
+        .then(|| {
+            SetResponseHeaderLayer::if_not_present(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000"),
+            )
+        });
     let middleware = ServiceBuilder::new()
         .layer(from_fn(mw::observe))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -219,7 +225,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(health_router(state.pool.clone()))
         .layer(middleware);
-    if state.config.sentry_dsn.is_none() {
+    if state.config.observability.sentry_dsn.is_none() {
         return router;
     }
     router.layer(

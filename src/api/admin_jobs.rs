@@ -195,7 +195,7 @@ pub async fn queues(
     State(state): State<AppState>,
     _admin: AdminUser,
 ) -> Result<Json<AdminQueues>, AppError> {
-    let o = console::overview(&state.pool, state.config.worker_heartbeat).await?;
+    let o = console::overview(&state.pool, state.config.worker.heartbeat).await?;
     let queues = o
         .queues
         .into_iter()

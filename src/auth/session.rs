@@ -25,7 +25,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value with the app's security attributes.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_seconds: i64) -> HeaderValue {
-    let secure = if state.config.cookie_secure {
+    let secure = if state.config.auth.cookie_secure {
         "; Secure"
     } else {
         ""
@@ -39,8 +39,8 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_seconds: i6
 /// Starts a session for `user_id`; returns the `Set-Cookie` header value.
 pub async fn start(state: &AppState, user_id: i64) -> Result<HeaderValue, sqlx::Error> {
     let token = random_token();
-    let ttl =
-        chrono::Duration::from_std(state.config.session_ttl).unwrap_or(chrono::Duration::days(7));
+    let ttl = chrono::Duration::from_std(state.config.auth.session_ttl)
+        .unwrap_or(chrono::Duration::days(7));
     db::sessions::insert(&state.pool, &sha256(&token), user_id, Utc::now() + ttl).await?;
     Ok(set_cookie(state, SESSION_COOKIE, &token, ttl.num_seconds()))
 }

@@ -58,13 +58,14 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 /// readiness reports it until the database comes back.
 pub fn connect_lazy(config: &Config, ping: Ping) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = config
-        .database_url
+        .database
+        .url
         .expose()
         .parse()
         .map_err(|e| anyhow::anyhow!("DATABASE_URL is not a valid PostgreSQL URL: {e}"))?;
     let pool = PgPoolOptions::new()
-        .max_connections(config.database_max_connections)
-        .acquire_timeout(config.database_acquire_timeout)
+        .max_connections(config.database.max_connections)
+        .acquire_timeout(config.database.acquire_timeout)
         .idle_timeout(Some(Duration::from_secs(300)));
     let pool = match ping {
         Ping::EveryAcquire => pool,

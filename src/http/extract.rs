@@ -75,7 +75,7 @@ impl FromRequestParts<AppState> for ClientAddr {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if state.config.trust_proxy_headers {
+        if state.config.auth.trust_proxy_headers {
             let forwarded = parts
                 .headers
                 .get("x-forwarded-for")

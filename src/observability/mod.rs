@@ -77,10 +77,10 @@ pub fn init_tracing(config: &Config) -> anyhow::Result<Option<WorkerGuard>> {
     // Each layer gets its own copy of the filter, so that the acquire-time
     // events (TRACE) reach the metric without reaching the logs.
     let filter = || {
-        EnvFilter::try_new(&config.log_level).map_err(|e| {
+        EnvFilter::try_new(&config.observability.log_level).map_err(|e| {
             anyhow::anyhow!(
                 "LOG_LEVEL is not a valid filter ({}): {e}",
-                config.log_level
+                config.observability.log_level
             )
         })
     };
@@ -88,7 +88,7 @@ pub fn init_tracing(config: &Config) -> anyhow::Result<Option<WorkerGuard>> {
         .fmt_fields(JsonFields::new())
         .event_format(json::FlatJson)
         .with_filter(filter()?);
-    let (file, guard) = match &config.log_file {
+    let (file, guard) = match &config.observability.log_file {
         Some(path) => {
             let path = Path::new(path);
             let dir = path

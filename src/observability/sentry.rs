@@ -49,12 +49,18 @@ const KEPT_FIELDS: [&str; 8] = [
 
 /// Starts the Sentry client when a DSN is configured.
 pub fn init(config: &Config, service: &'static str) -> Option<ClientInitGuard> {
-    let dsn = config.sentry_dsn.as_ref()?.expose().parse().ok()?;
+    let dsn = config
+        .observability
+        .sentry_dsn
+        .as_ref()?
+        .expose()
+        .parse()
+        .ok()?;
     crate::outbound::install_tls_provider();
     let mut options = ClientOptions::new()
         .release(format!("timetracker@{VERSION}"))
-        .environment(config.environment.clone())
-        .traces_sample_rate(config.sentry_traces_sample_rate)
+        .environment(config.observability.environment.clone())
+        .traces_sample_rate(config.observability.sentry_traces_sample_rate)
         .send_default_pii(false)
         .before_send(|event| Some(scrub(event)));
     options.dsn = Some(dsn);
@@ -74,14 +80,14 @@ pub fn layers<S>(config: &Config) -> Option<impl Layer<S>>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    config.sentry_dsn.as_ref()?;
+    config.observability.sentry_dsn.as_ref()?;
     let errors = ErrorLayer::new().with_filter(
         Targets::new()
             .with_default(Level::ERROR)
             .with_target(PANIC_TARGET, LevelFilter::OFF),
     );
     let breadcrumbs = BreadcrumbLayer::new().with_filter(LevelFilter::INFO);
-    let spans = (config.sentry_traces_sample_rate > 0.0).then(|| {
+    let spans = (config.observability.sentry_traces_sample_rate > 0.0).then(|| {
         SpanLayer::new().with_filter(
             Targets::new()
                 .with_default(Level::INFO)

@@ -30,7 +30,7 @@ pub async fn load_keys(config: &Config, pool: &PgPool) -> anyhow::Result<Keys> {
         anyhow::bail!("the database schema is not current: run `timetracker migrate` first");
     }
     db::installation::ensure(pool, uuid::Uuid::new_v4(), &random_token()).await?;
-    Ok(match &config.secret_key {
+    Ok(match &config.auth.secret_key {
         Some(key) => Keys::new(key.expose()),
         None => Keys::new(&db::installation::stored_secret_key(pool).await?),
     })

@@ -80,7 +80,7 @@ pub async fn list(
             .iter()
             .any(|r| r.status == "pending" || r.status == "running"),
         exports: rows,
-        retention_days: state.config.export_retention.as_secs() / 86_400,
+        retention_days: state.config.worker.export_retention.as_secs() / 86_400,
     };
     Ok(render(&page)?.into_response())
 }

@@ -107,7 +107,7 @@ pub async fn submit(
     if state.setup_complete().await? {
         return Err(setup_already_done());
     }
-    let expected = match &state.config.setup_token {
+    let expected = match &state.config.auth.setup_token {
         Some(token) => Some(token.expose().clone()),
         None => {
             db::installation::pending_setup_token(&state.pool, &crate::auth::keys::random_token())

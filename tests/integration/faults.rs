@@ -130,7 +130,7 @@ async fn outage(events: usize, outage: Duration, limit: Duration) -> Duration {
     let uuids = record_events(&app, events).await;
     assert_eq!(uuids.len(), events);
     fake.answer(|_| (503, None));
-    let _worker = worker(app.config.database_url.expose(), &fake).await;
+    let _worker = worker(app.config.database.url.expose(), &fake).await;
     tokio::time::sleep(outage).await;
     assert!(
         accepted(&fake).is_empty(),
@@ -185,7 +185,7 @@ async fn a_429_storm_is_waited_out_as_told() {
         }
     });
     let started = Instant::now();
-    let _worker = worker(app.config.database_url.expose(), &fake).await;
+    let _worker = worker(app.config.database.url.expose(), &fake).await;
     wait_for_delivery(&fake, &uuids, Duration::from_secs(60)).await;
     let requests = fake.requests();
     let throttled = requests.iter().filter(|(s, _)| *s == 429).count();
@@ -208,7 +208,7 @@ async fn a_killed_worker_mid_delivery_loses_nothing_and_resends_with_the_same_uu
     let uuids = record_events(&app, 250).await;
     // PostHog takes its time: the first batch is in flight when the worker dies.
     fake.delay(Duration::from_secs(30));
-    let mut first = worker(app.config.database_url.expose(), &fake).await;
+    let mut first = worker(app.config.database.url.expose(), &fake).await;
     let started = Instant::now();
     while fake.requests().is_empty() {
         assert!(
@@ -225,7 +225,7 @@ async fn a_killed_worker_mid_delivery_loses_nothing_and_resends_with_the_same_uu
         .collect();
     first.kill();
     fake.delay(Duration::ZERO);
-    let _second = worker(app.config.database_url.expose(), &fake).await;
+    let _second = worker(app.config.database.url.expose(), &fake).await;
     wait_for_delivery(&fake, &uuids, Duration::from_secs(60)).await;
     assert!(
         all_marked_sent(&app, 250).await,
@@ -273,7 +273,7 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
             .await
             .expect("status")
     };
-    let mut first = worker(app.config.database_url.expose(), &fake).await;
+    let mut first = worker(app.config.database.url.expose(), &fake).await;
     let started = Instant::now();
     while status().await != "running" {
         assert!(
@@ -312,7 +312,7 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
     .await
     .expect("the export's job is held");
     assert!(row.contains(&format!("<code>{holder}</code>")), "{row}");
-    let _second = worker(app.config.database_url.expose(), &fake).await;
+    let _second = worker(app.config.database.url.expose(), &fake).await;
     let started = Instant::now();
     while status().await != "done" {
         assert!(started.elapsed() < Duration::from_secs(60), "not rebuilt");

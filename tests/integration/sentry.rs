@@ -108,7 +108,7 @@ async fn a_dead_job_is_reported_once_with_its_queue_and_request() {
         .expect("corrupt");
 
     let sentry = FakeSentry::start().await;
-    let database_url = app.config.database_url.expose().clone();
+    let database_url = app.config.database.url.expose().clone();
     let mut worker = Process::start(
         "timetracker-worker",
         &[],

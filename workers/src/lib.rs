@@ -87,7 +87,7 @@ impl Worker {
         }
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let background = [
-            tokio::spawn(process.run(pool.clone(), config.worker_heartbeat, stop_rx.clone())),
+            tokio::spawn(process.run(pool.clone(), config.worker.heartbeat, stop_rx.clone())),
             tokio::spawn(sampler::run(pool.clone(), stop_rx.clone())),
             tokio::spawn(scheduler::run(
                 pool.clone(),
@@ -124,12 +124,12 @@ pub async fn internal_server(
     config: &Config,
     pool: &PgPool,
 ) -> anyhow::Result<(tokio::task::JoinHandle<()>, std::net::SocketAddr)> {
-    let listener = tokio::net::TcpListener::bind(config.worker_metrics_addr)
+    let listener = tokio::net::TcpListener::bind(config.worker.metrics_addr)
         .await
         .with_context(|| {
             format!(
                 "WORKER_METRICS_ADDR {} cannot be bound",
-                config.worker_metrics_addr
+                config.worker.metrics_addr
             )
         })?;
     let addr = listener.local_addr()?;

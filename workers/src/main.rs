@@ -43,8 +43,8 @@ fn main() -> ExitCode {
 
 async fn run(mut config: Config) -> anyhow::Result<()> {
     // Behind a transaction pooler the worker needs a session of its own.
-    if let Some(url) = config.worker_database_url.take() {
-        config.database_url = url;
+    if let Some(url) = config.database.worker_url.take() {
+        config.database.url = url;
     }
     let pool = db::connect_lazy(&config, db::Ping::EveryAcquire)?;
     let (internal, metrics_addr) = timetracker_worker::internal_server(&config, &pool).await?;

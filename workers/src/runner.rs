@@ -92,9 +92,9 @@ where
     let queue_config = QueueConfig::default()
         .queue(J::QUEUE)
         .batch_size(10)
-        .heartbeat_interval(config.worker_heartbeat)
+        .heartbeat_interval(config.worker.heartbeat)
         .missed_heartbeats(3);
-    let concurrency = J::CONCURRENCY.unwrap_or(config.worker_concurrency);
+    let concurrency = J::CONCURRENCY.unwrap_or(config.worker.concurrency);
     let runner = Arc::new(Runner {
         handler,
         pool: pool.clone(),

@@ -24,8 +24,9 @@ use tokio::sync::watch;
 const FLAGS_EVERY: Duration = Duration::from_secs(300);
 
 pub async fn run(pool: PgPool, config: Config, mut stop: watch::Receiver<bool>) {
-    let interval = config.maintenance_interval;
-    let telemetry_active = config.telemetry_key.is_some() && !config.telemetry_forced_off;
+    let interval = config.worker.maintenance_interval;
+    let telemetry_active =
+        config.analytics.telemetry_key.is_some() && !config.analytics.telemetry_forced_off;
     let http = crate::handlers::analytics::http_client();
     let mut last_flags: Option<std::time::Instant> = None;
     // Check a few times per interval so a tick is not missed by much after a restart.

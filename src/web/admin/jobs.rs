@@ -209,7 +209,7 @@ pub async fn show(
     admin: AdminUser,
     Flash(notice): Flash,
 ) -> Result<Response, AppError> {
-    let overview = jobs::console::overview(&state.pool, state.config.worker_heartbeat).await?;
+    let overview = jobs::console::overview(&state.pool, state.config.worker.heartbeat).await?;
     let queues = overview
         .queues
         .into_iter()

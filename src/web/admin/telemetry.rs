@@ -135,8 +135,8 @@ pub async fn show(
 ) -> Result<Response, AppError> {
     let filter = q.filter()?;
     let enabled = db::analytics::enabled(&state.pool).await?;
-    let configured = state.config.posthog_api_key.is_some();
-    let debug = state.config.analytics_debug;
+    let configured = state.config.analytics.posthog_api_key.is_some();
+    let debug = state.config.analytics.debug;
     let installation = db::installation::get(&state.pool).await?;
     let users = db::users::count(&state.pool).await?;
     let queue = db::analytics::queue_state(&state.pool).await?;
@@ -163,7 +163,7 @@ pub async fn show(
         },
         configured,
         debug,
-        posthog_host: state.config.posthog_host.clone(),
+        posthog_host: state.config.analytics.posthog_host.clone(),
         analytics_error: db::analytics::error(&state.pool)
             .await?
             .map(|(e, at)| format!("{e} ({})", at.format("%Y-%m-%d %H:%M UTC"))),
@@ -183,8 +183,8 @@ pub async fn show(
             .collect(),
         oldest_pending: queue.oldest_pending_seconds.map(|s| format!("{s:.0} s")),
         install_active: installation.telemetry_consent
-            && !state.config.telemetry_forced_off
-            && state.config.telemetry_key.is_some(),
+            && !state.config.analytics.telemetry_forced_off
+            && state.config.analytics.telemetry_key.is_some(),
         install_source: install_source(&state, installation.telemetry_consent).into(),
         last_ping: installation
             .last_ping_at
@@ -236,7 +236,8 @@ pub async fn set_analytics(
         "off" => false,
         _ => return Err(AppError::BadRequest("enabled must be on or off".into())),
     };
-    if enabled && state.config.posthog_api_key.is_none() && !state.config.analytics_debug {
+    if enabled && state.config.analytics.posthog_api_key.is_none() && !state.config.analytics.debug
+    {
         return Err(AppError::Conflict {
             code: "analytics_not_configured",
             message: "Set POSTHOG_API_KEY first: without it nothing can be sent.".into(),
@@ -305,9 +306,9 @@ pub async fn set_opt_out(
 
 /// Why install telemetry is in its state.
 fn install_source(state: &AppState, consent: bool) -> &'static str {
-    if state.config.telemetry_forced_off {
+    if state.config.analytics.telemetry_forced_off {
         "forced off by DO_NOT_TRACK or TIMETRACKER_TELEMETRY=0 in the environment"
-    } else if state.config.telemetry_key.is_none() {
+    } else if state.config.analytics.telemetry_key.is_none() {
         "no telemetry key is configured in this build or the environment, so pings have nowhere to go"
     } else if consent {
         "chosen by an administrator"
@@ -364,7 +365,10 @@ pub async fn ping_now(
     _admin: AdminUser,
 ) -> Result<Response, AppError> {
     let consent = db::installation::get(&state.pool).await?.telemetry_consent;
-    if !consent || state.config.telemetry_forced_off || state.config.telemetry_key.is_none() {
+    if !consent
+        || state.config.analytics.telemetry_forced_off
+        || state.config.analytics.telemetry_key.is_none()
+    {
         return Err(AppError::Conflict {
             code: "telemetry_off",
             message: "Install telemetry is off; nothing is sent.".into(),

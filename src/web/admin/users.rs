@@ -411,7 +411,10 @@ pub async fn reset_password(
     .await?;
     tx.commit().await?;
     tracing::info!(user_id = id, "password reset link created");
-    let link = format!("{}/reset-password?token={token}", state.config.public_url);
+    let link = format!(
+        "{}/reset-password?token={token}",
+        state.config.web.public_url
+    );
     Ok(flash::redirect_revealing(
         &state,
         "/admin/users",

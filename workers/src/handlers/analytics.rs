@@ -107,10 +107,11 @@ impl JobHandler<AnalyticsFlush> for DeliverAnalytics {
             .map_err(JobError::retry)?;
         let key = self
             .config
+            .analytics
             .posthog_api_key
             .as_ref()
             .map(|k| k.expose().clone());
-        if !enabled || (key.is_none() && !self.config.analytics_debug) {
+        if !enabled || (key.is_none() && !self.config.analytics.debug) {
             let n = db::analytics::discard_pending(&self.pool)
                 .await
                 .map_err(JobError::retry)?;
@@ -222,7 +223,10 @@ impl DeliverAnalytics {
             properties.insert("$lib_version".into(), json!(VERSION));
             properties.insert("app_version".into(), json!(VERSION));
             properties.insert("deployment_method".into(), json!(deployment()));
-            properties.insert("environment".into(), json!(self.config.environment));
+            properties.insert(
+                "environment".into(),
+                json!(self.config.observability.environment),
+            );
             properties.insert(
                 "$groups".into(),
                 json!({ "installation": install_id.to_string() }),
@@ -322,11 +326,11 @@ impl DeliverAnalytics {
 
     /// One POST to `/batch/` (or, in print-only mode, one log line).
     async fn post(&self, payload: &Value) -> (Option<u16>, Verdict) {
-        if self.config.analytics_debug {
+        if self.config.analytics.debug {
             tracing::info!(payload = %payload["batch"], "analytics debug mode: payload printed, not sent");
             return (None, Verdict::Sent);
         }
-        let url = format!("{}/batch/", self.config.posthog_host);
+        let url = format!("{}/batch/", self.config.analytics.posthog_host);
         let (status, retry_after, body) = match post_batch(&self.http, &url, payload, CHANNEL).await
         {
             Ok(answer) => answer,

@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use timetracker::{config::Config, db, flags};
 
 pub async fn refresh(pool: &PgPool, config: &Config, http: &reqwest::Client) -> anyhow::Result<()> {
-    let Some(key) = config.posthog_api_key.as_ref() else {
+    let Some(key) = config.analytics.posthog_api_key.as_ref() else {
         return Ok(());
     };
     if !db::analytics::enabled(pool).await? {
@@ -28,7 +28,7 @@ pub async fn refresh(pool: &PgPool, config: &Config, http: &reqwest::Client) -> 
         "disable_geoip": true,
     });
     let response = http
-        .post(format!("{}/flags?v=2", config.posthog_host))
+        .post(format!("{}/flags?v=2", config.analytics.posthog_host))
         .timeout(Duration::from_secs(3))
         .json(&body)
         .send()

@@ -42,13 +42,14 @@ impl JobHandler<SendInstallPing> for SendPing {
             .map_err(JobError::retry)?;
         let Some(key) = self
             .config
+            .analytics
             .telemetry_key
             .as_ref()
             .map(|k| k.expose().clone())
         else {
             return Ok(());
         };
-        if !installation.telemetry_consent || self.config.telemetry_forced_off {
+        if !installation.telemetry_consent || self.config.analytics.telemetry_forced_off {
             return Ok(());
         }
         let users = db::users::count(&self.pool)
@@ -68,7 +69,7 @@ impl JobHandler<SendInstallPing> for SendPing {
             "properties": ping.properties,
         });
         let payload = json!({ "api_key": key, "historical_migration": false, "batch": [event] });
-        let url = format!("{}/batch/", self.config.telemetry_host);
+        let url = format!("{}/batch/", self.config.analytics.telemetry_host);
         let (status, retry_after, body) = post_batch(&self.http, &url, &payload, CHANNEL)
             .await
             .map_err(|e| JobError::Retry {

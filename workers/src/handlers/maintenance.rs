@@ -30,9 +30,9 @@ impl Prune {
     pub fn new(config: &Config, pool: &PgPool) -> Self {
         Self {
             pool: pool.clone(),
-            job_retention: config.job_retention,
-            dead_job_retention: config.dead_job_retention,
-            export_retention: config.export_retention,
+            job_retention: config.worker.job_retention,
+            dead_job_retention: config.worker.dead_job_retention,
+            export_retention: config.worker.export_retention,
         }
     }
 }
