@@ -236,7 +236,8 @@ pub struct ClientForm {
 #[template(path = "clients.html")]
 struct ClientsPage {
     layout: Layout,
-    clients: Vec<Client>,
+    /// Each client with its default rate as `12.50`.
+    clients: Vec<(Client, Option<String>)>,
     is_admin: bool,
     currency: String,
     editing: Option<i64>,
@@ -272,7 +273,14 @@ impl CataloguePage for Clients {
     ) -> Result<Response, AppError> {
         let page = ClientsPage {
             layout: Layout::for_user("Clients", current).with_notice(notice),
-            clients: db::clients::list(&state.pool, true).await?,
+            clients: db::clients::list(&state.pool, true)
+                .await?
+                .into_iter()
+                .map(|c| {
+                    let rate = c.default_hourly_rate_cents.map(format_cents);
+                    (c, rate)
+                })
+                .collect(),
             is_admin: current.user.is_admin(),
             currency: db::settings::load(&state.pool).await?.currency,
             editing,
@@ -339,9 +347,7 @@ pub struct ProjectForm {
 #[template(path = "projects.html")]
 struct ProjectsPage {
     layout: Layout,
-    projects: Vec<Project>,
-    /// Seconds tracked per project id.
-    tracked: std::collections::HashMap<i64, i64>,
+    projects: Vec<ProjectRow>,
     clients: Vec<Client>,
     is_admin: bool,
     currency: String,
@@ -350,16 +356,42 @@ struct ProjectsPage {
     errors: FieldErrors,
 }
 
-impl ProjectsPage {
+/// A project as its table row shows it, formatted before the template.
+struct ProjectRow {
+    project: Project,
+    /// The hourly rate as `12.50`.
+    rate: Option<String>,
     /// Tracked time as h:mm:ss.
-    fn tracked(&self, project: &i64) -> String {
-        format_duration(self.tracked.get(project).copied().unwrap_or(0))
-    }
+    tracked: String,
+    /// The estimate in hours (`2.5`), and the share of it tracked so far.
+    estimate: Option<Estimate>,
+}
 
-    /// Tracked time as a percentage of the estimate, when there is one.
-    fn used_percent(&self, p: &Project) -> Option<i64> {
-        let estimate = p.estimated_seconds.filter(|e| *e > 0)?;
-        Some(self.tracked.get(&p.id).copied().unwrap_or(0) * 100 / estimate)
+struct Estimate {
+    hours: String,
+    percent: i64,
+    /// The meter's value: the percentage, at most 100.
+    meter: i64,
+    over: bool,
+}
+
+impl ProjectRow {
+    fn new(project: Project, tracked_seconds: i64) -> Self {
+        let estimate = project.estimated_seconds.filter(|e| *e > 0).map(|seconds| {
+            let percent = tracked_seconds * 100 / seconds;
+            Estimate {
+                hours: format!("{}", seconds as f64 / 3600.0),
+                percent,
+                meter: percent.min(100),
+                over: percent > 100,
+            }
+        });
+        Self {
+            rate: project.hourly_rate_cents.map(format_cents),
+            tracked: format_duration(tracked_seconds),
+            estimate,
+            project,
+        }
     }
 }
 
@@ -404,11 +436,21 @@ impl CataloguePage for Projects {
     ) -> Result<Response, AppError> {
         let page = ProjectsPage {
             layout: Layout::for_user("Projects", current).with_notice(notice),
-            projects: db::projects::list(&state.pool, true).await?,
-            tracked: db::projects::tracked_seconds(&state.pool)
-                .await?
-                .into_iter()
-                .collect(),
+            projects: {
+                let tracked: std::collections::HashMap<i64, i64> =
+                    db::projects::tracked_seconds(&state.pool)
+                        .await?
+                        .into_iter()
+                        .collect();
+                db::projects::list(&state.pool, true)
+                    .await?
+                    .into_iter()
+                    .map(|p| {
+                        let seconds = tracked.get(&p.id).copied().unwrap_or(0);
+                        ProjectRow::new(p, seconds)
+                    })
+                    .collect()
+            },
             clients: db::clients::list(&state.pool, false).await?,
             is_admin: current.user.is_admin(),
             currency: db::settings::load(&state.pool).await?.currency,

@@ -53,8 +53,11 @@ struct TimerPage {
     too_short: Option<EntryRow>,
     /// Seconds tracked today and this week, the running timer up to now
     /// included (the page's script counts on from there while it runs).
+    /// Seconds (for the live count) and as h:mm:ss.
     today_seconds: i64,
+    today: String,
     week_seconds: i64,
+    week: String,
     /// Hours per day of this week (SVG markup).
     week_chart: String,
     /// The most tracked projects of the last 7 days (SVG markup), empty when none.
@@ -121,7 +124,9 @@ async fn page(
         tasks,
         is_admin: actor.is_admin,
         today_seconds: glance.today_seconds,
+        today: format_duration(glance.today_seconds),
         week_seconds: glance.week_seconds,
+        week: format_duration(glance.week_seconds),
         week_chart,
         top_chart,
         recent: newest
