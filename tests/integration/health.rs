@@ -2,19 +2,22 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::support::{DbProxy, TestDb, database_socket, spawn_on, test_config, via_port};
+use crate::support::{
+    DbProxy, TestDb, database_socket, eventually, spawn_on, test_config, via_port,
+};
 
 /// `/health/ready` once it answers `status`; the verdict may be up to a second
 /// old (it is cached), so this asks for up to three seconds.
 async fn readiness(url: &str, status: StatusCode) -> reqwest::Response {
-    for _ in 0..30 {
-        let r = reqwest::get(url).await.expect("GET");
-        if r.status() == status {
-            return r;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{url} did not answer {status} within 3 s");
+    eventually(
+        &format!("{url} answers {status}"),
+        Duration::from_secs(3),
+        || async {
+            let r = reqwest::get(url).await.expect("GET");
+            (r.status() == status).then_some(r)
+        },
+    )
+    .await
 }
 
 #[tokio::test]
@@ -61,15 +64,14 @@ async fn readiness_reports_a_lost_database_and_recovers_without_a_restart() {
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
 
     proxy.bring_up();
-    let mut recovered = false;
-    for _ in 0..50 {
-        if http.get(&ready).send().await.expect("GET").status() == StatusCode::OK {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(recovered, "readiness recovers once the database is back");
+    eventually(
+        "readiness recovers once the database is back",
+        Duration::from_secs(5),
+        || async {
+            (http.get(&ready).send().await.expect("GET").status() == StatusCode::OK).then_some(())
+        },
+    )
+    .await;
 }
 
 #[tokio::test]

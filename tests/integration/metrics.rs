@@ -95,19 +95,20 @@ async fn worker_metrics_are_valid_prometheus_text_with_queue_depth() {
             let _ = rx.await;
         }),
     );
-    let mut text = String::new();
-    for _ in 0..100 {
-        text = reqwest::get(format!("http://{addr}/metrics"))
-            .await
-            .expect("GET")
-            .text()
-            .await
-            .expect("body");
-        if text.contains(&expected) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let text = crate::support::eventually(
+        "the worker's sampler publishes the queue's depth",
+        std::time::Duration::from_secs(10),
+        || async {
+            let text = reqwest::get(format!("http://{addr}/metrics"))
+                .await
+                .expect("GET")
+                .text()
+                .await
+                .expect("body");
+            text.contains(&expected).then_some(text)
+        },
+    )
+    .await;
     let ready = reqwest::get(format!("http://{addr}/health/ready"))
         .await
         .expect("GET");
@@ -115,7 +116,6 @@ async fn worker_metrics_are_valid_prometheus_text_with_queue_depth() {
     let _ = tx.send(());
     worker.await.expect("task").expect("worker");
     server.abort();
-    assert!(text.contains(&expected), "{text}");
     assert!(text.contains("timetracker_jobs_oldest_ready_age_seconds"));
     assert!(text.contains(r#"timetracker_jobs_processed_total{queue="maintenance",outcome="ok"}"#));
     assert!(text.contains(r#"timetracker_job_wait_seconds_bucket{queue="maintenance",le="0.5"}"#));

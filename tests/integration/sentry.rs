@@ -138,22 +138,19 @@ async fn a_sampled_request_is_traced_with_a_span_per_query() {
     // `info`), but the trace of the request that ran them has them: here
     // the timer page's one statement (which checks the session too).
     const LOOKUP: &str = "timetracker::db::timer_page::load";
-    let mut ops = Vec::new();
-    for _ in 0..150 {
-        ops = sentry
-            .transactions()
-            .iter()
-            .flat_map(|t| t["spans"].as_array().cloned().unwrap_or_default())
-            .filter_map(|span| span["op"].as_str().map(str::to_owned))
-            .collect();
-        if ops.iter().any(|op| op == LOOKUP) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(
-        ops.iter().any(|op| op == LOOKUP),
-        "the page's statement is a span of a trace: {ops:?}"
-    );
+    crate::support::eventually(
+        "the page's statement is a span of a trace",
+        std::time::Duration::from_secs(15),
+        || async {
+            let ops: Vec<String> = sentry
+                .transactions()
+                .iter()
+                .flat_map(|t| t["spans"].as_array().cloned().unwrap_or_default())
+                .filter_map(|span| span["op"].as_str().map(str::to_owned))
+                .collect();
+            ops.iter().any(|op| op == LOOKUP).then_some(())
+        },
+    )
+    .await;
     web.terminate();
 }

@@ -63,6 +63,10 @@ impl TestDb {
     /// A copy of the migrated template (see [`template`]): the same schema
     /// as running every migration, in a fraction of the time.
     pub async fn new() -> Self {
+        // Every test starts here; its plain `reqwest::get` calls need the
+        // TLS provider the binaries install at start (without it a test
+        // passed only when an earlier test in the process had installed it).
+        timetracker::outbound::install_tls_provider();
         let template = template();
         let name = format!("tt_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = admin_connection().await;
