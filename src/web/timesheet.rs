@@ -378,7 +378,22 @@ pub async fn save(
         }
     };
     let week = timesheet::week(&state.pool, &actor, first).await?;
-    let mut page = page(&state, &current, &week, this_week, None, &typed, None).await?;
+    // On a phone the grid shows one day: open it on the first refused cell's.
+    let first_refused = typed
+        .iter()
+        .filter(|(_, (_, message))| !message.is_empty())
+        .map(|(key, _)| key.day)
+        .min();
+    let mut page = page(
+        &state,
+        &current,
+        &week,
+        this_week,
+        first_refused,
+        &typed,
+        None,
+    )
+    .await?;
     page.error = Some(match refused {
         1 => "Nothing was saved: one cell needs a change (see its message).".to_owned(),
         n => format!("Nothing was saved: {n} cells need a change (see their messages)."),

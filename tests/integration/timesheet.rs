@@ -443,6 +443,10 @@ async fn a_cell_refused_by_the_save_rolls_back_the_cells_before_it() {
         .await;
     let page = assert_form_error(r, "has notes or tags").await;
     assert!(
+        page.contains(r#"data-day-tab="1" aria-current="true""#),
+        "a phone opens on the refused cell's day"
+    );
+    assert!(
         page.contains("value=\"0:30\""),
         "the good one is kept as typed"
     );
