@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use timetracker::analytics::{self, Event};
 
 use crate::support::a_project;
-use crate::support::assert_is_redirect;
 use crate::support::{FakePostHog, TestApp, TestClient, spawn_app_with, spawn_app_with_analytics};
 
 async fn app_with_posthog() -> (TestApp, FakePostHog, TestClient) {
@@ -30,13 +29,12 @@ async fn app_with_posthog_and(extra: &[(&str, &str)]) -> (TestApp, FakePostHog, 
 }
 
 async fn switch(admin: &TestClient, on: bool) {
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/admin/telemetry/analytics",
             &[("enabled", if on { "on" } else { "off" })],
         )
         .await;
-    assert_is_redirect(&r);
 }
 
 /// Accepted events other than the admin's own Telemetry-page events.
@@ -61,14 +59,9 @@ async fn statuses(app: &TestApp) -> Vec<String> {
 
 /// Makes postponed events due again, instead of sleeping through the backoff.
 async fn make_due(app: &TestApp) {
-    sqlx::query("UPDATE analytics_events SET next_attempt_at = now() WHERE status = 'pending'")
-        .execute(&app.pool)
-        .await
-        .expect("due");
-    sqlx::query("UPDATE apalis.jobs SET run_at = now() WHERE job_type = 'analytics_delivery' AND status = 'Pending'")
-        .execute(&app.pool)
-        .await
-        .expect("due");
+    app.exec("UPDATE analytics_events SET next_attempt_at = now() WHERE status = 'pending'")
+        .await;
+    app.exec("UPDATE apalis.jobs SET run_at = now() WHERE job_type = 'analytics_delivery' AND status = 'Pending'").await;
 }
 
 #[tokio::test]
@@ -94,11 +87,8 @@ async fn without_a_posthog_key_analytics_cannot_be_switched_on() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(
         admin
-            .get("/admin/telemetry")
+            .get_text("/admin/telemetry")
             .await
-            .text()
-            .await
-            .expect("page")
             .contains("no <code>POSTHOG_API_KEY</code>")
     );
 }
@@ -221,12 +211,7 @@ async fn events_from_the_ui_and_the_api_arrive_in_one_batch_with_only_declared_p
         );
     }
     assert!(statuses(&app).await.iter().all(|s| s == "sent"));
-    let page = admin
-        .get("/admin/telemetry")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = admin.get_text("/admin/telemetry").await;
     assert!(
         page.contains("time_entry.created") && page.contains("admin.telemetry_changed"),
         "the admin sees what was sent"
@@ -239,18 +224,10 @@ async fn opted_out_users_and_do_not_track_requests_produce_no_events() {
     switch(&admin, true).await;
     let p = a_project().named("Secret Project Name").create(&app).await;
     let bob = app.create_user(&admin, "bob", "user").await;
-    assert!(
-        bob.get("/profile")
-            .await
-            .text()
-            .await
-            .expect("page")
-            .contains("Opt me out")
-    );
+    assert!(bob.get_text("/profile").await.contains("Opt me out"));
     assert_eq!(
-        bob.post_form("/profile/analytics", &[("opt_out", "on")])
-            .await
-            .status(),
+        bob.post_status("/profile/analytics", &[("opt_out", "on")])
+            .await,
         StatusCode::SEE_OTHER
     );
     bob.post_form("/timer/start", &[("project_id", &p.to_string())])
@@ -374,19 +351,11 @@ async fn retry_after_is_honoured_with_a_durable_delay() {
         .expect("record");
     fake.answer(|_| (429, Some(120)));
     app.run_pending_jobs().await;
-    let wait: f64 = sqlx::query_scalar(
-        "SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM analytics_events",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("wait");
+    let wait: f64 = app
+        .scalar("SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM analytics_events")
+        .await;
     assert!((110.0..=121.0).contains(&wait), "waits as told: {wait}");
-    let delayed: f64 = sqlx::query_scalar(
-        "SELECT extract(epoch FROM run_at - now())::float8 FROM apalis.jobs WHERE job_type = 'analytics_delivery' AND status = 'Pending'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("a delayed delivery run is queued");
+    let delayed: f64 = app.scalar("SELECT extract(epoch FROM run_at - now())::float8 FROM apalis.jobs WHERE job_type = 'analytics_delivery' AND status = 'Pending'").await;
     assert!((100.0..=121.0).contains(&delayed), "{delayed}");
     assert_eq!(fake.requests().len(), 1, "no hammering in between");
 }
@@ -402,18 +371,11 @@ async fn a_run_that_finds_nothing_due_still_schedules_the_waiting_events() {
     analytics::record(&mut conn, Some(app.user_id("admin").await), &Event::Logout)
         .await
         .expect("record");
-    sqlx::query("UPDATE analytics_events SET next_attempt_at = now() + interval '90 seconds'")
-        .execute(&app.pool)
-        .await
-        .expect("postpone");
+    app.exec("UPDATE analytics_events SET next_attempt_at = now() + interval '90 seconds'")
+        .await;
     app.run_pending_jobs().await;
     assert!(fake.requests().is_empty(), "nothing was due");
-    let delayed: f64 = sqlx::query_scalar(
-        "SELECT extract(epoch FROM run_at - now())::float8 FROM apalis.jobs WHERE job_type = 'analytics_delivery' AND status = 'Pending'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("a run is queued for the waiting event");
+    let delayed: f64 = app.scalar("SELECT extract(epoch FROM run_at - now())::float8 FROM apalis.jobs WHERE job_type = 'analytics_delivery' AND status = 'Pending'").await;
     assert!((80.0..=91.0).contains(&delayed), "{delayed}");
 }
 
@@ -463,10 +425,9 @@ async fn oversized_batches_are_split_and_a_poison_event_dies_alone() {
     assert_eq!(dead, [json!({"duration_seconds": 4})]);
     // The admin retries it once PostHog accepts it again.
     fake.answer(|_| (200, None));
-    let r = admin
-        .post_form("/admin/telemetry/dead", &[("action", "retry")])
+    admin
+        .submit("/admin/telemetry/dead", &[("action", "retry")])
         .await;
-    assert_is_redirect(&r);
     app.run_pending_jobs().await;
     assert!(statuses(&app).await.iter().all(|s| s == "sent"));
     let events: Vec<String> = fake
@@ -491,12 +452,7 @@ async fn a_refused_key_marks_the_channel_misconfigured_and_keeps_the_events() {
     fake.answer(|_| (401, None));
     app.run_pending_jobs().await;
     assert!(statuses(&app).await.iter().all(|s| s == "pending"));
-    let page = admin
-        .get("/admin/telemetry")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = admin.get_text("/admin/telemetry").await;
     assert!(page.contains("PostHog refused the last delivery"), "{page}");
     assert!(!page.contains("phc_test_key"), "the key is never shown");
     fake.answer(|_| (200, None));
@@ -505,11 +461,8 @@ async fn a_refused_key_marks_the_channel_misconfigured_and_keeps_the_events() {
     assert!(statuses(&app).await.iter().all(|s| s == "sent"));
     assert!(
         !admin
-            .get("/admin/telemetry")
+            .get_text("/admin/telemetry")
             .await
-            .text()
-            .await
-            .expect("page")
             .contains("refused the last delivery")
     );
 }
@@ -536,12 +489,7 @@ async fn no_install_ping_leaves_without_consent_not_even_an_opt_out() {
         .expect("schedule");
     app.run_pending_jobs().await;
     assert!(fake.requests().is_empty());
-    let page = admin
-        .get("/admin/telemetry")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = admin.get_text("/admin/telemetry").await;
     assert!(page.contains("off (the default)"));
 }
 
@@ -549,7 +497,7 @@ async fn no_install_ping_leaves_without_consent_not_even_an_opt_out() {
 async fn one_ping_is_sent_on_opt_in_and_it_is_what_the_preview_showed() {
     let (app, fake) = app_with_telemetry(&[]).await;
     let admin = app.client();
-    let setup_page = admin.get("/setup").await.text().await.expect("page");
+    let setup_page = admin.get_text("/setup").await;
     assert_eq!(
         admin.submit_setup("admin", "on").await.status(),
         StatusCode::SEE_OTHER
@@ -562,10 +510,7 @@ async fn one_ping_is_sent_on_opt_in_and_it_is_what_the_preview_showed() {
     let ping = &body["batch"][0];
     assert_eq!(ping["event"], "telemetry.install");
     assert_eq!(ping["properties"]["$process_person_profile"], false);
-    let install_id: uuid::Uuid = sqlx::query_scalar("SELECT install_id FROM installation")
-        .fetch_one(&app.pool)
-        .await
-        .expect("id");
+    let install_id: uuid::Uuid = app.scalar("SELECT install_id FROM installation").await;
     assert_eq!(ping["distinct_id"], install_id.to_string());
     let shown = unescape(&setup_page);
     let preview: Value = serde_json::from_str(
@@ -577,12 +522,7 @@ async fn one_ping_is_sent_on_opt_in_and_it_is_what_the_preview_showed() {
         preview["properties"], ping["properties"],
         "the setup page showed exactly this"
     );
-    let page = admin
-        .get("/admin/telemetry")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = admin.get_text("/admin/telemetry").await;
     assert!(page.contains("last ping") && page.contains("telemetry.install"));
 }
 
@@ -636,15 +576,12 @@ async fn do_not_track_in_the_environment_overrides_consent() {
     assert!(fake.requests().is_empty());
     assert!(
         admin
-            .get("/admin/telemetry")
+            .get_text("/admin/telemetry")
             .await
-            .text()
-            .await
-            .expect("page")
             .contains("forced off by DO_NOT_TRACK")
     );
     assert_eq!(
-        admin.post_form("/admin/telemetry/ping", &[]).await.status(),
+        admin.post_status("/admin/telemetry/ping", &[]).await,
         StatusCode::CONFLICT
     );
 }
@@ -681,12 +618,7 @@ async fn consent_given_again_after_withdrawal_gets_a_new_install_id() {
 
 /// The Admin → Telemetry row of `name`: its value and where it came from.
 async fn flag_row(admin: &TestClient, name: &str) -> String {
-    let page = admin
-        .get("/admin/telemetry")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = admin.get_text("/admin/telemetry").await;
     page.split("<tr>")
         .find(|row| row.contains(&format!("<code>{name}</code>")))
         .unwrap_or_else(|| panic!("no row for {name}"))
@@ -717,11 +649,8 @@ async fn feature_flags_follow_environment_then_admin_then_posthog_then_default()
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(
         admin
-            .get("/profile")
+            .get_text("/profile")
             .await
-            .text()
-            .await
-            .expect("page")
             .contains("switched off on this installation")
     );
     admin
@@ -732,9 +661,8 @@ async fn feature_flags_follow_environment_then_admin_then_posthog_then_default()
         .await;
     assert_eq!(
         admin
-            .post_form("/profile/tokens", &[("name", "still")])
-            .await
-            .status(),
+            .post_status("/profile/tokens", &[("name", "still")])
+            .await,
         StatusCode::FORBIDDEN
     );
 
@@ -756,10 +684,7 @@ async fn feature_flags_follow_environment_then_admin_then_posthog_then_default()
         "XLSX exports switched off remotely"
     );
     assert_eq!(
-        admin
-            .post_form("/exports", &[("format", "csv")])
-            .await
-            .status(),
+        admin.post_status("/exports", &[("format", "csv")]).await,
         StatusCode::SEE_OTHER
     );
 
@@ -767,36 +692,28 @@ async fn feature_flags_follow_environment_then_admin_then_posthog_then_default()
     fake.flags_answer(json!({ "flags": {}, "quotaLimited": ["feature_flags"] }));
     refresh_flags(&app).await;
     assert_eq!(
-        admin
-            .post_form("/exports", &[("format", "xlsx")])
-            .await
-            .status(),
+        admin.post_status("/exports", &[("format", "xlsx")]).await,
         StatusCode::FORBIDDEN
     );
 
     // The admin's choice beats PostHog; clearing it falls back again.
     assert_eq!(
         admin
-            .post_form("/admin/flags", &[("name", "xlsx_exports"), ("value", "on")])
-            .await
-            .status(),
+            .post_status("/admin/flags", &[("name", "xlsx_exports"), ("value", "on")])
+            .await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        admin.post_status("/exports", &[("format", "xlsx")]).await,
         StatusCode::SEE_OTHER
     );
     assert_eq!(
         admin
-            .post_form("/exports", &[("format", "xlsx")])
-            .await
-            .status(),
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        admin
-            .post_form(
+            .post_status(
                 "/admin/flags",
                 &[("name", "xlsx_exports"), ("value", "default")],
             )
-            .await
-            .status(),
+            .await,
         StatusCode::SEE_OTHER
     );
     let row = flag_row(&admin, "xlsx_exports").await;
@@ -805,17 +722,13 @@ async fn feature_flags_follow_environment_then_admin_then_posthog_then_default()
         "back to PostHog's value: {row}"
     );
     assert_eq!(
-        admin
-            .post_form("/exports", &[("format", "xlsx")])
-            .await
-            .status(),
+        admin.post_status("/exports", &[("format", "xlsx")]).await,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
         admin
-            .post_form("/admin/flags", &[("name", "nope"), ("value", "on")])
-            .await
-            .status(),
+            .post_status("/admin/flags", &[("name", "nope"), ("value", "on")])
+            .await,
         StatusCode::NOT_FOUND
     );
 }
@@ -831,10 +744,7 @@ async fn flags_are_not_fetched_while_analytics_is_off() {
         "{row}"
     );
     assert_eq!(
-        admin
-            .post_form("/exports", &[("format", "xlsx")])
-            .await
-            .status(),
+        admin.post_status("/exports", &[("format", "xlsx")]).await,
         StatusCode::SEE_OTHER
     );
 }
@@ -842,12 +752,7 @@ async fn flags_are_not_fetched_while_analytics_is_off() {
 #[tokio::test]
 async fn the_privacy_docs_are_served_by_the_app_itself() {
     let (app, _fake, admin) = app_with_posthog().await;
-    let page = admin
-        .get("/admin/telemetry")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = admin.get_text("/admin/telemetry").await;
     for doc in ["privacy", "analytics", "telemetry", "events"] {
         assert!(page.contains(&format!("/docs/{doc}")));
         let r = admin.get(&format!("/docs/{doc}")).await;
@@ -878,7 +783,7 @@ async fn the_privacy_docs_are_served_by_the_app_itself() {
         }
     }
     assert_eq!(
-        admin.get("/docs/secrets").await.status(),
+        admin.get_status("/docs/secrets").await,
         StatusCode::NOT_FOUND
     );
     let _ = app;
@@ -888,15 +793,10 @@ async fn the_privacy_docs_are_served_by_the_app_itself() {
 async fn maintenance_prunes_old_sent_events_and_keeps_dead_ones() {
     use timetracker_worker::JobHandler;
     let (app, _fake, _admin) = app_with_posthog().await;
-    sqlx::query(
-        "INSERT INTO analytics_events (uuid, event, properties, occurred_at, status, sent_at)
+    app.exec("INSERT INTO analytics_events (uuid, event, properties, occurred_at, status, sent_at)
          VALUES (gen_random_uuid(), 'auth.logout', '{}', now() - interval '30 days', 'sent', now() - interval '30 days'),
                 (gen_random_uuid(), 'auth.logout', '{}', now() - interval '30 days', 'dead', NULL),
-                (gen_random_uuid(), 'auth.logout', '{}', now(), 'sent', now())",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("events");
+                (gen_random_uuid(), 'auth.logout', '{}', now(), 'sent', now())").await;
     let ctx = timetracker_worker::JobContext {
         job_id: String::new(),
         attempt: 1,
@@ -924,11 +824,8 @@ async fn print_only_mode_sends_nothing_and_marks_events_handled() {
     assert!(statuses(&app).await.iter().all(|s| s == "sent"));
     assert!(
         admin
-            .get("/admin/telemetry")
+            .get_text("/admin/telemetry")
             .await
-            .text()
-            .await
-            .expect("page")
             .contains("print-only mode")
     );
 }
@@ -942,10 +839,8 @@ async fn a_new_version_sends_one_update_ping() {
     );
     app.run_pending_jobs().await;
     // As if the previous ping had left from an older release.
-    sqlx::query("UPDATE installation SET last_ping_version = '0.0.0-old'")
-        .execute(&app.pool)
-        .await
-        .expect("age");
+    app.exec("UPDATE installation SET last_ping_version = '0.0.0-old'")
+        .await;
     let now = chrono::Utc::now();
     timetracker_worker::scheduler::enqueue_pings(&app.pool, now)
         .await
@@ -963,10 +858,9 @@ async fn a_new_version_sends_one_update_ping() {
         events,
         [json!("telemetry.install"), json!("telemetry.update")]
     );
-    let version: String = sqlx::query_scalar("SELECT last_ping_version FROM installation")
-        .fetch_one(&app.pool)
-        .await
-        .expect("version");
+    let version: String = app
+        .scalar("SELECT last_ping_version FROM installation")
+        .await;
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
 }
 
@@ -994,12 +888,7 @@ async fn the_telemetry_page_lists_undelivered_events_to_retry_or_discard_one_by_
     let dead = id("dead", 1, Some("400 Bad Request: malformed"), 11).await;
     let retrying = id("pending", 2, Some("503 Service Unavailable"), 22).await;
     let waiting = id("pending", 0, None, 33).await;
-    let page = admin
-        .get("/admin/telemetry")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = admin.get_text("/admin/telemetry").await;
     for text in [
         "400 Bad Request: malformed",
         "503 Service Unavailable",
@@ -1025,13 +914,12 @@ async fn the_telemetry_page_lists_undelivered_events_to_retry_or_discard_one_by_
         }
     };
     // Retry one: pending again, due now, its error cleared.
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/admin/telemetry/dead",
             &[("action", "retry"), ("id", &dead.to_string())],
         )
         .await;
-    assert_is_redirect(&r);
     assert_eq!(state(dead).await, "pending");
     // Discard one asks first, then discards only that one.
     let r = admin
@@ -1048,8 +936,8 @@ async fn the_telemetry_page_lists_undelivered_events_to_retry_or_discard_one_by_
             .contains("Discard this event?")
     );
     assert_eq!(state(retrying).await, "pending");
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/admin/telemetry/dead",
             &[
                 ("action", "discard"),
@@ -1058,7 +946,6 @@ async fn the_telemetry_page_lists_undelivered_events_to_retry_or_discard_one_by_
             ],
         )
         .await;
-    assert_is_redirect(&r);
     assert_eq!(state(retrying).await, "discarded");
     assert_eq!(state(waiting).await, "pending");
     // A sent or unknown event is not found.
@@ -1076,22 +963,14 @@ async fn the_telemetry_page_filters_undelivered_events_and_acts_on_all_that_matc
     let app = crate::support::spawn_app().await;
     let admin = app.setup_admin().await;
     // Two dead timer.stopped, one waiting timer.stopped, one dead timer.started.
-    sqlx::query(
-        "INSERT INTO analytics_events (uuid, event, properties, occurred_at, status, attempts)
+    app.exec("INSERT INTO analytics_events (uuid, event, properties, occurred_at, status, attempts)
          VALUES (gen_random_uuid(), 'timer.stopped', '{\"duration_seconds\": 1}', now(), 'dead', 1),
                 (gen_random_uuid(), 'timer.stopped', '{\"duration_seconds\": 2}', now(), 'dead', 1),
                 (gen_random_uuid(), 'timer.stopped', '{\"duration_seconds\": 3}', now(), 'pending', 0),
-                (gen_random_uuid(), 'timer.started', '{}', now(), 'dead', 1)",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("events");
+                (gen_random_uuid(), 'timer.started', '{}', now(), 'dead', 1)").await;
     let page = admin
-        .get("/admin/telemetry?event=timer.stopped&state=dead")
-        .await
-        .text()
-        .await
-        .expect("page");
+        .get_text("/admin/telemetry?event=timer.stopped&state=dead")
+        .await;
     assert!(page.contains("2 match"), "counted");
     assert!(page.contains("duration_seconds&#34;:1") && page.contains("duration_seconds&#34;:2"));
     assert!(
@@ -1116,8 +995,7 @@ async fn the_telemetry_page_filters_undelivered_events_and_acts_on_all_that_matc
             .contains("Discard all 2 dead timer.stopped events?")
     );
     form.push(("confirm", "yes"));
-    let r = admin.post_form("/admin/telemetry/dead", &form).await;
-    assert_is_redirect(&r);
+    admin.submit("/admin/telemetry/dead", &form).await;
     let statuses: Vec<(String, String)> =
         sqlx::query_as("SELECT event, status FROM analytics_events ORDER BY id")
             .fetch_all(&app.pool)
@@ -1133,18 +1011,15 @@ async fn the_telemetry_page_filters_undelivered_events_and_acts_on_all_that_matc
         ]
     );
     // Retry all dead (any event): the dead timer.started is due again.
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/admin/telemetry/dead",
             &[("action", "retry"), ("state", "dead")],
         )
         .await;
-    assert_is_redirect(&r);
-    let dead: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM analytics_events WHERE status = 'dead'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("count");
+    let dead: i64 = app
+        .scalar("SELECT count(*) FROM analytics_events WHERE status = 'dead'")
+        .await;
     assert_eq!(dead, 0);
 }
 
@@ -1159,14 +1034,10 @@ async fn the_scheduler_enqueues_a_delivery_run_only_for_due_events_without_one()
     admin
         .post_form("/timer/start", &[("project_id", &p.to_string())])
         .await;
-    sqlx::query("UPDATE analytics_events SET next_attempt_at = now() + interval '1 hour'")
-        .execute(&app.pool)
-        .await
-        .expect("postpone");
-    sqlx::query("DELETE FROM apalis.jobs WHERE job_type = 'analytics_delivery'")
-        .execute(&app.pool)
-        .await
-        .expect("lose the run");
+    app.exec("UPDATE analytics_events SET next_attempt_at = now() + interval '1 hour'")
+        .await;
+    app.exec("DELETE FROM apalis.jobs WHERE job_type = 'analytics_delivery'")
+        .await;
     let runs = || async {
         sqlx::query_scalar::<_, i64>(
             "SELECT count(*) FROM apalis.jobs WHERE job_type = 'analytics_delivery'",
@@ -1206,14 +1077,12 @@ async fn a_pause_holds_back_the_next_batch_of_a_delivery_run_already_started() {
     let fake = FakePostHog::start().await;
     let (app, admin) = spawn_app_with_analytics(&fake).await;
     // Five batches' worth, each answered slowly: one run takes seconds.
-    sqlx::query(
+    app.exec(
         "INSERT INTO analytics_events (uuid, event, properties, occurred_at, status)
          SELECT gen_random_uuid(), 'timer.stopped', '{\"duration_seconds\": 1}', now(), 'pending'
          FROM generate_series(1, 2500)",
     )
-    .execute(&app.pool)
-    .await
-    .expect("events");
+    .await;
     let mut conn = app.pool.acquire().await.expect("conn");
     timetracker::jobs::enqueue_unique(
         &mut conn,
@@ -1232,20 +1101,18 @@ async fn a_pause_holds_back_the_next_batch_of_a_delivery_run_already_started() {
         async move { (sent >= 1).then_some(()) }
     })
     .await;
-    let r = admin
-        .post_form("/admin/jobs/queues/analytics_delivery/pause", &[])
+    admin
+        .submit("/admin/jobs/queues/analytics_delivery/pause", &[])
         .await;
-    assert_is_redirect(&r);
     tokio::time::sleep(Duration::from_secs(4)).await;
     let while_paused = fake.requests().len();
     assert!(
         while_paused <= 2,
         "the batch in flight may finish, no more: {while_paused} sent"
     );
-    let r = admin
-        .post_form("/admin/jobs/queues/analytics_delivery/resume", &[])
+    admin
+        .submit("/admin/jobs/queues/analytics_delivery/resume", &[])
         .await;
-    assert_is_redirect(&r);
     crate::support::eventually(
         "the rest sent after the resume",
         Duration::from_secs(60),

@@ -4,7 +4,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::support::a_project;
-use crate::support::assert_is_redirect;
 use crate::support::{TestApp, TestClient, spawn_app};
 
 pub(crate) struct Api {
@@ -61,7 +60,7 @@ async fn tokens_authenticate_until_revoked_and_are_stored_hashed() {
     let admin = app.setup_admin().await;
     let secret = admin.api_token("laptop", "").await;
     assert!(secret.starts_with("tt_") && secret.len() > 60);
-    let profile = admin.get("/profile").await.text().await.expect("page");
+    let profile = admin.get_text("/profile").await;
     assert!(
         profile.contains("laptop") && profile.contains(&secret[..10]) && !profile.contains(&secret),
         "listed, not shown again"
@@ -88,29 +87,21 @@ async fn tokens_authenticate_until_revoked_and_are_stored_hashed() {
         "the API answers JSON, never a login redirect"
     );
 
-    let id: i64 = sqlx::query_scalar("SELECT id FROM api_tokens")
-        .fetch_one(&app.pool)
-        .await
-        .expect("id");
+    let id: i64 = app.scalar("SELECT id FROM api_tokens").await;
     assert_eq!(
         admin
-            .post_form(
+            .post_status(
                 &format!("/profile/tokens/{id}/revoke"),
                 &[("confirm", "yes")]
             )
-            .await
-            .status(),
+            .await,
         StatusCode::SEE_OTHER
     );
     assert_eq!(api.get("/me").await.0, StatusCode::UNAUTHORIZED);
 
     let expiring = admin.api_token("short", "1").await;
-    sqlx::query(
-        "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'short'",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("expire");
+    app.exec("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'short'")
+        .await;
     assert_eq!(
         Api::new(&app, &expiring).get("/me").await.0,
         StatusCode::UNAUTHORIZED
@@ -150,10 +141,8 @@ async fn the_timer_api_starts_stops_and_reports_conflicts() {
     let (status, _, stopped) = api.post("/timer/stop", json!({})).await;
     assert_eq!(status, StatusCode::OK);
     assert!(stopped["duration_seconds"].as_i64().is_some());
-    sqlx::query("UPDATE settings SET timer_policy = 'refuse'")
-        .execute(&app.pool)
-        .await
-        .expect("setting");
+    app.exec("UPDATE settings SET timer_policy = 'refuse'")
+        .await;
     api.post("/timer/start", json!({"project_id": p})).await;
     let (status, _, body) = api.post("/timer/start", json!({"project_id": p})).await;
     assert_eq!(
@@ -403,20 +392,16 @@ async fn the_entries_list_checks_the_credential_it_reads_with_on_every_request()
     assert_eq!(by_cookie().await, StatusCode::UNAUTHORIZED);
 
     // Revoked, expired, or its user deactivated: refused at once.
-    sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE name = 'b'")
-        .execute(&app.pool)
-        .await
-        .expect("revoke");
+    app.exec("UPDATE api_tokens SET revoked_at = now() WHERE name = 'b'")
+        .await;
     assert_eq!(
         bob_api.get("/time-entries").await.0,
         StatusCode::UNAUTHORIZED
     );
     let fresh = Api::new(&app, &admin.api_token("short", "1").await);
     assert_eq!(fresh.get("/time-entries").await.0, StatusCode::OK);
-    sqlx::query("UPDATE api_tokens SET expires_at = now() WHERE name = 'short'")
-        .execute(&app.pool)
-        .await
-        .expect("expire");
+    app.exec("UPDATE api_tokens SET expires_at = now() WHERE name = 'short'")
+        .await;
     assert_eq!(fresh.get("/time-entries").await.0, StatusCode::UNAUTHORIZED);
     let bob = app.client();
     bob.login("bob", "bob password").await;
@@ -468,10 +453,8 @@ async fn the_timer_api_checks_the_credential_it_writes_with_on_every_request() {
             "{body}"
         );
     }
-    sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE name = 'b'")
-        .execute(&app.pool)
-        .await
-        .expect("revoke");
+    app.exec("UPDATE api_tokens SET revoked_at = now() WHERE name = 'b'")
+        .await;
     for path in ["/timer/stop", "/timer/start"] {
         let (status, _, body) = bob_api.post(path, start.clone()).await;
         assert_eq!(
@@ -805,15 +788,14 @@ async fn administrators_manage_clients_projects_and_tasks_through_the_api() {
 async fn the_projects_page_shows_tracked_time_against_the_estimate() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/projects",
             &[("name", "Budgeted"), ("estimated_hours", "2")],
         )
         .await;
-    assert_is_redirect(&r);
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/entries/new",
             &[
                 ("project_id", "1"),
@@ -822,8 +804,7 @@ async fn the_projects_page_shows_tracked_time_against_the_estimate() {
             ],
         )
         .await;
-    assert_is_redirect(&r);
-    let page = admin.get("/projects").await.text().await.expect("page");
+    let page = admin.get_text("/projects").await;
     assert!(
         page.contains("1:30:00 of 2 h") && page.contains("75&nbsp;%"),
         "{page}"
@@ -871,8 +852,7 @@ async fn an_update_cannot_move_an_entry_to_another_user() {
     let admin = app.setup_admin().await;
     app.create_user(&admin, "bob", "user").await;
     let bob = app.user_id("bob").await;
-    let r = admin.post_form("/projects", &[("name", "P")]).await;
-    assert_is_redirect(&r);
+    admin.submit("/projects", &[("name", "P")]).await;
     let token = admin.api_token("move", "").await;
     let http = reqwest::Client::new();
     let body = |user_id: Option<i64>| {

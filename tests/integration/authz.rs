@@ -211,10 +211,9 @@ async fn admins_things(app: &TestApp, admin: &TestClient) -> Ids {
     .fetch_one(&app.pool)
     .await
     .expect("task");
-    let r = admin
-        .post_form("/timer/start", &[("project_id", &project.to_string())])
+    admin
+        .submit("/timer/start", &[("project_id", &project.to_string())])
         .await;
-    assert_is_redirect(&r);
     admin.post_form("/timer/stop", &[]).await;
     let r = admin.request_export("csv", &[]).await;
     assert_is_redirect(&r);
@@ -226,10 +225,7 @@ async fn admins_things(app: &TestApp, admin: &TestClient) -> Ids {
         client,
         project,
         task,
-        job: sqlx::query_scalar("SELECT id FROM apalis.jobs LIMIT 1")
-            .fetch_one(&app.pool)
-            .await
-            .expect("a job"),
+        job: app.scalar("SELECT id FROM apalis.jobs LIMIT 1").await,
         user: admin_id,
         saved_report: sqlx::query_scalar(
             "INSERT INTO saved_reports (user_id, name, params) VALUES ($1, 'Mine', '{}') RETURNING id",
@@ -478,7 +474,7 @@ async fn an_authorization_header_never_excuses_a_cookie_session_from_the_csrf_ch
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(fingerprint(&app).await, before, "nothing changed");
     assert_eq!(
-        admin.get("/profile").await.status(),
+        admin.get_status("/profile").await,
         StatusCode::OK,
         "still signed in: the sign-out was refused too"
     );

@@ -7,10 +7,13 @@ use std::{
     time::Duration,
 };
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use serde_json::json;
 
-use crate::support::{ADMIN_PASSWORD, RunningWorker, TestApp, TestClient, spawn_app};
+use crate::support::{
+    ADMIN_PASSWORD, RunningWorker, TestApp, TestClient, a_project, an_entry, assert_is_redirect,
+    eventually, spawn_app,
+};
 
 /// A ChromeDriver process on a free local port, killed on drop.
 struct Driver {
@@ -81,11 +84,14 @@ async fn browser(
         .expect("a browser session")
 }
 
-/// A headless Chromium session with its own ChromeDriver, profile and
-/// download folder. The folders and the driver go away on drop, also when a
-/// test fails; [`Session::finish`] ends the session cleanly first.
+/// A headless Chromium session on the app under test, with its own
+/// ChromeDriver, profile and download folder. The folders and the driver go
+/// away on drop, also when a test fails; [`Session::finish`] ends the
+/// session cleanly first. Its methods are the steps a person takes, and
+/// each fails the test naming the element it did not find.
 struct Session {
     client: Client,
+    base: String,
     downloads: std::path::PathBuf,
     profile: std::path::PathBuf,
     // Dropped last: it kills ChromeDriver.
@@ -93,12 +99,13 @@ struct Session {
 }
 
 impl Session {
-    async fn start() -> Self {
+    async fn start(app: &TestApp) -> Self {
         let driver = Driver::start().await;
         let (downloads, profile) = (temp_dir("downloads"), temp_dir("profile"));
         let client = browser(&driver, &downloads, &profile).await;
         Self {
             client,
+            base: app.address.clone(),
             downloads,
             profile,
             _driver: driver,
@@ -108,15 +115,206 @@ impl Session {
     /// A session signed in as the administrator, at `size` (width, height)
     /// when given.
     async fn signed_in_as_admin(app: &TestApp, size: Option<(u32, u32)>) -> Self {
-        let c = Self::start().await;
+        let c = Self::start(app).await;
         if let Some((width, height)) = size {
             c.set_window_size(width, height).await.expect("window size");
         }
-        c.goto(&format!("{}/login", app.address))
-            .await
-            .expect("login");
-        sign_in(&c, "admin", ADMIN_PASSWORD).await;
+        c.open("/login").await;
+        c.sign_in("admin", ADMIN_PASSWORD).await;
         c
+    }
+
+    /// Opens one of the app's pages.
+    async fn open(&self, path: &str) {
+        self.goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("open {path}: {e}"));
+    }
+
+    /// The element `css` finds on the page as it is now.
+    async fn el(&self, css: &str) -> Element {
+        self.find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|_| panic!("no {css} on the page"))
+    }
+
+    async fn has(&self, css: &str) -> bool {
+        self.find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// The element `css` finds once it is there (ChromeDriver's wait).
+    async fn wait_for(&self, css: &str) -> Element {
+        self.wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|_| panic!("{css} never appeared"))
+    }
+
+    async fn click(&self, css: &str) {
+        self.el(css).await.click().await.expect("click");
+    }
+
+    /// Replaces what the field holds with `value`, typed.
+    async fn fill(&self, css: &str, value: &str) {
+        let field = self.el(css).await;
+        field.clear().await.expect("clear");
+        field.send_keys(value).await.expect("type");
+    }
+
+    async fn select(&self, css: &str, value: &str) {
+        self.el(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|_| panic!("{css} has no option {value}"));
+    }
+
+    /// Presses one key on whatever has the focus (the page itself after a load).
+    async fn press(&self, key: char) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.perform_actions(keys).await.expect("keys");
+    }
+
+    /// Fills in and sends the sign-in form shown on the current page, and
+    /// waits until signed in.
+    async fn sign_in(&self, username: &str, password: &str) {
+        self.fill("#username", username).await;
+        self.fill("#password", password).await;
+        self.click("form.card button[type=submit]").await;
+        // Only a signed-in page has the main navigation.
+        self.wait_for("#main-nav").await;
+    }
+
+    /// Signs out and waits for the sign-in form (its field: the admin's
+    /// users page has a #username too).
+    async fn sign_out(&self) {
+        self.click("form[action='/logout'] button").await;
+        self.wait_for("form[action='/login'] #username").await;
+    }
+
+    /// The text of the page's main part.
+    async fn main_text(&self) -> String {
+        self.text_of("main").await
+    }
+
+    async fn text_of(&self, css: &str) -> String {
+        self.el(css).await.text().await.expect("text")
+    }
+
+    async fn value(&self, css: &str) -> String {
+        self.el(css)
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .unwrap_or_default()
+    }
+
+    /// Waits for the notice an action leaves on the next page to say `want`.
+    async fn wait_for_notice(&self, want: &str) {
+        self.wait_for_text_containing("p.notice", want, 10).await;
+    }
+
+    /// Waits until `css`'s text is `want` (the page's script updates it, or
+    /// the next page shows it); a missing or replaced element is waited out.
+    async fn wait_for_text(&self, css: &str, want: &str) {
+        self.wait_for_text_where(css, &format!("is {want:?}"), Duration::from_secs(10), |t| {
+            t == want
+        })
+        .await;
+    }
+
+    /// Waits up to `seconds` for the element to contain `want`.
+    async fn wait_for_text_containing(&self, css: &str, want: &str, seconds: u64) {
+        self.wait_for_text_where(
+            css,
+            &format!("contains {want:?}"),
+            Duration::from_secs(seconds),
+            |t| t.contains(want),
+        )
+        .await;
+    }
+
+    async fn wait_for_text_where(
+        &self,
+        css: &str,
+        what: &str,
+        within: Duration,
+        good: impl Fn(&str) -> bool,
+    ) {
+        eventually(&format!("{css}'s text {what}"), within, || async {
+            let text = self.find(Locator::Css(css)).await.ok()?.text().await.ok()?;
+            good(&text).then_some(())
+        })
+        .await;
+    }
+
+    /// Runs a script on the page and returns what it returns.
+    async fn run(&self, script: &str) -> serde_json::Value {
+        self.execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("{script}: {e}"))
+    }
+
+    /// The page's width and the window's: a page that fits does not scroll
+    /// sideways.
+    async fn widths(&self) -> (i64, i64) {
+        let v = self
+            .run("return [document.documentElement.scrollWidth, window.innerWidth];")
+            .await;
+        (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0))
+    }
+
+    async fn assert_fits(&self) {
+        let (scroll, inner) = self.widths().await;
+        assert!(scroll <= inner, "{scroll} px wide in {inner} px");
+    }
+
+    /// The serious and critical accessibility violations axe-core finds on the page.
+    async fn accessibility(&self, axe: &str) -> Vec<String> {
+        self.run(&format!("{axe}\n;return true;")).await;
+        let found = self
+            .execute_async(
+                "var done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] }).then(function (r) {
+               done(r.violations
+                 .filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; })
+                 .map(function (v) {
+                   return v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(function (n) {
+                     return n.target.join(' ');
+                   }).join(', ');
+                 }));
+             }, function (e) { done(['axe failed: ' + e]); });",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        found
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// What a page shows at each size: it fits, and axe-core finds nothing
+    /// serious. Each problem is one line naming `who`, the size and the page.
+    async fn check_page(&self, axe: &str, who: &str, path: &str) -> Vec<String> {
+        self.open(path).await;
+        let mut failures = Vec::new();
+        let (scroll, inner) = self.widths().await;
+        if scroll > inner {
+            failures.push(format!("{who} {path}: {scroll} px wide in {inner} px"));
+        }
+        for v in self.accessibility(axe).await {
+            failures.push(format!("{who} {path}: {v}"));
+        }
+        failures
     }
 
     /// Closes the browser (so Chromium exits with its driver).
@@ -142,51 +340,8 @@ impl Drop for Session {
 /// Posts each form as `admin`; each must answer with a redirect.
 async fn post_all(admin: &TestClient, forms: &[(&str, Vec<(&str, &str)>)]) {
     for (path, form) in forms {
-        assert!(
-            admin.post_form(path, form).await.status().is_redirection(),
-            "{path}"
-        );
+        assert_is_redirect(&admin.post_form(path, form).await);
     }
-}
-
-async fn fill(c: &Client, css: &str, value: &str) {
-    let field = c
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("field {css}"));
-    field.clear().await.expect("clear");
-    field.send_keys(value).await.expect("type");
-}
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("element {css}"))
-        .click()
-        .await
-        .expect("click");
-}
-
-/// Fills in and sends the sign-in form shown on the current page, and waits
-/// until signed in.
-async fn sign_in(c: &Client, username: &str, password: &str) {
-    fill(c, "#username", username).await;
-    fill(c, "#password", password).await;
-    click(c, "form.card button[type=submit]").await;
-    // Only a signed-in page has the main navigation.
-    c.wait()
-        .for_element(Locator::Css("#main-nav"))
-        .await
-        .expect("signed in");
-}
-
-async fn page_text(c: &Client) -> String {
-    c.find(Locator::Css("main"))
-        .await
-        .expect("main")
-        .text()
-        .await
-        .expect("text")
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -199,98 +354,63 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 async fn a_user_tracks_time_creates_a_project_reports_and_downloads_a_csv_in_a_real_browser() {
     let app = spawn_app().await;
     app.setup_admin().await;
-    let c = Session::start().await;
+    let c = Session::start(&app).await;
 
     // Sign in.
-    c.goto(&format!("{}/login", app.address))
-        .await
-        .expect("open login");
-    sign_in(&c, "admin", ADMIN_PASSWORD).await;
+    c.open("/login").await;
+    c.sign_in("admin", ADMIN_PASSWORD).await;
     assert!(
-        page_text(&c)
+        c.main_text()
             .await
             .contains("There is no active project yet")
     );
 
     // Create a project.
-    c.goto(&format!("{}/projects", app.address))
-        .await
-        .expect("projects");
-    fill(&c, "#name", "Browser Project").await;
-    fill(&c, "#hourly_rate", "90").await;
-    click(&c, "form.card button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("notice");
-    assert!(page_text(&c).await.contains("Browser Project"));
+    c.open("/projects").await;
+    c.fill("#name", "Browser Project").await;
+    c.fill("#hourly_rate", "90").await;
+    c.click("form.card button[type=submit]").await;
+    c.wait_for("p.notice").await;
+    assert!(c.main_text().await.contains("Browser Project"));
 
     // Start the timer, watch it run, stop it.
-    c.goto(&app.address).await.expect("the timer page");
-    fill(&c, "#notes", "clicked in a browser").await;
-    click(&c, "form[action='/timer/start'] button[type=submit]").await;
-    let elapsed = c
-        .wait()
-        .for_element(Locator::Css(".elapsed"))
-        .await
-        .expect("running timer");
+    c.open("/").await;
+    c.fill("#notes", "clicked in a browser").await;
+    c.click("form[action='/timer/start'] button[type=submit]")
+        .await;
+    let elapsed = c.wait_for(".elapsed").await;
     let first = elapsed.text().await.expect("elapsed");
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let later = c
-        .find(Locator::Css(".elapsed"))
-        .await
-        .expect("elapsed")
-        .text()
-        .await
-        .expect("text");
+    let later = c.text_of(".elapsed").await;
     assert_ne!(
         first, later,
         "the elapsed time counts up live ({first} then {later})"
     );
-    click(&c, "form[action='/timer/stop'] button").await;
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("stopped notice");
-    assert!(page_text(&c).await.contains("Stopped after"));
+    c.click("form[action='/timer/stop'] button").await;
+    c.wait_for_notice("Stopped after").await;
 
     // See the entry.
-    c.goto(&format!("{}/entries", app.address))
-        .await
-        .expect("entries");
-    let entries = page_text(&c).await;
+    c.open("/entries").await;
+    let entries = c.main_text().await;
     assert!(
         entries.contains("clicked in a browser") && entries.contains("Browser Project"),
         "{entries}"
     );
 
     // Run a report and download its CSV.
-    c.goto(&format!(
-        "{}/reports?group=project&subgroup=day",
-        app.address
-    ))
-    .await
-    .expect("reports");
-    c.wait()
-        .for_element(Locator::Css("table.report"))
-        .await
-        .expect("report table");
-    assert!(page_text(&c).await.contains("Browser Project"));
-    click(&c, "a[href^='/reports/export.csv']").await;
-    let mut csv = None;
-    for _ in 0..100 {
+    c.open("/reports?group=project&subgroup=day").await;
+    c.wait_for("table.report").await;
+    assert!(c.main_text().await.contains("Browser Project"));
+    c.click("a[href^='/reports/export.csv']").await;
+    let csv = eventually("the CSV is downloaded", Duration::from_secs(10), || async {
         let done = std::fs::read_dir(&c.downloads)
             .expect("downloads")
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "csv"));
-        if let Some(path) = done {
-            csv = Some(std::fs::read_to_string(path).expect("read csv"));
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let csv = csv.expect("the CSV was downloaded");
+            .find(|p| p.extension().is_some_and(|x| x == "csv"))?;
+        std::fs::read_to_string(done).ok()
+    })
+    .await;
     assert!(
         csv.starts_with("ID,User,Project") && csv.contains("clicked in a browser"),
         "{csv}"
@@ -352,48 +472,6 @@ fn axe_source() -> String {
     );
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (make test installs axe-core)", path.display()))
-}
-
-/// The serious and critical accessibility violations axe-core finds on the page.
-async fn accessibility(c: &Client, axe: &str) -> Vec<String> {
-    c.execute(&format!("{axe}\n;return true;"), vec![])
-        .await
-        .expect("inject axe-core");
-    let found = c
-        .execute_async(
-            "var done = arguments[arguments.length - 1];
-             axe.run(document, { resultTypes: ['violations'] }).then(function (r) {
-               done(r.violations
-                 .filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; })
-                 .map(function (v) {
-                   return v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(function (n) {
-                     return n.target.join(' ');
-                   }).join(', ');
-                 }));
-             }, function (e) { done(['axe failed: ' + e]); });",
-            vec![],
-        )
-        .await
-        .expect("run axe-core");
-    found
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-async fn overflow(c: &Client) -> (i64, i64) {
-    let v = c
-        .execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            vec![],
-        )
-        .await
-        .expect("script");
-    (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0))
 }
 
 /// At 1366 px and at 390 px, no page scrolls sideways; on the phone the
@@ -465,30 +543,20 @@ async fn every_page_fits_a_laptop_and_a_phone() {
     }
     admin.api_token("laptop script", "90").await;
     app.create_user(&admin, "bob", "user").await;
-    let c = Session::start().await;
+    let c = Session::start(&app).await;
     let axe = axe_source();
     let mut failures = Vec::new();
-    c.goto(&format!("{}/login", app.address))
-        .await
-        .expect("login");
-    for v in accessibility(&c, &axe).await {
+    c.open("/login").await;
+    for v in c.accessibility(&axe).await {
         failures.push(format!("signed out /login: {v}"));
     }
-    sign_in(&c, "admin", ADMIN_PASSWORD).await;
+    c.sign_in("admin", ADMIN_PASSWORD).await;
     let shots = std::env::var_os("TT_SCREENSHOTS").map(std::path::PathBuf::from);
     // A job's page too: the export job of the request made here.
-    assert!(
-        admin
-            .request_export("csv", &[])
-            .await
-            .status()
-            .is_redirection()
-    );
-    let job: String =
-        sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = 'report_export'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("a job");
+    assert_is_redirect(&admin.request_export("csv", &[]).await);
+    let job: String = app
+        .scalar("SELECT id FROM apalis.jobs WHERE job_type = 'report_export'")
+        .await;
     // A worker process runs through the walk (the console lists it, the
     // export is built), with the install-ping queue paused for the console.
     let admin_id = app.user_id("admin").await;
@@ -496,16 +564,12 @@ async fn every_page_fits_a_laptop_and_a_phone() {
         .await
         .expect("pause");
     let worker = RunningWorker::start(timetracker_worker::Worker::standard(&app.config, &app.pool));
-    for _ in 0..200 {
-        let done: bool = sqlx::query_scalar("SELECT bool_and(status = 'done') FROM exports")
-            .fetch_one(&app.pool)
+    eventually("the export is built", Duration::from_secs(20), || async {
+        app.scalar::<bool>("SELECT bool_and(status = 'done') FROM exports")
             .await
-            .expect("exports");
-        if done {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .then_some(())
+    })
+    .await;
     let pages: Vec<(&str, String)> = PAGES
         .iter()
         .map(|(name, path)| (*name, (*path).to_owned()))
@@ -515,16 +579,7 @@ async fn every_page_fits_a_laptop_and_a_phone() {
     for (width, height, device) in [(1366, 900, "desktop"), (390, 844, "phone")] {
         c.set_window_size(width, height).await.expect("resize");
         for (name, path) in &pages {
-            c.goto(&format!("{}{path}", app.address))
-                .await
-                .expect("open");
-            let (scroll, inner) = overflow(&c).await;
-            if scroll > inner {
-                failures.push(format!("{device} {path}: {scroll} px wide in {inner} px"));
-            }
-            for v in accessibility(&c, &axe).await {
-                failures.push(format!("{device} {path}: {v}"));
-            }
+            failures.extend(c.check_page(&axe, device, path).await);
             if let Some(dir) = shots.as_ref().filter(|_| SHOWN_IN_THE_GUIDE.contains(name)) {
                 let png = c.screenshot().await.expect("screenshot");
                 std::fs::write(dir.join(format!("{name}-{device}.png")), png).expect("write");
@@ -535,24 +590,17 @@ async fn every_page_fits_a_laptop_and_a_phone() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
     // On the phone the navigation is behind the menu button.
-    c.goto(&app.address).await.expect("timer");
-    let nav = c.find(Locator::Css("#main-nav")).await.expect("nav");
+    c.open("/").await;
+    let nav = c.el("#main-nav").await;
     assert!(!nav.is_displayed().await.expect("shown?"), "collapsed");
-    click(&c, ".menu-toggle").await;
+    c.click(".menu-toggle").await;
     assert!(
         nav.is_displayed().await.expect("shown?"),
         "opened by the menu button"
     );
 
     // The running timer counts live: the totals and the tab title too.
-    let today = || async {
-        c.find(Locator::Css("[data-count-from]"))
-            .await
-            .expect("today")
-            .text()
-            .await
-            .expect("text")
-    };
+    let today = || async { c.text_of("[data-count-from]").await };
     let before = today().await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_ne!(
@@ -566,51 +614,29 @@ async fn every_page_fits_a_laptop_and_a_phone() {
         "{title}"
     );
 
-    // Keyboard: `?` lists the shortcuts, `s` stops the running timer, `n` opens a new entry.
-    let body = c.find(Locator::Css("body")).await.expect("body");
-    body.send_keys("?").await.expect("type ?");
-    let help = c
-        .wait()
-        .for_element(Locator::Css("#shortcuts-dialog[open]"))
-        .await
-        .expect("the help");
+    // Keyboard (typed on the page, not the menu button that has the focus):
+    // `?` lists the shortcuts, `s` stops the running timer, `n` opens a new entry.
+    c.el("body").await.send_keys("?").await.expect("type");
+    let help = c.wait_for("#shortcuts-dialog[open]").await;
     assert!(
         help.text()
             .await
             .expect("text")
             .contains("New entry by hand")
     );
-    click(&c, "#shortcuts-dialog button").await;
-    c.find(Locator::Css("body"))
-        .await
-        .expect("body")
-        .send_keys("s")
-        .await
-        .expect("type s");
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("stopped");
+    c.click("#shortcuts-dialog button").await;
+    c.el("body").await.send_keys("s").await.expect("type");
+    c.wait_for("p.notice").await;
     assert!(
-        page_text(&c).await.contains("Stopped after"),
+        c.main_text().await.contains("Stopped after"),
         "s stopped the timer"
     );
-    c.find(Locator::Css("body"))
-        .await
-        .expect("body")
-        .send_keys("n")
-        .await
-        .expect("type n");
-    c.wait()
-        .for_element(Locator::Css("form[action='/entries/new']"))
-        .await
-        .expect("the new entry form");
+    c.el("body").await.send_keys("n").await.expect("type");
+    c.wait_for("form[action='/entries/new']").await;
 
     // Deleting asks first in a dialog: Cancel keeps the entry, Confirm deletes it.
     c.set_window_size(1366, 900).await.expect("resize");
-    c.goto(&format!("{}/entries", app.address))
-        .await
-        .expect("entries");
+    c.open("/entries").await;
     let rows = || async {
         c.find_all(Locator::Css("table.list tbody tr:not(.day)"))
             .await
@@ -618,12 +644,8 @@ async fn every_page_fits_a_laptop_and_a_phone() {
             .len()
     };
     let before = rows().await;
-    click(&c, "form[action='/entries/1/delete'] button").await;
-    let dialog = c
-        .wait()
-        .for_element(Locator::Css("dialog[open]"))
-        .await
-        .expect("the dialog");
+    c.click("form[action='/entries/1/delete'] button").await;
+    let dialog = c.wait_for("dialog[open]").await;
     assert!(
         dialog
             .text()
@@ -631,29 +653,17 @@ async fn every_page_fits_a_laptop_and_a_phone() {
             .expect("text")
             .contains("Delete the entry of")
     );
-    click(&c, "dialog[open] button[value=cancel]").await;
+    c.click("dialog[open] button[value=cancel]").await;
     assert_eq!(rows().await, before, "cancel keeps it");
-    click(&c, "form[action='/entries/1/delete'] button").await;
-    c.wait()
-        .for_element(Locator::Css("dialog[open]"))
-        .await
-        .expect("the dialog");
-    click(&c, "#confirm-ok").await;
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("notice");
-    assert!(page_text(&c).await.contains("Entry deleted."));
+    c.click("form[action='/entries/1/delete'] button").await;
+    c.wait_for("dialog[open]").await;
+    c.click("#confirm-ok").await;
+    c.wait_for_notice("Entry deleted.").await;
     assert_eq!(rows().await, before - 1, "confirm deletes it");
 
     // A plain user's pages pass the same checks.
-    click(&c, "form[action='/logout'] button").await;
-    // The sign-in form's field: the admin's users page has a #username too.
-    c.wait()
-        .for_element(Locator::Css("form[action='/login'] #username"))
-        .await
-        .expect("signed out");
-    sign_in(&c, "bob", "bob password").await;
+    c.sign_out().await;
+    c.sign_in("bob", "bob password").await;
     for (width, height, device) in [(1366, 900, "desktop"), (390, 844, "phone")] {
         c.set_window_size(width, height).await.expect("resize");
         for path in [
@@ -667,18 +677,7 @@ async fn every_page_fits_a_laptop_and_a_phone() {
             "/profile",
             "/admin/users",
         ] {
-            c.goto(&format!("{}{path}", app.address))
-                .await
-                .expect("open");
-            let (scroll, inner) = overflow(&c).await;
-            if scroll > inner {
-                failures.push(format!(
-                    "bob {device} {path}: {scroll} px wide in {inner} px"
-                ));
-            }
-            for v in accessibility(&c, &axe).await {
-                failures.push(format!("bob {device} {path}: {v}"));
-            }
+            failures.extend(c.check_page(&axe, &format!("bob {device}"), path).await);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -691,42 +690,16 @@ async fn every_page_fits_a_laptop_and_a_phone() {
 async fn the_exports_page_shows_progress_and_the_download_without_a_reload() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    post_all(
-        &admin,
-        &[
-            ("/projects", vec![("name", "Exported")]),
-            (
-                "/entries/new",
-                vec![
-                    ("project_id", "1"),
-                    ("start", "2026-11-10T09:00"),
-                    ("duration", "1:00"),
-                ],
-            ),
-        ],
-    )
-    .await;
-    assert!(
-        admin
-            .request_export("csv", &[])
-            .await
-            .status()
-            .is_redirection()
-    );
+    let project = a_project().named("Exported").create(&app).await;
+    an_entry(app.user_id("admin").await, project)
+        .create(&app)
+        .await;
+    assert_is_redirect(&admin.request_export("csv", &[]).await);
     let c = Session::signed_in_as_admin(&app, None).await;
-    c.goto(&format!("{}/exports", app.address))
-        .await
-        .expect("exports");
-    c.find(Locator::Css("tr[data-export] progress"))
-        .await
-        .expect("a progress bar while pending");
-    assert!(
-        c.find(Locator::Css("a[href$='/download']")).await.is_err(),
-        "no file yet"
-    );
-    c.execute("window.notReloaded = true; return true;", vec![])
-        .await
-        .expect("mark");
+    c.open("/exports").await;
+    c.el("tr[data-export] progress").await;
+    assert!(!c.has("a[href$='/download']").await, "no file yet");
+    c.run("window.notReloaded = true; return true;").await;
 
     app.run_pending_jobs().await;
     let link = c
@@ -736,16 +709,12 @@ async fn the_exports_page_shows_progress_and_the_download_without_a_reload() {
         .await
         .expect("the download link appears by itself");
     assert_eq!(link.text().await.expect("text"), "Download");
-    let still = c
-        .execute("return window.notReloaded === true;", vec![])
-        .await
-        .expect("check");
     assert_eq!(
-        still,
-        serde_json::Value::Bool(true),
+        c.run("return window.notReloaded === true;").await,
+        json!(true),
         "the page was not reloaded"
     );
-    assert!(page_text(&c).await.contains("done"));
+    assert!(c.main_text().await.contains("done"));
     c.finish().await;
 }
 
@@ -754,111 +723,53 @@ async fn the_exports_page_shows_progress_and_the_download_without_a_reload() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_user_changes_entries_in_bulk_and_fixes_a_late_started_timer() {
     let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    post_all(
-        &admin,
-        &[
-            ("/projects", vec![("name", "Phone work")]),
-            (
-                "/entries/new",
-                vec![
-                    ("project_id", "1"),
-                    ("start", "2026-11-30T09:00"),
-                    ("duration", "1:00"),
-                ],
-            ),
-            (
-                "/entries/new",
-                vec![
-                    ("project_id", "1"),
-                    ("start", "2026-11-30T11:00"),
-                    ("duration", "0:30"),
-                ],
-            ),
-        ],
-    )
-    .await;
+    app.setup_admin().await;
+    let (project, admin) = (
+        a_project().named("Phone work").create(&app).await,
+        app.user_id("admin").await,
+    );
+    for start in ["2026-11-30T08:00:00Z", "2026-11-30T10:00:00Z"] {
+        an_entry(admin, project).from(start).create(&app).await;
+    }
     let c = Session::signed_in_as_admin(&app, Some((390, 844))).await;
 
     // Through the menu to the entries.
-    click(&c, ".menu-toggle").await;
-    click(&c, "#main-nav a[href='/entries']").await;
-    c.wait()
-        .for_element(Locator::Css("form#bulk"))
-        .await
-        .expect("entries");
+    c.click(".menu-toggle").await;
+    c.click("#main-nav a[href='/entries']").await;
+    c.wait_for("form#bulk").await;
     // Both entries, not billable, in one go.
-    click(&c, "#select-1").await;
-    click(&c, "#select-2").await;
-    c.find(Locator::Css("#bulk-action"))
-        .await
-        .expect("action")
-        .select_by_value("not_billable")
-        .await
-        .expect("choose");
-    click(&c, "form#bulk button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("notice");
-    assert!(page_text(&c).await.contains("2 entries changed."));
-    let billable: i64 = sqlx::query_scalar("SELECT count(*) FROM time_entries WHERE billable")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
-    assert_eq!(billable, 0);
-    let (scroll, inner) = overflow(&c).await;
-    assert!(scroll <= inner, "{scroll} > {inner}");
+    c.click("#select-1").await;
+    c.click("#select-2").await;
+    c.select("#bulk-action", "not_billable").await;
+    c.click("form#bulk button[type=submit]").await;
+    c.wait_for_notice("2 entries changed.").await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM time_entries WHERE billable")
+            .await,
+        0
+    );
+    c.assert_fits().await;
 
     // Start a timer, then say it started 15 minutes ago.
-    c.goto(&app.address).await.expect("timer");
-    click(&c, "form[action='/timer/start'] button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css(".elapsed"))
-        .await
-        .expect("running");
-    click(&c, "details.edit-timer summary").await;
-    fill(&c, "#edit_minutes_ago", "15").await;
-    click(&c, "form[action='/timer/edit'] button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("notice");
-    let minutes: f64 = sqlx::query_scalar(
-        "SELECT extract(epoch FROM now() - started_at)::float8 / 60 FROM time_entries WHERE ended_at IS NULL",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("running");
+    c.open("/").await;
+    c.click("form[action='/timer/start'] button[type=submit]")
+        .await;
+    c.wait_for(".elapsed").await;
+    c.click("details.edit-timer summary").await;
+    c.fill("#edit_minutes_ago", "15").await;
+    c.click("form[action='/timer/edit'] button[type=submit]")
+        .await;
+    c.wait_for("p.notice").await;
+    let minutes: f64 = app
+        .scalar("SELECT extract(epoch FROM now() - started_at)::float8 / 60 FROM time_entries WHERE ended_at IS NULL")
+        .await;
     assert!((14.5..16.0).contains(&minutes), "{minutes}");
-    let shown = c
-        .find(Locator::Css(".elapsed"))
-        .await
-        .expect("elapsed")
-        .text()
-        .await
-        .expect("text");
+    let shown = c.text_of(".elapsed").await;
     assert!(
         shown.starts_with("0:15:") || shown.starts_with("0:14:"),
         "{shown}"
     );
     c.finish().await;
-}
-
-/// Presses one key on whatever has the focus (the page itself after a load).
-async fn press(c: &Client, key: char) {
-    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
-    let keys = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value: key })
-        .then(KeyAction::Up { value: key });
-    c.perform_actions(keys).await.expect("keys");
-}
-
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(&app.pool)
-        .await
-        .expect("count")
 }
 
 /// The everyday flows that only a browser shows: shortcuts and their help,
@@ -883,289 +794,129 @@ async fn keyboard_confirmations_tokens_formats_tasks_and_a_reset_link_work_in_a_
     let c = Session::signed_in_as_admin(&app, None).await;
 
     // `?` lists the shortcuts; Escape closes the list.
-    press(&c, '?').await;
-    c.wait()
-        .for_element(Locator::Css("#shortcuts-dialog[open]"))
-        .await
-        .expect("the shortcut help");
-    press(&c, '\u{E00C}').await;
-    assert!(
-        c.find(Locator::Css("#shortcuts-dialog[open]"))
-            .await
-            .is_err(),
-        "closed"
-    );
+    c.press('?').await;
+    c.wait_for("#shortcuts-dialog[open]").await;
+    c.press('\u{E00C}').await;
+    assert!(!c.has("#shortcuts-dialog[open]").await, "closed");
     // `s` starts the timer, `s` again stops it; a few seconds' entry is
     // offered for discarding.
-    press(&c, 's').await;
-    c.wait()
-        .for_element(Locator::Css(".elapsed"))
-        .await
-        .expect("running");
-    press(&c, 's').await;
-    c.wait()
-        .for_element(Locator::Css("form[action$='/delete'] button.danger"))
-        .await
-        .expect("offered to discard the short entry");
-    assert!(page_text(&c).await.contains("Keep it, or discard it?"));
-    click(&c, "form[action$='/delete'] button.danger").await;
-    wait_for_text(&c, "p.notice", "Entry deleted.").await;
-    assert_eq!(count(&app, "SELECT count(*) FROM time_entries").await, 0);
+    c.press('s').await;
+    c.wait_for(".elapsed").await;
+    c.press('s').await;
+    c.wait_for("form[action$='/delete'] button.danger").await;
+    assert!(c.main_text().await.contains("Keep it, or discard it?"));
+    c.click("form[action$='/delete'] button.danger").await;
+    c.wait_for_text("p.notice", "Entry deleted.").await;
+    assert_eq!(app.count("SELECT count(*) FROM time_entries").await, 0);
     // `n` opens a new entry by hand, with the date hint of the profile.
-    press(&c, 'n').await;
-    c.wait()
-        .for_element(Locator::Css("form[action='/entries/new'] #start"))
-        .await
-        .expect("new entry form");
+    c.press('n').await;
+    c.wait_for("form[action='/entries/new'] #start").await;
 
     // Deleting asks in a dialog: Cancel keeps the client, Delete removes it.
-    c.goto(&format!("{}/clients", app.address))
-        .await
-        .expect("clients");
+    c.open("/clients").await;
     let delete = "form[action='/clients/1/delete'] button";
-    click(&c, delete).await;
-    c.wait()
-        .for_element(Locator::Css("#confirm-dialog[open]"))
-        .await
-        .expect("asked first");
+    c.click(delete).await;
+    c.wait_for("#confirm-dialog[open]").await;
     assert_eq!(
-        c.find(Locator::Css("#confirm-question"))
-            .await
-            .expect("question")
-            .text()
-            .await
-            .expect("text"),
+        c.text_of("#confirm-question").await,
         "Delete the client “Acme”?"
     );
-    click(&c, "#confirm-dialog button[value=cancel]").await;
-    assert_eq!(count(&app, "SELECT count(*) FROM clients").await, 1);
-    click(&c, delete).await;
-    click(&c, "#confirm-ok").await;
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("notice");
-    assert_eq!(count(&app, "SELECT count(*) FROM clients").await, 0);
+    c.click("#confirm-dialog button[value=cancel]").await;
+    assert_eq!(app.count("SELECT count(*) FROM clients").await, 1);
+    c.click(delete).await;
+    c.click("#confirm-ok").await;
+    c.wait_for("p.notice").await;
+    assert_eq!(app.count("SELECT count(*) FROM clients").await, 0);
 
     // Without the script's dialog the server asks on a page of its own.
-    c.goto(&format!("{}/projects", app.address))
-        .await
-        .expect("projects");
-    c.execute(
-        "document.querySelectorAll('[data-confirm]').forEach(f => f.removeAttribute('data-confirm')); return true;",
-        vec![],
-    )
-    .await
-    .expect("as without the script");
-    click(&c, "form[action='/projects/2/delete'] button").await;
-    c.wait()
-        .for_element(Locator::Css("main form input[name=confirm]"))
-        .await
-        .expect("a confirmation page");
-    let asked = page_text(&c).await;
+    c.open("/projects").await;
+    c.run("document.querySelectorAll('[data-confirm]').forEach(f => f.removeAttribute('data-confirm')); return true;")
+        .await;
+    c.click("form[action='/projects/2/delete'] button").await;
+    c.wait_for("main form input[name=confirm]").await;
+    let asked = c.main_text().await;
     assert!(
         asked.contains("Please confirm") && asked.contains("Doomed"),
         "{asked}"
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM projects").await, 2);
-    let (scroll, inner) = overflow(&c).await;
-    assert!(scroll <= inner, "{scroll} > {inner}");
-    let violations = accessibility(&c, &axe_source()).await;
+    assert_eq!(app.count("SELECT count(*) FROM projects").await, 2);
+    c.assert_fits().await;
+    let violations = c.accessibility(&axe_source()).await;
     assert!(violations.is_empty(), "{violations:?}");
     if let Some(dir) = std::env::var_os("TT_SCREENSHOTS") {
         let png = c.screenshot().await.expect("screenshot");
         std::fs::write(std::path::Path::new(&dir).join("confirm-desktop.png"), png).expect("save");
     }
-    click(&c, "main form button.danger").await;
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("notice");
-    assert_eq!(count(&app, "SELECT count(*) FROM projects").await, 1);
+    c.click("main form button.danger").await;
+    c.wait_for("p.notice").await;
+    assert_eq!(app.count("SELECT count(*) FROM projects").await, 1);
 
     // A new API token is shown once; reloading neither shows nor makes another.
-    c.goto(&format!("{}/profile", app.address))
-        .await
-        .expect("profile");
-    fill(&c, "#token_name", "laptop script").await;
-    click(&c, "form[action='/profile/tokens'] button[type=submit]").await;
-    let token = c
-        .wait()
-        .for_element(Locator::Css("#new-token"))
-        .await
-        .expect("the token, once")
-        .text()
-        .await
-        .expect("text");
+    c.open("/profile").await;
+    c.fill("#token_name", "laptop script").await;
+    c.click("form[action='/profile/tokens'] button[type=submit]")
+        .await;
+    let token = c.wait_for("#new-token").await.text().await.expect("text");
     assert!(token.len() > 20, "{token}");
     c.refresh().await.expect("reload");
-    c.wait()
-        .for_element(Locator::Css("form[action='/profile/tokens']"))
-        .await
-        .expect("profile again");
-    assert!(
-        c.find(Locator::Css("#new-token")).await.is_err(),
-        "not again"
-    );
-    assert_eq!(count(&app, "SELECT count(*) FROM api_tokens").await, 1);
+    c.wait_for("form[action='/profile/tokens']").await;
+    assert!(!c.has("#new-token").await, "not again");
+    assert_eq!(app.count("SELECT count(*) FROM api_tokens").await, 1);
 
     // Day-month-year and a 12-hour clock, then everywhere.
-    c.find(Locator::Css("#date_format"))
-        .await
-        .expect("dates")
-        .select_by_value("dmy")
-        .await
-        .expect("dmy");
-    c.find(Locator::Css("#clock"))
-        .await
-        .expect("clock")
-        .select_by_value("12h")
-        .await
-        .expect("12h");
-    click(&c, "form[action='/profile/formats'] button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("notice");
-    c.goto(&format!("{}/entries/new", app.address))
-        .await
-        .expect("new entry");
+    c.select("#date_format", "dmy").await;
+    c.select("#clock", "12h").await;
+    c.click("form[action='/profile/formats'] button[type=submit]")
+        .await;
+    c.wait_for("p.notice").await;
+    c.open("/entries/new").await;
     let hint = c
-        .find(Locator::Css("#start"))
+        .el("#start")
         .await
-        .expect("start")
         .attr("placeholder")
         .await
         .expect("attr")
         .unwrap_or_default();
     assert_eq!(hint, "30.11.2026 2:30 PM");
-    fill(&c, "#start", "02.11.2026 3:15 PM").await;
-    fill(&c, "#duration", "1:00").await;
-    click(&c, "form[action='/entries/new'] button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("saved");
-    c.goto(&format!(
-        "{}/entries?from=2026-11-01&to=2026-11-30",
-        app.address
-    ))
-    .await
-    .expect("entries");
-    let listed = page_text(&c).await;
+    c.fill("#start", "02.11.2026 3:15 PM").await;
+    c.fill("#duration", "1:00").await;
+    c.click("form[action='/entries/new'] button[type=submit]")
+        .await;
+    c.wait_for("p.notice").await;
+    c.open("/entries?from=2026-11-01&to=2026-11-30").await;
+    let listed = c.main_text().await;
     assert!(
         listed.contains("Monday, 02.11.2026") && listed.contains("3:15 PM"),
         "{listed}"
     );
 
     // A task is edited in place of the form that created it.
-    c.goto(&format!("{}/tasks", app.address))
-        .await
-        .expect("tasks");
-    click(&c, "a[href='/tasks/1/edit#task-form']").await;
-    c.wait()
-        .for_element(Locator::Css("form[action='/tasks/1/edit']"))
-        .await
-        .expect("edit form");
-    fill(&c, "#task-form #name", "Final draft").await;
-    click(&c, "#task-form button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .expect("saved");
-    assert!(page_text(&c).await.contains("Final draft"));
+    c.open("/tasks").await;
+    c.click("a[href='/tasks/1/edit#task-form']").await;
+    c.wait_for("form[action='/tasks/1/edit']").await;
+    c.fill("#task-form #name", "Final draft").await;
+    c.click("#task-form button[type=submit]").await;
+    c.wait_for("p.notice").await;
+    assert!(c.main_text().await.contains("Final draft"));
 
     // A reset link for bob, used by bob, who then signs in with it.
     let bob = app.user_id("bob").await;
-    c.goto(&format!("{}/admin/users/{bob}/edit", app.address))
-        .await
-        .expect("edit bob");
-    click(
-        &c,
-        &format!("form[action='/admin/users/{bob}/reset-password'] button"),
-    )
+    c.open(&format!("/admin/users/{bob}/edit")).await;
+    c.click(&format!(
+        "form[action='/admin/users/{bob}/reset-password'] button"
+    ))
     .await;
-    let link = c
-        .wait()
-        .for_element(Locator::Css("#reset-link"))
-        .await
-        .expect("the link, once")
-        .text()
-        .await
-        .expect("text");
-    click(&c, "form[action='/logout'] button").await;
-    // The sign-in form's field: the admin's users page has a #username too.
-    c.wait()
-        .for_element(Locator::Css("form[action='/login'] #username"))
-        .await
-        .expect("signed out");
+    let link = c.wait_for("#reset-link").await.text().await.expect("text");
+    c.sign_out().await;
     let (_, path) = link.split_once("/reset-password").expect("a reset link");
-    c.goto(&format!("{}/reset-password{path}", app.address))
-        .await
-        .expect("the reset link");
-    fill(&c, "#password", "bob's new password").await;
-    fill(&c, "#password_confirm", "bob's new password").await;
-    click(&c, "form[action='/reset-password'] button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("#username"))
-        .await
-        .expect("asked to sign in");
-    sign_in(&c, "bob", "bob's new password").await;
+    c.open(&format!("/reset-password{path}")).await;
+    c.fill("#password", "bob's new password").await;
+    c.fill("#password_confirm", "bob's new password").await;
+    c.click("form[action='/reset-password'] button[type=submit]")
+        .await;
+    c.wait_for("#username").await;
+    c.sign_in("bob", "bob's new password").await;
     c.finish().await;
-}
-
-async fn value(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("{css}"))
-        .prop("value")
-        .await
-        .expect("value")
-        .unwrap_or_default()
-}
-
-async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("{css}"))
-        .text()
-        .await
-        .expect("text")
-}
-
-/// Waits until `css`'s text is `want` (the page's script updates it, or
-/// the next page shows it); a missing or replaced element is waited out.
-async fn wait_for_text(c: &Client, css: &str, want: &str) {
-    let mut seen = String::new();
-    for _ in 0..100 {
-        if let Ok(e) = c.find(Locator::Css(css)).await
-            && let Ok(text) = e.text().await
-        {
-            if text == want {
-                return;
-            }
-            seen = text;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{css} shows {seen:?}, not {want:?}");
-}
-
-/// Waits up to `seconds` for the element to contain `want`.
-async fn wait_for_text_containing(c: &Client, css: &str, want: &str, seconds: u64) {
-    let mut seen = String::new();
-    for _ in 0..seconds * 10 {
-        if let Ok(e) = c.find(Locator::Css(css)).await
-            && let Ok(text) = e.text().await
-        {
-            if text.contains(want) {
-                return;
-            }
-            seen = text;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{css} shows {seen:?}, without {want:?}");
 }
 
 /// A week filled from the keyboard, a bad cell explained in place, last
@@ -1174,10 +925,7 @@ async fn wait_for_text_containing(c: &Client, css: &str, want: &str, seconds: u6
 async fn a_week_is_filled_from_the_keyboard_and_last_week_copied() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    sqlx::query("UPDATE users SET timezone = 'UTC'")
-        .execute(&app.pool)
-        .await
-        .expect("tz");
+    app.exec("UPDATE users SET timezone = 'UTC'").await;
     post_all(
         &admin,
         &[
@@ -1200,27 +948,14 @@ async fn a_week_is_filled_from_the_keyboard_and_last_week_copied() {
     let c = Session::signed_in_as_admin(&app, Some((1366, 900))).await;
     // `w` opens the timesheet; then the week of 23 November (all past:
     // entries may not end more than a day ahead).
-    press(&c, 'w').await;
-    c.wait()
-        .for_element(Locator::Css("form[action='/timesheet/rows']"))
-        .await
-        .expect("the timesheet");
-    c.goto(&format!("{}/timesheet?week=2026-11-23", app.address))
-        .await
-        .expect("week");
-    assert!(page_text(&c).await.contains("No rows this week yet"));
-    c.find(Locator::Css("#row_project"))
-        .await
-        .expect("project")
-        .select_by_value("1")
-        .await
-        .expect("choose");
-    click(&c, "form[action='/timesheet/rows'] button[type=submit]").await;
-    let first = c
-        .wait()
-        .for_element(Locator::Css("input[name='c.1.0.0']"))
-        .await
-        .expect("the new row's cells");
+    c.press('w').await;
+    c.wait_for("form[action='/timesheet/rows']").await;
+    c.open("/timesheet?week=2026-11-23").await;
+    assert!(c.main_text().await.contains("No rows this week yet"));
+    c.select("#row_project", "1").await;
+    c.click("form[action='/timesheet/rows'] button[type=submit]")
+        .await;
+    let first = c.wait_for("input[name='c.1.0.0']").await;
 
     // Monday to Friday in one go: Tab between cells, Enter on the last.
     first.click().await.expect("focus");
@@ -1228,128 +963,75 @@ async fn a_week_is_filled_from_the_keyboard_and_last_week_copied() {
         .send_keys("8\u{E004}7h 30m\u{E004}90m\u{E004}1,5\u{E004}6:15\u{E007}")
         .await
         .expect("type the week");
-    wait_for_text(&c, ".week-total strong", "24:45").await;
+    c.wait_for_text(".week-total strong", "24:45").await;
     assert_eq!(
-        value(&c, "input[name='c.1.0.1']").await,
+        c.value("input[name='c.1.0.1']").await,
         "7:30",
         "what was understood"
     );
-    assert_eq!(value(&c, "input[name='c.1.0.3']").await, "1:30");
-    assert_eq!(text_of(&c, "tfoot .d4").await, "6:15");
-    assert_eq!(text_of(&c, "tbody .row-total").await, "24:45");
-    let saved: i64 = count(
-        &app,
-        "SELECT count(*) FROM time_entries WHERE project_id = 1",
-    )
-    .await;
-    assert_eq!(saved, 5);
+    assert_eq!(c.value("input[name='c.1.0.3']").await, "1:30");
+    assert_eq!(c.text_of("tfoot .d4").await, "6:15");
+    assert_eq!(c.text_of("tbody .row-total").await, "24:45");
+    let saved = "SELECT count(*) FROM time_entries WHERE project_id = 1";
+    assert_eq!(app.count(saved).await, 5);
     // Arrow keys: from Friday back to Thursday.
-    let friday = c
-        .find(Locator::Css("input[name='c.1.0.4']"))
-        .await
-        .expect("fri");
+    let friday = c.el("input[name='c.1.0.4']").await;
     friday.click().await.expect("focus");
     friday
         .send_keys("\u{E011}\u{E012}")
         .await
         .expect("home, left");
-    let focused = c
-        .execute("return document.activeElement.name;", vec![])
-        .await
-        .expect("focus");
-    assert_eq!(focused, json!("c.1.0.3"));
-
-    // A bad value stays, with its message in the cell; nothing is saved.
-    let saturday = c
-        .find(Locator::Css("input[name='c.1.0.5']"))
-        .await
-        .expect("sat");
-    saturday.click().await.expect("focus");
-    saturday.send_keys("soon\u{E004}").await.expect("type");
-    let message = c
-        .wait()
-        .for_element(Locator::Css("td.d5 .error"))
-        .await
-        .expect("a message in the cell")
-        .text()
-        .await
-        .expect("text");
-    assert!(message.contains("Enter a duration like"), "{message}");
-    assert_eq!(value(&c, "input[name='c.1.0.5']").await, "soon");
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM time_entries WHERE project_id = 1"
-        )
-        .await,
-        5
+        c.run("return document.activeElement.name;").await,
+        json!("c.1.0.3")
     );
 
+    // A bad value stays, with its message in the cell; nothing is saved.
+    let saturday = c.el("input[name='c.1.0.5']").await;
+    saturday.click().await.expect("focus");
+    saturday.send_keys("soon\u{E004}").await.expect("type");
+    let message = c.wait_for("td.d5 .error").await.text().await.expect("text");
+    assert!(message.contains("Enter a duration like"), "{message}");
+    assert_eq!(c.value("input[name='c.1.0.5']").await, "soon");
+    assert_eq!(app.count(saved).await, 5);
+
     // Last week's rows with their times.
-    click(&c, "button[name=copy][value=times]").await;
-    wait_for_text(
-        &c,
-        "p.notice",
-        "Copied 1 new row from last week and 5 cells.",
-    )
-    .await;
-    assert_eq!(text_of(&c, ".week-total strong").await, "29:45");
-    assert_eq!(value(&c, "input[name='c.2.0.2']").await, "1:00");
+    c.click("button[name=copy][value=times]").await;
+    c.wait_for_text("p.notice", "Copied 1 new row from last week and 5 cells.")
+        .await;
+    assert_eq!(c.text_of(".week-total strong").await, "29:45");
+    assert_eq!(c.value("input[name='c.2.0.2']").await, "1:00");
 
     // On a phone: one day at a time, switched by the day tabs, no sideways scroll.
     c.set_window_size(390, 844).await.expect("phone");
     c.refresh().await.expect("reload");
     let visible_days = "return Array.from(document.querySelectorAll('thead th.day')).filter(th => th.offsetParent !== null).map(th => th.dataset.date);";
-    c.wait()
-        .for_element(Locator::Css("[data-day-tab='2']"))
-        .await
-        .expect("day tabs");
-    let shown = c.execute(visible_days, vec![]).await.expect("days");
+    c.wait_for("[data-day-tab='2']").await;
+    let shown = c.run(visible_days).await;
     assert_eq!(shown.as_array().map(Vec::len), Some(1), "one day: {shown}");
-    click(&c, "[data-day-tab='2']").await;
-    let shown = c.execute(visible_days, vec![]).await.expect("days");
+    c.click("[data-day-tab='2']").await;
+    let shown = c.run(visible_days).await;
     assert_eq!(shown, json!(["2026-11-25"]));
-    let (scroll, inner) = overflow(&c).await;
-    assert!(scroll <= inner, "{scroll} > {inner}");
+    c.assert_fits().await;
     // The phone saves a cell too.
-    let wed = c
-        .find(Locator::Css("input[name='c.1.0.2']"))
-        .await
-        .expect("wed");
+    let wed = c.el("input[name='c.1.0.2']").await;
     wed.clear().await.expect("clear");
     wed.send_keys("2:00\u{E007}").await.expect("type");
-    wait_for_text(&c, "tfoot .d2", "3:00").await;
+    c.wait_for_text("tfoot .d2", "3:00").await;
 
     // The two weeks as pictures: bars per day by project, and the shares.
-    c.goto(&format!(
-        "{}/reports?from=2026-11-16&to=2026-11-29&group=project",
-        app.address
-    ))
-    .await
-    .expect("report");
-    let bars = c
-        .execute(
-            "return Array.from(document.querySelectorAll('#chart-time rect')).map(r => [r.dataset.series, Number(r.dataset.seconds)]);",
-            vec![],
-        )
-        .await
-        .expect("bars");
+    c.open("/reports?from=2026-11-16&to=2026-11-29&group=project")
+        .await;
+    let bars = c.run("return Array.from(document.querySelectorAll('#chart-time rect')).map(r => [r.dataset.series, Number(r.dataset.seconds)]);").await;
     let bars = bars.as_array().expect("list");
     assert_eq!(
         bars.len(),
         5 + 5 + 5,
         "Internal on ten weekdays, Client work on five: {bars:?}"
     );
-    let shares = c
-        .execute(
-            "return Array.from(document.querySelectorAll('#chart-share rect')).map(r => r.dataset.series);",
-            vec![],
-        )
-        .await
-        .expect("shares");
+    let shares = c.run("return Array.from(document.querySelectorAll('#chart-share rect')).map(r => r.dataset.series);").await;
     assert_eq!(shares, json!(["Client work", "Internal"]));
-    let (scroll, inner) = overflow(&c).await;
-    assert!(scroll <= inner, "{scroll} > {inner}");
+    c.assert_fits().await;
     c.finish().await;
 }
 
@@ -1359,126 +1041,79 @@ async fn a_week_is_filled_from_the_keyboard_and_last_week_copied() {
 async fn an_operator_walks_the_job_console_and_retries_in_bulk() {
     let app = spawn_app().await;
     app.setup_admin().await;
-    sqlx::query(
+    app.exec(
         "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at, last_result)
          VALUES (convert_to('{\"export_id\": 7}', 'UTF8'), 'dead-a', 'report_export', 'Failed', 3, 3, now(), now(), '{\"Err\": \"disk full\"}'),
                 (convert_to('{\"export_id\": 8}', 'UTF8'), 'dead-b', 'report_export', 'Killed', 1, 3, now(), now(), '{\"Err\": \"unreadable\"}'),
                 (convert_to('{}', 'UTF8'), 'done-c', 'maintenance', 'Done', 1, 3, now(), now(), NULL)",
     )
-    .execute(&app.pool)
-    .await
-    .expect("jobs");
+    .await;
     let c = Session::signed_in_as_admin(&app, Some((1366, 900))).await;
-    click(&c, "#main-nav a[href='/admin/jobs']").await;
-    click(&c, "main a[href='/admin/jobs/list']").await;
-    c.wait()
-        .for_element(Locator::Css("form[action='/admin/jobs/list']"))
-        .await
-        .expect("the list");
-    c.find(Locator::Css("#state"))
-        .await
-        .expect("state")
-        .select_by_value("dead")
-        .await
-        .expect("dead");
-    click(&c, "form[action='/admin/jobs/list'] button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("a[href='/admin/jobs/dead-a']"))
-        .await
-        .expect("a dead job listed");
-    assert!(
-        c.find(Locator::Css("a[href='/admin/jobs/done-c']"))
-            .await
-            .is_err(),
-        "filtered"
-    );
-    click(&c, "a[href='/admin/jobs/dead-a']").await;
-    c.wait()
-        .for_element(Locator::Css("pre.payload"))
-        .await
-        .expect("the job page");
-    let page = page_text(&c).await;
+    c.click("#main-nav a[href='/admin/jobs']").await;
+    c.click("main a[href='/admin/jobs/list']").await;
+    c.wait_for("form[action='/admin/jobs/list']").await;
+    c.select("#state", "dead").await;
+    c.click("form[action='/admin/jobs/list'] button[type=submit]")
+        .await;
+    c.wait_for("a[href='/admin/jobs/dead-a']").await;
+    assert!(!c.has("a[href='/admin/jobs/done-c']").await, "filtered");
+    c.click("a[href='/admin/jobs/dead-a']").await;
+    c.wait_for("pre.payload").await;
+    let page = c.main_text().await;
     assert!(
         page.contains("disk full") && page.contains("\"export_id\": 7"),
         "{page}"
     );
 
-    c.goto(&format!("{}/admin/jobs", app.address))
-        .await
-        .expect("overview");
-    c.find(Locator::Css("#bulk-queue"))
-        .await
-        .expect("queue")
-        .select_by_value("report_export")
-        .await
-        .expect("choose");
-    click(&c, "form[action='/admin/jobs/bulk'] button[type=submit]").await;
-    c.wait()
-        .for_element(Locator::Css("main form input[name=confirm]"))
-        .await
-        .expect("the confirmation");
+    c.open("/admin/jobs").await;
+    c.select("#bulk-queue", "report_export").await;
+    c.click("form[action='/admin/jobs/bulk'] button[type=submit]")
+        .await;
+    c.wait_for("main form input[name=confirm]").await;
     assert!(
-        page_text(&c)
+        c.main_text()
             .await
             .contains("Retry 2 dead jobs of report_export?")
     );
-    let (scroll, inner) = overflow(&c).await;
-    assert!(scroll <= inner, "{scroll} > {inner}");
-    click(&c, "main form.card button[type=submit]").await;
-    wait_for_text(&c, "p.notice", "retry: 2 dead jobs of report_export.").await;
+    c.assert_fits().await;
+    c.click("main form.card button[type=submit]").await;
+    c.wait_for_text("p.notice", "retry: 2 dead jobs of report_export.")
+        .await;
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM apalis.jobs WHERE job_type = 'report_export' AND status = 'Pending'"
+        app.count("SELECT count(*) FROM apalis.jobs WHERE job_type = 'report_export' AND status = 'Pending'"
         )
         .await,
         2
     );
     assert!(
-        page_text(&c).await.contains("dead jobs of report_export"),
+        c.main_text().await.contains("dead jobs of report_export"),
         "in the audit trail"
     );
 
     // Pause the queue from its row; a worker process started afterwards
     // appears in the table without a reload (the page polls its JSON), and
     // the retried jobs stay pending while the queue is paused.
-    click(
-        &c,
-        "tr[data-queue=report_export] form[action$='/pause'] button",
-    )
-    .await;
-    wait_for_text(
-        &c,
+    c.click("tr[data-queue=report_export] form[action$='/pause'] button")
+        .await;
+    c.wait_for_text(
         "p.notice",
         "report_export is paused: jobs already running finish, no new one starts.",
     )
     .await;
     let worker = RunningWorker::start(timetracker_worker::Worker::standard(&app.config, &app.pool));
     // The first poll is 5 s after load; the process beats at once.
-    wait_for_text_containing(&c, "#jobs-workers tbody", "alive", 20).await;
-    wait_for_text_containing(&c, "#jobs-live", "Updated", 20).await;
-    let pending = c
-        .execute(
-            "return document.querySelectorAll('tr[data-queue=report_export] [data-live=count]')[0].textContent;",
-            vec![],
-        )
-        .await
-        .expect("pending cell");
+    c.wait_for_text_containing("#jobs-workers tbody", "alive", 20)
+        .await;
+    c.wait_for_text_containing("#jobs-live", "Updated", 20)
+        .await;
+    let pending = c.run("return document.querySelectorAll('tr[data-queue=report_export] [data-live=count]')[0].textContent;").await;
     assert_eq!(pending, json!("2"), "nothing ran while paused");
-    let status = c
-        .execute(
-            "return document.querySelector('tr[data-queue=report_export] [data-live=status]').textContent;",
-            vec![],
-        )
-        .await
-        .expect("status cell");
+    let status = c.run("return document.querySelector('tr[data-queue=report_export] [data-live=status]').textContent;").await;
     assert_eq!(status, json!("paused"));
-    click(
-        &c,
-        "tr[data-queue=report_export] form[action$='/resume'] button",
-    )
-    .await;
-    wait_for_text(&c, "p.notice", "report_export runs again.").await;
+    c.click("tr[data-queue=report_export] form[action$='/resume'] button")
+        .await;
+    c.wait_for_text("p.notice", "report_export runs again.")
+        .await;
     worker.stop().await;
     c.finish().await;
 }

@@ -299,17 +299,15 @@ async fn the_compose_stack_serves_an_operator_from_setup_to_alerts() {
     let admin = TestClient::new(&base);
     let r = admin.submit_setup("admin", "on").await;
     assert_is_redirect(&r);
-    let r = admin
-        .post_form("/admin/telemetry/analytics", &[("enabled", "on")])
+    admin
+        .submit("/admin/telemetry/analytics", &[("enabled", "on")])
         .await;
-    assert_is_redirect(&r);
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/projects",
             &[("name", "Stack project"), ("billable", "on")],
         )
         .await;
-    assert_is_redirect(&r);
     let token = admin.api_token("stack", "").await;
     let projects: Value = reqwest::Client::new()
         .get(format!("{base}/api/v1/projects"))
@@ -322,15 +320,13 @@ async fn the_compose_stack_serves_an_operator_from_setup_to_alerts() {
         .expect("JSON");
     let project_id = projects[0]["id"].as_i64().expect("project id").to_string();
 
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/timer/start",
             &[("project_id", &project_id), ("notes", "stack check")],
         )
         .await;
-    assert_is_redirect(&r);
-    let r = admin.post_form("/timer/stop", &[]).await;
-    assert_is_redirect(&r);
+    admin.submit("/timer/stop", &[]).await;
 
     // A background export, built by the worker container and downloaded.
     let today = chrono::Utc::now().date_naive().to_string();
@@ -393,7 +389,7 @@ async fn the_compose_stack_serves_an_operator_from_setup_to_alerts() {
         "{{.Config.Hostname}}",
         &stack.container("worker"),
     ]);
-    let console = admin.get("/admin/jobs").await.text().await.expect("page");
+    let console = admin.get_text("/admin/jobs").await;
     let workers = &console[console.find("id=\"jobs-workers\"").expect("workers table")..];
     assert!(
         workers.contains(&format!("data-label=\"Host\">{worker_host}<"))

@@ -35,7 +35,7 @@ async fn every_destructive_action_asks_first_and_changes_nothing_until_confirmed
         ),
     ] {
         assert_eq!(
-            admin.post_form(path, &form).await.status(),
+            admin.post_status(path, &form).await,
             StatusCode::SEE_OTHER,
             "{path}"
         );
@@ -100,5 +100,5 @@ async fn every_destructive_action_asks_first_and_changes_nothing_until_confirmed
         assert_eq!(count(rows).await, before - 1, "{path} acted");
     }
     // Bob was signed out by the deactivation.
-    assert_eq!(bob.get("/").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(bob.get_status("/").await, StatusCode::SEE_OTHER);
 }

@@ -132,8 +132,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
         ("auth.login", false) => drop(actor.browser(app).await),
         ("auth.logout", false) => {
             let browser = actor.browser(app).await;
-            let r = browser.post_form("/logout", &[]).await;
-            assert_is_redirect(&r);
+            browser.submit("/logout", &[]).await;
         }
         ("client.created", false) => {
             *n += 1;
@@ -438,7 +437,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
         }
         ("admin.telemetry_viewed", false) => {
             assert_eq!(
-                actor.ui.get("/admin/telemetry").await.status(),
+                actor.ui.get_status("/admin/telemetry").await,
                 StatusCode::OK
             );
         }
@@ -552,10 +551,9 @@ async fn actor(app: &TestApp, admin: &TestClient, mode: Mode) -> Actor {
     let created = app.create_user(admin, &username, "admin").await;
     let token = created.api_token("consent", "").await;
     if mode == Mode::OptedOut {
-        let r = created
-            .post_form("/profile/analytics", &[("opt_out", "on")])
+        created
+            .submit("/profile/analytics", &[("opt_out", "on")])
             .await;
-        assert_is_redirect(&r);
     }
     Actor {
         mode,
@@ -647,10 +645,8 @@ async fn setup_under_dnt_or_gpc_records_no_event() {
         .await;
         // Analytics cannot be switched on before there is an administrator;
         // switched on here so the consent signal is the only thing deciding.
-        sqlx::query("UPDATE installation SET analytics_enabled = true")
-            .execute(&app.pool)
-            .await
-            .expect("switch on");
+        app.exec("UPDATE installation SET analytics_enabled = true")
+            .await;
         let client = with_mode(app.client(), mode);
         assert_eq!(
             client.submit_setup("admin", "off").await.status(),
@@ -686,11 +682,10 @@ async fn opting_out_discards_the_events_still_waiting_and_says_so() {
     .expect("count");
     assert_eq!(waiting, 2, "started and stopped wait for delivery");
 
-    let r = admin
-        .post_form("/profile/analytics", &[("opt_out", "on")])
+    admin
+        .submit("/profile/analytics", &[("opt_out", "on")])
         .await;
-    assert_is_redirect(&r);
-    let page = admin.get("/profile").await.text().await.expect("page");
+    let page = admin.get_text("/profile").await;
     assert!(
         page.contains("The 2 events of yours that were waiting to be sent were discarded."),
         "{page}"
@@ -707,7 +702,7 @@ async fn opting_out_discards_the_events_still_waiting_and_says_so() {
     .expect("count");
     assert_eq!(left, 0);
     // Shown once: the next visit has no notice.
-    let again = admin.get("/profile").await.text().await.expect("page");
+    let again = admin.get_text("/profile").await;
     assert!(!again.contains("were discarded"));
 }
 
@@ -717,19 +712,13 @@ async fn an_event_that_slipped_in_beside_an_opt_out_is_not_sent() {
     let (app, admin) = spawn_app_with_analytics(&fake).await;
     app.run_pending_jobs().await;
     let before = accepted(&fake).len();
-    let r = admin
-        .post_form("/profile/analytics", &[("opt_out", "on")])
+    admin
+        .submit("/profile/analytics", &[("opt_out", "on")])
         .await;
-    assert_is_redirect(&r);
     // As if a request of the same user committed its event just after the
     // opt-out's discard (READ COMMITTED lets that happen).
-    sqlx::query(
-        "INSERT INTO analytics_events (uuid, event, user_id, properties, occurred_at)
-         SELECT gen_random_uuid(), 'timer.started', id, '{}', now() FROM users WHERE username = 'admin'",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("a late event");
+    app.exec("INSERT INTO analytics_events (uuid, event, user_id, properties, occurred_at)
+         SELECT gen_random_uuid(), 'timer.started', id, '{}', now() FROM users WHERE username = 'admin'").await;
     // The delivery runs when woken (any consented event would wake it).
     timetracker::jobs::enqueue(
         &mut app.pool.acquire().await.expect("conn"),
@@ -739,10 +728,8 @@ async fn an_event_that_slipped_in_beside_an_opt_out_is_not_sent() {
     .expect("wake the delivery");
     app.run_pending_jobs().await;
     assert_eq!(accepted(&fake).len(), before, "nothing of theirs left");
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM analytics_events WHERE event = 'timer.started'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("status");
+    let status: String = app
+        .scalar("SELECT status FROM analytics_events WHERE event = 'timer.started'")
+        .await;
     assert_eq!(status, "discarded");
 }

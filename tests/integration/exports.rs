@@ -35,10 +35,7 @@ async fn seed(app: &TestApp, username: &str, rows: i64, notes: &str) -> i64 {
 }
 
 async fn export_id(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT max(id) FROM exports")
-        .fetch_one(&app.pool)
-        .await
-        .expect("id")
+    app.scalar("SELECT max(id) FROM exports").await
 }
 
 #[tokio::test]
@@ -53,23 +50,14 @@ async fn a_background_csv_export_is_built_by_the_worker_and_downloaded_by_its_ow
     assert_is_redirect(&r);
     assert!(location(&r).starts_with("/exports"));
     let id = export_id(&app).await;
-    let queued: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'report_export'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("jobs");
+    let queued: i64 = app
+        .scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'report_export'")
+        .await;
     assert_eq!(queued, 1, "the row and its job were written together");
-    assert!(
-        bob.get("/exports")
-            .await
-            .text()
-            .await
-            .expect("page")
-            .contains("pending")
-    );
+    assert!(bob.get_text("/exports").await.contains("pending"));
 
     app.run_pending_jobs().await;
-    let page = bob.get("/exports").await.text().await.expect("page");
+    let page = bob.get_text("/exports").await;
     assert!(
         page.contains("done") && page.contains(&format!("/exports/{id}/download")),
         "{page}"
@@ -97,19 +85,11 @@ async fn a_background_csv_export_is_built_by_the_worker_and_downloaded_by_its_ow
     assert!(csv.contains("bob row 1200") && !csv.contains("admin row"));
 
     assert_eq!(
-        admin.get(&format!("/exports/{id}/download")).await.status(),
+        admin.get_status(&format!("/exports/{id}/download")).await,
         StatusCode::NOT_FOUND,
         "not even an admin"
     );
-    assert!(
-        !admin
-            .get("/exports")
-            .await
-            .text()
-            .await
-            .expect("page")
-            .contains("/download")
-    );
+    assert!(!admin.get_text("/exports").await.contains("/download"));
 }
 
 #[tokio::test]
@@ -117,12 +97,7 @@ async fn an_xlsx_export_has_a_header_and_one_typed_row_per_entry() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     seed(&app, "admin", 300, "sheet row").await;
-    sqlx::query(
-        "UPDATE users SET timezone = 'Europe/Berlin', date_format = 'dmy', clock = '12h' WHERE username = 'admin'",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("formats");
+    app.exec("UPDATE users SET timezone = 'Europe/Berlin', date_format = 'dmy', clock = '12h' WHERE username = 'admin'").await;
     assert_eq!(
         admin.request_export("xlsx", &[]).await.status(),
         StatusCode::SEE_OTHER
@@ -203,14 +178,14 @@ async fn a_failed_export_shows_its_reason() {
         ["report_export"],
         "the export job dies: retrying cannot give her the right back"
     );
-    let page = carol.get("/exports").await.text().await.expect("page");
+    let page = carol.get_text("/exports").await;
     assert!(
         page.contains("failed") && page.contains("You can only report on your own time."),
         "{page}"
     );
     let id = export_id(&app).await;
     assert_eq!(
-        carol.get(&format!("/exports/{id}/download")).await.status(),
+        carol.get_status(&format!("/exports/{id}/download")).await,
         StatusCode::CONFLICT
     );
 }
@@ -236,13 +211,10 @@ async fn bad_export_requests_are_refused_before_anything_is_queued() {
         ("to", "2026-11-01"),
     ];
     assert_eq!(
-        bob.post_form("/exports", &backwards).await.status(),
+        bob.post_status("/exports", &backwards).await,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM exports")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let rows: i64 = app.scalar("SELECT count(*) FROM exports").await;
     assert_eq!(rows, 0);
 }
 
@@ -280,7 +252,7 @@ async fn old_export_files_expire_with_maintenance() {
     .expect("row");
     assert_eq!((status.as_str(), chunks), ("expired", 0));
     assert_eq!(
-        admin.get(&format!("/exports/{id}/download")).await.status(),
+        admin.get_status(&format!("/exports/{id}/download")).await,
         StatusCode::CONFLICT
     );
 }

@@ -252,10 +252,7 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
     let fake = FakePostHog::start().await;
     let (app, admin) = spawn_app_with_analytics(&fake).await;
     let rows = 60_000;
-    sqlx::query("INSERT INTO projects (name) VALUES ('Big')")
-        .execute(&app.pool)
-        .await
-        .expect("project");
+    app.exec("INSERT INTO projects (name) VALUES ('Big')").await;
     sqlx::query(
         "INSERT INTO time_entries (user_id, project_id, started_at, ended_at, notes, billable, source)
          SELECT 1, 1, t, t + interval '30 minutes', 'entry ' || n, true, 'manual'
@@ -289,7 +286,7 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
     // heartbeats (1 s here), holding the export's job.
     let started = Instant::now();
     let row = loop {
-        let page = admin.get("/admin/jobs").await.text().await.expect("page");
+        let page = admin.get_text("/admin/jobs").await;
         let row = page
             .split("<tr")
             .find(|r| r.contains("data-label=\"Process\"") && r.contains("presumed dead"))
@@ -305,12 +302,11 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
     };
     assert!(row.contains("its jobs are about to be rescued"), "{row}");
     // The export's job is among those it holds (a maintenance run may be too).
-    let holder: String = sqlx::query_scalar(
-        "SELECT split_part(lock_by, '/', 1) FROM apalis.jobs WHERE job_type = 'report_export'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("the export's job is held");
+    let holder: String = app
+        .scalar(
+            "SELECT split_part(lock_by, '/', 1) FROM apalis.jobs WHERE job_type = 'report_export'",
+        )
+        .await;
     assert!(row.contains(&format!("<code>{holder}</code>")), "{row}");
     let _second = worker(app.config.database.url.expose(), &fake).await;
     let started = Instant::now();
@@ -320,11 +316,9 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
     }
     // The job's page shows both runs: the killed one without an outcome, the
     // rescue on another worker process.
-    let job: String =
-        sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = 'report_export'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("job");
+    let job: String = app
+        .scalar("SELECT id FROM apalis.jobs WHERE job_type = 'report_export'")
+        .await;
     // The export is done before its run is recorded as finished (the
     // handler returns after it marks the export): wait for that record.
     let started = Instant::now();
@@ -353,17 +347,9 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
         runs[1].0.split('/').next().expect("process"),
     );
     assert_ne!(killed, rescuer, "another process ran it");
-    let page = admin
-        .get(&format!("/admin/jobs/{job}"))
-        .await
-        .text()
-        .await
-        .expect("job page");
+    let page = admin.get_text(&format!("/admin/jobs/{job}")).await;
     assert!(page.contains(&runs[0].0) && page.contains(&runs[1].0));
-    let id: i64 = sqlx::query_scalar("SELECT id FROM exports")
-        .fetch_one(&app.pool)
-        .await
-        .expect("id");
+    let id: i64 = app.scalar("SELECT id FROM exports").await;
     let file = admin.get(&format!("/exports/{id}/download")).await;
     assert_eq!(file.status(), StatusCode::OK);
     let bytes = file.bytes().await.expect("file");
@@ -400,7 +386,7 @@ async fn the_worker_rides_out_a_database_outage_and_resumes() {
     proxy.take_down();
     // The web answers cleanly while the database is away: 503s, no 500s.
     for path in ["/", "/entries", "/api/v1/me"] {
-        let status = admin.get(path).await.status();
+        let status = admin.get_status(path).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -411,10 +397,7 @@ async fn the_worker_rides_out_a_database_outage_and_resumes() {
     assert_is_redirect(&r);
     let started = Instant::now();
     loop {
-        let status: String = sqlx::query_scalar("SELECT status FROM exports")
-            .fetch_one(&app.pool)
-            .await
-            .expect("status");
+        let status: String = app.scalar("SELECT status FROM exports").await;
         if status == "done" {
             break;
         }
@@ -453,10 +436,8 @@ async fn chaos_a_database_failover_under_load() {
     )
     .await;
     let admin = app.setup_admin_with_analytics().await;
-    sqlx::query("INSERT INTO projects (name) VALUES ('Failover')")
-        .execute(&app.pool)
-        .await
-        .expect("project");
+    app.exec("INSERT INTO projects (name) VALUES ('Failover')")
+        .await;
     let mut tokens = Vec::new();
     for i in 0..8 {
         let user = app.create_user(&admin, &format!("load{i}"), "user").await;
@@ -532,16 +513,12 @@ async fn chaos_a_database_failover_under_load() {
         .unwrap_or_default();
 
     // Every start that committed has its one event, delivered once.
-    let started: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM time_entries WHERE source = 'timer'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("entries");
-    let recorded: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM analytics_events WHERE event = 'timer.started'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("events");
+    let started: i64 = app
+        .scalar("SELECT count(*) FROM time_entries WHERE source = 'timer'")
+        .await;
+    let recorded: i64 = app
+        .scalar("SELECT count(*) FROM analytics_events WHERE event = 'timer.started'")
+        .await;
     assert_eq!(started, recorded, "an event per committed start");
     let deadline = Instant::now() + Duration::from_secs(120);
     let delivered = loop {

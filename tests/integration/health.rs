@@ -79,12 +79,10 @@ async fn readiness_is_503_while_migrations_are_missing() {
     let db = TestDb::new().await;
     let config = test_config(&db.url, &[]);
     let app = spawn_on(db, config).await;
-    sqlx::query(
+    app.exec(
         "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
     )
-    .execute(&app.pool)
-    .await
-    .expect("forget a migration");
+    .await;
     let r = readiness(
         &format!("{}/health/ready", app.address),
         StatusCode::SERVICE_UNAVAILABLE,

@@ -190,10 +190,8 @@ async fn exercise(db: TestDb, web_url: &str, worker_url: &str) -> crate::support
     );
     let app = spawn_on(db, config).await;
     let admin = app.setup_admin_with_analytics().await;
-    sqlx::query("INSERT INTO projects (name) VALUES ('Pooled')")
-        .execute(&app.pool)
-        .await
-        .expect("project");
+    app.exec("INSERT INTO projects (name) VALUES ('Pooled')")
+        .await;
 
     // Web requests: timer cycles over the API and many reads at once.
     let token = admin.api_token("pooled", "30").await;
@@ -277,10 +275,7 @@ async fn exercise(db: TestDb, web_url: &str, worker_url: &str) -> crate::support
         .filter(|e| e["event"] == "timer.started")
         .count();
     assert_eq!(starts, 5, "every start delivered once");
-    let id: i64 = sqlx::query_scalar("SELECT id FROM exports")
-        .fetch_one(&app.pool)
-        .await
-        .expect("export");
+    let id: i64 = app.scalar("SELECT id FROM exports").await;
     let file = admin.get(&format!("/exports/{id}/download")).await;
     assert_eq!(file.status(), StatusCode::OK);
     let csv = file.text().await.expect("csv");

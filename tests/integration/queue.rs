@@ -62,10 +62,8 @@ impl JobHandler<Record> for RecordHandler {
 }
 
 async fn prepare(app: &TestApp) {
-    sqlx::query("CREATE TABLE test_effects (marker text NOT NULL)")
-        .execute(&app.pool)
-        .await
-        .expect("table");
+    app.exec("CREATE TABLE test_effects (marker text NOT NULL)")
+        .await;
 }
 
 fn handler(app: &TestApp, failing: bool, permanent: bool) -> (RecordHandler, Arc<AtomicBool>) {
@@ -225,7 +223,7 @@ async fn a_failing_job_backs_off_then_dies_and_an_admin_can_retry_it() {
     }
     assert!(effects(&app).await.is_empty());
 
-    let page = admin.get("/admin/jobs").await.text().await.expect("page");
+    let page = admin.get_text("/admin/jobs").await;
     assert!(
         page.contains("remote unavailable"),
         "the dead job and its last error are listed"
@@ -235,10 +233,7 @@ async fn a_failing_job_backs_off_then_dies_and_an_admin_can_retry_it() {
         .fetch_one(&app.pool)
         .await
         .expect("id");
-    let r = admin
-        .post_form(&format!("/admin/jobs/{id}/retry"), &[])
-        .await;
-    assert_is_redirect(&r);
+    admin.submit(&format!("/admin/jobs/{id}/retry"), &[]).await;
     failing.store(false, Ordering::SeqCst);
     run_records(&app, handler).await;
     assert_eq!(effects(&app).await, ["eventually"]);
@@ -274,10 +269,9 @@ async fn a_permanent_failure_is_dead_at_once_and_can_be_discarded() {
             .await
             .expect("row");
     assert_eq!(status, "Killed");
-    let r = admin
-        .post_form(&format!("/admin/jobs/{id}/discard"), &[])
+    admin
+        .submit(&format!("/admin/jobs/{id}/discard"), &[])
         .await;
-    assert_is_redirect(&r);
     assert_eq!(job_count(&app, Record::QUEUE).await, 0);
 }
 
@@ -583,12 +577,7 @@ async fn a_jobs_page_shows_every_attempt_and_the_list_pages_by_keyset() {
             (4, Some("ok".into()), None),
         ]
     );
-    let page = admin
-        .get(&format!("/admin/jobs/{id}"))
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = admin.get_text(&format!("/admin/jobs/{id}")).await;
     for n in 1..=3 {
         assert!(
             page.contains(&format!("remote unavailable on attempt {n}")),
@@ -607,12 +596,7 @@ async fn a_jobs_page_shows_every_attempt_and_the_list_pages_by_keyset() {
         "its Loki query"
     );
     // The overview counts the last hour's attempts of the queue.
-    let overview = admin
-        .get("/admin/jobs")
-        .await
-        .text()
-        .await
-        .expect("overview");
+    let overview = admin.get_text("/admin/jobs").await;
     let row = overview
         .split("<tr")
         .find(|r| r.contains("data-queue-hour=\"test_flaky\""))
@@ -623,33 +607,13 @@ async fn a_jobs_page_shows_every_attempt_and_the_list_pages_by_keyset() {
     );
     // A worker process that stopped beating holds a job: presumed dead, its
     // job counted. (A really killed worker: faults.rs.)
-    sqlx::query(
-        "INSERT INTO worker_processes (name, host, pid, queues, started_at, last_seen)
-         VALUES ('gone-host-1', 'gone-host', 4242, '{test_flaky}', now() - interval '20 minutes', now() - interval '10 minutes')",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("worker");
-    sqlx::query(
-        "INSERT INTO apalis.workers (id, worker_type, storage_name, layers, last_seen)
-         VALUES ('gone-host-1/test_flaky', 'test_flaky', 'PgStorage', '', now() - interval '10 minutes')",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("its apalis worker");
-    sqlx::query(
-        "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, lock_by, lock_at)
-         VALUES (convert_to('{}', 'UTF8'), 'held-1', 'test_flaky', 'Running', 1, 5, 'gone-host-1/test_flaky', now() - interval '10 minutes')",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("held job");
-    let overview = admin
-        .get("/admin/jobs")
-        .await
-        .text()
-        .await
-        .expect("overview");
+    app.exec("INSERT INTO worker_processes (name, host, pid, queues, started_at, last_seen)
+         VALUES ('gone-host-1', 'gone-host', 4242, '{test_flaky}', now() - interval '20 minutes', now() - interval '10 minutes')").await;
+    app.exec("INSERT INTO apalis.workers (id, worker_type, storage_name, layers, last_seen)
+         VALUES ('gone-host-1/test_flaky', 'test_flaky', 'PgStorage', '', now() - interval '10 minutes')").await;
+    app.exec("INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, lock_by, lock_at)
+         VALUES (convert_to('{}', 'UTF8'), 'held-1', 'test_flaky', 'Running', 1, 5, 'gone-host-1/test_flaky', now() - interval '10 minutes')").await;
+    let overview = admin.get_text("/admin/jobs").await;
     let row = overview
         .split("<tr>")
         .find(|r| r.contains("gone-host-1"))
@@ -658,43 +622,31 @@ async fn a_jobs_page_shows_every_attempt_and_the_list_pages_by_keyset() {
         row.contains("presumed dead") && row.contains("1 jobs"),
         "{row}"
     );
-    sqlx::query("DELETE FROM apalis.jobs WHERE id = 'held-1'")
-        .execute(&app.pool)
-        .await
-        .expect("tidy");
+    app.exec("DELETE FROM apalis.jobs WHERE id = 'held-1'")
+        .await;
 
     // The list finds it by its request's id; a job that is not there is a 404.
-    let list = admin
-        .get("/admin/jobs/list?q=req-flaky-1")
-        .await
-        .text()
-        .await
-        .expect("list");
+    let list = admin.get_text("/admin/jobs/list?q=req-flaky-1").await;
     assert!(list.contains(&format!("/admin/jobs/{id}")));
     assert_eq!(
-        admin.get("/admin/jobs/nope").await.status(),
+        admin.get_status("/admin/jobs/nope").await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        admin.get("/admin/jobs/list?state=sleeping").await.status(),
+        admin.get_status("/admin/jobs/list?state=sleeping").await,
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
     // 120 finished jobs: three pages of 50, 50 and 21 (the flaky one too),
     // each job once, newest first.
-    sqlx::query(
-        "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at)
+    app.exec("INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at)
          SELECT convert_to('{}', 'UTF8'), 'bulk-' || lpad(n::text, 3, '0'), 'maintenance', 'Done', 1, 5,
                 now() - n * interval '1 minute', now() - n * interval '1 minute'
-         FROM generate_series(1, 120) AS n",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("jobs");
+         FROM generate_series(1, 120) AS n").await;
     let (mut seen, mut all) = (Vec::new(), Vec::new());
     let mut next = Some("/admin/jobs/list?state=done".to_owned());
     while let Some(path) = next.take() {
-        let page = admin.get(&path).await.text().await.expect("page");
+        let page = admin.get_text(&path).await;
         let ids: Vec<String> = page
             .split("href=\"/admin/jobs/")
             .skip(1)
@@ -721,16 +673,11 @@ async fn a_jobs_page_shows_every_attempt_and_the_list_pages_by_keyset() {
 async fn bulk_actions_ask_with_a_count_touch_only_their_queue_and_leave_an_audit_trail() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    sqlx::query(
-        "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at)
+    app.exec("INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at)
          VALUES (convert_to('{}', 'UTF8'), 'dead-1', 'report_export', 'Killed', 1, 3, now(), now()),
                 (convert_to('{}', 'UTF8'), 'dead-2', 'report_export', 'Failed', 3, 3, now(), now()),
                 (convert_to('{}', 'UTF8'), 'dead-3', 'install_ping', 'Killed', 1, 3, now(), now()),
-                (convert_to('{}', 'UTF8'), 'wait-1', 'install_ping', 'Pending', 0, 3, now() + interval '1 hour', NULL)",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("jobs");
+                (convert_to('{}', 'UTF8'), 'wait-1', 'install_ping', 'Pending', 0, 3, now() + interval '1 hour', NULL)").await;
     let status = |id: &'static str| {
         let pool = app.pool.clone();
         async move {
@@ -752,34 +699,24 @@ async fn bulk_actions_ask_with_a_count_touch_only_their_queue_and_leave_an_audit
         "the count first"
     );
     assert_eq!(status("dead-1").await, "Killed", "nothing yet");
-    let r = admin
-        .post_form("/admin/jobs/bulk", &[form[0], form[1], ("confirm", "yes")])
+    admin
+        .submit("/admin/jobs/bulk", &[form[0], form[1], ("confirm", "yes")])
         .await;
-    assert_is_redirect(&r);
     assert_eq!(status("dead-1").await, "Pending");
     assert_eq!(status("dead-2").await, "Pending");
     assert_eq!(status("dead-3").await, "Killed", "another queue");
     // Cancel one waiting job: dead with the reason, retryable.
-    let r = admin.post_form("/admin/jobs/wait-1/cancel", &[]).await;
-    assert_is_redirect(&r);
+    admin.submit("/admin/jobs/wait-1/cancel", &[]).await;
     assert_eq!(status("wait-1").await, "Killed");
-    let page = admin
-        .get("/admin/jobs/wait-1")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = admin.get_text("/admin/jobs/wait-1").await;
     assert!(page.contains("Cancelled by an administrator"));
     assert_eq!(
-        admin
-            .post_form("/admin/jobs/wait-1/cancel", &[])
-            .await
-            .status(),
+        admin.post_status("/admin/jobs/wait-1/cancel", &[]).await,
         StatusCode::NOT_FOUND,
         "only a waiting job"
     );
     // The audit trail: who, what, on what, how many.
-    let overview = admin.get("/admin/jobs").await.text().await.expect("page");
+    let overview = admin.get_text("/admin/jobs").await;
     for text in [
         "<td data-label=\"On\">dead jobs of report_export</td><td data-label=\"Jobs\">2</td>",
         "<td data-label=\"On\">job wait-1</td><td data-label=\"Jobs\">1</td>",
@@ -803,23 +740,16 @@ async fn the_admin_api_lists_jobs_by_keyset_and_shows_one_with_its_attempts() {
     let bob = app.create_user(&admin, "bob", "user").await;
     let token = admin.api_token("ops", "").await;
     let bobs = bob.api_token("bob", "").await;
-    sqlx::query(
-        "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at)
+    app.exec("INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at)
          SELECT convert_to('{\"n\": ' || n || '}', 'UTF8'), 'api-' || lpad(n::text, 3, '0'), 'report_export', 'Done', 1, 3,
                 now() - n * interval '1 minute', now() - n * interval '1 minute'
-         FROM generate_series(1, 60) AS n",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("jobs");
-    sqlx::query(
+         FROM generate_series(1, 60) AS n").await;
+    app.exec(
         "INSERT INTO job_attempts (job_id, queue, attempt, worker, finished_at, outcome, error)
          VALUES ('api-001', 'report_export', 1, 'w1', now(), 'retried', 'disk full'),
                 ('api-001', 'report_export', 2, 'w2', now(), 'ok', NULL)",
     )
-    .execute(&app.pool)
-    .await
-    .expect("attempts");
+    .await;
     let http = reqwest::Client::new();
     let get = |path: String, token: String| {
         let http = http.clone();
@@ -882,10 +812,7 @@ fn urlencode(s: &str) -> String {
 /// Waits until `n` worker processes have beaten (and so read the pauses).
 async fn wait_for_processes(app: &TestApp, n: i64) {
     for _ in 0..100 {
-        let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM worker_processes")
-            .fetch_one(&app.pool)
-            .await
-            .expect("count");
+        let seen: i64 = app.scalar("SELECT count(*) FROM worker_processes").await;
         if seen == n {
             return;
         }
@@ -895,10 +822,7 @@ async fn wait_for_processes(app: &TestApp, n: i64) {
 }
 
 async fn export_status(app: &TestApp) -> String {
-    sqlx::query_scalar("SELECT status FROM exports")
-        .fetch_one(&app.pool)
-        .await
-        .expect("status")
+    app.scalar("SELECT status FROM exports").await
 }
 
 #[tokio::test]
@@ -917,7 +841,7 @@ async fn a_paused_queue_runs_nothing_even_after_a_restart_and_runs_when_resumed(
             .status()
             .is_redirection()
     );
-    let overview = admin.get("/admin/jobs").await.text().await.expect("page");
+    let overview = admin.get_text("/admin/jobs").await;
     assert!(overview.contains("<strong>report_export is paused</strong>"));
 
     // Two heartbeats of a running worker (1 s each here): nothing ran.
@@ -925,7 +849,7 @@ async fn a_paused_queue_runs_nothing_even_after_a_restart_and_runs_when_resumed(
     wait_for_processes(&app, 1).await;
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(export_status(&app).await, "pending");
-    let overview = admin.get("/admin/jobs").await.text().await.expect("page");
+    let overview = admin.get_text("/admin/jobs").await;
     let row = overview
         .split("<tr")
         .find(|r| r.contains("data-label=\"Process\""))
@@ -943,10 +867,9 @@ async fn a_paused_queue_runs_nothing_even_after_a_restart_and_runs_when_resumed(
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(export_status(&app).await, "pending", "still paused");
 
-    let r = admin
-        .post_form("/admin/jobs/queues/report_export/resume", &[])
+    admin
+        .submit("/admin/jobs/queues/report_export/resume", &[])
         .await;
-    assert_is_redirect(&r);
     let mut status = String::new();
     for _ in 0..100 {
         status = export_status(&app).await;
@@ -974,21 +897,18 @@ async fn a_paused_queue_runs_nothing_even_after_a_restart_and_runs_when_resumed(
     admin
         .post_form("/admin/jobs/queues/maintenance/pause", &[])
         .await;
-    let r = admin
-        .post_form("/admin/jobs/queues/maintenance/pause", &[])
+    admin
+        .submit("/admin/jobs/queues/maintenance/pause", &[])
         .await;
-    assert_is_redirect(&r);
     assert_eq!(
         admin
-            .post_form("/admin/jobs/queues/nope/pause", &[])
-            .await
-            .status(),
+            .post_status("/admin/jobs/queues/nope/pause", &[])
+            .await,
         StatusCode::NOT_FOUND
     );
-    let pauses: i64 = sqlx::query_scalar("SELECT count(*) FROM job_actions WHERE action = 'pause'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let pauses: i64 = app
+        .scalar("SELECT count(*) FROM job_actions WHERE action = 'pause'")
+        .await;
     assert_eq!(pauses, 2);
 }
 
@@ -1065,10 +985,8 @@ async fn slow_job_running(app: &TestApp) -> (RunningWorker, Arc<tokio::sync::Not
 /// Test queues are paused in the database directly: the pages know only the
 /// app's queues.
 async fn pause_slow(app: &TestApp) {
-    sqlx::query("INSERT INTO queue_pauses (queue) VALUES ('test_slow')")
-        .execute(&app.pool)
-        .await
-        .expect("pause");
+    app.exec("INSERT INTO queue_pauses (queue) VALUES ('test_slow')")
+        .await;
 }
 
 /// With `test_slow` paused: a "next" job waits while the running one
@@ -1082,10 +1000,7 @@ async fn next_waits_until_resumed(app: &TestApp, release: &tokio::sync::Notify) 
         ["slow"],
         "the running job finished; the next waits"
     );
-    sqlx::query("DELETE FROM queue_pauses")
-        .execute(&app.pool)
-        .await
-        .expect("resume");
+    app.exec("DELETE FROM queue_pauses").await;
     for _ in 0..100 {
         if effects(app).await.len() == 2 {
             break;
@@ -1119,14 +1034,12 @@ async fn a_pause_during_a_fetch_neither_stalls_the_queue_nor_holds_a_transaction
         .execute(&mut *lock)
         .await
         .expect("lock");
-    sqlx::query(
+    app.exec(
         "SELECT pg_notify('apalis::job::insert',
                  json_build_object('job_type', job_type, 'id', id, 'run_at', run_at)::text)
          FROM apalis.jobs WHERE job_type = 'test_slow'",
     )
-    .execute(&app.pool)
-    .await
-    .expect("notify");
+    .await;
     // The worker's fetches: (waiting on a lock, idle in an open transaction).
     let fetches = || async {
         sqlx::query_as::<_, (i64, i64)>(
@@ -1176,13 +1089,11 @@ async fn drain_cancels_only_the_waiting_jobs_of_that_queue_after_saying_how_many
         );
     }
     // One export job already finished, a maintenance job waiting elsewhere.
-    sqlx::query(
+    app.exec(
         "UPDATE apalis.jobs SET status = 'Done', done_at = now()
          WHERE id = (SELECT min(id) FROM apalis.jobs WHERE job_type = 'report_export')",
     )
-    .execute(&app.pool)
-    .await
-    .expect("one done");
+    .await;
     let mut conn = app.pool.acquire().await.expect("conn");
     jobs::enqueue(&mut conn, &Maintenance { tick: 1 })
         .await
@@ -1207,13 +1118,12 @@ async fn drain_cancels_only_the_waiting_jobs_of_that_queue_after_saying_how_many
     };
     let before = states().await;
     assert!(before.contains(&("report_export".into(), "Pending".into(), 2)));
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/admin/jobs/queues/report_export/drain",
             &[("confirm", "yes")],
         )
         .await;
-    assert_is_redirect(&r);
     let after = states().await;
     assert!(
         after.contains(&("report_export".into(), "Killed".into(), 2)),
@@ -1236,8 +1146,7 @@ async fn drain_cancels_only_the_waiting_jobs_of_that_queue_after_saying_how_many
 async fn the_list_reads_each_state_as_the_overview_counts_it() {
     let app = spawn_app().await;
     // One job of every state, and one more of each in another queue.
-    sqlx::query(
-        "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at)
+    app.exec("INSERT INTO apalis.jobs (job, id, job_type, status, attempts, max_attempts, run_at, done_at)
          SELECT convert_to('{}', 'UTF8'), q || '-' || s, q, st, a, 3, now() + d * interval '1 hour', dn
          FROM (VALUES ('pending', 'Pending', 0, -1, NULL::timestamptz),
                       ('scheduled', 'Pending', 0, 1, NULL),
@@ -1246,11 +1155,7 @@ async fn the_list_reads_each_state_as_the_overview_counts_it() {
                       ('done', 'Done', 1, -1, now()),
                       ('dead-killed', 'Killed', 1, -1, now()),
                       ('dead-exhausted', 'Failed', 3, -1, now())) AS v (s, st, a, d, dn),
-              (VALUES ('maintenance'), ('install_ping')) AS w (q)",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("jobs");
+              (VALUES ('maintenance'), ('install_ping')) AS w (q)").await;
     let counts = timetracker::db::jobs::counts(&app.pool)
         .await
         .expect("counts");
@@ -1290,18 +1195,11 @@ async fn delivery_resumes_by_itself_after_its_waiting_job_is_cancelled_or_draine
     let (app, admin) = spawn_app_with_analytics(&fake).await;
     let queue = "/admin/jobs/queues/analytics_delivery";
     for (round, action) in ["cancel", "drain"].into_iter().enumerate() {
-        let r = admin.post_form(&format!("{queue}/pause"), &[]).await;
-        assert_is_redirect(&r);
-        let r = admin
-            .post_form("/projects", &[("name", &format!("{action} before"))])
+        admin.submit(&format!("{queue}/pause"), &[]).await;
+        admin
+            .submit("/projects", &[("name", &format!("{action} before"))])
             .await;
-        assert_is_redirect(&r);
-        let waiting: String = sqlx::query_scalar(
-            "SELECT id FROM apalis.jobs WHERE job_type = 'analytics_delivery' AND status = 'Pending'",
-        )
-        .fetch_one(&app.pool)
-        .await
-        .expect("the waiting delivery job");
+        let waiting: String = app.scalar("SELECT id FROM apalis.jobs WHERE job_type = 'analytics_delivery' AND status = 'Pending'").await;
         let r = match action {
             "cancel" => {
                 admin
@@ -1315,13 +1213,11 @@ async fn delivery_resumes_by_itself_after_its_waiting_job_is_cancelled_or_draine
             }
         };
         assert_is_redirect(&r);
-        let r = admin.post_form(&format!("{queue}/resume"), &[]).await;
-        assert_is_redirect(&r);
+        admin.submit(&format!("{queue}/resume"), &[]).await;
         // The next event's delivery job must not fold into the dead one.
-        let r = admin
-            .post_form("/projects", &[("name", &format!("{action} after"))])
+        admin
+            .submit("/projects", &[("name", &format!("{action} after"))])
             .await;
-        assert_is_redirect(&r);
         app.run_pending_jobs().await;
         assert_eq!(
             projects_delivered(&fake),

@@ -51,7 +51,7 @@ fn every_redirect_target_from_input_is_a_local_path_or_the_root() {
     runtime.block_on(app.setup_admin());
     // One anonymous CSRF anchor for every sign-in below.
     let anon = TestClient::new(&app.address);
-    let html = runtime.block_on(async { anon.get("/login").await.text().await.expect("page") });
+    let html = runtime.block_on(async { anon.get_text("/login").await });
     let token = csrf_in(&html).expect("token");
     let anchor = anon.cookie("tt_pre").expect("anchor");
     let http = reqwest::Client::builder()
@@ -137,12 +137,7 @@ async fn a_notice_in_the_url_is_not_shown_but_a_notice_the_app_wrote_is_shown_on
         } else {
             admin.clone()
         };
-        let page = client
-            .get(&format!("{path}?{query}"))
-            .await
-            .text()
-            .await
-            .expect("page");
+        let page = client.get_text(&format!("{path}?{query}")).await;
         assert!(
             !page.contains("Call +1 555"),
             "{path} showed the crafted notice"
@@ -152,19 +147,19 @@ async fn a_notice_in_the_url_is_not_shown_but_a_notice_the_app_wrote_is_shown_on
     // A forged or tampered flash cookie is ignored too.
     let forged = admin.clone();
     forged.set_cookie("tt_flash", &format!("{}.00", hex(crafted)));
-    let page = forged.get("/profile").await.text().await.expect("page");
+    let page = forged.get_text("/profile").await;
     assert!(!page.contains("Call +1 555"));
 
     let r = admin
         .post_form("/profile/timezone", &[("timezone", "Europe/Paris")])
         .await;
     assert_redirects_to(&r, "/profile");
-    let page = admin.get("/profile").await.text().await.expect("page");
+    let page = admin.get_text("/profile").await;
     assert!(
         page.contains("Timezone saved."),
         "the app's own notice shows"
     );
-    let again = admin.get("/profile").await.text().await.expect("page");
+    let again = admin.get_text("/profile").await;
     assert!(!again.contains("Timezone saved."), "once");
 }
 
@@ -233,7 +228,7 @@ async fn no_page_api_answer_or_download_with_personal_data_may_be_cached() {
     let r = admin.request_export("csv", &[]).await;
     assert_is_redirect(&r);
     app.run_pending_jobs().await;
-    let exports = admin.get("/exports").await.text().await.expect("page");
+    let exports = admin.get_text("/exports").await;
     let download = download_link(&exports).expect("a download link");
     for path in [
         "/",

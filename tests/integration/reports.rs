@@ -1,14 +1,12 @@
 //! Summary reports (grouping, report-time rounding, amounts, permissions) and
 //! the streamed CSV export.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use reqwest::StatusCode;
-use timetracker::tracking::{Actor, entries};
 
-use crate::support::a_project;
-use crate::support::assert_is_redirect;
-use crate::support::{TestApp, spawn_app};
+use crate::support::{TestApp, a_project, an_entry, assert_is_redirect, spawn_app};
 
+/// An entry of `username`'s, billable as its project is.
 async fn entry(
     app: &TestApp,
     username: &str,
@@ -17,26 +15,12 @@ async fn entry(
     minutes: i64,
     notes: &str,
 ) {
-    let user_id = app.user_id(username).await;
-    let user = timetracker::db::users::by_id(&app.pool, user_id)
-        .await
-        .expect("query")
-        .expect("user");
-    let mut actor = Actor::new(&user, chrono_tz::UTC);
-    actor.is_admin = true;
-    let start: DateTime<Utc> = start.parse().expect("time");
-    let input = entries::EntryInput {
-        project_id: project,
-        task_id: None,
-        start,
-        end: start + chrono::Duration::seconds(minutes * 60 + if minutes == 22 { 30 } else { 0 }),
-        notes: notes.into(),
-        tags: vec!["alpha".into()],
-        billable: None,
-    };
-    entries::create(&app.pool, &actor, user_id, &input)
-        .await
-        .expect("entry");
+    an_entry(app.user_id(username).await, project)
+        .from(start)
+        .lasting(minutes)
+        .with_notes(notes)
+        .create(app)
+        .await;
 }
 
 #[tokio::test]
@@ -50,24 +34,24 @@ async fn rounding_applies_per_entry_at_report_time_and_never_to_stored_data() {
         .await;
     entry(&app, "admin", p, "2026-11-02T09:00:00Z", 7, "").await;
     entry(&app, "admin", p, "2026-11-02T10:00:00Z", 8, "").await;
-    entry(&app, "admin", p, "2026-11-02T11:00:00Z", 22, "").await; // 22 min 30 s
+    an_entry(app.user_id("admin").await, p)
+        .from("2026-11-02T11:00:00Z")
+        .lasting_seconds(22 * 60 + 30)
+        .create(&app)
+        .await;
     let url = "/reports?from=2026-11-01&to=2026-11-30&group=project";
-    let page = admin.get(url).await.text().await.expect("page");
+    let page = admin.get_text(url).await;
     assert!(page.contains("0:37:30"), "exact total without rounding");
-    sqlx::query("UPDATE settings SET rounding_minutes = 15")
-        .execute(&app.pool)
-        .await
-        .expect("setting");
-    let page = admin.get(url).await.text().await.expect("page");
+    app.exec("UPDATE settings SET rounding_minutes = 15").await;
+    let page = admin.get_text(url).await;
     assert!(page.contains("0:45:00"), "0 + 15 + 30 minutes once rounded");
     assert!(
         page.contains("75.00"),
         "the amount uses the rounded time: 0.75 h at 100.00"
     );
-    let stored: i64 = sqlx::query_scalar("SELECT sum(duration_seconds)::bigint FROM time_entries")
-        .fetch_one(&app.pool)
-        .await
-        .expect("sum");
+    let stored: i64 = app
+        .scalar("SELECT sum(duration_seconds)::bigint FROM time_entries")
+        .await;
     assert_eq!(stored, 37 * 60 + 30, "stored durations are untouched");
 }
 
@@ -75,12 +59,7 @@ async fn rounding_applies_per_entry_at_report_time_and_never_to_stored_data() {
 async fn amounts_use_the_project_rate_or_the_clients_and_skip_non_billable_time() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let client: i64 = sqlx::query_scalar(
-        "INSERT INTO clients (name, default_hourly_rate_cents) VALUES ('Acme', 6000) RETURNING id",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("client");
+    let client: i64 = app.scalar("INSERT INTO clients (name, default_hourly_rate_cents) VALUES ('Acme', 6000) RETURNING id").await;
     let own_rate = a_project()
         .named("Own rate")
         .with_rate(10_000)
@@ -102,11 +81,8 @@ async fn amounts_use_the_project_rate_or_the_clients_and_skip_non_billable_time(
     entry(&app, "admin", client_rate, "2026-11-02T11:00:00Z", 30, "").await;
     entry(&app, "admin", internal, "2026-11-02T12:00:00Z", 60, "").await;
     let page = admin
-        .get("/reports?from=2026-11-01&to=2026-11-30&group=client&subgroup=project")
-        .await
-        .text()
-        .await
-        .expect("page");
+        .get_text("/reports?from=2026-11-01&to=2026-11-30&group=client&subgroup=project")
+        .await;
     assert!(
         page.contains("150.00") && page.contains("30.00"),
         "90 min at 100.00 and 30 min at 60.00"
@@ -126,11 +102,8 @@ async fn days_are_grouped_in_the_viewers_timezone() {
     // 23:30 UTC on the 2nd is 00:30 on the 3rd in Berlin (the admin's timezone).
     entry(&app, "admin", p, "2026-11-02T23:30:00Z", 30, "").await;
     let page = admin
-        .get("/reports?from=2026-11-01&to=2026-11-30&group=day")
-        .await
-        .text()
-        .await
-        .expect("page");
+        .get_text("/reports?from=2026-11-01&to=2026-11-30&group=day")
+        .await;
     assert!(
         page.contains("2026-11-03") && !page.contains("2026-11-02<"),
         "{page}"
@@ -146,48 +119,32 @@ async fn users_report_and_export_only_their_own_time() {
     entry(&app, "admin", p, "2026-11-02T09:00:00Z", 60, "admin work").await;
     entry(&app, "bob", p, "2026-11-03T09:00:00Z", 30, "bob work").await;
     let range = "from=2026-11-01&to=2026-11-30";
-    let page = bob
-        .get(&format!("/reports?{range}&group=user"))
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = bob.get_text(&format!("/reports?{range}&group=user")).await;
     assert!(page.contains("bob") && page.contains("0:30:00") && !page.contains("1:00:00"));
     assert_eq!(
-        bob.get(&format!("/reports?{range}&user_id=all"))
-            .await
-            .status(),
+        bob.get_status(&format!("/reports?{range}&user_id=all"))
+            .await,
         StatusCode::FORBIDDEN
     );
     let admin_id = app.user_id("admin").await;
     assert_eq!(
-        bob.get(&format!("/reports?{range}&user_id={admin_id}"))
-            .await
-            .status(),
+        bob.get_status(&format!("/reports?{range}&user_id={admin_id}"))
+            .await,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        bob.get(&format!("/reports/export.csv?{range}&user_id=all"))
-            .await
-            .status(),
+        bob.get_status(&format!("/reports/export.csv?{range}&user_id=all"))
+            .await,
         StatusCode::FORBIDDEN
     );
-    let csv = bob
-        .get(&format!("/reports/export.csv?{range}"))
-        .await
-        .text()
-        .await
-        .expect("csv");
+    let csv = bob.get_text(&format!("/reports/export.csv?{range}")).await;
     assert!(
         csv.contains("bob work") && !csv.contains("admin work"),
         "{csv}"
     );
     let everyone = admin
-        .get(&format!("/reports/export.csv?{range}&user_id=all"))
-        .await
-        .text()
-        .await
-        .expect("csv");
+        .get_text(&format!("/reports/export.csv?{range}&user_id=all"))
+        .await;
     assert!(everyone.contains("bob work") && everyone.contains("admin work"));
 }
 
@@ -195,10 +152,7 @@ async fn users_report_and_export_only_their_own_time() {
 async fn the_csv_export_streams_every_row_with_the_configured_delimiter() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    sqlx::query("UPDATE settings SET export_delimiter = ';'")
-        .execute(&app.pool)
-        .await
-        .expect("setting");
+    app.exec("UPDATE settings SET export_delimiter = ';'").await;
     let p = a_project().named("Export").create(&app).await;
     entry(
         &app,
@@ -251,16 +205,11 @@ async fn the_csv_export_streams_every_row_with_the_configured_delimiter() {
     assert!(lines[3001].contains("bulk row 3000"));
 
     // In the owner's date format and clock once they chose one.
-    sqlx::query("UPDATE users SET date_format = 'mdy', clock = '12h' WHERE username = 'admin'")
-        .execute(&app.pool)
-        .await
-        .expect("formats");
+    app.exec("UPDATE users SET date_format = 'mdy', clock = '12h' WHERE username = 'admin'")
+        .await;
     let body = admin
-        .get("/reports/export.csv?from=2026-11-01&to=2026-11-30")
-        .await
-        .text()
-        .await
-        .expect("body");
+        .get_text("/reports/export.csv?from=2026-11-01&to=2026-11-30")
+        .await;
     let first = body.lines().nth(1).expect("a row");
     assert!(
         first.contains(";11/02/2026 10:00:00 AM;11/02/2026 11:30:00 AM;"),
@@ -307,7 +256,7 @@ async fn the_detailed_list_uses_the_same_filters_and_is_paginated() {
     entry(&app, "admin", b, "2026-11-10T09:00:00Z", 30, "beta note").await;
     entry(&app, "bob", a, "2026-11-10T09:00:00Z", 30, "bob note").await;
     let base = format!("/reports?from=2026-11-01&to=2026-11-30&project_id={a}");
-    let first = admin.get(&base).await.text().await.expect("page");
+    let first = admin.get_text(&base).await;
     assert!(
         first.contains("Page 1 of 2")
             && first.contains("alpha 9-6")
@@ -317,29 +266,14 @@ async fn the_detailed_list_uses_the_same_filters_and_is_paginated() {
         !first.contains("bob note"),
         "the admin's own time unless asked for everyone"
     );
-    let second = admin
-        .get(&format!("{base}&detail_page=2"))
-        .await
-        .text()
-        .await
-        .expect("page");
+    let second = admin.get_text(&format!("{base}&detail_page=2")).await;
     assert!(
         second.contains("Page 2 of 2") && second.contains("alpha 1-0"),
         "the oldest entries on the last page"
     );
-    let everyone = admin
-        .get(&format!("{base}&user_id=all"))
-        .await
-        .text()
-        .await
-        .expect("page");
+    let everyone = admin.get_text(&format!("{base}&user_id=all")).await;
     assert!(everyone.contains("bob note"));
-    let bobs = bob
-        .get("/reports?from=2026-11-01&to=2026-11-30")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let bobs = bob.get_text("/reports?from=2026-11-01&to=2026-11-30").await;
     assert!(bobs.contains("bob note") && !bobs.contains("alpha 1-0"));
 }
 
@@ -365,10 +299,7 @@ fn bars(page: &str, id: &str) -> Vec<(String, i64)> {
 async fn presets_name_whole_periods_from_today() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    sqlx::query("UPDATE users SET timezone = 'UTC'")
-        .execute(&app.pool)
-        .await
-        .expect("tz");
+    app.exec("UPDATE users SET timezone = 'UTC'").await;
     let p = a_project().named("Periods").create(&app).await;
     let today = Utc::now().date_naive();
     let at = |day: chrono::NaiveDate| format!("{day}T00:10:00Z");
@@ -422,11 +353,8 @@ async fn presets_name_whole_periods_from_today() {
     );
     // The page keeps the choice in its address and shows the days it covers.
     let page = admin
-        .get("/reports?preset=last_year&group=project")
-        .await
-        .text()
-        .await
-        .expect("page");
+        .get_text("/reports?preset=last_year&group=project")
+        .await;
     assert!(page.contains(r#"<option value="last_year" selected>Last year</option>"#));
     assert!(page.contains(&format!(
         "value=\"{}-01-01\"",
@@ -464,11 +392,8 @@ async fn the_charts_show_the_reports_numbers() {
     entry(&app, "admin", web, "2026-11-04T09:00:00Z", 30, "").await;
     entry(&app, "admin", internal, "2026-11-02T12:00:00Z", 60, "").await;
     let page = admin
-        .get("/reports?from=2026-11-02&to=2026-11-08&group=project")
-        .await
-        .text()
-        .await
-        .expect("page");
+        .get_text("/reports?from=2026-11-02&to=2026-11-08&group=project")
+        .await;
     // Over time: one stacked bar per day, the larger project first.
     assert_eq!(
         bars(&page, "chart-time"),
@@ -491,20 +416,14 @@ async fn the_charts_show_the_reports_numbers() {
     );
     // Grouped by day, the split is the second grouping or the project.
     let page = admin
-        .get("/reports?from=2026-11-02&to=2026-11-08&group=day")
-        .await
-        .text()
-        .await
-        .expect("page");
+        .get_text("/reports?from=2026-11-02&to=2026-11-08&group=day")
+        .await;
     assert_eq!(bars(&page, "chart-time").len(), 3);
     assert!(page.contains("Hours per day by project"));
     // A quarter is shown by weeks.
     let page = admin
-        .get("/reports?from=2026-09-01&to=2026-11-30&group=project")
-        .await
-        .text()
-        .await
-        .expect("page");
+        .get_text("/reports?from=2026-09-01&to=2026-11-30&group=project")
+        .await;
     assert!(page.contains("Hours per week by project"));
     assert_eq!(
         bars(&page, "chart-time"),
@@ -528,7 +447,7 @@ async fn reports_are_saved_by_name_opened_again_and_deleted() {
     let target = crate::support::location(&r);
     assert!(target.starts_with("/reports?preset=last_month"), "{target}");
     assert!(target.contains("group=task"));
-    let page = admin.get(&target).await.text().await.expect("page");
+    let page = admin.get_text(&target).await;
     assert!(page.contains("Saved as “Last month by task”."));
     assert_eq!(
         target, "/reports?preset=last_month&group=task",
@@ -540,13 +459,12 @@ async fn reports_are_saved_by_name_opened_again_and_deleted() {
         "listed with its link: {listed} in {page}"
     );
     // The same name again replaces the filters.
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/reports/saved",
             &[("name", "last MONTH by task"), ("preset", "this_year")],
         )
         .await;
-    assert_is_redirect(&r);
     let saved: Vec<(String, serde_json::Value)> =
         sqlx::query_as("SELECT name, params FROM saved_reports")
             .fetch_all(&app.pool)
@@ -555,14 +473,7 @@ async fn reports_are_saved_by_name_opened_again_and_deleted() {
     assert_eq!(saved.len(), 1);
     assert_eq!(saved[0].1["preset"], "this_year");
     // Per user: Bob sees none of it.
-    assert!(
-        !bob.get("/reports")
-            .await
-            .text()
-            .await
-            .expect("page")
-            .contains("last MONTH")
-    );
+    assert!(!bob.get_text("/reports").await.contains("last MONTH"));
     // A bad name keeps the report and says why; bad filters are not saved.
     let r = admin
         .post_form("/reports/saved", &[("name", "  "), ("group", "task")])
@@ -574,10 +485,7 @@ async fn reports_are_saved_by_name_opened_again_and_deleted() {
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // Deleting asks first, then deletes.
-    let id: i64 = sqlx::query_scalar("SELECT id FROM saved_reports")
-        .fetch_one(&app.pool)
-        .await
-        .expect("id");
+    let id: i64 = app.scalar("SELECT id FROM saved_reports").await;
     let path = format!("/reports/saved/{id}/delete");
     let r = admin.post_form(&path, &[]).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -588,15 +496,11 @@ async fn reports_are_saved_by_name_opened_again_and_deleted() {
             .contains("Delete the saved report “last MONTH by task”?")
     );
     assert_eq!(
-        bob.post_form(&path, &[("confirm", "yes")]).await.status(),
+        bob.post_status(&path, &[("confirm", "yes")]).await,
         StatusCode::NOT_FOUND
     );
-    let r = admin.post_form(&path, &[("confirm", "yes")]).await;
-    assert_is_redirect(&r);
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM saved_reports")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    admin.submit(&path, &[("confirm", "yes")]).await;
+    let left: i64 = app.scalar("SELECT count(*) FROM saved_reports").await;
     assert_eq!(left, 0);
 }
 
@@ -604,10 +508,7 @@ async fn reports_are_saved_by_name_opened_again_and_deleted() {
 async fn the_timer_page_draws_this_week_and_the_top_projects_of_seven_days() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    sqlx::query("UPDATE users SET timezone = 'UTC'")
-        .execute(&app.pool)
-        .await
-        .expect("tz");
+    app.exec("UPDATE users SET timezone = 'UTC'").await;
     let (a, b, old) = (
         a_project().named("Alpha").create(&app).await,
         a_project().named("Beta").create(&app).await,
@@ -630,7 +531,7 @@ async fn the_timer_page_draws_this_week_and_the_top_projects_of_seven_days() {
         .await
         .expect("entry");
     }
-    let page = admin.get("/").await.text().await.expect("page");
+    let page = admin.get_text("/").await;
     assert_eq!(
         bars(&page, "chart-top"),
         [("Alpha".to_owned(), 3600), ("Beta".to_owned(), 1800)],

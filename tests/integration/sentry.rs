@@ -102,10 +102,8 @@ async fn a_dead_job_is_reported_once_with_its_queue_and_request() {
         .expect("id")
         .to_owned();
     // An export request no build can read: the job fails permanently.
-    sqlx::query("UPDATE exports SET params = '\"unreadable\"'::jsonb")
-        .execute(&app.pool)
-        .await
-        .expect("corrupt");
+    app.exec("UPDATE exports SET params = '\"unreadable\"'::jsonb")
+        .await;
 
     let sentry = FakeSentry::start().await;
     let database_url = app.config.database.url.expose().clone();
@@ -132,7 +130,7 @@ async fn a_sampled_request_is_traced_with_a_span_per_query() {
     let sentry = FakeSentry::start().await;
     let traced = [("SENTRY_TRACES_SAMPLE_RATE", "1"), ("LOG_LEVEL", "info")];
     let (mut web, admin) = web_with_admin(&db, &sentry, &traced).await;
-    assert_eq!(admin.get("/").await.status(), StatusCode::OK);
+    assert_eq!(admin.get_status("/").await, StatusCode::OK);
 
     // The db functions' spans are `debug` (not built for the logs at
     // `info`), but the trace of the request that ran them has them: here

@@ -17,18 +17,15 @@ async fn every_page_redirects_to_setup_until_it_is_done() {
     let body: serde_json::Value = r.json().await.expect("json");
     assert_eq!(body["error"]["code"], "setup_required");
     for path in ["/health/live", "/static/app.css", "/setup"] {
-        assert_eq!(client.get(path).await.status(), StatusCode::OK, "{path}");
+        assert_eq!(client.get_status(path).await, StatusCode::OK, "{path}");
     }
 }
 
 #[tokio::test]
 async fn setup_shows_the_exact_install_ping_with_equal_choices() {
     let app = spawn_app().await;
-    let html = app.client().get("/setup").await.text().await.expect("body");
-    let install_id: uuid::Uuid = sqlx::query_scalar("SELECT install_id FROM installation")
-        .fetch_one(&app.pool)
-        .await
-        .expect("installation row");
+    let html = app.client().get_text("/setup").await;
+    let install_id: uuid::Uuid = app.scalar("SELECT install_id FROM installation").await;
     assert!(
         html.contains(&install_id.to_string()),
         "the ping preview shows the install id"
@@ -73,10 +70,7 @@ async fn a_wrong_or_missing_setup_token_is_refused_and_creates_nothing() {
                 .contains("setup token is not valid")
         );
     }
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let users: i64 = app.scalar("SELECT count(*) FROM users").await;
     assert_eq!(users, 0);
     assert_eq!(
         location(&client.get("/").await),
@@ -161,10 +155,7 @@ async fn of_concurrent_setups_exactly_one_wins() {
             .all(|s| *s == StatusCode::SEE_OTHER || *s == StatusCode::CONFLICT),
         "{statuses:?}"
     );
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let users: i64 = app.scalar("SELECT count(*) FROM users").await;
     assert_eq!(users, 1);
 }
 
@@ -173,7 +164,7 @@ async fn the_admin_created_by_setup_can_sign_in_and_setup_cannot_run_again() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     assert_eq!(
-        admin.get("/").await.status(),
+        admin.get_status("/").await,
         StatusCode::OK,
         "setup signs the admin in"
     );
@@ -203,10 +194,7 @@ async fn the_admin_created_by_setup_can_sign_in_and_setup_cannot_run_again() {
         StatusCode::CONFLICT,
         "a second setup must not succeed"
     );
-    let token: Option<String> = sqlx::query_scalar("SELECT setup_token FROM installation")
-        .fetch_one(&app.pool)
-        .await
-        .expect("row");
+    let token: Option<String> = app.scalar("SELECT setup_token FROM installation").await;
     assert_eq!(token, None, "the one-time token is gone");
 }
 

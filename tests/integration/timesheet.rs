@@ -43,10 +43,7 @@ async fn cells_create_resize_and_remove_entries_and_never_drop_detail() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let api = Api::new(&app, &admin.api_token("sheet", "").await);
-    sqlx::query("UPDATE users SET timezone = 'UTC'")
-        .execute(&app.pool)
-        .await
-        .expect("tz");
+    app.exec("UPDATE users SET timezone = 'UTC'").await;
     let p = a_project().named("Grid").create(&app).await;
 
     // An empty cell: one new entry at 09:00 on that day.
@@ -126,14 +123,9 @@ async fn cells_create_resize_and_remove_entries_and_never_drop_detail() {
     // A single entry without notes is cleared; one with notes is not.
     let (_, body) = set(&api, p, "2026-12-01", "0").await;
     assert_eq!(body["change"], "deleted");
-    sqlx::query("UPDATE time_entries SET notes = 'keep me' WHERE started_at::date = '2026-11-30' AND notes = ''")
-        .execute(&app.pool)
-        .await
-        .expect("notes");
-    sqlx::query("DELETE FROM time_entries WHERE notes = 'client call'")
-        .execute(&app.pool)
-        .await
-        .expect("one left");
+    app.exec("UPDATE time_entries SET notes = 'keep me' WHERE started_at::date = '2026-11-30' AND notes = ''").await;
+    app.exec("DELETE FROM time_entries WHERE notes = 'client call'")
+        .await;
     let (status, body) = set(&api, p, "2026-11-30", "").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(
@@ -161,10 +153,7 @@ async fn cells_create_resize_and_remove_entries_and_never_drop_detail() {
     assert_eq!(week["rows"].as_array().expect("rows").len(), 1);
 
     // An archived project's row is read-only.
-    sqlx::query("UPDATE projects SET archived = true")
-        .execute(&app.pool)
-        .await
-        .expect("archive");
+    app.exec("UPDATE projects SET archived = true").await;
     let (_, _, week) = api.get("/timesheet?week=2026-11-30").await;
     assert_eq!(week["rows"][0]["read_only"], true);
     let (status, body) = set(&api, p, "2026-12-02", "1:00").await;
@@ -181,24 +170,15 @@ async fn cells_create_resize_and_remove_entries_and_never_drop_detail() {
 async fn a_form_save_is_all_or_nothing_and_keeps_every_typed_value() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    sqlx::query("UPDATE users SET timezone = 'UTC'")
-        .execute(&app.pool)
-        .await
-        .expect("tz");
+    app.exec("UPDATE users SET timezone = 'UTC'").await;
     let p = a_project().named("Form").create(&app).await;
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/timesheet/rows",
             &[("week", "2026-11-30"), ("project_id", &p.to_string())],
         )
         .await;
-    assert_is_redirect(&r);
-    let page = admin
-        .get("/timesheet?week=2026-12-03")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = admin.get_text("/timesheet?week=2026-12-03").await;
     let monday = format!("c.{p}.0.0");
     assert!(
         page.contains(&format!("name=\"{monday}\"")),
@@ -235,12 +215,7 @@ async fn a_form_save_is_all_or_nothing_and_keeps_every_typed_value() {
         )
         .await;
     assert_is_redirect(&r);
-    let page = admin
-        .get(&crate::support::location(&r))
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = admin.get_text(&crate::support::location(&r)).await;
     assert!(page.contains("2 cells saved."), "both changed cells count");
     // Junk field names are refused, not ignored.
     let r = admin
@@ -254,10 +229,7 @@ async fn last_week_is_copied_as_rows_or_with_times_into_empty_cells() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let api = Api::new(&app, &admin.api_token("sheet", "").await);
-    sqlx::query("UPDATE users SET timezone = 'UTC'")
-        .execute(&app.pool)
-        .await
-        .expect("tz");
+    app.exec("UPDATE users SET timezone = 'UTC'").await;
     let (a, b) = (
         a_project().named("Alpha").create(&app).await,
         a_project().named("Beta").create(&app).await,
@@ -307,10 +279,8 @@ async fn weeks_follow_the_users_week_start_and_timezone() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let api = Api::new(&app, &admin.api_token("sheet", "").await);
-    sqlx::query("UPDATE users SET timezone = 'Europe/Berlin', week_start = 'sunday'")
-        .execute(&app.pool)
-        .await
-        .expect("prefs");
+    app.exec("UPDATE users SET timezone = 'Europe/Berlin', week_start = 'sunday'")
+        .await;
     let p = a_project().named("DST").create(&app).await;
     let (_, _, week) = api.get("/timesheet?week=2026-10-28").await;
     assert_eq!(week["first_day"], "2026-10-25", "a Sunday");
@@ -376,10 +346,8 @@ async fn each_grid_save_records_one_summarising_event_only_with_consent() {
     put(true, "2026-11-16", "2:00").await;
     put(true, "2026-11-16", "").await;
     let dnt = admin.with_header("DNT", "1");
-    let r = dnt
-        .post_form("/timesheet", &[("week", "2026-11-16"), (&cell, "0:30")])
+    dnt.submit("/timesheet", &[("week", "2026-11-16"), (&cell, "0:30")])
         .await;
-    assert_is_redirect(&r);
     assert_eq!(
         events(&app).await,
         Vec::<String>::new(),
@@ -389,10 +357,9 @@ async fn each_grid_save_records_one_summarising_event_only_with_consent() {
     put(false, "2026-11-17", "1:00").await;
     put(false, "2026-11-17", "2:00").await;
     put(false, "2026-11-17", "0").await;
-    let r = admin
-        .post_form("/timesheet", &[("week", "2026-11-16"), (&cell, "0:45")])
+    admin
+        .submit("/timesheet", &[("week", "2026-11-16"), (&cell, "0:45")])
         .await;
-    assert_is_redirect(&r);
     assert_eq!(
         events(&app).await,
         [
@@ -422,10 +389,7 @@ async fn a_save_with_more_cells_than_a_week_of_rows_is_refused_before_any_write(
 async fn a_cell_refused_by_the_save_rolls_back_the_cells_before_it() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    sqlx::query("UPDATE users SET timezone = 'UTC'")
-        .execute(&app.pool)
-        .await
-        .expect("tz");
+    app.exec("UPDATE users SET timezone = 'UTC'").await;
     let p = a_project().named("Atomic").create(&app).await;
     // Tuesday holds one entry with notes: clearing its cell is refused.
     let admin_id = app.user_id("admin").await;
@@ -456,9 +420,8 @@ async fn a_cell_refused_by_the_save_rolls_back_the_cells_before_it() {
         "the good cell before it was rolled back with the save"
     );
     // The good cell alone is saved.
-    let r = admin
-        .post_form("/timesheet", &[("week", "2026-11-30"), (&monday, "0:30")])
+    admin
+        .submit("/timesheet", &[("week", "2026-11-30"), (&monday, "0:30")])
         .await;
-    assert_is_redirect(&r);
     assert_eq!(entries(&app).await.len(), 2);
 }

@@ -17,32 +17,16 @@ const CTX: JobContext = JobContext {
     last_attempt: false,
 };
 
-use crate::support::assert_is_redirect;
-use crate::support::{TestApp, TestClient, location, spawn_app};
+use crate::support::{TestApp, a_project, an_entry, assert_is_redirect, location, spawn_app};
 
-async fn create_project(app: &TestApp, admin: &TestClient, name: &str) -> i64 {
-    let r = admin
-        .post_form(
-            "/projects",
-            &[
-                ("name", name),
-                ("billable", "on"),
-                ("hourly_rate", "80"),
-                ("estimated_hours", "10"),
-            ],
-        )
-        .await;
-    assert_eq!(
-        r.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        r.text().await.unwrap_or_default()
-    );
-    sqlx::query_scalar("SELECT id FROM projects WHERE name = $1")
-        .bind(name)
-        .fetch_one(&app.pool)
+/// A billable project at 80.00 an hour.
+async fn a_billable_project(app: &TestApp, name: &str) -> i64 {
+    a_project()
+        .named(name)
+        .billable(true)
+        .with_rate(8_000)
+        .create(app)
         .await
-        .expect("project")
 }
 
 async fn set_setting(app: &TestApp, column: &str, value: &str) {
@@ -108,9 +92,9 @@ fn entry_input(project_id: i64, start: DateTime<Utc>, end: DateTime<Utc>) -> ent
 async fn starting_a_timer_while_one_runs_stops_it_at_the_same_instant() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let project = create_project(&app, &admin, "Website").await;
-    let r = admin
-        .post_form(
+    let project = a_billable_project(&app, "Website").await;
+    admin
+        .submit(
             "/timer/start",
             &[
                 ("project_id", &project.to_string()),
@@ -119,19 +103,17 @@ async fn starting_a_timer_while_one_runs_stops_it_at_the_same_instant() {
             ],
         )
         .await;
-    assert_is_redirect(&r);
-    let page = admin.get("/").await.text().await.expect("page");
+    let page = admin.get_text("/").await;
     assert!(
         page.contains("data-started=") && page.contains("Stop timer"),
         "the dashboard shows the running timer"
     );
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/timer/start",
             &[("project_id", &project.to_string()), ("notes", "second")],
         )
         .await;
-    assert_is_redirect(&r);
 
     let rows: Vec<EntryRow> = sqlx::query_as(
         "SELECT notes, started_at, ended_at, tags, source FROM time_entries ORDER BY id",
@@ -151,7 +133,7 @@ async fn starting_a_timer_while_one_runs_stops_it_at_the_same_instant() {
 
     let r = admin.post_form("/timer/stop", &[]).await;
     assert_is_redirect(&r);
-    let page = admin.get(&location(&r)).await.text().await.expect("page");
+    let page = admin.get_text(&location(&r)).await;
     assert!(page.contains("Stopped after"), "the timer page says so");
     assert_eq!(running_count(&app, app.user_id("admin").await).await, 0);
 }
@@ -160,8 +142,8 @@ async fn starting_a_timer_while_one_runs_stops_it_at_the_same_instant() {
 async fn concurrent_starts_leave_exactly_one_running_timer() {
     for policy in ["'stop_previous'", "'refuse'"] {
         let app = spawn_app().await;
-        let admin = app.setup_admin().await;
-        let project = create_project(&app, &admin, "Concurrency").await;
+        app.setup_admin().await;
+        let project = a_billable_project(&app, "Concurrency").await;
         set_setting(&app, "timer_policy", policy).await;
         let actor = actor(&app, "admin").await;
         let mut tasks = Vec::new();
@@ -204,9 +186,9 @@ async fn concurrent_starts_leave_exactly_one_running_timer() {
 async fn the_refuse_policy_answers_409_and_stopping_nothing_is_a_conflict() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let project = create_project(&app, &admin, "Refusal").await;
-    let r = admin
-        .post_form(
+    let project = a_billable_project(&app, "Refusal").await;
+    admin
+        .submit(
             "/admin/settings",
             &[
                 ("currency", "usd"),
@@ -218,7 +200,6 @@ async fn the_refuse_policy_answers_409_and_stopping_nothing_is_a_conflict() {
             ],
         )
         .await;
-    assert_is_redirect(&r);
     let settings = db::settings::load(&app.pool).await.expect("settings");
     assert_eq!(
         (
@@ -274,9 +255,9 @@ async fn the_refuse_policy_answers_409_and_stopping_nothing_is_a_conflict() {
 async fn restart_copies_project_task_notes_and_tags() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let project = create_project(&app, &admin, "Restartable").await;
-    let r = admin
-        .post_form(
+    let project = a_billable_project(&app, "Restartable").await;
+    admin
+        .submit(
             "/tasks",
             &[
                 ("project_id", &project.to_string()),
@@ -285,11 +266,7 @@ async fn restart_copies_project_task_notes_and_tags() {
             ],
         )
         .await;
-    assert_is_redirect(&r);
-    let task: i64 = sqlx::query_scalar("SELECT id FROM tasks")
-        .fetch_one(&app.pool)
-        .await
-        .expect("task");
+    let task: i64 = app.scalar("SELECT id FROM tasks").await;
     let actor = actor(&app, "admin").await;
     let first = timer::start(
         &app.pool,
@@ -306,10 +283,9 @@ async fn restart_copies_project_task_notes_and_tags() {
     timer::stop(&app.pool, Who::Checked(&actor))
         .await
         .expect("stop");
-    let r = admin
-        .post_form(&format!("/entries/{}/restart", first.id), &[])
+    admin
+        .submit(&format!("/entries/{}/restart", first.id), &[])
         .await;
-    assert_is_redirect(&r);
     let again = timer::active(&app.pool, &actor)
         .await
         .expect("query")
@@ -327,7 +303,7 @@ async fn restart_copies_project_task_notes_and_tags() {
 async fn manual_entries_are_validated_with_messages_next_to_the_field() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let project = create_project(&app, &admin, "Manual").await.to_string();
+    let project = a_billable_project(&app, "Manual").await.to_string();
     let cases = [
         (
             ("2026-11-20T10:00", "2026-11-20T09:00", ""),
@@ -387,8 +363,8 @@ async fn manual_entries_are_validated_with_messages_next_to_the_field() {
             .contains("more than a day in the future")
     );
 
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/entries/new",
             &[
                 ("project_id", &project),
@@ -398,7 +374,6 @@ async fn manual_entries_are_validated_with_messages_next_to_the_field() {
             ],
         )
         .await;
-    assert_is_redirect(&r);
     let (seconds, billable, source): (i64, bool, String) =
         sqlx::query_as("SELECT duration_seconds, billable, source FROM time_entries")
             .fetch_one(&app.pool)
@@ -414,21 +389,13 @@ async fn manual_entries_are_validated_with_messages_next_to_the_field() {
 async fn overlapping_entries_are_refused_unless_the_setting_allows_them() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let project = create_project(&app, &admin, "Overlap").await;
+    let project = a_billable_project(&app, "Overlap").await;
     let actor = actor(&app, "admin").await;
     let t = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
-    entries::create(
-        &app.pool,
-        &actor,
-        actor.user_id,
-        &entry_input(
-            project,
-            t("2026-11-20T09:00:00Z"),
-            t("2026-11-20T10:00:00Z"),
-        ),
-    )
-    .await
-    .expect("first");
+    an_entry(actor.user_id, project)
+        .from("2026-11-20T09:00:00Z")
+        .create(&app)
+        .await;
     let overlapping = entry_input(
         project,
         t("2026-11-20T09:30:00Z"),
@@ -481,11 +448,11 @@ async fn overlapping_entries_are_refused_unless_the_setting_allows_them() {
 async fn users_cannot_see_edit_or_delete_each_others_entries_but_admins_can() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let project = create_project(&app, &admin, "Private").await;
+    let project = a_billable_project(&app, "Private").await;
     let alice = app.create_user(&admin, "alice", "user").await;
     let bob = app.create_user(&admin, "bob", "user").await;
-    let r = alice
-        .post_form(
+    alice
+        .submit(
             "/entries/new",
             &[
                 ("project_id", &project.to_string()),
@@ -495,30 +462,16 @@ async fn users_cannot_see_edit_or_delete_each_others_entries_but_admins_can() {
             ],
         )
         .await;
-    assert_is_redirect(&r);
-    let id: i64 = sqlx::query_scalar("SELECT id FROM time_entries")
-        .fetch_one(&app.pool)
-        .await
-        .expect("id");
+    let id: i64 = app.scalar("SELECT id FROM time_entries").await;
 
+    assert!(!bob.get_text("/entries").await.contains("alice secret"));
     assert!(
-        !bob.get("/entries")
+        !bob.get_text("/entries?user_id=all")
             .await
-            .text()
-            .await
-            .expect("page")
-            .contains("alice secret")
-    );
-    assert!(
-        !bob.get("/entries?user_id=all")
-            .await
-            .text()
-            .await
-            .expect("page")
             .contains("alice secret")
     );
     assert_eq!(
-        bob.get(&format!("/entries/{id}/edit")).await.status(),
+        bob.get_status(&format!("/entries/{id}/edit")).await,
         StatusCode::NOT_FOUND
     );
     let r = bob
@@ -533,29 +486,24 @@ async fn users_cannot_see_edit_or_delete_each_others_entries_but_admins_can() {
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(
-        bob.post_form(&format!("/entries/{id}/delete"), &[("confirm", "yes")])
-            .await
-            .status(),
+        bob.post_status(&format!("/entries/{id}/delete"), &[("confirm", "yes")])
+            .await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        bob.post_form(&format!("/entries/{id}/restart"), &[])
-            .await
-            .status(),
+        bob.post_status(&format!("/entries/{id}/restart"), &[])
+            .await,
         StatusCode::NOT_FOUND
     );
 
     assert!(
         admin
-            .get("/entries?user_id=all")
+            .get_text("/entries?user_id=all")
             .await
-            .text()
-            .await
-            .expect("page")
             .contains("alice secret")
     );
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             &format!("/entries/{id}/edit"),
             &[
                 ("project_id", &project.to_string()),
@@ -565,7 +513,6 @@ async fn users_cannot_see_edit_or_delete_each_others_entries_but_admins_can() {
             ],
         )
         .await;
-    assert_is_redirect(&r);
     let (owner, seconds): (i64, i64) =
         sqlx::query_as("SELECT user_id, duration_seconds FROM time_entries WHERE id = $1")
             .bind(id)
@@ -579,9 +526,8 @@ async fn users_cannot_see_edit_or_delete_each_others_entries_but_admins_can() {
     );
     assert_eq!(
         alice
-            .post_form(&format!("/entries/{id}/delete"), &[("confirm", "yes")])
-            .await
-            .status(),
+            .post_status(&format!("/entries/{id}/delete"), &[("confirm", "yes")])
+            .await,
         StatusCode::SEE_OTHER
     );
 }
@@ -590,10 +536,10 @@ async fn users_cannot_see_edit_or_delete_each_others_entries_but_admins_can() {
 async fn plain_users_cannot_change_clients_projects_tasks_or_settings() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let project = create_project(&app, &admin, "Guarded").await;
+    let project = a_billable_project(&app, "Guarded").await;
     let bob = app.create_user(&admin, "bob", "user").await;
     assert_eq!(
-        bob.get("/projects").await.status(),
+        bob.get_status("/projects").await,
         StatusCode::OK,
         "everyone sees projects"
     );
@@ -606,13 +552,13 @@ async fn plain_users_cannot_change_clients_projects_tasks_or_settings() {
         ("/admin/settings", vec![("currency", "USD")]),
     ] {
         assert_eq!(
-            bob.post_form(path, &form).await.status(),
+            bob.post_status(path, &form).await,
             StatusCode::FORBIDDEN,
             "{path}"
         );
     }
     assert_eq!(
-        bob.get("/admin/settings").await.status(),
+        bob.get_status("/admin/settings").await,
         StatusCode::FORBIDDEN
     );
 }
@@ -621,39 +567,23 @@ async fn plain_users_cannot_change_clients_projects_tasks_or_settings() {
 async fn archiving_hides_a_project_from_pickers_and_keeps_its_entries() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let project = create_project(&app, &admin, "Old Project").await;
+    let project = a_billable_project(&app, "Old Project").await;
     let actor = actor(&app, "admin").await;
-    let t = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
-    entries::create(
-        &app.pool,
-        &actor,
-        actor.user_id,
-        &entry_input(
-            project,
-            t("2026-11-20T09:00:00Z"),
-            t("2026-11-20T10:00:00Z"),
-        ),
-    )
-    .await
-    .expect("entry");
+    an_entry(actor.user_id, project)
+        .from("2026-11-20T09:00:00Z")
+        .create(&app)
+        .await;
     assert_eq!(
         admin
-            .post_form(&format!("/projects/{project}/archive"), &[])
-            .await
-            .status(),
+            .post_status(&format!("/projects/{project}/archive"), &[])
+            .await,
         StatusCode::SEE_OTHER
     );
-    let dashboard = admin.get("/").await.text().await.expect("page");
+    let dashboard = admin.get_text("/").await;
     let option = format!(r#"<option value="{project}">Old Project"#);
     assert!(!dashboard.contains(&option), "gone from the timer picker");
     assert!(
-        admin
-            .get("/entries")
-            .await
-            .text()
-            .await
-            .expect("page")
-            .contains("Old Project"),
+        admin.get_text("/entries").await.contains("Old Project"),
         "entries are kept"
     );
     let err = timer::start(
@@ -686,8 +616,8 @@ async fn archiving_hides_a_project_from_pickers_and_keeps_its_entries() {
 async fn clients_have_unique_names_and_cannot_be_deleted_while_they_have_projects() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/clients",
             &[
                 ("name", "Acme"),
@@ -696,7 +626,6 @@ async fn clients_have_unique_names_and_cannot_be_deleted_while_they_have_project
             ],
         )
         .await;
-    assert_is_redirect(&r);
     let r = admin.post_form("/clients", &[("name", "ACME")]).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(r.text().await.expect("page").contains("exists already"));
@@ -707,46 +636,34 @@ async fn clients_have_unique_names_and_cannot_be_deleted_while_they_have_project
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE name = 'Acme'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("client");
-    let rate: Option<i64> = sqlx::query_scalar("SELECT default_hourly_rate_cents FROM clients")
-        .fetch_one(&app.pool)
-        .await
-        .expect("rate");
+    let client: i64 = app
+        .scalar("SELECT id FROM clients WHERE name = 'Acme'")
+        .await;
+    let rate: Option<i64> = app
+        .scalar("SELECT default_hourly_rate_cents FROM clients")
+        .await;
     assert_eq!(rate, Some(9550));
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/projects",
             &[("name", "Acme site"), ("client_id", &client.to_string())],
         )
         .await;
-    assert_is_redirect(&r);
     assert_eq!(
         admin
-            .post_form(&format!("/clients/{client}/delete"), &[("confirm", "yes")])
-            .await
-            .status(),
+            .post_status(&format!("/clients/{client}/delete"), &[("confirm", "yes")])
+            .await,
         StatusCode::CONFLICT
     );
-    assert!(
-        admin
-            .get("/projects")
-            .await
-            .text()
-            .await
-            .expect("page")
-            .contains("Acme")
-    );
+    assert!(admin.get_text("/projects").await.contains("Acme"));
 }
 
 #[tokio::test]
 async fn the_glance_reads_recent_entries_by_local_day_and_a_forgotten_timer_to_now() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let zones = create_project(&app, &admin, "Zones").await;
-    let forgotten = create_project(&app, &admin, "Forgotten").await;
+    let zones = a_billable_project(&app, "Zones").await;
+    let forgotten = a_billable_project(&app, "Forgotten").await;
     let admin_id = app.user_id("admin").await;
     let ny: chrono_tz::Tz = "America/New_York".parse().expect("tz");
     let user = timetracker::db::users::by_id(&app.pool, admin_id)
@@ -814,7 +731,7 @@ async fn the_glance_reads_recent_entries_by_local_day_and_a_forgotten_timer_to_n
 async fn forgotten_timers_are_stopped_by_maintenance_only_when_the_admin_wants_it() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let project = create_project(&app, &admin, "Forgotten").await;
+    let project = a_billable_project(&app, "Forgotten").await;
     sqlx::query(
         "INSERT INTO time_entries (user_id, project_id, started_at, billable, source)
          VALUES ($1, $2, now() - interval '5 hours', true, 'timer')",
@@ -826,13 +743,7 @@ async fn forgotten_timers_are_stopped_by_maintenance_only_when_the_admin_wants_i
     .expect("running entry");
     set_setting(&app, "long_timer_hours", "2").await;
     assert!(
-        admin
-            .get("/")
-            .await
-            .text()
-            .await
-            .expect("page")
-            .contains("more than 2 hours"),
+        admin.get_text("/").await.contains("more than 2 hours"),
         "the dashboard warns"
     );
 
@@ -851,10 +762,9 @@ async fn forgotten_timers_are_stopped_by_maintenance_only_when_the_admin_wants_i
         .handle(Maintenance { tick: 1 }, CTX)
         .await
         .expect("maintenance");
-    let seconds: i64 = sqlx::query_scalar("SELECT duration_seconds FROM time_entries")
-        .fetch_one(&app.pool)
-        .await
-        .expect("row");
+    let seconds: i64 = app
+        .scalar("SELECT duration_seconds FROM time_entries")
+        .await;
     assert_eq!(seconds, 2 * 3600, "stopped at the limit");
 }
 
@@ -862,15 +772,15 @@ async fn forgotten_timers_are_stopped_by_maintenance_only_when_the_admin_wants_i
 async fn entries_are_grouped_by_day_and_changed_in_bulk_with_a_result_for_each() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let first = create_project(&app, &admin, "First").await;
-    let second = create_project(&app, &admin, "Second").await;
+    let first = a_billable_project(&app, "First").await;
+    let second = a_billable_project(&app, "Second").await;
     for (start, duration) in [
         ("2026-11-30T09:00", "1:00"),
         ("2026-11-30T11:00", "0:30"),
         ("2026-11-29T10:00", "2:00"),
     ] {
-        let r = admin
-            .post_form(
+        admin
+            .submit(
                 "/entries/new",
                 &[
                     ("project_id", &first.to_string()),
@@ -879,12 +789,11 @@ async fn entries_are_grouped_by_day_and_changed_in_bulk_with_a_result_for_each()
                 ],
             )
             .await;
-        assert_is_redirect(&r);
     }
     admin
         .post_form("/timer/start", &[("project_id", &first.to_string())])
         .await;
-    let page = admin.get("/entries").await.text().await.expect("page");
+    let page = admin.get_text("/entries").await;
     let monday = page.find("Monday, 2026-11-30").expect("a day heading");
     let sunday = page.find("Sunday, 2026-11-29").expect("another");
     assert!(monday < sunday, "newest day first");
@@ -915,7 +824,7 @@ async fn entries_are_grouped_by_day_and_changed_in_bulk_with_a_result_for_each()
     // Moving includes the running timer: the others move, it says why not.
     let r = post(form("move", &[a, b, running])).await;
     assert_is_redirect(&r);
-    let notice = admin.get("/entries").await.text().await.expect("page");
+    let notice = admin.get_text("/entries").await;
     assert!(
         notice.contains("2 entries moved.")
             && notice.contains(&format!("#{running}: Stop the timer")),
@@ -946,10 +855,7 @@ async fn entries_are_grouped_by_day_and_changed_in_bulk_with_a_result_for_each()
     let mut confirmed = form("delete", &[a, b]);
     confirmed.push(("confirm", "yes".into()));
     assert_eq!(post(confirmed).await.status(), StatusCode::SEE_OTHER);
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM time_entries")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let left: i64 = app.scalar("SELECT count(*) FROM time_entries").await;
     assert_eq!(left, 2);
 
     // The API: the same, with a result per id.
@@ -977,13 +883,13 @@ async fn entries_are_grouped_by_day_and_changed_in_bulk_with_a_result_for_each()
 async fn the_running_timer_is_changed_in_place_and_a_slip_of_a_few_seconds_can_be_discarded() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let first = create_project(&app, &admin, "First").await.to_string();
-    let second = create_project(&app, &admin, "Second").await.to_string();
+    let first = a_billable_project(&app, "First").await.to_string();
+    let second = a_billable_project(&app, "Second").await.to_string();
     admin
         .post_form("/timer/start", &[("project_id", &first)])
         .await;
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/timer/edit",
             &[
                 ("project_id", &second),
@@ -992,7 +898,6 @@ async fn the_running_timer_is_changed_in_place_and_a_slip_of_a_few_seconds_can_b
             ],
         )
         .await;
-    assert_is_redirect(&r);
     let (project, notes, minutes): (i64, String, f64) = sqlx::query_as(
         "SELECT project_id, notes, extract(epoch FROM now() - started_at)::float8 / 60
          FROM time_entries WHERE ended_at IS NULL",
@@ -1035,18 +940,14 @@ async fn the_running_timer_is_changed_in_place_and_a_slip_of_a_few_seconds_can_b
 
     // A stop a few seconds after the start: the page offers to discard it.
     admin.post_form("/timer/stop", &[]).await;
-    let page = admin.get("/").await.text().await.expect("page");
+    let page = admin.get_text("/").await;
     assert!(page.contains("Your last entry lasted only"), "{page}");
-    let last: i64 = sqlx::query_scalar("SELECT max(id) FROM time_entries")
-        .fetch_one(&app.pool)
-        .await
-        .expect("id");
+    let last: i64 = app.scalar("SELECT max(id) FROM time_entries").await;
     assert!(page.contains(&format!(r#"action="/entries/{last}/delete""#)));
-    let r = admin
-        .post_form(&format!("/entries/{last}/delete"), &[("confirm", "yes")])
+    admin
+        .submit(&format!("/entries/{last}/delete"), &[("confirm", "yes")])
         .await;
-    assert_is_redirect(&r);
-    let page = admin.get("/").await.text().await.expect("page");
+    let page = admin.get_text("/").await;
     assert!(
         !page.contains("Your last entry lasted only"),
         "the long one is kept"

@@ -10,11 +10,7 @@ async fn plain_users_get_403_on_every_admin_page_and_action() {
     let bob = app.create_user(&admin, "bob", "user").await;
     let admin_id = app.user_id("admin").await;
     for path in ["/admin/users", "/admin/jobs"] {
-        assert_eq!(
-            bob.get(path).await.status(),
-            StatusCode::FORBIDDEN,
-            "{path}"
-        );
+        assert_eq!(bob.get_status(path).await, StatusCode::FORBIDDEN, "{path}");
     }
     for path in [
         format!("/admin/users/{admin_id}/role"),
@@ -24,10 +20,9 @@ async fn plain_users_get_403_on_every_admin_page_and_action() {
         let r = bob.post_form(&path, &[("role", "user")]).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
     }
-    let role: String = sqlx::query_scalar("SELECT role FROM users WHERE username = 'admin'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("row");
+    let role: String = app
+        .scalar("SELECT role FROM users WHERE username = 'admin'")
+        .await;
     assert_eq!(role, "admin");
 }
 
@@ -55,12 +50,11 @@ async fn the_last_active_admin_can_be_neither_demoted_nor_deactivated() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
 
     app.create_user(&admin, "carol", "admin").await;
-    let r = admin
-        .post_form(&format!("/admin/users/{id}/role"), &[("role", "user")])
+    admin
+        .submit(&format!("/admin/users/{id}/role"), &[("role", "user")])
         .await;
-    assert_is_redirect(&r);
     assert_eq!(
-        admin.get("/admin/users").await.status(),
+        admin.get_status("/admin/users").await,
         StatusCode::FORBIDDEN,
         "and takes effect at once"
     );
@@ -76,29 +70,25 @@ async fn concurrent_demotions_of_the_last_two_admins_leave_one_admin() {
         let admin = admin.clone();
         async move {
             admin
-                .post_form(
+                .post_status(
                     &format!("/admin/users/{carol_id}/role"),
                     &[("role", "user")],
                 )
                 .await
-                .status()
         }
     });
     let b = tokio::spawn(async move {
         carol
-            .post_form(
+            .post_status(
                 &format!("/admin/users/{admin_id}/role"),
                 &[("role", "user")],
             )
             .await
-            .status()
     });
     let _ = (a.await.expect("task"), b.await.expect("task"));
-    let admins: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'admin' AND active")
-            .fetch_one(&app.pool)
-            .await
-            .expect("count");
+    let admins: i64 = app
+        .scalar("SELECT count(*) FROM users WHERE role = 'admin' AND active")
+        .await;
     assert_eq!(admins, 1);
 }
 
@@ -158,26 +148,23 @@ async fn users_change_their_own_timezone_and_bad_ids_are_404() {
         .post_form("/profile/timezone", &[("timezone", "America/New_York")])
         .await;
     assert_is_redirect(&r);
-    let profile = bob.get("/profile").await.text().await.expect("body");
+    let profile = bob.get_text("/profile").await;
     assert!(profile.contains(r#"<option value="America/New_York" selected>"#));
     assert_eq!(
-        bob.post_form("/profile/timezone", &[("timezone", "Nowhere")])
-            .await
-            .status(),
+        bob.post_status("/profile/timezone", &[("timezone", "Nowhere")])
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(
         admin
-            .post_form("/admin/users/not-a-number/deactivate", &[])
-            .await
-            .status(),
+            .post_status("/admin/users/not-a-number/deactivate", &[])
+            .await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
         admin
-            .post_form("/admin/users/999999/deactivate", &[])
-            .await
-            .status(),
+            .post_status("/admin/users/999999/deactivate", &[])
+            .await,
         StatusCode::NOT_FOUND
     );
 }
@@ -190,18 +177,9 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
     let bob_id = app.user_id("bob").await;
 
     // Bob names himself; the navigation shows it.
-    let r = bob
-        .post_form("/profile/name", &[("display_name", "Bob Builder")])
+    bob.submit("/profile/name", &[("display_name", "Bob Builder")])
         .await;
-    assert_is_redirect(&r);
-    assert!(
-        bob.get("/")
-            .await
-            .text()
-            .await
-            .expect("page")
-            .contains("Bob Builder")
-    );
+    assert!(bob.get_text("/").await.contains("Bob Builder"));
 
     // His email changes only with his password.
     let r = bob
@@ -220,16 +198,14 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
             .expect("page")
             .contains("Your password is wrong.")
     );
-    let r = bob
-        .post_form(
-            "/profile/email",
-            &[
-                ("email", "bob@new.example"),
-                ("email_password", "bob password"),
-            ],
-        )
-        .await;
-    assert_is_redirect(&r);
+    bob.submit(
+        "/profile/email",
+        &[
+            ("email", "bob@new.example"),
+            ("email_password", "bob password"),
+        ],
+    )
+    .await;
     let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
         .bind(bob_id)
         .fetch_one(&app.pool)
@@ -238,8 +214,8 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
     assert_eq!(email, "bob@new.example");
 
     // An administrator edits name, email and role; the last admin stays one.
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             &format!("/admin/users/{bob_id}/edit"),
             &[
                 ("display_name", "Robert"),
@@ -248,10 +224,9 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
             ],
         )
         .await;
-    assert_is_redirect(&r);
     let admin_id = app.user_id("admin").await;
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             &format!("/admin/users/{bob_id}/edit"),
             &[
                 ("display_name", "Robert"),
@@ -260,7 +235,6 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
             ],
         )
         .await;
-    assert_is_redirect(&r);
     let r = admin
         .post_form(
             &format!("/admin/users/{admin_id}/edit"),
@@ -276,7 +250,7 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
     // A reset link, shown once to the admin, sets Bob's password once.
     let (page, link) = make_reset_link(&admin, bob_id).await;
     assert!(!page.contains("bob password"), "no password is ever shown");
-    let again = admin.get("/admin/users").await.text().await.expect("page");
+    let again = admin.get_text("/admin/users").await;
     assert!(!again.contains(&link), "shown only once");
     let path = &link[link.find("/reset-password").expect("path")..];
     let visitor = app.client();
@@ -298,7 +272,7 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
         .await;
     assert_is_redirect(&r);
     assert_eq!(
-        bob.get("/").await.status(),
+        bob.get_status("/").await,
         StatusCode::SEE_OTHER,
         "his sessions ended"
     );
@@ -314,7 +288,7 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
         StatusCode::SEE_OTHER
     );
     assert_eq!(
-        visitor.get(path).await.status(),
+        visitor.get_status(path).await,
         StatusCode::NOT_FOUND,
         "used once"
     );
@@ -324,10 +298,9 @@ async fn people_have_names_change_their_email_with_their_password_and_get_reset_
 async fn each_person_reads_dates_and_times_in_their_own_format() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let r = admin.post_form("/projects", &[("name", "Formats")]).await;
-    assert_is_redirect(&r);
-    let r = admin
-        .post_form(
+    admin.submit("/projects", &[("name", "Formats")]).await;
+    admin
+        .submit(
             "/entries/new",
             &[
                 ("project_id", "1"),
@@ -336,8 +309,7 @@ async fn each_person_reads_dates_and_times_in_their_own_format() {
             ],
         )
         .await;
-    assert_is_redirect(&r);
-    let page = admin.get("/entries").await.text().await.expect("page");
+    let page = admin.get_text("/entries").await;
     assert!(
         page.contains("2026-11-30 14:30") && page.contains("Monday, 2026-11-30"),
         "ISO by default"
@@ -354,19 +326,19 @@ async fn each_person_reads_dates_and_times_in_their_own_format() {
         )
         .await;
     assert_is_redirect(&r);
-    let page = admin.get("/entries").await.text().await.expect("page");
+    let page = admin.get_text("/entries").await;
     assert!(
         page.contains("30.11.2026 2:30 PM") && page.contains("Monday, 30.11.2026"),
         "{page}"
     );
     // Fields show and take the same format.
-    let form = admin.get("/entries/new").await.text().await.expect("page");
+    let form = admin.get_text("/entries/new").await;
     assert!(
         form.contains(r#"placeholder="30.11.2026 2:30 PM""#),
         "{form}"
     );
-    let r = admin
-        .post_form(
+    admin
+        .submit(
             "/entries/new",
             &[
                 ("project_id", "1"),
@@ -375,13 +347,9 @@ async fn each_person_reads_dates_and_times_in_their_own_format() {
             ],
         )
         .await;
-    assert_is_redirect(&r);
     let page = admin
-        .get("/entries?from=01.12.2026&to=01.12.2026")
-        .await
-        .text()
-        .await
-        .expect("page");
+        .get_text("/entries?from=01.12.2026&to=01.12.2026")
+        .await;
     assert!(
         page.contains("01.12.2026 9:15 AM") && page.contains("0:45:00"),
         "{page}"
@@ -406,11 +374,9 @@ async fn each_person_reads_dates_and_times_in_their_own_format() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let week_start: String =
-        sqlx::query_scalar("SELECT week_start FROM users WHERE username = 'admin'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("week start");
+    let week_start: String = app
+        .scalar("SELECT week_start FROM users WHERE username = 'admin'")
+        .await;
     assert_eq!(week_start, "sunday");
 }
 
@@ -421,7 +387,7 @@ async fn make_reset_link(admin: &crate::support::TestClient, user_id: i64) -> (S
         .post_form(&format!("/admin/users/{user_id}/reset-password"), &[])
         .await;
     assert_is_redirect(&r);
-    let page = admin.get("/admin/users").await.text().await.expect("page");
+    let page = admin.get_text("/admin/users").await;
     let marker = r#"<code id="reset-link">"#;
     let start = page.find(marker).expect("the link is shown") + marker.len();
     let link = page[start..start + page[start..].find('<').expect("end")].to_owned();
@@ -439,10 +405,9 @@ async fn a_reset_link_made_before_a_deactivation_never_works_again() {
     assert_eq!(app.client().get(&path).await.status(), StatusCode::OK);
 
     app.deactivate_user(&admin, bob_id).await;
-    let r = admin
-        .post_form(&format!("/admin/users/{bob_id}/activate"), &[])
+    admin
+        .submit(&format!("/admin/users/{bob_id}/activate"), &[])
         .await;
-    assert_is_redirect(&r);
     assert_eq!(
         app.client().get(&path).await.status(),
         StatusCode::NOT_FOUND,

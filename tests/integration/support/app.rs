@@ -194,6 +194,30 @@ impl TestApp {
             .expect("user exists")
     }
 
+    /// The one value `sql` selects (a count, a flag, an id).
+    pub async fn scalar<T>(&self, sql: &str) -> T
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+    {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The count `sql` selects (`SELECT count(*) …`).
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.scalar(sql).await
+    }
+
+    /// Runs one statement (a test's own change to the data).
+    pub async fn exec(&self, sql: &str) {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
     /// Runs the real worker until no job of its queues is due or running,
     /// and fails the test when a job died in the run: a test that expects
     /// a job to die says so with [`Self::try_run_pending_jobs`].

@@ -66,14 +66,15 @@ impl ProjectBuilder {
 }
 
 /// A finished time entry of `user_id` on `project_id`: an hour from
-/// 2026-11-10 09:00 UTC unless told otherwise, billable, typed by hand.
+/// 2026-11-10 09:00 UTC unless told otherwise, billable when its project is
+/// (as the app decides it), typed by hand.
 #[must_use]
 pub fn an_entry(user_id: i64, project_id: i64) -> EntryBuilder {
     EntryBuilder {
         user_id,
         project_id,
         start: "2026-11-10T09:00:00Z".to_owned(),
-        minutes: 60,
+        seconds: 3600,
         notes: String::new(),
     }
 }
@@ -83,7 +84,7 @@ pub struct EntryBuilder {
     user_id: i64,
     project_id: i64,
     start: String,
-    minutes: i64,
+    seconds: i64,
     notes: String,
 }
 
@@ -91,6 +92,15 @@ impl EntryBuilder {
     /// Starting at `start` (RFC 3339).
     pub fn from(mut self, start: &str) -> Self {
         start.clone_into(&mut self.start);
+        self
+    }
+
+    pub fn lasting(self, minutes: i64) -> Self {
+        self.lasting_seconds(minutes * 60)
+    }
+
+    pub fn lasting_seconds(mut self, seconds: i64) -> Self {
+        self.seconds = seconds;
         self
     }
 
@@ -103,13 +113,14 @@ impl EntryBuilder {
     pub async fn create(self, app: &TestApp) -> i64 {
         sqlx::query_scalar(
             "INSERT INTO time_entries (user_id, project_id, started_at, ended_at, notes, billable, source)
-             VALUES ($1, $2, $3::timestamptz, $3::timestamptz + $4 * interval '1 minute', $5, true, 'manual')
+             SELECT $1, $2, $3::timestamptz, $3::timestamptz + $4 * interval '1 second', $5, billable, 'manual'
+             FROM projects WHERE id = $2
              RETURNING id",
         )
         .bind(self.user_id)
         .bind(self.project_id)
         .bind(self.start)
-        .bind(self.minutes)
+        .bind(self.seconds)
         .bind(self.notes)
         .fetch_one(&app.pool)
         .await

@@ -100,6 +100,20 @@ impl TestClient {
         r
     }
 
+    /// The body of what `GET path` answers, whatever its status.
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path)
+            .await
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// The status `GET path` answers with.
+    pub async fn get_status(&self, path: &str) -> StatusCode {
+        self.get(path).await.status()
+    }
+
     /// Posts a form exactly as given (no CSRF token added).
     pub async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let r = self
@@ -119,6 +133,24 @@ impl TestClient {
     pub async fn csrf_token(&self, page: &str) -> String {
         let html = self.get(page).await.text().await.expect("body");
         csrf_in(&html).unwrap_or_else(|| panic!("no CSRF token on {page}"))
+    }
+
+    /// Posts a form the app must accept: it answers 303 See Other (the
+    /// post-redirect-get), or the test fails showing the page it got.
+    /// Returns where it redirects.
+    pub async fn submit(&self, path: &str, form: &[(&str, &str)]) -> String {
+        let r = self.post_form(path, form).await;
+        if r.status() != StatusCode::SEE_OTHER {
+            let status = r.status();
+            let page = r.text().await.unwrap_or_default();
+            panic!("POST {path}: {status}, not a redirect:\n{page}");
+        }
+        location(&r)
+    }
+
+    /// The status [`Self::post_form`] answers with.
+    pub async fn post_status(&self, path: &str, form: &[(&str, &str)]) -> StatusCode {
+        self.post_form(path, form).await.status()
     }
 
     /// Posts a form with the CSRF token taken from `/profile` (signed in) or `/login`.
