@@ -7,8 +7,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use timetracker::analytics::{self, Event};
 
-use crate::support::a_project;
-use crate::support::{FakePostHog, TestApp, TestClient, spawn_app_with, spawn_app_with_analytics};
+use crate::support::{
+    FakePostHog, TestApp, TestClient, a_project, eventually, spawn_app_with,
+    spawn_app_with_analytics,
+};
 
 async fn app_with_posthog() -> (TestApp, FakePostHog, TestClient) {
     app_with_posthog_and(&[]).await
@@ -1057,12 +1059,12 @@ async fn the_scheduler_enqueues_a_delivery_run_only_for_due_events_without_one()
     assert!(product_events(&fake).is_empty());
 
     make_due(&app).await;
-    for _ in 0..100 {
-        if !product_events(&fake).is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    eventually(
+        "the due events are sent",
+        Duration::from_secs(10),
+        || async { (!product_events(&fake).is_empty()).then_some(()) },
+    )
+    .await;
     let sent: Vec<Value> = product_events(&fake)
         .into_iter()
         .map(|e| e["event"].clone())

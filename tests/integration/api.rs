@@ -3,8 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::a_project;
-use crate::support::{TestApp, TestClient, spawn_app};
+use crate::support::{TestApp, TestClient, a_project, spawn_app};
 
 pub(crate) struct Api {
     base: String,

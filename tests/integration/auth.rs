@@ -1,7 +1,11 @@
+//! Signing in and out: one answer for unknown users and wrong passwords,
+//! the login limits, CSRF on every write, and the session cookie's flags.
+
 use reqwest::StatusCode;
 
-use crate::support::assert_is_redirect;
-use crate::support::{ADMIN_PASSWORD, csrf_in, location, spawn_app, spawn_app_with};
+use crate::support::{
+    ADMIN_PASSWORD, assert_is_redirect, csrf_in, location, spawn_app, spawn_app_with,
+};
 
 /// A login response's status and page, with the per-client CSRF token removed.
 async fn login_answer(

@@ -9,8 +9,7 @@ use std::path::Path;
 use reqwest::{Method, StatusCode, header};
 use serde_json::Value;
 
-use crate::support::assert_is_redirect;
-use crate::support::{TestApp, TestClient, location, spawn_app};
+use crate::support::{TestApp, TestClient, assert_is_redirect, location, spawn_app};
 
 /// Who may use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

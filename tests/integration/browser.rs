@@ -36,16 +36,12 @@ impl Driver {
             .expect("chromedriver is installed (make test installs chromium-driver)");
         // Owned by the guard from here on, so every exit path kills and reaps it.
         let driver = Self { child, port };
-        for _ in 0..100 {
-            if reqwest::get(format!("http://127.0.0.1:{port}/status"))
-                .await
-                .is_ok()
-            {
-                return driver;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("chromedriver did not start");
+        let status = format!("http://127.0.0.1:{port}/status");
+        eventually("chromedriver starts", Duration::from_secs(10), || async {
+            reqwest::get(&status).await.ok().map(drop)
+        })
+        .await;
+        driver
     }
 }
 

@@ -19,9 +19,9 @@ use std::{
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::support::assert_is_redirect;
 use crate::support::{
-    FakePostHog, SETUP_TOKEN, TestClient, download_link, eventually, location, repo,
+    FakePostHog, SETUP_TOKEN, TestClient, assert_is_redirect, download_link, eventually, location,
+    repo,
 };
 
 const APP_FILES: [&str; 2] = ["docker-compose.yml", "docker-compose.analytics.yml"];

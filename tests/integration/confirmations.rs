@@ -4,8 +4,7 @@
 
 use reqwest::StatusCode;
 
-use crate::support::assert_is_redirect;
-use crate::support::{location, spawn_app};
+use crate::support::{assert_is_redirect, location, spawn_app};
 
 #[tokio::test]
 async fn every_destructive_action_asks_first_and_changes_nothing_until_confirmed() {

@@ -10,9 +10,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use timetracker::analytics::events::CATALOGUE;
 
-use crate::support::assert_is_redirect;
-use crate::support::{FakePostHog, TestApp, TestClient, spawn_app_with, spawn_app_with_analytics};
-use crate::support::{a_project, an_entry};
+use crate::support::{
+    FakePostHog, TestApp, TestClient, a_project, an_entry, assert_is_redirect, spawn_app_with,
+    spawn_app_with_analytics,
+};
 
 /// How the person said no (or did not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,13 +86,6 @@ fn with_mode(client: TestClient, mode: Mode) -> TestClient {
     }
 }
 
-async fn id(app: &TestApp, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
 async fn new_entry(app: &TestApp, actor: &Actor) -> i64 {
     let project = a_project().create(app).await;
     an_entry(app.user_id(&actor.username).await, project)
@@ -141,11 +135,11 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
                 .await
         }
         ("client.updated" | "client.archived" | "client.deleted", false) => {
-            let c = id(
-                app,
-                "INSERT INTO clients (name) VALUES ('C ' || gen_random_uuid()) RETURNING id",
-            )
-            .await;
+            let c = app
+                .scalar::<i64>(
+                    "INSERT INTO clients (name) VALUES ('C ' || gen_random_uuid()) RETURNING id",
+                )
+                .await;
             let action = match event {
                 "client.updated" => "edit",
                 "client.archived" => "archive",
@@ -411,7 +405,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
         ("api_token.created", false) => drop(actor.ui.api_token("t", "").await),
         ("api_token.revoked", false) => {
             actor.ui.api_token("t", "").await;
-            let t = id(app, "SELECT max(id) FROM api_tokens").await;
+            let t = app.scalar::<i64>("SELECT max(id) FROM api_tokens").await;
             actor
                 .post(
                     &format!("/profile/tokens/{t}/revoke"),
@@ -582,7 +576,9 @@ async fn no_event_exists_for_a_request_or_user_that_said_no() {
     let mut n = 0;
     let mut failures = Vec::new();
     for actor in &actors {
-        let mark = id(&app, "SELECT coalesce(max(id), 0) FROM analytics_events").await;
+        let mark = app
+            .scalar::<i64>("SELECT coalesce(max(id), 0) FROM analytics_events")
+            .await;
         let sent_before = accepted(&fake).len();
         let mut triggered = Vec::new();
         for spec in CATALOGUE.iter().filter(|s| s.name != "setup.completed") {

@@ -5,8 +5,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 use reqwest::StatusCode;
 
-use crate::support::assert_is_redirect;
-use crate::support::{TestApp, location, spawn_app};
+use crate::support::{TestApp, assert_is_redirect, location, spawn_app};
 
 async fn seed(app: &TestApp, username: &str, rows: i64, notes: &str) -> i64 {
     let project: i64 = sqlx::query_scalar(

@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use timetracker::analytics::{self, Event};
 
-use crate::support::assert_is_redirect;
+use crate::support::{assert_is_redirect, eventually};
 use crate::{
     process::Process,
     support::{
@@ -83,32 +83,22 @@ fn accepted(fake: &FakePostHog) -> HashMap<String, usize> {
 
 /// Waits until every uuid was accepted at least once, up to `limit`.
 async fn wait_for_delivery(fake: &FakePostHog, uuids: &HashSet<String>, limit: Duration) {
-    let started = Instant::now();
-    loop {
+    let what = format!("all {} events delivered", uuids.len());
+    eventually(&what, limit, || async {
         let seen = accepted(fake);
-        if uuids.iter().all(|u| seen.contains_key(u)) {
-            return;
-        }
-        assert!(
-            started.elapsed() < limit,
-            "{} of {} events delivered after {limit:?}",
-            seen.len(),
-            uuids.len()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        uuids.iter().all(|u| seen.contains_key(u)).then_some(())
+    })
+    .await;
 }
 
 /// Waits (up to 10 s) until the worker has marked all `n` events sent: it
 /// does so after PostHog's answer, a moment after the fake counted them.
-async fn all_marked_sent(app: &TestApp, n: i64) -> bool {
-    for _ in 0..100 {
-        if statuses(app).await == vec![("sent".to_owned(), n)] {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
+async fn wait_until_all_marked_sent(app: &TestApp, n: i64) {
+    let what = format!("all {n} events marked sent");
+    eventually(&what, Duration::from_secs(10), || async {
+        (statuses(app).await == vec![("sent".to_owned(), n)]).then_some(())
+    })
+    .await;
 }
 
 /// Outbox statuses of the recorded events (not the admin's own switch event).
@@ -145,11 +135,7 @@ async fn outage(events: usize, outage: Duration, limit: Duration) -> Duration {
     let seen = accepted(&fake);
     assert_eq!(seen.len(), events, "only the recorded events");
     assert!(seen.values().all(|&n| n == 1), "each accepted exactly once");
-    assert!(
-        all_marked_sent(&app, events as i64).await,
-        "{:?}",
-        statuses(&app).await
-    );
+    wait_until_all_marked_sent(&app, events as i64).await;
     drained
 }
 
@@ -209,14 +195,10 @@ async fn a_killed_worker_mid_delivery_loses_nothing_and_resends_with_the_same_uu
     // PostHog takes its time: the first batch is in flight when the worker dies.
     fake.delay(Duration::from_secs(30));
     let mut first = worker(app.config.database.url.expose(), &fake).await;
-    let started = Instant::now();
-    while fake.requests().is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no delivery started"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("a delivery starts", Duration::from_secs(20), || async {
+        (!fake.requests().is_empty()).then_some(())
+    })
+    .await;
     let in_flight: Vec<String> = fake.requests()[0].1["batch"]
         .as_array()
         .expect("batch")
@@ -227,11 +209,7 @@ async fn a_killed_worker_mid_delivery_loses_nothing_and_resends_with_the_same_uu
     fake.delay(Duration::ZERO);
     let _second = worker(app.config.database.url.expose(), &fake).await;
     wait_for_delivery(&fake, &uuids, Duration::from_secs(60)).await;
-    assert!(
-        all_marked_sent(&app, 250).await,
-        "{:?}",
-        statuses(&app).await
-    );
+    wait_until_all_marked_sent(&app, 250).await;
     // The batch in flight was sent again: the same uuids, so PostHog keeps one.
     let bodies: Vec<Value> = fake.requests().into_iter().map(|(_, b)| b).collect();
     let resent = bodies[1..]
@@ -264,42 +242,28 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
     .expect("entries");
     let r = admin.request_export("xlsx", &[]).await;
     assert_is_redirect(&r);
-    let status = || async {
-        sqlx::query_scalar::<_, String>("SELECT status FROM exports")
-            .fetch_one(&app.pool)
-            .await
-            .expect("status")
-    };
+    let status = || app.scalar::<String>("SELECT status FROM exports");
     let mut first = worker(app.config.database.url.expose(), &fake).await;
-    let started = Instant::now();
-    while status().await != "running" {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the export never started"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the export starts", Duration::from_secs(20), || async {
+        (status().await == "running").then_some(())
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(status().await, "running", "killed while building");
     first.kill();
     // The console marks the killed process presumed dead after three missed
     // heartbeats (1 s here), holding the export's job.
-    let started = Instant::now();
-    let row = loop {
-        let page = admin.get_text("/admin/jobs").await;
-        let row = page
-            .split("<tr")
-            .find(|r| r.contains("data-label=\"Process\"") && r.contains("presumed dead"))
-            .map(str::to_owned);
-        if let Some(row) = row {
-            break row;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "never presumed dead: {page}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let row = eventually(
+        "the process is presumed dead",
+        Duration::from_secs(20),
+        || async {
+            let page = admin.get_text("/admin/jobs").await;
+            page.split("<tr")
+                .find(|r| r.contains("data-label=\"Process\"") && r.contains("presumed dead"))
+                .map(str::to_owned)
+        },
+    )
+    .await;
     assert!(row.contains("its jobs are about to be rescued"), "{row}");
     // The export's job is among those it holds (a maintenance run may be too).
     let holder: String = app
@@ -309,11 +273,10 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
         .await;
     assert!(row.contains(&format!("<code>{holder}</code>")), "{row}");
     let _second = worker(app.config.database.url.expose(), &fake).await;
-    let started = Instant::now();
-    while status().await != "done" {
-        assert!(started.elapsed() < Duration::from_secs(60), "not rebuilt");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually("the export is rebuilt", Duration::from_secs(60), || async {
+        (status().await == "done").then_some(())
+    })
+    .await;
     // The job's page shows both runs: the killed one without an outcome, the
     // rescue on another worker process.
     let job: String = app
@@ -321,22 +284,21 @@ async fn a_killed_worker_mid_export_leaves_a_complete_xlsx_after_restart() {
         .await;
     // The export is done before its run is recorded as finished (the
     // handler returns after it marks the export): wait for that record.
-    let started = Instant::now();
-    let runs = loop {
-        let runs: Vec<(String, Option<String>)> = sqlx::query_as(
-            "SELECT worker, outcome FROM job_attempts WHERE job_id = $1 ORDER BY id",
-        )
-        .bind(&job)
-        .fetch_all(&app.pool)
-        .await
-        .expect("attempts");
-        if runs.iter().filter(|r| r.1.is_some()).count() == 1
-            || started.elapsed() > Duration::from_secs(10)
-        {
-            break runs;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let runs = eventually(
+        "the rescue's run is recorded",
+        Duration::from_secs(10),
+        || async {
+            let runs: Vec<(String, Option<String>)> = sqlx::query_as(
+                "SELECT worker, outcome FROM job_attempts WHERE job_id = $1 ORDER BY id",
+            )
+            .bind(&job)
+            .fetch_all(&app.pool)
+            .await
+            .expect("attempts");
+            (runs.iter().filter(|r| r.1.is_some()).count() == 1).then_some(runs)
+        },
+    )
+    .await;
     assert_eq!(runs.len(), 2, "{runs:?}");
     assert_eq!(
         (runs[0].1.as_deref(), runs[1].1.as_deref()),
@@ -395,19 +357,15 @@ async fn the_worker_rides_out_a_database_outage_and_resumes() {
     // Neither process was restarted: a new export is built by the same worker.
     let r = admin.request_export("csv", &[]).await;
     assert_is_redirect(&r);
-    let started = Instant::now();
-    loop {
+    eventually("the worker resumes", Duration::from_secs(30), || async {
         let status: String = app.scalar("SELECT status FROM exports").await;
         if status == "done" {
-            break;
+            Ok(())
+        } else {
+            Err(format!("{status}\n{}", worker.output()))
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the worker did not resume: {status}\n{}",
-            worker.output()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     worker.terminate();
 }
 

@@ -1,3 +1,6 @@
+//! The health endpoints: readiness follows the database and the
+//! migrations, request ids, and the container's healthcheck command.
+
 use std::time::Duration;
 
 use reqwest::StatusCode;

@@ -8,8 +8,7 @@ use proptest::{prelude::*, test_runner::TestRunner};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::support::assert_form_error;
-use crate::support::{TestApp, TestClient, spawn_app};
+use crate::support::{TestApp, TestClient, assert_form_error, spawn_app};
 
 /// A signed-in administrator (who may reach every route), an API token and
 /// one of everything for `{id}`.

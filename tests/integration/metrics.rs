@@ -1,3 +1,6 @@
+//! Both processes' `/metrics`: valid Prometheus text (checked by
+//! promtool), labelled by route template, with the queue depths.
+
 use std::io::Write;
 
 use reqwest::StatusCode;

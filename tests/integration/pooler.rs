@@ -12,11 +12,12 @@ use std::{
     collections::HashMap,
     path::PathBuf,
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use reqwest::StatusCode;
 
+use crate::support::eventually;
 use crate::{
     process::Process,
     support::{
@@ -103,15 +104,15 @@ impl PgBouncer {
             .stderr(Stdio::null())
             .spawn()
             .expect("TT_PGBOUNCER runs");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "pgbouncer did not listen: {}",
-                std::fs::read_to_string(dir.join("pgbouncer.log")).unwrap_or_default()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually("pgbouncer listens", Duration::from_secs(10), || async {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(_) => Ok(()),
+                Err(_) => {
+                    Err(std::fs::read_to_string(dir.join("pgbouncer.log")).unwrap_or_default())
+                }
+            }
+        })
+        .await;
         Self { child, dir, port }
     }
 
@@ -250,25 +251,28 @@ async fn exercise(db: TestDb, web_url: &str, worker_url: &str) -> crate::support
         ],
     );
     worker.wait_for_log("worker starting").await;
-    let started = Instant::now();
-    loop {
-        let (exports, unsent): (String, i64) = sqlx::query_as(
-            "SELECT (SELECT status FROM exports),
-                    (SELECT count(*) FROM analytics_events WHERE status <> 'sent')",
-        )
-        .fetch_one(&app.pool)
-        .await
-        .expect("state");
-        if exports == "done" && unsent == 0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "export {exports}, {unsent} events unsent:\n{}",
-            worker.output()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        "the export is built and every event sent",
+        Duration::from_secs(30),
+        || async {
+            let (exports, unsent): (String, i64) = sqlx::query_as(
+                "SELECT (SELECT status FROM exports),
+                        (SELECT count(*) FROM analytics_events WHERE status <> 'sent')",
+            )
+            .fetch_one(&app.pool)
+            .await
+            .expect("state");
+            if exports == "done" && unsent == 0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "export {exports}, {unsent} events unsent:\n{}",
+                    worker.output()
+                ))
+            }
+        },
+    )
+    .await;
     let delivered = fake.accepted_events();
     let starts = delivered
         .iter()
@@ -293,21 +297,16 @@ async fn web_exports_and_analytics_delivery_work_through_pgbouncer_in_session_mo
 
     // The pooler is the only way in: without it the web is not ready.
     bouncer.stop();
-    let started = Instant::now();
-    loop {
-        let ready = reqwest::get(format!("{}/health/ready", app.metrics_address))
-            .await
-            .expect("ready")
-            .status();
-        if ready == StatusCode::SERVICE_UNAVAILABLE {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "still ready without the pooler"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let ready = format!("{}/health/ready", app.metrics_address);
+    eventually(
+        "not ready without the pooler",
+        Duration::from_secs(15),
+        || async {
+            let status = reqwest::get(&ready).await.expect("ready").status();
+            (status == StatusCode::SERVICE_UNAVAILABLE).then_some(())
+        },
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -1,6 +1,13 @@
-use std::sync::{
-    Arc,
-    atomic::{AtomicBool, Ordering},
+//! The job queue: enqueued with the domain change, retried with backoff,
+//! unique keys, pauses, the console's actions and the worker's own
+//! behaviour (outages, locks, processes), against the real worker.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
 };
 
 use reqwest::StatusCode;
@@ -18,10 +25,9 @@ const CTX: JobContext = JobContext {
     last_attempt: false,
 };
 
-use crate::support::assert_is_redirect;
 use crate::support::{
-    DbProxy, FakePostHog, RunningWorker, TestApp, TestDb, database_socket, run_worker_until_idle,
-    spawn_app, spawn_app_with_analytics, test_config, via_port,
+    DbProxy, FakePostHog, RunningWorker, TestApp, TestDb, assert_is_redirect, database_socket,
+    eventually, run_worker_until_idle, spawn_app, spawn_app_with_analytics, test_config, via_port,
 };
 
 /// A job whose effect is a row in `test_effects`; it fails while `failing` is set.
@@ -376,15 +382,13 @@ async fn two_workers_enqueue_maintenance_once_per_tick_and_run_it_once() {
             .await
             .expect("rows")
     };
-    crate::support::eventually(
-        "the tick's job done",
-        std::time::Duration::from_secs(30),
-        || async { statuses().await.contains(&"Done".to_owned()).then_some(()) },
-    )
+    crate::support::eventually("the tick's job done", Duration::from_secs(30), || async {
+        statuses().await.contains(&"Done".to_owned()).then_some(())
+    })
     .await;
     // Both schedulers have had their first pass by now (each enqueues at
     // start); a second row would be a tick enqueued twice.
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     for worker in workers {
         worker.stop().await;
     }
@@ -443,22 +447,23 @@ async fn the_worker_reconnects_and_resumes_after_a_database_outage() {
         },
     ));
 
-    let wait_for = |marker: &'static str| {
+    let ran = |marker: &'static str| {
         let direct = direct.clone();
         async move {
-            for _ in 0..600 {
-                let found: i64 =
-                    sqlx::query_scalar("SELECT count(*) FROM test_effects WHERE marker = $1")
-                        .bind(marker)
-                        .fetch_one(&direct)
-                        .await
-                        .expect("count");
-                if found > 0 {
-                    return true;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            false
+            eventually(
+                &format!("the {marker} job runs"),
+                Duration::from_secs(60),
+                || async {
+                    let found: i64 =
+                        sqlx::query_scalar("SELECT count(*) FROM test_effects WHERE marker = $1")
+                            .bind(marker)
+                            .fetch_one(&direct)
+                            .await
+                            .expect("count");
+                    (found > 0).then_some(())
+                },
+            )
+            .await;
         }
     };
     let mut conn = direct.acquire().await.expect("conn");
@@ -470,10 +475,11 @@ async fn the_worker_reconnects_and_resumes_after_a_database_outage() {
     )
     .await
     .expect("enqueue");
-    assert!(wait_for("before").await, "the worker runs jobs");
+    // The worker runs jobs.
+    ran("before").await;
 
     proxy.take_down();
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     proxy.bring_up();
     jobs::enqueue(
         &mut conn,
@@ -483,10 +489,8 @@ async fn the_worker_reconnects_and_resumes_after_a_database_outage() {
     )
     .await
     .expect("enqueue");
-    assert!(
-        wait_for("after").await,
-        "the worker resumes after the outage without a restart"
-    );
+    // It resumes after the outage without a restart.
+    ran("after").await;
 
     let _ = stop.send(());
     worker.await.expect("task").expect("worker stops cleanly");
@@ -811,14 +815,11 @@ fn urlencode(s: &str) -> String {
 
 /// Waits until `n` worker processes have beaten (and so read the pauses).
 async fn wait_for_processes(app: &TestApp, n: i64) {
-    for _ in 0..100 {
-        let seen: i64 = app.scalar("SELECT count(*) FROM worker_processes").await;
-        if seen == n {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{n} worker processes never beat");
+    let what = format!("{n} worker processes beat");
+    eventually(&what, Duration::from_secs(10), || async {
+        (app.count("SELECT count(*) FROM worker_processes").await == n).then_some(())
+    })
+    .await;
 }
 
 async fn export_status(app: &TestApp) -> String {
@@ -847,7 +848,7 @@ async fn a_paused_queue_runs_nothing_even_after_a_restart_and_runs_when_resumed(
     // Two heartbeats of a running worker (1 s each here): nothing ran.
     let first = RunningWorker::start(Worker::standard(&app.config, &app.pool));
     wait_for_processes(&app, 1).await;
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(export_status(&app).await, "pending");
     let overview = admin.get_text("/admin/jobs").await;
     let row = overview
@@ -864,21 +865,18 @@ async fn a_paused_queue_runs_nothing_even_after_a_restart_and_runs_when_resumed(
     // A new process takes none of its jobs either: the fetch skips them.
     let second = RunningWorker::start(Worker::standard(&app.config, &app.pool));
     wait_for_processes(&app, 1).await;
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(export_status(&app).await, "pending", "still paused");
 
     admin
         .submit("/admin/jobs/queues/report_export/resume", &[])
         .await;
-    let mut status = String::new();
-    for _ in 0..100 {
-        status = export_status(&app).await;
-        if status == "done" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, "done", "ran within a few heartbeats of the resume");
+    eventually(
+        "the export runs within a few heartbeats of the resume",
+        Duration::from_secs(10),
+        || async { (export_status(&app).await == "done").then_some(()) },
+    )
+    .await;
     second.stop().await;
 
     let actions: Vec<(String, String, i64)> =
@@ -972,13 +970,10 @@ async fn slow_job_running(app: &TestApp) -> (RunningWorker, Arc<tokio::sync::Not
         .await
         .expect("status")
     };
-    for _ in 0..100 {
-        if status().await == "Running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(status().await, "Running");
+    eventually("the slow job runs", Duration::from_secs(5), || async {
+        (status().await == "Running").then_some(())
+    })
+    .await;
     (worker, release)
 }
 
@@ -994,19 +989,19 @@ async fn pause_slow(app: &TestApp) {
 async fn next_waits_until_resumed(app: &TestApp, release: &tokio::sync::Notify) {
     enqueue_slow(app, "next").await;
     release.notify_one();
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
         effects(app).await,
         ["slow"],
         "the running job finished; the next waits"
     );
     app.exec("DELETE FROM queue_pauses").await;
-    for _ in 0..100 {
-        if effects(app).await.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    eventually(
+        "the next job runs once resumed",
+        Duration::from_secs(10),
+        || async { (effects(app).await.len() == 2).then_some(()) },
+    )
+    .await;
     assert_eq!(effects(app).await, ["next", "slow"], "resumed");
 }
 
@@ -1053,18 +1048,16 @@ async fn a_pause_during_a_fetch_neither_stalls_the_queue_nor_holds_a_transaction
         .await
         .expect("activity")
     };
-    let mut waiting = 0;
-    for _ in 0..100 {
-        waiting = fetches().await.0;
-        if waiting > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert_eq!(waiting, 1, "the worker's fetch waits on the lock");
+    let waiting = eventually(
+        "the worker's fetch waits on the lock",
+        Duration::from_secs(2),
+        || async { Some(fetches().await.0).filter(|&n| n > 0) },
+    )
+    .await;
+    assert_eq!(waiting, 1, "one fetch waits on the lock");
     pause_slow(&app).await;
     lock.commit().await.expect("unlock");
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
         fetches().await.1,
         0,

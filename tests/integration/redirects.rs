@@ -6,8 +6,7 @@
 use proptest::{prelude::*, test_runner::TestRunner};
 use reqwest::{StatusCode, header};
 
-use crate::support::assert_is_redirect;
-use crate::support::assert_redirects_to;
+use crate::support::{assert_is_redirect, assert_redirects_to};
 use crate::{
     process::Process,
     support::{

@@ -7,6 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::support::eventually;
 use crate::{process::binary, support::TestDb};
 
 fn free_port() -> u16 {
@@ -41,15 +42,15 @@ fn started(output: &str, name: &str) -> Vec<u32> {
 }
 
 async fn wait_until(what: &str, log: &std::path::Path, done: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually(what, Duration::from_secs(60), || async {
         let output = std::fs::read_to_string(log).unwrap_or_default();
         if done(&output) {
-            return output;
+            Ok(output)
+        } else {
+            Err(output)
         }
-        assert!(Instant::now() < deadline, "{what} within 60 s:\n{output}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
 /// The script under test; a failed assertion must not leave it (and the web
@@ -138,14 +139,17 @@ async fn make_run_restarts_a_dead_process_and_ctrl_c_stops_everything() {
     );
     let worker = started(&output, "worker")[1];
     let worker_live = format!("http://127.0.0.1:{worker_metrics}/health/live");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !reqwest::get(&worker_live)
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "the new worker answers");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        "the new worker answers",
+        Duration::from_secs(30),
+        || async {
+            reqwest::get(&worker_live)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+                .then_some(())
+        },
+    )
+    .await;
 
     // The web dies too: the same.
     kill("-KILL", web);

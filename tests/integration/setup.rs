@@ -1,8 +1,10 @@
+//! First-run setup: every page leads there until it is done, the setup
+//! token, the install-ping choice, bad input kept beside its field, and one
+//! winner among concurrent setups.
+
 use reqwest::StatusCode;
 
-use crate::support::assert_is_redirect;
-use crate::support::assert_redirects_to;
-use crate::support::{SETUP_TOKEN, location, spawn_app};
+use crate::support::{SETUP_TOKEN, assert_is_redirect, assert_redirects_to, location, spawn_app};
 
 #[tokio::test]
 async fn every_page_redirects_to_setup_until_it_is_done() {

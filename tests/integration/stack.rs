@@ -12,7 +12,7 @@ use std::{
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::support::assert_is_redirect;
+use crate::support::{assert_is_redirect, eventually};
 use crate::{
     process::Process,
     support::{FakePostHog, SETUP_TOKEN, TestClient, TestDb, repo},
@@ -233,20 +233,20 @@ async fn prometheus_scrapes_both_processes_and_every_dashboard_query_has_data() 
     worker.wait_for_log("worker starting").await;
     generate_traffic(&format!("http://127.0.0.1:{port}")).await;
     // The worker builds both exports and delivers the product events.
-    for _ in 0..100 {
-        let built: i64 = sqlx::query_scalar("SELECT count(*) FROM exports WHERE status = 'done'")
-            .fetch_one(&sqlx::PgPool::connect(&db.url).await.expect("pool"))
-            .await
-            .expect("count");
-        if built == 2 && !posthog.accepted_events().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert!(
-        !posthog.accepted_events().is_empty(),
-        "events were delivered"
-    );
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
+    eventually(
+        "both exports built and events delivered",
+        Duration::from_secs(20),
+        || async {
+            let built: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM exports WHERE status = 'done'")
+                    .fetch_one(&pool)
+                    .await
+                    .expect("count");
+            (built == 2 && !posthog.accepted_events().is_empty()).then_some(())
+        },
+    )
+    .await;
 
     let dir = std::env::temp_dir().join(format!("tt-prometheus-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("dir");
@@ -261,34 +261,28 @@ async fn prometheus_scrapes_both_processes_and_every_dashboard_query_has_data() 
     let _prometheus = PrometheusProcess::start(&dir, &prom_addr);
     let base = format!("http://{prom_addr}");
     let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..150 {
+    eventually("Prometheus is ready", Duration::from_secs(30), || async {
         let answer = http.get(format!("{base}/-/ready")).send().await;
-        if answer.is_ok_and(|r| r.status() == StatusCode::OK) {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert!(ready, "Prometheus ready within 30 s");
+        answer
+            .is_ok_and(|r| r.status() == StatusCode::OK)
+            .then_some(())
+    })
+    .await;
 
     // Three scrapes of every target, so that rates have two points.
-    let mut scrapes = Value::Null;
-    for _ in 0..90 {
-        scrapes = prometheus_query(&http, &base, "min(count_over_time(up[5m]))").await;
-        if scrapes["data"]["result"][0]["value"][1]
-            .as_str()
-            .and_then(|v| v.parse::<f64>().ok())
-            .is_some_and(|n| n >= 3.0)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    assert!(
-        scrapes["data"]["result"][0]["value"][1].as_str() >= Some("3"),
-        "three scrapes in 90 s: {scrapes}"
-    );
+    eventually(
+        "three scrapes of every target",
+        Duration::from_secs(90),
+        || async {
+            let scrapes = prometheus_query(&http, &base, "min(count_over_time(up[5m]))").await;
+            scrapes["data"]["result"][0]["value"][1]
+                .as_str()
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|&n| n >= 3.0)
+                .ok_or_else(|| scrapes.to_string())
+        },
+    )
+    .await;
 
     let targets: Value = http
         .get(format!("{base}/api/v1/targets"))

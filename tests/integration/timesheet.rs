@@ -6,9 +6,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::assert_form_error;
-use crate::support::assert_is_redirect;
-use crate::support::{a_project, an_entry};
+use crate::support::{a_project, an_entry, assert_form_error, assert_is_redirect};
 use crate::{
     api::Api,
     support::{TestApp, spawn_app},

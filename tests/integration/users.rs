@@ -1,7 +1,9 @@
+//! People and roles: the admin pages only for admins, the last admin kept,
+//! user input checked, one's own timezone, email, formats and reset links.
+
 use reqwest::StatusCode;
 
-use crate::support::assert_is_redirect;
-use crate::support::spawn_app;
+use crate::support::{assert_is_redirect, spawn_app};
 
 #[tokio::test]
 async fn plain_users_get_403_on_every_admin_page_and_action() {
