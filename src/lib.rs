@@ -25,6 +25,8 @@ pub mod flags;
 pub mod http;
 /// Job payloads, queue names and transactional enqueue.
 pub mod jobs;
+/// The messages sent by mail, composed from their templates.
+pub mod mail;
 /// JSON logs, metrics and request middleware.
 pub mod observability;
 /// The TLS provider for outbound HTTPS.

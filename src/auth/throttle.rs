@@ -121,6 +121,47 @@ pub async fn record_success(
     Ok(())
 }
 
+/// Links asked for by mail for one address in a window (whether or not an
+/// account uses it, so the limit tells nothing).
+pub const RESET_PER_ADDRESS: i32 = 3;
+/// Links asked for from one client address in a window.
+pub const RESET_PER_CLIENT: i32 = 10;
+
+/// Counts one request for a password link by mail, refusing with 429 (and
+/// how long to wait) once the address asked for, or the client address
+/// asking, has used its requests of the window.
+pub async fn count_reset_request(
+    state: &AppState,
+    email: &str,
+    client: IpAddr,
+) -> Result<(), AppError> {
+    let asked = hex::encode(
+        state
+            .keys
+            .mac("reset-throttle", email.trim().to_lowercase().as_bytes()),
+    );
+    let keys = [format!("reset:{asked}"), format!("reset-client:{client}")];
+    let counters = db::throttle::counters(&state.pool, &keys, WINDOW_SECONDS).await?;
+    let wait = keys
+        .iter()
+        .zip([RESET_PER_ADDRESS, RESET_PER_CLIENT])
+        .filter_map(|(key, limit)| {
+            counters
+                .iter()
+                .find(|c| &c.key == key)
+                .map(|c| wait_seconds(Past::Stopped, limit, c))
+        })
+        .max()
+        .unwrap_or(0);
+    if wait > 0 {
+        return Err(AppError::TooManyRequests {
+            retry_after_seconds: wait as u64,
+        });
+    }
+    db::throttle::record_failures(&state.pool, &keys, WINDOW_SECONDS).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

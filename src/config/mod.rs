@@ -3,12 +3,13 @@
 //! Rule: every variable is listed in `.env.example` and `docs/configuration.md`;
 //! a bad value stops start-up with an error that names the variable; secrets are
 //! wrapped in [`Secret`] so they never reach a log line or a `Debug` print.
-//! One file per concern (web, auth, database, worker, analytics,
+//! One file per concern (web, auth, database, worker, analytics, mail,
 //! observability), each reading its own variables through [`Vars`].
 
 mod analytics;
 mod auth;
 mod database;
+mod mail;
 mod observability;
 mod vars;
 mod web;
@@ -19,6 +20,7 @@ use std::fmt;
 pub use analytics::Analytics;
 pub use auth::Auth;
 pub use database::Database;
+pub use mail::{Mail, Smtp, SmtpSecurity};
 pub use observability::Observability;
 pub use vars::Vars;
 pub use web::Web;
@@ -53,6 +55,7 @@ pub struct Config {
     pub database: Database,
     pub worker: Worker,
     pub analytics: Analytics,
+    pub mail: Mail,
     pub observability: Observability,
 }
 
@@ -72,6 +75,7 @@ impl Config {
             database: Database::from_vars(&vars)?,
             worker: Worker::from_vars(&vars)?,
             analytics: Analytics::from_vars(&vars)?,
+            mail: Mail::from_vars(&vars)?,
             observability: Observability::from_vars(&vars)?,
         })
     }

@@ -211,13 +211,15 @@ pub async fn set_email(conn: &mut PgConnection, id: i64, email: &str) -> Result<
     Ok(r.rows_affected() == 1)
 }
 
-/// Stores a one-time password reset link's token hash for `user_id`.
+/// Stores a one-time password reset link's token hash for `user_id`;
+/// `created_by` is the administrator who made it, `None` when the person
+/// asked for it by mail.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_password_reset(
     conn: &mut PgConnection,
     token_hash: &[u8],
     user_id: i64,
-    created_by: i64,
+    created_by: Option<i64>,
     expires_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -231,6 +233,22 @@ pub async fn insert_password_reset(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The active accounts whose email address is `email` (case aside), at most `limit`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn active_ids_with_email(
+    conn: &mut PgConnection,
+    email: &str,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM users WHERE active AND lower(email) = lower($1) ORDER BY id LIMIT $2",
+    )
+    .bind(email)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
 }
 
 /// The user of a reset link that is unused and not expired (and active).

@@ -20,6 +20,7 @@
 mod analytics;
 mod export;
 mod install_ping;
+mod mail;
 mod maintenance;
 
 use std::time::Duration;
@@ -33,6 +34,7 @@ pub mod console;
 pub use analytics::AnalyticsFlush;
 pub use export::ReportExport;
 pub use install_ping::SendInstallPing;
+pub use mail::{MailMessage, SendMail};
 pub use maintenance::Maintenance;
 
 use crate::{
@@ -57,6 +59,7 @@ pub const QUEUES: &[&str] = &[
     ReportExport::QUEUE,
     AnalyticsFlush::QUEUE,
     SendInstallPing::QUEUE,
+    SendMail::QUEUE,
 ];
 
 /// Metadata key holding the id of the request that enqueued a job.

@@ -10,6 +10,7 @@ mod entries;
 pub mod error_pages;
 mod exports;
 pub mod flash;
+mod forgot_password;
 mod login;
 mod password_reset;
 mod profile;
@@ -100,6 +101,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/setup", get(setup::form).post(setup::submit))
         .route("/login", get(login::form).post(login::submit))
+        .route(
+            "/forgot-password",
+            get(forgot_password::form).post(forgot_password::submit),
+        )
         .route(
             "/reset-password",
             get(password_reset::form).post(password_reset::submit),

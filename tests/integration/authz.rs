@@ -31,6 +31,7 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
     Some(match path {
         "/login"
         | "/setup"
+        | "/forgot-password"
         | "/reset-password"
         | "/health/live"
         | "/health/ready"

@@ -11,8 +11,8 @@ use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use serde_json::json;
 
 use crate::support::{
-    ADMIN_PASSWORD, RunningWorker, TestApp, TestClient, a_project, an_entry, assert_is_redirect,
-    eventually, spawn_app,
+    ADMIN_PASSWORD, RunningWorker, SmtpAnswer, SmtpServer, TestApp, TestClient, a_project,
+    an_entry, assert_is_redirect, eventually, spawn_app, spawn_app_with_mail,
 };
 
 /// A ChromeDriver process on a free local port, killed on drop.
@@ -434,6 +434,7 @@ const PAGES: &[(&str, &str)] = &[
     ("users", "/admin/users"),
     ("user-edit", "/admin/users/1/edit"),
     ("reset-password", "/reset-password?token=not-a-link"),
+    ("forgot-password", "/forgot-password"),
     ("settings", "/admin/settings"),
     ("telemetry", "/admin/telemetry"),
     ("jobs", "/admin/jobs"),
@@ -1111,5 +1112,45 @@ async fn an_operator_walks_the_job_console_and_retries_in_bulk() {
     c.wait_for_text("p.notice", "report_export runs again.")
         .await;
     worker.stop().await;
+    c.finish().await;
+}
+
+/// On a phone, signed out: "Forgot your password?", the address, the link
+/// the mail brings (sent by the worker through a real SMTP server), a new
+/// password, and signed in with it; each page fits and passes axe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_who_forgot_their_password_sets_a_new_one_from_the_mail_on_a_phone() {
+    let smtp = SmtpServer::start(SmtpAnswer::Accept);
+    let app = spawn_app_with_mail(&smtp).await;
+    let admin = app.setup_admin().await;
+    app.create_user(&admin, "bob", "user").await;
+    let axe = axe_source();
+    let c = Session::start(&app).await;
+    c.set_window_size(390, 844).await.expect("phone");
+    c.open("/login").await;
+    c.click("a[href='/forgot-password']").await;
+    c.wait_for("form[action='/forgot-password']").await;
+    let mut failures = c.check_page(&axe, "phone", "/forgot-password").await;
+    c.fill("#email", "bob@example.org").await;
+    c.click("form[action='/forgot-password'] button[type=submit]")
+        .await;
+    c.wait_for_notice("If an account uses that address").await;
+
+    app.run_pending_jobs().await;
+    let link = smtp.received()[0]
+        .link_to("/reset-password?token=")
+        .expect("the link in the mail");
+    let path = link
+        .strip_prefix(&app.config.web.public_url)
+        .expect("on the public URL")
+        .to_owned();
+    failures.extend(c.check_page(&axe, "phone", &path).await);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    c.fill("#password", "bob's own new password").await;
+    c.fill("#password_confirm", "bob's own new password").await;
+    c.click("form[action='/reset-password'] button[type=submit]")
+        .await;
+    c.wait_for_notice("Your new password is set").await;
+    c.sign_in("bob", "bob's own new password").await;
     c.finish().await;
 }

@@ -453,6 +453,7 @@ const FORMS: &[(&str, &str, &[&str])] = &[
         &["token", "password", "password_confirm"],
     ),
     ("GET", "/reset-password", &["token"]),
+    ("POST", "/forgot-password", &["email"]),
     (
         "POST",
         "/timer/edit",

@@ -53,6 +53,7 @@ impl Worker {
             .register(handlers::export::BuildExport::new(pool))
             .register(handlers::analytics::DeliverAnalytics::new(config, pool))
             .register(handlers::install_ping::SendPing::new(config, pool))
+            .register(handlers::mail::SendMails::new(config, pool))
     }
 
     /// Adds a worker for `J`'s queue, running `handler`.

@@ -397,7 +397,7 @@ pub async fn reset_password(
         &mut tx,
         &sha256(&token),
         id,
-        admin.0.user.id,
+        Some(admin.0.user.id),
         chrono::Utc::now() + chrono::Duration::hours(RESET_LINK_HOURS),
     )
     .await?;

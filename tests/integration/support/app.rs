@@ -78,6 +78,13 @@ pub async fn spawn_app_with_analytics(fake: &FakePostHog) -> (TestApp, TestClien
     (app, admin)
 }
 
+/// The app sending its mail to `smtp` (STARTTLS, trusting its certificate).
+pub async fn spawn_app_with_mail(smtp: &SmtpServer) -> TestApp {
+    let settings = smtp.settings();
+    let vars: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    spawn_app_with(&vars).await
+}
+
 /// Starts the app on `db` with `config` (whose database URL may differ, e.g. a proxy).
 pub async fn spawn_on(db: TestDb, config: Config) -> TestApp {
     init_test_logs();

@@ -4,4 +4,5 @@ pub mod analytics;
 pub mod export;
 pub mod flags;
 pub mod install_ping;
+pub mod mail;
 pub mod maintenance;
