@@ -12,6 +12,7 @@ pub mod clients;
 pub mod entries;
 pub mod exports;
 pub mod installation;
+pub mod invitations;
 pub mod jobs;
 pub mod projects;
 pub mod queues;

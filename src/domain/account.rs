@@ -10,6 +10,14 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
+    /// The same message for another field (a form whose fields are named
+    /// apart from the type's usual one).
+    #[must_use]
+    pub fn on(mut self, field: &'static str) -> Self {
+        self.field = field;
+        self
+    }
+
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
         Self {
             field,

@@ -20,8 +20,14 @@ pub struct SendMail {
 pub enum MailMessage {
     /// A link to set a new password, asked for on the sign-in page.
     PasswordReset { user_id: i64 },
+    /// An invitation to sign up, made or resent by an administrator.
+    Invitation { invitation_id: i64 },
 }
 
 impl Job for SendMail {
     const QUEUE: &'static str = "mail";
+    // Found at the next heartbeat: a message a second or two later is fine,
+    // and a listener would hold one more of the worker's 10 connections
+    // (each listening queue holds one; exports need two each).
+    const WAKE_ON_INSERT: bool = false;
 }

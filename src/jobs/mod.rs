@@ -51,6 +51,11 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
     /// Most jobs of this queue one worker process runs at once; `None` means
     /// `WORKER_CONCURRENCY`.
     const CONCURRENCY: Option<usize> = None;
+    /// Started the moment one is enqueued (LISTEN/NOTIFY), which holds one
+    /// connection of the worker's pool for the queue's listener; `false`:
+    /// found by the poll at each heartbeat (`WORKER_HEARTBEAT_SECONDS`),
+    /// holding none, for work where a second or two does not matter.
+    const WAKE_ON_INSERT: bool = true;
 }
 
 /// Every queue of this app, in the order the console lists them.

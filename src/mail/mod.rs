@@ -31,18 +31,25 @@ impl std::fmt::Debug for Outgoing {
 /// How long a password link sent by mail works.
 pub const RESET_LINK_MINUTES: i64 = 30;
 
+/// The installation's address without its scheme (`tt.example.org`).
+fn site(public_url: &str) -> &str {
+    public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest)
+}
+
 /// What the reset message says, in both its parts.
 struct Reset<'a> {
     name: &'a str,
     username: &'a str,
     link: &'a str,
     minutes: i64,
-    site: &'a str,
 }
 
 #[derive(Template)]
 #[template(path = "mail/password_reset.txt")]
 struct ResetText<'a> {
+    site: &'a str,
     m: &'a Reset<'a>,
 }
 
@@ -50,6 +57,7 @@ struct ResetText<'a> {
 #[template(path = "mail/password_reset.html")]
 struct ResetHtml<'a> {
     subject: &'a str,
+    site: &'a str,
     m: &'a Reset<'a>,
 }
 
@@ -68,15 +76,81 @@ pub fn password_reset(
         username,
         link: &link,
         minutes: RESET_LINK_MINUTES,
-        site: public_url
-            .split_once("://")
-            .map_or(public_url, |(_, rest)| rest),
     };
+    let site = site(public_url);
     Ok(Outgoing {
         to: to.to_owned(),
         subject: subject.to_owned(),
-        text: ResetText { m: &m }.render()?,
-        html: ResetHtml { subject, m: &m }.render()?,
+        text: ResetText { site, m: &m }.render()?,
+        html: ResetHtml {
+            subject,
+            site,
+            m: &m,
+        }
+        .render()?,
+    })
+}
+
+/// How long an invitation works, from when it is made or resent.
+pub const INVITATION_DAYS: i64 = 7;
+
+/// What the invitation says, in both its parts.
+struct Invite<'a> {
+    inviter: &'a str,
+    role: &'a str,
+    link: &'a str,
+    until: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.txt")]
+struct InviteText<'a> {
+    site: &'a str,
+    m: &'a Invite<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.html")]
+struct InviteHtml<'a> {
+    subject: &'a str,
+    site: &'a str,
+    m: &'a Invite<'a>,
+}
+
+/// The invitation to sign up with `role`, from `inviter`, with a one-time
+/// link that works `until` (a date the invitee reads as written).
+pub fn invitation(
+    to: &str,
+    inviter: &str,
+    role: &str,
+    until: &str,
+    public_url: &str,
+    token: &str,
+) -> Result<Outgoing, askama::Error> {
+    let subject = "You are invited to TimeTracker";
+    let link = format!("{public_url}/invitation?token={token}");
+    let role = if role == "admin" {
+        "an administrator"
+    } else {
+        "a user"
+    };
+    let m = Invite {
+        inviter,
+        role,
+        link: &link,
+        until,
+    };
+    let site = site(public_url);
+    Ok(Outgoing {
+        to: to.to_owned(),
+        subject: subject.to_owned(),
+        text: InviteText { site, m: &m }.render()?,
+        html: InviteHtml {
+            subject,
+            site,
+            m: &m,
+        }
+        .render()?,
     })
 }
 
@@ -104,6 +178,23 @@ pub fn mask_addresses(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_invitation_names_who_invites_for_what_role_until_when() {
+        let m = invitation(
+            "new@example.org",
+            "Grace",
+            "admin",
+            "2026-12-14 09:00 UTC",
+            "https://tt.example.org",
+            "tok456",
+        )
+        .expect("renders");
+        let link = "https://tt.example.org/invitation?token=tok456";
+        assert!(m.text.contains(link) && m.html.contains(link));
+        assert!(m.text.contains("Grace invites you") && m.text.contains("as an administrator"));
+        assert!(m.html.contains("until 2026-12-14 09:00 UTC"), "{}", m.html);
+    }
 
     #[test]
     fn addresses_in_a_reply_are_masked_and_the_rest_kept() {

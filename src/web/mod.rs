@@ -11,6 +11,7 @@ pub mod error_pages;
 mod exports;
 pub mod flash;
 mod forgot_password;
+mod invitation;
 mod login;
 mod password_reset;
 mod profile;
@@ -106,6 +107,10 @@ pub fn router() -> Router<AppState> {
             get(forgot_password::form).post(forgot_password::submit),
         )
         .route(
+            "/invitation",
+            get(invitation::form).post(invitation::submit),
+        )
+        .route(
             "/reset-password",
             get(password_reset::form).post(password_reset::submit),
         )
@@ -129,6 +134,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/users/{id}/reset-password",
             post(admin::users::reset_password),
+        )
+        .route("/admin/invitations", post(admin::invitations::create))
+        .route(
+            "/admin/invitations/{id}/resend",
+            post(admin::invitations::resend),
+        )
+        .route(
+            "/admin/invitations/{id}/revoke",
+            post(admin::invitations::revoke),
         )
         .route("/admin/users/{id}/role", post(admin::users::set_role))
         .route(

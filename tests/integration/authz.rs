@@ -32,6 +32,7 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         "/login"
         | "/setup"
         | "/forgot-password"
+        | "/invitation"
         | "/reset-password"
         | "/health/live"
         | "/health/ready"

@@ -184,10 +184,15 @@ impl Session {
         self.wait_for("#main-nav").await;
     }
 
-    /// Signs out and waits for the sign-in form (its field: the admin's
-    /// users page has a #username too).
+    /// Signs out (through the menu on a phone) and waits for the sign-in
+    /// form (its field: the admin's users page has a #username too).
     async fn sign_out(&self) {
-        self.click("form[action='/logout'] button").await;
+        let button = self.el("form[action='/logout'] button").await;
+        // On a phone the navigation is behind the menu button.
+        if !button.is_displayed().await.unwrap_or(true) {
+            self.click(".menu-toggle").await;
+        }
+        button.click().await.expect("sign out");
         self.wait_for("form[action='/login'] #username").await;
     }
 
@@ -1117,9 +1122,10 @@ async fn an_operator_walks_the_job_console_and_retries_in_bulk() {
 
 /// On a phone, signed out: "Forgot your password?", the address, the link
 /// the mail brings (sent by the worker through a real SMTP server), a new
-/// password, and signed in with it; each page fits and passes axe.
+/// password, and signed in with it; then an invitation accepted from its
+/// mail. Each page fits and passes axe.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_person_who_forgot_their_password_sets_a_new_one_from_the_mail_on_a_phone() {
+async fn a_forgotten_password_and_an_invitation_are_handled_from_the_mail_on_a_phone() {
     let smtp = SmtpServer::start(SmtpAnswer::Accept);
     let app = spawn_app_with_mail(&smtp).await;
     let admin = app.setup_admin().await;
@@ -1152,5 +1158,32 @@ async fn a_person_who_forgot_their_password_sets_a_new_one_from_the_mail_on_a_ph
         .await;
     c.wait_for_notice("Your new password is set").await;
     c.sign_in("bob", "bob's own new password").await;
+    c.sign_out().await;
+
+    admin
+        .submit(
+            "/admin/invitations",
+            &[("invite_email", "ada@example.org"), ("invite_role", "user")],
+        )
+        .await;
+    app.run_pending_jobs().await;
+    let link = smtp.received()[1]
+        .link_to("/invitation?token=")
+        .expect("the invitation's link");
+    let path = link
+        .strip_prefix(&app.config.web.public_url)
+        .expect("on the public URL")
+        .to_owned();
+    let failures = c.check_page(&axe, "phone", &path).await;
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    c.fill("#username", "ada").await;
+    c.fill("#display_name", "Ada Lovelace").await;
+    c.fill("#password", "ada's long password").await;
+    c.fill("#password_confirm", "ada's long password").await;
+    c.select("#timezone", "Europe/London").await;
+    c.click("form[action='/invitation'] button[type=submit]")
+        .await;
+    c.wait_for_notice("Welcome, ada").await;
+    c.assert_fits().await;
     c.finish().await;
 }

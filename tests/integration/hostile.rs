@@ -456,6 +456,24 @@ const FORMS: &[(&str, &str, &[&str])] = &[
     ("POST", "/forgot-password", &["email"]),
     (
         "POST",
+        "/admin/invitations",
+        &["invite_email", "invite_role"],
+    ),
+    (
+        "POST",
+        "/invitation",
+        &[
+            "token",
+            "username",
+            "display_name",
+            "password",
+            "password_confirm",
+            "timezone",
+        ],
+    ),
+    ("GET", "/invitation", &["token"]),
+    (
+        "POST",
         "/timer/edit",
         &[
             "project_id",

@@ -267,3 +267,252 @@ async fn without_mail_the_page_sends_people_to_their_administrator() {
         0
     );
 }
+
+/// Invites `email` as `role` through the users page.
+async fn invite(admin: &crate::support::TestClient, email: &str, role: &str) {
+    admin
+        .submit(
+            "/admin/invitations",
+            &[("invite_email", email), ("invite_role", role)],
+        )
+        .await;
+}
+
+/// The path (on the app) of the newest invitation link `smtp` received.
+fn newest_invitation_link(smtp: &SmtpServer, app: &TestApp) -> String {
+    let link = smtp
+        .received()
+        .last()
+        .and_then(|m| m.link_to("/invitation?token="))
+        .expect("an invitation link");
+    link.strip_prefix(&app.config.web.public_url)
+        .expect("on the public URL")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_invited_person_chooses_a_name_and_password_and_lands_on_the_timer() {
+    let smtp = SmtpServer::start(SmtpAnswer::Accept);
+    let app = spawn_app_with_mail(&smtp).await;
+    let admin = app.setup_admin().await;
+    invite(&admin, "Grace@example.org", "admin").await;
+    let users = admin.get_text("/admin/users").await;
+    assert!(
+        users.contains("Grace@example.org") && users.contains("not yet"),
+        "listed as waiting, not sent yet"
+    );
+
+    app.run_pending_jobs().await;
+    let message = &smtp.received()[0];
+    assert_eq!(message.to, ["Grace@example.org"]);
+    assert!(
+        message
+            .raw
+            .contains("Subject: You are invited to TimeTracker")
+    );
+    assert!(message.decoded().contains("as an administrator"));
+    let path = newest_invitation_link(&smtp, &app);
+
+    let grace = app.client();
+    let form = grace.get_text(&path).await;
+    assert!(form.contains("For <strong>Grace@example.org</strong>, as an administrator"));
+    let token = path.split("token=").nth(1).expect("token");
+    let page = assert_form_error(
+        grace
+            .post_form(
+                "/invitation",
+                &[
+                    ("token", token),
+                    ("username", "grace"),
+                    ("display_name", "Grace Hopper"),
+                    ("password", "short"),
+                    ("password_confirm", "short"),
+                    ("timezone", "Europe/Berlin"),
+                ],
+            )
+            .await,
+        "at least 10 characters",
+    )
+    .await;
+    assert!(page.contains("value=\"Grace Hopper\""), "the input is kept");
+    let to = grace
+        .submit(
+            "/invitation",
+            &[
+                ("token", token),
+                ("username", "grace"),
+                ("display_name", "Grace Hopper"),
+                ("password", "grace's long password"),
+                ("password_confirm", "grace's long password"),
+                ("timezone", "Europe/Berlin"),
+            ],
+        )
+        .await;
+    assert_eq!(to, "/", "signed in, on the timer");
+    let timer = grace.get_text("/").await;
+    assert!(timer.contains("Welcome, grace"), "{timer}");
+    let (email, role, name, tz): (String, String, String, String) = sqlx::query_as(
+        "SELECT email, role, display_name, timezone FROM users WHERE username = 'grace'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("grace");
+    assert_eq!(
+        (email.as_str(), role.as_str(), name.as_str(), tz.as_str()),
+        (
+            "Grace@example.org",
+            "admin",
+            "Grace Hopper",
+            "Europe/Berlin"
+        )
+    );
+    assert_eq!(
+        app.client().get_status(&path).await,
+        StatusCode::NOT_FOUND,
+        "used"
+    );
+    assert!(
+        !admin
+            .get_text("/admin/users")
+            .await
+            .contains("Waiting for an answer")
+    );
+}
+
+#[tokio::test]
+async fn an_address_with_an_account_or_an_open_invitation_is_refused_beside_the_field() {
+    let smtp = SmtpServer::start(SmtpAnswer::Accept);
+    let (app, _bob) = app_sending_to(&smtp).await;
+    let admin = app.client();
+    admin.login("admin", crate::support::ADMIN_PASSWORD).await;
+    let form = |email: &'static str| [("invite_email", email), ("invite_role", "user")];
+    let r = admin
+        .post_form("/admin/invitations", &form("BOB@example.org"))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = r.text().await.expect("page");
+    assert!(
+        page.contains("An account already uses this address."),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"BOB@example.org\""),
+        "the input is kept"
+    );
+
+    invite(&admin, "new@example.org", "user").await;
+    let r = admin
+        .post_form("/admin/invitations", &form("NEW@example.org"))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("has an open invitation")
+    );
+    assert_form_error(
+        admin.post_form("/admin/invitations", &form("nope")).await,
+        "Enter an email address like",
+    )
+    .await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM invitations").await,
+        1,
+        "only the one that was fine"
+    );
+}
+
+#[tokio::test]
+async fn a_resent_invitation_replaces_its_link_and_a_revoked_one_stops_working() {
+    let smtp = SmtpServer::start(SmtpAnswer::Accept);
+    let app = spawn_app_with_mail(&smtp).await;
+    let admin = app.setup_admin().await;
+    invite(&admin, "ada@example.org", "user").await;
+    app.run_pending_jobs().await;
+    let first = newest_invitation_link(&smtp, &app);
+    let id: i64 = app.scalar("SELECT id FROM invitations").await;
+
+    admin
+        .submit(&format!("/admin/invitations/{id}/resend"), &[])
+        .await;
+    app.run_pending_jobs().await;
+    assert_eq!(smtp.received().len(), 2);
+    let second = newest_invitation_link(&smtp, &app);
+    assert_ne!(first, second);
+    let anon = app.client();
+    assert_eq!(
+        anon.get_status(&first).await,
+        StatusCode::NOT_FOUND,
+        "replaced"
+    );
+    assert_eq!(anon.get_status(&second).await, StatusCode::OK);
+
+    // Revoking asks first, then the link stops working.
+    let r = admin
+        .post_form(&format!("/admin/invitations/{id}/revoke"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("Revoke this invitation?")
+    );
+    assert_eq!(anon.get_status(&second).await, StatusCode::OK, "not yet");
+    admin
+        .submit(
+            &format!("/admin/invitations/{id}/revoke"),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(anon.get_status(&second).await, StatusCode::NOT_FOUND);
+
+    // An expired invitation's link fails alike, and its job sends nothing.
+    invite(&admin, "late@example.org", "user").await;
+    app.exec("UPDATE invitations SET expires_at = now() - interval '1 second' WHERE email = 'late@example.org'")
+        .await;
+    app.run_pending_jobs().await;
+    assert_eq!(
+        smtp.received().len(),
+        2,
+        "nothing sent for an expired invitation"
+    );
+}
+
+#[tokio::test]
+async fn without_mail_the_users_page_offers_no_invitation() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let page = admin.get_text("/admin/users").await;
+    assert!(page.contains("does not send mail") && !page.contains("name=\"invite_email\""));
+    assert_eq!(
+        admin
+            .post_status(
+                "/admin/invitations",
+                &[("invite_email", "x@example.org"), ("invite_role", "user")],
+            )
+            .await,
+        StatusCode::CONFLICT
+    );
+}
+
+#[tokio::test]
+async fn the_invitations_an_administrator_sent_stop_working_when_they_are_deactivated() {
+    let smtp = SmtpServer::start(SmtpAnswer::Accept);
+    let app = spawn_app_with_mail(&smtp).await;
+    let admin = app.setup_admin().await;
+    let second = app.create_user(&admin, "root2", "admin").await;
+    invite(&second, "ada@example.org", "admin").await;
+    app.run_pending_jobs().await;
+    let link = newest_invitation_link(&smtp, &app);
+    assert_eq!(app.client().get_status(&link).await, StatusCode::OK);
+
+    app.deactivate_user(&admin, app.user_id("root2").await)
+        .await;
+    assert_eq!(
+        app.client().get_status(&link).await,
+        StatusCode::NOT_FOUND,
+        "an invitation does not outlive its inviter's access"
+    );
+}

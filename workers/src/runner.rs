@@ -101,17 +101,30 @@ where
     });
     let pool = pool.clone();
     let process = process.clone();
-    monitor.register(move |restarts| {
-        let storage = PostgresStorage::<J>::new(&pool)
-            .with_config(queue_config.clone())
-            .with_pubsub();
-        WorkerBuilder::new(process.worker_name(J::QUEUE, restarts))
-            .backend(storage)
-            .data(runner.clone())
-            .catch_panic()
-            .concurrency(concurrency)
-            .build(execute::<J, H>)
-    })
+    // The storage's type differs with LISTEN/NOTIFY (a connection of the
+    // pool held for the queue's listener) and without (polling at each
+    // heartbeat), so the worker is built by one macro for either.
+    macro_rules! worker_on {
+        ($storage:expr) => {
+            monitor.register(move |restarts| {
+                WorkerBuilder::new(process.worker_name(J::QUEUE, restarts))
+                    .backend($storage)
+                    .data(runner.clone())
+                    .catch_panic()
+                    .concurrency(concurrency)
+                    .build(execute::<J, H>)
+            })
+        };
+    }
+    if J::WAKE_ON_INSERT {
+        worker_on!(
+            PostgresStorage::<J>::new(&pool)
+                .with_config(queue_config.clone())
+                .with_pubsub()
+        )
+    } else {
+        worker_on!(PostgresStorage::<J>::new(&pool).with_config(queue_config.clone()))
+    }
 }
 
 /// When the job was due, in whole Unix seconds (apalis stores no finer).

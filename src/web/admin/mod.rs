@@ -2,6 +2,7 @@
 //! console and telemetry. Each handler takes an `AdminUser`, so no other
 //! role reaches them.
 
+pub mod invitations;
 pub mod jobs;
 pub mod settings;
 pub mod telemetry;

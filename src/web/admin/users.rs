@@ -9,6 +9,7 @@ use axum::{
 };
 use serde::Deserialize;
 
+use super::invitations::InviteForm;
 use crate::web::{
     FieldErrors, Layout,
     confirm::{self, ConfirmForm, Question},
@@ -27,6 +28,7 @@ use crate::{
     error::AppError,
     http::extract::{Form, Path, Query},
     state::AppState,
+    tracking::Actor,
 };
 
 const PAGE_SIZE: i64 = 50;
@@ -42,9 +44,18 @@ pub struct NewUserForm {
     timezone: String,
 }
 
+/// An open invitation as the users page lists it, in the viewer's format.
+pub(super) struct InvitationRow {
+    id: i64,
+    email: String,
+    role: String,
+    sent: String,
+    expires: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin/users.html")]
-struct UsersPage {
+pub(super) struct UsersPage {
     layout: Layout,
     users: Vec<User>,
     page: i64,
@@ -56,7 +67,14 @@ struct UsersPage {
     timezones: Vec<&'static str>,
     /// A password reset link just made, shown this once.
     reset_link: Option<String>,
+    /// Whether invitations can be sent (mail is configured).
+    mail_configured: bool,
+    invite: InviteForm,
+    invitations: Vec<InvitationRow>,
 }
+
+/// Most open invitations the page lists.
+const INVITATIONS_SHOWN: i64 = 200;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -64,15 +82,18 @@ pub struct ListQuery {
     page: Option<i64>,
 }
 
-async fn page(
+/// The users page with the create and invite forms as given.
+pub(super) async fn users_page(
     state: &AppState,
     admin: &AdminUser,
     page: i64,
     notice: Option<String>,
     mut form: NewUserForm,
     errors: Vec<ValidationError>,
+    invite: InviteForm,
 ) -> Result<UsersPage, AppError> {
     let page = page.max(1);
+    let format = Actor::from(&admin.0).format;
     let (users, total) =
         db::users::page(&state.pool, PAGE_SIZE, (page - 1).saturating_mul(PAGE_SIZE)).await?;
     let pages = (total + PAGE_SIZE - 1).max(1) / PAGE_SIZE;
@@ -92,6 +113,21 @@ async fn page(
         errors: errors.into(),
         timezones: Timezone::all_names().collect(),
         reset_link: None,
+        mail_configured: state.config.mail.smtp.is_some(),
+        invite,
+        invitations: db::invitations::open(&state.pool, INVITATIONS_SHOWN)
+            .await?
+            .into_iter()
+            .map(|i| InvitationRow {
+                id: i.id,
+                email: i.email,
+                role: i.role,
+                sent: i
+                    .sent_at
+                    .map_or_else(|| "not yet".to_owned(), |t| format.instant(t)),
+                expires: format.instant(i.expires_at),
+            })
+            .collect(),
     })
 }
 
@@ -102,13 +138,14 @@ pub async fn list(
     Flash(notice): Flash,
     Reveal(reset_link): Reveal,
 ) -> Result<Response, AppError> {
-    let mut page = page(
+    let mut page = users_page(
         &state,
         &admin,
         query.page.unwrap_or(1),
         notice,
         NewUserForm::default(),
         Vec::new(),
+        InviteForm::default(),
     )
     .await?;
     page.reset_link = reset_link;
@@ -136,7 +173,8 @@ pub async fn create(
                 .into_iter()
                 .flatten()
                 .collect();
-            let page = page(&state, &admin, 1, None, form, errors).await?;
+            let page =
+                users_page(&state, &admin, 1, None, form, errors, InviteForm::default()).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
         }
     };
@@ -168,7 +206,8 @@ pub async fn create(
         }
         Err(e) if db::is_unique_violation(&e) => {
             let errors = vec![ValidationError::new("username", "This username is taken.")];
-            let page = page(&state, &admin, 1, None, form, errors).await?;
+            let page =
+                users_page(&state, &admin, 1, None, form, errors, InviteForm::default()).await?;
             Ok((StatusCode::CONFLICT, render(&page)?).into_response())
         }
         Err(e) => Err(e.into()),
@@ -220,7 +259,7 @@ pub async fn deactivate(
             &admin.0,
             Question {
                 question: &format!("Deactivate {}?", user.username),
-                consequence: "They are signed out everywhere at once, their API tokens and password reset links stop working, and they cannot sign in until reactivated. Their time entries stay.",
+                consequence: "They are signed out everywhere at once, their API tokens, password reset links and the invitations they sent stop working, and they cannot sign in until reactivated. Their time entries stay.",
                 action: &format!("/admin/users/{id}/deactivate"),
                 button: "Deactivate",
                 danger: true,
@@ -236,6 +275,7 @@ pub async fn deactivate(
     }
     db::sessions::delete_for_user(&mut tx, id, None).await?;
     db::users::revoke_password_resets(&mut tx, id).await?;
+    db::invitations::revoke_made_by(&mut tx, id).await?;
     tracing::info!(user_id = id, "user deactivated");
     record(&mut tx, Some(admin.0.user.id), &Event::UserDeactivated).await?;
     tx.commit().await?;

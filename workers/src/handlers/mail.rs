@@ -46,7 +46,8 @@ impl SendMails {
     }
 
     /// The message `what` stands for, or `None` when there is no one to
-    /// send it to any more (the account was deactivated or lost its address).
+    /// send it to any more (the account was deactivated or lost its address,
+    /// the invitation was accepted, revoked or expired).
     async fn compose(&self, what: MailMessage) -> Result<Option<Outgoing>, JobError> {
         match what {
             MailMessage::PasswordReset { user_id } => {
@@ -78,6 +79,43 @@ impl SendMails {
                 .map_err(|e| JobError::Permanent(e.into()))?;
                 Ok(Some(message))
             }
+            MailMessage::Invitation { invitation_id } => {
+                let Some(invitation) = db::invitations::open_by_id(&self.pool, invitation_id)
+                    .await
+                    .map_err(JobError::retry)?
+                else {
+                    return Ok(None);
+                };
+                let inviter = match invitation.invited_by {
+                    Some(id) => db::users::by_id(&self.pool, id)
+                        .await
+                        .map_err(JobError::retry)?
+                        .map(|u| u.name().to_owned()),
+                    None => None,
+                }
+                .unwrap_or_else(|| "An administrator".to_owned());
+                let token = random_token();
+                if !db::invitations::set_token(&self.pool, invitation_id, &sha256(&token))
+                    .await
+                    .map_err(JobError::retry)?
+                {
+                    return Ok(None);
+                }
+                let until = invitation
+                    .expires_at
+                    .format("%Y-%m-%d %H:%M UTC")
+                    .to_string();
+                let message = mail::invitation(
+                    &invitation.email,
+                    &inviter,
+                    &invitation.role,
+                    &until,
+                    &self.config.web.public_url,
+                    &token,
+                )
+                .map_err(|e| JobError::Permanent(e.into()))?;
+                Ok(Some(message))
+            }
         }
     }
 }
@@ -91,7 +129,7 @@ impl JobHandler<SendMail> for SendMails {
             )));
         };
         let Some(message) = self.compose(job.message).await? else {
-            tracing::info!(kind, "mail not sent: its recipient is no longer active");
+            tracing::info!(kind, "mail not sent: nobody to send it to any more");
             return Ok(());
         };
         let email = build(smtp, message)?;
@@ -116,6 +154,7 @@ impl JobHandler<SendMail> for SendMails {
 fn kind(what: MailMessage) -> &'static str {
     match what {
         MailMessage::PasswordReset { .. } => "password_reset",
+        MailMessage::Invitation { .. } => "invitation",
     }
 }
 
