@@ -85,6 +85,36 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// The rule above, checked: every variable name this module reads (a
+    /// quoted upper-case name in `src/config/`) is in `.env.example` and in
+    /// `docs/configuration.md`'s table.
+    #[test]
+    fn every_variable_read_is_in_the_example_and_the_docs() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |path: &str| std::fs::read_to_string(root.join(path)).expect(path);
+        let (example, docs) = (read(".env.example"), read("docs/configuration.md"));
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(root.join("src/config")).expect("src/config") {
+            let source = std::fs::read_to_string(entry.expect("entry").path()).expect("source");
+            for quoted in source.split('"').skip(1).step_by(2) {
+                let is_name = quoted.len() > 2
+                    && quoted.starts_with(|c: char| c.is_ascii_uppercase())
+                    && quoted
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                // `CARGO_MANIFEST_DIR` is this test's own, not a setting.
+                let documented = example.contains(quoted) && docs.contains(&format!("`{quoted}`"));
+                if is_name && !quoted.starts_with("CARGO_") && !documented {
+                    missing.push(quoted.to_owned());
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "not in .env.example and docs/configuration.md: {missing:?}"
+        );
+    }
+
     fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
         let vars: Vec<(String, String)> = vars
             .iter()
