@@ -12,7 +12,9 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{FieldErrors, Layout, flash, page_with_cookie, profile::parse_display_name, render};
+use super::{
+    FieldErrors, Layout, LinkToken, flash, page_with_cookie, profile::parse_display_name, render,
+};
 use crate::{
     auth::{csrf, keys::sha256, password, session},
     db,
@@ -33,12 +35,6 @@ struct InvitationPage {
     form: AcceptForm,
     errors: FieldErrors,
     timezones: Vec<&'static str>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct TokenQuery {
-    token: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,7 +90,7 @@ async fn respond(
 pub async fn form(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
+    Query(q): Query<LinkToken>,
 ) -> Result<Response, AppError> {
     let form = AcceptForm {
         token: q.token,

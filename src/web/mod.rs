@@ -254,7 +254,13 @@ fn redirect_with_cookie(path: &LocalPath, cookie: HeaderValue) -> Response {
     response
 }
 
-/// The message for `field` among form errors, for templates.
+/// The `?token=…` of a one-time link (a password reset, an invitation).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct LinkToken {
+    pub token: String,
+}
+
 /// The messages of a refused form, by field: a page shows each beside its
 /// field (`templates/macros.html`: `field_error`, and `form_error` for the
 /// field `form`).

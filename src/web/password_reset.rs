@@ -11,7 +11,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{FieldErrors, Layout, flash, page_with_cookie, render};
+use super::{FieldErrors, Layout, LinkToken, flash, page_with_cookie, render};
 use crate::{
     auth::{csrf, keys::sha256, password},
     db,
@@ -28,12 +28,6 @@ struct ResetPage {
     token: String,
     username: Option<String>,
     errors: FieldErrors,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct TokenQuery {
-    token: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,7 +72,7 @@ async fn respond(
 pub async fn form(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
+    Query(q): Query<LinkToken>,
 ) -> Result<Response, AppError> {
     respond(&state, &headers, StatusCode::OK, q.token, Vec::new()).await
 }

@@ -34,8 +34,8 @@ pub struct InviteForm {
     pub invite_role: String,
 }
 
-fn refused(email: &str) -> Vec<ValidationError> {
-    vec![ValidationError::new("invite_email", email)]
+fn refused(message: &str) -> Vec<ValidationError> {
+    vec![ValidationError::new("invite_email", message)]
 }
 
 async fn again(
