@@ -509,3 +509,53 @@ async fn chaos_a_database_failover_under_load() {
         first_ok_after.as_secs_f64(),
     );
 }
+
+/// sqlx 0.9.0 sent `BEGIN` and, when the future was dropped before the answer
+/// came (a client gone, a timeout, apalis dropping a fetch at shutdown),
+/// returned the connection to the pool inside that transaction: the next
+/// borrower's writes ran in it and were never committed, or rolled back with
+/// it (a queue test's retry that came undone; 0.9.1 fixed it). Each round
+/// drops a `begin` at another point, writes through the pool's one connection
+/// and reads the write from another connection.
+#[tokio::test]
+async fn a_transaction_dropped_while_it_begins_leaves_no_transaction_for_the_next_borrower() {
+    use sqlx::Connection;
+    let db = TestDb::new().await;
+    let config = test_config(&db.url, &[("DATABASE_MAX_CONNECTIONS", "1")]);
+    let pool =
+        timetracker::db::connect_lazy(&config, timetracker::db::Ping::WhenIdle).expect("pool");
+    let mut other = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    sqlx::query("CREATE TABLE probe (round int)")
+        .execute(&mut other)
+        .await
+        .expect("table");
+    for round in 1..=40 {
+        {
+            let mut begin = std::pin::pin!(pool.begin());
+            for _ in 0..round {
+                let ready = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(begin.as_mut().poll(cx).is_ready())
+                })
+                .await;
+                if ready {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+        sqlx::query("INSERT INTO probe VALUES ($1)")
+            .bind(round)
+            .execute(&pool)
+            .await
+            .expect("insert");
+        let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM probe WHERE round = $1")
+            .bind(round)
+            .fetch_one(&mut other)
+            .await
+            .expect("count");
+        assert_eq!(
+            seen, 1,
+            "a write after a begin dropped after {round} polls was not committed"
+        );
+    }
+}
