@@ -202,7 +202,7 @@ events! {
     }
     ApiTokenRevoked = "api_token.revoked", when "a user revoked an API token"
     UserCreated = "admin.user_created", when "an administrator created a user" {
-        role: &'static str => Kind::OneOf(&["admin", "user"]), "the new user's role";
+        role: &'static str => Kind::OneOf(&crate::domain::Role::NAMES), "the new user's role";
     }
     UserUpdated = "admin.user_updated", when "an administrator changed a user's role, name or email, made a password reset link, or reactivated them" {
         change: &'static str => Kind::OneOf(&["role", "profile", "password_reset", "reactivated"]), "what changed";
@@ -295,6 +295,17 @@ pub fn catalogue_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_role_is_a_role_the_user_created_event_may_carry() {
+        for role in crate::domain::Role::ALL {
+            let props = Event::UserCreated {
+                role: role.as_str(),
+            }
+            .properties();
+            assert_eq!(props["role"], role.as_str(), "{role:?} dropped");
+        }
+    }
 
     #[test]
     fn event_names_are_unique_and_read_resource_dot_action() {

@@ -1,7 +1,7 @@
-//! Clients, projects and tasks: everyone reads them; administrators create,
+//! Clients, projects and tasks: everyone reads them; administrators and managers create,
 //! change, archive and delete them through the same `tracking::catalog`
 //! functions as the pages (so the same checks and product events). Writes
-//! take `AdminUser` first, so a plain user gets 403 before the body is read.
+//! take `CatalogManager` first, so a plain user gets 403 before the body is read.
 
 use axum::{
     extract::State,
@@ -12,10 +12,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ErrorEnvelope, Json};
+use super::{ErrorEnvelope, Json, Private};
 use crate::{
-    auth::{AdminUser, CurrentUser},
-    db::{self, clients::Client, projects::Project, tasks::Task},
+    auth::{CatalogManager, CurrentUser},
+    db::{self, clients::Client, projects::Project, tasks::Task, users::User},
     error::AppError,
     http::extract::{Path, Query},
     state::AppState,
@@ -44,19 +44,23 @@ pub struct ClientJson {
     contact_name: String,
     email: String,
     phone: String,
-    default_hourly_rate_cents: Option<i64>,
+    /// Only for administrators and managers: absent for a plain user.
+    #[serde(skip_serializing_if = "Private::is_hidden")]
+    #[schema(value_type = Option<i64>, required = false)]
+    default_hourly_rate_cents: Private<Option<i64>>,
     archived: bool,
 }
 
-impl From<Client> for ClientJson {
-    fn from(c: Client) -> Self {
+impl ClientJson {
+    /// `c` as `viewer` may read it.
+    fn seen_by(c: Client, viewer: &User) -> Self {
         Self {
             id: c.id,
             name: c.name,
             contact_name: c.contact_name,
             email: c.email,
             phone: c.phone,
-            default_hourly_rate_cents: c.default_hourly_rate_cents,
+            default_hourly_rate_cents: Private::for_rates(viewer, c.default_hourly_rate_cents),
             archived: c.archived,
         }
     }
@@ -98,11 +102,11 @@ impl From<ClientBody> for ClientInput {
     }
 }
 
-async fn client(state: &AppState, id: i64) -> Result<ClientJson, AppError> {
-    Ok(db::clients::get(&state.pool, id)
+async fn client(state: &AppState, id: i64, viewer: &User) -> Result<ClientJson, AppError> {
+    let c = db::clients::get(&state.pool, id)
         .await?
-        .ok_or(AppError::NotFound)?
-        .into())
+        .ok_or(AppError::NotFound)?;
+    Ok(ClientJson::seen_by(c, viewer))
 }
 
 /// Clients (active ones unless `include_archived=true`).
@@ -110,11 +114,15 @@ async fn client(state: &AppState, id: i64) -> Result<ClientJson, AppError> {
     responses((status = 200, body = Vec<ClientJson>)))]
 pub async fn clients(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    current: CurrentUser,
     Query(q): Query<ArchivedQuery>,
 ) -> Result<Json<Vec<ClientJson>>, AppError> {
     let list = db::clients::list(&state.pool, q.include_archived).await?;
-    Ok(Json(list.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        list.into_iter()
+            .map(|c| ClientJson::seen_by(c, &current.user))
+            .collect(),
+    ))
 }
 
 /// Creates a client (administrators).
@@ -123,11 +131,15 @@ pub async fn clients(
               (status = 409, body = ErrorEnvelope, description = "`name_taken`"), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_client(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Json(body): Json<ClientBody>,
 ) -> Result<Response, AppError> {
-    let id = catalog::create::<Clients>(&state.pool, &Actor::from(&admin.0), &body.into()).await?;
-    Ok((StatusCode::CREATED, Json(client(&state, id).await?)).into_response())
+    let id = catalog::create::<Clients>(&state.pool, &Actor::from(&editor.0), &body.into()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(client(&state, id, &editor.0.user).await?),
+    )
+        .into_response())
 }
 
 /// One client.
@@ -135,10 +147,10 @@ pub async fn create_client(
     responses((status = 200, body = ClientJson), (status = 404, body = ErrorEnvelope)))]
 pub async fn show_client(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    current: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<ClientJson>, AppError> {
-    Ok(Json(client(&state, id).await?))
+    Ok(Json(client(&state, id, &current.user).await?))
 }
 
 /// Replaces a client's fields (administrators).
@@ -147,12 +159,12 @@ pub async fn show_client(
               (status = 409, body = ErrorEnvelope, description = "`name_taken`"), (status = 422, body = ErrorEnvelope)))]
 pub async fn update_client(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
     Json(body): Json<ClientBody>,
 ) -> Result<Json<ClientJson>, AppError> {
-    catalog::update::<Clients>(&state.pool, &Actor::from(&admin.0), id, &body.into()).await?;
-    Ok(Json(client(&state, id).await?))
+    catalog::update::<Clients>(&state.pool, &Actor::from(&editor.0), id, &body.into()).await?;
+    Ok(Json(client(&state, id, &editor.0.user).await?))
 }
 
 /// Deletes a client without projects (administrators); 409 `client_in_use` otherwise.
@@ -161,10 +173,10 @@ pub async fn update_client(
               (status = 409, body = ErrorEnvelope, description = "`client_in_use`")))]
 pub async fn delete_client(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    catalog::delete::<Clients>(&state.pool, &Actor::from(&admin.0), id).await?;
+    catalog::delete::<Clients>(&state.pool, &Actor::from(&editor.0), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -182,12 +194,12 @@ pub struct ArchiveBody {
               (status = 422, body = ErrorEnvelope)))]
 pub async fn archive_client(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
     Json(body): Json<ArchiveBody>,
 ) -> Result<Json<ClientJson>, AppError> {
-    catalog::archive::<Clients>(&state.pool, &Actor::from(&admin.0), id, body.archived).await?;
-    Ok(Json(client(&state, id).await?))
+    catalog::archive::<Clients>(&state.pool, &Actor::from(&editor.0), id, body.archived).await?;
+    Ok(Json(client(&state, id, &editor.0.user).await?))
 }
 
 // ---- projects ----
@@ -198,19 +210,23 @@ pub struct ProjectJson {
     name: String,
     client_id: Option<i64>,
     billable: bool,
-    hourly_rate_cents: Option<i64>,
+    /// Only for administrators and managers: absent for a plain user.
+    #[serde(skip_serializing_if = "Private::is_hidden")]
+    #[schema(value_type = Option<i64>, required = false)]
+    hourly_rate_cents: Private<Option<i64>>,
     estimated_seconds: Option<i64>,
     archived: bool,
 }
 
-impl From<Project> for ProjectJson {
-    fn from(p: Project) -> Self {
+impl ProjectJson {
+    /// `p` as `viewer` may read it.
+    fn seen_by(p: Project, viewer: &User) -> Self {
         Self {
             id: p.id,
             name: p.name,
             client_id: p.client_id,
             billable: p.billable,
-            hourly_rate_cents: p.hourly_rate_cents,
+            hourly_rate_cents: Private::for_rates(viewer, p.hourly_rate_cents),
             estimated_seconds: p.estimated_seconds,
             archived: p.archived,
         }
@@ -251,11 +267,11 @@ impl From<ProjectBody> for ProjectInput {
     }
 }
 
-async fn project(state: &AppState, id: i64) -> Result<ProjectJson, AppError> {
-    Ok(db::projects::get(&mut *state.pool.acquire().await?, id)
+async fn project(state: &AppState, id: i64, viewer: &User) -> Result<ProjectJson, AppError> {
+    let p = db::projects::get(&mut *state.pool.acquire().await?, id)
         .await?
-        .ok_or(AppError::NotFound)?
-        .into())
+        .ok_or(AppError::NotFound)?;
+    Ok(ProjectJson::seen_by(p, viewer))
 }
 
 /// Projects (active ones unless `include_archived=true`).
@@ -263,11 +279,15 @@ async fn project(state: &AppState, id: i64) -> Result<ProjectJson, AppError> {
     responses((status = 200, body = Vec<ProjectJson>)))]
 pub async fn projects(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    current: CurrentUser,
     Query(q): Query<ArchivedQuery>,
 ) -> Result<Json<Vec<ProjectJson>>, AppError> {
     let list = db::projects::list(&state.pool, q.include_archived).await?;
-    Ok(Json(list.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        list.into_iter()
+            .map(|p| ProjectJson::seen_by(p, &current.user))
+            .collect(),
+    ))
 }
 
 /// Creates a project (administrators).
@@ -276,11 +296,16 @@ pub async fn projects(
               (status = 409, body = ErrorEnvelope, description = "`name_taken`"), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_project(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Json(body): Json<ProjectBody>,
 ) -> Result<Response, AppError> {
-    let id = catalog::create::<Projects>(&state.pool, &Actor::from(&admin.0), &body.into()).await?;
-    Ok((StatusCode::CREATED, Json(project(&state, id).await?)).into_response())
+    let id =
+        catalog::create::<Projects>(&state.pool, &Actor::from(&editor.0), &body.into()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(project(&state, id, &editor.0.user).await?),
+    )
+        .into_response())
 }
 
 /// One project.
@@ -288,10 +313,10 @@ pub async fn create_project(
     responses((status = 200, body = ProjectJson), (status = 404, body = ErrorEnvelope)))]
 pub async fn show_project(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    current: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<ProjectJson>, AppError> {
-    Ok(Json(project(&state, id).await?))
+    Ok(Json(project(&state, id, &current.user).await?))
 }
 
 /// Replaces a project's fields (administrators).
@@ -300,12 +325,12 @@ pub async fn show_project(
               (status = 409, body = ErrorEnvelope, description = "`name_taken`"), (status = 422, body = ErrorEnvelope)))]
 pub async fn update_project(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
     Json(body): Json<ProjectBody>,
 ) -> Result<Json<ProjectJson>, AppError> {
-    catalog::update::<Projects>(&state.pool, &Actor::from(&admin.0), id, &body.into()).await?;
-    Ok(Json(project(&state, id).await?))
+    catalog::update::<Projects>(&state.pool, &Actor::from(&editor.0), id, &body.into()).await?;
+    Ok(Json(project(&state, id, &editor.0.user).await?))
 }
 
 /// Deletes a project without time entries (administrators); 409 `project_in_use` otherwise.
@@ -314,10 +339,10 @@ pub async fn update_project(
               (status = 409, body = ErrorEnvelope, description = "`project_in_use`")))]
 pub async fn delete_project(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    catalog::delete::<Projects>(&state.pool, &Actor::from(&admin.0), id).await?;
+    catalog::delete::<Projects>(&state.pool, &Actor::from(&editor.0), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -327,12 +352,12 @@ pub async fn delete_project(
               (status = 422, body = ErrorEnvelope)))]
 pub async fn archive_project(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
     Json(body): Json<ArchiveBody>,
 ) -> Result<Json<ProjectJson>, AppError> {
-    catalog::archive::<Projects>(&state.pool, &Actor::from(&admin.0), id, body.archived).await?;
-    Ok(Json(project(&state, id).await?))
+    catalog::archive::<Projects>(&state.pool, &Actor::from(&editor.0), id, body.archived).await?;
+    Ok(Json(project(&state, id, &editor.0.user).await?))
 }
 
 // ---- tasks ----
@@ -429,10 +454,10 @@ pub async fn tasks(
     responses((status = 201, body = TaskJson), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_task(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Json(body): Json<TaskBody>,
 ) -> Result<Response, AppError> {
-    let id = catalog::create::<Tasks>(&state.pool, &Actor::from(&admin.0), &body.into()).await?;
+    let id = catalog::create::<Tasks>(&state.pool, &Actor::from(&editor.0), &body.into()).await?;
     Ok((StatusCode::CREATED, Json(task(&state, id).await?)).into_response())
 }
 
@@ -453,11 +478,11 @@ pub async fn show_task(
               (status = 422, body = ErrorEnvelope)))]
 pub async fn update_task(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
     Json(body): Json<TaskBody>,
 ) -> Result<Json<TaskJson>, AppError> {
-    catalog::update::<Tasks>(&state.pool, &Actor::from(&admin.0), id, &body.into()).await?;
+    catalog::update::<Tasks>(&state.pool, &Actor::from(&editor.0), id, &body.into()).await?;
     Ok(Json(task(&state, id).await?))
 }
 
@@ -466,10 +491,10 @@ pub async fn update_task(
     responses((status = 204, description = "Deleted"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn delete_task(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    catalog::delete::<Tasks>(&state.pool, &Actor::from(&admin.0), id).await?;
+    catalog::delete::<Tasks>(&state.pool, &Actor::from(&editor.0), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

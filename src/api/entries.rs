@@ -16,7 +16,7 @@ use crate::{
         self,
         entries::{Entry, EntryFilter},
     },
-    domain::{ValidationError, tracking::SANE_YEARS},
+    domain::{Permission, ValidationError, tracking::SANE_YEARS},
     error::AppError,
     http::extract::{Path, Query},
     state::AppState,
@@ -182,7 +182,7 @@ pub async fn list(
     let actor = Actor::from(&credential.check(&state.pool).await?);
     let user_id = match q.user_id.as_deref() {
         None | Some("") => Some(actor.user_id),
-        Some("all") if actor.is_admin => None,
+        Some("all") if actor.can(Permission::ManageTeamTime) => None,
         Some("all") => {
             return Err(AppError::Forbidden(
                 "You can only list your own entries.".into(),
@@ -192,7 +192,7 @@ pub async fn list(
             let id: i64 = raw.parse().map_err(|_| {
                 ValidationError::new("user_id", "user_id must be a user id or all.")
             })?;
-            if !actor.is_admin && id != actor.user_id {
+            if !actor.can(Permission::ManageTeamTime) && id != actor.user_id {
                 return Err(AppError::Forbidden(
                     "You can only list your own entries.".into(),
                 ));

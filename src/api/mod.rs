@@ -173,6 +173,40 @@ async fn unless_unauthorized(
     }
 }
 
+/// A field only some roles may read (rates and amounts: `Permission::SeeRates`).
+/// Hidden, it is left out of the JSON altogether (declare the field with
+/// `skip_serializing_if = "Private::is_hidden"` and `required = false`), so
+/// "not yours to see" never reads as "none".
+#[derive(Debug, Clone, Copy)]
+pub enum Private<T> {
+    Hidden,
+    Shown(T),
+}
+
+impl<T> Private<T> {
+    /// `value` when `viewer` may see rates and amounts.
+    pub fn for_rates(viewer: &crate::db::users::User, value: T) -> Self {
+        if viewer.can(crate::domain::Permission::SeeRates) {
+            Self::Shown(value)
+        } else {
+            Self::Hidden
+        }
+    }
+
+    pub fn is_hidden(&self) -> bool {
+        matches!(self, Self::Hidden)
+    }
+}
+
+impl<T: Serialize> Serialize for Private<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Shown(value) => value.serialize(serializer),
+            Self::Hidden => serializer.serialize_none(),
+        }
+    }
+}
+
 /// The error body of every 4xx and 5xx answer.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorEnvelope {

@@ -23,7 +23,9 @@ pub struct SummaryJson {
     currency: String,
     total_seconds: i64,
     billable_seconds: i64,
-    amount_cents: i64,
+    /// Only for administrators and managers: absent for a plain user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_cents: Option<i64>,
     rows: Vec<RowJson>,
 }
 
@@ -33,7 +35,9 @@ pub struct RowJson {
     subkey: Option<String>,
     seconds: i64,
     billable_seconds: i64,
-    amount_cents: i64,
+    /// Only for administrators and managers: absent for a plain user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_cents: Option<i64>,
 }
 
 /// The summary report: the Reports page as JSON.

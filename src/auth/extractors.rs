@@ -1,5 +1,7 @@
 //! Request extractors that authenticate the caller.
 
+use std::marker::PhantomData;
+
 use axum::{
     extract::FromRequestParts,
     http::{HeaderMap, request::Parts},
@@ -11,6 +13,7 @@ use crate::{
         callers::{Caller, Kind},
         users::User,
     },
+    domain::Permission,
     error::AppError,
     state::AppState,
 };
@@ -79,11 +82,18 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// A signed-in admin; a plain user gets 403.
-#[derive(Debug, Clone)]
-pub struct AdminUser(pub CurrentUser);
+/// A permission an extractor demands, with what a caller without it reads.
+pub trait Demand: Send + Sync + 'static {
+    const PERMISSION: Permission;
+    const REFUSAL: &'static str;
+}
 
-impl FromRequestParts<AppState> for AdminUser {
+/// A signed-in user whose role has `D`'s permission; anyone else signed in
+/// gets 403.
+#[derive(Debug, Clone)]
+pub struct Allowed<D: Demand>(pub CurrentUser, PhantomData<D>);
+
+impl<D: Demand> FromRequestParts<AppState> for Allowed<D> {
     type Rejection = AppError;
 
     async fn from_request_parts(
@@ -91,11 +101,31 @@ impl FromRequestParts<AppState> for AdminUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let current = CurrentUser::from_request_parts(parts, state).await?;
-        if !current.user.is_admin() {
-            return Err(AppError::Forbidden(
-                "This page is for administrators.".into(),
-            ));
+        if !current.user.can(D::PERMISSION) {
+            return Err(AppError::Forbidden(D::REFUSAL.into()));
         }
-        Ok(AdminUser(current))
+        Ok(Allowed(current, PhantomData))
     }
 }
+
+/// Settings, people, the job console, telemetry.
+#[derive(Debug, Clone)]
+pub struct Administer;
+impl Demand for Administer {
+    const PERMISSION: Permission = Permission::Administer;
+    const REFUSAL: &'static str = "This page is for administrators.";
+}
+
+/// Clients, projects and tasks.
+#[derive(Debug, Clone)]
+pub struct ManageCatalog;
+impl Demand for ManageCatalog {
+    const PERMISSION: Permission = Permission::ManageCatalog;
+    const REFUSAL: &'static str =
+        "Only administrators and managers change clients, projects and tasks.";
+}
+
+/// A signed-in administrator.
+pub type AdminUser = Allowed<Administer>;
+/// A signed-in administrator or manager: may change the catalogue.
+pub type CatalogManager = Allowed<ManageCatalog>;

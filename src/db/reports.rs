@@ -85,7 +85,9 @@ pub struct SummaryRow {
     pub subkey: String,
     pub seconds: i64,
     pub billable_seconds: i64,
-    pub amount_cents: i64,
+    /// `None` once `reports::summary` hid it from a viewer who may not see
+    /// rates and amounts.
+    pub amount_cents: Option<i64>,
 }
 
 /// Binds a [`ReportFilter`] to `$1`–`$8` of a query using [`FROM`]; one macro

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use crate::domain::{Role, Username};
+use crate::domain::{Permission, Role, Username};
 
 /// A user row without the password hash.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -26,8 +26,13 @@ pub struct User {
 }
 
 impl User {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin.as_str()
+    pub fn role(&self) -> Role {
+        Role::from_stored(&self.role)
+    }
+
+    /// Whether this person's role grants `permission`.
+    pub fn can(&self, permission: Permission) -> bool {
+        self.role().can(permission)
     }
 
     /// The display name, or the username when there is none.

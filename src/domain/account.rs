@@ -135,29 +135,6 @@ impl fmt::Debug for Password {
     }
 }
 
-/// Admin or plain user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Admin,
-    User,
-}
-
-impl Role {
-    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        match raw.trim() {
-            "admin" => Ok(Self::Admin),
-            "user" => Ok(Self::User),
-            _ => Err(ValidationError::new("role", "Choose admin or user.")),
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::User => "user",
-        }
-    }
-}
-
 /// An IANA timezone name such as `Europe/Berlin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timezone(chrono_tz::Tz);
@@ -231,12 +208,5 @@ mod tests {
         );
         assert!(Timezone::parse("Mars/Olympus").is_err());
         assert!(Timezone::all_names().any(|n| n == "UTC"));
-    }
-
-    #[test]
-    fn roles_are_admin_or_user() {
-        assert_eq!(Role::parse("admin"), Ok(Role::Admin));
-        assert_eq!(Role::parse("user"), Ok(Role::User));
-        assert!(Role::parse("root").is_err());
     }
 }

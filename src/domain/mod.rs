@@ -1,6 +1,7 @@
 //! Types and rules with no I/O. Input becomes one of these typed values at the
 //! boundary (parse, don't validate); each type's tests sit beside it.
 
+mod access;
 mod account;
 pub mod formats;
 mod local_path;
@@ -9,5 +10,6 @@ pub mod text;
 pub mod timesheet;
 pub mod tracking;
 
-pub use account::{Email, Password, Role, Timezone, Username, ValidationError};
+pub use access::{Permission, Role};
+pub use account::{Email, Password, Timezone, Username, ValidationError};
 pub use local_path::LocalPath;

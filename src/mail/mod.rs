@@ -122,21 +122,16 @@ struct InviteHtml<'a> {
 pub fn invitation(
     to: &str,
     inviter: &str,
-    role: &str,
+    role: crate::domain::Role,
     until: &str,
     public_url: &str,
     token: &str,
 ) -> Result<Outgoing, askama::Error> {
     let subject = "You are invited to TimeTracker";
     let link = format!("{public_url}/invitation?token={token}");
-    let role = if role == "admin" {
-        "an administrator"
-    } else {
-        "a user"
-    };
     let m = Invite {
         inviter,
-        role,
+        role: role.with_article(),
         link: &link,
         until,
     };
@@ -184,7 +179,7 @@ mod tests {
         let m = invitation(
             "new@example.org",
             "Grace",
-            "admin",
+            crate::domain::Role::Admin,
             "2026-12-14 09:00 UTC",
             "https://tt.example.org",
             "tok456",

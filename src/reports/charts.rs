@@ -463,7 +463,7 @@ mod tests {
             subkey: day.into(),
             seconds,
             billable_seconds: billable,
-            amount_cents: 0,
+            amount_cents: None,
         }
     }
 

@@ -19,7 +19,7 @@ use crate::{
         self,
         reports::{Group, ReportFilter, SummaryRow},
     },
-    domain::{ValidationError, periods::Preset, tracking::start_of_day},
+    domain::{Permission, ValidationError, periods::Preset, tracking::start_of_day},
     error::AppError,
     tracking::Actor,
 };
@@ -169,7 +169,7 @@ pub fn resolve(
     }
     let user_id = match q.user_id.trim() {
         "" => Some(actor.user_id),
-        "all" if actor.is_admin => None,
+        "all" if actor.can(Permission::ManageTeamTime) => None,
         "all" => {
             return Err(AppError::Forbidden(
                 "You can only report on your own time.".into(),
@@ -177,7 +177,7 @@ pub fn resolve(
         }
         raw => {
             let requested = id("user_id", raw)?;
-            if !actor.is_admin && requested != Some(actor.user_id) {
+            if !actor.can(Permission::ManageTeamTime) && requested != Some(actor.user_id) {
                 return Err(AppError::Forbidden(
                     "You can only report on your own time.".into(),
                 ));
@@ -214,7 +214,9 @@ pub struct Summary {
     pub rows: Vec<SummaryRow>,
     pub total_seconds: i64,
     pub billable_seconds: i64,
-    pub amount_cents: i64,
+    /// The billable amount, or `None` for a viewer who may not see rates and
+    /// amounts (then no row has one either).
+    pub amount_cents: Option<i64>,
     pub rounding_minutes: i32,
     pub currency: String,
     pub from_day: NaiveDate,
@@ -241,7 +243,7 @@ pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Su
             ValidationError::new("subgroup", "Choose a second grouping or none.")
         })?),
     };
-    let rows = db::reports::summary(
+    let mut rows = db::reports::summary(
         pool,
         &resolved.filter,
         group,
@@ -257,12 +259,18 @@ pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Su
         range_days: (resolved.to_day - resolved.from_day).num_days() + 1,
     };
     record(&mut *pool.acquire().await?, Some(actor.user_id), &viewed).await?;
+    let amount_cents = if actor.can(Permission::SeeRates) {
+        Some(rows.iter().filter_map(|r| r.amount_cents).sum())
+    } else {
+        rows.iter_mut().for_each(|r| r.amount_cents = None);
+        None
+    };
     Ok(Summary {
         group,
         subgroup,
         total_seconds: rows.iter().map(|r| r.seconds).sum(),
         billable_seconds: rows.iter().map(|r| r.billable_seconds).sum(),
-        amount_cents: rows.iter().map(|r| r.amount_cents).sum(),
+        amount_cents,
         rows,
         rounding_minutes: settings.rounding_minutes,
         currency: settings.currency,

@@ -16,7 +16,7 @@ use super::Actor;
 use crate::{
     analytics::{Event, record},
     db::{self, clients::ClientFields, projects::ProjectFields, tasks::TaskFields},
-    domain::{Email, ValidationError, tracking::parse_name},
+    domain::{Email, Permission, ValidationError, tracking::parse_name},
     error::AppError,
 };
 
@@ -89,7 +89,7 @@ pub async fn create<R: Resource>(
     actor: &Actor,
     input: &R::Input,
 ) -> Result<i64, AppError> {
-    actor.require_admin()?;
+    actor.require(Permission::ManageCatalog)?;
     let mut tx = pool.begin().await?;
     let fields = R::validate(&mut tx, input).await?;
     match R::insert(&mut tx, &fields).await {
@@ -110,7 +110,7 @@ pub async fn update<R: Resource>(
     id: i64,
     input: &R::Input,
 ) -> Result<(), AppError> {
-    actor.require_admin()?;
+    actor.require(Permission::ManageCatalog)?;
     let mut tx = pool.begin().await?;
     let fields = R::validate(&mut tx, input).await?;
     match R::update(&mut tx, id, &fields).await {
@@ -132,7 +132,7 @@ pub async fn archive<R: Archivable>(
     id: i64,
     archived: bool,
 ) -> Result<(), AppError> {
-    actor.require_admin()?;
+    actor.require(Permission::ManageCatalog)?;
     let mut tx = pool.begin().await?;
     if !R::set_archived(&mut tx, id, archived).await? {
         return Err(AppError::NotFound);
@@ -144,7 +144,7 @@ pub async fn archive<R: Archivable>(
 
 /// Deletes an item, unless something still refers to it.
 pub async fn delete<R: Resource>(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppError> {
-    actor.require_admin()?;
+    actor.require(Permission::ManageCatalog)?;
     let mut tx = pool.begin().await?;
     match R::delete(&mut tx, id).await {
         Ok(true) => {
@@ -484,9 +484,9 @@ pub async fn set_task_status(
         .await?
         .ok_or(AppError::NotFound)?;
     // Authorisation before validation: others learn nothing from the input.
-    if !actor.is_admin && task.assignee_id != Some(actor.user_id) {
+    if !actor.can(Permission::ManageCatalog) && task.assignee_id != Some(actor.user_id) {
         return Err(AppError::Forbidden(
-            "Only administrators and the assignee can change this task.".into(),
+            "Only administrators, managers and the assignee can change this task.".into(),
         ));
     }
     if !TASK_STATUSES.contains(&status) {

@@ -1,8 +1,9 @@
 //! The time-tracking services: one function per user action, called by both
 //! the web UI and the JSON API, so every rule (and, later, every analytics
-//! event) lives in one place. Each function checks who may do it: a user
-//! works on their own entries; admins may act on anyone's and manage clients,
-//! projects, tasks and settings.
+//! event) lives in one place. Each function checks who may do it, by the
+//! actor's permissions (`domain::access`): a user works on their own entries;
+//! managers and administrators on anyone's and on clients, projects and tasks;
+//! administrators alone on settings.
 
 pub mod catalog;
 pub mod entries;
@@ -14,6 +15,7 @@ pub mod timesheet;
 use crate::{
     auth::{Credential, CurrentUser},
     db::callers::Whose,
+    domain::{Permission, Role},
     error::AppError,
 };
 
@@ -57,7 +59,7 @@ impl Who<'_> {
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user_id: i64,
-    pub is_admin: bool,
+    pub role: Role,
     pub timezone: chrono_tz::Tz,
     /// How this person reads dates and times (their timezone included).
     pub format: crate::domain::formats::LocalFormat,
@@ -84,7 +86,7 @@ impl Actor {
         use crate::domain::formats::{Clock, DateOrder, LocalFormat};
         Self {
             user_id: user.id,
-            is_admin: user.is_admin(),
+            role: user.role(),
             timezone,
             format: LocalFormat {
                 tz: timezone,
@@ -95,20 +97,24 @@ impl Actor {
         }
     }
 
-    /// Admins only.
-    pub fn require_admin(&self) -> Result<(), AppError> {
-        if self.is_admin {
+    /// Whether this person's role grants `permission`.
+    pub fn can(&self, permission: Permission) -> bool {
+        self.role.can(permission)
+    }
+
+    /// Those whose role grants `permission`; others get 403.
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.can(permission) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(
-                "Only administrators can do this.".into(),
-            ))
+            Err(AppError::Forbidden("Your role does not allow this.".into()))
         }
     }
 
-    /// The owner or an admin. Others learn nothing: the entry is "not found".
+    /// The owner, or someone who manages the team's time. Others learn
+    /// nothing: the entry is "not found".
     pub fn require_owner(&self, owner_id: i64) -> Result<(), AppError> {
-        if self.is_admin || self.user_id == owner_id {
+        if self.user_id == owner_id || self.can(Permission::ManageTeamTime) {
             Ok(())
         } else {
             Err(AppError::NotFound)

@@ -6,7 +6,7 @@ use super::Actor;
 use crate::{
     analytics::{Event, record},
     db::{self, settings::Settings},
-    domain::ValidationError,
+    domain::{Permission, ValidationError},
     error::AppError,
 };
 
@@ -102,7 +102,7 @@ pub async fn update(
     actor: &Actor,
     input: &SettingsInput,
 ) -> Result<Vec<&'static str>, AppError> {
-    actor.require_admin()?;
+    actor.require(Permission::Administer)?;
     let new = parse(input)?;
     let mut tx = pool.begin().await?;
     let old = db::settings::get(&mut tx).await?;

@@ -19,10 +19,10 @@ use super::{
     optional_id, render,
 };
 use crate::{
-    auth::{AdminUser, CurrentUser},
+    auth::{CatalogManager, CurrentUser},
     db::{self, clients::Client, projects::Project, tasks::Task, users::User},
     domain::{
-        ValidationError,
+        Permission, ValidationError,
         formats::LocalFormat,
         tracking::{format_cents, format_duration, parse_cents},
     },
@@ -95,11 +95,11 @@ pub trait CataloguePage: Resource + Send + Sync + 'static {
 /// `POST {PATH}`: a new item.
 pub async fn create<R: CataloguePage>(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Form(form): Form<R::Form>,
 ) -> Result<Response, AppError> {
     // Authorisation (the extractor) before validation: a user learns nothing from the form.
-    let current = admin.0;
+    let current = editor.0;
     let actor = Actor::from(&current);
     let result = match R::input(&form, &actor.format) {
         Ok(input) => catalog::create::<R>(&state.pool, &actor, &input)
@@ -123,13 +123,13 @@ pub async fn create<R: CataloguePage>(
 /// `GET {PATH}/{id}/edit`: the page with the form filled in from the item.
 pub async fn edit<R: CataloguePage>(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let form = R::form_of(&state, &admin.0, id).await?;
+    let form = R::form_of(&state, &editor.0, id).await?;
     R::page(
         &state,
-        &admin.0,
+        &editor.0,
         None,
         Some(id),
         form,
@@ -142,11 +142,11 @@ pub async fn edit<R: CataloguePage>(
 /// `POST {PATH}/{id}/edit`.
 pub async fn update<R: CataloguePage>(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
     Form(form): Form<R::Form>,
 ) -> Result<Response, AppError> {
-    let current = admin.0;
+    let current = editor.0;
     let actor = Actor::from(&current);
     let result = match R::input(&form, &actor.format) {
         Ok(input) => catalog::update::<R>(&state.pool, &actor, id, &input).await,
@@ -168,20 +168,20 @@ pub async fn update<R: CataloguePage>(
 /// `POST {PATH}/{id}/archive`.
 pub async fn archive<R: CataloguePage + Archivable>(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    catalog::archive::<R>(&state.pool, &Actor::from(&admin.0), id, true).await?;
+    catalog::archive::<R>(&state.pool, &Actor::from(&editor.0), id, true).await?;
     Ok(flash::redirect(&state, R::PATH, &R::archived_notice()))
 }
 
 /// `POST {PATH}/{id}/unarchive`.
 pub async fn unarchive<R: CataloguePage + Archivable>(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    catalog::archive::<R>(&state.pool, &Actor::from(&admin.0), id, false).await?;
+    catalog::archive::<R>(&state.pool, &Actor::from(&editor.0), id, false).await?;
     Ok(flash::redirect(
         &state,
         R::PATH,
@@ -192,11 +192,11 @@ pub async fn unarchive<R: CataloguePage + Archivable>(
 /// `POST {PATH}/{id}/delete`, after a confirmation.
 pub async fn delete<R: CataloguePage>(
     State(state): State<AppState>,
-    admin: AdminUser,
+    editor: CatalogManager,
     Path(id): Path<i64>,
     Form(confirm): Form<ConfirmForm>,
 ) -> Result<Response, AppError> {
-    let current = admin.0;
+    let current = editor.0;
     if !confirm.confirmed() {
         let what = R::describe(&state, id).await?;
         return confirm::page(
@@ -238,7 +238,10 @@ struct ClientsPage {
     layout: Layout,
     /// Each client with its default rate as `12.50`.
     clients: Vec<(Client, Option<String>)>,
-    is_admin: bool,
+    /// Whether the viewer may change the catalogue (the forms and actions).
+    manages_catalog: bool,
+    /// Whether the viewer sees hourly rates (a column of the table).
+    sees_rates: bool,
     currency: String,
     editing: Option<i64>,
     form: ClientForm,
@@ -271,17 +274,22 @@ impl CataloguePage for Clients {
         errors: Vec<ValidationError>,
         status: StatusCode,
     ) -> Result<Response, AppError> {
+        let sees_rates = current.user.can(Permission::SeeRates);
         let page = ClientsPage {
             layout: Layout::for_user("Clients", current).with_notice(notice),
             clients: db::clients::list(&state.pool, true)
                 .await?
                 .into_iter()
                 .map(|c| {
-                    let rate = c.default_hourly_rate_cents.map(format_cents);
+                    let rate = c
+                        .default_hourly_rate_cents
+                        .filter(|_| sees_rates)
+                        .map(format_cents);
                     (c, rate)
                 })
                 .collect(),
-            is_admin: current.user.is_admin(),
+            manages_catalog: current.user.can(Permission::ManageCatalog),
+            sees_rates,
             currency: db::settings::load(&state.pool).await?.currency,
             editing,
             form,
@@ -349,7 +357,10 @@ struct ProjectsPage {
     layout: Layout,
     projects: Vec<ProjectRow>,
     clients: Vec<Client>,
-    is_admin: bool,
+    /// Whether the viewer may change the catalogue (the forms and actions).
+    manages_catalog: bool,
+    /// Whether the viewer sees hourly rates (a column of the table).
+    sees_rates: bool,
     currency: String,
     editing: Option<i64>,
     form: ProjectForm,
@@ -376,7 +387,8 @@ struct Estimate {
 }
 
 impl ProjectRow {
-    fn new(project: Project, tracked_seconds: i64) -> Self {
+    /// The row; without `sees_rates` it has no rate.
+    fn new(project: Project, tracked_seconds: i64, sees_rates: bool) -> Self {
         let estimate = project.estimated_seconds.filter(|e| *e > 0).map(|seconds| {
             let percent = tracked_seconds * 100 / seconds;
             Estimate {
@@ -387,7 +399,10 @@ impl ProjectRow {
             }
         });
         Self {
-            rate: project.hourly_rate_cents.map(format_cents),
+            rate: project
+                .hourly_rate_cents
+                .filter(|_| sees_rates)
+                .map(format_cents),
             tracked: format_duration(tracked_seconds),
             estimate,
             project,
@@ -434,6 +449,7 @@ impl CataloguePage for Projects {
         errors: Vec<ValidationError>,
         status: StatusCode,
     ) -> Result<Response, AppError> {
+        let sees_rates = current.user.can(Permission::SeeRates);
         let page = ProjectsPage {
             layout: Layout::for_user("Projects", current).with_notice(notice),
             projects: {
@@ -447,12 +463,13 @@ impl CataloguePage for Projects {
                     .into_iter()
                     .map(|p| {
                         let seconds = tracked.get(&p.id).copied().unwrap_or(0);
-                        ProjectRow::new(p, seconds)
+                        ProjectRow::new(p, seconds, sees_rates)
                     })
                     .collect()
             },
             clients: db::clients::list(&state.pool, false).await?,
-            is_admin: current.user.is_admin(),
+            manages_catalog: current.user.can(Permission::ManageCatalog),
+            sees_rates,
             currency: db::settings::load(&state.pool).await?.currency,
             editing,
             form,
@@ -526,7 +543,8 @@ struct TasksPage {
     tasks: Vec<Task>,
     projects: Vec<Project>,
     users: Vec<User>,
-    is_admin: bool,
+    /// Whether the viewer may change the catalogue (the forms and actions).
+    manages_catalog: bool,
     user_id: i64,
     statuses: [&'static str; 3],
     priorities: [TaskPriority; 4],
@@ -566,17 +584,17 @@ async fn tasks_page(
     )
     .await?;
     let pages = ((total + TASK_PAGE_SIZE - 1) / TASK_PAGE_SIZE).max(1);
-    let is_admin = current.user.is_admin();
+    let manages_catalog = current.user.can(Permission::ManageCatalog);
     let body = TasksPage {
         layout: Layout::for_user("Tasks", current).with_notice(notice),
         tasks,
         projects: db::projects::list(&state.pool, false).await?,
-        users: if is_admin {
+        users: if manages_catalog {
             db::users::page(&state.pool, 500, 0).await?.0
         } else {
             Vec::new()
         },
-        is_admin,
+        manages_catalog,
         user_id: current.user.id,
         statuses: TASK_STATUSES,
         priorities: TaskPriority::ALL,

@@ -19,7 +19,7 @@ use crate::{
     auth::CurrentUser,
     db::{self, entries::EntryFilter, projects::Project, tasks::Task, users::User},
     domain::{
-        ValidationError,
+        Permission, ValidationError,
         formats::LocalFormat,
         tracking::{EntryTimes, format_duration, parse_duration, split_tags, start_of_day},
     },
@@ -78,7 +78,8 @@ struct EntriesPage {
     filter: ListQuery,
     projects: Vec<Project>,
     users: Vec<User>,
-    is_admin: bool,
+    /// Whether the viewer sees everyone's time (a person picker, a user column).
+    sees_team: bool,
     /// The page's entries by day (in the viewer's timezone), newest first.
     days: Vec<Day>,
     total: i64,
@@ -102,7 +103,7 @@ pub async fn list(
         user_id: Some(actor.user_id),
         ..Default::default()
     };
-    if actor.is_admin {
+    if actor.can(Permission::ManageTeamTime) {
         filter.user_id = match query.user_id.as_str() {
             "" => Some(actor.user_id),
             "all" => None,
@@ -156,12 +157,12 @@ pub async fn list(
     let body = render(&EntriesPage {
         layout: Layout::for_user("Entries", &current).with_notice(notice),
         projects: db::projects::list(&state.pool, true).await?,
-        users: if actor.is_admin {
+        users: if actor.can(Permission::ManageTeamTime) {
             db::users::page(&state.pool, 500, 0).await?.0
         } else {
             Vec::new()
         },
-        is_admin: actor.is_admin,
+        sees_team: actor.can(Permission::ManageTeamTime),
         days: by_day(&rows, &actor.format),
         total,
         total_duration: format_duration(total_seconds),
@@ -178,6 +179,9 @@ pub async fn list(
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default)]
 pub struct EntryForm {
+    /// Whose entry a new one is: empty for the viewer's own; managers and
+    /// administrators may choose anyone.
+    user_id: String,
     project_id: String,
     task_id: String,
     start: String,
@@ -194,6 +198,9 @@ struct EntryFormPage {
     layout: Layout,
     editing: Option<i64>,
     form: EntryForm,
+    /// Whom a new entry may be booked for: empty unless the viewer manages
+    /// the team's time.
+    people: Vec<User>,
     projects: Vec<Project>,
     tasks: Vec<Task>,
     timezone: String,
@@ -219,6 +226,15 @@ async fn form_page(
         ),
         editing,
         form,
+        people: if editing.is_none() && current.user.can(Permission::ManageTeamTime) {
+            let (people, _) = db::users::page(&state.pool, 500, 0).await?;
+            people
+                .into_iter()
+                .filter(|u| u.active && u.id != current.user.id)
+                .collect()
+        } else {
+            Vec::new()
+        },
         projects: db::projects::list(&state.pool, false).await?,
         tasks: db::tasks::open_for_pickers(&state.pool).await?,
         timezone: current.user.timezone.clone(),
@@ -309,9 +325,10 @@ pub async fn create(
     Form(form): Form<EntryForm>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
-    let result = match parse_form(&form, &actor) {
-        Ok(input) => entries::create(&state.pool, &actor, actor.user_id, &input).await,
-        Err(e) => Err(e.into()),
+    let owner = optional_id("user_id", &form.user_id).map(|id| id.unwrap_or(actor.user_id));
+    let result = match (owner, parse_form(&form, &actor)) {
+        (Ok(owner), Ok(input)) => entries::create(&state.pool, &actor, owner, &input).await,
+        (Err(e), _) | (_, Err(e)) => Err(e.into()),
     };
     match result {
         Ok(_) => Ok(flash::redirect(&state, "/entries", "Entry added.")),
@@ -336,6 +353,8 @@ pub async fn edit_form(
         notes: entry.notes,
         tags: entry.tags.join(", "),
         billable: if entry.billable { "yes" } else { "no" }.into(),
+        // An edited entry keeps its owner.
+        user_id: String::new(),
     };
     form_page(&state, &current, Some(id), form, Vec::new(), StatusCode::OK).await
 }

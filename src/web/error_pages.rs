@@ -57,10 +57,7 @@ async fn signed_in(state: &AppState, headers: &axum::http::HeaderMap) -> Option<
         .flatten()?
         .user;
     Some((
-        NavUser {
-            is_admin: user.is_admin(),
-            username: user.name().to_owned(),
-        },
+        NavUser::from(&user),
         csrf::token_for(state, headers).unwrap_or_default(),
     ))
 }

@@ -75,10 +75,10 @@ async fn respond(
     let page = InvitationPage {
         layout: Layout::anonymous("Accept the invitation", csrf),
         token,
-        role: match invitation.as_ref().map(|i| i.role.as_str()) {
-            Some("admin") => "an administrator",
-            _ => "a user",
-        },
+        role: invitation
+            .as_ref()
+            .map_or(Role::User, |i| Role::from_stored(&i.role))
+            .with_article(),
         email: invitation.map(|i| i.email),
         form,
         errors: errors.into(),
@@ -143,7 +143,7 @@ pub async fn submit(
         )];
         return respond(&state, &headers, StatusCode::CONFLICT, form, errors).await;
     }
-    let role = Role::parse(&invitation.role).unwrap_or(Role::User);
+    let role = Role::from_stored(&invitation.role);
     let new_user = db::users::NewUser {
         username: &username,
         email: &invitation.email,

@@ -192,7 +192,17 @@ pub struct Layout {
 
 pub struct NavUser {
     pub username: String,
-    pub is_admin: bool,
+    /// Sees the Admin menu.
+    pub administers: bool,
+}
+
+impl From<&crate::db::users::User> for NavUser {
+    fn from(user: &crate::db::users::User) -> Self {
+        Self {
+            username: user.name().to_owned(),
+            administers: user.can(crate::domain::Permission::Administer),
+        }
+    }
 }
 
 impl Layout {
@@ -210,10 +220,7 @@ impl Layout {
         let format = crate::tracking::Actor::from(current).format;
         Self {
             title: title.to_owned(),
-            user: Some(NavUser {
-                username: current.user.name().to_owned(),
-                is_admin: current.user.is_admin(),
-            }),
+            user: Some(NavUser::from(&current.user)),
             csrf: current.csrf.clone(),
             notice: None,
             date_hint: format.date.example(),

@@ -19,7 +19,7 @@ use crate::{
     auth::CurrentUser,
     db::{self, clients::Client, projects::Project, reports::Group, tasks::Task, users::User},
     domain::{
-        LocalPath,
+        LocalPath, Permission,
         periods::Preset,
         tracking::{format_cents, format_duration},
     },
@@ -47,6 +47,7 @@ struct Row {
     key: String,
     subkey: String,
     duration: String,
+    /// Empty for a viewer who may not see amounts.
     amount: String,
     percent: i64,
 }
@@ -73,12 +74,14 @@ struct ReportsPage {
     projects: Vec<Project>,
     clients: Vec<Client>,
     users: Vec<User>,
-    is_admin: bool,
+    /// Whether the viewer sees everyone's time (a person picker, a user column).
+    sees_team: bool,
     summary: Option<Summary>,
     rows: Vec<Row>,
     total: String,
     billable: String,
-    amount: String,
+    /// The total amount; `None` for a viewer who may not see amounts.
+    amount: Option<String>,
     csv_link: String,
     query_fields: Vec<(&'static str, String)>,
     xlsx_allowed: bool,
@@ -186,7 +189,7 @@ async fn report(
                     key: r.key.clone(),
                     subkey: r.subkey.clone(),
                     duration: format_duration(r.seconds),
-                    amount: format_cents(r.amount_cents),
+                    amount: r.amount_cents.map(format_cents).unwrap_or_default(),
                     percent: r.seconds * 100 / max,
                 })
                 .collect()
@@ -235,12 +238,12 @@ async fn report(
             .to_owned(),
         projects: db::projects::list(&state.pool, true).await?,
         clients: db::clients::list(&state.pool, true).await?,
-        users: if actor.is_admin {
+        users: if actor.can(Permission::ManageTeamTime) {
             db::users::page(&state.pool, 500, 0).await?.0
         } else {
             Vec::new()
         },
-        is_admin: actor.is_admin,
+        sees_team: actor.can(Permission::ManageTeamTime),
         total: summary
             .as_ref()
             .map(|s| format_duration(s.total_seconds))
@@ -251,8 +254,8 @@ async fn report(
             .unwrap_or_default(),
         amount: summary
             .as_ref()
-            .map(|s| format_cents(s.amount_cents))
-            .unwrap_or_default(),
+            .and_then(|s| s.amount_cents)
+            .map(format_cents),
         csv_link: format!("/reports/export.csv?{}", q.query_string()),
         // The same filters as hidden fields, for the export and save buttons.
         query_fields: q.fields(),

@@ -20,7 +20,7 @@ use crate::{
     auth::{Credential, CurrentUser},
     db::{self, entries::NamedEntry, projects::Project, reports::SummaryRow, tasks::Task},
     domain::{
-        ValidationError,
+        Permission, ValidationError,
         tracking::{format_duration, split_tags},
     },
     error::AppError,
@@ -46,7 +46,8 @@ struct TimerPage {
     long_timer_hours: i32,
     projects: Vec<Project>,
     tasks: Vec<Task>,
-    is_admin: bool,
+    /// Whether the viewer may create projects (an empty picker links there).
+    manages_catalog: bool,
     /// The running timer's start in the viewer's timezone, for the edit form.
     running_start_local: String,
     /// The entry just stopped, when it lasted under a minute: offer to discard it.
@@ -122,7 +123,7 @@ async fn page(
         running,
         projects,
         tasks,
-        is_admin: actor.is_admin,
+        manages_catalog: actor.can(Permission::ManageCatalog),
         today_seconds: glance.today_seconds,
         today: format_duration(glance.today_seconds),
         week_seconds: glance.week_seconds,
@@ -171,7 +172,7 @@ fn glance_charts(actor: &Actor, glance: &Glance) -> Result<(String, String), App
             subkey: String::new(),
             seconds: *seconds,
             billable_seconds: 0,
-            amount_cents: 0,
+            amount_cents: None,
         })
         .collect();
     let shares = charts::shares(&rows);

@@ -1,8 +1,9 @@
 //! The authorisation matrix: every route the app serves, found from the
 //! router's source (HTML pages) and the served OpenAPI document (JSON API),
-//! checked as an anonymous visitor, as a plain user on admin routes, and as a
-//! plain user on another user's resources. A new route without an entry in
-//! [`expected`] fails the suite, so it cannot ship without a decision.
+//! checked as an anonymous visitor, as a plain user and as a manager on
+//! admin routes, and as both on another user's resources. A new route without
+//! an entry in [`expected`] fails the suite, so it cannot ship without a
+//! decision. What each role may do is declared in `src/domain/access.rs`.
 
 use std::path::Path;
 
@@ -18,8 +19,13 @@ enum Access {
     Public,
     /// Any signed-in user (or API token).
     User,
+    /// Administrators and managers (the catalogue).
+    Catalog,
     /// Administrators only.
     Admin,
+    /// Any signed-in user on their own resource (`{id}`); managers and
+    /// administrators on anyone's (time entries).
+    Team,
     /// Any signed-in user, but only on their own resource (`{id}`).
     Owner,
 }
@@ -62,30 +68,28 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         | "/profile/tokens"
         | "/profile/analytics"
         | "/entries/bulk" => User,
-        "/entries/{id}/edit"
-        | "/entries/{id}/delete"
-        | "/entries/{id}/restart"
+        "/entries/{id}/edit" | "/entries/{id}/delete" => Team,
+        "/entries/{id}/restart"
         | "/exports/{id}/download"
         | "/reports/saved/{id}/delete"
         | "/profile/tokens/{id}/revoke" => Owner,
-        // Everyone sees the catalogue; only administrators change it.
+        // Everyone sees the catalogue; administrators and managers change it.
         "/clients" | "/projects" | "/tasks" if get => User,
-        "/clients" | "/projects" | "/tasks" => Admin,
-        p if p.starts_with("/clients/{id}/") || p.starts_with("/projects/{id}/") => Admin,
-        // Administrators and the task's assignee (not this user).
-        "/tasks/{id}/status" | "/tasks/{id}/delete" | "/tasks/{id}/edit" => Admin,
+        "/clients" | "/projects" | "/tasks" => Catalog,
+        p if p.starts_with("/clients/{id}/") || p.starts_with("/projects/{id}/") => Catalog,
+        // Administrators, managers and the task's assignee (not this user).
+        "/tasks/{id}/status" | "/tasks/{id}/delete" | "/tasks/{id}/edit" => Catalog,
         p if p.starts_with("/admin/") => Admin,
-        "/api/v1/time-entries/{id}" | "/api/v1/exports/{id}" | "/api/v1/exports/{id}/download" => {
-            Owner
-        }
-        // The catalogue: everyone reads it; only administrators change it
-        // (a task's status also its assignee, not this user).
+        "/api/v1/time-entries/{id}" => Team,
+        "/api/v1/exports/{id}" | "/api/v1/exports/{id}/download" => Owner,
+        // The catalogue: everyone reads it; administrators and managers
+        // change it (a task's status also its assignee, not this user).
         p if (p.starts_with("/api/v1/clients")
             || p.starts_with("/api/v1/projects")
             || p.starts_with("/api/v1/tasks"))
             && !get =>
         {
-            Admin
+            Catalog
         }
         p if p.starts_with("/api/v1/admin/") => Admin,
         p if p.starts_with("/api/v1/") => User,
@@ -347,8 +351,8 @@ async fn every_route_is_authorised() {
         let r = call(&bob, Some(&bobs_token), method, &path, &ids).await;
         let status = r.status();
         let wanted = match access {
-            Access::Admin => Some(StatusCode::FORBIDDEN),
-            Access::Owner => Some(StatusCode::NOT_FOUND),
+            Access::Admin | Access::Catalog => Some(StatusCode::FORBIDDEN),
+            Access::Owner | Access::Team => Some(StatusCode::NOT_FOUND),
             Access::Public | Access::User => None,
         };
         match wanted {
@@ -385,6 +389,42 @@ async fn every_route_is_authorised() {
         .await,
         2
     );
+
+    // Mia, a manager: refused what is the administrators' alone and another's
+    // own things; allowed the catalogue and everyone's entries. Deletions go
+    // last, and may find what an earlier one removed gone.
+    let mia = app.create_user(&admin, "mia", "manager").await;
+    let mias_token = mia.api_token("mia's", "").await;
+    routes.sort_by_key(|(method, path)| {
+        (
+            path == "/logout",
+            *method == Method::DELETE || path.ends_with("/delete"),
+        )
+    });
+    for (method, template) in &routes {
+        let Some(access) = expected(method, template) else {
+            continue;
+        };
+        let path = ids.fill(template);
+        let deletes = *method == Method::DELETE || path.ends_with("/delete");
+        let status = call(&mia, Some(&mias_token), method, &path, &ids)
+            .await
+            .status();
+        let ok = match access {
+            Access::Admin => status == StatusCode::FORBIDDEN,
+            Access::Owner => status == StatusCode::NOT_FOUND,
+            Access::Catalog | Access::Team => {
+                !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+                    && (deletes || status != StatusCode::NOT_FOUND)
+                    && !status.is_server_error()
+            }
+            Access::Public | Access::User => !status.is_server_error(),
+        };
+        if !ok {
+            failures.push(format!("{method} {path} as mia, a manager: {status}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

@@ -45,18 +45,11 @@ async fn actor(app: &TestApp, username: &str) -> Actor {
         .fetch_one(&app.pool)
         .await
         .expect("tz");
-    let admin: bool = sqlx::query_scalar("SELECT role = 'admin' FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_one(&app.pool)
-        .await
-        .expect("role");
     let user = timetracker::db::users::by_id(&app.pool, id)
         .await
         .expect("query")
         .expect("user");
-    let mut actor = Actor::new(&user, tz.parse().expect("tz"));
-    actor.is_admin = admin;
-    actor
+    Actor::new(&user, tz.parse().expect("tz"))
 }
 
 async fn running_count(app: &TestApp, user_id: i64) -> i64 {

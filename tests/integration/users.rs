@@ -1,9 +1,11 @@
-//! People and roles: the admin pages only for admins, the last admin kept,
+//! People and roles: the admin pages only for admins, what a manager may do,
+//! rates and amounts only for those who may see them, the last admin kept,
 //! user input checked, one's own timezone, email, formats and reset links.
 
 use reqwest::StatusCode;
 
-use crate::support::{assert_is_redirect, spawn_app};
+use crate::api::Api;
+use crate::support::{a_project, an_entry, assert_is_redirect, spawn_app};
 
 #[tokio::test]
 async fn plain_users_get_403_on_every_admin_page_and_action() {
@@ -414,5 +416,191 @@ async fn a_reset_link_made_before_a_deactivation_never_works_again() {
         app.client().get(&path).await.status(),
         StatusCode::NOT_FOUND,
         "the old link was revoked with the deactivation"
+    );
+}
+
+#[tokio::test]
+async fn a_manager_books_and_changes_the_teams_time_and_runs_the_catalogue_but_not_the_installation()
+ {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let mia = app.create_user(&admin, "mia", "manager").await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let bob_id = app.user_id("bob").await;
+    let project = a_project().named("Site").create(&app).await;
+    let entry = an_entry(bob_id, project)
+        .from("2026-11-20T09:00:00Z")
+        .lasting(60)
+        .with_notes("design work by bob")
+        .create(&app)
+        .await;
+
+    let everyone = mia.get_text("/entries?user_id=all").await;
+    assert!(
+        everyone.contains("design work by bob"),
+        "the team's entries"
+    );
+    mia.submit(
+        &format!("/entries/{entry}/edit"),
+        &[
+            ("project_id", &project.to_string()),
+            ("start", "2026-11-20T09:00"),
+            ("duration", "1:30"),
+            ("notes", "corrected by mia"),
+        ],
+    )
+    .await;
+    let (owner, seconds, notes): (i64, i64, String) =
+        sqlx::query_as("SELECT user_id, duration_seconds, notes FROM time_entries WHERE id = $1")
+            .bind(entry)
+            .fetch_one(&app.pool)
+            .await
+            .expect("entry");
+    assert_eq!(
+        (owner, seconds, notes.as_str()),
+        (bob_id, 5400, "corrected by mia"),
+        "the manager edits; the entry stays Bob's"
+    );
+    let form = mia.get_text("/entries/new").await;
+    assert!(
+        form.contains(">bob</option>"),
+        "the new entry form offers the team"
+    );
+    let booking = [
+        ("user_id", bob_id.to_string()),
+        ("project_id", project.to_string()),
+        ("start", "2026-11-21T10:00".to_owned()),
+        ("duration", "0:45".to_owned()),
+        ("notes", "booked by mia".to_owned()),
+    ];
+    let booking: Vec<(&str, &str)> = booking.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    mia.submit("/entries/new", &booking).await;
+    assert_eq!(
+        app.scalar::<i64>("SELECT user_id FROM time_entries WHERE notes = 'booked by mia'")
+            .await,
+        bob_id,
+        "booked for Bob"
+    );
+    let mia_id = app.user_id("mia").await.to_string();
+    let mut for_mia = booking.clone();
+    for_mia[0].1 = &mia_id;
+    assert_eq!(
+        bob.post_status("/entries/new", &for_mia).await,
+        StatusCode::NOT_FOUND,
+        "a plain user books only for themselves"
+    );
+    assert!(
+        !bob.get_text("/entries/new")
+            .await
+            .contains("name=\"user_id\"")
+    );
+    assert_eq!(
+        mia.get_status(&format!("/reports?user_id={bob_id}&preset=this_year"))
+            .await,
+        StatusCode::OK,
+        "reports on a team member"
+    );
+    mia.submit("/projects", &[("name", "Launch"), ("billable", "on")])
+        .await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM projects WHERE name = 'Launch'")
+            .await,
+        1,
+        "managers run the catalogue"
+    );
+
+    for path in [
+        "/admin/users",
+        "/admin/settings",
+        "/admin/jobs",
+        "/admin/telemetry",
+    ] {
+        assert_eq!(mia.get_status(path).await, StatusCode::FORBIDDEN, "{path}");
+    }
+    let r = mia
+        .post_form(&format!("/admin/users/{bob_id}/role"), &[("role", "admin")])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "no roles for managers");
+    let page = mia.get_text("/").await;
+    assert!(
+        !page.contains("/admin/users"),
+        "no Admin menu for a manager"
+    );
+}
+
+#[tokio::test]
+async fn plain_users_see_no_rate_or_amount_on_any_page_or_in_the_api() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let mia = app.create_user(&admin, "mia", "manager").await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let bob_id = app.user_id("bob").await;
+    let client: i64 = app
+        .scalar("INSERT INTO clients (name, default_hourly_rate_cents) VALUES ('Acme', 8125) RETURNING id")
+        .await;
+    let project = a_project()
+        .named("Site")
+        .for_client(Some(client))
+        .with_rate(12345)
+        .create(&app)
+        .await;
+    an_entry(bob_id, project)
+        .from("2026-11-20T09:00:00Z")
+        .lasting(60)
+        .create(&app)
+        .await;
+    let report = format!("/reports?user_id={bob_id}&from=2026-11-01&to=2026-11-30");
+    let api_report = format!("/reports/summary?user_id={bob_id}&from=2026-11-01&to=2026-11-30");
+
+    // Mia, a manager, sees every rate and amount.
+    assert!(mia.get_text("/projects").await.contains("123.45"));
+    assert!(mia.get_text("/clients").await.contains("81.25"));
+    assert!(
+        mia.get_text(&report).await.contains("123.45"),
+        "the amount of one hour"
+    );
+    let mias = Api::new(&app, &mia.api_token("mia's", "").await);
+    assert_eq!(mias.get("/projects").await.2[0]["hourly_rate_cents"], 12345);
+    assert_eq!(
+        mias.get("/clients").await.2[0]["default_hourly_rate_cents"],
+        8125
+    );
+    assert_eq!(mias.get(&api_report).await.2["amount_cents"], 12345);
+
+    // Bob, a plain user, sees the same projects, clients and hours, no money.
+    for (path, hidden) in [
+        ("/projects", "123.45"),
+        ("/clients", "81.25"),
+        (report.as_str(), "123.45"),
+    ] {
+        let page = bob.get_text(path).await;
+        assert!(
+            page.contains("Site") || page.contains("Acme"),
+            "{path} lists it"
+        );
+        assert!(!page.contains(hidden), "{path} shows {hidden}");
+        let lower = page.to_lowercase();
+        assert!(
+            !lower.contains("rate (") && !lower.contains("amount"),
+            "{path} speaks of rates or amounts"
+        );
+    }
+    let bobs = Api::new(&app, &bob.api_token("bob's", "").await);
+    let (_, _, projects) = bobs.get("/projects").await;
+    assert_eq!(projects[0]["name"], "Site");
+    assert!(projects[0].get("hourly_rate_cents").is_none(), "{projects}");
+    let (_, _, single) = bobs.get(&format!("/projects/{project}")).await;
+    assert!(single.get("hourly_rate_cents").is_none(), "{single}");
+    let (_, _, clients) = bobs.get("/clients").await;
+    assert!(
+        clients[0].get("default_hourly_rate_cents").is_none(),
+        "{clients}"
+    );
+    let (_, _, summary) = bobs.get(&api_report).await;
+    assert_eq!(summary["total_seconds"], 3600);
+    assert!(summary.get("amount_cents").is_none(), "{summary}");
+    assert!(
+        summary["rows"][0].get("amount_cents").is_none(),
+        "{summary}"
     );
 }

@@ -24,7 +24,7 @@ use crate::{
         password,
     },
     db::{self, users::User},
-    domain::{Email, Password, Role, Timezone, Username, ValidationError},
+    domain::{Email, Password, Permission, Role, Timezone, Username, ValidationError},
     error::AppError,
     http::extract::{Form, Path, Query},
     state::AppState,
@@ -228,7 +228,7 @@ pub async fn set_role(
 ) -> Result<Response, AppError> {
     let role = Role::parse(&form.role)?;
     let mut tx = state.pool.begin().await?;
-    if role == Role::User {
+    if !role.can(Permission::Administer) {
         refuse_if_last_admin(&mut tx, id).await?;
     }
     if !db::users::set_role(&mut tx, id, role).await? {
@@ -395,7 +395,7 @@ pub async fn update(
         .await?
         .ok_or(AppError::NotFound)?;
     let mut tx = state.pool.begin().await?;
-    if role == Role::User {
+    if !role.can(Permission::Administer) {
         refuse_if_last_admin(&mut tx, id).await?;
     }
     db::users::set_display_name(&mut tx, id, &name).await?;

@@ -108,7 +108,7 @@ impl SendMails {
                 let message = mail::invitation(
                     &invitation.email,
                     &inviter,
-                    &invitation.role,
+                    timetracker::domain::Role::from_stored(&invitation.role),
                     &until,
                     &self.config.web.public_url,
                     &token,

@@ -1,0 +1,101 @@
+//! Roles and what each may do.
+//!
+//! Rule: a role's rights are declared once, in [`Role::permissions`]; every
+//! check in the app (extractors, services, pages, the API, the templates'
+//! switches) asks `role.can(permission)` and never compares role names.
+
+use super::ValidationError;
+
+/// What a person may do beyond tracking, reading and exporting their own time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Settings, people and their roles, the job console, telemetry.
+    Administer,
+    /// See and change everyone's entries, timesheets and reports, and book
+    /// time for others.
+    ManageTeamTime,
+    /// Create and change clients, projects and tasks.
+    ManageCatalog,
+    /// See hourly rates and amounts (pages, reports, exports, the API).
+    SeeRates,
+}
+
+/// Plain user, manager or administrator (in the order of [`Role::NAMES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Manager,
+    Admin,
+}
+
+impl Role {
+    /// Every role, fewest rights first: a picker with nothing chosen offers
+    /// the plain user.
+    pub const ALL: [Role; 3] = [Role::User, Role::Manager, Role::Admin];
+    /// The roles' stored names (the database, forms, the API, the
+    /// `admin.user_created` event), in the order of [`Role::ALL`].
+    pub const NAMES: [&'static str; 3] = ["user", "manager", "admin"];
+
+    /// The one declaration of each role's rights.
+    pub const fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Self::Admin => &[Administer, ManageTeamTime, ManageCatalog, SeeRates],
+            Self::Manager => &[ManageTeamTime, ManageCatalog, SeeRates],
+            Self::User => &[],
+        }
+    }
+
+    pub fn can(self, permission: Permission) -> bool {
+        self.permissions().contains(&permission)
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == raw.trim())
+            .ok_or_else(|| ValidationError::new("role", "Choose admin, manager or user."))
+    }
+
+    /// A role read from the database; an unknown name has no rights.
+    pub fn from_stored(raw: &str) -> Self {
+        Self::parse(raw).unwrap_or(Self::User)
+    }
+
+    /// The role as a sentence names a person in it: "invited as a manager".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Self::Admin => "an administrator",
+            Self::Manager => "a manager",
+            Self::User => "a user",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_admin_manager_or_user() {
+        for (role, name) in Role::ALL.into_iter().zip(Role::NAMES) {
+            assert_eq!(role.as_str(), name);
+            assert_eq!(Role::parse(name), Ok(role));
+        }
+        assert!(Role::parse("root").is_err());
+        assert_eq!(Role::from_stored("root"), Role::User);
+    }
+
+    #[test]
+    fn only_administrators_administer_and_plain_users_have_no_extra_rights() {
+        assert!(Role::Admin.can(Permission::Administer));
+        assert!(!Role::Manager.can(Permission::Administer));
+        assert!(Role::Manager.can(Permission::ManageTeamTime));
+        assert!(Role::Manager.can(Permission::SeeRates));
+        assert!(Role::User.permissions().is_empty());
+    }
+}
