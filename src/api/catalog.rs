@@ -125,7 +125,7 @@ pub async fn clients(
     ))
 }
 
-/// Creates a client (administrators).
+/// Creates a client (managers and administrators).
 #[utoipa::path(post, path = "/api/v1/clients", tag = "catalog", request_body = ClientBody,
     responses((status = 201, body = ClientJson), (status = 403, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope, description = "`name_taken`"), (status = 422, body = ErrorEnvelope)))]
@@ -153,7 +153,7 @@ pub async fn show_client(
     Ok(Json(client(&state, id, &current.user).await?))
 }
 
-/// Replaces a client's fields (administrators).
+/// Replaces a client's fields (managers and administrators).
 #[utoipa::path(put, path = "/api/v1/clients/{id}", tag = "catalog", params(("id" = i64, Path)), request_body = ClientBody,
     responses((status = 200, body = ClientJson), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope, description = "`name_taken`"), (status = 422, body = ErrorEnvelope)))]
@@ -167,7 +167,7 @@ pub async fn update_client(
     Ok(Json(client(&state, id, &editor.0.user).await?))
 }
 
-/// Deletes a client without projects (administrators); 409 `client_in_use` otherwise.
+/// Deletes a client without projects (managers and administrators); 409 `client_in_use` otherwise.
 #[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "catalog", params(("id" = i64, Path)),
     responses((status = 204, description = "Deleted"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope, description = "`client_in_use`")))]
@@ -188,7 +188,7 @@ pub struct ArchiveBody {
     archived: bool,
 }
 
-/// Archives or restores a client (administrators).
+/// Archives or restores a client (managers and administrators).
 #[utoipa::path(put, path = "/api/v1/clients/{id}/archived", tag = "catalog", params(("id" = i64, Path)), request_body = ArchiveBody,
     responses((status = 200, body = ClientJson), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]
@@ -290,7 +290,7 @@ pub async fn projects(
     ))
 }
 
-/// Creates a project (administrators).
+/// Creates a project (managers and administrators).
 #[utoipa::path(post, path = "/api/v1/projects", tag = "catalog", request_body = ProjectBody,
     responses((status = 201, body = ProjectJson), (status = 403, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope, description = "`name_taken`"), (status = 422, body = ErrorEnvelope)))]
@@ -319,7 +319,7 @@ pub async fn show_project(
     Ok(Json(project(&state, id, &current.user).await?))
 }
 
-/// Replaces a project's fields (administrators).
+/// Replaces a project's fields (managers and administrators).
 #[utoipa::path(put, path = "/api/v1/projects/{id}", tag = "catalog", params(("id" = i64, Path)), request_body = ProjectBody,
     responses((status = 200, body = ProjectJson), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope, description = "`name_taken`"), (status = 422, body = ErrorEnvelope)))]
@@ -333,7 +333,7 @@ pub async fn update_project(
     Ok(Json(project(&state, id, &editor.0.user).await?))
 }
 
-/// Deletes a project without time entries (administrators); 409 `project_in_use` otherwise.
+/// Deletes a project without time entries (managers and administrators); 409 `project_in_use` otherwise.
 #[utoipa::path(delete, path = "/api/v1/projects/{id}", tag = "catalog", params(("id" = i64, Path)),
     responses((status = 204, description = "Deleted"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope, description = "`project_in_use`")))]
@@ -346,7 +346,7 @@ pub async fn delete_project(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Archives or restores a project (administrators).
+/// Archives or restores a project (managers and administrators).
 #[utoipa::path(put, path = "/api/v1/projects/{id}/archived", tag = "catalog", params(("id" = i64, Path)), request_body = ArchiveBody,
     responses((status = 200, body = ProjectJson), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]
@@ -449,7 +449,7 @@ pub async fn tasks(
     Ok((headers, Json(list.into_iter().map(Into::into).collect())))
 }
 
-/// Creates a task (administrators).
+/// Creates a task (managers and administrators).
 #[utoipa::path(post, path = "/api/v1/tasks", tag = "catalog", request_body = TaskBody,
     responses((status = 201, body = TaskJson), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_task(
@@ -472,7 +472,7 @@ pub async fn show_task(
     Ok(Json(task(&state, id).await?))
 }
 
-/// Replaces a task's fields, not its status (administrators).
+/// Replaces a task's fields, not its status (managers and administrators).
 #[utoipa::path(put, path = "/api/v1/tasks/{id}", tag = "catalog", params(("id" = i64, Path)), request_body = TaskBody,
     responses((status = 200, body = TaskJson), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]
@@ -486,7 +486,7 @@ pub async fn update_task(
     Ok(Json(task(&state, id).await?))
 }
 
-/// Deletes a task (administrators); its entries keep their time and lose the task.
+/// Deletes a task (managers and administrators); its entries keep their time and lose the task.
 #[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "catalog", params(("id" = i64, Path)),
     responses((status = 204, description = "Deleted"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn delete_task(
@@ -513,7 +513,7 @@ pub struct StatusBody {
     status: TaskStatusValue,
 }
 
-/// Moves a task to another status (administrators and the task's assignee).
+/// Moves a task to another status (managers, administrators and the task's assignee).
 #[utoipa::path(put, path = "/api/v1/tasks/{id}/status", tag = "catalog", params(("id" = i64, Path)), request_body = StatusBody,
     responses((status = 200, body = TaskJson), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]

@@ -140,7 +140,8 @@ pub fn pagination(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64)
     Ok((per_page, (page - 1) * per_page))
 }
 
-/// Entries, newest first; your own unless an admin asks for a user or `all`.
+/// Entries, newest first; your own unless a manager or administrator asks for
+/// a user or `all`.
 /// The next page: `after` = this page's `X-Next-After` (sent while more
 /// entries follow), or `page`. The total only with `total=true`.
 #[utoipa::path(get, path = "/api/v1/time-entries", tag = "time entries", params(ListQuery),
@@ -315,7 +316,8 @@ impl EntryBody {
     }
 }
 
-/// Creates a finished entry (admins: for `user_id`; 404 when no such user).
+/// Creates a finished entry (managers and administrators: for `user_id`; 404
+/// when no such user).
 #[utoipa::path(post, path = "/api/v1/time-entries", tag = "time entries", request_body = EntryBody,
     responses((status = 201, body = EntryJson), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
@@ -330,7 +332,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(EntryJson::from(entry))).into_response())
 }
 
-/// One entry (yours, or any for admins).
+/// One entry (yours, or any for managers and administrators).
 #[utoipa::path(get, path = "/api/v1/time-entries/{id}", tag = "time entries", params(("id" = i64, Path)),
     responses((status = 200, body = EntryJson), (status = 404, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn show(

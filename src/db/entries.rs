@@ -55,7 +55,7 @@ pub struct EntryFields<'a> {
 /// Which entries a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct EntryFilter {
-    /// `None` means every user (admins only).
+    /// `None` means every user (managers and administrators only).
     pub user_id: Option<i64>,
     pub project_id: Option<i64>,
     pub from: Option<DateTime<Utc>>,

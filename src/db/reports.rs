@@ -12,7 +12,7 @@ use sqlx::{AssertSqlSafe, PgPool};
 /// What a report or export covers.
 #[derive(Debug, Clone, Default)]
 pub struct ReportFilter {
-    /// `None` means every user (admins only).
+    /// `None` means every user (managers and administrators only).
     pub user_id: Option<i64>,
     pub project_id: Option<i64>,
     pub client_id: Option<i64>,

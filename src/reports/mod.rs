@@ -1,8 +1,10 @@
 //! Reports and exports: the filters users may ask for, the summary with
 //! report-time rounding and amounts, and the streamed CSV export.
 //!
-//! Rule: a plain user's report or export always covers only their own entries;
-//! only admins may choose another user or everyone.
+//! Rule: a plain user's report or export always covers only their own entries
+//! and shows no amount; only those who manage the team's time may choose
+//! another user or everyone, and only those who see rates get amounts
+//! (`domain::access`).
 
 pub mod charts;
 pub mod csv;
@@ -64,7 +66,7 @@ pub struct ReportQuery {
     #[param(pattern = r"^(none|project|client|user|task|day)?$")]
     #[schema(pattern = r"^(none|project|client|user|task|day)?$")]
     pub subgroup: String,
-    /// A user id, `all` (admins), or empty for yourself.
+    /// A user id, `all` (managers and administrators), or empty for yourself.
     #[param(pattern = r"^\s*(all|[+-]?[0-9]+)?\s*$")]
     #[schema(pattern = r"^\s*(all|[+-]?[0-9]+)?\s*$")]
     pub user_id: String,

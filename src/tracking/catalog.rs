@@ -1,4 +1,5 @@
-//! Clients, projects and tasks: admins create, edit, archive and delete them;
+//! Clients, projects and tasks: managers and administrators create, edit,
+//! archive and delete them;
 //! everyone picks from the active ones. Archiving hides an item from pickers
 //! and keeps its entries; deleting is refused while something depends on it.
 //!

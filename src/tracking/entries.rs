@@ -111,7 +111,8 @@ pub(super) async fn refuse_overlap(
     Ok(())
 }
 
-/// Creates a finished entry for `owner_id` (the caller, or anyone for an admin).
+/// Creates a finished entry for `owner_id` (the caller, or anyone for a
+/// manager or administrator).
 pub async fn create(
     pool: &PgPool,
     actor: &Actor,
@@ -155,7 +156,7 @@ pub async fn create(
     Ok(entry)
 }
 
-/// An entry the caller may see (their own, or any for an admin).
+/// An entry the caller may see (their own, or any for a manager or administrator).
 pub async fn get(pool: &PgPool, actor: &Actor, id: i64) -> Result<NamedEntry, AppError> {
     let mut conn = pool.acquire().await?;
     let named = db::entries::get(&mut conn, id)

@@ -1,4 +1,5 @@
-//! Clients, projects and tasks pages. Everyone sees them; admins change them.
+//! Clients, projects and tasks pages. Everyone sees them; managers and administrators change them
+//! (`CatalogManager`) and alone see the rates.
 //!
 //! Rule: the three share one set of handlers ([`create`], [`edit`],
 //! [`update`], [`archive`], [`delete`], generic over [`CataloguePage`]); a
