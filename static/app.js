@@ -324,6 +324,8 @@
         date: table.querySelector("thead th.d" + col).getAttribute("data-date"),
         duration: input.value
       };
+      // Someone else's week (a manager's choice): the API saves into theirs.
+      if (table.getAttribute("data-user")) { body.user_id = Number(table.getAttribute("data-user")); }
       var typed = input.value;
       input.setAttribute("data-saved", typed);
       // One save at a time, in the order typed: each answer carries the

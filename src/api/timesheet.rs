@@ -1,5 +1,6 @@
 //! The weekly timesheet: read a week, set a cell, add a row, copy last week.
-//! Always the caller's own week, in their timezone and week start.
+//! The caller's own week, or with `user_id` (managers and administrators)
+//! someone else's; always in its owner's timezone and week start.
 
 use axum::extract::State;
 use chrono::{NaiveDate, Utc};
@@ -18,7 +19,7 @@ use crate::{
     state::AppState,
     tracking::{
         Actor,
-        timesheet::{self, SetCell, Week},
+        timesheet::{self, SetCell, Sheet, Week},
     },
 };
 
@@ -39,11 +40,17 @@ pub struct WeekQuery {
     /// Any day of the week (`YYYY-MM-DD`); default: today.
     #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     week: Option<String>,
+    /// Whose week (managers and administrators); default: yours. Another
+    /// user's week is not found for a plain user.
+    #[param(minimum = 1)]
+    user_id: Option<i64>,
 }
 
 /// A week of the grid.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimesheetWeek {
+    /// Whose week it is.
+    user_id: i64,
     /// The week's first day (the user's week start).
     first_day: NaiveDate,
     /// The seven days, from `first_day`.
@@ -77,9 +84,10 @@ pub struct TimesheetCell {
     running: bool,
 }
 
-impl From<Week> for TimesheetWeek {
-    fn from(w: Week) -> Self {
+impl TimesheetWeek {
+    fn new(sheet: &Sheet, w: Week) -> Self {
         Self {
+            user_id: sheet.person.user_id,
             first_day: w.first_day,
             days: w.days.to_vec(),
             day_seconds: w.day_seconds.to_vec(),
@@ -111,36 +119,51 @@ impl From<Week> for TimesheetWeek {
     }
 }
 
+/// Whose week: `user_id`'s, or the caller's own.
+async fn sheet(
+    state: &AppState,
+    current: &CurrentUser,
+    user_id: Option<i64>,
+) -> Result<Sheet, AppError> {
+    Sheet::of(&state.pool, &Actor::from(current), user_id).await
+}
+
 async fn first_day(
     state: &AppState,
-    actor: &Actor,
+    sheet: &Sheet,
     week: Option<&str>,
 ) -> Result<NaiveDate, AppError> {
     let given = match week {
         Some(w) => day("week", w)?,
-        None => Utc::now().with_timezone(&actor.timezone).date_naive(),
+        None => Utc::now()
+            .with_timezone(&sheet.person.timezone)
+            .date_naive(),
     };
-    timesheet::week_start(&state.pool, actor, given).await
+    timesheet::week_start(&state.pool, sheet, given).await
 }
 
-/// Your week: a row per project (and task) you put on it or tracked in it.
+/// A week: a row per project (and task) put on it or tracked in it.
 #[utoipa::path(get, path = "/api/v1/timesheet", tag = "timesheet", params(WeekQuery),
-    responses((status = 200, body = TimesheetWeek), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = TimesheetWeek), (status = 404, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
     Query(q): Query<WeekQuery>,
 ) -> Result<Json<TimesheetWeek>, AppError> {
-    let actor = Actor::from(&current);
-    let first = first_day(&state, &actor, q.week.as_deref()).await?;
-    Ok(Json(
-        timesheet::week(&state.pool, &actor, first).await?.into(),
-    ))
+    let sheet = sheet(&state, &current, q.user_id).await?;
+    let first = first_day(&state, &sheet, q.week.as_deref()).await?;
+    let week = timesheet::week(&state.pool, &sheet, first).await?;
+    Ok(Json(TimesheetWeek::new(&sheet, week)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimesheetCellBody {
+    /// Whose week (managers and administrators); default: yours.
+    #[schema(minimum = 1)]
+    #[serde(default)]
+    user_id: Option<i64>,
     #[schema(minimum = 1)]
     project_id: i64,
     #[schema(minimum = 1)]
@@ -177,13 +200,13 @@ pub struct TimesheetCellSaved {
 /// notes, or one of several entries); 409 when it would overlap another entry.
 #[utoipa::path(put, path = "/api/v1/timesheet/cells", tag = "timesheet", request_body = TimesheetCellBody,
     responses((status = 200, body = TimesheetCellSaved), (status = 409, body = ErrorEnvelope),
-              (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+              (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn set_cell(
     State(state): State<AppState>,
     current: CurrentUser,
     Json(body): Json<TimesheetCellBody>,
 ) -> Result<Json<TimesheetCellSaved>, AppError> {
-    let actor = Actor::from(&current);
+    let sheet = sheet(&state, &current, body.user_id).await?;
     let date = day("date", &body.date)?;
     let seconds = parse_cell(&body.duration)?;
     let input = SetCell {
@@ -192,12 +215,12 @@ pub async fn set_cell(
         day: date,
         seconds,
     };
-    let saved = match timesheet::save_cells(&state.pool, &actor, &[input]).await? {
+    let saved = match timesheet::save_cells(&state.pool, &sheet, &[input]).await? {
         Ok(saved) => saved.cells.into_iter().next().ok_or(AppError::NotFound)?,
         Err(timesheet::Refused(mut cells)) => return Err(cells.swap_remove(0).1),
     };
-    let first = timesheet::week_start(&state.pool, &actor, date).await?;
-    let week = timesheet::week(&state.pool, &actor, first).await?;
+    let first = timesheet::week_start(&state.pool, &sheet, date).await?;
+    let week = timesheet::week(&state.pool, &sheet, first).await?;
     let i = week.index_of(date).unwrap_or_default();
     let row = week.row(body.project_id, body.task_id);
     let cell = row.map(|r| r.cells[i].seconds).unwrap_or_default();
@@ -220,6 +243,10 @@ pub async fn set_cell(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimesheetRowBody {
+    /// Whose week (managers and administrators); default: yours.
+    #[schema(minimum = 1)]
+    #[serde(default)]
+    user_id: Option<i64>,
     /// Any day of the week, `YYYY-MM-DD`.
     #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     week: String,
@@ -238,22 +265,26 @@ pub struct TimesheetRowAdded {
 /// Puts a row (an active project, maybe one of its tasks) on a week, so it
 /// shows while its cells are empty.
 #[utoipa::path(post, path = "/api/v1/timesheet/rows", tag = "timesheet", request_body = TimesheetRowBody,
-    responses((status = 200, body = TimesheetRowAdded), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = TimesheetRowAdded), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn add_row(
     State(state): State<AppState>,
     current: CurrentUser,
     Json(body): Json<TimesheetRowBody>,
 ) -> Result<Json<TimesheetRowAdded>, AppError> {
-    let actor = Actor::from(&current);
-    let first = first_day(&state, &actor, Some(&body.week)).await?;
+    let sheet = sheet(&state, &current, body.user_id).await?;
+    let first = first_day(&state, &sheet, Some(&body.week)).await?;
     let added =
-        timesheet::add_row(&state.pool, &actor, first, body.project_id, body.task_id).await?;
+        timesheet::add_row(&state.pool, &sheet, first, body.project_id, body.task_id).await?;
     Ok(Json(TimesheetRowAdded { added }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimesheetCopyBody {
+    /// Whose week (managers and administrators); default: yours.
+    #[schema(minimum = 1)]
+    #[serde(default)]
+    user_id: Option<i64>,
     /// Any day of the week to copy into, `YYYY-MM-DD`.
     #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     week: String,
@@ -273,15 +304,15 @@ pub struct TimesheetCopied {
 /// Copies the previous week's rows (of active projects) onto a week, and
 /// with `with_times` their times into the cells that are still empty.
 #[utoipa::path(post, path = "/api/v1/timesheet/copy", tag = "timesheet", request_body = TimesheetCopyBody,
-    responses((status = 200, body = TimesheetCopied), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = TimesheetCopied), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn copy(
     State(state): State<AppState>,
     current: CurrentUser,
     Json(body): Json<TimesheetCopyBody>,
 ) -> Result<Json<TimesheetCopied>, AppError> {
-    let actor = Actor::from(&current);
-    let first = first_day(&state, &actor, Some(&body.week)).await?;
-    let c = timesheet::copy_previous_week(&state.pool, &actor, first, body.with_times).await?;
+    let sheet = sheet(&state, &current, body.user_id).await?;
+    let first = first_day(&state, &sheet, Some(&body.week)).await?;
+    let c = timesheet::copy_previous_week(&state.pool, &sheet, first, body.with_times).await?;
     Ok(Json(TimesheetCopied {
         rows_added: c.rows_added,
         cells_set: c.cells_set,

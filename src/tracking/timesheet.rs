@@ -24,6 +24,50 @@ use crate::{
     error::AppError,
 };
 
+/// Whose week, and who acts on it: a person's own week, or (for those who
+/// manage the team's time) someone else's, read in that person's timezone
+/// and week start. Holding one is the proof that the actor may.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    /// The user acting: their consent governs the save's event.
+    acting: i64,
+    /// The user whose week it is.
+    pub person: Actor,
+}
+
+impl Sheet {
+    /// The actor's own week.
+    pub fn own(actor: &Actor) -> Self {
+        Self {
+            acting: actor.user_id,
+            person: actor.clone(),
+        }
+    }
+
+    /// The week of `user_id` (`None`: the actor's own). Someone else's is
+    /// for those who manage the team's time; to others, and for an unknown
+    /// or deactivated person, it is not found.
+    pub async fn of(pool: &PgPool, actor: &Actor, user_id: Option<i64>) -> Result<Self, AppError> {
+        let Some(id) = user_id.filter(|id| *id != actor.user_id) else {
+            return Ok(Self::own(actor));
+        };
+        actor.require_owner(id)?;
+        let person = db::users::by_id(pool, id)
+            .await?
+            .filter(|u| u.active)
+            .ok_or(AppError::NotFound)?;
+        Ok(Self {
+            acting: actor.user_id,
+            person: Actor::from(&person),
+        })
+    }
+
+    /// Whether it is someone else's week.
+    pub fn is_someone_elses(&self) -> bool {
+        self.acting != self.person.user_id
+    }
+}
+
 /// A week of the grid.
 #[derive(Debug, Clone)]
 pub struct Week {
@@ -85,14 +129,17 @@ pub fn sunday_first(actor: &Actor, installation_week_start: &str) -> bool {
         == "sunday"
 }
 
-/// The first day of the actor's week that holds `day`.
+/// The first day of the person's week that holds `day`.
 pub async fn week_start(
     pool: &PgPool,
-    actor: &Actor,
+    sheet: &Sheet,
     day: NaiveDate,
 ) -> Result<NaiveDate, AppError> {
     let settings = db::settings::load(pool).await?;
-    Ok(week_of(day, sunday_first(actor, &settings.week_start)))
+    Ok(week_of(
+        day,
+        sunday_first(&sheet.person, &settings.week_start),
+    ))
 }
 
 fn check_day(field: &'static str, day: NaiveDate) -> Result<(), ValidationError> {
@@ -106,17 +153,18 @@ fn check_day(field: &'static str, day: NaiveDate) -> Result<(), ValidationError>
     }
 }
 
-/// The actor's week from `first_day` (already a week start): the rows they
+/// The person's week from `first_day` (already a week start): the rows they
 /// put on it and every row with an entry in it, by project and task name.
-pub async fn week(pool: &PgPool, actor: &Actor, first_day: NaiveDate) -> Result<Week, AppError> {
+pub async fn week(pool: &PgPool, sheet: &Sheet, first_day: NaiveDate) -> Result<Week, AppError> {
     check_day("week", first_day)?;
-    let tz = actor.timezone;
+    let person = &sheet.person;
+    let tz = person.timezone;
     let days = days(first_day);
     let from = start_of_day(first_day, tz);
     let to = start_of_day(first_day + Duration::days(DAYS as i64), tz);
     let (entries, stored) = tokio::try_join!(
-        db::timesheet::week_entries(pool, actor.user_id, from, to),
-        db::timesheet::rows(pool, actor.user_id, first_day),
+        db::timesheet::week_entries(pool, person.user_id, from, to),
+        db::timesheet::rows(pool, person.user_id, first_day),
     )?;
     let now = Utc::now();
     let mut rows: Vec<Row> = Vec::new();
@@ -257,20 +305,20 @@ impl Saved {
 #[derive(Debug)]
 pub struct Refused(pub Vec<(usize, AppError)>);
 
-/// Sets cells of the actor's own week in one transaction: every cell is
+/// Sets cells of the sheet's week in one transaction: every cell is
 /// saved, or (when any is refused) none is, and every refused cell is named.
 /// One `timesheet.saved` event sums the save up. Errors other than a cell's
 /// 422 or 409 (a lost database, an unknown project) end the save at once.
 pub async fn save_cells(
     pool: &PgPool,
-    actor: &Actor,
+    sheet: &Sheet,
     cells: &[SetCell],
 ) -> Result<Result<Saved, Refused>, AppError> {
     let mut tx = pool.begin().await?;
     let mut saved = Saved::default();
     let mut refused = Vec::new();
     for (i, input) in cells.iter().enumerate() {
-        match apply_cell(&mut tx, actor, *input).await {
+        match apply_cell(&mut tx, &sheet.person, *input).await {
             Ok(cell) => saved.cells.push(cell),
             Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
                 refused.push((i, e));
@@ -282,18 +330,18 @@ pub async fn save_cells(
         tx.rollback().await?;
         return Ok(Err(Refused(refused)));
     }
-    finish(tx, actor, &saved).await?;
+    finish(tx, sheet, &saved).await?;
     Ok(Ok(saved))
 }
 
 /// Records the save's event and commits it.
 async fn finish(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    actor: &Actor,
+    sheet: &Sheet,
     saved: &Saved,
 ) -> Result<(), AppError> {
     if let Some(event) = saved.event() {
-        record(&mut tx, Some(actor.user_id), &event).await?;
+        record(&mut tx, Some(sheet.acting), &event).await?;
     }
     tx.commit().await?;
     let created = saved.count(|c| matches!(c, Change::Create { .. }));
@@ -301,18 +349,18 @@ async fn finish(
     Ok(())
 }
 
-/// Sets one cell of the actor's own week inside `conn`'s transaction, and
+/// Sets one cell of `person`'s week inside `conn`'s transaction, and
 /// keeps its row on the week. A 422 or 409 comes before any write.
 async fn apply_cell(
     conn: &mut PgConnection,
-    actor: &Actor,
+    person: &Actor,
     input: SetCell,
 ) -> Result<CellSaved, AppError> {
     check_day("date", input.day)?;
-    let tz = actor.timezone;
+    let tz = person.timezone;
     let from = start_of_day(input.day, tz);
     let to = start_of_day(input.day + Duration::days(1), tz);
-    let context = lock_for_write(conn, actor.user_id, input.project_id, input.task_id).await?;
+    let context = lock_for_write(conn, person.user_id, input.project_id, input.task_id).await?;
     if context.project.as_ref().is_some_and(|p| p.archived) {
         return Err(ValidationError::new(
             "project_id",
@@ -323,7 +371,7 @@ async fn apply_cell(
     let (settings, project) = checked(context, input.task_id)?;
     let cell: Vec<CellEntry> = db::timesheet::cell_entries(
         conn,
-        actor.user_id,
+        person.user_id,
         input.project_id,
         input.task_id,
         from,
@@ -343,12 +391,12 @@ async fn apply_cell(
     match plan.change {
         Change::Nothing => {}
         Change::Create { seconds } => {
-            let latest = db::timesheet::latest_end(conn, actor.user_id, from, to).await?;
+            let latest = db::timesheet::latest_end(conn, person.user_id, from, to).await?;
             let start = new_entry_start(input.day, tz, latest)?;
             let times = EntryTimes::from_duration(start, seconds, now)?;
-            refuse_overlap(conn, &settings, actor.user_id, &times, None).await?;
+            refuse_overlap(conn, &settings, person.user_id, &times, None).await?;
             let fields = db::entries::EntryFields {
-                user_id: actor.user_id,
+                user_id: person.user_id,
                 project_id: project.id,
                 task_id: input.task_id,
                 started_at: times.start,
@@ -367,17 +415,17 @@ async fn apply_cell(
                 .map(|e| e.start)
                 .ok_or(AppError::NotFound)?;
             let times = EntryTimes::from_duration(start, seconds, now)?;
-            refuse_overlap(conn, &settings, actor.user_id, &times, Some(id)).await?;
+            refuse_overlap(conn, &settings, person.user_id, &times, Some(id)).await?;
             db::timesheet::set_end(conn, id, times.end).await?;
         }
         Change::Delete { id } => {
             db::entries::delete(conn, id).await?;
         }
     }
-    let first_day = week_of(input.day, sunday_first(actor, &settings.week_start));
+    let first_day = week_of(input.day, sunday_first(person, &settings.week_start));
     db::timesheet::add_row(
         conn,
-        actor.user_id,
+        person.user_id,
         first_day,
         input.project_id,
         input.task_id,
@@ -389,11 +437,11 @@ async fn apply_cell(
     })
 }
 
-/// Puts a row (an active project, maybe one of its tasks) on the actor's
+/// Puts a row (an active project, maybe one of its tasks) on the person's
 /// week from `first_day`; `false` when the week had it already.
 pub async fn add_row(
     pool: &PgPool,
-    actor: &Actor,
+    sheet: &Sheet,
     first_day: NaiveDate,
     project_id: i64,
     task_id: Option<i64>,
@@ -401,8 +449,14 @@ pub async fn add_row(
     check_day("week", first_day)?;
     let mut tx = pool.begin().await?;
     check_project_and_task(&mut tx, project_id, task_id).await?;
-    let added =
-        db::timesheet::add_row(&mut tx, actor.user_id, first_day, project_id, task_id).await?;
+    let added = db::timesheet::add_row(
+        &mut tx,
+        sheet.person.user_id,
+        first_day,
+        project_id,
+        task_id,
+    )
+    .await?;
     tx.commit().await?;
     Ok(added)
 }
@@ -421,20 +475,21 @@ pub struct Copied {
 /// are still empty; a cell that already holds time is left alone.
 pub async fn copy_previous_week(
     pool: &PgPool,
-    actor: &Actor,
+    sheet: &Sheet,
     first_day: NaiveDate,
     with_times: bool,
 ) -> Result<Copied, AppError> {
     check_day("week", first_day)?;
-    let previous = week(pool, actor, first_day - Duration::days(DAYS as i64)).await?;
-    let current = week(pool, actor, first_day).await?;
+    let previous = week(pool, sheet, first_day - Duration::days(DAYS as i64)).await?;
+    let current = week(pool, sheet, first_day).await?;
+    let person = &sheet.person;
     let mut copied = Copied::default();
     let mut saved = Saved::default();
     let mut tx = pool.begin().await?;
     for row in previous.rows.iter().filter(|r| !r.read_only) {
         if db::timesheet::add_row(
             &mut tx,
-            actor.user_id,
+            person.user_id,
             first_day,
             row.project_id,
             row.task_id,
@@ -461,7 +516,7 @@ pub async fn copy_previous_week(
             };
             // A refused cell has written nothing (see `apply_cell`), so the
             // others are kept.
-            match apply_cell(&mut tx, actor, input).await {
+            match apply_cell(&mut tx, person, input).await {
                 Ok(cell) => {
                     copied.cells_set += 1;
                     saved.cells.push(cell);
@@ -472,6 +527,6 @@ pub async fn copy_previous_week(
             }
         }
     }
-    finish(tx, actor, &saved).await?;
+    finish(tx, sheet, &saved).await?;
     Ok(copied)
 }

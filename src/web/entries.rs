@@ -13,7 +13,7 @@ use super::{
     EntryRow, FieldErrors, Layout,
     confirm::{self, ConfirmForm, Question},
     flash::{self, Flash},
-    optional_id, render,
+    optional_id, people_for, render,
 };
 use crate::{
     auth::CurrentUser,
@@ -226,12 +226,8 @@ async fn form_page(
         ),
         editing,
         form,
-        people: if editing.is_none() && current.user.can(Permission::ManageTeamTime) {
-            let (people, _) = db::users::page(&state.pool, 500, 0).await?;
-            people
-                .into_iter()
-                .filter(|u| u.active && u.id != current.user.id)
-                .collect()
+        people: if editing.is_none() {
+            people_for(state, current).await?
         } else {
             Vec::new()
         },

@@ -345,3 +345,19 @@ fn optional_id(field: &'static str, raw: &str) -> Result<Option<i64>, Validation
         .map(Some)
         .map_err(|_| ValidationError::new(field, "Choose an item from the list."))
 }
+
+/// The other active people whose time `current` may book and edit (the
+/// entry form's and the timesheet's *For* picker); empty for a plain user.
+async fn people_for(
+    state: &AppState,
+    current: &CurrentUser,
+) -> Result<Vec<crate::db::users::User>, AppError> {
+    if !current.user.can(crate::domain::Permission::ManageTeamTime) {
+        return Ok(Vec::new());
+    }
+    let (people, _) = crate::db::users::page(&state.pool, 500, 0).await?;
+    Ok(people
+        .into_iter()
+        .filter(|u| u.active && u.id != current.user.id)
+        .collect())
+}

@@ -4,6 +4,8 @@
 //! nothing: when any cell is refused, every cell keeps what was typed and
 //! each refused one says why. With the script each
 //! cell saves itself through the JSON API (`PUT /api/v1/timesheet/cells`).
+//! Managers and administrators choose whose week (`?user=ID`); every link
+//! and form of the page carries that choice.
 
 use std::collections::HashMap;
 
@@ -19,11 +21,11 @@ use serde::Deserialize;
 use super::{
     Layout,
     flash::{self, Flash},
-    optional_id, render,
+    optional_id, people_for, render,
 };
 use crate::{
     auth::CurrentUser,
-    db::{self, projects::Project, tasks::Task},
+    db::{self, projects::Project, tasks::Task, users::User},
     domain::{
         LocalPath, ValidationError,
         formats::LocalFormat,
@@ -34,7 +36,7 @@ use crate::{
     state::AppState,
     tracking::{
         Actor,
-        timesheet::{self, SetCell, Week},
+        timesheet::{self, SetCell, Sheet, Week},
     },
 };
 
@@ -104,6 +106,12 @@ struct RowView {
 #[template(path = "timesheet.html")]
 struct TimesheetPage {
     layout: Layout,
+    /// Whose week, when it is not the viewer's: their id and name.
+    person: Option<(i64, String)>,
+    /// `&user=ID` for the page's links, or empty for one's own week.
+    user_param: String,
+    /// Whose week the viewer may open (empty: only their own).
+    people: Vec<User>,
     week: String,
     heading: String,
     previous: String,
@@ -128,6 +136,8 @@ pub struct WeekQuery {
     week: String,
     /// 0 to 6.
     day: String,
+    /// Whose week (a user id); empty: the viewer's own.
+    user: String,
 }
 
 fn parse_day_index(raw: &str) -> Result<Option<usize>, ValidationError> {
@@ -142,20 +152,29 @@ fn parse_day_index(raw: &str) -> Result<Option<usize>, ValidationError> {
         .ok_or_else(|| ValidationError::new("day", "Choose a day from 0 to 6."))
 }
 
-/// The first day of the week `raw` names (today's when empty), and of this
-/// week, from one read of the settings.
+/// Whose week the request names (`user`), checked against the viewer.
+async fn sheet(state: &AppState, current: &CurrentUser, raw: &str) -> Result<Sheet, AppError> {
+    let user_id = optional_id("user", raw)?;
+    Sheet::of(&state.pool, &Actor::from(current), user_id).await
+}
+
+/// The first day of the week `raw` names (as the viewer types dates; today's
+/// when empty), and of this week, in the person's timezone and week start,
+/// from one read of the settings.
 async fn weeks(
     state: &AppState,
-    actor: &Actor,
+    current: &CurrentUser,
+    sheet: &Sheet,
     raw: &str,
 ) -> Result<(NaiveDate, NaiveDate), AppError> {
     let settings = db::settings::load(&state.pool).await?;
-    let sunday = timesheet::sunday_first(actor, &settings.week_start);
-    let today = Utc::now().with_timezone(&actor.timezone).date_naive();
+    let person = &sheet.person;
+    let sunday = timesheet::sunday_first(person, &settings.week_start);
+    let today = Utc::now().with_timezone(&person.timezone).date_naive();
     let day = if raw.trim().is_empty() {
         today
     } else {
-        actor.format.parse_day("week", raw)?
+        Actor::from(current).format.parse_day("week", raw)?
     };
     Ok((week_of(day, sunday), week_of(today, sunday)))
 }
@@ -169,9 +188,11 @@ fn row_label(r: &timesheet::Row) -> String {
 
 /// The page for `week`, with the `typed` value and error (empty: none) of
 /// each cell after a refused save.
+#[allow(clippy::too_many_arguments)]
 async fn page(
     state: &AppState,
     current: &CurrentUser,
+    sheet: &Sheet,
     week: &Week,
     this_week: NaiveDate,
     shown_day: Option<usize>,
@@ -180,7 +201,9 @@ async fn page(
 ) -> Result<TimesheetPage, AppError> {
     let actor = Actor::from(current);
     let fmt: &LocalFormat = &actor.format;
-    let today = Utc::now().with_timezone(&actor.timezone).date_naive();
+    let today = Utc::now()
+        .with_timezone(&sheet.person.timezone)
+        .date_naive();
     let days: Vec<DayColumn> = week
         .days
         .iter()
@@ -235,8 +258,23 @@ async fn page(
     let shown_day = shown_day
         .or_else(|| week.index_of(today))
         .unwrap_or_default();
+    let person = if sheet.is_someone_elses() {
+        let user = db::users::by_id(&state.pool, sheet.person.user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Some((user.id, user.name().to_owned()))
+    } else {
+        None
+    };
+    let title = match &person {
+        Some((_, name)) => format!("Timesheet of {name}"),
+        None => "Timesheet".to_owned(),
+    };
     Ok(TimesheetPage {
-        layout: Layout::for_user("Timesheet", current).with_notice(notice),
+        layout: Layout::for_user(&title, current).with_notice(notice),
+        user_param: user_param(sheet),
+        person,
+        people: people_for(state, current).await?,
         week: week.first_day.to_string(),
         heading: format!(
             "{} – {}",
@@ -267,13 +305,14 @@ pub async fn show(
     Flash(notice): Flash,
     Query(q): Query<WeekQuery>,
 ) -> Result<Response, AppError> {
-    let actor = Actor::from(&current);
-    let (first, this_week) = weeks(&state, &actor, &q.week).await?;
+    let sheet = sheet(&state, &current, &q.user).await?;
+    let (first, this_week) = weeks(&state, &current, &sheet, &q.week).await?;
     let shown = parse_day_index(&q.day)?;
-    let week = timesheet::week(&state.pool, &actor, first).await?;
+    let week = timesheet::week(&state.pool, &sheet, first).await?;
     let page = page(
         &state,
         &current,
+        &sheet,
         &week,
         this_week,
         shown,
@@ -302,14 +341,16 @@ pub async fn save(
         )
         .into());
     }
-    let actor = Actor::from(&current);
-    let week_field = fields
-        .iter()
-        .find(|(k, _)| k == "week")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default();
-    let (first, this_week) = weeks(&state, &actor, week_field).await?;
-    let before = timesheet::week(&state.pool, &actor, first).await?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let sheet = sheet(&state, &current, field("user")).await?;
+    let (first, this_week) = weeks(&state, &current, &sheet, field("week")).await?;
+    let before = timesheet::week(&state.pool, &sheet, first).await?;
     // Every cell as typed, for the page when the save is refused; the
     // changed ones to save.
     let mut typed: HashMap<CellKey, (String, String)> = HashMap::new();
@@ -348,7 +389,7 @@ pub async fn save(
     let refused = if unreadable > 0 {
         unreadable
     } else {
-        match timesheet::save_cells(&state.pool, &actor, &inputs).await? {
+        match timesheet::save_cells(&state.pool, &sheet, &inputs).await? {
             Ok(saved) => {
                 let mut notice = match saved.changed() {
                     0 => "Nothing changed.".to_owned(),
@@ -359,7 +400,11 @@ pub async fn save(
                     notice.push(' ');
                     notice.push_str(n);
                 }
-                return Ok(flash::redirect_local(&state, &week_path(first), &notice));
+                return Ok(flash::redirect_local(
+                    &state,
+                    &week_path(&sheet, first),
+                    &notice,
+                ));
             }
             Err(timesheet::Refused(cells)) => {
                 let count = cells.len();
@@ -377,7 +422,7 @@ pub async fn save(
             }
         }
     };
-    let week = timesheet::week(&state.pool, &actor, first).await?;
+    let week = timesheet::week(&state.pool, &sheet, first).await?;
     // On a phone the grid shows one day: open it on the first refused cell's.
     let first_refused = typed
         .iter()
@@ -387,6 +432,7 @@ pub async fn save(
     let mut page = page(
         &state,
         &current,
+        &sheet,
         &week,
         this_week,
         first_refused,
@@ -405,6 +451,7 @@ pub async fn save(
 #[serde(default)]
 pub struct RowForm {
     week: String,
+    user: String,
     project_id: String,
     task_id: String,
 }
@@ -415,24 +462,29 @@ pub async fn add_row(
     current: CurrentUser,
     Form(form): Form<RowForm>,
 ) -> Result<Response, AppError> {
-    let actor = Actor::from(&current);
-    let (first, _) = weeks(&state, &actor, &form.week).await?;
+    let sheet = sheet(&state, &current, &form.user).await?;
+    let (first, _) = weeks(&state, &current, &sheet, &form.week).await?;
     let project_id = optional_id("project_id", &form.project_id)?
         .ok_or_else(|| ValidationError::new("project_id", "Choose a project."))?;
     let task_id = optional_id("task_id", &form.task_id)?;
-    let added = timesheet::add_row(&state.pool, &actor, first, project_id, task_id).await?;
+    let added = timesheet::add_row(&state.pool, &sheet, first, project_id, task_id).await?;
     let notice = if added {
         "Row added."
     } else {
         "The week has that row already."
     };
-    Ok(flash::redirect_local(&state, &week_path(first), notice))
+    Ok(flash::redirect_local(
+        &state,
+        &week_path(&sheet, first),
+        notice,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct CopyForm {
     week: String,
+    user: String,
     /// `rows` or `times`.
     copy: String,
 }
@@ -443,8 +495,8 @@ pub async fn copy(
     current: CurrentUser,
     Form(form): Form<CopyForm>,
 ) -> Result<Response, AppError> {
-    let actor = Actor::from(&current);
-    let (first, _) = weeks(&state, &actor, &form.week).await?;
+    let sheet = sheet(&state, &current, &form.user).await?;
+    let (first, _) = weeks(&state, &current, &sheet, &form.week).await?;
     let with_times = match form.copy.as_str() {
         "rows" => false,
         "times" => true,
@@ -454,7 +506,7 @@ pub async fn copy(
             );
         }
     };
-    let copied = timesheet::copy_previous_week(&state.pool, &actor, first, with_times).await?;
+    let copied = timesheet::copy_previous_week(&state.pool, &sheet, first, with_times).await?;
     let mut notice = format!(
         "Copied {} from last week{}.",
         plural(copied.rows_added, "new row", "new rows"),
@@ -468,12 +520,25 @@ pub async fn copy(
         notice.push_str(" Not copied: ");
         notice.push_str(r);
     }
-    Ok(flash::redirect_local(&state, &week_path(first), &notice))
+    Ok(flash::redirect_local(
+        &state,
+        &week_path(&sheet, first),
+        &notice,
+    ))
 }
 
-/// The timesheet of the week from `first`.
-fn week_path(first: NaiveDate) -> LocalPath {
-    LocalPath::or_root(&format!("/timesheet?week={first}"))
+/// `&user=ID` when the sheet is someone else's week, else nothing.
+fn user_param(sheet: &Sheet) -> String {
+    if sheet.is_someone_elses() {
+        format!("&user={}", sheet.person.user_id)
+    } else {
+        String::new()
+    }
+}
+
+/// The sheet's week from `first`.
+fn week_path(sheet: &Sheet, first: NaiveDate) -> LocalPath {
+    LocalPath::or_root(&format!("/timesheet?week={first}{}", user_param(sheet)))
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -423,3 +423,116 @@ async fn a_cell_refused_by_the_save_rolls_back_the_cells_before_it() {
         .await;
     assert_eq!(entries(&app).await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_manager_fills_a_team_members_week_in_that_persons_timezone_and_a_plain_user_cannot() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let mia = app.create_user(&admin, "mia", "manager").await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let (mia_id, bob_id) = (app.user_id("mia").await, app.user_id("bob").await);
+    app.exec("UPDATE users SET timezone = 'UTC', week_start = 'monday' WHERE username = 'mia'")
+        .await;
+    app.exec(
+        "UPDATE users SET timezone = 'Pacific/Auckland', week_start = 'sunday' WHERE username = 'bob'",
+    )
+    .await;
+    let p = a_project().named("Site").create(&app).await;
+
+    // The page: a picker, then Bob's week in Bob's week start.
+    let own = mia.get_text("/timesheet?week=2026-12-02").await;
+    assert!(own.contains("Whose week") && own.contains(">bob</option>"));
+    let bobs = mia
+        .get_text(&format!("/timesheet?week=2026-12-02&user={bob_id}"))
+        .await;
+    assert!(
+        bobs.contains("Timesheet of bob"),
+        "the page says whose week"
+    );
+    let links = bobs.replace("&#38;", "&").replace("&amp;", "&");
+    assert!(
+        links.contains(&format!("week=2026-11-29&day=0&user={bob_id}\"")),
+        "a Sunday-first week, and its links keep the person"
+    );
+    let r = mia
+        .post_form(
+            "/timesheet/rows",
+            &[
+                ("week", "2026-11-29"),
+                ("user", &bob_id.to_string()),
+                ("project_id", &p.to_string()),
+            ],
+        )
+        .await;
+    assert_is_redirect(&r);
+    assert!(crate::support::location(&r).ends_with(&format!("&user={bob_id}")));
+    let monday = format!("c.{p}.0.1");
+    let r = mia
+        .post_form(
+            "/timesheet",
+            &[
+                ("week", "2026-11-29"),
+                ("user", &bob_id.to_string()),
+                (&monday, "2:00"),
+            ],
+        )
+        .await;
+    assert_is_redirect(&r);
+    let (owner, local_day): (i64, String) = sqlx::query_as(
+        "SELECT user_id, to_char(started_at AT TIME ZONE 'Pacific/Auckland', 'YYYY-MM-DD') FROM time_entries",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("one entry");
+    assert_eq!(
+        (owner, local_day.as_str()),
+        (bob_id, "2026-11-30"),
+        "Bob's Monday, in Bob's timezone"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM timesheet_rows WHERE user_id = {mia_id}"
+        ))
+        .await,
+        0,
+        "nothing landed on the manager's own week"
+    );
+
+    // The API, as the page's script saves a cell.
+    let mia_api = Api::new(&app, &mia.api_token("sheet", "").await);
+    let (status, _, body) = mia_api
+        .call(
+            Method::PUT,
+            "/timesheet/cells",
+            Some(json!({"project_id": p, "task_id": null, "date": "2026-12-01", "duration": "1:00", "user_id": bob_id})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["week_seconds"], 3 * 3600, "Bob's week total");
+    let (_, _, week) = mia_api
+        .get(&format!("/timesheet?week=2026-12-01&user_id={bob_id}"))
+        .await;
+    assert_eq!(week["user_id"], bob_id);
+    assert_eq!(week["first_day"], "2026-11-29");
+
+    // A plain user learns nothing of another's week.
+    assert_eq!(
+        bob.get_status(&format!("/timesheet?user={mia_id}")).await,
+        StatusCode::NOT_FOUND
+    );
+    let bob_api = Api::new(&app, &bob.api_token("sheet", "").await);
+    let (status, _, _) = bob_api
+        .call(
+            Method::PUT,
+            "/timesheet/cells",
+            Some(json!({"project_id": p, "task_id": null, "date": "2026-12-01", "duration": "1:00", "user_id": mia_id})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!bob.get_text("/timesheet").await.contains("Whose week"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM time_entries").await,
+        2,
+        "the refused writes wrote nothing"
+    );
+}
