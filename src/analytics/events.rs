@@ -208,6 +208,13 @@ events! {
         change: &'static str => Kind::OneOf(&["role", "profile", "password_reset", "reactivated"]), "what changed";
     }
     UserDeactivated = "admin.user_deactivated", when "an administrator deactivated a user"
+    InvitationSent = "invitation.sent", when "an administrator or manager invited someone by email, or resent an open invitation" {
+        role: &'static str => Kind::OneOf(&crate::domain::Role::NAMES), "the role invited into";
+        resent: bool => Kind::Bool, "a resend, with a new link";
+    }
+    InvitationAccepted = "invitation.accepted", when "an invited person made their account from the link (the new user's event)" {
+        role: &'static str => Kind::OneOf(&crate::domain::Role::NAMES), "the new user's role";
+    }
     TelemetryViewed = "admin.telemetry_viewed", when "an administrator opened the Telemetry page"
     TelemetryChanged = "admin.telemetry_changed", when "an administrator switched a telemetry channel" {
         channel: &'static str => Kind::OneOf(&["product", "install"]), "which channel";

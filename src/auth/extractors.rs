@@ -125,7 +125,17 @@ impl Demand for ManageCatalog {
         "Only administrators and managers change clients, projects and tasks.";
 }
 
+/// Invitations by email.
+#[derive(Debug, Clone)]
+pub struct Invite;
+impl Demand for Invite {
+    const PERMISSION: Permission = Permission::Invite;
+    const REFUSAL: &'static str = "Only administrators and managers invite people.";
+}
+
 /// A signed-in administrator.
 pub type AdminUser = Allowed<Administer>;
 /// A signed-in administrator or manager: may change the catalogue.
 pub type CatalogManager = Allowed<ManageCatalog>;
+/// A signed-in administrator or manager: may invite (see `Role::invitable`).
+pub type Inviter = Allowed<Invite>;

@@ -1,5 +1,6 @@
 //! Invitations by email: open ones (neither accepted nor revoked) are listed,
-//! resent or revoked by administrators and accepted once by the invitee.
+//! resent or revoked by those who may invite into their role (`roles`: the
+//! caller's `Role::invitable`) and accepted once by the invitee.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -14,7 +15,7 @@ macro_rules! select_invitations {
     };
 }
 
-/// An open invitation, as the users page lists it.
+/// An open invitation, as the Invitations page lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Invitation {
     pub id: i64,
@@ -48,13 +49,19 @@ pub async fn insert(
     .await
 }
 
-/// The open invitations, newest first.
+/// The open invitations into one of `roles`, newest first.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn open(pool: &PgPool, limit: i64) -> Result<Vec<Invitation>, sqlx::Error> {
+pub async fn open(
+    pool: &PgPool,
+    roles: &[&str],
+    limit: i64,
+) -> Result<Vec<Invitation>, sqlx::Error> {
     sqlx::query_as(select_invitations!(
-        "WHERE accepted_at IS NULL AND revoked_at IS NULL ORDER BY created_at DESC LIMIT $1"
+        "WHERE accepted_at IS NULL AND revoked_at IS NULL AND role = ANY($2)
+         ORDER BY created_at DESC LIMIT $1"
     ))
     .bind(limit)
+    .bind(roles)
     .fetch_all(pool)
     .await
 }
@@ -111,33 +118,36 @@ pub async fn lock_by_token(
     .await
 }
 
-/// Opens an open invitation for another `expires_at`; false when it is
-/// not open any more.
+/// Opens an open invitation into one of `roles` for another `expires_at`
+/// and answers its role; `None` when there is no such open invitation.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn extend(
     conn: &mut PgConnection,
     id: i64,
+    roles: &[&str],
     expires_at: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
         "UPDATE invitations SET expires_at = $2
-         WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL",
+         WHERE id = $1 AND role = ANY($3) AND accepted_at IS NULL AND revoked_at IS NULL
+         RETURNING role",
     )
     .bind(id)
     .bind(expires_at)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    .bind(roles)
+    .fetch_optional(conn)
+    .await
 }
 
-/// Revokes an open invitation: its link stops working.
+/// Revokes an open invitation into one of `roles`: its link stops working.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn revoke(pool: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn revoke(pool: &PgPool, id: i64, roles: &[&str]) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE invitations SET revoked_at = now()
-         WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL",
+         WHERE id = $1 AND role = ANY($2) AND accepted_at IS NULL AND revoked_at IS NULL",
     )
     .bind(id)
+    .bind(roles)
     .execute(pool)
     .await?;
     Ok(r.rows_affected() == 1)

@@ -18,6 +18,8 @@ pub enum Permission {
     ManageCatalog,
     /// See hourly rates and amounts (pages, reports, exports, the API).
     SeeRates,
+    /// Invite people by email, with a role from [`Role::invitable`].
+    Invite,
 }
 
 /// Plain user, manager or administrator (in the order of [`Role::NAMES`]).
@@ -40,10 +42,25 @@ impl Role {
     pub const fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Self::Admin => &[Administer, ManageTeamTime, ManageCatalog, SeeRates],
-            Self::Manager => &[ManageTeamTime, ManageCatalog, SeeRates],
+            Self::Admin => &[Administer, ManageTeamTime, ManageCatalog, SeeRates, Invite],
+            Self::Manager => &[ManageTeamTime, ManageCatalog, SeeRates, Invite],
             Self::User => &[],
         }
+    }
+
+    /// The roles this role may invite people into: an administrator any, a
+    /// manager plain users only.
+    pub const fn invitable(self) -> &'static [Role] {
+        match self {
+            Self::Admin => &Self::ALL,
+            Self::Manager => &[Self::User],
+            Self::User => &[],
+        }
+    }
+
+    /// Whether this role may invite someone as `role`.
+    pub fn may_invite(self, role: Role) -> bool {
+        self.can(Permission::Invite) && self.invitable().contains(&role)
     }
 
     pub fn can(self, permission: Permission) -> bool {
@@ -97,5 +114,14 @@ mod tests {
         assert!(Role::Manager.can(Permission::ManageTeamTime));
         assert!(Role::Manager.can(Permission::SeeRates));
         assert!(Role::User.permissions().is_empty());
+    }
+
+    #[test]
+    fn managers_invite_plain_users_and_administrators_anyone() {
+        for role in Role::ALL {
+            assert!(Role::Admin.may_invite(role));
+            assert_eq!(Role::Manager.may_invite(role), role == Role::User);
+            assert!(!Role::User.may_invite(role));
+        }
     }
 }

@@ -11,7 +11,7 @@ pub mod error_pages;
 mod exports;
 pub mod flash;
 mod forgot_password;
-mod invitation;
+mod invitations;
 mod login;
 mod password_reset;
 mod profile;
@@ -108,7 +108,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/invitation",
-            get(invitation::form).post(invitation::submit),
+            get(invitations::accept::form).post(invitations::accept::submit),
         )
         .route(
             "/reset-password",
@@ -135,15 +135,12 @@ pub fn router() -> Router<AppState> {
             "/admin/users/{id}/reset-password",
             post(admin::users::reset_password),
         )
-        .route("/admin/invitations", post(admin::invitations::create))
         .route(
-            "/admin/invitations/{id}/resend",
-            post(admin::invitations::resend),
+            "/invitations",
+            get(invitations::list).post(invitations::create),
         )
-        .route(
-            "/admin/invitations/{id}/revoke",
-            post(admin::invitations::revoke),
-        )
+        .route("/invitations/{id}/resend", post(invitations::resend))
+        .route("/invitations/{id}/revoke", post(invitations::revoke))
         .route("/admin/users/{id}/role", post(admin::users::set_role))
         .route(
             "/admin/users/{id}/deactivate",
@@ -194,6 +191,8 @@ pub struct NavUser {
     pub username: String,
     /// Sees the Admin menu.
     pub administers: bool,
+    /// Sees Invitations.
+    pub invites: bool,
 }
 
 impl From<&crate::db::users::User> for NavUser {
@@ -201,6 +200,7 @@ impl From<&crate::db::users::User> for NavUser {
         Self {
             username: user.name().to_owned(),
             administers: user.can(crate::domain::Permission::Administer),
+            invites: user.can(crate::domain::Permission::Invite),
         }
     }
 }

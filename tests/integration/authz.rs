@@ -21,6 +21,9 @@ enum Access {
     User,
     /// Administrators and managers (the catalogue).
     Catalog,
+    /// Administrators and managers, each on the invitations into the roles
+    /// they may give (a manager finds an administrator's not found).
+    Invite,
     /// Administrators only.
     Admin,
     /// Any signed-in user on their own resource (`{id}`); managers and
@@ -79,6 +82,9 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         p if p.starts_with("/clients/{id}/") || p.starts_with("/projects/{id}/") => Catalog,
         // Administrators, managers and the task's assignee (not this user).
         "/tasks/{id}/status" | "/tasks/{id}/delete" | "/tasks/{id}/edit" => Catalog,
+        // Administrators invite into any role, managers plain users
+        // (`mail::managers_invite_plain_users_only`).
+        p if p.starts_with("/invitations") => Invite,
         p if p.starts_with("/admin/") => Admin,
         "/api/v1/time-entries/{id}" => Team,
         "/api/v1/exports/{id}" | "/api/v1/exports/{id}/download" => Owner,
@@ -351,7 +357,7 @@ async fn every_route_is_authorised() {
         let r = call(&bob, Some(&bobs_token), method, &path, &ids).await;
         let status = r.status();
         let wanted = match access {
-            Access::Admin | Access::Catalog => Some(StatusCode::FORBIDDEN),
+            Access::Admin | Access::Catalog | Access::Invite => Some(StatusCode::FORBIDDEN),
             Access::Owner | Access::Team => Some(StatusCode::NOT_FOUND),
             Access::Public | Access::User => None,
         };
@@ -416,6 +422,10 @@ async fn every_route_is_authorised() {
             Access::Catalog | Access::Team => {
                 !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
                     && (deletes || status != StatusCode::NOT_FOUND)
+                    && !status.is_server_error()
+            }
+            Access::Invite => {
+                !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
                     && !status.is_server_error()
             }
             Access::Public | Access::User => !status.is_server_error(),

@@ -1162,7 +1162,7 @@ async fn a_forgotten_password_and_an_invitation_are_handled_from_the_mail_on_a_p
 
     admin
         .submit(
-            "/admin/invitations",
+            "/invitations",
             &[("invite_email", "ada@example.org"), ("invite_role", "user")],
         )
         .await;

@@ -4,16 +4,22 @@
 //! (so events recorded later on the request's behalf count too): no outbox
 //! row and nothing at the fake PostHog. The same triggers with consent must
 //! produce every event, so the table cannot pass by triggering nothing. An
-//! event added to the catalogue without a trigger here fails the test.
+//! event added to the catalogue without a trigger here fails the test. The
+//! events of a new account's first request ([`NEW_ACCOUNT_EVENTS`]) have
+//! no actor who could have said no before; each has its own test here.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use timetracker::analytics::events::CATALOGUE;
 
 use crate::support::{
-    FakePostHog, TestApp, TestClient, a_project, an_entry, assert_is_redirect, spawn_app_with,
-    spawn_app_with_analytics,
+    FakePostHog, SmtpAnswer, SmtpServer, TestApp, TestClient, a_project, an_entry,
+    assert_is_redirect, spawn_app_with, spawn_app_with_analytics,
 };
+
+/// Events a new account's first request records: the setup's, an accepted
+/// invitation's. Only the request's signal (`DNT`, `Sec-GPC`) can refuse them.
+const NEW_ACCOUNT_EVENTS: [&str; 2] = ["setup.completed", "invitation.accepted"];
 
 /// How the person said no (or did not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +128,7 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
     let local_start = format!("2026-10-{day:02}T{hour:02}:00");
     let entry_body = |project: i64| json!({"project_id": project, "start": format!("{local_start}:00Z"), "duration_seconds": 600});
     match (event, api) {
-        ("setup.completed", _) => unreachable!("checked on fresh installations"),
+        (e, _) if NEW_ACCOUNT_EVENTS.contains(&e) => unreachable!("checked on their own"),
         ("auth.login", false) => drop(actor.browser(app).await),
         ("auth.logout", false) => {
             let browser = actor.browser(app).await;
@@ -429,6 +435,18 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
                 )
                 .await;
         }
+        ("invitation.sent", false) => {
+            *n += 1;
+            actor
+                .post(
+                    "/invitations",
+                    &[
+                        ("invite_email", &format!("invited{n}@example.org")),
+                        ("invite_role", "user"),
+                    ],
+                )
+                .await;
+        }
         ("admin.telemetry_viewed", false) => {
             assert_eq!(
                 actor.ui.get_status("/admin/telemetry").await,
@@ -561,7 +579,16 @@ async fn actor(app: &TestApp, admin: &TestClient, mode: Mode) -> Actor {
 #[tokio::test]
 async fn no_event_exists_for_a_request_or_user_that_said_no() {
     let fake = FakePostHog::start().await;
-    let (app, admin) = spawn_app_with_analytics(&fake).await;
+    // Mail too, for invitations.
+    let smtp = SmtpServer::start(SmtpAnswer::Accept);
+    let mut vars = vec![
+        ("POSTHOG_API_KEY", "phc_test_key".to_owned()),
+        ("POSTHOG_HOST", fake.url.clone()),
+    ];
+    vars.extend(smtp.settings());
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = spawn_app_with(&vars).await;
+    let admin = app.setup_admin_with_analytics().await;
     let mut actors = Vec::new();
     for mode in [
         Mode::DoNotTrack,
@@ -581,7 +608,10 @@ async fn no_event_exists_for_a_request_or_user_that_said_no() {
             .await;
         let sent_before = accepted(&fake).len();
         let mut triggered = Vec::new();
-        for spec in CATALOGUE.iter().filter(|s| s.name != "setup.completed") {
+        for spec in CATALOGUE
+            .iter()
+            .filter(|s| !NEW_ACCOUNT_EVENTS.contains(&s.name))
+        {
             for api in [false, true] {
                 if trigger(&app, actor, spec.name, api, &mut n).await {
                     triggered.push(format!(
@@ -602,7 +632,10 @@ async fn no_event_exists_for_a_request_or_user_that_said_no() {
         let sent = accepted(&fake)[sent_before..].to_vec();
         if actor.mode == Mode::Consented {
             // Each channel (UI, API) that triggered an event produced it.
-            for spec in CATALOGUE.iter().filter(|s| s.name != "setup.completed") {
+            for spec in CATALOGUE
+                .iter()
+                .filter(|s| !NEW_ACCOUNT_EVENTS.contains(&s.name))
+            {
                 let channels = triggered
                     .iter()
                     .filter(|t| t.split(" via ").next() == Some(spec.name))
@@ -658,6 +691,48 @@ async fn setup_under_dnt_or_gpc_records_no_event() {
         assert_eq!(stored, expected, "{mode:?}");
         assert_eq!(accepted(&fake), expected, "{mode:?}");
     }
+}
+
+#[tokio::test]
+async fn accepting_an_invitation_under_dnt_or_gpc_records_no_event() {
+    let fake = FakePostHog::start().await;
+    let (app, _admin) = spawn_app_with_analytics(&fake).await;
+    app.run_pending_jobs().await;
+    let mark = app
+        .scalar::<i64>("SELECT coalesce(max(id), 0) FROM analytics_events")
+        .await;
+    let sent_before = accepted(&fake).len();
+    for mode in [
+        Mode::DoNotTrack,
+        Mode::GlobalPrivacyControl,
+        Mode::Consented,
+    ] {
+        let name = format!("{mode:?}").to_lowercase();
+        // An invitation whose link holds the token `name` (as the mail job
+        // would have made it).
+        app.exec(&format!(
+            "INSERT INTO invitations (email, role, expires_at, token_hash)
+             VALUES ('{name}@example.org', 'user', now() + interval '1 day', sha256('{name}'::bytea))"
+        ))
+        .await;
+        let client = with_mode(app.client(), mode);
+        let r = client
+            .post_form(
+                "/invitation",
+                &[
+                    ("token", name.as_str()),
+                    ("username", name.as_str()),
+                    ("password", "a long password"),
+                    ("password_confirm", "a long password"),
+                    ("timezone", "UTC"),
+                ],
+            )
+            .await;
+        assert_is_redirect(&r);
+    }
+    app.run_pending_jobs().await;
+    assert_eq!(outbox_since(&app, mark).await, ["invitation.accepted"]);
+    assert_eq!(accepted(&fake)[sent_before..], ["invitation.accepted"]);
 }
 
 #[tokio::test]

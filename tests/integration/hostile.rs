@@ -454,11 +454,7 @@ const FORMS: &[(&str, &str, &[&str])] = &[
     ),
     ("GET", "/reset-password", &["token"]),
     ("POST", "/forgot-password", &["email"]),
-    (
-        "POST",
-        "/admin/invitations",
-        &["invite_email", "invite_role"],
-    ),
+    ("POST", "/invitations", &["invite_email", "invite_role"]),
     (
         "POST",
         "/invitation",

@@ -275,11 +275,11 @@ async fn without_mail_the_page_sends_people_to_their_administrator() {
     );
 }
 
-/// Invites `email` as `role` through the users page.
+/// Invites `email` as `role` through the Invitations page.
 async fn invite(admin: &crate::support::TestClient, email: &str, role: &str) {
     admin
         .submit(
-            "/admin/invitations",
+            "/invitations",
             &[("invite_email", email), ("invite_role", role)],
         )
         .await;
@@ -303,7 +303,7 @@ async fn an_invited_person_chooses_a_name_and_password_and_lands_on_the_timer() 
     let app = spawn_app_with_mail(&smtp).await;
     let admin = app.setup_admin().await;
     invite(&admin, "Grace@example.org", "admin").await;
-    let users = admin.get_text("/admin/users").await;
+    let users = admin.get_text("/invitations").await;
     assert!(
         users.contains("Grace@example.org") && users.contains("not yet"),
         "listed as waiting, not sent yet"
@@ -380,9 +380,9 @@ async fn an_invited_person_chooses_a_name_and_password_and_lands_on_the_timer() 
     );
     assert!(
         !admin
-            .get_text("/admin/users")
+            .get_text("/invitations")
             .await
-            .contains("Waiting for an answer")
+            .contains("Invitations waiting for an answer")
     );
 }
 
@@ -394,7 +394,7 @@ async fn an_address_with_an_account_or_an_open_invitation_is_refused_beside_the_
     admin.login("admin", crate::support::ADMIN_PASSWORD).await;
     let form = |email: &'static str| [("invite_email", email), ("invite_role", "user")];
     let r = admin
-        .post_form("/admin/invitations", &form("BOB@example.org"))
+        .post_form("/invitations", &form("BOB@example.org"))
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let page = r.text().await.expect("page");
@@ -409,7 +409,7 @@ async fn an_address_with_an_account_or_an_open_invitation_is_refused_beside_the_
 
     invite(&admin, "new@example.org", "user").await;
     let r = admin
-        .post_form("/admin/invitations", &form("NEW@example.org"))
+        .post_form("/invitations", &form("NEW@example.org"))
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(
@@ -419,7 +419,7 @@ async fn an_address_with_an_account_or_an_open_invitation_is_refused_beside_the_
             .contains("has an open invitation")
     );
     assert_form_error(
-        admin.post_form("/admin/invitations", &form("nope")).await,
+        admin.post_form("/invitations", &form("nope")).await,
         "Enter an email address like",
     )
     .await;
@@ -441,7 +441,7 @@ async fn a_resent_invitation_replaces_its_link_and_a_revoked_one_stops_working()
     let id: i64 = app.scalar("SELECT id FROM invitations").await;
 
     admin
-        .submit(&format!("/admin/invitations/{id}/resend"), &[])
+        .submit(&format!("/invitations/{id}/resend"), &[])
         .await;
     app.run_pending_jobs().await;
     assert_eq!(smtp.received().len(), 2);
@@ -457,7 +457,7 @@ async fn a_resent_invitation_replaces_its_link_and_a_revoked_one_stops_working()
 
     // Revoking asks first, then the link stops working.
     let r = admin
-        .post_form(&format!("/admin/invitations/{id}/revoke"), &[])
+        .post_form(&format!("/invitations/{id}/revoke"), &[])
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(
@@ -468,10 +468,7 @@ async fn a_resent_invitation_replaces_its_link_and_a_revoked_one_stops_working()
     );
     assert_eq!(anon.get_status(&second).await, StatusCode::OK, "not yet");
     admin
-        .submit(
-            &format!("/admin/invitations/{id}/revoke"),
-            &[("confirm", "yes")],
-        )
+        .submit(&format!("/invitations/{id}/revoke"), &[("confirm", "yes")])
         .await;
     assert_eq!(anon.get_status(&second).await, StatusCode::NOT_FOUND);
 
@@ -488,15 +485,15 @@ async fn a_resent_invitation_replaces_its_link_and_a_revoked_one_stops_working()
 }
 
 #[tokio::test]
-async fn without_mail_the_users_page_offers_no_invitation() {
+async fn without_mail_the_invitations_page_offers_no_invitation() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let page = admin.get_text("/admin/users").await;
+    let page = admin.get_text("/invitations").await;
     assert!(page.contains("does not send mail") && !page.contains("name=\"invite_email\""));
     assert_eq!(
         admin
             .post_status(
-                "/admin/invitations",
+                "/invitations",
                 &[("invite_email", "x@example.org"), ("invite_role", "user")],
             )
             .await,
@@ -522,4 +519,90 @@ async fn the_invitations_an_administrator_sent_stop_working_when_they_are_deacti
         StatusCode::NOT_FOUND,
         "an invitation does not outlive its inviter's access"
     );
+}
+
+#[tokio::test]
+async fn managers_invite_plain_users_only_and_see_only_those_invitations() {
+    let smtp = SmtpServer::start(SmtpAnswer::Accept);
+    let app = spawn_app_with_mail(&smtp).await;
+    let admin = app.setup_admin().await;
+    let mia = app.create_user(&admin, "mia", "manager").await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    invite(&admin, "boss@example.org", "admin").await;
+    let boss: i64 = app.scalar("SELECT id FROM invitations").await;
+
+    let page = mia.get_text("/invitations").await;
+    assert!(page.contains("href=\"/invitations\""), "in the navigation");
+    assert!(
+        page.contains("<option value=\"user\"") && !page.contains("<option value=\"admin\""),
+        "a manager's form offers the plain user only"
+    );
+    assert!(
+        !page.contains("boss@example.org"),
+        "nor lists an administrator's invitation"
+    );
+    assert_form_error(
+        mia.post_form(
+            "/invitations",
+            &[("invite_email", "x@example.org"), ("invite_role", "admin")],
+        )
+        .await,
+        "Your role invites plain users only.",
+    )
+    .await;
+    for action in ["resend", "revoke"] {
+        assert_eq!(
+            mia.post_status(
+                &format!("/invitations/{boss}/{action}"),
+                &[("confirm", "yes")]
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "{action} of an administrator's invitation"
+        );
+    }
+
+    invite(&mia, "pat@example.org", "user").await;
+    let (role, by): (String, i64) =
+        sqlx::query_as("SELECT role, invited_by FROM invitations WHERE email = 'pat@example.org'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("pat's invitation");
+    assert_eq!((role.as_str(), by), ("user", app.user_id("mia").await));
+    app.run_pending_jobs().await;
+    let link = smtp
+        .received()
+        .into_iter()
+        .find(|m| m.to == ["pat@example.org"])
+        .and_then(|m| m.link_to("/invitation?token="))
+        .expect("pat's link");
+    let path = link
+        .strip_prefix(&app.config.web.public_url)
+        .expect("on the public URL")
+        .to_owned();
+    let pat = app.client();
+    let token = path.split("token=").nth(1).expect("token");
+    pat.submit(
+        "/invitation",
+        &[
+            ("token", token),
+            ("username", "pat"),
+            ("password", "pat's long password"),
+            ("password_confirm", "pat's long password"),
+            ("timezone", "UTC"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        app.scalar::<String>("SELECT role FROM users WHERE username = 'pat'")
+            .await,
+        "user"
+    );
+
+    assert_eq!(
+        bob.get_status("/invitations").await,
+        StatusCode::FORBIDDEN,
+        "plain users invite nobody"
+    );
+    assert!(!bob.get_text("/").await.contains("href=\"/invitations\""));
 }

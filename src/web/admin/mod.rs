@@ -2,7 +2,6 @@
 //! console and telemetry. Each handler takes an `AdminUser`, so no other
 //! role reaches them.
 
-pub mod invitations;
 pub mod jobs;
 pub mod settings;
 pub mod telemetry;

@@ -9,7 +9,6 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::invitations::InviteForm;
 use crate::web::{
     FieldErrors, Layout,
     confirm::{self, ConfirmForm, Question},
@@ -28,7 +27,6 @@ use crate::{
     error::AppError,
     http::extract::{Form, Path, Query},
     state::AppState,
-    tracking::Actor,
 };
 
 const PAGE_SIZE: i64 = 50;
@@ -44,18 +42,9 @@ pub struct NewUserForm {
     timezone: String,
 }
 
-/// An open invitation as the users page lists it, in the viewer's format.
-pub(super) struct InvitationRow {
-    id: i64,
-    email: String,
-    role: String,
-    sent: String,
-    expires: String,
-}
-
 #[derive(Template)]
 #[template(path = "admin/users.html")]
-pub(super) struct UsersPage {
+struct UsersPage {
     layout: Layout,
     users: Vec<User>,
     page: i64,
@@ -67,14 +56,7 @@ pub(super) struct UsersPage {
     timezones: Vec<&'static str>,
     /// A password reset link just made, shown this once.
     reset_link: Option<String>,
-    /// Whether invitations can be sent (mail is configured).
-    mail_configured: bool,
-    invite: InviteForm,
-    invitations: Vec<InvitationRow>,
 }
-
-/// Most open invitations the page lists.
-const INVITATIONS_SHOWN: i64 = 200;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -82,18 +64,16 @@ pub struct ListQuery {
     page: Option<i64>,
 }
 
-/// The users page with the create and invite forms as given.
-pub(super) async fn users_page(
+/// The users page with the create form as given.
+async fn users_page(
     state: &AppState,
     admin: &AdminUser,
     page: i64,
     notice: Option<String>,
     mut form: NewUserForm,
     errors: Vec<ValidationError>,
-    invite: InviteForm,
 ) -> Result<UsersPage, AppError> {
     let page = page.max(1);
-    let format = Actor::from(&admin.0).format;
     let (users, total) =
         db::users::page(&state.pool, PAGE_SIZE, (page - 1).saturating_mul(PAGE_SIZE)).await?;
     let pages = (total + PAGE_SIZE - 1).max(1) / PAGE_SIZE;
@@ -113,21 +93,6 @@ pub(super) async fn users_page(
         errors: errors.into(),
         timezones: Timezone::all_names().collect(),
         reset_link: None,
-        mail_configured: state.config.mail.smtp.is_some(),
-        invite,
-        invitations: db::invitations::open(&state.pool, INVITATIONS_SHOWN)
-            .await?
-            .into_iter()
-            .map(|i| InvitationRow {
-                id: i.id,
-                email: i.email,
-                role: i.role,
-                sent: i
-                    .sent_at
-                    .map_or_else(|| "not yet".to_owned(), |t| format.instant(t)),
-                expires: format.instant(i.expires_at),
-            })
-            .collect(),
     })
 }
 
@@ -145,7 +110,6 @@ pub async fn list(
         notice,
         NewUserForm::default(),
         Vec::new(),
-        InviteForm::default(),
     )
     .await?;
     page.reset_link = reset_link;
@@ -173,8 +137,7 @@ pub async fn create(
                 .into_iter()
                 .flatten()
                 .collect();
-            let page =
-                users_page(&state, &admin, 1, None, form, errors, InviteForm::default()).await?;
+            let page = users_page(&state, &admin, 1, None, form, errors).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
         }
     };
@@ -206,8 +169,7 @@ pub async fn create(
         }
         Err(e) if db::is_unique_violation(&e) => {
             let errors = vec![ValidationError::new("username", "This username is taken.")];
-            let page =
-                users_page(&state, &admin, 1, None, form, errors, InviteForm::default()).await?;
+            let page = users_page(&state, &admin, 1, None, form, errors).await?;
             Ok((StatusCode::CONFLICT, render(&page)?).into_response())
         }
         Err(e) => Err(e.into()),

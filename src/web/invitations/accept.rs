@@ -12,10 +12,11 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{
+use crate::web::{
     FieldErrors, Layout, LinkToken, flash, page_with_cookie, profile::parse_display_name, render,
 };
 use crate::{
+    analytics::{Event, record},
     auth::{csrf, keys::sha256, password, session},
     db,
     domain::{Password, Role, Timezone, Username, ValidationError},
@@ -164,6 +165,14 @@ pub async fn submit(
         db::users::set_display_name(&mut tx, user_id, &display_name).await?;
     }
     db::invitations::accept(&mut tx, invitation.id, user_id).await?;
+    record(
+        &mut tx,
+        Some(user_id),
+        &Event::InvitationAccepted {
+            role: role.as_str(),
+        },
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(
         user_id,
