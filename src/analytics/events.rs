@@ -64,6 +64,7 @@ const SETTING_KEYS: &[&str] = &[
     "export_delimiter",
     "long_timer_hours",
     "auto_stop_long_timers",
+    "require_two_factor",
 ];
 
 /// Declares every event once: its variant, its `resource.action` name, when
@@ -121,7 +122,7 @@ events! {
         telemetry_enabled: bool => Kind::Bool, "whether install telemetry was chosen";
     }
     Login = "auth.login", when "a user signed in" {
-        auth_method: &'static str => Kind::OneOf(&["password"]), "how";
+        auth_method: &'static str => Kind::OneOf(&["password", "password_and_code", "password_and_recovery_code"]), "how";
     }
     Logout = "auth.logout", when "a user signed out"
     ClientCreated = "client.created", when "an administrator created a client" {
@@ -208,6 +209,12 @@ events! {
         change: &'static str => Kind::OneOf(&["role", "profile", "password_reset", "reactivated"]), "what changed";
     }
     UserDeactivated = "admin.user_deactivated", when "an administrator deactivated a user"
+    TwoFactorEnabled = "two_factor.enabled", when "a user confirmed a second factor (an authenticator app)" {
+        at_sign_in: bool => Kind::Bool, "enrolled at sign-in because the installation requires it";
+    }
+    TwoFactorDisabled = "two_factor.disabled", when "a second factor was removed" {
+        by_admin: bool => Kind::Bool, "an administrator reset it (else its owner switched it off)";
+    }
     InvitationSent = "invitation.sent", when "an administrator or manager invited someone by email, or resent an open invitation" {
         role: &'static str => Kind::OneOf(&crate::domain::Role::NAMES), "the role invited into";
         resent: bool => Kind::Bool, "a resend, with a new link";

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod password;
 pub mod session;
 pub mod throttle;
+pub mod two_factor;
 
 pub use credential::Credential;
 pub use extractors::{AdminUser, CatalogManager, CurrentUser, Inviter};

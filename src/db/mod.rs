@@ -24,6 +24,7 @@ pub mod tasks;
 pub mod throttle;
 pub mod timer_page;
 pub mod timesheet;
+pub mod two_factor;
 pub mod users;
 
 use std::time::Duration;

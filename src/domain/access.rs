@@ -58,6 +58,21 @@ impl Role {
         }
     }
 
+    /// Whether the installation's "second factor required" setting applies
+    /// to this role: to everyone with rights beyond their own time.
+    pub const fn two_factor_may_be_required(self) -> bool {
+        !self.permissions().is_empty()
+    }
+
+    /// The stored names of the roles a required second factor applies to.
+    pub fn two_factor_required_names() -> Vec<&'static str> {
+        Self::ALL
+            .into_iter()
+            .filter(|r| r.two_factor_may_be_required())
+            .map(Self::as_str)
+            .collect()
+    }
+
     /// Whether this role may invite someone as `role`.
     pub fn may_invite(self, role: Role) -> bool {
         self.can(Permission::Invite) && self.invitable().contains(&role)

@@ -104,6 +104,15 @@ pub async fn submit(
             return page(&state, &headers, StatusCode::UNAUTHORIZED, login);
         }
     };
+    let next = LocalPath::or_root(&form.next);
+    let user = db::users::by_id(&state.pool, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if super::two_factor::second_step_needed(&state, &user).await? {
+        // The throttle's counters stay as they are until the second step.
+        tracing::info!(user_id, "password right; second step due");
+        return super::two_factor::start_challenge(&state, user_id, &next).await;
+    }
     throttle::record_success(&state, &form.username, address).await?;
     metrics::counter!(LOGINS, "outcome" => "succeeded").increment(1);
     tracing::info!(user_id, "login succeeded");
@@ -116,10 +125,7 @@ pub async fn submit(
     )
     .await?;
     let cookie = session::start(&state, user_id).await?;
-    Ok(redirect_with_cookie(
-        &LocalPath::or_root(&form.next),
-        cookie,
-    ))
+    Ok(redirect_with_cookie(&next, cookie))
 }
 
 pub async fn logout(

@@ -19,6 +19,7 @@ mod reports;
 mod setup;
 mod timer;
 mod timesheet;
+mod two_factor;
 
 use askama::Template;
 use axum::{
@@ -114,6 +115,10 @@ pub fn router() -> Router<AppState> {
             "/reset-password",
             get(password_reset::form).post(password_reset::submit),
         )
+        .route(
+            "/login/code",
+            get(two_factor::code_form).post(two_factor::code_submit),
+        )
         .route("/logout", post(login::logout))
         .route("/profile", get(profile::show))
         .route("/profile/password", post(profile::change_password))
@@ -121,6 +126,15 @@ pub fn router() -> Router<AppState> {
         .route("/profile/formats", post(profile::change_formats))
         .route("/profile/email", post(profile::change_email))
         .route("/profile/timezone", post(profile::change_timezone))
+        .route(
+            "/profile/two-factor",
+            get(two_factor::show).post(two_factor::begin),
+        )
+        .route(
+            "/profile/two-factor/confirm",
+            post(two_factor::confirm_enrolment),
+        )
+        .route("/profile/two-factor/disable", post(two_factor::disable))
         .route("/profile/tokens", post(profile::create_token))
         .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
         .route(
@@ -142,6 +156,11 @@ pub fn router() -> Router<AppState> {
         .route("/invitations/{id}/resend", post(invitations::resend))
         .route("/invitations/{id}/revoke", post(invitations::revoke))
         .route("/admin/users/{id}/role", post(admin::users::set_role))
+        .route(
+            "/admin/users/{id}/reset-two-factor",
+            post(two_factor::admin_reset),
+        )
+        .route("/admin/two-factor", post(two_factor::admin_require))
         .route(
             "/admin/users/{id}/deactivate",
             post(admin::users::deactivate),

@@ -39,6 +39,7 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
     let get = *method == Method::GET;
     Some(match path {
         "/login"
+        | "/login/code"
         | "/setup"
         | "/forgot-password"
         | "/invitation"
@@ -70,6 +71,9 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         | "/profile/timezone"
         | "/profile/tokens"
         | "/profile/analytics"
+        | "/profile/two-factor"
+        | "/profile/two-factor/confirm"
+        | "/profile/two-factor/disable"
         | "/entries/bulk" => User,
         "/entries/{id}/edit" | "/entries/{id}/delete" => Team,
         "/entries/{id}/restart"

@@ -436,6 +436,9 @@ const PAGES: &[(&str, &str)] = &[
     ("clients", "/clients"),
     ("tasks", "/tasks"),
     ("profile", "/profile"),
+    ("two-factor", "/profile/two-factor"),
+    ("invitations", "/invitations"),
+    ("timesheet-of-bob", "/timesheet?week=2026-11-23&user=2"),
     ("users", "/admin/users"),
     ("user-edit", "/admin/users/1/edit"),
     ("reset-password", "/reset-password?token=not-a-link"),
@@ -677,6 +680,7 @@ async fn every_page_fits_a_laptop_and_a_phone() {
             "/tasks",
             "/exports",
             "/profile",
+            "/profile/two-factor",
             "/admin/users",
         ] {
             failures.extend(c.check_page(&axe, &format!("bob {device}"), path).await);
@@ -1186,4 +1190,51 @@ async fn a_forgotten_password_and_an_invitation_are_handled_from_the_mail_on_a_p
     c.wait_for_notice("Welcome, ada").await;
     c.assert_fits().await;
     c.finish().await;
+}
+
+/// Two-factor sign-in in a real browser, at 1366 and at 390 px: the
+/// enrolment page (its QR code drawn by the server), the recovery codes,
+/// and the code step of the next sign-in each fit and pass axe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_factor_sign_in_is_set_up_and_used_in_a_real_browser_on_a_laptop_and_a_phone() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let axe = axe_source();
+    let mut failures = Vec::new();
+    for (width, height, device) in [(1366, 900, "desktop"), (390, 844, "phone")] {
+        let c = Session::signed_in_as_admin(&app, Some((width, height))).await;
+        c.open("/profile/two-factor").await;
+        c.click("form[action='/profile/two-factor'] button").await;
+        c.wait_for(".qr svg").await;
+        failures.extend(c.check_page(&axe, device, "/profile/two-factor").await);
+        let mut phone = crate::two_factor::Authenticator::from_key(&c.text_of(".secret-key").await);
+        c.fill("#code", &phone.next_code()).await;
+        c.click("form[action='/profile/two-factor/confirm'] button")
+            .await;
+        c.wait_for(".recovery-codes").await;
+        c.assert_fits().await;
+        for v in c.accessibility(&axe).await {
+            failures.push(format!("{device} recovery codes: {v}"));
+        }
+
+        c.sign_out().await;
+        c.fill("#username", "admin").await;
+        c.fill("#password", ADMIN_PASSWORD).await;
+        c.click("form.card button[type=submit]").await;
+        c.wait_for("form[action='/login/code']").await;
+        c.assert_fits().await;
+        for v in c.accessibility(&axe).await {
+            failures.push(format!("{device} /login/code: {v}"));
+        }
+        c.fill("#code", &phone.next_code()).await;
+        c.click("form[action='/login/code'] button").await;
+        c.wait_for("#main-nav").await;
+        c.open("/profile/two-factor").await;
+        c.fill("#current_password", ADMIN_PASSWORD).await;
+        c.click("form[action='/profile/two-factor/disable'] button")
+            .await;
+        c.wait_for_notice("Two-factor sign-in is off.").await;
+        c.finish().await;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -447,6 +447,16 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
                 )
                 .await;
         }
+        ("two_factor.enabled" | "two_factor.disabled", false) => {
+            // On, then off again, so the actor's later sign-ins need no code.
+            crate::two_factor::enrol(&actor.ui).await;
+            actor
+                .post(
+                    "/profile/two-factor/disable",
+                    &[("current_password", &actor.password)],
+                )
+                .await;
+        }
         ("admin.telemetry_viewed", false) => {
             assert_eq!(
                 actor.ui.get_status("/admin/telemetry").await,

@@ -418,13 +418,21 @@ const API_TASK_FIELDS: &[&str] = &["project_id", "name", "priority", "assignee_i
 
 /// Every form and filtered page, with its fields.
 const FORMS: &[(&str, &str, &[&str])] = &[
-    ("POST", "/timesheet", &["week", "c.1.0.0", "c.1.0.6", "c.x"]),
+    (
+        "POST",
+        "/timesheet",
+        &["week", "user", "c.1.0.0", "c.1.0.6", "c.x"],
+    ),
     (
         "POST",
         "/timesheet/rows",
-        &["week", "project_id", "task_id"],
+        &["week", "user", "project_id", "task_id"],
     ),
-    ("POST", "/timesheet/copy", &["week", "copy"]),
+    ("POST", "/timesheet/copy", &["week", "user", "copy"]),
+    ("POST", "/login/code", &["code"]),
+    ("POST", "/profile/two-factor/confirm", &["code"]),
+    ("POST", "/profile/two-factor/disable", &["current_password"]),
+    ("POST", "/admin/two-factor", &["require"]),
     (
         "POST",
         "/reports/saved",
@@ -594,7 +602,7 @@ const FORMS: &[(&str, &str, &[&str])] = &[
         &["from", "to", "project_id", "user_id", "page"],
     ),
     ("GET", "/reports", REPORT_FIELDS),
-    ("GET", "/timesheet", &["week", "day"]),
+    ("GET", "/timesheet", &["week", "day", "user"]),
     (
         "GET",
         "/admin/jobs/list",

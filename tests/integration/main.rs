@@ -29,4 +29,5 @@ mod stack;
 mod support;
 mod timesheet;
 mod tracking;
+mod two_factor;
 mod users;

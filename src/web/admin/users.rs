@@ -56,6 +56,8 @@ struct UsersPage {
     timezones: Vec<&'static str>,
     /// A password reset link just made, shown this once.
     reset_link: Option<String>,
+    /// Whether administrators and managers must use a second factor.
+    two_factor_required: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,6 +95,7 @@ async fn users_page(
         errors: errors.into(),
         timezones: Timezone::all_names().collect(),
         reset_link: None,
+        two_factor_required: db::two_factor::required(&state.pool).await?,
     })
 }
 
@@ -292,6 +295,8 @@ struct EditPage {
     user: User,
     form: EditForm,
     errors: FieldErrors,
+    /// Whether they have a second factor (or are enrolling one).
+    two_factor: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -319,6 +324,7 @@ async fn edit_page(
     });
     Ok(EditPage {
         layout: Layout::for_user(&format!("Edit {}", user.username), &admin.0),
+        two_factor: db::two_factor::get(&state.pool, user.id).await?.is_some(),
         user,
         form,
         errors: errors.into(),
@@ -330,8 +336,11 @@ pub async fn edit_form(
     State(state): State<AppState>,
     admin: AdminUser,
     Path(id): Path<i64>,
+    Flash(notice): Flash,
 ) -> Result<Response, AppError> {
-    Ok(render(&edit_page(&state, &admin, id, None, Vec::new()).await?)?.into_response())
+    let mut page = edit_page(&state, &admin, id, None, Vec::new()).await?;
+    page.layout = page.layout.with_notice(notice);
+    Ok(render(&page)?.into_response())
 }
 
 pub async fn update(
