@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 tt_ensure_postgres
 # shellcheck source=scripts/tools.sh
 . scripts/tools.sh
-tt_ensure_axe
+tt_ensure_node_tools
 export SQLX_OFFLINE=true
 cargo build --workspace --all-targets --quiet
 TT_SCREENSHOTS="$(pwd)/docs/images" cargo test --quiet -p timetracker-tests --test integration \

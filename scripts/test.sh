@@ -54,7 +54,7 @@ fi
 
 # shellcheck source=scripts/tools.sh
 . scripts/tools.sh
-tt_ensure_axe
+tt_ensure_node_tools
 # The pooler tests' PgBouncer (TT_PGBOUNCER), built from Debian's source.
 tt_ensure_pgbouncer
 

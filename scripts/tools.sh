@@ -2,14 +2,17 @@
 # Sourced by test.sh and screenshots.sh: test tools from package registries,
 # pinned, under .data/tools.
 
-# axe-core (npm): the browser tests run it on every page.
-tt_ensure_axe() {
+# npm packages of the tests, pinned, under .data/tools/node: axe-core (the
+# browser tests run it on every page) and oidc-provider (the OpenID-certified
+# provider the single sign-on tests sign in at, tests/oidc_provider.mjs).
+tt_ensure_node_tools() {
     local dir=.data/tools/node
     if ! [ -f "$dir/node_modules/axe-core/axe.min.js" ] \
-        || ! grep -q '"version": "4.14.1"' "$dir/node_modules/axe-core/package.json"; then
-        echo "==> installing axe-core (npm)"
+        || ! grep -q '"version": "4.14.1"' "$dir/node_modules/axe-core/package.json" \
+        || ! grep -q '"version": "9.13.3"' "$dir/node_modules/oidc-provider/package.json" 2>/dev/null; then
+        echo "==> installing axe-core and oidc-provider (npm)"
         mkdir -p "$dir"
-        npm install --silent --no-audit --no-fund --prefix "$dir" axe-core@4.14.1 >/dev/null
+        npm install --silent --no-audit --no-fund --prefix "$dir" axe-core@4.14.1 oidc-provider@9.13.3 >/dev/null
     fi
 }
 

@@ -1,4 +1,5 @@
-//! Outbound HTTPS (PostHog from the worker, Sentry from both processes).
+//! Outbound HTTPS (PostHog from the worker, Sentry from both processes, the
+//! OpenID provider from the web process).
 //!
 //! reqwest is built without a crypto provider of its own, so that the binaries
 //! carry one crypto library (ring, already there for sqlx's TLS). Every

@@ -21,6 +21,8 @@ pub struct StateInner {
     pub pool: PgPool,
     pub config: Config,
     pub keys: Keys,
+    /// The OpenID provider, when single sign-on is configured.
+    pub oidc: Option<crate::auth::oidc::Provider>,
     /// Latched once setup is seen complete; setup can never be undone.
     pub setup_done: AtomicBool,
 }
@@ -35,10 +37,16 @@ impl Deref for AppState {
 impl AppState {
     /// The state of a process that has not yet seen setup complete.
     pub fn new(pool: PgPool, config: Config, keys: Keys) -> Self {
+        let oidc = config.oidc.clone().and_then(|oidc| {
+            crate::auth::oidc::Provider::new(oidc, &config.web.public_url)
+                .inspect_err(|e| tracing::error!(error = %e, "single sign-on cannot start"))
+                .ok()
+        });
         Self(Arc::new(StateInner {
             pool,
             config,
             keys,
+            oidc,
             setup_done: AtomicBool::new(false),
         }))
     }

@@ -122,7 +122,7 @@ events! {
         telemetry_enabled: bool => Kind::Bool, "whether install telemetry was chosen";
     }
     Login = "auth.login", when "a user signed in" {
-        auth_method: &'static str => Kind::OneOf(&["password", "password_and_code", "password_and_recovery_code"]), "how";
+        auth_method: &'static str => Kind::OneOf(&["password", "password_and_code", "password_and_recovery_code", "sso"]), "how";
     }
     Logout = "auth.logout", when "a user signed out"
     ClientCreated = "client.created", when "an administrator created a client" {

@@ -13,6 +13,7 @@ mod credential;
 pub mod csrf;
 mod extractors;
 pub mod keys;
+pub mod oidc;
 pub mod password;
 pub mod session;
 pub mod throttle;

@@ -3,7 +3,7 @@
 //! Rule: every variable is listed in `.env.example` and `docs/configuration.md`;
 //! a bad value stops start-up with an error that names the variable; secrets are
 //! wrapped in [`Secret`] so they never reach a log line or a `Debug` print.
-//! One file per concern (web, auth, database, worker, analytics, mail,
+//! One file per concern (web, auth, database, worker, analytics, mail, oidc,
 //! observability), each reading its own variables through [`Vars`].
 
 mod analytics;
@@ -11,6 +11,7 @@ mod auth;
 mod database;
 mod mail;
 mod observability;
+mod oidc;
 mod vars;
 mod web;
 mod worker;
@@ -22,6 +23,7 @@ pub use auth::Auth;
 pub use database::Database;
 pub use mail::{Mail, Smtp, SmtpSecurity};
 pub use observability::Observability;
+pub use oidc::{Oidc, PasswordSignIn};
 pub use vars::Vars;
 pub use web::Web;
 pub use worker::Worker;
@@ -56,6 +58,8 @@ pub struct Config {
     pub worker: Worker,
     pub analytics: Analytics,
     pub mail: Mail,
+    /// Single sign-on, when an OpenID provider is configured.
+    pub oidc: Option<Oidc>,
     pub observability: Observability,
 }
 
@@ -76,6 +80,7 @@ impl Config {
             worker: Worker::from_vars(&vars)?,
             analytics: Analytics::from_vars(&vars)?,
             mail: Mail::from_vars(&vars)?,
+            oidc: Oidc::from_vars(&vars)?,
             observability: Observability::from_vars(&vars)?,
         })
     }

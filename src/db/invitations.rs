@@ -103,6 +103,21 @@ pub async fn by_token(pool: &PgPool, token_hash: &[u8]) -> Result<Option<Invitat
     .await
 }
 
+/// The open, unexpired invitation of `email` (case aside), locked until the
+/// caller's transaction ends (a single sign-on that accepts it).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn lock_open_for_email(
+    conn: &mut PgConnection,
+    email: &str,
+) -> Result<Option<Invitation>, sqlx::Error> {
+    sqlx::query_as(select_invitations!(
+        "WHERE lower(email) = lower($1) AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() FOR UPDATE"
+    ))
+    .bind(email)
+    .fetch_optional(conn)
+    .await
+}
+
 /// [`by_token`], locked until the caller's transaction ends: an acceptance
 /// holds it while it makes the account, so two at once make one.
 #[tracing::instrument(level = "debug", skip_all)]

@@ -20,6 +20,7 @@ pub mod reports;
 pub mod saved_reports;
 pub mod sessions;
 pub mod settings;
+pub mod sso;
 pub mod tasks;
 pub mod throttle;
 pub mod timer_page;

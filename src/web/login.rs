@@ -28,6 +28,8 @@ struct LoginPage {
     username: String,
     next: String,
     error: Option<String>,
+    /// The single sign-on button's label, when it is on.
+    sso: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,6 +58,7 @@ fn page(
             csrf,
             ..page.layout
         },
+        sso: super::sso::button(state),
         ..page
     };
     Ok(page_with_cookie(status, render(&page)?, cookie))
@@ -72,6 +75,7 @@ pub async fn form(
         username: String::new(),
         next: LocalPath::or_root(&query.next).as_str().to_owned(),
         error: None,
+        sso: None,
     };
     page(&state, &headers, StatusCode::OK, login)
 }
@@ -100,6 +104,7 @@ pub async fn submit(
                 username: form.username.trim().to_owned(),
                 next: LocalPath::or_root(&form.next).as_str().to_owned(),
                 error: Some("The username or password is wrong.".into()),
+                sso: None,
             };
             return page(&state, &headers, StatusCode::UNAUTHORIZED, login);
         }
@@ -108,6 +113,21 @@ pub async fn submit(
     let user = db::users::by_id(&state.pool, user_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if !super::sso::password_allowed(&state, user.role()) {
+        // The password was right, so saying why gives nothing away.
+        tracing::info!(user_id, "password sign-in refused: single sign-on only");
+        let login = LoginPage {
+            layout: Layout::anonymous("Sign in", String::new()),
+            username: form.username.trim().to_owned(),
+            next: next.as_str().to_owned(),
+            error: Some(
+                "This installation signs people in through single sign-on: use the button below."
+                    .into(),
+            ),
+            sso: None,
+        };
+        return page(&state, &headers, StatusCode::FORBIDDEN, login);
+    }
     if super::two_factor::second_step_needed(&state, &user).await? {
         // The throttle's counters stay as they are until the second step.
         tracing::info!(user_id, "password right; second step due");

@@ -17,6 +17,7 @@ mod password_reset;
 mod profile;
 mod reports;
 mod setup;
+mod sso;
 mod timer;
 mod timesheet;
 mod two_factor;
@@ -115,6 +116,8 @@ pub fn router() -> Router<AppState> {
             "/reset-password",
             get(password_reset::form).post(password_reset::submit),
         )
+        .route("/login/sso", get(sso::start))
+        .route("/login/sso/callback", get(sso::callback))
         .route(
             "/login/code",
             get(two_factor::code_form).post(two_factor::code_submit),
@@ -161,6 +164,7 @@ pub fn router() -> Router<AppState> {
             post(two_factor::admin_reset),
         )
         .route("/admin/two-factor", post(two_factor::admin_require))
+        .route("/admin/sso", get(sso::admin_page))
         .route(
             "/admin/users/{id}/deactivate",
             post(admin::users::deactivate),

@@ -40,6 +40,8 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
     Some(match path {
         "/login"
         | "/login/code"
+        | "/login/sso"
+        | "/login/sso/callback"
         | "/setup"
         | "/forgot-password"
         | "/invitation"

@@ -445,6 +445,7 @@ const PAGES: &[(&str, &str)] = &[
     ("forgot-password", "/forgot-password"),
     ("settings", "/admin/settings"),
     ("telemetry", "/admin/telemetry"),
+    ("sso", "/admin/sso"),
     ("jobs", "/admin/jobs"),
     ("jobs-list", "/admin/jobs/list"),
     ("docs-privacy", "/docs/privacy"),

@@ -430,6 +430,8 @@ const FORMS: &[(&str, &str, &[&str])] = &[
     ),
     ("POST", "/timesheet/copy", &["week", "user", "copy"]),
     ("POST", "/login/code", &["code"]),
+    ("GET", "/login/sso", &["next"]),
+    ("GET", "/login/sso/callback", &["code", "state", "error"]),
     ("POST", "/profile/two-factor/confirm", &["code"]),
     ("POST", "/profile/two-factor/disable", &["current_password"]),
     ("POST", "/admin/two-factor", &["require"]),

@@ -25,6 +25,7 @@ mod reports;
 mod run_command;
 mod sentry;
 mod setup;
+mod sso;
 mod stack;
 mod support;
 mod timesheet;
