@@ -12,7 +12,7 @@ tt_ensure_postgres
 # Debian packages: prometheus (the stack test runs it; promtool checks rules),
 # docker-compose (parses the compose files without a Docker engine), chromium
 # and chromium-driver (the end-to-end browser test), shellcheck (our scripts),
-# python3-venv (the linters' virtualenv), npm (axe-core, below; a Rust CI
+# python3-venv (the linters' virtualenv), npm (axe-core and oidc-provider, below; a Rust CI
 # image has no Node.js).
 missing=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
