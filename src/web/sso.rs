@@ -3,7 +3,9 @@
 //! reason), and `/admin/sso` shows the configuration as the app understood
 //! it and the latest refusals.
 //!
-//! Rules: an account is found by the provider's issuer and `sub`. At a
+//! Rules: a callback counts only in the browser that started its sign-in
+//! (the `state` is also in that browser's cookie) and only once. An account
+//! is found by the provider's issuer and `sub`. At a
 //! first sign-in it is linked to an existing account, or made from an open
 //! invitation, only through an email the provider says is verified; else it
 //! is made only when `OIDC_CREATE_USERS` allows. When groups are mapped to
@@ -14,7 +16,7 @@
 use askama::Template;
 use axum::{
     extract::State,
-    http::StatusCode,
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::{Duration, Utc};
@@ -25,7 +27,7 @@ use crate::{
     analytics::{Event, record},
     auth::{
         AdminUser,
-        keys::{random_token, sha256},
+        keys::{constant_time_eq, random_token, sha256},
         oidc::{Identity, Refusal},
         password, session,
     },
@@ -40,6 +42,9 @@ use crate::{
 
 /// How long a sign-in may stay at the provider.
 const SIGN_IN_MINUTES: i64 = 10;
+/// The cookie that ties a sign-in's `state` to the browser that started it,
+/// so a callback address cannot sign someone else's browser in (login CSRF).
+const STATE_COOKIE: &str = "tt_sso";
 /// The sealing purpose of a sign-in's PKCE verifier and nonce.
 const SEAL_PURPOSE: &str = "sso-sign-in";
 
@@ -69,7 +74,12 @@ pub async fn start(
     let expires = Utc::now() + Duration::minutes(SIGN_IN_MINUTES);
     let next = LocalPath::or_root(&q.next);
     db::sso::insert_sign_in(&state.pool, &state_hash, &sealed, next.as_str(), expires).await?;
-    Ok(Redirect::to(&started.url).into_response())
+    let mut response = Redirect::to(&started.url).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_cookie(&state, STATE_COOKIE, &started.state, SIGN_IN_MINUTES * 60),
+    );
+    Ok(response)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,6 +109,7 @@ async fn refused(
 /// `GET /login/sso/callback`: the provider's answer.
 pub async fn callback(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<CallbackQuery>,
 ) -> Result<Response, AppError> {
     let Some(provider) = state.oidc.as_ref() else {
@@ -106,6 +117,16 @@ pub async fn callback(
     };
     if !q.error.is_empty() {
         return refused(&state, "the provider did not sign you in", &[]).await;
+    }
+    let started_here = session::cookie(&headers, STATE_COOKIE)
+        .is_some_and(|cookie| constant_time_eq(cookie, &q.state));
+    if !started_here {
+        return refused(
+            &state,
+            "this sign-in was started in another browser (start again here)",
+            &[],
+        )
+        .await;
     }
     let state_hash = sha256(&q.state);
     let Some((sealed, next)) = db::sso::take_sign_in(&state.pool, &state_hash).await? else {
@@ -146,7 +167,12 @@ pub async fn callback(
     )
     .await?;
     let cookie = session::start(&state, user_id).await?;
-    Ok(redirect_with_cookie(&LocalPath::or_root(&next), cookie))
+    let mut response = redirect_with_cookie(&LocalPath::or_root(&next), cookie);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_cookie(&state, STATE_COOKIE, "", 0),
+    );
+    Ok(response)
 }
 
 /// The account `identity` signs in to (found, linked or made, its role set

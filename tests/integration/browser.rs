@@ -11,8 +11,9 @@ use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use serde_json::json;
 
 use crate::support::{
-    ADMIN_PASSWORD, RunningWorker, SmtpAnswer, SmtpServer, TestApp, TestClient, a_project,
-    an_entry, assert_is_redirect, eventually, spawn_app, spawn_app_with_mail,
+    ADMIN_PASSWORD, OidcProvider, RunningWorker, SmtpAnswer, SmtpServer, TestApp, TestClient,
+    a_project, an_entry, assert_is_redirect, eventually, spawn_app, spawn_app_with,
+    spawn_app_with_mail,
 };
 
 /// A ChromeDriver process on a free local port, killed on drop.
@@ -1235,6 +1236,57 @@ async fn two_factor_sign_in_is_set_up_and_used_in_a_real_browser_on_a_laptop_and
         c.click("form[action='/profile/two-factor/disable'] button")
             .await;
         c.wait_for_notice("Two-factor sign-in is off.").await;
+        c.finish().await;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Single sign-on in a real browser, at 1366 and at 390 px: the sign-in
+/// page's button (it fits and passes axe) goes to a real OpenID provider
+/// (node's oidc-provider), which sends the browser back signed in, on the
+/// timer; the administrators' Sign-on page then lists the configuration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_sign_on_signs_in_from_the_button_in_a_real_browser_on_a_laptop_and_a_phone() {
+    // The provider sends the browser back to PUBLIC_URL: the app's own
+    // address, so the port is chosen first.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let public_url = format!("http://127.0.0.1:{port}");
+    let provider = OidcProvider::start(&public_url);
+    let http_addr = format!("127.0.0.1:{port}");
+    let mut vars = provider.settings(&[
+        ("OIDC_USER_GROUPS", "staff"),
+        ("OIDC_ADMIN_GROUPS", "ops"),
+        ("OIDC_CREATE_USERS", "true"),
+    ]);
+    vars.push(("HTTP_ADDR", http_addr));
+    vars.push(("PUBLIC_URL", public_url));
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = spawn_app_with(&vars).await;
+    app.setup_admin().await;
+    provider
+        .people(json!({
+            "grace": {"email": "grace@example.org", "email_verified": true,
+                      "preferred_username": "grace", "groups": ["ops"]},
+        }))
+        .await;
+    let axe = axe_source();
+    let mut failures = Vec::new();
+    for (width, height, device) in [(1366, 900, "desktop"), (390, 844, "phone")] {
+        let c = Session::start(&app).await;
+        c.set_window_size(width, height).await.expect("size");
+        failures.extend(c.check_page(&axe, device, "/login").await);
+        provider.next_sign_in_is("grace").await;
+        c.click("a[href^='/login/sso']").await;
+        c.wait_for("#main-nav").await;
+        assert!(c.main_text().await.contains("Today"), "on the timer");
+        failures.extend(c.check_page(&axe, device, "/admin/sso").await);
+        assert!(
+            c.main_text().await.contains(&provider.issuer),
+            "an administrator by her groups"
+        );
         c.finish().await;
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

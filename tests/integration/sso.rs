@@ -159,13 +159,23 @@ async fn a_token_for_another_audience_expired_or_with_another_nonce_is_refused_a
         "the admin's only"
     );
 
-    // A state works once: the same callback again is refused.
+    // A callback counts only in the browser that started the sign-in (no
+    // signing someone else in with one's own account), and only once.
     provider.next_sign_in_is("alice").await;
     let client = app.client();
     let r = client.get("/login/sso").await;
     let callback = provider.sign_in_at(&location(&r)).await;
+    let elsewhere = app.client();
+    assert_eq!(answer(&elsewhere, &callback).await, "/login");
+    assert!(
+        refusal_shown(&elsewhere)
+            .await
+            .contains("started in another browser")
+    );
+    let state_cookie = client.cookie("tt_sso").expect("the sign-in's cookie");
     assert_eq!(answer(&client, &callback).await, "/");
     let replay = app.client();
+    replay.set_cookie("tt_sso", &state_cookie);
     assert_eq!(answer(&replay, &callback).await, "/login");
     assert!(refusal_shown(&replay).await.contains("used already"));
 
