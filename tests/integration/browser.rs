@@ -1126,23 +1126,30 @@ async fn an_operator_walks_the_job_console_and_retries_in_bulk() {
     c.finish().await;
 }
 
-/// On a phone, signed out: "Forgot your password?", the address, the link
-/// the mail brings (sent by the worker through a real SMTP server), a new
-/// password, and signed in with it; then an invitation accepted from its
-/// mail. Each page fits and passes axe.
+/// On a laptop and on a phone, signed out: "Forgot your password?", the
+/// address, the link the mail brings (sent by the worker through a real SMTP
+/// server), a new password, and signed in with it; then an invitation
+/// accepted from its mail. Each page fits and passes axe.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forgotten_password_and_an_invitation_are_handled_from_the_mail_on_a_phone() {
+async fn a_forgotten_password_and_an_invitation_are_handled_from_the_mail_on_a_laptop_and_a_phone()
+{
+    for size in [(1366, 900, "desktop"), (390, 844, "phone")] {
+        mail_walk(size).await;
+    }
+}
+
+async fn mail_walk((width, height, device): (u32, u32, &str)) {
     let smtp = SmtpServer::start(SmtpAnswer::Accept);
     let app = spawn_app_with_mail(&smtp).await;
     let admin = app.setup_admin().await;
     app.create_user(&admin, "bob", "user").await;
     let axe = axe_source();
     let c = Session::start(&app).await;
-    c.set_window_size(390, 844).await.expect("phone");
+    c.set_window_size(width, height).await.expect("size");
     c.open("/login").await;
     c.click("a[href='/forgot-password']").await;
     c.wait_for("form[action='/forgot-password']").await;
-    let mut failures = c.check_page(&axe, "phone", "/forgot-password").await;
+    let mut failures = c.check_page(&axe, device, "/forgot-password").await;
     c.fill("#email", "bob@example.org").await;
     c.click("form[action='/forgot-password'] button[type=submit]")
         .await;
@@ -1156,7 +1163,7 @@ async fn a_forgotten_password_and_an_invitation_are_handled_from_the_mail_on_a_p
         .strip_prefix(&app.config.web.public_url)
         .expect("on the public URL")
         .to_owned();
-    failures.extend(c.check_page(&axe, "phone", &path).await);
+    failures.extend(c.check_page(&axe, device, &path).await);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     c.fill("#password", "bob's own new password").await;
     c.fill("#password_confirm", "bob's own new password").await;
@@ -1180,7 +1187,7 @@ async fn a_forgotten_password_and_an_invitation_are_handled_from_the_mail_on_a_p
         .strip_prefix(&app.config.web.public_url)
         .expect("on the public URL")
         .to_owned();
-    let failures = c.check_page(&axe, "phone", &path).await;
+    let failures = c.check_page(&axe, device, &path).await;
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     c.fill("#username", "ada").await;
     c.fill("#display_name", "Ada Lovelace").await;
