@@ -142,6 +142,23 @@ pub async fn set_required(conn: &mut PgConnection, required: bool) -> Result<(),
     Ok(())
 }
 
+/// Ends `user_id`'s sessions if they have no confirmed second factor (given
+/// a role that must have one); returns how many.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn end_user_sessions_without_factor(
+    conn: &mut PgConnection,
+    user_id: i64,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "DELETE FROM sessions s WHERE s.user_id = $1
+           AND NOT EXISTS (SELECT 1 FROM two_factor t WHERE t.user_id = $1 AND t.confirmed_at IS NOT NULL)",
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected())
+}
+
 /// Ends the sessions of active users of `roles` who have no confirmed
 /// second factor (when the requirement is switched on); returns how many.
 #[tracing::instrument(level = "debug", skip_all)]

@@ -244,12 +244,22 @@ async fn account(
     if let (Some(role), Some(present)) = (role, present_role)
         && present != role
     {
-        db::users::set_role(&mut tx, user_id, role).await?;
-        tracing::info!(
-            user_id,
-            role = role.as_str(),
-            "role set from the provider's groups"
-        );
+        // As on the users page, the last active administrator keeps the role.
+        let last_admin =
+            present == Role::Admin && db::users::lock_active_admins(&mut tx).await? == [user_id];
+        if last_admin {
+            tracing::warn!(
+                user_id,
+                "the provider's groups would demote the last active administrator: the role is kept"
+            );
+        } else {
+            db::users::set_role(&mut tx, user_id, role).await?;
+            tracing::info!(
+                user_id,
+                role = role.as_str(),
+                "role set from the provider's groups"
+            );
+        }
     }
     tx.commit().await?;
     Ok(Ok(user_id))

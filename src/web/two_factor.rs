@@ -73,6 +73,28 @@ pub async fn second_step_needed(state: &AppState, user: &User) -> Result<bool, A
     Ok(user.role().two_factor_may_be_required() && db::two_factor::required(&state.pool).await?)
 }
 
+/// After `user_id` is given `role` (in `conn`'s transaction): when the
+/// installation requires a second factor of that role and they have none,
+/// their sessions end, so they enrol at their next sign-in.
+pub async fn role_given(
+    state: &AppState,
+    conn: &mut sqlx::PgConnection,
+    user_id: i64,
+    role: Role,
+) -> Result<(), AppError> {
+    if role.two_factor_may_be_required() && db::two_factor::required(&state.pool).await? {
+        let ended = db::two_factor::end_user_sessions_without_factor(conn, user_id).await?;
+        if ended > 0 {
+            tracing::info!(
+                user_id,
+                ended,
+                "sessions ended: the new role needs a second factor"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Starts the second step of `user_id`'s sign-in, which goes on to `next`.
 pub async fn start_challenge(
     state: &AppState,

@@ -100,6 +100,22 @@ async fn an_sso_user_gets_their_role_from_their_groups_at_every_sign_in_and_none
         "the same account, found by its subject"
     );
 
+    // The last active administrator keeps the role, as on the users page.
+    provider.people(person(&["ops"])).await;
+    sso_sign_in(&app, &provider, "alice").await;
+    assert_eq!(role_of(&app, "alice").await, "admin");
+    app.exec("UPDATE users SET active = false WHERE username = 'admin'")
+        .await;
+    provider.people(person(&["staff"])).await;
+    sso_sign_in(&app, &provider, "alice").await;
+    assert_eq!(
+        role_of(&app, "alice").await,
+        "admin",
+        "not demoted: the last one"
+    );
+    app.exec("UPDATE users SET active = true WHERE username = 'admin'")
+        .await;
+
     provider.people(person(&["sales"])).await;
     let (refused, to) = sso_sign_in(&app, &provider, "alice").await;
     assert_eq!(to, "/login");

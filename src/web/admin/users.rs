@@ -199,6 +199,7 @@ pub async fn set_role(
     if !db::users::set_role(&mut tx, id, role).await? {
         return Err(AppError::NotFound);
     }
+    crate::web::two_factor::role_given(&state, &mut tx, id, role).await?;
     tracing::info!(user_id = id, role = role.as_str(), "user role changed");
     record(
         &mut tx,
@@ -372,6 +373,7 @@ pub async fn update(
     db::users::set_display_name(&mut tx, id, &name).await?;
     db::users::set_email(&mut tx, id, email.as_str()).await?;
     db::users::set_role(&mut tx, id, role).await?;
+    crate::web::two_factor::role_given(&state, &mut tx, id, role).await?;
     let change = if before.role != role.as_str() {
         "role"
     } else {
