@@ -405,12 +405,24 @@ async fn a_user_tracks_time_creates_a_project_reports_and_downloads_a_csv_in_a_r
     assert!(c.main_text().await.contains("Browser Project"));
     c.click("a[href^='/reports/export.csv']").await;
     let csv = eventually("the CSV is downloaded", Duration::from_secs(10), || async {
-        let done = std::fs::read_dir(&c.downloads)
+        let files: Vec<_> = std::fs::read_dir(&c.downloads)
             .expect("downloads")
             .filter_map(Result::ok)
             .map(|e| e.path())
+            .collect();
+        // Chromium makes an empty file of the final name at once and writes
+        // into a `.crdownload` beside it, renamed over it when complete: a
+        // read before then finds the empty placeholder (seen under load).
+        if files
+            .iter()
+            .any(|p| p.extension().is_some_and(|x| x == "crdownload"))
+        {
+            return None;
+        }
+        let done = files
+            .iter()
             .find(|p| p.extension().is_some_and(|x| x == "csv"))?;
-        std::fs::read_to_string(done).ok()
+        std::fs::read_to_string(done).ok().filter(|s| !s.is_empty())
     })
     .await;
     assert!(
