@@ -25,6 +25,9 @@ impl OidcProvider {
     pub fn start(public_url: &str) -> Self {
         // reqwest is built without a TLS provider of its own (the app's choice).
         timetracker::outbound::install_tls_provider();
+        // Everything that can fail comes before the child exists or kills
+        // it first: a provider left running outlives the test run.
+        let http = reqwest::Client::new();
         let tools = super::repo().join(".data/tools/node");
         let mut child = Command::new("node")
             .current_dir(&tools)
@@ -39,21 +42,22 @@ impl OidcProvider {
             .spawn()
             .expect("node is installed (make test installs oidc-provider)");
         let mut line = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        stdout
-            .read_line(&mut line)
-            .expect("the provider's first line");
-        // The pipe stays open and drained: a write to a closed one ends node.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let port: u16 = line
-            .trim()
-            .strip_prefix("ready ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("the OpenID provider did not start: {line:?}"));
+        let port = child.stdout.take().and_then(|out| {
+            let mut stdout = BufReader::new(out);
+            stdout.read_line(&mut line).ok()?;
+            // The pipe stays open and drained: a write to a closed one ends node.
+            std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+            line.trim().strip_prefix("ready ")?.parse::<u16>().ok()
+        });
+        let Some(port) = port else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the OpenID provider did not start: {line:?}");
+        };
         Self {
             child,
             issuer: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
+            http,
         }
     }
 
