@@ -53,6 +53,7 @@ pub struct Spec {
 const GROUPS: &[&str] = &["project", "client", "user", "task", "day"];
 const SUBGROUPS: &[&str] = &["none", "project", "client", "user", "task", "day"];
 const FORMATS: &[&str] = &["csv", "xlsx"];
+const LAYOUTS: &[&str] = &["entries", "summary"];
 const TASK_STATUSES: &[&str] = &["todo", "in_progress", "done"];
 const ROW_BUCKETS: &[&str] = &["0", "1-99", "100-9999", "10000-999999", "1000000+"];
 const SETTING_KEYS: &[&str] = &[
@@ -189,6 +190,7 @@ events! {
     }
     ExportRequested = "export.requested", when "a background export was requested" {
         format: &'static str => Kind::OneOf(FORMATS), "file format";
+        layout: &'static str => Kind::OneOf(LAYOUTS), "every entry, or the report's grouped summary";
     }
     ExportCompleted = "export.completed", when "a background export was built" {
         format: &'static str => Kind::OneOf(FORMATS), "file format";

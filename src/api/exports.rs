@@ -17,7 +17,7 @@ use crate::{
     http::extract::Path,
     reports::{
         ReportQuery,
-        exports::{self, ExportFormat},
+        exports::{self, ExportFormat, ExportLayout},
     },
     state::AppState,
     tracking::Actor,
@@ -27,6 +27,8 @@ use crate::{
 pub struct ExportJson {
     id: i64,
     format: String,
+    /// `entries` or `summary`.
+    layout: String,
     status: String,
     rows_done: i64,
     rows_total: Option<i64>,
@@ -45,6 +47,7 @@ impl From<Export> for ExportJson {
                 .then(|| format!("/api/v1/exports/{}/download", e.id)),
             id: e.id,
             format: e.format,
+            layout: e.layout,
             status: e.status,
             rows_done: e.rows_done,
             rows_total: e.rows_total,
@@ -60,6 +63,10 @@ impl From<Export> for ExportJson {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ExportBody {
     format: ExportFormat,
+    /// Every matching entry (default), or the report's groups with
+    /// subtotals and the total (`group` and `subgroup` choose them).
+    #[serde(default)]
+    layout: ExportLayout,
     #[serde(flatten)]
     query: ReportQuery,
 }
@@ -74,7 +81,15 @@ pub async fn create(
     Json(body): Json<ExportBody>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
-    let id = exports::request(&state.pool, &state.config, &actor, body.format, &body.query).await?;
+    let id = exports::request(
+        &state.pool,
+        &state.config,
+        &actor,
+        body.format,
+        body.layout,
+        &body.query,
+    )
+    .await?;
     let export = exports::own(&state.pool, &actor, id).await?;
     Ok((StatusCode::ACCEPTED, Json(ExportJson::from(export))).into_response())
 }

@@ -8,6 +8,8 @@ pub struct Export {
     pub id: i64,
     pub user_id: i64,
     pub format: String,
+    /// `entries` (every matching entry) or `summary` (the grouped report).
+    pub layout: String,
     pub params: serde_json::Value,
     pub timezone: String,
     pub status: String,
@@ -21,7 +23,7 @@ pub struct Export {
 }
 
 const COLUMNS: &str =
-    "id, user_id, format, params, timezone, status, rows_done, rows_total, byte_size, duration_ms,
+    "id, user_id, format, layout, params, timezone, status, rows_done, rows_total, byte_size, duration_ms,
                        error, created_at, finished_at";
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -29,14 +31,16 @@ pub async fn insert(
     conn: &mut PgConnection,
     user_id: i64,
     format: &str,
+    layout: &str,
     params: &serde_json::Value,
     timezone: &str,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("INSERT INTO exports (user_id, format, params, timezone) VALUES ($1, $2, $3, $4) RETURNING id")
+    sqlx::query_scalar("INSERT INTO exports (user_id, format, layout, params, timezone) VALUES ($1, $2, $5, $3, $4) RETURNING id")
         .bind(user_id)
         .bind(format)
         .bind(params)
         .bind(timezone)
+        .bind(layout)
         .fetch_one(conn)
         .await
 }

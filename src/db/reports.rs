@@ -130,6 +130,21 @@ const FROM: &str = "FROM time_entries e
                       AND ($7::text IS NULL OR $7 = ANY (e.tags))
                       AND ($8::boolean IS NULL OR e.billable = $8)";
 
+/// An entry's duration as reports count it: rounded to the nearest step of
+/// `$9` minutes (0 = exact seconds), as `domain::tracking::round_seconds` does.
+const ROUNDED_SECONDS: &str = "CASE WHEN $9 = 0 THEN e.duration_seconds
+                                    ELSE ((e.duration_seconds + $9 * 30) / ($9 * 60)) * ($9 * 60) END";
+
+/// An entry's hourly rate in cents: its project's, else its client's default.
+const RATE_CENTS: &str = "coalesce(p.hourly_rate_cents, c.default_hourly_rate_cents, 0)";
+
+/// An entry's amount in cents: the rounded time at the rate, rounded half up
+/// to the cent; NULL for non-billable time. Reports sum it, exports show it,
+/// so a file's amounts add up to the report's total.
+fn amount_cents() -> String {
+    format!("CASE WHEN e.billable THEN (({ROUNDED_SECONDS}) * {RATE_CENTS} + 1800) / 3600 END")
+}
+
 /// Totals grouped by `group` and, optionally, `subgroup`, rounded per entry to
 /// `rounding_minutes` (0 = exact seconds).
 #[tracing::instrument(level = "debug", skip_all)]
@@ -145,17 +160,15 @@ pub async fn summary(
     let sql = format!(
         "WITH r AS (
              SELECT {key} AS key, {subkey} AS subkey, e.billable,
-                    to_char(e.started_at AT TIME ZONE $10, 'YYYY-MM-DD') AS local_day,
-                    coalesce(p.hourly_rate_cents, c.default_hourly_rate_cents, 0) AS rate,
-                    CASE WHEN $9 = 0 THEN e.duration_seconds
-                         ELSE ((e.duration_seconds + $9 * 30) / ($9 * 60)) * ($9 * 60) END AS seconds
+                    {ROUNDED_SECONDS} AS seconds, {amount} AS amount
              {FROM}
          )
          SELECT key, subkey, sum(seconds)::bigint AS seconds,
                 coalesce(sum(seconds) FILTER (WHERE billable), 0)::bigint AS billable_seconds,
-                coalesce(sum((seconds * rate + 1800) / 3600) FILTER (WHERE billable), 0)::bigint AS amount_cents
+                coalesce(sum(amount), 0)::bigint AS amount_cents
          FROM r GROUP BY key, subkey ORDER BY key, subkey",
         key = group.key(),
+        amount = amount_cents(),
     );
     bind_filter!(sqlx::query_as(AssertSqlSafe(sql)), f)
         .bind(i64::from(rounding_minutes))
@@ -179,24 +192,39 @@ pub struct ExportRow {
     pub tags: Vec<String>,
     pub billable: bool,
     pub source: String,
+    /// The duration as reports count it (rounded as the settings say).
+    pub rounded_seconds: i64,
+    pub rate_cents: i64,
+    /// `None` for non-billable time.
+    pub amount_cents: Option<i64>,
 }
 
-const ROW: &str =
-    "SELECT e.id, u.username, p.name AS project, c.name AS client, t.name AS task, e.started_at,
-                          e.ended_at, e.duration_seconds, e.notes, e.tags, e.billable, e.source";
+/// The columns of an [`ExportRow`]; `$9` is the rounding step in minutes.
+fn row() -> String {
+    format!(
+        "SELECT e.id, u.username, p.name AS project, c.name AS client, t.name AS task, e.started_at,
+                e.ended_at, e.duration_seconds, e.notes, e.tags, e.billable, e.source,
+                ({ROUNDED_SECONDS})::bigint AS rounded_seconds, {RATE_CENTS}::bigint AS rate_cents,
+                ({amount})::bigint AS amount_cents",
+        amount = amount_cents()
+    )
+}
 
 /// Every finished entry the filter matches, oldest first, streamed from the
 /// database row by row (constant memory, whatever the range).
 pub fn export_rows<'a>(
     pool: &'a PgPool,
     f: &'a ReportFilter,
+    rounding_minutes: i32,
 ) -> impl Stream<Item = Result<ExportRow, sqlx::Error>> + Send + 'a {
     bind_filter!(
         sqlx::query_as(AssertSqlSafe(format!(
-            "{ROW} {FROM} ORDER BY e.started_at, e.id"
+            "{} {FROM} ORDER BY e.started_at, e.id",
+            row()
         ))),
         f
     )
+    .bind(i64::from(rounding_minutes))
     .fetch(pool)
 }
 
@@ -205,15 +233,18 @@ pub fn export_rows<'a>(
 pub async fn detail(
     pool: &PgPool,
     f: &ReportFilter,
+    rounding_minutes: i32,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ExportRow>, sqlx::Error> {
     bind_filter!(
         sqlx::query_as(AssertSqlSafe(format!(
-            "{ROW} {FROM} ORDER BY e.started_at DESC, e.id DESC LIMIT $9 OFFSET $10"
+            "{} {FROM} ORDER BY e.started_at DESC, e.id DESC LIMIT $10 OFFSET $11",
+            row()
         ))),
         f
     )
+    .bind(i64::from(rounding_minutes))
     .bind(limit)
     .bind(offset)
     .fetch_all(pool)

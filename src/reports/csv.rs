@@ -6,11 +6,19 @@ use axum::body::Bytes;
 use futures_util::{Stream, StreamExt};
 use sqlx::PgPool;
 
+use super::{
+    Amounts, Summary,
+    grouped::{self, Kind, Line},
+};
 use crate::{
-    db::reports::{ExportRow, ReportFilter, export_rows},
-    domain::{formats::LocalFormat, tracking::format_duration},
+    db::reports::{ExportRow, Group, ReportFilter, export_rows},
+    domain::{
+        formats::LocalFormat,
+        tracking::{format_cents, format_duration},
+    },
 };
 
+/// The columns every export has.
 pub const HEADER: [&str; 13] = [
     "ID",
     "User",
@@ -26,6 +34,18 @@ pub const HEADER: [&str; 13] = [
     "Billable",
     "Source",
 ];
+
+/// The columns added for whoever may see rates ([`Amounts`]).
+pub const AMOUNT_HEADER: [&str; 4] = ["Rounded (hours)", "Hourly rate", "Amount", "Currency"];
+
+/// The header of an export, with the amount columns when `amounts`.
+pub fn header(amounts: bool) -> Vec<&'static str> {
+    let mut header = HEADER.to_vec();
+    if amounts {
+        header.extend(AMOUNT_HEADER);
+    }
+    header
+}
 
 const CHUNK: usize = 64 * 1024;
 
@@ -47,10 +67,16 @@ fn safe(text: &str) -> String {
     }
 }
 
+/// Decimal hours to the hundredth, as the CSV writes them.
+fn hours(seconds: i64) -> String {
+    format!("{:.2}", seconds as f64 / 3600.0)
+}
+
 /// One CSV record for an entry, times in the viewer's timezone and format
-/// ([`LocalFormat::export_instant`]).
-pub fn record(row: &ExportRow, fmt: &LocalFormat) -> [String; 13] {
-    [
+/// ([`LocalFormat::export_instant`]); with `amounts`, the rounded hours, the
+/// rate, the amount (empty for non-billable time) and the currency.
+pub fn record(row: &ExportRow, fmt: &LocalFormat, amounts: Option<&Amounts>) -> Vec<String> {
+    let mut record = vec![
         row.id.to_string(),
         safe(&row.username),
         safe(&row.project),
@@ -58,13 +84,72 @@ pub fn record(row: &ExportRow, fmt: &LocalFormat) -> [String; 13] {
         safe(row.task.as_deref().unwrap_or("")),
         fmt.export_instant(row.started_at),
         fmt.export_instant(row.ended_at),
-        format!("{:.2}", row.duration_seconds as f64 / 3600.0),
+        hours(row.duration_seconds),
         format_duration(row.duration_seconds),
         safe(&row.notes),
         safe(&row.tags.join(", ")),
         if row.billable { "yes" } else { "no" }.to_owned(),
         row.source.clone(),
-    ]
+    ];
+    if let Some(amounts) = amounts {
+        record.extend([
+            hours(row.rounded_seconds),
+            format_cents(row.rate_cents),
+            row.amount_cents.map(format_cents).unwrap_or_default(),
+            amounts.currency.clone(),
+        ]);
+    }
+    record
+}
+
+/// The header of a summary export: the groupings, the time, and the amount
+/// when the summary has one.
+pub fn summary_header(summary: &Summary) -> Vec<&'static str> {
+    let mut header = vec![summary.group.label()];
+    header.extend(summary.subgroup.map(Group::label));
+    header.extend(["Hours", "Duration (h:mm:ss)", "Billable hours"]);
+    if summary.amount_cents.is_some() {
+        header.extend(["Amount", "Currency"]);
+    }
+    header
+}
+
+/// What the first columns of a summary line say: its group and second
+/// grouping, `Subtotal` for a group's sum and `Total` for the last line.
+pub fn summary_keys(line: &Line, subgrouped: bool) -> Vec<String> {
+    let (key, subkey) = match line.kind {
+        Kind::Row => (safe(&line.key), safe(&line.subkey)),
+        Kind::Subtotal => (safe(&line.key), "Subtotal".to_owned()),
+        Kind::Total => ("Total".to_owned(), String::new()),
+    };
+    if subgrouped {
+        vec![key, subkey]
+    } else {
+        vec![key]
+    }
+}
+
+/// A summary export as CSV: its lines with subtotals and the total.
+pub fn summary_file(summary: &Summary, delimiter: u8) -> Result<Vec<u8>, csv::Error> {
+    let mut out = writer(delimiter);
+    out.write_record(summary_header(summary))?;
+    let subgrouped = summary.subgroup.is_some();
+    for line in grouped::lines(&summary.rows, subgrouped) {
+        let mut record = summary_keys(&line, subgrouped);
+        record.extend([
+            hours(line.seconds),
+            format_duration(line.seconds),
+            hours(line.billable_seconds),
+        ]);
+        if summary.amount_cents.is_some() {
+            record.extend([
+                format_cents(line.amount_cents.unwrap_or(0)),
+                summary.currency.clone(),
+            ]);
+        }
+        out.write_record(record)?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
 }
 
 fn writer(delimiter: u8) -> csv::Writer<Vec<u8>> {
@@ -79,12 +164,14 @@ pub fn stream(
     filter: ReportFilter,
     delimiter: u8,
     fmt: LocalFormat,
+    amounts: Option<Amounts>,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::spawn(async move {
         let mut out = writer(delimiter);
-        let _ = out.write_record(HEADER);
-        let mut rows = export_rows(&pool, &filter);
+        let _ = out.write_record(header(amounts.is_some()));
+        let rounding = amounts.as_ref().map_or(0, |a| a.rounding_minutes);
+        let mut rows = export_rows(&pool, &filter, rounding);
         while let Some(row) = rows.next().await {
             let row = match row {
                 Ok(row) => row,
@@ -96,7 +183,10 @@ pub fn stream(
                     return;
                 }
             };
-            if out.write_record(record(&row, &fmt)).is_err() {
+            if out
+                .write_record(record(&row, &fmt, amounts.as_ref()))
+                .is_err()
+            {
                 return;
             }
             if out.get_ref().len() >= CHUNK {

@@ -42,12 +42,42 @@ impl ExportFormat {
     }
 }
 
+/// What an export holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportLayout {
+    /// Every matching entry, one per row.
+    #[default]
+    Entries,
+    /// The report's groups (and second groups) with subtotals and the total.
+    Summary,
+}
+
+impl ExportLayout {
+    /// A form field's value (empty: entries), or a message for the field.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw.trim() {
+            "" | "entries" => Ok(Self::Entries),
+            "summary" => Ok(Self::Summary),
+            _ => Err(ValidationError::new("layout", "Choose entries or summary.")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Entries => "entries",
+            Self::Summary => "summary",
+        }
+    }
+}
+
 /// Records an export request and enqueues its job in the same transaction.
 pub async fn request(
     pool: &PgPool,
     config: &Config,
     actor: &Actor,
     format: ExportFormat,
+    layout: ExportLayout,
     query: &ReportQuery,
 ) -> Result<i64, AppError> {
     if format == ExportFormat::Xlsx && !flags::enabled(pool, config, flags::XLSX_EXPORTS).await? {
@@ -58,6 +88,10 @@ pub async fn request(
     // Checks the filters and the permission now, so the user gets the error, not the job.
     let settings = crate::db::settings::load(pool).await?;
     let resolved = resolve(actor, query, &settings.week_start)?;
+    if layout == ExportLayout::Summary {
+        // The grouping too, for the same reason.
+        super::compute(pool, actor, query, &settings).await?;
+    }
     // Stored with its days resolved (ISO, no preset), so the build reads the
     // same range whatever date format the user picks and whenever it runs.
     let stored = ReportQuery {
@@ -72,6 +106,7 @@ pub async fn request(
         &mut tx,
         actor.user_id,
         format.as_str(),
+        layout.as_str(),
         &params,
         actor.timezone.name(),
     )
@@ -82,6 +117,7 @@ pub async fn request(
         Some(actor.user_id),
         &Event::ExportRequested {
             format: format.as_str(),
+            layout: layout.as_str(),
         },
     )
     .await?;
@@ -100,7 +136,12 @@ pub async fn own(pool: &PgPool, actor: &Actor, id: i64) -> Result<Export, AppErr
 
 /// The file name offered for download.
 pub fn file_name(export: &Export) -> String {
-    format!("timetracker-export-{}.{}", export.id, export.format)
+    let what = if export.layout == "summary" {
+        "summary"
+    } else {
+        "export"
+    };
+    format!("timetracker-{what}-{}.{}", export.id, export.format)
 }
 
 pub fn content_type(format: &str) -> &'static str {

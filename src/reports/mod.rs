@@ -9,6 +9,7 @@
 pub mod charts;
 pub mod csv;
 pub mod exports;
+pub mod grouped;
 pub mod saved;
 pub mod xlsx;
 
@@ -209,6 +210,24 @@ pub fn resolve(
     })
 }
 
+/// The money columns of an export, for whoever may see rates: the
+/// installation's currency and the rounding its amounts use.
+#[derive(Debug, Clone)]
+pub struct Amounts {
+    pub currency: String,
+    pub rounding_minutes: i32,
+}
+
+impl Amounts {
+    /// `Some` only for an actor who may see rates and amounts.
+    pub fn for_actor(actor: &Actor, settings: &db::settings::Settings) -> Option<Self> {
+        actor.can(Permission::SeeRates).then(|| Self {
+            currency: settings.currency.clone(),
+            rounding_minutes: settings.rounding_minutes,
+        })
+    }
+}
+
 /// A summary report with its totals.
 pub struct Summary {
     pub group: Group,
@@ -229,8 +248,27 @@ pub struct Summary {
     pub sunday_first: bool,
 }
 
+/// The summary the actor asked for, recorded as a `report.viewed` event.
 pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Summary, AppError> {
     let settings = db::settings::load(pool).await?;
+    let summary = compute(pool, actor, q, &settings).await?;
+    let viewed = Event::ReportViewed {
+        report_type: "summary",
+        grouping: summary.group.as_str(),
+        subgrouping: summary.subgroup.map_or("none", Group::as_str),
+        range_days: (summary.to_day - summary.from_day).num_days() + 1,
+    };
+    record(&mut *pool.acquire().await?, Some(actor.user_id), &viewed).await?;
+    Ok(summary)
+}
+
+/// The summary of `q` as `actor` may see it (a summary export's rows).
+pub async fn compute(
+    pool: &PgPool,
+    actor: &Actor,
+    q: &ReportQuery,
+    settings: &db::settings::Settings,
+) -> Result<Summary, AppError> {
     let resolved = resolve(actor, q, &settings.week_start)?;
     let group = if q.group.is_empty() {
         Group::Project
@@ -254,13 +292,6 @@ pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Su
         actor.timezone.name(),
     )
     .await?;
-    let viewed = Event::ReportViewed {
-        report_type: "summary",
-        grouping: group.as_str(),
-        subgrouping: subgroup.map_or("none", Group::as_str),
-        range_days: (resolved.to_day - resolved.from_day).num_days() + 1,
-    };
-    record(&mut *pool.acquire().await?, Some(actor.user_id), &viewed).await?;
     let amount_cents = if actor.can(Permission::SeeRates) {
         Some(rows.iter().filter_map(|r| r.amount_cents).sum())
     } else {
@@ -275,7 +306,7 @@ pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Su
         amount_cents,
         rows,
         rounding_minutes: settings.rounding_minutes,
-        currency: settings.currency,
+        currency: settings.currency.clone(),
         from_day: resolved.from_day,
         to_day: resolved.to_day,
         filter: resolved.filter,

@@ -69,7 +69,11 @@ pub async fn list(
                 .byte_size
                 .map(|b| format!("{:.1} KiB", b as f64 / 1024.0))
                 .unwrap_or_default(),
-            format: e.format,
+            format: if e.layout == "summary" {
+                format!("{} summary", e.format.to_uppercase())
+            } else {
+                e.format.to_uppercase()
+            },
             status: e.status,
             error: e.error,
         })
@@ -89,6 +93,7 @@ pub async fn list(
 #[serde(default)]
 pub struct ExportForm {
     format: String,
+    layout: String,
     #[serde(flatten)]
     query: ReportQuery,
 }
@@ -103,6 +108,7 @@ pub async fn create(
         &state.config,
         &Actor::from(&current),
         exports::ExportFormat::parse(&form.format)?,
+        exports::ExportLayout::parse(&form.layout)?,
         &form.query,
     )
     .await?;

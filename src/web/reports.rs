@@ -25,7 +25,10 @@ use crate::{
     },
     error::AppError,
     http::extract::{Form, Path, Query},
-    reports::{self, ReportQuery, Summary, charts},
+    reports::{
+        self, Amounts, ReportQuery, Summary, charts,
+        grouped::{self, Kind},
+    },
     state::AppState,
     tracking::Actor,
 };
@@ -43,13 +46,17 @@ struct ChartTable {
     rows: Vec<(String, Vec<String>, String)>,
 }
 
+/// A line of the report's table: a row, a group's subtotal or the total.
 struct Row {
     key: String,
     subkey: String,
     duration: String,
     /// Empty for a viewer who may not see amounts.
     amount: String,
-    percent: i64,
+    /// The bar's length; `None` on subtotals and the total.
+    percent: Option<i64>,
+    /// `row`, `subtotal` or `total` (the line's class).
+    kind: &'static str,
 }
 
 #[derive(Template)]
@@ -87,6 +94,8 @@ struct ReportsPage {
     xlsx_allowed: bool,
     tasks: Vec<Task>,
     detail: Vec<EntryLine>,
+    /// Hours shown as decimal numbers (`1.50`) rather than `1:30:00`.
+    decimal: bool,
     detail_page: i64,
     detail_pages: i64,
     detail_prev: Option<String>,
@@ -104,6 +113,8 @@ struct EntryLine {
     tags: String,
     duration: String,
     billable: bool,
+    /// Empty for non-billable time and for a viewer who may not see amounts.
+    amount: String,
 }
 
 const DETAIL_PAGE_SIZE: i64 = 50;
@@ -112,17 +123,42 @@ const DETAIL_PAGE_SIZE: i64 = 50;
 #[serde(default)]
 pub struct DetailQuery {
     detail_page: Option<i64>,
+    /// `decimal` shows hours as `1.50`; anything else as `1:30:00`.
+    hours: String,
+}
+
+/// How the page writes hours.
+#[derive(Clone, Copy)]
+struct Hours {
+    decimal: bool,
+}
+
+impl Hours {
+    fn show(self, seconds: i64) -> String {
+        if self.decimal {
+            format!("{:.2}", seconds as f64 / 3600.0)
+        } else {
+            format_duration(seconds)
+        }
+    }
 }
 
 pub async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
     Flash(notice): Flash,
-    Query(q): Query<ReportQuery>,
+    Query(mut q): Query<ReportQuery>,
     Query(dq): Query<DetailQuery>,
 ) -> Result<Response, AppError> {
     let detail_page = dq.detail_page.unwrap_or(1).clamp(1, 1_000_000);
-    report(&state, &current, q, detail_page, notice, None).await
+    if q.preset.trim().is_empty() && q.from.trim().is_empty() && q.to.trim().is_empty() {
+        // The page opens on a named period, which its picker then shows.
+        q.preset = Preset::ThisWeek.as_str().to_owned();
+    }
+    let hours = Hours {
+        decimal: dq.hours == "decimal",
+    };
+    report(&state, &current, q, detail_page, hours, notice, None).await
 }
 
 /// The report page for `q`; `save_error` is a refused "save this report"
@@ -132,6 +168,7 @@ async fn report(
     current: &CurrentUser,
     mut q: ReportQuery,
     detail_page: i64,
+    hours: Hours,
     notice: Option<String>,
     save_error: Option<(String, String)>,
 ) -> Result<Response, AppError> {
@@ -164,6 +201,7 @@ async fn report(
             db::reports::detail(
                 &state.pool,
                 &s.filter,
+                s.rounding_minutes,
                 DETAIL_PAGE_SIZE,
                 (detail_page - 1) * DETAIL_PAGE_SIZE,
             )
@@ -174,7 +212,9 @@ async fn report(
     };
     let detail_pages = ((detail_total + DETAIL_PAGE_SIZE - 1) / DETAIL_PAGE_SIZE).max(1);
     let query_string = q.query_string();
-    let detail_link = |page: i64| format!("/reports?{query_string}&detail_page={page}");
+    let hours_param = if hours.decimal { "&hours=decimal" } else { "" };
+    let detail_link =
+        |page: i64| format!("/reports?{query_string}{hours_param}&detail_page={page}");
     let max = summary
         .as_ref()
         .and_then(|s| s.rows.iter().map(|r| r.seconds).max())
@@ -183,14 +223,19 @@ async fn report(
     let rows = summary
         .as_ref()
         .map(|s| {
-            s.rows
-                .iter()
-                .map(|r| Row {
-                    key: r.key.clone(),
-                    subkey: r.subkey.clone(),
-                    duration: format_duration(r.seconds),
-                    amount: r.amount_cents.map(format_cents).unwrap_or_default(),
-                    percent: r.seconds * 100 / max,
+            grouped::lines(&s.rows, s.subgroup.is_some())
+                .into_iter()
+                .map(|line| Row {
+                    duration: hours.show(line.seconds),
+                    amount: line.amount_cents.map(format_cents).unwrap_or_default(),
+                    percent: (line.kind == Kind::Row).then_some(line.seconds * 100 / max),
+                    kind: match line.kind {
+                        Kind::Row => "row",
+                        Kind::Subtotal => "subtotal",
+                        Kind::Total => "total",
+                    },
+                    key: line.key,
+                    subkey: line.subkey,
                 })
                 .collect()
         })
@@ -208,6 +253,7 @@ async fn report(
         .and_then(|s| s.subgroup)
         .map_or("", Group::label);
     let (save_name, save_error) = save_error.unzip();
+    let sees_amounts = summary.as_ref().is_some_and(|s| s.amount_cents.is_some());
     let page = ReportsPage {
         layout: Layout::for_user("Reports", current).with_notice(notice),
         saved,
@@ -246,11 +292,11 @@ async fn report(
         sees_team: actor.can(Permission::ManageTeamTime),
         total: summary
             .as_ref()
-            .map(|s| format_duration(s.total_seconds))
+            .map(|s| hours.show(s.total_seconds))
             .unwrap_or_default(),
         billable: summary
             .as_ref()
-            .map(|s| format_duration(s.billable_seconds))
+            .map(|s| hours.show(s.billable_seconds))
             .unwrap_or_default(),
         amount: summary
             .as_ref()
@@ -271,10 +317,15 @@ async fn report(
                 task: e.task.clone().unwrap_or_default(),
                 notes: e.notes.clone(),
                 tags: e.tags.join(", "),
-                duration: format_duration(e.duration_seconds),
+                duration: hours.show(e.duration_seconds),
                 billable: e.billable,
+                amount: match (e.amount_cents, sees_amounts) {
+                    (Some(cents), true) => format_cents(cents),
+                    _ => String::new(),
+                },
             })
             .collect(),
+        decimal: hours.decimal,
         detail_page,
         detail_pages,
         detail_prev: (detail_page > 1).then(|| detail_link(detail_page - 1)),
@@ -321,6 +372,7 @@ pub async fn save(
                 &current,
                 form.q,
                 1,
+                Hours { decimal: false },
                 None,
                 Some((form.name, e.message)),
             )
@@ -438,6 +490,7 @@ pub async fn export_csv(
         resolved.filter,
         reports::csv::delimiter(&settings.export_delimiter),
         actor.format,
+        Amounts::for_actor(&actor, &settings),
     );
     Ok((
         [

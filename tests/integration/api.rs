@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, TestClient, a_project, spawn_app};
 
 pub(crate) struct Api {
-    base: String,
-    token: String,
+    pub(crate) base: String,
+    pub(crate) token: String,
     http: reqwest::Client,
 }
 
@@ -641,6 +641,16 @@ async fn hostile_input_gets_a_4xx_with_a_message_never_a_5xx() {
             ),
         ),
         ("POST", "/exports", Some(json!({"format": "pdf"}))),
+        (
+            "POST",
+            "/exports",
+            Some(json!({"format": "csv", "layout": "pivot"})),
+        ),
+        (
+            "POST",
+            "/exports",
+            Some(json!({"format": "csv", "layout": "summary", "group": "week"})),
+        ),
     ];
     for (method, path, body) in cases {
         let (status, _, answer) = api.call(method.parse().expect("method"), path, body).await;

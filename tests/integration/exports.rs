@@ -5,7 +5,9 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 use reqwest::StatusCode;
 
-use crate::support::{TestApp, assert_is_redirect, location, spawn_app};
+use crate::support::{
+    TestApp, TestClient, a_project, an_entry, assert_is_redirect, location, spawn_app,
+};
 
 async fn seed(app: &TestApp, username: &str, rows: i64, notes: &str) -> i64 {
     let project: i64 = sqlx::query_scalar(
@@ -254,6 +256,406 @@ async fn old_export_files_expire_with_maintenance() {
         admin.get_status(&format!("/exports/{id}/download")).await,
         StatusCode::CONFLICT
     );
+}
+
+/// A month of billable and non-billable work, priced three ways, with
+/// entries that rounding changes: the report's amount is 95.00 EUR.
+///
+/// | project  | client | rate            | entry       | rounded (15 min) | amount |
+/// |----------|--------|-----------------|-------------|------------------|--------|
+/// | Web      | Acme   | 100.00          | 7 min       | 0                | 0.00   |
+/// | Web      | Acme   | 100.00          | 22 min 30 s | 30 min           | 50.00  |
+/// | Support  | Acme   | 60.00 (client's)| 50 min      | 45 min           | 45.00  |
+/// | Internal | none   | 100.00          | 60 min      | 60 min           | (none) |
+async fn billing_month(app: &TestApp) {
+    app.exec("UPDATE settings SET rounding_minutes = 15").await;
+    let acme: i64 = app
+        .scalar("INSERT INTO clients (name, default_hourly_rate_cents) VALUES ('Acme', 6000) RETURNING id")
+        .await;
+    let web = a_project()
+        .named("Web")
+        .with_rate(10_000)
+        .for_client(Some(acme))
+        .create(app)
+        .await;
+    let support = a_project()
+        .named("Support")
+        .for_client(Some(acme))
+        .create(app)
+        .await;
+    let internal = a_project()
+        .named("Internal")
+        .with_rate(10_000)
+        .billable(false)
+        .create(app)
+        .await;
+    let admin = app.user_id("admin").await;
+    for (project, start, seconds) in [
+        (web, "2026-11-02T09:00:00Z", 7 * 60),
+        (web, "2026-11-02T10:00:00Z", 22 * 60 + 30),
+        (support, "2026-11-03T09:00:00Z", 50 * 60),
+        (internal, "2026-11-04T09:00:00Z", 60 * 60),
+    ] {
+        an_entry(admin, project)
+            .from(start)
+            .lasting_seconds(seconds)
+            .create(app)
+            .await;
+    }
+}
+
+const NOVEMBER: &str = "from=2026-11-01&to=2026-11-30";
+
+/// The amount the Reports page shows, in cents.
+async fn report_amount(client: &TestClient, query: &str) -> i64 {
+    let page = client
+        .get_text(&format!("/reports?{NOVEMBER}&{query}"))
+        .await;
+    let shown = page
+        .split("amount <strong>")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("the page shows an amount: {page}"));
+    cents(shown)
+}
+
+fn cents(shown: &str) -> i64 {
+    let (units, hundredths) = shown.split_once('.').expect("two decimals");
+    units.parse::<i64>().expect("units") * 100 + hundredths.parse::<i64>().expect("cents")
+}
+
+/// A CSV file's header and records.
+fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .expect("a header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("a record").iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+fn column(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("a column {name} in {header:?}"))
+}
+
+/// Requests an export, runs the worker and downloads the file.
+async fn built_export(app: &TestApp, client: &TestClient, form: &[(&str, &str)]) -> Vec<u8> {
+    let format = form
+        .iter()
+        .find(|(k, _)| *k == "format")
+        .map_or("csv", |(_, v)| v);
+    let extra: Vec<(&str, &str)> = form
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "format")
+        .collect();
+    assert_is_redirect(&client.request_export(format, &extra).await);
+    let id = export_id(app).await;
+    app.run_pending_jobs().await;
+    let r = client.get(&format!("/exports/{id}/download")).await;
+    assert_eq!(r.status(), StatusCode::OK, "export {id} is built");
+    r.bytes().await.expect("body").to_vec()
+}
+
+#[tokio::test]
+async fn csv_files_carry_each_entrys_rate_and_amount_and_they_add_up_to_the_report() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    billing_month(&app).await;
+    let reported = report_amount(&admin, "group=project").await;
+    assert_eq!(reported, 9500);
+
+    let streamed = admin
+        .get_text(&format!("/reports/export.csv?{NOVEMBER}"))
+        .await;
+    let built =
+        String::from_utf8(built_export(&app, &admin, &[("format", "csv")]).await).expect("utf-8");
+    assert_eq!(
+        streamed, built,
+        "the download and the background file agree"
+    );
+    let (header, rows) = read_csv(&built);
+    assert_eq!(
+        &header[13..],
+        ["Rounded (hours)", "Hourly rate", "Amount", "Currency"]
+    );
+    let (amount, rate, rounded, project) = (
+        column(&header, "Amount"),
+        column(&header, "Hourly rate"),
+        column(&header, "Rounded (hours)"),
+        column(&header, "Project"),
+    );
+    let line = |r: &Vec<String>| {
+        (
+            r[project].clone(),
+            r[rounded].clone(),
+            r[rate].clone(),
+            r[amount].clone(),
+        )
+    };
+    assert_eq!(
+        rows.iter().map(line).collect::<Vec<_>>(),
+        [
+            ("Web".into(), "0.00".into(), "100.00".into(), "0.00".into()),
+            ("Web".into(), "0.50".into(), "100.00".into(), "50.00".into()),
+            (
+                "Support".into(),
+                "0.75".into(),
+                "60.00".into(),
+                "45.00".into()
+            ),
+            (
+                "Internal".into(),
+                "1.00".into(),
+                "100.00".into(),
+                String::new()
+            ),
+        ],
+        "rounded per entry, the client's rate where the project has none, no amount for non-billable time"
+    );
+    let sum: i64 = rows
+        .iter()
+        .filter(|r| !r[amount].is_empty())
+        .map(|r| cents(&r[amount]))
+        .sum();
+    assert_eq!(sum, reported, "the file's amounts add up to the report's");
+    assert!(rows.iter().all(|r| r[column(&header, "Currency")] == "EUR"));
+}
+
+#[tokio::test]
+async fn who_may_not_see_rates_gets_no_rate_or_amount_in_any_file() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    billing_month(&app).await;
+    let p: i64 = app
+        .scalar("SELECT id FROM projects WHERE name = 'Web'")
+        .await;
+    an_entry(app.user_id("bob").await, p)
+        .from("2026-11-05T09:00:00Z")
+        .lasting(60)
+        .create(&app)
+        .await;
+    let streamed = bob
+        .get_text(&format!("/reports/export.csv?{NOVEMBER}"))
+        .await;
+    let built =
+        String::from_utf8(built_export(&app, &bob, &[("format", "csv")]).await).expect("utf-8");
+    let summary = String::from_utf8(
+        built_export(
+            &app,
+            &bob,
+            &[
+                ("format", "csv"),
+                ("layout", "summary"),
+                ("group", "project"),
+            ],
+        )
+        .await,
+    )
+    .expect("utf-8");
+    for file in [&streamed, &built, &summary] {
+        let (header, rows) = read_csv(file);
+        assert!(
+            !header
+                .iter()
+                .any(|h| h.contains("rate") || h.contains("Amount") || h == "Currency"),
+            "{header:?}"
+        );
+        assert!(!file.contains("100.00"), "no rate anywhere: {file}");
+        assert!(!rows.is_empty());
+    }
+    assert_eq!(read_csv(&built).0.len(), 13);
+    let xlsx = built_export(&app, &bob, &[("format", "xlsx")]).await;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).expect("a valid xlsx file");
+    let sheet = book.worksheet_range("Time entries").expect("the sheet");
+    assert_eq!(
+        sheet.width(),
+        13,
+        "no amount columns in the workbook either"
+    );
+}
+
+#[tokio::test]
+async fn an_xlsx_file_has_typed_durations_booleans_and_amounts_under_a_frozen_filterable_header() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    billing_month(&app).await;
+    let bytes = built_export(&app, &admin, &[("format", "xlsx")]).await;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.clone())).expect("a valid xlsx file");
+    let sheet = book.worksheet_range("Time entries").expect("the sheet");
+    assert_eq!(sheet.get_size(), (5, 17), "header and four entries");
+    assert_eq!(
+        sheet.get_value((0, 15)),
+        Some(&Data::String("Amount".into()))
+    );
+    // 22 min 30 s: 0.38 hours, and as a duration 1350 s of a day.
+    assert_eq!(sheet.get_value((2, 7)), Some(&Data::Float(0.38)));
+    let duration = match sheet.get_value((2, 8)) {
+        Some(Data::DateTime(d)) => d.as_f64(),
+        Some(Data::Float(f)) => *f,
+        other => panic!("a duration is a number: {other:?}"),
+    };
+    assert!((duration - 1350.0 / 86_400.0).abs() < 1e-9, "{duration}");
+    assert_eq!(sheet.get_value((2, 11)), Some(&Data::Bool(true)));
+    assert_eq!(sheet.get_value((4, 11)), Some(&Data::Bool(false)));
+    let amounts: Vec<Data> = (1..5)
+        .map(|r| sheet.get_value((r, 15)).cloned().unwrap_or(Data::Empty))
+        .collect();
+    assert_eq!(
+        amounts,
+        [
+            Data::Float(0.0),
+            Data::Float(50.0),
+            Data::Float(45.0),
+            Data::Empty
+        ],
+        "numbers, and no amount for non-billable time"
+    );
+    assert_eq!(sheet.get_value((3, 14)), Some(&Data::Float(60.0)));
+    let styles = String::from_utf8_lossy(&unzip(&bytes, "xl/styles.xml")).into_owned();
+    assert!(styles.contains(r#"formatCode="[h]:mm:ss""#), "{styles}");
+    assert!(
+        styles.contains(r##"formatCode="#,##0.00 &quot;EUR&quot;""##),
+        "{styles}"
+    );
+    let xml = String::from_utf8_lossy(&unzip(&bytes, "xl/worksheets/sheet1.xml")).into_owned();
+    assert!(
+        xml.contains(r#"<autoFilter ref="A1:Q5""#),
+        "filterable: {xml}"
+    );
+    assert!(
+        xml.contains(r#"state="frozen""#) && xml.contains(r#"topLeftCell="A2""#),
+        "the header row stays in view: {xml}"
+    );
+}
+
+#[tokio::test]
+async fn a_summary_export_has_the_reports_groups_with_subtotals_and_the_total() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    billing_month(&app).await;
+    let form = [
+        ("format", "csv"),
+        ("layout", "summary"),
+        ("group", "client"),
+        ("subgroup", "project"),
+    ];
+    let file = String::from_utf8(built_export(&app, &admin, &form).await).expect("utf-8");
+    let (header, rows) = read_csv(&file);
+    assert_eq!(
+        header,
+        [
+            "Client",
+            "Project",
+            "Hours",
+            "Duration (h:mm:ss)",
+            "Billable hours",
+            "Amount",
+            "Currency"
+        ]
+    );
+    let lines: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[3].as_str(), r[5].as_str()))
+        .collect();
+    for expected in [
+        ("Acme", "Support", "0:45:00", "45.00"),
+        ("Acme", "Web", "0:30:00", "50.00"),
+        ("Acme", "Subtotal", "1:15:00", "95.00"),
+        ("(no client)", "Internal", "1:00:00", "0.00"),
+        ("(no client)", "Subtotal", "1:00:00", "0.00"),
+    ] {
+        assert!(lines.contains(&expected), "{expected:?} in {lines:?}");
+    }
+    assert_eq!(
+        lines.last(),
+        Some(&("Total", "", "2:15:00", "95.00")),
+        "the total comes last and equals the report's"
+    );
+    let subtotal = lines
+        .iter()
+        .position(|l| l.1 == "Subtotal" && l.0 == "Acme");
+    let web = lines.iter().position(|l| l.1 == "Web");
+    assert!(web < subtotal, "a subtotal follows its group's rows");
+    assert!(admin.get_text("/exports").await.contains("CSV summary"));
+
+    let xlsx = built_export(
+        &app,
+        &admin,
+        &[
+            ("format", "xlsx"),
+            ("layout", "summary"),
+            ("group", "client"),
+            ("subgroup", "project"),
+        ],
+    )
+    .await;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).expect("a valid xlsx file");
+    let sheet = book.worksheet_range("Summary").expect("the sheet");
+    let last = sheet.height() - 1;
+    assert_eq!(
+        sheet.get_value((last as u32, 0)),
+        Some(&Data::String("Total".into()))
+    );
+    assert_eq!(sheet.get_value((last as u32, 5)), Some(&Data::Float(95.0)));
+    assert_eq!(sheet.get_value((last as u32, 2)), Some(&Data::Float(2.25)));
+}
+
+#[tokio::test]
+async fn the_api_builds_a_summary_export_the_same_as_the_page() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    billing_month(&app).await;
+    let api = crate::api::Api::new(&app, &admin.api_token("cli", "").await);
+    let (status, _, body) = api
+        .post(
+            "/exports",
+            serde_json::json!({"format": "csv", "layout": "summary", "group": "project",
+                               "from": "2026-11-01", "to": "2026-11-30"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["layout"], "summary");
+    app.run_pending_jobs().await;
+    let id = body["id"].as_i64().expect("id");
+    let r = reqwest::Client::new()
+        .get(format!("{}/exports/{id}/download", api.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .expect("download");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .contains(&format!("timetracker-summary-{id}.csv"))
+    );
+    let from_api = r.text().await.expect("body");
+    let from_page = String::from_utf8(
+        built_export(
+            &app,
+            &admin,
+            &[
+                ("format", "csv"),
+                ("layout", "summary"),
+                ("group", "project"),
+            ],
+        )
+        .await,
+    )
+    .expect("utf-8");
+    assert_eq!(from_api, from_page);
+    assert!(from_api.starts_with("Project,Hours,"), "{from_api}");
 }
 
 /// One part of a zip file (an XLSX workbook is one).

@@ -337,6 +337,7 @@ const API_ROUTES: &[(&str, &str, &[&str])] = &[
         "/api/v1/exports",
         &[
             "format",
+            "layout",
             "from",
             "to",
             "group",
@@ -560,6 +561,7 @@ const FORMS: &[(&str, &str, &[&str])] = &[
         "/exports",
         &[
             "format",
+            "layout",
             "from",
             "to",
             "group",
@@ -604,6 +606,8 @@ const FORMS: &[(&str, &str, &[&str])] = &[
         &["from", "to", "project_id", "user_id", "page"],
     ),
     ("GET", "/reports", REPORT_FIELDS),
+    // The page's own display choices, beside the report's filters.
+    ("GET", "/reports", &["hours", "detail_page"]),
     ("GET", "/timesheet", &["week", "day", "user"]),
     (
         "GET",

@@ -1,7 +1,7 @@
 //! Summary reports (grouping, report-time rounding, amounts, permissions) and
 //! the streamed CSV export.
 
-use chrono::Utc;
+use chrono::{Datelike, Utc};
 use reqwest::StatusCode;
 
 use crate::support::{TestApp, a_project, an_entry, assert_is_redirect, spawn_app};
@@ -550,4 +550,71 @@ async fn the_timer_page_draws_this_week_and_the_top_projects_of_seven_days() {
         "today marked"
     );
     assert!(page.contains("<title id=\"chart-week-title\">Hours per day this week</title>"));
+}
+
+#[tokio::test]
+async fn the_report_table_ends_each_group_with_its_subtotal_and_shows_decimal_hours_on_request() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let acme: i64 = app
+        .scalar("INSERT INTO clients (name) VALUES ('Acme') RETURNING id")
+        .await;
+    let web = a_project()
+        .named("Web")
+        .with_rate(10_000)
+        .for_client(Some(acme))
+        .create(&app)
+        .await;
+    let app_project = a_project()
+        .named("App")
+        .with_rate(10_000)
+        .for_client(Some(acme))
+        .create(&app)
+        .await;
+    entry(&app, "admin", web, "2026-11-02T09:00:00Z", 90, "").await;
+    entry(&app, "admin", app_project, "2026-11-02T11:00:00Z", 45, "").await;
+    let url = "/reports?from=2026-11-01&to=2026-11-30&group=client&subgroup=project";
+    let page = admin.get_text(url).await;
+    let subtotal = page
+        .split("<tr class=\"subtotal\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_else(|| panic!("a subtotal line: {page}"));
+    assert!(
+        subtotal.contains("Acme") && subtotal.contains("2:15:00") && subtotal.contains("225.00"),
+        "{subtotal}"
+    );
+    let total = page
+        .split("<tr class=\"total\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_else(|| panic!("a total line: {page}"));
+    assert!(
+        total.contains("Total") && total.contains("2:15:00"),
+        "{total}"
+    );
+
+    let decimal = admin.get_text(&format!("{url}&hours=decimal")).await;
+    assert!(
+        decimal.contains("<td>1.50</td>") && decimal.contains("<td>0.75</td>"),
+        "hours as numbers: {decimal}"
+    );
+    assert!(decimal.contains("<strong>2.25</strong>"), "the total too");
+}
+
+#[tokio::test]
+async fn the_reports_page_opens_on_this_week_and_says_so() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let page = admin.get_text("/reports").await;
+    assert!(
+        page.contains(r#"<option value="this_week" selected>"#),
+        "the period picker names the default: {page}"
+    );
+    let today = Utc::now().date_naive();
+    let monday = today - chrono::Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    assert!(
+        page.contains(&format!(r#"id="from" name="from" value="{monday}""#)),
+        "From shows the week's first day ({monday})"
+    );
 }

@@ -14,7 +14,7 @@ use timetracker::{
     domain::formats::LocalFormat,
     error::AppError,
     jobs::ReportExport,
-    reports::{self, ReportQuery, csv as csv_export, xlsx::XlsxExport},
+    reports::{self, Amounts, ReportQuery, csv as csv_export, xlsx::XlsxExport},
     tracking::Actor,
 };
 
@@ -54,6 +54,16 @@ enum Failure {
 impl From<sqlx::Error> for Failure {
     fn from(e: sqlx::Error) -> Self {
         Failure::Transient(e.into())
+    }
+}
+
+/// A request the owner may no longer make (a lost right, a bad filter) is
+/// final; anything else is worth another try.
+fn refused(e: AppError) -> Failure {
+    match e {
+        AppError::Validation(e) => Failure::Permanent(e.message),
+        AppError::Forbidden(m) => Failure::Permanent(m),
+        e => Failure::Transient(e.into()),
     }
 }
 
@@ -139,10 +149,14 @@ impl BuildExport {
         Ok(())
     }
 
-    /// The owner's current rights decide what the export may contain; their
-    /// profile's date format and clock (in the timezone stored with the
-    /// request) how its times are written.
-    async fn filter(&self, export: &Export) -> Result<(ReportFilter, LocalFormat), Failure> {
+    /// Who asked and what: the owner's current rights decide what the
+    /// export may contain (their entries only, amounts only with
+    /// `SeeRates`); their profile's date format and clock (in the timezone
+    /// stored with the request) how its times are written.
+    async fn request(
+        &self,
+        export: &Export,
+    ) -> Result<(Actor, ReportQuery, db::settings::Settings), Failure> {
         let query: ReportQuery = serde_json::from_value(export.params.clone())
             .map_err(|e| Failure::Permanent(format!("The export request is unreadable: {e}")))?;
         let owner = db::users::by_id(&self.pool, export.user_id)
@@ -151,32 +165,84 @@ impl BuildExport {
                 Failure::Permanent("The user who asked for this export no longer exists.".into())
             })?;
         let actor = Actor::new(&owner, export.timezone.parse().unwrap_or(chrono_tz::UTC));
-        // The stored query names its days (no preset), so the week start does not matter.
-        let week_start = db::settings::load(&self.pool).await?.week_start;
-        match reports::resolve(&actor, &query, &week_start) {
-            Ok(resolved) => Ok((resolved.filter, actor.format)),
-            Err(AppError::Validation(e)) => Err(Failure::Permanent(e.message)),
-            Err(AppError::Forbidden(m)) => Err(Failure::Permanent(m)),
-            Err(e) => Err(Failure::Transient(e.into())),
-        }
+        Ok((actor, query, db::settings::load(&self.pool).await?))
     }
 
     /// Builds and stores the file; returns (rows, bytes).
     async fn build(&self, export: &Export) -> Result<(i64, i64), Failure> {
-        let (filter, fmt) = self.filter(export).await?;
+        let (actor, query, settings) = self.request(export).await?;
+        if export.layout == "summary" {
+            return self.build_summary(export, &actor, &query, &settings).await;
+        }
+        // The stored query names its days (no preset), so the week start does not matter.
+        let filter = reports::resolve(&actor, &query, &settings.week_start)
+            .map_err(refused)?
+            .filter;
+        let amounts = Amounts::for_actor(&actor, &settings);
         let total = db::reports::count(&self.pool, &filter).await?;
         if !db::exports::begin_run(&self.pool, export.id, total).await? {
             return Err(Failure::Permanent(
                 "The export was already finished.".into(),
             ));
         }
+        let fmt = actor.format;
         match export.format.as_str() {
-            "csv" => self.build_csv(export.id, &filter, &fmt).await,
-            "xlsx" => self.build_xlsx(export.id, filter, fmt).await,
+            "csv" => {
+                let delimiter = csv_export::delimiter(&settings.export_delimiter);
+                self.build_csv(export.id, &filter, &fmt, amounts, delimiter)
+                    .await
+            }
+            "xlsx" => self.build_xlsx(export.id, filter, fmt, amounts).await,
             other => Err(Failure::Permanent(format!(
                 "Unknown export format {other}."
             ))),
         }
+    }
+
+    /// A summary export: the report's lines, a few per group, built whole
+    /// and stored like any file.
+    async fn build_summary(
+        &self,
+        export: &Export,
+        actor: &Actor,
+        query: &ReportQuery,
+        settings: &db::settings::Settings,
+    ) -> Result<(i64, i64), Failure> {
+        let summary = reports::compute(&self.pool, actor, query, settings)
+            .await
+            .map_err(refused)?;
+        let rows = summary.rows.len() as i64;
+        if !db::exports::begin_run(&self.pool, export.id, rows).await? {
+            return Err(Failure::Permanent(
+                "The export was already finished.".into(),
+            ));
+        }
+        let bytes = match export.format.as_str() {
+            "csv" => csv_export::summary_file(
+                &summary,
+                csv_export::delimiter(&settings.export_delimiter),
+            )
+            .map_err(|e| Failure::Transient(e.into()))?,
+            "xlsx" => tokio::task::spawn_blocking(move || reports::xlsx::summary_file(&summary))
+                .await
+                .map_err(|e| Failure::Transient(e.into()))?
+                .map_err(|e| Failure::Transient(e.into()))?,
+            other => {
+                return Err(Failure::Permanent(format!(
+                    "Unknown export format {other}."
+                )));
+            }
+        };
+        self.store(export.id, &bytes).await?;
+        Ok((rows, bytes.len() as i64))
+    }
+
+    /// Stores a file built whole, in chunks.
+    async fn store(&self, id: i64, bytes: &[u8]) -> Result<(), Failure> {
+        for (seq, chunk) in bytes.chunks(CHUNK).enumerate() {
+            db::exports::add_chunk(&self.pool, id, seq as i32, chunk).await?;
+        }
+        Ok(())
     }
 
     async fn build_csv(
@@ -184,9 +250,10 @@ impl BuildExport {
         id: i64,
         filter: &ReportFilter,
         fmt: &LocalFormat,
+        amounts: Option<Amounts>,
+        delimiter: u8,
     ) -> Result<(i64, i64), Failure> {
-        let settings = db::settings::load(&self.pool).await?;
-        let delimiter = csv_export::delimiter(&settings.export_delimiter);
+        let rounding = amounts.as_ref().map_or(0, |a| a.rounding_minutes);
         let writer = || {
             csv::WriterBuilder::new()
                 .delimiter(delimiter)
@@ -203,12 +270,12 @@ impl BuildExport {
             // A send fails only once the writer has failed; its error is
             // the one try_join! returns.
             let mut out = writer();
-            out.write_record(csv_export::HEADER)
+            out.write_record(csv_export::header(amounts.is_some()))
                 .map_err(|e| Failure::Transient(e.into()))?;
             let mut rows = 0i64;
-            let mut stream = db::reports::export_rows(&self.pool, filter);
+            let mut stream = db::reports::export_rows(&self.pool, filter, rounding);
             while let Some(row) = stream.next().await {
-                out.write_record(csv_export::record(&row?, fmt))
+                out.write_record(csv_export::record(&row?, fmt, amounts.as_ref()))
                     .map_err(|e| Failure::Transient(e.into()))?;
                 rows += 1;
                 if out.get_ref().len() >= CHUNK {
@@ -248,15 +315,18 @@ impl BuildExport {
         id: i64,
         filter: ReportFilter,
         fmt: LocalFormat,
+        amounts: Option<Amounts>,
     ) -> Result<(i64, i64), Failure> {
         let pool = self.pool.clone();
+        let rounding = amounts.as_ref().map_or(0, |a| a.rounding_minutes);
         let handle = tokio::runtime::Handle::current();
         // The whole build runs on a blocking thread; it waits for rows and
         // progress writes through the runtime handle.
         let file = tokio::task::spawn_blocking(move || -> Result<(i64, Vec<u8>), Failure> {
-            let mut book = XlsxExport::new(fmt).map_err(|e| Failure::Transient(e.into()))?;
+            let mut book =
+                XlsxExport::new(fmt, amounts).map_err(|e| Failure::Transient(e.into()))?;
             let mut rows = 0i64;
-            let mut stream = db::reports::export_rows(&pool, &filter);
+            let mut stream = db::reports::export_rows(&pool, &filter, rounding);
             while let Some(row) = handle.block_on(stream.next()) {
                 book.push(&row?).map_err(|e| Failure::Transient(e.into()))?;
                 rows += 1;
@@ -272,9 +342,7 @@ impl BuildExport {
         .await
         .map_err(|e| Failure::Transient(e.into()))??;
         let (rows, bytes) = file;
-        for (seq, chunk) in bytes.chunks(CHUNK).enumerate() {
-            db::exports::add_chunk(&self.pool, id, seq as i32, chunk).await?;
-        }
+        self.store(id, &bytes).await?;
         Ok((rows, bytes.len() as i64))
     }
 }
