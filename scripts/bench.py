@@ -457,6 +457,27 @@ def s4(admin, web, worker):
     return results
 
 
+def p1(worker):
+    """The PDF report (summary, then every entry) of 100k entries, built by the job."""
+    last = time.strftime("%Y-%m-%d", time.gmtime(time.mktime(time.strptime(FIRST_DAY, "%Y-%m-%d")) + 99 * 86400))
+    runs = []
+    for _ in range(RUNS):
+        base_rss = worker.rss_reset()
+        token = BENCH_ADMIN_TOKEN[0]
+        started = time.time()
+        export = api("POST", "/api/v1/exports", token,
+                     {"format": "pdf", "paper": "a4", "group": "project", "subgroup": "user",
+                      "from": FIRST_DAY, "to": last, "user_id": "all"})
+        while export["status"] not in ("done", "failed"):
+            time.sleep(0.1)
+            export = api("GET", f"/api/v1/exports/{export['id']}", token)
+        seconds = time.time() - started
+        assert export["status"] == "done" and export["rows_done"] == 100_000, export
+        runs.append({"seconds": seconds, "rss_mb": (worker.peak() - base_rss) / 2**20,
+                     "file_mb": export["byte_size"] / 2**20})
+    return runs
+
+
 BENCH_ADMIN_TOKEN = []
 
 J1_PAGES = [
@@ -689,7 +710,7 @@ def verdict(ok):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--write-docs", action="store_true")
-    parser.add_argument("--only", metavar="IDS", default="S1,S2,S3,S4,S5,Q1,X1,Q2,Q3,J1",
+    parser.add_argument("--only", metavar="IDS", default="S1,S2,S3,S4,S5,P1,Q1,X1,Q2,Q3,J1",
                         help="comma-separated scenarios to run (default: all); Q3 needs S2")
     parser.add_argument("--baseline", metavar="WORKTREE",
                         help="also measure S2, S3, S4 and S5 on this older checkout's release build (same run, same data)")
@@ -740,6 +761,8 @@ def main():
             log("S5"); results["S5"] = s5(users)
         if "S4" in only:
             quiesce(database_url); log("S4"); results["S4"] = s4(admin, web, worker)
+        if "P1" in only:
+            quiesce(database_url); log("P1"); results["P1"] = p1(worker)
         # Before and after in one run: the same scenarios on the baseline's
         # binaries (on a copy of this data), then on this commit's again.
         compared = {"S2": lambda url, web, worker: s2(users, str(script)),
@@ -820,6 +843,13 @@ def main():
         return ("S4", "CSV of 100k / 1M entries: streamed by web; built by the job", "1M ≤ 4 s; RSS growth ≤ 32 MB",
                 f"web {median(s100, 'seconds'):.2f} s / {median(s1m, 'seconds'):.2f} s; job {median(j100, 'seconds'):.2f} s / {median(j1m, 'seconds'):.2f} s; RSS growth ≤ {rss:.1f} MB",
                 verdict(median(s1m, "seconds") <= 4 and median(j1m, "seconds") <= 4 and rss <= 32))
+
+    def row_p1():
+        r = results["P1"]
+        return ("P1", "PDF report of 100k entries (about 2,000 A4 pages): built by the job",
+                "≤ 60 s; RSS growth ≤ 64 MB",
+                f"{median(r, 'seconds'):.1f} s, {median(r, 'file_mb'):.1f} MB file; RSS growth {median(r, 'rss_mb'):.1f} MB",
+                verdict(median(r, "seconds") <= 60 and median(r, "rss_mb") <= 64))
 
     def row_s4_before():
         """S4's 1M-row CSV (streamed, and the job) on the baseline between two
@@ -918,6 +948,7 @@ def main():
         ("S3 baseline", lambda: row_before("S3")),
         ("S4", row_s4),
         ("S4 baseline", row_s4_before),
+        ("P1", row_p1),
         ("S5", lambda: row_rps("S5", "dashboard page, user with 10k entries, 16 connections", "≥ 2,000 req/s, p99 ≤ 25 ms",
                                2000, 25)),
         ("S5 ceiling", lambda: row_ceiling("S5", [("S5 ceiling", "s5_dashboard")],

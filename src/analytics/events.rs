@@ -52,7 +52,7 @@ pub struct Spec {
 
 const GROUPS: &[&str] = &["project", "client", "user", "task", "day"];
 const SUBGROUPS: &[&str] = &["none", "project", "client", "user", "task", "day"];
-const FORMATS: &[&str] = &["csv", "xlsx"];
+const FORMATS: &[&str] = &["csv", "xlsx", "pdf"];
 const LAYOUTS: &[&str] = &["entries", "summary"];
 const TASK_STATUSES: &[&str] = &["todo", "in_progress", "done"];
 const ROW_BUCKETS: &[&str] = &["0", "1-99", "100-9999", "10000-999999", "1000000+"];

@@ -17,7 +17,8 @@ use crate::{
     http::extract::Path,
     reports::{
         ReportQuery,
-        exports::{self, ExportFormat, ExportLayout},
+        exports::{self, ExportFormat, ExportLayout, ExportRequest},
+        pdf::Paper,
     },
     state::AppState,
     tracking::Actor,
@@ -29,6 +30,9 @@ pub struct ExportJson {
     format: String,
     /// `entries` or `summary`.
     layout: String,
+    /// `a4` or `letter` for a PDF, else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paper: Option<String>,
     status: String,
     rows_done: i64,
     rows_total: Option<i64>,
@@ -48,6 +52,7 @@ impl From<Export> for ExportJson {
             id: e.id,
             format: e.format,
             layout: e.layout,
+            paper: e.paper,
             status: e.status,
             rows_done: e.rows_done,
             rows_total: e.rows_total,
@@ -67,6 +72,10 @@ pub struct ExportBody {
     /// subtotals and the total (`group` and `subgroup` choose them).
     #[serde(default)]
     layout: ExportLayout,
+    /// The paper of a PDF: `a4` or `letter`; by default US Letter for
+    /// month-first date formats, else A4.
+    #[serde(default)]
+    paper: Option<Paper>,
     #[serde(flatten)]
     query: ReportQuery,
 }
@@ -81,15 +90,12 @@ pub async fn create(
     Json(body): Json<ExportBody>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
-    let id = exports::request(
-        &state.pool,
-        &state.config,
-        &actor,
-        body.format,
-        body.layout,
-        &body.query,
-    )
-    .await?;
+    let request = ExportRequest {
+        format: body.format,
+        layout: body.layout,
+        paper: body.paper,
+    };
+    let id = exports::request(&state.pool, &state.config, &actor, request, &body.query).await?;
     let export = exports::own(&state.pool, &actor, id).await?;
     Ok((StatusCode::ACCEPTED, Json(ExportJson::from(export))).into_response())
 }
@@ -111,8 +117,8 @@ pub async fn show(
 
 /// The export's file; 409 `export_not_ready` before it is done.
 #[utoipa::path(get, path = "/api/v1/exports/{id}/download", tag = "exports", params(("id" = i64, Path)),
-    responses((status = 200, description = "The CSV or XLSX file, in the export's format",
-               content((String = "text/csv; charset=utf-8"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses((status = 200, description = "The CSV, XLSX or PDF file, in the export's format",
+               content((String = "text/csv; charset=utf-8"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "application/pdf"))),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn download(
     State(state): State<AppState>,

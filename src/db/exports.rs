@@ -10,6 +10,8 @@ pub struct Export {
     pub format: String,
     /// `entries` (every matching entry) or `summary` (the grouped report).
     pub layout: String,
+    /// `a4` or `letter` for a PDF, else `None`.
+    pub paper: Option<String>,
     pub params: serde_json::Value,
     pub timezone: String,
     pub status: String,
@@ -23,7 +25,7 @@ pub struct Export {
 }
 
 const COLUMNS: &str =
-    "id, user_id, format, layout, params, timezone, status, rows_done, rows_total, byte_size, duration_ms,
+    "id, user_id, format, layout, paper, params, timezone, status, rows_done, rows_total, byte_size, duration_ms,
                        error, created_at, finished_at";
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -32,17 +34,22 @@ pub async fn insert(
     user_id: i64,
     format: &str,
     layout: &str,
+    paper: Option<&str>,
     params: &serde_json::Value,
     timezone: &str,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("INSERT INTO exports (user_id, format, layout, params, timezone) VALUES ($1, $2, $5, $3, $4) RETURNING id")
-        .bind(user_id)
-        .bind(format)
-        .bind(params)
-        .bind(timezone)
-        .bind(layout)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar(
+        "INSERT INTO exports (user_id, format, layout, paper, params, timezone)
+         VALUES ($1, $2, $5, $6, $3, $4) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(format)
+    .bind(params)
+    .bind(timezone)
+    .bind(layout)
+    .bind(paper)
+    .fetch_one(conn)
+    .await
 }
 
 #[tracing::instrument(level = "debug", skip_all)]

@@ -261,3 +261,29 @@ pub async fn count(pool: &PgPool, f: &ReportFilter) -> Result<i64, sqlx::Error> 
     .fetch_one(pool)
     .await
 }
+
+/// The names of what a filter narrows to, each `None` when the filter does
+/// not name one (or it is gone).
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct FilterNames {
+    pub user: Option<String>,
+    pub project: Option<String>,
+    pub client: Option<String>,
+    pub task: Option<String>,
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn filter_names(pool: &PgPool, f: &ReportFilter) -> Result<FilterNames, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT username FROM users WHERE id = $1) AS \"user\",
+                (SELECT name FROM projects WHERE id = $2) AS project,
+                (SELECT name FROM clients WHERE id = $3) AS client,
+                (SELECT name FROM tasks WHERE id = $4) AS task",
+    )
+    .bind(f.user_id)
+    .bind(f.project_id)
+    .bind(f.client_id)
+    .bind(f.task_id)
+    .fetch_one(pool)
+    .await
+}

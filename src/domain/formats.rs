@@ -143,6 +143,13 @@ impl LocalFormat {
         Ok(day)
     }
 
+    /// A time of day in the viewer's timezone and clock: `14:30`, `2:30 PM`.
+    pub fn time(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.tz)
+            .format(self.clock.pattern())
+            .to_string()
+    }
+
     /// A date and time typed in this format (either clock), or in ISO
     /// (`2026-11-30T14:30`, as a browser's date-time field sends) always,
     /// as an instant in this timezone.

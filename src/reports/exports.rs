@@ -4,7 +4,7 @@
 use crate::observability::metrics::EXPORTS_REQUESTED;
 use sqlx::PgPool;
 
-use super::{ReportQuery, resolve};
+use super::{ReportQuery, pdf::Paper, resolve};
 use crate::{
     analytics::{Event, record},
     config::Config,
@@ -22,6 +22,8 @@ use crate::{
 pub enum ExportFormat {
     Csv,
     Xlsx,
+    /// A report laid out for print: the summary, then the entries.
+    Pdf,
 }
 
 impl ExportFormat {
@@ -30,7 +32,8 @@ impl ExportFormat {
         match raw.trim() {
             "csv" => Ok(Self::Csv),
             "xlsx" => Ok(Self::Xlsx),
-            _ => Err(ValidationError::new("format", "Choose csv or xlsx.")),
+            "pdf" => Ok(Self::Pdf),
+            _ => Err(ValidationError::new("format", "Choose csv, xlsx or pdf.")),
         }
     }
 
@@ -38,6 +41,7 @@ impl ExportFormat {
         match self {
             Self::Csv => "csv",
             Self::Xlsx => "xlsx",
+            Self::Pdf => "pdf",
         }
     }
 }
@@ -71,15 +75,50 @@ impl ExportLayout {
     }
 }
 
+/// What an export request asks for beside the report's filters.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportRequest {
+    pub format: ExportFormat,
+    pub layout: ExportLayout,
+    /// The paper of a PDF (unless said, the one of the person's date
+    /// format: [`Paper::for_format`]); ignored for other formats.
+    pub paper: Option<Paper>,
+}
+
+impl ExportRequest {
+    /// The form's fields, or a message for the one that is wrong.
+    pub fn parse(format: &str, layout: &str, paper: &str) -> Result<Self, ValidationError> {
+        Ok(Self {
+            format: ExportFormat::parse(format)?,
+            layout: ExportLayout::parse(layout)?,
+            paper: match paper.trim() {
+                "" => None,
+                raw => Some(
+                    Paper::parse(raw)
+                        .ok_or_else(|| ValidationError::new("paper", "Choose A4 or US Letter."))?,
+                ),
+            },
+        })
+    }
+}
+
 /// Records an export request and enqueues its job in the same transaction.
 pub async fn request(
     pool: &PgPool,
     config: &Config,
     actor: &Actor,
-    format: ExportFormat,
-    layout: ExportLayout,
+    ExportRequest {
+        format,
+        layout,
+        paper,
+    }: ExportRequest,
     query: &ReportQuery,
 ) -> Result<i64, AppError> {
+    let paper = (format == ExportFormat::Pdf).then(|| {
+        paper
+            .unwrap_or_else(|| Paper::for_format(&actor.format))
+            .as_str()
+    });
     if format == ExportFormat::Xlsx && !flags::enabled(pool, config, flags::XLSX_EXPORTS).await? {
         return Err(AppError::Forbidden(
             "XLSX exports are switched off on this installation. Use CSV.".into(),
@@ -107,6 +146,7 @@ pub async fn request(
         actor.user_id,
         format.as_str(),
         layout.as_str(),
+        paper,
         &params,
         actor.timezone.name(),
     )
@@ -134,6 +174,20 @@ pub async fn own(pool: &PgPool, actor: &Actor, id: i64) -> Result<Export, AppErr
         .ok_or(AppError::NotFound)
 }
 
+/// The export's kind in words: `CSV`, `XLSX summary`, `PDF (A4)`.
+pub fn describe(export: &Export) -> String {
+    let mut words = export.format.to_uppercase();
+    if export.layout == "summary" {
+        words.push_str(" summary");
+    }
+    match export.paper.as_deref() {
+        Some("letter") => words.push_str(" (US Letter)"),
+        Some(_) => words.push_str(" (A4)"),
+        None => {}
+    }
+    words
+}
+
 /// The file name offered for download.
 pub fn file_name(export: &Export) -> String {
     let what = if export.layout == "summary" {
@@ -147,6 +201,7 @@ pub fn file_name(export: &Export) -> String {
 pub fn content_type(format: &str) -> &'static str {
     match format {
         "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "pdf" => "application/pdf",
         _ => "text/csv; charset=utf-8",
     }
 }

@@ -10,6 +10,7 @@ pub mod charts;
 pub mod csv;
 pub mod exports;
 pub mod grouped;
+pub mod pdf;
 pub mod saved;
 pub mod xlsx;
 
@@ -312,6 +313,44 @@ pub async fn compute(
         filter: resolved.filter,
         sunday_first: crate::tracking::timesheet::sunday_first(actor, &settings.week_start),
     })
+}
+
+/// A summary's grouping and filters in words, for the header of a printed
+/// report: `Grouped by client, then project · Everyone · Billable only`.
+pub async fn describe(pool: &PgPool, summary: &Summary) -> Result<String, AppError> {
+    let f = &summary.filter;
+    let names = db::reports::filter_names(pool, f).await?;
+    let mut words = vec![match summary.subgroup {
+        Some(sub) => format!(
+            "Grouped by {}, then {}",
+            summary.group.as_str(),
+            sub.as_str()
+        ),
+        None => format!("Grouped by {}", summary.group.as_str()),
+    }];
+    words.push(match (f.user_id, names.user) {
+        (None, _) => "Everyone".to_owned(),
+        (Some(_), Some(name)) => format!("User: {name}"),
+        (Some(id), None) => format!("User: #{id}"),
+    });
+    for (label, name) in [
+        ("Project", names.project),
+        ("Client", names.client),
+        ("Task", names.task),
+    ] {
+        if let Some(name) = name {
+            words.push(format!("{label}: {name}"));
+        }
+    }
+    if let Some(tag) = &f.tag {
+        words.push(format!("Tag: {tag}"));
+    }
+    match f.billable {
+        Some(true) => words.push("Billable only".into()),
+        Some(false) => words.push("Non-billable only".into()),
+        None => {}
+    }
+    Ok(words.join(" · "))
 }
 
 /// The report's charts: hours over time split by `by`, and `by`'s shares.

@@ -69,11 +69,7 @@ pub async fn list(
                 .byte_size
                 .map(|b| format!("{:.1} KiB", b as f64 / 1024.0))
                 .unwrap_or_default(),
-            format: if e.layout == "summary" {
-                format!("{} summary", e.format.to_uppercase())
-            } else {
-                e.format.to_uppercase()
-            },
+            format: exports::describe(&e),
             status: e.status,
             error: e.error,
         })
@@ -94,6 +90,7 @@ pub async fn list(
 pub struct ExportForm {
     format: String,
     layout: String,
+    paper: String,
     #[serde(flatten)]
     query: ReportQuery,
 }
@@ -107,8 +104,7 @@ pub async fn create(
         &state.pool,
         &state.config,
         &Actor::from(&current),
-        exports::ExportFormat::parse(&form.format)?,
-        exports::ExportLayout::parse(&form.layout)?,
+        exports::ExportRequest::parse(&form.format, &form.layout, &form.paper)?,
         &form.query,
     )
     .await?;

@@ -28,6 +28,7 @@ use crate::{
     reports::{
         self, Amounts, ReportQuery, Summary, charts,
         grouped::{self, Kind},
+        pdf::Paper,
     },
     state::AppState,
     tracking::Actor,
@@ -92,6 +93,9 @@ struct ReportsPage {
     csv_link: String,
     query_fields: Vec<(&'static str, String)>,
     xlsx_allowed: bool,
+    /// (value, label) of each PDF paper, and the one chosen by default.
+    papers: [(&'static str, &'static str); 2],
+    paper: &'static str,
     tasks: Vec<Task>,
     detail: Vec<EntryLine>,
     /// Hours shown as decimal numbers (`1.50`) rather than `1:30:00`.
@@ -305,6 +309,8 @@ async fn report(
         csv_link: format!("/reports/export.csv?{}", q.query_string()),
         // The same filters as hidden fields, for the export and save buttons.
         query_fields: q.fields(),
+        papers: [("a4", "A4"), ("letter", "US Letter")],
+        paper: Paper::for_format(&actor.format).as_str(),
         xlsx_allowed: crate::flags::enabled(&state.pool, &state.config, crate::flags::XLSX_EXPORTS)
             .await?,
         tasks: db::tasks::list(&state.pool, None, 500, 0).await?.0,

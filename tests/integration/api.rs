@@ -640,7 +640,12 @@ async fn hostile_input_gets_a_4xx_with_a_message_never_a_5xx() {
                 json!({"project_id": p, "tags": (0..30).map(|i| format!("t{i}")).collect::<Vec<_>>()}),
             ),
         ),
-        ("POST", "/exports", Some(json!({"format": "pdf"}))),
+        ("POST", "/exports", Some(json!({"format": "odt"}))),
+        (
+            "POST",
+            "/exports",
+            Some(json!({"format": "pdf", "paper": "a3"})),
+        ),
         (
             "POST",
             "/exports",

@@ -197,7 +197,17 @@ async fn bad_export_requests_are_refused_before_anything_is_queued() {
     let admin = app.setup_admin().await;
     let bob = app.create_user(&admin, "bob", "user").await;
     assert_eq!(
-        bob.request_export("pdf", &[]).await.status(),
+        bob.request_export("odt", &[]).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        bob.request_export("pdf", &[("paper", "a3")]).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        bob.request_export("csv", &[("layout", "pivot")])
+            .await
+            .status(),
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(
@@ -656,6 +666,175 @@ async fn the_api_builds_a_summary_export_the_same_as_the_page() {
     .expect("utf-8");
     assert_eq!(from_api, from_page);
     assert!(from_api.starts_with("Project,Hours,"), "{from_api}");
+}
+
+/// A PDF's text as `pdftotext -layout` reads it (poppler-utils, installed
+/// by the test command), and `pdfinfo`'s page size and count.
+fn pdf_text(pdf: &[u8]) -> (String, String) {
+    let dir = std::env::temp_dir().join(format!("tt-pdf-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("report.pdf");
+    std::fs::write(&file, pdf).expect("write the pdf");
+    let run = |program: &str, args: &[&str]| {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .arg(&file)
+            .args(if program == "pdftotext" {
+                &["-"][..]
+            } else {
+                &[][..]
+            })
+            .output()
+            .unwrap_or_else(|e| panic!("{program} runs: {e}"));
+        assert!(
+            out.status.success(),
+            "{program}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let text = run("pdftotext", &["-layout"]);
+    let info = run("pdfinfo", &[]);
+    let _ = std::fs::remove_dir_all(&dir);
+    (text, info)
+}
+
+/// The line of `text` that starts (after spaces) with `start`.
+fn line_starting<'a>(text: &'a str, start: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.trim_start().starts_with(start))
+        .unwrap_or_else(|| panic!("a line starting {start:?} in:\n{text}"))
+}
+
+#[tokio::test]
+async fn a_pdf_report_has_the_summary_then_every_entry_with_the_pages_amounts() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    billing_month(&app).await;
+    let form = [
+        ("format", "pdf"),
+        ("group", "client"),
+        ("subgroup", "project"),
+        ("paper", "a4"),
+    ];
+    let pdf = built_export(&app, &admin, &form).await;
+    assert!(pdf.starts_with(b"%PDF-"));
+    let (text, info) = pdf_text(&pdf);
+    assert!(info.contains("(A4)"), "{info}");
+    assert!(
+        line_starting(&text, "Time report, 2026-11-01 to 2026-11-30").contains("Generated "),
+        "the header names the period and when it was made"
+    );
+    assert!(line_starting(&text, "Grouped by client, then project").contains("User: admin"));
+    assert!(
+        line_starting(&text, "Total 2:15:00")
+            .contains("amount 95.00 EUR · each entry rounded to 15 minutes"),
+        "the headline figures match the report page"
+    );
+    assert!(
+        text.lines().any(|l| l.trim_start().starts_with("Acme")
+            && l.contains("Support")
+            && l.contains("0:45:00")
+            && l.contains("45.00 EUR")),
+        "a row of the grouped table: {text}"
+    );
+    assert!(
+        text.lines().any(|l| l.trim_start().starts_with("Acme")
+            && l.contains("Subtotal")
+            && l.contains("1:15:00")
+            && l.contains("95.00 EUR")),
+        "{text}"
+    );
+    let total = line_starting(&text, "Total    ");
+    assert!(
+        total.contains("2:15:00") && total.contains("95.00 EUR"),
+        "{total}"
+    );
+    // Then every entry, its amount beside it.
+    let entries = text.split("Entries").nth(1).expect("an entries part");
+    let amounts: Vec<&str> = ["0:07:00", "0:22:30", "0:50:00", "1:00:00"]
+        .iter()
+        .map(|d| {
+            let line = line_starting_with_inner(entries, d);
+            line.split(d).nth(1).unwrap_or("").trim()
+        })
+        .collect();
+    assert_eq!(amounts, ["0.00", "50.00", "45.00", ""]);
+    assert!(text.contains("Page 1"));
+
+    let a4_default = admin.get_text("/reports").await;
+    assert!(a4_default.contains(r#"<option value="a4" selected>"#));
+}
+
+/// The line of `text` that contains `part`.
+fn line_starting_with_inner<'a>(text: &'a str, part: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.contains(part))
+        .unwrap_or_else(|| panic!("a line with {part:?} in:\n{text}"))
+}
+
+#[tokio::test]
+async fn a_long_pdf_report_runs_over_numbered_pages_on_letter_paper_and_hides_amounts_from_plain_users()
+ {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    seed(&app, "bob", 400, "bob row").await;
+    app.exec("UPDATE users SET date_format = 'mdy', clock = '12h' WHERE username = 'bob'")
+        .await;
+    assert!(
+        bob.get_text("/reports")
+            .await
+            .contains(r#"<option value="letter" selected>"#),
+        "month-first dates suggest US Letter"
+    );
+    let pdf = built_export(&app, &bob, &[("format", "pdf"), ("paper", "letter")]).await;
+    let (text, info) = pdf_text(&pdf);
+    assert!(info.contains("612 x 792 pts (letter)"), "{info}");
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a page count");
+    assert!(pages >= 8, "400 entries at about 50 a page: {pages}");
+    // pdftotext ends each page with a form feed.
+    let page_texts: Vec<&str> = text
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    assert_eq!(page_texts.len(), pages);
+    for (i, page) in page_texts.iter().enumerate() {
+        assert!(
+            page.lines()
+                .any(|l| l.trim_end().ends_with(&format!("Page {}", i + 1))),
+            "page {} carries its number: {page}",
+            i + 1
+        );
+        assert!(page.contains("Time report, "), "and the header");
+    }
+    for n in [1, 137, 400] {
+        assert!(
+            text.lines().any(|l| l.contains(&format!("bob row {n} "))
+                || l.trim_end().ends_with(&format!("bob row {n}"))),
+            "entry {n} is in the file"
+        );
+    }
+    assert!(text.contains("12:10 AM–12:15 AM"), "bob's clock: {text}");
+    assert!(text.contains("11/02/2026"), "bob's date order");
+    assert!(
+        !text.contains("Amount") && !text.contains("EUR"),
+        "no money for a plain user"
+    );
+
+    let summary_only = built_export(&app, &bob, &[("format", "pdf"), ("layout", "summary")]).await;
+    let (text, info) = pdf_text(&summary_only);
+    assert!(info.contains("Pages:           1"), "{info}");
+    assert!(text.contains("Summary") && !text.contains("Entries") && !text.contains("bob row"));
+    assert!(
+        bob.get_text("/exports")
+            .await
+            .contains("PDF summary (US Letter)")
+    );
 }
 
 /// One part of a zip file (an XLSX workbook is one).

@@ -338,6 +338,7 @@ const API_ROUTES: &[(&str, &str, &[&str])] = &[
         &[
             "format",
             "layout",
+            "paper",
             "from",
             "to",
             "group",
@@ -562,6 +563,7 @@ const FORMS: &[(&str, &str, &[&str])] = &[
         &[
             "format",
             "layout",
+            "paper",
             "from",
             "to",
             "group",

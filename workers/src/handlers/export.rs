@@ -14,7 +14,11 @@ use timetracker::{
     domain::formats::LocalFormat,
     error::AppError,
     jobs::ReportExport,
-    reports::{self, Amounts, ReportQuery, csv as csv_export, xlsx::XlsxExport},
+    reports::{
+        self, Amounts, ReportQuery, Summary, csv as csv_export,
+        pdf::{Heading, Paper, PdfReport},
+        xlsx::XlsxExport,
+    },
     tracking::Actor,
 };
 
@@ -22,7 +26,11 @@ use crate::{JobContext, JobError, JobHandler};
 
 /// The format as a catalogue word.
 fn format_name(format: &str) -> &'static str {
-    if format == "xlsx" { "xlsx" } else { "csv" }
+    match format {
+        "xlsx" => "xlsx",
+        "pdf" => "pdf",
+        _ => "csv",
+    }
 }
 
 const CHUNK: usize = 1024 * 1024;
@@ -171,8 +179,15 @@ impl BuildExport {
     /// Builds and stores the file; returns (rows, bytes).
     async fn build(&self, export: &Export) -> Result<(i64, i64), Failure> {
         let (actor, query, settings) = self.request(export).await?;
-        if export.layout == "summary" {
-            return self.build_summary(export, &actor, &query, &settings).await;
+        if export.format == "pdf" || export.layout == "summary" {
+            let summary = reports::compute(&self.pool, &actor, &query, &settings)
+                .await
+                .map_err(refused)?;
+            return if export.format == "pdf" {
+                self.build_pdf(export, &actor, summary, &settings).await
+            } else {
+                self.build_summary(export, summary, &settings).await
+            };
         }
         // The stored query names its days (no preset), so the week start does not matter.
         let filter = reports::resolve(&actor, &query, &settings.week_start)
@@ -180,11 +195,7 @@ impl BuildExport {
             .filter;
         let amounts = Amounts::for_actor(&actor, &settings);
         let total = db::reports::count(&self.pool, &filter).await?;
-        if !db::exports::begin_run(&self.pool, export.id, total).await? {
-            return Err(Failure::Permanent(
-                "The export was already finished.".into(),
-            ));
-        }
+        self.begin_run(export.id, total).await?;
         let fmt = actor.format;
         match export.format.as_str() {
             "csv" => {
@@ -204,19 +215,11 @@ impl BuildExport {
     async fn build_summary(
         &self,
         export: &Export,
-        actor: &Actor,
-        query: &ReportQuery,
+        summary: Summary,
         settings: &db::settings::Settings,
     ) -> Result<(i64, i64), Failure> {
-        let summary = reports::compute(&self.pool, actor, query, settings)
-            .await
-            .map_err(refused)?;
         let rows = summary.rows.len() as i64;
-        if !db::exports::begin_run(&self.pool, export.id, rows).await? {
-            return Err(Failure::Permanent(
-                "The export was already finished.".into(),
-            ));
-        }
+        self.begin_run(export.id, rows).await?;
         let bytes = match export.format.as_str() {
             "csv" => csv_export::summary_file(
                 &summary,
@@ -235,6 +238,80 @@ impl BuildExport {
         };
         self.store(export.id, &bytes).await?;
         Ok((rows, bytes.len() as i64))
+    }
+
+    /// A PDF report: the summary, then (unless it is a summary export)
+    /// every entry, streamed into pages on a blocking thread.
+    async fn build_pdf(
+        &self,
+        export: &Export,
+        actor: &Actor,
+        summary: Summary,
+        settings: &db::settings::Settings,
+    ) -> Result<(i64, i64), Failure> {
+        let with_entries = export.layout != "summary";
+        let total = if with_entries {
+            db::reports::count(&self.pool, &summary.filter).await?
+        } else {
+            summary.rows.len() as i64
+        };
+        self.begin_run(export.id, total).await?;
+        let fmt = actor.format;
+        let heading = Heading {
+            title: format!(
+                "Time report, {} to {}",
+                fmt.day(summary.from_day),
+                fmt.day(summary.to_day)
+            ),
+            filters: reports::describe(&self.pool, &summary)
+                .await
+                .map_err(|e| Failure::Transient(e.into()))?,
+            generated: format!("Generated {}", fmt.instant(chrono::Utc::now())),
+        };
+        let paper = Paper::parse(export.paper.as_deref().unwrap_or("")).unwrap_or_default();
+        let amounts = Amounts::for_actor(actor, settings);
+        let rounding = settings.rounding_minutes;
+        let (pool, id) = (self.pool.clone(), export.id);
+        let handle = tokio::runtime::Handle::current();
+        let (rows, bytes) =
+            tokio::task::spawn_blocking(move || -> Result<(i64, Vec<u8>), Failure> {
+                let mut pdf = PdfReport::new(paper, heading, fmt, amounts, &summary);
+                if !with_entries {
+                    let file = pdf
+                        .finish_summary_only()
+                        .map_err(|e| Failure::Transient(anyhow::anyhow!(e)))?;
+                    return Ok((summary.rows.len() as i64, file));
+                }
+                let mut rows = 0i64;
+                let mut stream = db::reports::export_rows(&pool, &summary.filter, rounding);
+                while let Some(row) = handle.block_on(stream.next()) {
+                    pdf.push(row?);
+                    rows += 1;
+                    if rows % PROGRESS_EVERY == 0 {
+                        handle.block_on(db::exports::progress(&pool, id, rows))?;
+                    }
+                }
+                let file = pdf
+                    .finish()
+                    .map_err(|e| Failure::Transient(anyhow::anyhow!(e)))?;
+                Ok((rows, file))
+            })
+            .await
+            .map_err(|e| Failure::Transient(e.into()))??;
+        self.store(export.id, &bytes).await?;
+        Ok((rows, bytes.len() as i64))
+    }
+
+    /// Starts (or, after a crash, restarts) the build, unless the export
+    /// was finished meanwhile.
+    async fn begin_run(&self, id: i64, total: i64) -> Result<(), Failure> {
+        if db::exports::begin_run(&self.pool, id, total).await? {
+            Ok(())
+        } else {
+            Err(Failure::Permanent(
+                "The export was already finished.".into(),
+            ))
+        }
     }
 
     /// Stores a file built whole, in chunks.
