@@ -100,6 +100,20 @@ impl From<sqlx::Error> for AppError {
                     "A value is outside what this field can hold.".into()
                 })
             }
+            // An entry on an issued invoice (the trigger in migration 8).
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("TT001") => {
+                let number = db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .and_then(|pg| pg.detail())
+                    .unwrap_or("an issued invoice")
+                    .to_owned();
+                Self::Conflict {
+                    code: "entry_invoiced",
+                    message: format!(
+                        "This entry is on invoice {number}, so it cannot change. Cancel the invoice to change it."
+                    ),
+                }
+            }
             other => Self::Internal(other.into()),
         }
     }

@@ -9,6 +9,8 @@ pub mod analytics;
 pub mod api;
 /// Passwords, sessions, CSRF, login throttle and the user extractors.
 pub mod auth;
+/// Invoices from unbilled time.
+pub mod billing;
 /// What the build compiled in: version, commit, install-telemetry host and key.
 pub mod build_info;
 /// Typed configuration from environment variables.
@@ -31,6 +33,8 @@ pub mod mail;
 pub mod observability;
 /// The TLS provider for outbound HTTPS.
 pub mod outbound;
+/// PDF drawing: the shipped fonts, paper, text and tables.
+pub mod pdf;
 /// Reports, report-time rounding and streamed exports.
 pub mod reports;
 /// What both binaries run with: start-up wait, keys, health, shutdown.

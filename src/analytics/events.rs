@@ -54,6 +54,7 @@ const GROUPS: &[&str] = &["project", "client", "user", "task", "day"];
 const SUBGROUPS: &[&str] = &["none", "project", "client", "user", "task", "day"];
 const FORMATS: &[&str] = &["csv", "xlsx", "pdf"];
 const LAYOUTS: &[&str] = &["entries", "summary"];
+const INVOICE_GROUPINGS: &[&str] = &["project", "task", "entry"];
 const TASK_STATUSES: &[&str] = &["todo", "in_progress", "done"];
 const ROW_BUCKETS: &[&str] = &["0", "1-99", "100-9999", "10000-999999", "1000000+"];
 const SETTING_KEYS: &[&str] = &[
@@ -231,6 +232,18 @@ events! {
     }
     SettingsUpdated = "admin.settings_updated", when "an administrator saved settings" {
         changed_keys: Vec<&'static str> => Kind::KeyList, "which settings changed (never their values)";
+    }
+    InvoiceCreated = "invoice.created", when "an administrator or manager made a draft invoice from unbilled time" {
+        grouping: &'static str => Kind::OneOf(INVOICE_GROUPINGS), "one line per project, task or entry";
+        line_count_bucket: &'static str => Kind::OneOf(ROW_BUCKETS), "how many lines, coarsely";
+    }
+    InvoiceIssued = "invoice.issued", when "a draft invoice got its number and froze its entries" {
+        tax_rates: i64 => Kind::Count, "how many different tax rates its lines have";
+        discounted: bool => Kind::Bool, "whether it has a discount";
+    }
+    InvoicePaid = "invoice.paid", when "an issued invoice was marked paid"
+    InvoiceCancelled = "invoice.cancelled", when "an issued or paid invoice was cancelled, freeing its entries" {
+        was_paid: bool => Kind::Bool, "whether it had been marked paid";
     }
 }
 

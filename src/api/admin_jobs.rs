@@ -25,7 +25,9 @@ const PAGE: i64 = 50;
 #[into_params(parameter_in = Query)]
 pub struct JobsQuery {
     /// One of the app's queues.
-    #[param(pattern = r"^(maintenance|report_export|analytics_delivery|install_ping|mail)?$")]
+    #[param(
+        pattern = r"^(maintenance|report_export|analytics_delivery|install_ping|mail|invoice_document)?$"
+    )]
     queue: String,
     #[param(pattern = r"^(pending|scheduled|running|retrying|done|dead)?$")]
     state: String,

@@ -133,9 +133,19 @@ impl Demand for Invite {
     const REFUSAL: &'static str = "Only administrators and managers invite people.";
 }
 
+/// Invoices.
+#[derive(Debug, Clone)]
+pub struct Bill;
+impl Demand for Bill {
+    const PERMISSION: Permission = Permission::Bill;
+    const REFUSAL: &'static str = "Only administrators and managers make invoices.";
+}
+
 /// A signed-in administrator.
 pub type AdminUser = Allowed<Administer>;
 /// A signed-in administrator or manager: may change the catalogue.
 pub type CatalogManager = Allowed<ManageCatalog>;
 /// A signed-in administrator or manager: may invite (see `Role::invitable`).
 pub type Inviter = Allowed<Invite>;
+/// A signed-in administrator or manager: may make invoices.
+pub type Biller = Allowed<Bill>;

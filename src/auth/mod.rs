@@ -5,7 +5,7 @@
 //! cookie-authenticated write carries a CSRF token (checked in one middleware,
 //! [`csrf::verify`]); pages and routes get the user through the [`CurrentUser`]
 //! extractor, or one that demands a permission first ([`AdminUser`],
-//! [`CatalogManager`], [`Inviter`]), never by reading cookies themselves, or, on
+//! [`CatalogManager`], [`Inviter`], [`Biller`]), never by reading cookies themselves, or, on
 //! a hot path, from a statement that checks the request's [`Credential`] in
 //! the same round trip as its work (`db::callers`).
 
@@ -20,5 +20,5 @@ pub mod throttle;
 pub mod two_factor;
 
 pub use credential::Credential;
-pub use extractors::{AdminUser, CatalogManager, CurrentUser, Inviter};
+pub use extractors::{AdminUser, Biller, CatalogManager, CurrentUser, Inviter};
 pub use keys::Keys;

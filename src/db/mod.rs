@@ -13,6 +13,7 @@ pub mod entries;
 pub mod exports;
 pub mod installation;
 pub mod invitations;
+pub mod invoices;
 pub mod jobs;
 pub mod projects;
 pub mod queues;

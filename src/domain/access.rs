@@ -20,6 +20,8 @@ pub enum Permission {
     SeeRates,
     /// Invite people by email, with a role from [`Role::invitable`].
     Invite,
+    /// Create, issue and settle invoices (which freeze their entries).
+    Bill,
 }
 
 /// Plain user, manager or administrator (in the order of [`Role::NAMES`]).
@@ -42,8 +44,15 @@ impl Role {
     pub const fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Self::Admin => &[Administer, ManageTeamTime, ManageCatalog, SeeRates, Invite],
-            Self::Manager => &[ManageTeamTime, ManageCatalog, SeeRates, Invite],
+            Self::Admin => &[
+                Administer,
+                ManageTeamTime,
+                ManageCatalog,
+                SeeRates,
+                Invite,
+                Bill,
+            ],
+            Self::Manager => &[ManageTeamTime, ManageCatalog, SeeRates, Invite, Bill],
             Self::User => &[],
         }
     }

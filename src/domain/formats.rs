@@ -104,6 +104,16 @@ pub struct LocalFormat {
 }
 
 impl LocalFormat {
+    /// ISO days and a 24-hour clock in UTC: for readers whose format the
+    /// app does not know.
+    pub fn iso() -> Self {
+        Self {
+            tz: chrono_tz::UTC,
+            date: DateOrder::Iso,
+            clock: Clock::H24,
+        }
+    }
+
     /// A calendar day: `30.11.2026`.
     pub fn day(&self, day: NaiveDate) -> String {
         day.format(self.date.pattern()).to_string()

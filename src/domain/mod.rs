@@ -4,6 +4,7 @@
 mod access;
 mod account;
 pub mod formats;
+pub mod invoice;
 mod local_path;
 pub mod periods;
 pub mod text;

@@ -62,6 +62,39 @@ pub fn visible(field: &'static str, value: &str) -> Result<(), ValidationError> 
     Ok(())
 }
 
+/// A one-line text a person must give (an invoice line's description):
+/// trimmed, not empty, at most `max` characters, every character visible.
+pub fn required(field: &'static str, raw: &str, max: usize) -> Result<String, ValidationError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(ValidationError::new(field, "This cannot be empty."));
+    }
+    if value.chars().count() > max {
+        return Err(ValidationError::new(
+            field,
+            format!("Use at most {max} characters."),
+        ));
+    }
+    visible(field, value)?;
+    Ok(value.to_owned())
+}
+
+/// A text that may be empty and may have several lines (an address, a
+/// note): trimmed, at most `max` characters, each line visible.
+pub fn limited(field: &'static str, raw: &str, max: usize) -> Result<String, ValidationError> {
+    let value = raw.trim().replace("\r\n", "\n");
+    if value.chars().count() > max {
+        return Err(ValidationError::new(
+            field,
+            format!("Use at most {max} characters."),
+        ));
+    }
+    for line in value.lines() {
+        visible(field, line)?;
+    }
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

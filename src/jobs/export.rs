@@ -19,3 +19,19 @@ impl Job for ReportExport {
     // More at once would starve the pool and stall every job.
     const CONCURRENCY: Option<usize> = Some(4);
 }
+
+/// Renders the PDF of the issued invoice `invoice_id` (again, on a retry:
+/// the same invoice gives the same bytes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvoiceDocument {
+    pub invoice_id: i64,
+}
+
+impl Job for InvoiceDocument {
+    const QUEUE: &'static str = "invoice_document";
+    const MAX_ATTEMPTS: usize = 5;
+    const CONCURRENCY: Option<usize> = Some(2);
+    // Found at the next poll: a second or two does not matter here, and no
+    // connection is held for a listener.
+    const WAKE_ON_INSERT: bool = false;
+}

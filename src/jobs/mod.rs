@@ -32,7 +32,7 @@ use sqlx::PgConnection;
 pub mod console;
 
 pub use analytics::AnalyticsFlush;
-pub use export::ReportExport;
+pub use export::{InvoiceDocument, ReportExport};
 pub use install_ping::SendInstallPing;
 pub use mail::{MailMessage, SendMail};
 pub use maintenance::Maintenance;
@@ -65,6 +65,7 @@ pub const QUEUES: &[&str] = &[
     AnalyticsFlush::QUEUE,
     SendInstallPing::QUEUE,
     SendMail::QUEUE,
+    InvoiceDocument::QUEUE,
 ];
 
 /// Metadata key holding the id of the request that enqueued a job.

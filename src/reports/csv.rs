@@ -59,7 +59,7 @@ pub fn delimiter(setting: &str) -> u8 {
 }
 
 /// Text a spreadsheet would run as a formula gets a leading apostrophe.
-fn safe(text: &str) -> String {
+pub(crate) fn safe(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

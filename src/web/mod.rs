@@ -12,6 +12,7 @@ mod exports;
 pub mod flash;
 mod forgot_password;
 mod invitations;
+mod invoices;
 mod login;
 mod password_reset;
 mod profile;
@@ -156,6 +157,25 @@ pub fn router() -> Router<AppState> {
             "/invitations",
             get(invitations::list).post(invitations::create),
         )
+        .route("/invoices", get(invoices::list).post(invoices::create))
+        .route("/invoices.csv", get(invoices::csv))
+        .route("/invoices/new", get(invoices::new_form))
+        .route(
+            "/invoices/seller",
+            get(invoices::seller_form).post(invoices::seller_save),
+        )
+        .route("/invoices/{id}", get(invoices::show))
+        .route("/invoices/{id}/pdf", get(invoices::pdf))
+        .route("/invoices/{id}/terms", post(invoices::update_terms))
+        .route("/invoices/{id}/lines/{line}", post(invoices::update_line))
+        .route(
+            "/invoices/{id}/lines/{line}/delete",
+            post(invoices::delete_line),
+        )
+        .route("/invoices/{id}/issue", post(invoices::issue))
+        .route("/invoices/{id}/paid", post(invoices::paid))
+        .route("/invoices/{id}/cancel", post(invoices::cancel))
+        .route("/invoices/{id}/delete", post(invoices::delete))
         .route("/invitations/{id}/resend", post(invitations::resend))
         .route("/invitations/{id}/revoke", post(invitations::revoke))
         .route("/admin/users/{id}/role", post(admin::users::set_role))
@@ -216,6 +236,8 @@ pub struct NavUser {
     pub administers: bool,
     /// Sees Invitations.
     pub invites: bool,
+    /// Sees Invoices.
+    pub bills: bool,
 }
 
 impl From<&crate::db::users::User> for NavUser {
@@ -224,6 +246,7 @@ impl From<&crate::db::users::User> for NavUser {
             username: user.name().to_owned(),
             administers: user.can(crate::domain::Permission::Administer),
             invites: user.can(crate::domain::Permission::Invite),
+            bills: user.can(crate::domain::Permission::Bill),
         }
     }
 }

@@ -24,6 +24,9 @@ enum Access {
     /// Administrators and managers, each on the invitations into the roles
     /// they may give (a manager finds an administrator's not found).
     Invite,
+    /// Administrators and managers (invoices; the one asked for may not
+    /// exist).
+    Bill,
     /// Administrators only.
     Admin,
     /// Any signed-in user on their own resource (`{id}`); managers and
@@ -91,6 +94,8 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         // Administrators invite into any role, managers plain users
         // (`mail::managers_invite_plain_users_only`).
         p if p.starts_with("/invitations") => Invite,
+        "/invoices/seller" => Admin,
+        p if p.starts_with("/invoices") => Bill,
         p if p.starts_with("/admin/") => Admin,
         "/api/v1/time-entries/{id}" => Team,
         "/api/v1/exports/{id}" | "/api/v1/exports/{id}/download" => Owner,
@@ -201,6 +206,7 @@ impl Ids {
             .replace("{file}", "app.css")
             .replace("{page}", "privacy")
             .replace("{queue}", "report_export")
+            .replace("{line}", "1")
     }
 }
 
@@ -363,7 +369,9 @@ async fn every_route_is_authorised() {
         let r = call(&bob, Some(&bobs_token), method, &path, &ids).await;
         let status = r.status();
         let wanted = match access {
-            Access::Admin | Access::Catalog | Access::Invite => Some(StatusCode::FORBIDDEN),
+            Access::Admin | Access::Catalog | Access::Invite | Access::Bill => {
+                Some(StatusCode::FORBIDDEN)
+            }
             Access::Owner | Access::Team => Some(StatusCode::NOT_FOUND),
             Access::Public | Access::User => None,
         };
@@ -430,7 +438,7 @@ async fn every_route_is_authorised() {
                     && (deletes || status != StatusCode::NOT_FOUND)
                     && !status.is_server_error()
             }
-            Access::Invite => {
+            Access::Invite | Access::Bill => {
                 !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
                     && !status.is_server_error()
             }

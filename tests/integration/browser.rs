@@ -451,6 +451,10 @@ const PAGES: &[(&str, &str)] = &[
     ("profile", "/profile"),
     ("two-factor", "/profile/two-factor"),
     ("invitations", "/invitations"),
+    ("invoices", "/invoices"),
+    ("invoice-new", "/invoices/new"),
+    ("invoice-draft", "/invoices/1"),
+    ("invoice-seller", "/invoices/seller"),
     ("timesheet-of-bob", "/timesheet?week=2026-11-23&user=2"),
     ("users", "/admin/users"),
     ("user-edit", "/admin/users/1/edit"),
@@ -555,6 +559,25 @@ async fn every_page_fits_a_laptop_and_a_phone() {
         (
             "/timer/start",
             vec![("project_id", "1"), ("notes", "Copy for the hero section")],
+        ),
+        (
+            "/invoices/seller",
+            vec![
+                ("seller_name", "Example Studio"),
+                ("seller_address", "1 Main Street\nSpringfield"),
+                ("invoice_number_pattern", "{YYYY}-{seq:4}"),
+            ],
+        ),
+        (
+            "/invoices",
+            vec![
+                ("client_id", "1"),
+                ("from", "2026-11-01"),
+                ("to", "2026-11-30"),
+                ("grouping", "task"),
+                ("tax_percent", "19"),
+                ("discount_percent", "5"),
+            ],
         ),
     ] {
         let r = admin.post_form(path, &form).await;

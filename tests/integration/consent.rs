@@ -483,10 +483,63 @@ async fn trigger(app: &TestApp, actor: &Actor, event: &str, api: bool, n: &mut u
                 )
                 .await;
         }
+        ("invoice.created", false) => drop(an_invoice(app, actor, n, "draft").await),
+        ("invoice.issued", false) => drop(an_invoice(app, actor, n, "issued").await),
+        ("invoice.paid", false) => drop(an_invoice(app, actor, n, "paid").await),
+        ("invoice.cancelled", false) => drop(an_invoice(app, actor, n, "cancelled").await),
         (_, true) => return false,
         (event, false) => panic!("no trigger for {event}: add one to consent.rs"),
     }
     true
+}
+
+/// An invoice of a new client's billable hour, taken by `actor` as far as
+/// `status` (`draft`, `issued`, `paid` or `cancelled`); its id.
+async fn an_invoice(app: &TestApp, actor: &Actor, n: &mut u32, status: &str) -> i64 {
+    *n += 1;
+    let client: i64 = sqlx::query_scalar("INSERT INTO clients (name) VALUES ($1) RETURNING id")
+        .bind(format!("Billed {n}"))
+        .fetch_one(&app.pool)
+        .await
+        .expect("client");
+    let project = a_project()
+        .named(&format!("Billed project {n}"))
+        .with_rate(9000)
+        .for_client(Some(client))
+        .create(app)
+        .await;
+    an_entry(app.user_id(&actor.username).await, project)
+        .from("2026-11-10T09:00:00Z")
+        .lasting(60)
+        .create(app)
+        .await;
+    app.exec("UPDATE settings SET seller_name = 'Example Studio'")
+        .await;
+    let client = client.to_string();
+    actor
+        .post(
+            "/invoices",
+            &[
+                ("client_id", client.as_str()),
+                ("from", "2026-11-01"),
+                ("to", "2026-11-30"),
+                ("grouping", "project"),
+            ],
+        )
+        .await;
+    let id: i64 = app.scalar("SELECT max(id) FROM invoices").await;
+    let at = |step: &str| format!("/invoices/{id}/{step}");
+    if status != "draft" {
+        actor.post(&at("issue"), &[("confirm", "yes")]).await;
+    }
+    if status == "paid" {
+        let today = chrono::Utc::now().date_naive().to_string();
+        actor.post(&at("paid"), &[("paid_on", &today)]).await;
+    }
+    if status == "cancelled" {
+        actor.post(&at("cancel"), &[("confirm", "yes")]).await;
+    }
+    id
 }
 
 /// The catalogue's writes through the JSON API.

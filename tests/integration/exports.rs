@@ -670,7 +670,7 @@ async fn the_api_builds_a_summary_export_the_same_as_the_page() {
 
 /// A PDF's text as `pdftotext -layout` reads it (poppler-utils, installed
 /// by the test command), and `pdfinfo`'s page size and count.
-fn pdf_text(pdf: &[u8]) -> (String, String) {
+pub(crate) fn pdf_text(pdf: &[u8]) -> (String, String) {
     let dir = std::env::temp_dir().join(format!("tt-pdf-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("report.pdf");

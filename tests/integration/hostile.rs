@@ -469,6 +469,32 @@ const FORMS: &[(&str, &str, &[&str])] = &[
     ("POST", "/invitations", &["invite_email", "invite_role"]),
     (
         "POST",
+        "/invoices",
+        &[
+            "client_id",
+            "from",
+            "to",
+            "grouping",
+            "tax_percent",
+            "discount_percent",
+            "note",
+        ],
+    ),
+    (
+        "POST",
+        "/invoices/seller",
+        &[
+            "seller_name",
+            "seller_address",
+            "seller_tax_id",
+            "seller_bank",
+            "invoice_number_pattern",
+        ],
+    ),
+    ("GET", "/invoices", &["status"]),
+    ("GET", "/invoices.csv", &["status"]),
+    (
+        "POST",
         "/invitation",
         &[
             "token",

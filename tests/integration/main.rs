@@ -15,6 +15,7 @@ mod exports;
 mod faults;
 mod health;
 mod hostile;
+mod invoices;
 mod mail;
 mod metrics;
 mod pooler;

@@ -54,6 +54,7 @@ impl Worker {
             .register(handlers::analytics::DeliverAnalytics::new(config, pool))
             .register(handlers::install_ping::SendPing::new(config, pool))
             .register(handlers::mail::SendMails::new(config, pool))
+            .register(handlers::invoice::RenderInvoice::new(pool))
     }
 
     /// Adds a worker for `J`'s queue, running `handler`.

@@ -1,0 +1,362 @@
+//! The invoice as a PDF: the seller and the client, the number and the
+//! dates, the lines, the sums by the one money rule, the note and the bank
+//! details; the lines run over as many pages as they need.
+//!
+//! The same invoice always gives the same bytes: nothing in the file
+//! depends on when it was made (no generation time, no creation date), so a
+//! rebuild after a crash replaces the file with an identical one.
+
+use krilla::{Document, metadata::Metadata, page::PageSettings, surface::Surface};
+
+use super::invoices::Full;
+use crate::{
+    db::invoices::Seller,
+    domain::{
+        formats::LocalFormat,
+        invoice::{format_hours, format_percent},
+        tracking::format_cents,
+    },
+    pdf::{
+        BODY_TOP, FACES, INK, LINE, MARGIN, MUTED, Paper, SIZE, SMALL, TOP, TableLine, draw_table,
+        number, rule, text, text_column,
+    },
+};
+
+/// The invoice's PDF on `paper`, dates in `fmt`.
+pub fn render(full: &Full, paper: Paper, fmt: &LocalFormat) -> Result<Vec<u8>, String> {
+    let invoice = &full.invoice;
+    let seller: Seller = invoice
+        .seller
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let number_text = invoice.number.clone().unwrap_or_else(|| "Draft".into());
+    let money = |cents: i64| format!("{} {}", format_cents(cents), invoice.currency);
+    let (width, height) = paper.size();
+    let usable = width - 2.0 * MARGIN;
+    let columns = vec![
+        text_column("Description", usable - 60.0 - 80.0 - 45.0 - 90.0),
+        number("Hours", 60.0),
+        number("Rate", 80.0),
+        number("Tax", 45.0),
+        number("Amount", 90.0),
+    ];
+    let lines: Vec<TableLine> = full
+        .lines
+        .iter()
+        .map(|l| TableLine {
+            cells: vec![
+                l.description.clone(),
+                format_hours(l.centihours),
+                money(l.unit_cents),
+                format_percent(l.tax_bp),
+                money(
+                    crate::domain::invoice::Priced {
+                        centihours: l.centihours,
+                        unit_cents: l.unit_cents,
+                        tax_bp: l.tax_bp,
+                    }
+                    .net_cents(),
+                ),
+            ],
+            bold: false,
+        })
+        .collect();
+    let t = &full.totals;
+    let mut sums: Vec<(String, String, bool)> = vec![("Net".into(), money(t.net_cents), false)];
+    if t.discount_cents > 0 {
+        sums.push((
+            format!("Discount {}", format_percent(invoice.discount_bp)),
+            format!("−{}", money(t.discount_cents)),
+            false,
+        ));
+    }
+    for part in &t.taxes {
+        sums.push((
+            format!(
+                "Tax {} of {}",
+                format_percent(part.tax_bp),
+                money(part.net_cents - part.discount_cents)
+            ),
+            money(part.tax_cents),
+            false,
+        ));
+    }
+    sums.push(("Total".into(), money(t.total_cents), true));
+
+    let mut doc = Document::new();
+    doc.set_metadata(
+        Metadata::new()
+            .title(format!("Invoice {number_text}"))
+            .creator("TimeTracker".into()),
+    );
+    let per_page = ((height - BODY_TOP - TOP - LINE) / LINE) as usize;
+    // Page 1: 11 lines of addresses and dates above the table.
+    let first = per_page.saturating_sub(12).max(1);
+    let mut rest: &[TableLine] = &lines;
+    let mut page_number = 0;
+    loop {
+        page_number += 1;
+        let take = if page_number == 1 {
+            first
+        } else {
+            per_page - 1
+        };
+        let (now, later) = rest.split_at(take.min(rest.len()));
+        rest = later;
+        // The sums, the note and the bank details go under the last lines,
+        // or on a page of their own when they do not fit.
+        let room_left = take.saturating_sub(now.len());
+        let closing = rest.is_empty() && room_left >= sums.len() + 6;
+        let mut page = doc.start_page_with(
+            PageSettings::from_wh(width, height).expect("the paper sizes are valid"),
+        );
+        let mut s = page.surface();
+        footer(&mut s, width, height, &number_text, page_number);
+        let mut y = BODY_TOP - 40.0;
+        if page_number == 1 {
+            y = head(&mut s, &seller, full, fmt, &number_text, width);
+        }
+        if !now.is_empty() || page_number == 1 {
+            draw_table(&mut s, &columns, now, MARGIN, y);
+            y += LINE * (now.len() as f32 + 1.0) + 1.0;
+        }
+        if closing {
+            closing_block(&mut s, &sums, &invoice.note, &seller, width, y + LINE);
+        }
+        s.finish();
+        page.finish();
+        if rest.is_empty() && !closing {
+            let mut page = doc.start_page_with(
+                PageSettings::from_wh(width, height).expect("the paper sizes are valid"),
+            );
+            let mut s = page.surface();
+            page_number += 1;
+            footer(&mut s, width, height, &number_text, page_number);
+            closing_block(
+                &mut s,
+                &sums,
+                &invoice.note,
+                &seller,
+                width,
+                BODY_TOP - 40.0,
+            );
+            s.finish();
+            page.finish();
+        }
+        if rest.is_empty() {
+            break;
+        }
+    }
+    doc.finish().map_err(|e| format!("{e:?}"))
+}
+
+fn footer(s: &mut Surface, width: f32, height: f32, number: &str, page: usize) {
+    let y = height - TOP + 10.0;
+    text(
+        s,
+        &FACES.0,
+        SMALL,
+        MUTED,
+        MARGIN,
+        y,
+        &format!("Invoice {number}"),
+    );
+    let label = format!("Page {page}");
+    let x = width - MARGIN - FACES.0.width(&label, SMALL);
+    text(s, &FACES.0, SMALL, MUTED, x, y, &label);
+}
+
+/// The seller, the client, the number and the dates; returns the y under them.
+fn head(
+    s: &mut Surface,
+    seller: &Seller,
+    full: &Full,
+    fmt: &LocalFormat,
+    number: &str,
+    width: f32,
+) -> f32 {
+    let invoice = &full.invoice;
+    let right = width - MARGIN;
+    let mut y = TOP + 12.0;
+    text(s, &FACES.1, 13.0, INK, MARGIN, y, &seller.seller_name);
+    let title = "Invoice";
+    text(
+        s,
+        &FACES.1,
+        18.0,
+        INK,
+        right - FACES.1.width(title, 18.0),
+        y + 2.0,
+        title,
+    );
+    y += LINE * 1.3;
+    let mut left_y = y;
+    for line in seller.seller_address.lines().take(5) {
+        text(s, &FACES.0, SIZE, INK, MARGIN, left_y, line);
+        left_y += LINE;
+    }
+    if !seller.seller_tax_id.is_empty() {
+        text(
+            s,
+            &FACES.0,
+            SIZE,
+            MUTED,
+            MARGIN,
+            left_y,
+            &format!("Tax id {}", seller.seller_tax_id),
+        );
+        left_y += LINE;
+    }
+    let facts = [
+        ("Number", number.to_owned()),
+        (
+            "Date",
+            invoice
+                .issued_on
+                .map(|d| fmt.day(d))
+                .unwrap_or_else(|| "not issued".into()),
+        ),
+        (
+            "Period",
+            format!(
+                "{} to {}",
+                fmt.day(invoice.period_from),
+                fmt.day(invoice.period_to)
+            ),
+        ),
+    ];
+    let mut right_y = y;
+    for (label, value) in facts {
+        let value_x = right - FACES.0.width(&value, SIZE);
+        text(s, &FACES.0, SIZE, INK, value_x, right_y, &value);
+        text(
+            s,
+            &FACES.1,
+            SIZE,
+            INK,
+            value_x - 8.0 - FACES.1.width(label, SIZE),
+            right_y,
+            label,
+        );
+        right_y += LINE;
+    }
+    y = left_y.max(right_y) + LINE;
+    text(s, &FACES.1, SIZE, MUTED, MARGIN, y, "Bill to");
+    y += LINE;
+    text(s, &FACES.1, 10.0, INK, MARGIN, y, &invoice.client);
+    y + LINE * 1.5 - 9.0
+}
+
+/// The sums (right-aligned), then the note and the bank details.
+fn closing_block(
+    s: &mut Surface,
+    sums: &[(String, String, bool)],
+    note: &str,
+    seller: &Seller,
+    width: f32,
+    y: f32,
+) {
+    let right = width - MARGIN;
+    let mut y = y;
+    for (label, value, bold) in sums {
+        let face = if *bold { &FACES.1 } else { &FACES.0 };
+        if *bold {
+            rule(s, right - 260.0, right, y - 10.0, INK);
+        }
+        text(
+            s,
+            face,
+            SIZE,
+            INK,
+            right - face.width(value, SIZE),
+            y,
+            value,
+        );
+        text(s, face, SIZE, INK, right - 260.0, y, label);
+        y += LINE;
+    }
+    y += LINE;
+    for line in note.lines().take(8) {
+        text(s, &FACES.0, SIZE, INK, MARGIN, y, line);
+        y += LINE;
+    }
+    if !seller.seller_bank.is_empty() {
+        y += LINE * 0.5;
+        text(s, &FACES.1, SIZE, MUTED, MARGIN, y, "Payment to");
+        y += LINE;
+        for line in seller.seller_bank.lines().take(4) {
+            text(s, &FACES.0, SIZE, INK, MARGIN, y, line);
+            y += LINE;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::invoices::{Invoice, Line};
+    use chrono::NaiveDate;
+
+    fn invoice(lines: usize) -> Full {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30).expect("a day");
+        let invoice = Invoice {
+            id: 1,
+            client_id: 1,
+            client: "Acme".into(),
+            status: "issued".into(),
+            number: Some("2026-0001".into()),
+            period_from: day,
+            period_to: day,
+            grouping: "entry".into(),
+            currency: "EUR".into(),
+            discount_bp: 500,
+            note: "Thank you".into(),
+            seller: Some(serde_json::json!({
+                "seller_name": "Example", "seller_address": "1 Main Street", "seller_tax_id": "X1",
+                "seller_bank": "IBAN 1", "invoice_number_pattern": "{YYYY}-{seq}"
+            })),
+            issued_on: Some(day),
+            paid_on: None,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let lines = (0..lines)
+            .map(|i| Line {
+                id: i as i64,
+                invoice_id: 1,
+                position: i as i32,
+                description: format!("Work item {i}"),
+                centihours: 125,
+                unit_cents: 9550,
+                tax_bp: if i % 2 == 0 { 1900 } else { 700 },
+            })
+            .collect();
+        Full::new(invoice, lines)
+    }
+
+    #[test]
+    fn the_same_invoice_always_gives_the_same_bytes() {
+        let fmt = LocalFormat::iso();
+        let first = render(&invoice(3), Paper::A4, &fmt).expect("a pdf");
+        let again = render(&invoice(3), Paper::A4, &fmt).expect("a pdf");
+        assert!(first.starts_with(b"%PDF-"));
+        assert_eq!(
+            first, again,
+            "a rebuild replaces the file with the same one"
+        );
+    }
+
+    #[test]
+    fn many_lines_run_over_pages_with_the_sums_after_the_last() {
+        let pdf = render(&invoice(200), Paper::Letter, &LocalFormat::iso()).expect("a pdf");
+        // The page tree's count: 200 lines at about 50 a page.
+        let text = String::from_utf8_lossy(&pdf);
+        let count: usize = text
+            .split("/Count ")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .expect("a page count");
+        assert!((4..=6).contains(&count), "{count} pages");
+    }
+}

@@ -1,0 +1,547 @@
+//! One function per action on invoices, shared by the pages and the API.
+//! Each checks `Permission::Bill` (administrators and managers).
+
+use chrono::{Duration, NaiveDate, Utc};
+use sqlx::PgPool;
+
+use crate::{
+    analytics::{Event, events::row_bucket, record},
+    db::{
+        self,
+        invoices::{Invoice, Line, LineFields, NewDraft, Seller},
+    },
+    domain::{
+        Permission, ValidationError,
+        invoice::{self, NumberPattern, Priced, Totals},
+        text,
+        tracking::{round_seconds, start_of_day},
+    },
+    error::AppError,
+    tracking::Actor,
+};
+
+/// How a draft's lines are made from its entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    /// One line per project.
+    Project,
+    /// One line per project and task.
+    Task,
+    /// One line per entry.
+    Entry,
+}
+
+impl Grouping {
+    pub const ALL: [Grouping; 3] = [Grouping::Project, Grouping::Task, Grouping::Entry];
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == raw.trim())
+            .ok_or_else(|| {
+                ValidationError::new("grouping", "Choose a line per project, task or entry.")
+            })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grouping::Project => "project",
+            Grouping::Task => "task",
+            Grouping::Entry => "entry",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Grouping::Project => "One line per project",
+            Grouping::Task => "One line per task",
+            Grouping::Entry => "One line per entry",
+        }
+    }
+}
+
+/// A new draft as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct DraftInput {
+    pub client_id: String,
+    /// First day, `YYYY-MM-DD` or in your date format.
+    pub from: String,
+    /// Last day (inclusive).
+    pub to: String,
+    /// `project`, `task` or `entry`.
+    pub grouping: String,
+    /// The tax rate of every line, in percent (`19`, `7.5`); each line's
+    /// can be changed on the draft.
+    pub tax_percent: String,
+    pub discount_percent: String,
+    pub note: String,
+}
+
+/// An invoice with its lines and sums.
+#[derive(Debug, Clone)]
+pub struct Full {
+    pub invoice: Invoice,
+    pub lines: Vec<Line>,
+    pub totals: Totals,
+}
+
+fn priced(lines: &[Line]) -> Vec<Priced> {
+    lines
+        .iter()
+        .map(|l| Priced {
+            centihours: l.centihours,
+            unit_cents: l.unit_cents,
+            tax_bp: l.tax_bp,
+        })
+        .collect()
+}
+
+impl Full {
+    /// The invoice with its lines, summed by the money rule.
+    pub fn new(invoice: Invoice, lines: Vec<Line>) -> Self {
+        let totals = invoice::totals(&priced(&lines), invoice.discount_bp);
+        Self {
+            invoice,
+            lines,
+            totals,
+        }
+    }
+}
+
+/// Makes a draft from the client's unbilled billable entries of the period:
+/// it takes them (no other draft will) and prices them with the report's
+/// rounding and rates. Refused when there is nothing to bill.
+pub async fn create_draft(
+    pool: &PgPool,
+    actor: &Actor,
+    input: &DraftInput,
+) -> Result<i64, AppError> {
+    actor.require(Permission::Bill)?;
+    let client_id: i64 = input
+        .client_id
+        .trim()
+        .parse()
+        .map_err(|_| ValidationError::new("client_id", "Choose a client."))?;
+    let from = actor.format.parse_day("from", &input.from)?;
+    let to = actor.format.parse_day("to", &input.to)?;
+    if to < from {
+        return Err(
+            ValidationError::new("to", "The last day must not be before the first.").into(),
+        );
+    }
+    if (to - from).num_days() > 3660 {
+        return Err(ValidationError::new("to", "An invoice covers at most ten years.").into());
+    }
+    let grouping = Grouping::parse(&input.grouping)?;
+    let tax_bp = invoice::parse_percent("tax_percent", &input.tax_percent)?;
+    let discount_bp = invoice::parse_percent("discount_percent", &input.discount_percent)?;
+    let note = text::limited("note", &input.note, 2000)?;
+    let settings = db::settings::load(pool).await?;
+    let mut tx = pool.begin().await?;
+    if !db::clients::exists(&mut tx, client_id).await? {
+        return Err(ValidationError::new("client_id", "Choose a client.").into());
+    }
+    let id = db::invoices::insert_draft(
+        &mut tx,
+        &NewDraft {
+            client_id,
+            period_from: from,
+            period_to: to,
+            grouping: grouping.as_str(),
+            currency: &settings.currency,
+            discount_bp,
+            note: &note,
+            created_by: actor.user_id,
+        },
+    )
+    .await?;
+    let entries = db::invoices::take_entries(
+        &mut tx,
+        id,
+        client_id,
+        start_of_day(from, actor.timezone),
+        start_of_day(to + Duration::days(1), actor.timezone),
+    )
+    .await?;
+    if entries.is_empty() {
+        return Err(ValidationError::new(
+            "client_id",
+            "This client has no unbilled billable time in that period.",
+        )
+        .into());
+    }
+    let lines = lines_of(&entries, grouping, settings.rounding_minutes, tax_bp, actor);
+    for (position, line) in lines.iter().enumerate() {
+        db::invoices::insert_line(&mut tx, id, position as i32, &line.fields()).await?;
+    }
+    record(
+        &mut tx,
+        Some(actor.user_id),
+        &Event::InvoiceCreated {
+            grouping: grouping.as_str(),
+            line_count_bucket: row_bucket(lines.len() as i64),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A line being made from entries.
+struct NewLine {
+    description: String,
+    seconds: i64,
+    unit_cents: i64,
+    tax_bp: i32,
+}
+
+impl NewLine {
+    fn fields(&self) -> LineFields<'_> {
+        LineFields {
+            description: &self.description,
+            centihours: invoice::centihours(self.seconds),
+            unit_cents: self.unit_cents,
+            tax_bp: self.tax_bp,
+        }
+    }
+}
+
+/// The draft's lines: entries' rounded time summed per project (and rate),
+/// per task, or one line each.
+fn lines_of(
+    entries: &[db::invoices::TakenEntry],
+    grouping: Grouping,
+    rounding_minutes: i32,
+    tax_bp: i32,
+    actor: &Actor,
+) -> Vec<NewLine> {
+    let mut lines: Vec<NewLine> = Vec::new();
+    for e in entries {
+        let seconds = round_seconds(e.duration_seconds, rounding_minutes);
+        let description = match grouping {
+            Grouping::Project => e.project.clone(),
+            Grouping::Task => match &e.task {
+                Some(task) => format!("{} · {task}", e.project),
+                None => e.project.clone(),
+            },
+            Grouping::Entry => {
+                let day = actor
+                    .format
+                    .day(e.started_at.with_timezone(&actor.timezone).date_naive());
+                let mut d = format!("{day} · {}", e.project);
+                if let Some(task) = &e.task {
+                    d.push_str(&format!(" · {task}"));
+                }
+                let notes = e.notes.trim();
+                if !notes.is_empty() {
+                    d.push_str(&format!(" · {notes}"));
+                }
+                d.chars().take(500).collect()
+            }
+        };
+        let merged = grouping != Grouping::Entry
+            && lines
+                .iter_mut()
+                .find(|l| l.description == description && l.unit_cents == e.rate_cents)
+                .map(|line| line.seconds += seconds)
+                .is_some();
+        if !merged {
+            lines.push(NewLine {
+                description,
+                seconds,
+                unit_cents: e.rate_cents,
+                tax_bp,
+            });
+        }
+    }
+    lines
+}
+
+/// An invoice with its lines and sums; 404 to those who may not bill.
+pub async fn get(pool: &PgPool, actor: &Actor, id: i64) -> Result<Full, AppError> {
+    if !actor.can(Permission::Bill) {
+        return Err(AppError::NotFound);
+    }
+    let invoice = db::invoices::get(&mut *pool.acquire().await?, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lines = db::invoices::lines(pool, &[id]).await?;
+    Ok(Full::new(invoice, lines))
+}
+
+/// Invoices of one status (or all), newest first, with their sums.
+pub async fn list(
+    pool: &PgPool,
+    actor: &Actor,
+    status: Option<&str>,
+    client_id: Option<i64>,
+) -> Result<Vec<Full>, AppError> {
+    actor.require(Permission::Bill)?;
+    if let Some(s) = status
+        && !STATUSES.contains(&s)
+    {
+        return Err(
+            ValidationError::new("status", "Choose draft, issued, paid or cancelled.").into(),
+        );
+    }
+    let invoices = db::invoices::list(pool, status, client_id, 500).await?;
+    let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
+    let mut lines = db::invoices::lines(pool, &ids).await?;
+    Ok(invoices
+        .into_iter()
+        .map(|invoice| {
+            let own: Vec<Line> = lines
+                .iter()
+                .filter(|l| l.invoice_id == invoice.id)
+                .cloned()
+                .collect();
+            lines.retain(|l| l.invoice_id != invoice.id);
+            Full::new(invoice, own)
+        })
+        .collect())
+}
+
+/// The statuses, in the order an invoice goes through them.
+pub const STATUSES: [&str; 4] = ["draft", "issued", "paid", "cancelled"];
+
+/// A draft's line as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct LineInput {
+    pub description: String,
+    /// Hours, two decimals at most (`1.25`).
+    pub hours: String,
+    /// Price per hour (`95.50`).
+    pub unit_price: String,
+    /// Tax rate in percent (`19`).
+    pub tax_percent: String,
+}
+
+/// Changes a line of a draft.
+pub async fn update_line(
+    pool: &PgPool,
+    actor: &Actor,
+    id: i64,
+    line_id: i64,
+    input: &LineInput,
+) -> Result<(), AppError> {
+    actor.require(Permission::Bill)?;
+    let description = text::required("description", &input.description, 500)?;
+    let fields = LineFields {
+        description: &description,
+        centihours: invoice::parse_hours("hours", &input.hours)?,
+        unit_cents: invoice::parse_money("unit_price", &input.unit_price)?,
+        tax_bp: invoice::parse_percent("tax_percent", &input.tax_percent)?,
+    };
+    let mut conn = pool.acquire().await?;
+    if db::invoices::update_line(&mut conn, id, line_id, &fields).await? {
+        Ok(())
+    } else {
+        Err(not_a_draft(pool, id).await)
+    }
+}
+
+/// Removes a line from a draft.
+pub async fn delete_line(
+    pool: &PgPool,
+    actor: &Actor,
+    id: i64,
+    line_id: i64,
+) -> Result<(), AppError> {
+    actor.require(Permission::Bill)?;
+    if db::invoices::delete_line(&mut *pool.acquire().await?, id, line_id).await? {
+        Ok(())
+    } else {
+        Err(not_a_draft(pool, id).await)
+    }
+}
+
+/// A draft's discount and note.
+pub async fn update_terms(
+    pool: &PgPool,
+    actor: &Actor,
+    id: i64,
+    discount_percent: &str,
+    note: &str,
+) -> Result<(), AppError> {
+    actor.require(Permission::Bill)?;
+    let discount_bp = invoice::parse_percent("discount_percent", discount_percent)?;
+    let note = text::limited("note", note, 2000)?;
+    if db::invoices::update_terms(&mut *pool.acquire().await?, id, discount_bp, &note).await? {
+        Ok(())
+    } else {
+        Err(not_a_draft(pool, id).await)
+    }
+}
+
+/// Why a draft-only change did not happen: no such invoice or line (404),
+/// or the invoice is no longer a draft (409).
+async fn not_a_draft(pool: &PgPool, id: i64) -> AppError {
+    match pool.acquire().await {
+        Ok(mut conn) => match db::invoices::get(&mut conn, id).await {
+            Ok(Some(i)) if i.status != "draft" => AppError::Conflict {
+                code: "invoice_not_draft",
+                message: "Only a draft can change. Cancel the invoice and make a new one.".into(),
+            },
+            Ok(_) => AppError::NotFound,
+            Err(e) => e.into(),
+        },
+        Err(e) => e.into(),
+    }
+}
+
+/// Deletes a draft; its entries are unbilled again.
+pub async fn delete_draft(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppError> {
+    actor.require(Permission::Bill)?;
+    if db::invoices::delete_draft(&mut *pool.acquire().await?, id).await? {
+        Ok(())
+    } else {
+        Err(not_a_draft(pool, id).await)
+    }
+}
+
+/// Issues a draft: the next number of this year's sequence, the seller's
+/// details as they are now, its entries frozen; returns the number.
+pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<String, AppError> {
+    actor.require(Permission::Bill)?;
+    let mut tx = pool.begin().await?;
+    let draft = db::invoices::lock(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if draft.status != "draft" {
+        return Err(AppError::Conflict {
+            code: "invoice_not_draft",
+            message: format!(
+                "This invoice was already issued as {}.",
+                draft.number.unwrap_or_default()
+            ),
+        });
+    }
+    let lines = db::invoices::lines(pool, &[id]).await?;
+    if lines.is_empty() {
+        return Err(AppError::Conflict {
+            code: "invoice_empty",
+            message: "An invoice needs at least one line.".into(),
+        });
+    }
+    let seller = db::invoices::seller(&mut tx).await?;
+    if seller.seller_name.trim().is_empty() {
+        return Err(AppError::Conflict {
+            code: "seller_missing",
+            message: "An administrator must enter the seller's details (Invoices → Seller) first."
+                .into(),
+        });
+    }
+    let pattern = NumberPattern::parse(&seller.invoice_number_pattern)?;
+    let today: NaiveDate = Utc::now().with_timezone(&actor.timezone).date_naive();
+    let seq = db::invoices::next_in_sequence(&mut tx, chrono::Datelike::year(&today)).await?;
+    let number = pattern.number(today, seq);
+    let snapshot = serde_json::to_value(&seller).map_err(anyhow::Error::from)?;
+    db::invoices::issue(&mut tx, id, &number, today, &snapshot).await?;
+    let totals = invoice::totals(&priced(&lines), draft.discount_bp);
+    record(
+        &mut tx,
+        Some(actor.user_id),
+        &Event::InvoiceIssued {
+            tax_rates: totals.taxes.len() as i64,
+            discounted: draft.discount_bp > 0,
+        },
+    )
+    .await?;
+    crate::jobs::enqueue(&mut tx, &crate::jobs::InvoiceDocument { invoice_id: id }).await?;
+    tx.commit().await?;
+    Ok(number)
+}
+
+/// Marks an issued invoice paid on `paid_on` (typed in the actor's format).
+pub async fn mark_paid(
+    pool: &PgPool,
+    actor: &Actor,
+    id: i64,
+    paid_on: &str,
+) -> Result<(), AppError> {
+    actor.require(Permission::Bill)?;
+    let day = actor.format.parse_day("paid_on", paid_on)?;
+    let mut tx = pool.begin().await?;
+    let i = db::invoices::lock(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if i.status != "issued" {
+        return Err(AppError::Conflict {
+            code: "invoice_not_issued",
+            message: format!(
+                "Only an issued invoice can be marked paid; this one is {}.",
+                i.status
+            ),
+        });
+    }
+    if i.issued_on.is_some_and(|issued| day < issued) {
+        return Err(
+            ValidationError::new("paid_on", "The payment cannot be before the invoice.").into(),
+        );
+    }
+    db::invoices::set_paid(&mut tx, id, day).await?;
+    record(&mut tx, Some(actor.user_id), &Event::InvoicePaid).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Cancels an issued or paid invoice: its number stays used, its entries
+/// are unbilled again; returns how many.
+pub async fn cancel(pool: &PgPool, actor: &Actor, id: i64) -> Result<u64, AppError> {
+    actor.require(Permission::Bill)?;
+    let mut tx = pool.begin().await?;
+    let i = db::invoices::lock(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !matches!(i.status.as_str(), "issued" | "paid") {
+        return Err(AppError::Conflict {
+            code: "invoice_not_issued",
+            message: "Only an issued or paid invoice can be cancelled; delete a draft instead."
+                .into(),
+        });
+    }
+    let freed = db::invoices::cancel(&mut tx, id).await?;
+    record(
+        &mut tx,
+        Some(actor.user_id),
+        &Event::InvoiceCancelled {
+            was_paid: i.status == "paid",
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(freed)
+}
+
+/// The seller's details as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SellerInput {
+    pub seller_name: String,
+    pub seller_address: String,
+    pub seller_tax_id: String,
+    pub seller_bank: String,
+    pub invoice_number_pattern: String,
+}
+
+/// Saves the seller's details and the number pattern (administrators).
+pub async fn update_seller(
+    pool: &PgPool,
+    actor: &Actor,
+    input: &SellerInput,
+) -> Result<(), AppError> {
+    actor.require(Permission::Administer)?;
+    let seller = Seller {
+        seller_name: text::limited("seller_name", &input.seller_name, 200)?,
+        seller_address: text::limited("seller_address", &input.seller_address, 1000)?,
+        seller_tax_id: text::limited("seller_tax_id", &input.seller_tax_id, 100)?,
+        seller_bank: text::limited("seller_bank", &input.seller_bank, 500)?,
+        invoice_number_pattern: NumberPattern::parse(&input.invoice_number_pattern)?
+            .as_str()
+            .to_owned(),
+    };
+    db::invoices::update_seller(pool, &seller).await?;
+    Ok(())
+}

@@ -1,0 +1,405 @@
+//! Invoices, their lines, their numbering and their rendered PDF.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, PgPool};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Invoice {
+    pub id: i64,
+    pub client_id: i64,
+    pub client: String,
+    pub status: String,
+    pub number: Option<String>,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub grouping: String,
+    pub currency: String,
+    pub discount_bp: i32,
+    pub note: String,
+    pub seller: Option<serde_json::Value>,
+    pub issued_on: Option<NaiveDate>,
+    pub paid_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "i.id, i.client_id, c.name AS client, i.status, i.number, i.period_from, i.period_to,
+                       i.grouping, i.currency, i.discount_bp, i.note, i.seller, i.issued_on, i.paid_on,
+                       i.created_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Line {
+    pub id: i64,
+    pub invoice_id: i64,
+    pub position: i32,
+    pub description: String,
+    pub centihours: i64,
+    pub unit_cents: i64,
+    pub tax_bp: i32,
+}
+
+/// A new draft's fields.
+pub struct NewDraft<'a> {
+    pub client_id: i64,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub grouping: &'a str,
+    pub currency: &'a str,
+    pub discount_bp: i32,
+    pub note: &'a str,
+    pub created_by: i64,
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn insert_draft(conn: &mut PgConnection, d: &NewDraft<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO invoices (client_id, period_from, period_to, grouping, currency, discount_bp, note, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(d.client_id)
+    .bind(d.period_from)
+    .bind(d.period_to)
+    .bind(d.grouping)
+    .bind(d.currency)
+    .bind(d.discount_bp)
+    .bind(d.note)
+    .bind(d.created_by)
+    .fetch_one(conn)
+    .await
+}
+
+/// An entry a draft took.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TakenEntry {
+    pub id: i64,
+    pub project: String,
+    pub task: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub duration_seconds: i64,
+    pub rate_cents: i64,
+    pub notes: String,
+}
+
+/// Links the client's finished, billable entries that started in
+/// `[from, to)` and are on no invoice yet to `invoice_id`; returns them,
+/// oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn take_entries(
+    conn: &mut PgConnection,
+    invoice_id: i64,
+    client_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<TakenEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH taken AS (
+             UPDATE time_entries e SET invoice_id = $1
+               FROM projects p
+              WHERE p.id = e.project_id AND p.client_id = $2 AND e.billable AND e.ended_at IS NOT NULL
+                AND e.invoice_id IS NULL AND e.started_at >= $3 AND e.started_at < $4
+             RETURNING e.id, e.project_id, e.task_id, e.started_at, e.duration_seconds, e.notes
+         )
+         SELECT t.id, p.name AS project, tk.name AS task, t.started_at, t.duration_seconds,
+                coalesce(p.hourly_rate_cents, c.default_hourly_rate_cents, 0) AS rate_cents, t.notes
+           FROM taken t
+           JOIN projects p ON p.id = t.project_id
+           JOIN clients c ON c.id = p.client_id
+           LEFT JOIN tasks tk ON tk.id = t.task_id
+          ORDER BY t.started_at, t.id",
+    )
+    .bind(invoice_id)
+    .bind(client_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}
+
+/// A line's fields.
+pub struct LineFields<'a> {
+    pub description: &'a str,
+    pub centihours: i64,
+    pub unit_cents: i64,
+    pub tax_bp: i32,
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn insert_line(
+    conn: &mut PgConnection,
+    invoice_id: i64,
+    position: i32,
+    l: &LineFields<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO invoice_lines (invoice_id, position, description, centihours, unit_cents, tax_bp)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(invoice_id)
+    .bind(position)
+    .bind(l.description)
+    .bind(l.centihours)
+    .bind(l.unit_cents)
+    .bind(l.tax_bp)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Changes a line of a draft; false when the line or the draft is not there.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn update_line(
+    conn: &mut PgConnection,
+    invoice_id: i64,
+    line_id: i64,
+    l: &LineFields<'_>,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE invoice_lines SET description = $3, centihours = $4, unit_cents = $5, tax_bp = $6
+          WHERE id = $2 AND invoice_id = $1
+            AND EXISTS (SELECT 1 FROM invoices WHERE id = $1 AND status = 'draft')",
+    )
+    .bind(invoice_id)
+    .bind(line_id)
+    .bind(l.description)
+    .bind(l.centihours)
+    .bind(l.unit_cents)
+    .bind(l.tax_bp)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn delete_line(
+    conn: &mut PgConnection,
+    invoice_id: i64,
+    line_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "DELETE FROM invoice_lines WHERE id = $2 AND invoice_id = $1
+            AND EXISTS (SELECT 1 FROM invoices WHERE id = $1 AND status = 'draft')",
+    )
+    .bind(invoice_id)
+    .bind(line_id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// A draft's discount and note; false unless it is a draft.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn update_terms(
+    conn: &mut PgConnection,
+    id: i64,
+    discount_bp: i32,
+    note: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE invoices SET discount_bp = $2, note = $3, updated_at = now() WHERE id = $1 AND status = 'draft'",
+    )
+    .bind(id)
+    .bind(discount_bp)
+    .bind(note)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Invoice>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM invoices i JOIN clients c ON c.id = i.client_id WHERE i.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The invoice, its row locked until the transaction ends (issuing, paying
+/// and cancelling wait for each other).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn lock(conn: &mut PgConnection, id: i64) -> Result<Option<Invoice>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM invoices i JOIN clients c ON c.id = i.client_id WHERE i.id = $1 FOR UPDATE OF i"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Invoices, newest first, of one status or all.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn list(
+    pool: &PgPool,
+    status: Option<&str>,
+    client_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Invoice>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM invoices i JOIN clients c ON c.id = i.client_id
+          WHERE ($1::text IS NULL OR i.status = $1) AND ($2::bigint IS NULL OR i.client_id = $2)
+          ORDER BY i.id DESC LIMIT $3"
+    )))
+    .bind(status)
+    .bind(client_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The lines of the given invoices, in order.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn lines(pool: &PgPool, invoice_ids: &[i64]) -> Result<Vec<Line>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, invoice_id, position, description, centihours, unit_cents, tax_bp FROM invoice_lines
+          WHERE invoice_id = ANY($1) ORDER BY invoice_id, position, id",
+    )
+    .bind(invoice_ids)
+    .fetch_all(pool)
+    .await
+}
+
+/// How many entries an invoice holds.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn entry_count(pool: &PgPool, id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM time_entries WHERE invoice_id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+}
+
+/// The next number of `year`'s sequence. The year's row stays locked until
+/// the transaction ends, so concurrent issuers take turns, and a rollback
+/// gives the number back: no gaps, no duplicates.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn next_in_sequence(conn: &mut PgConnection, year: i32) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO invoice_sequences (year, last) VALUES ($1, 1)
+         ON CONFLICT (year) DO UPDATE SET last = invoice_sequences.last + 1 RETURNING last",
+    )
+    .bind(year)
+    .fetch_one(conn)
+    .await
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn issue(
+    conn: &mut PgConnection,
+    id: i64,
+    number: &str,
+    issued_on: NaiveDate,
+    seller: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE invoices SET status = 'issued', number = $2, issued_on = $3, seller = $4, updated_at = now()
+          WHERE id = $1 AND status = 'draft'",
+    )
+    .bind(id)
+    .bind(number)
+    .bind(issued_on)
+    .bind(seller)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_paid(
+    conn: &mut PgConnection,
+    id: i64,
+    paid_on: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE invoices SET status = 'paid', paid_on = $2, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(paid_on)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Cancels an issued or paid invoice and frees its entries; returns how
+/// many entries were freed.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn cancel(conn: &mut PgConnection, id: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query("UPDATE invoices SET status = 'cancelled', paid_on = NULL, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let freed = sqlx::query("UPDATE time_entries SET invoice_id = NULL WHERE invoice_id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(freed.rows_affected())
+}
+
+/// Deletes a draft (its entries are freed by the foreign key).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn delete_draft(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM invoices WHERE id = $1 AND status = 'draft'")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Stores (or replaces) an invoice's rendered PDF.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn save_document(pool: &PgPool, id: i64, pdf: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO invoice_documents (invoice_id, pdf) VALUES ($1, $2)
+         ON CONFLICT (invoice_id) DO UPDATE SET pdf = excluded.pdf, built_at = now()",
+    )
+    .bind(id)
+    .bind(pdf)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn document(pool: &PgPool, id: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT pdf FROM invoice_documents WHERE invoice_id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The seller's details and the number pattern (the settings row).
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize,
+)]
+pub struct Seller {
+    pub seller_name: String,
+    pub seller_address: String,
+    pub seller_tax_id: String,
+    pub seller_bank: String,
+    pub invoice_number_pattern: String,
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn seller(conn: &mut PgConnection) -> Result<Seller, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT seller_name, seller_address, seller_tax_id, seller_bank, invoice_number_pattern
+           FROM settings WHERE id = 1",
+    )
+    .fetch_one(conn)
+    .await
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn update_seller(pool: &PgPool, s: &Seller) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE settings SET seller_name = $1, seller_address = $2, seller_tax_id = $3, seller_bank = $4,
+                invoice_number_pattern = $5, updated_at = now()
+          WHERE id = 1",
+    )
+    .bind(&s.seller_name)
+    .bind(&s.seller_address)
+    .bind(&s.seller_tax_id)
+    .bind(&s.seller_bank)
+    .bind(&s.invoice_number_pattern)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

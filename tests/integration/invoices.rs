@@ -1,0 +1,376 @@
+//! Invoices from unbilled time: drafts, issuing with gapless numbers, the
+//! PDF built by the worker, entries frozen until the invoice is cancelled.
+
+use chrono::{Datelike, Utc};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::{
+    api::Api,
+    support::{TestApp, TestClient, a_project, an_entry, assert_is_redirect, location, spawn_app},
+};
+
+/// A client with two projects and three billable entries in November 2026
+/// (and one non-billable, and one in December), the seller's details set.
+async fn a_client_with_a_month_of_work(app: &TestApp, admin: &TestClient, name: &str) -> i64 {
+    let client: i64 = sqlx::query_scalar(
+        "INSERT INTO clients (name, default_hourly_rate_cents) VALUES ($1, 6000) RETURNING id",
+    )
+    .bind(name)
+    .fetch_one(&app.pool)
+    .await
+    .expect("client");
+    let web = a_project()
+        .named(&format!("{name} web"))
+        .with_rate(10_000)
+        .for_client(Some(client))
+        .create(app)
+        .await;
+    let support = a_project()
+        .named(&format!("{name} support"))
+        .for_client(Some(client))
+        .create(app)
+        .await;
+    let admin_id = app.user_id("admin").await;
+    for (project, start, minutes) in [
+        (web, "2026-11-02T09:00:00Z", 90),
+        (web, "2026-11-03T09:00:00Z", 45),
+        (support, "2026-11-04T09:00:00Z", 30),
+        (web, "2026-12-01T09:00:00Z", 60),
+    ] {
+        an_entry(admin_id, project)
+            .from(start)
+            .lasting(minutes)
+            .create(app)
+            .await;
+    }
+    app.exec(&format!(
+        "UPDATE time_entries SET billable = false WHERE id = (SELECT max(id) FROM time_entries WHERE project_id = {support})"
+    ))
+    .await;
+    an_entry(admin_id, support)
+        .from("2026-11-05T09:00:00Z")
+        .lasting(15)
+        .create(app)
+        .await;
+    let r = admin
+        .post_form(
+            "/invoices/seller",
+            &[
+                ("seller_name", "Example Studio"),
+                ("seller_address", "1 Main Street\nSpringfield"),
+                ("seller_tax_id", "DE123456789"),
+                ("seller_bank", "IBAN DE89 3704 0044 0532 0130 00"),
+                ("invoice_number_pattern", "{YYYY}-{seq:4}"),
+            ],
+        )
+        .await;
+    assert_is_redirect(&r);
+    client
+}
+
+/// Makes a draft of November for `client`; its id.
+async fn draft(admin: &TestClient, client: i64, grouping: &str) -> i64 {
+    let client = client.to_string();
+    let r = admin
+        .post_form(
+            "/invoices",
+            &[
+                ("client_id", &client),
+                ("from", "2026-11-01"),
+                ("to", "2026-11-30"),
+                ("grouping", grouping),
+                ("tax_percent", "19"),
+                ("discount_percent", "10"),
+                ("note", "Thank you"),
+            ],
+        )
+        .await;
+    assert_is_redirect(&r);
+    location(&r)
+        .trim_start_matches("/invoices/")
+        .parse()
+        .expect("the draft's page")
+}
+
+async fn issue(admin: &TestClient, id: i64) -> reqwest::Response {
+    admin
+        .post_form(&format!("/invoices/{id}/issue"), &[("confirm", "yes")])
+        .await
+}
+
+#[tokio::test]
+async fn an_invoice_bills_a_clients_unbilled_time_and_freezes_it_until_it_is_cancelled() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let acme = a_client_with_a_month_of_work(&app, &admin, "Acme").await;
+    let id = draft(&admin, acme, "project").await;
+
+    // The draft: one line per project, November's billable entries only.
+    let page = admin.get_text(&format!("/invoices/{id}")).await;
+    assert!(
+        page.contains("Draft invoice") && page.contains("3 entries"),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"value="2.25""#),
+        "90 + 45 minutes of web: {page}"
+    );
+    assert!(
+        page.contains(r#"value="0.25""#),
+        "15 billable minutes of support"
+    );
+    // 2.25 h × 100.00 + 0.25 h × 60.00 = 240.00; less 10 % = 216.00;
+    // 19 % tax = 41.04; total 257.04.
+    for figure in ["240.00 EUR", "−24.00 EUR", "41.04 EUR", "257.04 EUR"] {
+        assert!(page.contains(figure), "{figure} in {page}");
+    }
+
+    // A second draft of the same month finds nothing left to bill.
+    let client = acme.to_string();
+    let r = admin
+        .post_form(
+            "/invoices",
+            &[
+                ("client_id", &client),
+                ("from", "2026-11-01"),
+                ("to", "2026-11-30"),
+                ("grouping", "entry"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("no unbilled billable time")
+    );
+
+    // Issued: the year's first number, the PDF made by the worker.
+    assert_is_redirect(&issue(&admin, id).await);
+    let number = format!("{}-0001", Utc::now().year());
+    let page = admin.get_text(&format!("/invoices/{id}")).await;
+    assert!(page.contains(&format!("Invoice {number}")), "{page}");
+    app.run_pending_jobs().await;
+    let r = admin.get(&format!("/invoices/{id}/pdf")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.expect("pdf").to_vec();
+    let (text, _) = crate::exports::pdf_text(&pdf);
+    for expected in [
+        number.as_str(),
+        "Example Studio",
+        "Acme",
+        "Acme web",
+        "2.25",
+        "Total",
+        "257.04 EUR",
+        "Tax 19 % of 216.00 EUR",
+        "IBAN DE89",
+    ] {
+        assert!(text.contains(expected), "{expected} in the PDF:\n{text}");
+    }
+
+    // Its entries cannot change, through the API or the pages.
+    let api = Api::new(&app, &admin.api_token("cli", "").await);
+    let entry: i64 = app
+        .scalar(&format!(
+            "SELECT min(id) FROM time_entries WHERE invoice_id = {id}"
+        ))
+        .await;
+    let (status, _, body) = api
+        .call(
+            reqwest::Method::PUT,
+            &format!("/time-entries/{entry}"),
+            Some(json!({"project_id": app.scalar::<i64>(&format!("SELECT project_id FROM time_entries WHERE id = {entry}")).await,
+                        "start": "2026-11-02T09:00:00Z", "duration_seconds": 60})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "entry_invoiced");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&number)),
+        "{body}"
+    );
+    let (status, _, _) = api
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/time-entries/{entry}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        admin
+            .post_status(&format!("/entries/{entry}/delete"), &[("confirm", "yes")])
+            .await,
+        StatusCode::CONFLICT
+    );
+
+    // Paid, then cancelled: the number stays, the entries are free again.
+    let r = admin
+        .post_form(
+            &format!("/invoices/{id}/paid"),
+            &[("paid_on", "2026-12-01")],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "before the issue day"
+    );
+    let today = Utc::now().date_naive().to_string();
+    assert_is_redirect(
+        &admin
+            .post_form(&format!("/invoices/{id}/paid"), &[("paid_on", &today)])
+            .await,
+    );
+    assert!(
+        admin
+            .get_text("/invoices?status=paid")
+            .await
+            .contains(&number)
+    );
+    assert_is_redirect(
+        &admin
+            .post_form(&format!("/invoices/{id}/cancel"), &[("confirm", "yes")])
+            .await,
+    );
+    let list = admin.get_text("/invoices").await;
+    assert!(
+        list.contains(&number) && list.contains("cancelled"),
+        "{list}"
+    );
+    let (status, _, _) = api
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/time-entries/{entry}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "free again");
+    let again = draft(&admin, acme, "entry").await;
+    assert_is_redirect(&issue(&admin, again).await);
+    let page = admin.get_text(&format!("/invoices/{again}")).await;
+    assert!(
+        page.contains(&format!("Invoice {}-0002", Utc::now().year())),
+        "the cancelled number is not reused: {page}"
+    );
+    let csv = admin.get_text("/invoices.csv").await;
+    assert!(csv.starts_with("Number,Client,Status"), "{csv}");
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+}
+
+#[tokio::test]
+async fn invoices_issued_at_once_get_consecutive_numbers_never_the_same() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let mut drafts = Vec::new();
+    for name in ["A", "B", "C", "D", "E", "F"] {
+        let client = a_client_with_a_month_of_work(&app, &admin, name).await;
+        drafts.push(draft(&admin, client, "task").await);
+    }
+    let d = &drafts;
+    let issued = tokio::join!(
+        issue(&admin, d[0]),
+        issue(&admin, d[1]),
+        issue(&admin, d[2]),
+        issue(&admin, d[3]),
+        issue(&admin, d[4]),
+        issue(&admin, d[5]),
+    );
+    for r in [
+        &issued.0, &issued.1, &issued.2, &issued.3, &issued.4, &issued.5,
+    ] {
+        assert_is_redirect(r);
+    }
+    let numbers: Vec<String> = sqlx::query_scalar("SELECT number FROM invoices ORDER BY number")
+        .fetch_all(&app.pool)
+        .await
+        .expect("numbers");
+    let year = Utc::now().year();
+    assert_eq!(
+        numbers,
+        (1..=6)
+            .map(|n| format!("{year}-{n:04}"))
+            .collect::<Vec<_>>(),
+        "gapless and unique"
+    );
+}
+
+#[tokio::test]
+async fn a_draft_refuses_bad_lines_beside_the_field_and_an_issued_invoice_refuses_changes() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let acme = a_client_with_a_month_of_work(&app, &admin, "Acme").await;
+    let id = draft(&admin, acme, "project").await;
+    let line: i64 = app
+        .scalar(&format!(
+            "SELECT min(id) FROM invoice_lines WHERE invoice_id = {id}"
+        ))
+        .await;
+    let path = format!("/invoices/{id}/lines/{line}");
+    let r = admin
+        .post_form(
+            &path,
+            &[
+                ("description", "Design work"),
+                ("hours", "1.234"),
+                ("unit_price", "100"),
+                ("tax_percent", "19"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.expect("body");
+    assert!(
+        page.contains(r#"id="hours-error""#) && page.contains("two decimals"),
+        "{page}"
+    );
+    let r = admin
+        .post_form(
+            &path,
+            &[
+                ("description", "Design work"),
+                ("hours", "3"),
+                ("unit_price", "120.50"),
+                ("tax_percent", "7"),
+            ],
+        )
+        .await;
+    assert_is_redirect(&r);
+    let page = admin.get_text(&format!("/invoices/{id}")).await;
+    assert!(
+        page.contains("361.50") && page.contains("Tax 7 %"),
+        "{page}"
+    );
+    assert_is_redirect(&issue(&admin, id).await);
+    let r = admin
+        .post_form(
+            &path,
+            &[
+                ("description", "Changed"),
+                ("hours", "1"),
+                ("unit_price", "1"),
+                ("tax_percent", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("Only a draft can change")
+    );
+    assert_eq!(
+        admin
+            .post_status(&format!("/invoices/{id}/issue"), &[("confirm", "yes")])
+            .await,
+        StatusCode::CONFLICT,
+        "issued once only"
+    );
+}
