@@ -380,7 +380,9 @@ pub async fn update(
 
 /// Deletes an entry.
 #[utoipa::path(delete, path = "/api/v1/time-entries/{id}", tag = "time entries", params(("id" = i64, Path)),
-    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "`entry_invoiced`: the entry is on an issued or paid invoice", body = ErrorEnvelope),
+              (status = 401, body = ErrorEnvelope)))]
 pub async fn delete(
     State(state): State<AppState>,
     current: CurrentUser,

@@ -18,6 +18,7 @@ mod catalog;
 mod entries;
 mod exports;
 mod extract;
+mod invoices;
 mod me;
 mod reports;
 mod timer;
@@ -42,7 +43,7 @@ pub use extract::Json;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "TimeTracker API", description = "Time entries, the running timer, reports and exports."),
+    info(title = "TimeTracker API", description = "Time entries, the running timer, reports, exports and invoices."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(ErrorEnvelope)),
@@ -254,6 +255,13 @@ fn routes() -> OpenApiRouter<AppState> {
             catalog::delete_task
         ))
         .routes(routes!(catalog::set_task_status))
+        .routes(routes!(invoices::list, invoices::create))
+        .routes(routes!(invoices::show, invoices::delete))
+        .routes(routes!(invoices::update_line))
+        .routes(routes!(invoices::issue))
+        .routes(routes!(invoices::paid))
+        .routes(routes!(invoices::cancel))
+        .routes(routes!(invoices::pdf))
         .routes(routes!(timesheet::show))
         .routes(routes!(timesheet::set_cell))
         .routes(routes!(timesheet::add_row))

@@ -17,8 +17,8 @@ use crate::{
         tracking::format_cents,
     },
     pdf::{
-        BODY_TOP, FACES, INK, LINE, MARGIN, MUTED, Paper, SIZE, SMALL, TOP, TableLine, draw_table,
-        number, rule, text, text_column,
+        BODY_TOP, FACES, GAP, INK, LINE, MARGIN, MUTED, Paper, SIZE, SMALL, TOP, TableLine,
+        draw_table, number, rule, text, text_column,
     },
 };
 
@@ -269,7 +269,7 @@ fn closing_block(
             face,
             SIZE,
             INK,
-            right - face.width(value, SIZE),
+            right - GAP - face.width(value, SIZE), // flush with the table's amounts
             y,
             value,
         );

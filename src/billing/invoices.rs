@@ -270,6 +270,19 @@ pub async fn get(pool: &PgPool, actor: &Actor, id: i64) -> Result<Full, AppError
     Ok(Full::new(invoice, lines))
 }
 
+/// An issued invoice with its PDF; 409 `invoice_pdf_not_ready` while the
+/// worker makes it (and for a draft, which has none).
+pub async fn document(pool: &PgPool, actor: &Actor, id: i64) -> Result<(Full, Vec<u8>), AppError> {
+    let full = get(pool, actor, id).await?;
+    let pdf = db::invoices::document(pool, id)
+        .await?
+        .ok_or(AppError::Conflict {
+            code: "invoice_pdf_not_ready",
+            message: "The PDF is being made; try again in a moment.".into(),
+        })?;
+    Ok((full, pdf))
+}
+
 /// Invoices of one status (or all), newest first, with their sums.
 pub async fn list(
     pool: &PgPool,

@@ -645,13 +645,7 @@ pub async fn pdf(
     biller: Biller,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let f = invoices::get(&state.pool, &Actor::from(&biller.0), id).await?;
-    let Some(bytes) = db::invoices::document(&state.pool, id).await? else {
-        return Err(AppError::Conflict {
-            code: "invoice_pdf_not_ready",
-            message: "The PDF is being made; try again in a moment.".into(),
-        });
-    };
+    let (f, bytes) = invoices::document(&state.pool, &Actor::from(&biller.0), id).await?;
     let name = f
         .invoice
         .number

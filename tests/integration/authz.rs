@@ -109,6 +109,7 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
             Catalog
         }
         p if p.starts_with("/api/v1/admin/") => Admin,
+        p if p.starts_with("/api/v1/invoices") => Bill,
         p if p.starts_with("/api/v1/") => User,
         _ => return None,
     })
@@ -207,6 +208,7 @@ impl Ids {
             .replace("{page}", "privacy")
             .replace("{queue}", "report_export")
             .replace("{line}", "1")
+            .replace("{line_id}", "1")
     }
 }
 

@@ -374,3 +374,85 @@ async fn a_draft_refuses_bad_lines_beside_the_field_and_an_issued_invoice_refuse
         "issued once only"
     );
 }
+
+#[tokio::test]
+async fn the_api_makes_issues_and_settles_an_invoice_as_the_pages_do() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.create_user(&admin, "bob", "user").await;
+    let acme = a_client_with_a_month_of_work(&app, &admin, "Acme").await;
+    let api = Api::new(&app, &admin.api_token("cli", "").await);
+    let (status, _, body) = api
+        .post(
+            "/invoices",
+            json!({"client_id": acme, "from": "2026-11-01", "to": "2026-11-30",
+                   "grouping": "task", "tax_bp": 1900, "discount_bp": 1000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["status"], "draft");
+    assert_eq!(body["number"], serde_json::Value::Null);
+    assert_eq!(body["total_cents"], 25_704, "the same sums as the page");
+    let id = body["id"].as_i64().expect("id");
+    let line = body["lines"][0]["id"].as_i64().expect("a line");
+    let (status, _, body) = api
+        .call(
+            reqwest::Method::PUT,
+            &format!("/invoices/{id}/lines/{line}"),
+            Some(json!({"description": "Design", "centihours": 300, "unit_cents": 12050, "tax_bp": 700})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["lines"][0]["net_cents"], 36_150);
+    assert_eq!(body["taxes"].as_array().map(Vec::len), Some(2), "{body}");
+    let (status, _, body) = api
+        .call(
+            reqwest::Method::PUT,
+            &format!("/invoices/{id}/lines/{line}"),
+            Some(json!({"description": "Design", "centihours": -1, "unit_cents": 1, "tax_bp": 0})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "hours");
+
+    let (status, _, body) = api.post(&format!("/invoices/{id}/issue"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let number = format!("{}-0001", Utc::now().year());
+    assert_eq!(body["number"], number.as_str());
+    let (status, _, body) = api.get(&format!("/invoices/{id}/pdf")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "not made yet: {body}");
+    assert_eq!(body["error"]["code"], "invoice_pdf_not_ready");
+    app.run_pending_jobs().await;
+    let r = reqwest::Client::new()
+        .get(format!("{}/invoices/{id}/pdf", api.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .expect("pdf");
+    assert_eq!(r.status(), StatusCode::OK);
+    let (text, _) = crate::exports::pdf_text(&r.bytes().await.expect("pdf"));
+    assert!(text.contains(&number) && text.contains("Design"), "{text}");
+
+    let today = Utc::now().date_naive().to_string();
+    let (status, _, body) = api
+        .post(&format!("/invoices/{id}/paid"), json!({"paid_on": today}))
+        .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("paid"))
+    );
+    let (status, _, body) = api.post(&format!("/invoices/{id}/cancel"), json!({})).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("cancelled"))
+    );
+    let (status, _, list) = api.get("/invoices?status=cancelled").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list[0]["number"], number.as_str());
+
+    let bobs = Api::new(&app, &bob.api_token("bob", "").await);
+    let (status, _, body) = bobs.get("/invoices").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _, _) = bobs.get(&format!("/invoices/{id}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
