@@ -431,7 +431,8 @@ pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<String, AppE
             ),
         });
     }
-    let lines = db::invoices::lines(pool, &[id]).await?;
+    // Read under the invoice's lock: a line edit waits for this issue.
+    let lines = db::invoices::lines(&mut *tx, &[id]).await?;
     if lines.is_empty() {
         return Err(AppError::Conflict {
             code: "invoice_empty",

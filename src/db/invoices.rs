@@ -152,10 +152,12 @@ pub async fn update_line(
     line_id: i64,
     l: &LineFields<'_>,
 ) -> Result<bool, sqlx::Error> {
+    // FOR SHARE waits for an issue in progress (it holds the row FOR
+    // UPDATE) and then sees the invoice issued: no line changes after.
     let r = sqlx::query(
-        "UPDATE invoice_lines SET description = $3, centihours = $4, unit_cents = $5, tax_bp = $6
-          WHERE id = $2 AND invoice_id = $1
-            AND EXISTS (SELECT 1 FROM invoices WHERE id = $1 AND status = 'draft')",
+        "WITH draft AS (SELECT id FROM invoices WHERE id = $1 AND status = 'draft' FOR SHARE)
+         UPDATE invoice_lines SET description = $3, centihours = $4, unit_cents = $5, tax_bp = $6
+          WHERE id = $2 AND invoice_id = (SELECT id FROM draft)",
     )
     .bind(invoice_id)
     .bind(line_id)
@@ -175,8 +177,8 @@ pub async fn delete_line(
     line_id: i64,
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
-        "DELETE FROM invoice_lines WHERE id = $2 AND invoice_id = $1
-            AND EXISTS (SELECT 1 FROM invoices WHERE id = $1 AND status = 'draft')",
+        "WITH draft AS (SELECT id FROM invoices WHERE id = $1 AND status = 'draft' FOR SHARE)
+         DELETE FROM invoice_lines WHERE id = $2 AND invoice_id = (SELECT id FROM draft)",
     )
     .bind(invoice_id)
     .bind(line_id)
@@ -248,13 +250,16 @@ pub async fn list(
 
 /// The lines of the given invoices, in order.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn lines(pool: &PgPool, invoice_ids: &[i64]) -> Result<Vec<Line>, sqlx::Error> {
+pub async fn lines<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    invoice_ids: &[i64],
+) -> Result<Vec<Line>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, invoice_id, position, description, centihours, unit_cents, tax_bp FROM invoice_lines
           WHERE invoice_id = ANY($1) ORDER BY invoice_id, position, id",
     )
     .bind(invoice_ids)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 

@@ -244,7 +244,7 @@ impl Resource for Clients {
         AppError::Conflict {
             code: "client_in_use",
             message:
-                "This client still has projects. Archive it instead, or delete its projects first."
+                "This client still has projects or invoices. Archive it instead, or delete its projects first."
                     .into(),
         }
     }
