@@ -478,6 +478,51 @@ def p1(worker):
     return runs
 
 
+def p2(database_url, web, worker):
+    """An invoice of 10,000 entries (one line each): the draft made by the web,
+    the issue, and its PDF built by the job; cancelled after each run so the
+    next takes the same entries."""
+    psql(database_url, """
+        INSERT INTO clients (name) VALUES ('Bench client');
+        INSERT INTO projects (name, client_id, hourly_rate_cents)
+            SELECT 'Bench billed', id, 9550 FROM clients WHERE name = 'Bench client';
+        UPDATE settings SET seller_name = 'Bench seller', seller_address = '1 Bench Street';
+        INSERT INTO time_entries (user_id, project_id, started_at, ended_at, notes, tags, billable, source)
+        SELECT 1, p.id, t, t + interval '25 minutes', 'billed entry ' || n, '{}', true, 'manual'
+        FROM projects p, generate_series(0, 9999) n,
+             LATERAL (SELECT timestamptz '2030-01-01 00:00Z' + n * interval '30 minutes' AS t) x
+        WHERE p.name = 'Bench billed'""")
+    client = psql_value(database_url, "SELECT id FROM clients WHERE name = 'Bench client'")
+    token = BENCH_ADMIN_TOKEN[0]
+    runs = []
+    for _ in range(RUNS):
+        base_web, base_worker = web.rss_reset(), worker.rss_reset()
+        started = time.time()
+        draft = api("POST", "/api/v1/invoices", token,
+                    {"client_id": int(client), "from": "2030-01-01", "to": "2030-12-31",
+                     "grouping": "entry", "tax_bp": 1900})
+        drafted = time.time() - started
+        assert len(draft["lines"]) == 10_000, len(draft["lines"])
+        started = time.time()
+        api("POST", f"/api/v1/invoices/{draft['id']}/issue", token, {})
+        while True:
+            request = urllib.request.Request(f"{BASE}/api/v1/invoices/{draft['id']}/pdf",
+                                             headers={"Authorization": f"Bearer {token}"})
+            try:
+                with urllib.request.urlopen(request) as response:
+                    size = len(response.read())
+                break
+            except urllib.error.HTTPError as e:
+                assert e.code == 409, e.code
+                time.sleep(0.1)
+        rendered = time.time() - started
+        runs.append({"draft_s": drafted, "pdf_s": rendered, "file_mb": size / 2**20,
+                     "web_mb": (web.peak() - base_web) / 2**20,
+                     "worker_mb": (worker.peak() - base_worker) / 2**20})
+        api("POST", f"/api/v1/invoices/{draft['id']}/cancel", token, {})
+    return runs
+
+
 BENCH_ADMIN_TOKEN = []
 
 J1_PAGES = [
@@ -710,7 +755,7 @@ def verdict(ok):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--write-docs", action="store_true")
-    parser.add_argument("--only", metavar="IDS", default="S1,S2,S3,S4,S5,P1,Q1,X1,Q2,Q3,J1",
+    parser.add_argument("--only", metavar="IDS", default="S1,S2,S3,S4,S5,P1,P2,Q1,X1,Q2,Q3,J1",
                         help="comma-separated scenarios to run (default: all); Q3 needs S2")
     parser.add_argument("--baseline", metavar="WORKTREE",
                         help="also measure S2, S3, S4 and S5 on this older checkout's release build (same run, same data)")
@@ -763,6 +808,8 @@ def main():
             quiesce(database_url); log("S4"); results["S4"] = s4(admin, web, worker)
         if "P1" in only:
             quiesce(database_url); log("P1"); results["P1"] = p1(worker)
+        if "P2" in only:
+            quiesce(database_url); log("P2"); results["P2"] = p2(database_url, web, worker)
         # Before and after in one run: the same scenarios on the baseline's
         # binaries (on a copy of this data), then on this commit's again.
         compared = {"S2": lambda url, web, worker: s2(users, str(script)),
@@ -850,6 +897,15 @@ def main():
                 "≤ 60 s; RSS growth ≤ 64 MB",
                 f"{median(r, 'seconds'):.1f} s, {median(r, 'file_mb'):.1f} MB file; RSS growth {median(r, 'rss_mb'):.1f} MB",
                 verdict(median(r, "seconds") <= 60 and median(r, "rss_mb") <= 64))
+
+    def row_p2():
+        r = results["P2"]
+        return ("P2", "invoice of 10,000 entries (a line each): draft by the web; issue and PDF by the job",
+                "draft ≤ 5 s; PDF ≤ 30 s; RSS growth ≤ 64 MB",
+                f"draft {median(r, 'draft_s'):.1f} s (web RSS growth {median(r, 'web_mb'):.1f} MB); "
+                f"PDF {median(r, 'pdf_s'):.1f} s, {median(r, 'file_mb'):.1f} MB (worker RSS growth {median(r, 'worker_mb'):.1f} MB)",
+                verdict(median(r, "draft_s") <= 5 and median(r, "pdf_s") <= 30
+                        and max(median(r, "web_mb"), median(r, "worker_mb")) <= 64))
 
     def row_s4_before():
         """S4's 1M-row CSV (streamed, and the job) on the baseline between two
@@ -949,6 +1005,7 @@ def main():
         ("S4", row_s4),
         ("S4 baseline", row_s4_before),
         ("P1", row_p1),
+        ("P2", row_p2),
         ("S5", lambda: row_rps("S5", "dashboard page, user with 10k entries, 16 connections", "≥ 2,000 req/s, p99 ≤ 25 ms",
                                2000, 25)),
         ("S5 ceiling", lambda: row_ceiling("S5", [("S5 ceiling", "s5_dashboard")],
