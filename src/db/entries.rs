@@ -37,6 +37,10 @@ pub struct NamedEntry {
     pub project_name: String,
     pub client_name: Option<String>,
     pub task_name: Option<String>,
+    /// The number of the issued or paid invoice that holds it (it cannot
+    /// change then).
+    #[serde(default)]
+    pub invoice_number: Option<String>,
 }
 
 /// Validated fields of an entry.
@@ -68,11 +72,13 @@ const COLUMNS: &str = "e.id, e.user_id, e.project_id, e.task_id, e.started_at, e
 /// The names [`NamedEntry`] adds to [`COLUMNS`], from [`JOINS`], which
 /// follow `FROM time_entries e`.
 const NAMES: &str =
-    "u.username, p.name AS project_name, c.name AS client_name, t.name AS task_name";
+    "u.username, p.name AS project_name, c.name AS client_name, t.name AS task_name,
+                     inv.number AS invoice_number";
 const JOINS: &str = "JOIN users u ON u.id = e.user_id
                      JOIN projects p ON p.id = e.project_id
                      LEFT JOIN clients c ON c.id = p.client_id
-                     LEFT JOIN tasks t ON t.id = e.task_id";
+                     LEFT JOIN tasks t ON t.id = e.task_id
+                     LEFT JOIN invoices inv ON inv.id = e.invoice_id AND inv.status IN ('issued', 'paid')";
 /// The order of every list of entries: newest first.
 const NEWEST_FIRST: &str = "ORDER BY e.started_at DESC, e.id DESC";
 

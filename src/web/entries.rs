@@ -338,7 +338,19 @@ pub async fn edit_form(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&current);
-    let entry = entries::get(&state.pool, &actor, id).await?.entry;
+    let named = entries::get(&state.pool, &actor, id).await?;
+    // Said before the person types anything: saving would be refused.
+    let frozen: Vec<ValidationError> = named
+        .invoice_number
+        .iter()
+        .map(|number| {
+            ValidationError::new(
+                "form",
+                format!("This entry is on invoice {number}, so it cannot change. Cancel the invoice to change it."),
+            )
+        })
+        .collect();
+    let entry = named.entry;
     let local = |t: chrono::DateTime<Utc>| actor.format.instant(t);
     let form = EntryForm {
         project_id: entry.project_id.to_string(),
@@ -352,7 +364,7 @@ pub async fn edit_form(
         // An edited entry keeps its owner.
         user_id: String::new(),
     };
-    form_page(&state, &current, Some(id), form, Vec::new(), StatusCode::OK).await
+    form_page(&state, &current, Some(id), form, frozen, StatusCode::OK).await
 }
 
 pub async fn update(

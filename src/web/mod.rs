@@ -349,6 +349,8 @@ pub struct EntryRow {
     pub duration: String,
     pub billable: bool,
     pub finished: bool,
+    /// The issued invoice that holds it: it cannot change.
+    pub invoice: Option<String>,
 }
 
 impl EntryRow {
@@ -377,6 +379,7 @@ impl EntryRow {
                 .unwrap_or_else(|| "running".into()),
             billable: e.billable,
             finished: e.ended_at.is_some(),
+            invoice: named.invoice_number.clone(),
         }
     }
 }

@@ -209,6 +209,20 @@ async fn an_invoice_bills_a_clients_unbilled_time_and_freezes_it_until_it_is_can
             .await,
         StatusCode::CONFLICT
     );
+    // The pages say so before anyone tries.
+    let list = admin
+        .get_text("/entries?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert!(list.contains(&format!("On invoice {number}")), "{list}");
+    assert!(
+        !list.contains(&format!("/entries/{entry}/edit")),
+        "no edit link for a frozen entry"
+    );
+    let form = admin.get_text(&format!("/entries/{entry}/edit")).await;
+    assert!(
+        form.contains(&format!("This entry is on invoice {number}")),
+        "{form}"
+    );
 
     // Paid, then cancelled: the number stays, the entries are free again.
     let r = admin
