@@ -227,6 +227,11 @@ fn with_units(s: &str) -> Option<i64> {
     Some(f64::round(total) as i64)
 }
 
+/// Seconds as decimal hours to the hundredth: `1.50`.
+pub fn format_decimal_hours(seconds: i64) -> String {
+    format!("{:.2}", seconds as f64 / 3600.0)
+}
+
 /// `H:MM:SS`, e.g. `1:05:09`.
 pub fn format_duration(seconds: i64) -> String {
     let s = seconds.max(0);

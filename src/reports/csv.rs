@@ -6,15 +6,12 @@ use axum::body::Bytes;
 use futures_util::{Stream, StreamExt};
 use sqlx::PgPool;
 
-use super::{
-    Amounts, Summary,
-    grouped::{self, Kind, Line},
-};
+use super::{Amounts, Summary, grouped};
 use crate::{
     db::reports::{ExportRow, Group, ReportFilter, export_rows},
     domain::{
         formats::LocalFormat,
-        tracking::{format_cents, format_duration},
+        tracking::{format_cents, format_decimal_hours, format_duration},
     },
 };
 
@@ -67,11 +64,6 @@ pub(crate) fn safe(text: &str) -> String {
     }
 }
 
-/// Decimal hours to the hundredth, as the CSV writes them.
-fn hours(seconds: i64) -> String {
-    format!("{:.2}", seconds as f64 / 3600.0)
-}
-
 /// One CSV record for an entry, times in the viewer's timezone and format
 /// ([`LocalFormat::export_instant`]); with `amounts`, the rounded hours, the
 /// rate, the amount (empty for non-billable time) and the currency.
@@ -84,7 +76,7 @@ pub fn record(row: &ExportRow, fmt: &LocalFormat, amounts: Option<&Amounts>) -> 
         safe(row.task.as_deref().unwrap_or("")),
         fmt.export_instant(row.started_at),
         fmt.export_instant(row.ended_at),
-        hours(row.duration_seconds),
+        format_decimal_hours(row.duration_seconds),
         format_duration(row.duration_seconds),
         safe(&row.notes),
         safe(&row.tags.join(", ")),
@@ -93,7 +85,7 @@ pub fn record(row: &ExportRow, fmt: &LocalFormat, amounts: Option<&Amounts>) -> 
     ];
     if let Some(amounts) = amounts {
         record.extend([
-            hours(row.rounded_seconds),
+            format_decimal_hours(row.rounded_seconds),
             format_cents(row.rate_cents),
             row.amount_cents.map(format_cents).unwrap_or_default(),
             amounts.currency.clone(),
@@ -114,32 +106,17 @@ pub fn summary_header(summary: &Summary) -> Vec<&'static str> {
     header
 }
 
-/// What the first columns of a summary line say: its group and second
-/// grouping, `Subtotal` for a group's sum and `Total` for the last line.
-pub fn summary_keys(line: &Line, subgrouped: bool) -> Vec<String> {
-    let (key, subkey) = match line.kind {
-        Kind::Row => (safe(&line.key), safe(&line.subkey)),
-        Kind::Subtotal => (safe(&line.key), "Subtotal".to_owned()),
-        Kind::Total => ("Total".to_owned(), String::new()),
-    };
-    if subgrouped {
-        vec![key, subkey]
-    } else {
-        vec![key]
-    }
-}
-
 /// A summary export as CSV: its lines with subtotals and the total.
 pub fn summary_file(summary: &Summary, delimiter: u8) -> Result<Vec<u8>, csv::Error> {
     let mut out = writer(delimiter);
     out.write_record(summary_header(summary))?;
     let subgrouped = summary.subgroup.is_some();
     for line in grouped::lines(&summary.rows, subgrouped) {
-        let mut record = summary_keys(&line, subgrouped);
+        let mut record: Vec<String> = line.keys(subgrouped).iter().map(|k| safe(k)).collect();
         record.extend([
-            hours(line.seconds),
+            format_decimal_hours(line.seconds),
             format_duration(line.seconds),
-            hours(line.billable_seconds),
+            format_decimal_hours(line.billable_seconds),
         ]);
         if summary.amount_cents.is_some() {
             record.extend([

@@ -127,9 +127,10 @@ pub async fn request(
     // Checks the filters and the permission now, so the user gets the error, not the job.
     let settings = crate::db::settings::load(pool).await?;
     let resolved = resolve(actor, query, &settings.week_start)?;
-    if layout == ExportLayout::Summary {
-        // The grouping too, for the same reason.
-        super::compute(pool, actor, query, &settings).await?;
+    // The grouping too, where the file has a summary (parsed only: the
+    // summary itself is the worker's to compute).
+    if layout == ExportLayout::Summary || format == ExportFormat::Pdf {
+        super::grouping(query)?;
     }
     // Stored with its days resolved (ISO, no preset), so the build reads the
     // same range whatever date format the user picks and whenever it runs.

@@ -30,6 +30,22 @@ pub struct Line {
 }
 
 impl Line {
+    /// What the first columns of the line say: its group and (when
+    /// `subgrouped`) second grouping; `Subtotal` beside a group's sum and
+    /// `Total` on the last line. Plain text: a CSV neutralises formulas.
+    pub fn keys(&self, subgrouped: bool) -> Vec<String> {
+        let (key, subkey) = match self.kind {
+            Kind::Row => (self.key.clone(), self.subkey.clone()),
+            Kind::Subtotal => (self.key.clone(), "Subtotal".to_owned()),
+            Kind::Total => ("Total".to_owned(), String::new()),
+        };
+        if subgrouped {
+            vec![key, subkey]
+        } else {
+            vec![key]
+        }
+    }
+
     fn start(kind: Kind, key: &str) -> Self {
         Self {
             kind,

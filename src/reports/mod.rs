@@ -249,6 +249,24 @@ pub struct Summary {
     pub sunday_first: bool,
 }
 
+/// The query's grouping and second grouping (none when empty or `none`).
+pub fn grouping(q: &ReportQuery) -> Result<(Group, Option<Group>), ValidationError> {
+    let group = if q.group.is_empty() {
+        Group::Project
+    } else {
+        Group::parse(&q.group).ok_or_else(|| {
+            ValidationError::new("group", "Group by project, client, user, task or day.")
+        })?
+    };
+    let subgroup = match q.subgroup.as_str() {
+        "" | "none" => None,
+        raw => Some(Group::parse(raw).ok_or_else(|| {
+            ValidationError::new("subgroup", "Choose a second grouping or none.")
+        })?),
+    };
+    Ok((group, subgroup))
+}
+
 /// The summary the actor asked for, recorded as a `report.viewed` event.
 pub async fn summary(pool: &PgPool, actor: &Actor, q: &ReportQuery) -> Result<Summary, AppError> {
     let settings = db::settings::load(pool).await?;
@@ -271,19 +289,7 @@ pub async fn compute(
     settings: &db::settings::Settings,
 ) -> Result<Summary, AppError> {
     let resolved = resolve(actor, q, &settings.week_start)?;
-    let group = if q.group.is_empty() {
-        Group::Project
-    } else {
-        Group::parse(&q.group).ok_or_else(|| {
-            ValidationError::new("group", "Group by project, client, user, task or day.")
-        })?
-    };
-    let subgroup = match q.subgroup.as_str() {
-        "" | "none" => None,
-        raw => Some(Group::parse(raw).ok_or_else(|| {
-            ValidationError::new("subgroup", "Choose a second grouping or none.")
-        })?),
-    };
+    let (group, subgroup) = grouping(q)?;
     let mut rows = db::reports::summary(
         pool,
         &resolved.filter,

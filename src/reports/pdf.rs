@@ -290,15 +290,7 @@ fn entry_columns(usable: f32, amounts: bool, clock: Clock) -> Vec<Column> {
 }
 
 fn summary_line(line: &Line, subgrouped: bool, summary: &Summary) -> TableLine {
-    let (key, subkey) = match line.kind {
-        Kind::Row => (line.key.clone(), line.subkey.clone()),
-        Kind::Subtotal => (line.key.clone(), "Subtotal".to_owned()),
-        Kind::Total => ("Total".to_owned(), String::new()),
-    };
-    let mut cells = vec![key];
-    if subgrouped {
-        cells.push(subkey);
-    }
+    let mut cells = line.keys(subgrouped);
     cells.push(format_duration(line.seconds));
     cells.push(format_duration(line.billable_seconds));
     if summary.amount_cents.is_some() {

@@ -11,7 +11,7 @@ use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 use super::{
     Amounts, Summary,
-    csv::{header, summary_header, summary_keys},
+    csv::{header, summary_header},
     grouped::{self, Kind},
 };
 use crate::{db::reports::ExportRow, domain::formats::LocalFormat};
@@ -75,34 +75,45 @@ impl XlsxExport {
 
     /// Appends one entry: numbers as numbers, text as text.
     pub fn push(&mut self, e: &ExportRow) -> Result<(), XlsxError> {
-        let row = self.row;
         let (start, end) = (self.local(e.started_at)?, self.local(e.ended_at)?);
-        let (when, duration, money) =
-            (self.when.clone(), self.duration.clone(), self.money.clone());
-        let amounts = self.amounts.clone();
-        let sheet = self.sheet()?;
+        // Borrowed field by field: the sheet (from the workbook) beside the
+        // formats, with no copy per row.
+        let Self {
+            workbook,
+            row,
+            amounts,
+            when,
+            duration,
+            money,
+            ..
+        } = self;
+        let row = {
+            let r = *row;
+            *row += 1;
+            r
+        };
+        let sheet = workbook.worksheet_from_index(0)?;
         sheet.write_number(row, 0, e.id as f64)?;
         sheet.write_string(row, 1, &e.username)?;
         sheet.write_string(row, 2, &e.project)?;
         sheet.write_string(row, 3, e.client.as_deref().unwrap_or(""))?;
         sheet.write_string(row, 4, e.task.as_deref().unwrap_or(""))?;
-        sheet.write_datetime_with_format(row, 5, &start, &when)?;
-        sheet.write_datetime_with_format(row, 6, &end, &when)?;
+        sheet.write_datetime_with_format(row, 5, &start, when)?;
+        sheet.write_datetime_with_format(row, 6, &end, when)?;
         sheet.write_number(row, 7, hours(e.duration_seconds))?;
-        sheet.write_number_with_format(row, 8, days(e.duration_seconds), &duration)?;
+        sheet.write_number_with_format(row, 8, days(e.duration_seconds), duration)?;
         sheet.write_string(row, 9, &e.notes)?;
         sheet.write_string(row, 10, e.tags.join(", "))?;
         sheet.write_boolean(row, 11, e.billable)?;
         sheet.write_string(row, 12, &e.source)?;
-        if let Some(currency) = amounts.map(|a| a.currency) {
+        if let Some(amounts) = amounts {
             sheet.write_number(row, 13, hours(e.rounded_seconds))?;
-            sheet.write_number_with_format(row, 14, e.rate_cents as f64 / 100.0, &money)?;
+            sheet.write_number_with_format(row, 14, e.rate_cents as f64 / 100.0, money)?;
             if let Some(cents) = e.amount_cents {
-                sheet.write_number_with_format(row, 15, cents as f64 / 100.0, &money)?;
+                sheet.write_number_with_format(row, 15, cents as f64 / 100.0, money)?;
             }
-            sheet.write_string(row, 16, currency)?;
+            sheet.write_string(row, 16, &amounts.currency)?;
         }
-        self.row += 1;
         Ok(())
     }
 
@@ -156,7 +167,7 @@ pub fn summary_file(summary: &Summary) -> Result<Vec<u8>, XlsxError> {
         } else {
             &bold
         };
-        for (col, key) in summary_keys(&line, subgrouped).into_iter().enumerate() {
+        for (col, key) in line.keys(subgrouped).into_iter().enumerate() {
             sheet.write_string_with_format(row, col as u16, key, emphasis)?;
         }
         sheet.write_number_with_format(row, keys, hours(line.seconds), emphasis)?;

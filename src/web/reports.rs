@@ -21,7 +21,7 @@ use crate::{
     domain::{
         LocalPath, Permission,
         periods::Preset,
-        tracking::{format_cents, format_duration},
+        tracking::{format_cents, format_decimal_hours, format_duration},
     },
     error::AppError,
     http::extract::{Form, Path, Query},
@@ -140,7 +140,7 @@ struct Hours {
 impl Hours {
     fn show(self, seconds: i64) -> String {
         if self.decimal {
-            format!("{:.2}", seconds as f64 / 3600.0)
+            format_decimal_hours(seconds)
         } else {
             format_duration(seconds)
         }
