@@ -533,7 +533,12 @@ async fn an_invoice(app: &TestApp, actor: &Actor, n: &mut u32, status: &str) -> 
         actor.post(&at("issue"), &[("confirm", "yes")]).await;
     }
     if status == "paid" {
-        let today = chrono::Utc::now().date_naive().to_string();
+        // The issue's day, in the issuer's timezone.
+        let today: String = app
+            .scalar(&format!(
+                "SELECT issued_on::text FROM invoices WHERE id = {id}"
+            ))
+            .await;
         actor.post(&at("paid"), &[("paid_on", &today)]).await;
     }
     if status == "cancelled" {

@@ -1,7 +1,6 @@
 //! Invoices from unbilled time: drafts, issuing with gapless numbers, the
 //! PDF built by the worker, entries frozen until the invoice is cancelled.
 
-use chrono::{Datelike, Utc};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -93,6 +92,13 @@ async fn draft(admin: &TestClient, client: i64, grouping: &str) -> i64 {
         .expect("the draft's page")
 }
 
+/// The year of the last issue, in the issuer's timezone (whose new year
+/// may not be UTC's).
+async fn issue_year(app: &TestApp) -> i32 {
+    app.scalar::<f64>("SELECT extract(year FROM max(issued_on))::float8 FROM invoices")
+        .await as i32
+}
+
 async fn issue(admin: &TestClient, id: i64) -> reqwest::Response {
     admin
         .post_form(&format!("/invoices/{id}/issue"), &[("confirm", "yes")])
@@ -149,7 +155,7 @@ async fn an_invoice_bills_a_clients_unbilled_time_and_freezes_it_until_it_is_can
 
     // Issued: the year's first number, the PDF made by the worker.
     assert_is_redirect(&issue(&admin, id).await);
-    let number = format!("{}-0001", Utc::now().year());
+    let number = format!("{}-0001", issue_year(&app).await);
     let page = admin.get_text(&format!("/invoices/{id}")).await;
     assert!(page.contains(&format!("Invoice {number}")), "{page}");
     app.run_pending_jobs().await;
@@ -236,7 +242,12 @@ async fn an_invoice_bills_a_clients_unbilled_time_and_freezes_it_until_it_is_can
         StatusCode::UNPROCESSABLE_ENTITY,
         "before the issue day"
     );
-    let today = Utc::now().date_naive().to_string();
+    // The issue's day, in the issuer's timezone (not necessarily UTC's today).
+    let today: String = app
+        .scalar(&format!(
+            "SELECT issued_on::text FROM invoices WHERE id = {id}"
+        ))
+        .await;
     assert_is_redirect(
         &admin
             .post_form(&format!("/invoices/{id}/paid"), &[("paid_on", &today)])
@@ -270,7 +281,7 @@ async fn an_invoice_bills_a_clients_unbilled_time_and_freezes_it_until_it_is_can
     assert_is_redirect(&issue(&admin, again).await);
     let page = admin.get_text(&format!("/invoices/{again}")).await;
     assert!(
-        page.contains(&format!("Invoice {}-0002", Utc::now().year())),
+        page.contains(&format!("Invoice {}-0002", issue_year(&app).await)),
         "the cancelled number is not reused: {page}"
     );
     let csv = admin.get_text("/invoices.csv").await;
@@ -305,7 +316,7 @@ async fn invoices_issued_at_once_get_consecutive_numbers_never_the_same() {
         .fetch_all(&app.pool)
         .await
         .expect("numbers");
-    let year = Utc::now().year();
+    let year = issue_year(&app).await;
     assert_eq!(
         numbers,
         (1..=6)
@@ -431,7 +442,7 @@ async fn the_api_makes_issues_and_settles_an_invoice_as_the_pages_do() {
 
     let (status, _, body) = api.post(&format!("/invoices/{id}/issue"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let number = format!("{}-0001", Utc::now().year());
+    let number = format!("{}-0001", issue_year(&app).await);
     assert_eq!(body["number"], number.as_str());
     let (status, _, body) = api.get(&format!("/invoices/{id}/pdf")).await;
     assert_eq!(status, StatusCode::CONFLICT, "not made yet: {body}");
@@ -447,7 +458,12 @@ async fn the_api_makes_issues_and_settles_an_invoice_as_the_pages_do() {
     let (text, _) = crate::exports::pdf_text(&r.bytes().await.expect("pdf"));
     assert!(text.contains(&number) && text.contains("Design"), "{text}");
 
-    let today = Utc::now().date_naive().to_string();
+    // The issue's day, in the issuer's timezone (not necessarily UTC's today).
+    let today: String = app
+        .scalar(&format!(
+            "SELECT issued_on::text FROM invoices WHERE id = {id}"
+        ))
+        .await;
     let (status, _, body) = api
         .post(&format!("/invoices/{id}/paid"), json!({"paid_on": today}))
         .await;
