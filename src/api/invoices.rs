@@ -14,11 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ErrorEnvelope, Json};
 use crate::{
     auth::Biller,
-    billing::invoices::{self, DraftInput, Full, LineInput},
-    domain::{
-        invoice::{Priced, format_hours},
-        tracking::format_cents,
-    },
+    billing::invoices::{self, Draft, Full, Grouping, LineChange},
+    domain::invoice,
     error::AppError,
     http::extract::{Path, Query},
     state::AppState,
@@ -104,12 +101,7 @@ impl From<Full> for InvoiceJson {
                 .lines
                 .into_iter()
                 .map(|l| InvoiceLineJson {
-                    net_cents: Priced {
-                        centihours: l.centihours,
-                        unit_cents: l.unit_cents,
-                        tax_bp: l.tax_bp,
-                    }
-                    .net_cents(),
+                    net_cents: invoices::priced(&l).net_cents(),
                     id: l.id,
                     position: l.position,
                     description: l.description,
@@ -135,16 +127,6 @@ impl From<Full> for InvoiceJson {
             total_cents: f.totals.total_cents,
         }
     }
-}
-
-/// Hundredths of a percent as the pages' percent field reads them.
-fn percent(bp: i64) -> String {
-    format!(
-        "{}{}.{:02}",
-        if bp < 0 { "-" } else { "" },
-        bp.abs() / 100,
-        bp.abs() % 100
-    )
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -217,16 +199,16 @@ pub async fn create(
     Json(body): Json<DraftBody>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&biller.0);
-    let input = DraftInput {
-        client_id: body.client_id.to_string(),
-        from: body.from,
-        to: body.to,
-        grouping: body.grouping,
-        tax_percent: percent(body.tax_bp),
-        discount_percent: percent(body.discount_bp),
+    let draft = Draft {
+        client_id: body.client_id,
+        from: actor.format.parse_day("from", &body.from)?,
+        to: actor.format.parse_day("to", &body.to)?,
+        grouping: Grouping::parse(&body.grouping)?,
+        tax_bp: invoice::basis_points("tax_percent", body.tax_bp)?,
+        discount_bp: invoice::basis_points("discount_percent", body.discount_bp)?,
         note: body.note,
     };
-    let id = invoices::create_draft(&state.pool, &actor, &input).await?;
+    let id = invoices::create_draft(&state.pool, &actor, &draft).await?;
     Ok((StatusCode::CREATED, full(&state, &actor, id).await?).into_response())
 }
 
@@ -285,24 +267,14 @@ pub async fn update_line(
     Json(body): Json<LineBody>,
 ) -> Result<Json<InvoiceJson>, AppError> {
     let actor = Actor::from(&biller.0);
-    let money = |cents: i64| {
-        if cents < 0 {
-            "-".to_owned()
-        } else {
-            format_cents(cents)
-        }
-    };
-    let input = LineInput {
+    // The form's field names, so a refusal names the same field either way.
+    let change = LineChange {
         description: body.description,
-        hours: if body.centihours < 0 {
-            "-".to_owned()
-        } else {
-            format_hours(body.centihours)
-        },
-        unit_price: money(body.unit_cents),
-        tax_percent: percent(body.tax_bp),
+        centihours: invoice::hundredths("hours", body.centihours)?,
+        unit_cents: invoice::hundredths("unit_price", body.unit_cents)?,
+        tax_bp: invoice::basis_points("tax_percent", body.tax_bp)?,
     };
-    invoices::update_line(&state.pool, &actor, id, line_id, &input).await?;
+    invoices::update_line(&state.pool, &actor, id, line_id, &change).await?;
     full(&state, &actor, id).await
 }
 

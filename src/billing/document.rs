@@ -50,39 +50,24 @@ pub fn render(full: &Full, paper: Paper, fmt: &LocalFormat) -> Result<Vec<u8>, S
                 format_hours(l.centihours),
                 money(l.unit_cents),
                 format_percent(l.tax_bp),
-                money(
-                    crate::domain::invoice::Priced {
-                        centihours: l.centihours,
-                        unit_cents: l.unit_cents,
-                        tax_bp: l.tax_bp,
-                    }
-                    .net_cents(),
-                ),
+                money(super::invoices::priced(l).net_cents()),
             ],
             bold: false,
         })
         .collect();
-    let t = &full.totals;
-    let mut sums: Vec<(String, String, bool)> = vec![("Net".into(), money(t.net_cents), false)];
-    if t.discount_cents > 0 {
-        sums.push((
-            format!("Discount {}", format_percent(invoice.discount_bp)),
-            format!("−{}", money(t.discount_cents)),
-            false,
-        ));
-    }
-    for part in &t.taxes {
-        sums.push((
-            format!(
-                "Tax {} of {}",
-                format_percent(part.tax_bp),
-                money(part.net_cents - part.discount_cents)
-            ),
-            money(part.tax_cents),
-            false,
-        ));
-    }
-    sums.push(("Total".into(), money(t.total_cents), true));
+    let sums: Vec<(String, String, bool)> = full
+        .sums()
+        .into_iter()
+        .map(|sum| {
+            let amount = money(sum.cents);
+            let amount = if sum.deducted {
+                format!("−{amount}")
+            } else {
+                amount
+            };
+            (sum.label, amount, sum.total)
+        })
+        .collect();
 
     let mut doc = Document::new();
     doc.set_metadata(

@@ -12,6 +12,7 @@ use crate::{
     },
     domain::{
         Permission, ValidationError,
+        formats::LocalFormat,
         invoice::{self, NumberPattern, Priced, Totals},
         text,
         tracking::{round_seconds, start_of_day},
@@ -78,6 +79,38 @@ pub struct DraftInput {
     pub note: String,
 }
 
+/// A new draft, parsed.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub client_id: i64,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub grouping: Grouping,
+    pub tax_bp: i32,
+    pub discount_bp: i32,
+    /// Checked by [`create_draft`] (length, visible characters).
+    pub note: String,
+}
+
+impl DraftInput {
+    /// The form's fields, days in `fmt` (or ISO), or the first wrong one.
+    pub fn parse(&self, fmt: &LocalFormat) -> Result<Draft, ValidationError> {
+        Ok(Draft {
+            client_id: self
+                .client_id
+                .trim()
+                .parse()
+                .map_err(|_| ValidationError::new("client_id", "Choose a client."))?,
+            from: fmt.parse_day("from", &self.from)?,
+            to: fmt.parse_day("to", &self.to)?,
+            grouping: Grouping::parse(&self.grouping)?,
+            tax_bp: invoice::parse_percent("tax_percent", &self.tax_percent)?,
+            discount_bp: invoice::parse_percent("discount_percent", &self.discount_percent)?,
+            note: self.note.clone(),
+        })
+    }
+}
+
 /// An invoice with its lines and sums.
 #[derive(Debug, Clone)]
 pub struct Full {
@@ -86,21 +119,75 @@ pub struct Full {
     pub totals: Totals,
 }
 
-fn priced(lines: &[Line]) -> Vec<Priced> {
-    lines
-        .iter()
-        .map(|l| Priced {
-            centihours: l.centihours,
-            unit_cents: l.unit_cents,
-            tax_bp: l.tax_bp,
-        })
-        .collect()
+/// A stored line as the money rule prices it.
+pub fn priced(line: &Line) -> Priced {
+    Priced {
+        centihours: line.centihours,
+        unit_cents: line.unit_cents,
+        tax_bp: line.tax_bp,
+    }
+}
+
+fn all_priced(lines: &[Line]) -> Vec<Priced> {
+    lines.iter().map(priced).collect()
+}
+
+/// One line of an invoice's sums, as the page and the PDF list them.
+pub struct Sum {
+    /// `Net`, `Discount 10 %`, `Tax 19 % of 216.00 EUR`, `Total`.
+    pub label: String,
+    pub cents: i64,
+    /// Taken off (the discount).
+    pub deducted: bool,
+    /// The last line.
+    pub total: bool,
+}
+
+impl Full {
+    /// The sums under the lines: the net, the discount (if any), the tax
+    /// of each rate on what it applies to, and the total.
+    pub fn sums(&self) -> Vec<Sum> {
+        let (t, i) = (&self.totals, &self.invoice);
+        let sum = |label: String, cents: i64| Sum {
+            label,
+            cents,
+            deducted: false,
+            total: false,
+        };
+        let mut sums = vec![sum("Net".into(), t.net_cents)];
+        if t.discount_cents > 0 {
+            sums.push(Sum {
+                deducted: true,
+                ..sum(
+                    format!("Discount {}", invoice::format_percent(i.discount_bp)),
+                    t.discount_cents,
+                )
+            });
+        }
+        for part in &t.taxes {
+            let base = part.net_cents - part.discount_cents;
+            sums.push(sum(
+                format!(
+                    "Tax {} of {} {}",
+                    invoice::format_percent(part.tax_bp),
+                    crate::domain::tracking::format_cents(base),
+                    i.currency
+                ),
+                part.tax_cents,
+            ));
+        }
+        sums.push(Sum {
+            total: true,
+            ..sum("Total".into(), t.total_cents)
+        });
+        sums
+    }
 }
 
 impl Full {
     /// The invoice with its lines, summed by the money rule.
     pub fn new(invoice: Invoice, lines: Vec<Line>) -> Self {
-        let totals = invoice::totals(&priced(&lines), invoice.discount_bp);
+        let totals = invoice::totals(&all_priced(&lines), invoice.discount_bp);
         Self {
             invoice,
             lines,
@@ -109,22 +196,23 @@ impl Full {
     }
 }
 
+/// Most entries one invoice takes (`make bench` P2 drafts this many).
+pub const MAX_ENTRIES: i64 = 10_000;
+
 /// Makes a draft from the client's unbilled billable entries of the period:
 /// it takes them (no other draft will) and prices them with the report's
 /// rounding and rates. Refused when there is nothing to bill.
-pub async fn create_draft(
-    pool: &PgPool,
-    actor: &Actor,
-    input: &DraftInput,
-) -> Result<i64, AppError> {
+pub async fn create_draft(pool: &PgPool, actor: &Actor, draft: &Draft) -> Result<i64, AppError> {
     actor.require(Permission::Bill)?;
-    let client_id: i64 = input
-        .client_id
-        .trim()
-        .parse()
-        .map_err(|_| ValidationError::new("client_id", "Choose a client."))?;
-    let from = actor.format.parse_day("from", &input.from)?;
-    let to = actor.format.parse_day("to", &input.to)?;
+    let Draft {
+        client_id,
+        from,
+        to,
+        grouping,
+        tax_bp,
+        discount_bp,
+        ..
+    } = *draft;
     if to < from {
         return Err(
             ValidationError::new("to", "The last day must not be before the first.").into(),
@@ -133,10 +221,7 @@ pub async fn create_draft(
     if (to - from).num_days() > 3660 {
         return Err(ValidationError::new("to", "An invoice covers at most ten years.").into());
     }
-    let grouping = Grouping::parse(&input.grouping)?;
-    let tax_bp = invoice::parse_percent("tax_percent", &input.tax_percent)?;
-    let discount_bp = invoice::parse_percent("discount_percent", &input.discount_percent)?;
-    let note = text::limited("note", &input.note, 2000)?;
+    let note = text::limited("note", &draft.note, 2000)?;
     let settings = db::settings::load(pool).await?;
     let mut tx = pool.begin().await?;
     if !db::clients::exists(&mut tx, client_id).await? {
@@ -162,8 +247,17 @@ pub async fn create_draft(
         client_id,
         start_of_day(from, actor.timezone),
         start_of_day(to + Duration::days(1), actor.timezone),
+        MAX_ENTRIES + 1,
     )
     .await?;
+    if entries.len() as i64 > MAX_ENTRIES {
+        // The work a request does stays bounded; nothing was taken.
+        return Err(ValidationError::new(
+            "to",
+            format!("An invoice holds at most {MAX_ENTRIES} entries: choose a shorter period."),
+        )
+        .into());
+    }
     if entries.is_empty() {
         return Err(ValidationError::new(
             "client_id",
@@ -300,17 +394,16 @@ pub async fn list(
     }
     let invoices = db::invoices::list(pool, status, client_id, 500).await?;
     let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
-    let mut lines = db::invoices::lines(pool, &ids).await?;
+    let mut by_invoice: std::collections::HashMap<i64, Vec<Line>> =
+        std::collections::HashMap::with_capacity(ids.len());
+    for line in db::invoices::lines(pool, &ids).await? {
+        by_invoice.entry(line.invoice_id).or_default().push(line);
+    }
     Ok(invoices
         .into_iter()
         .map(|invoice| {
-            let own: Vec<Line> = lines
-                .iter()
-                .filter(|l| l.invoice_id == invoice.id)
-                .cloned()
-                .collect();
-            lines.retain(|l| l.invoice_id != invoice.id);
-            Full::new(invoice, own)
+            let lines = by_invoice.remove(&invoice.id).unwrap_or_default();
+            Full::new(invoice, lines)
         })
         .collect())
 }
@@ -331,21 +424,42 @@ pub struct LineInput {
     pub tax_percent: String,
 }
 
+/// A draft's line, parsed (the description is checked by [`update_line`]).
+#[derive(Debug, Clone)]
+pub struct LineChange {
+    pub description: String,
+    pub centihours: i64,
+    pub unit_cents: i64,
+    pub tax_bp: i32,
+}
+
+impl LineInput {
+    /// The form's fields, or the first wrong one.
+    pub fn parse(&self) -> Result<LineChange, ValidationError> {
+        Ok(LineChange {
+            description: self.description.clone(),
+            centihours: invoice::parse_hours("hours", &self.hours)?,
+            unit_cents: invoice::parse_money("unit_price", &self.unit_price)?,
+            tax_bp: invoice::parse_percent("tax_percent", &self.tax_percent)?,
+        })
+    }
+}
+
 /// Changes a line of a draft.
 pub async fn update_line(
     pool: &PgPool,
     actor: &Actor,
     id: i64,
     line_id: i64,
-    input: &LineInput,
+    change: &LineChange,
 ) -> Result<(), AppError> {
     actor.require(Permission::Bill)?;
-    let description = text::required("description", &input.description, 500)?;
+    let description = text::required("description", &change.description, 500)?;
     let fields = LineFields {
         description: &description,
-        centihours: invoice::parse_hours("hours", &input.hours)?,
-        unit_cents: invoice::parse_money("unit_price", &input.unit_price)?,
-        tax_bp: invoice::parse_percent("tax_percent", &input.tax_percent)?,
+        centihours: change.centihours,
+        unit_cents: change.unit_cents,
+        tax_bp: change.tax_bp,
     };
     let mut conn = pool.acquire().await?;
     if db::invoices::update_line(&mut conn, id, line_id, &fields).await? {
@@ -453,7 +567,7 @@ pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<String, AppE
     let number = pattern.number(today, seq);
     let snapshot = serde_json::to_value(&seller).map_err(anyhow::Error::from)?;
     db::invoices::issue(&mut tx, id, &number, today, &snapshot).await?;
-    let totals = invoice::totals(&priced(&lines), draft.discount_bp);
+    let totals = invoice::totals(&all_priced(&lines), draft.discount_bp);
     record(
         &mut tx,
         Some(actor.user_id),

@@ -79,9 +79,9 @@ pub struct TakenEntry {
     pub notes: String,
 }
 
-/// Links the client's finished, billable entries that started in
-/// `[from, to)` and are on no invoice yet to `invoice_id`; returns them,
-/// oldest first.
+/// Links at most `limit` of the client's finished, billable entries that
+/// started in `[from, to)` and are on no invoice yet to `invoice_id`;
+/// returns them, oldest first.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn take_entries(
     conn: &mut PgConnection,
@@ -89,13 +89,17 @@ pub async fn take_entries(
     client_id: i64,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    limit: i64,
 ) -> Result<Vec<TakenEntry>, sqlx::Error> {
     sqlx::query_as(
-        "WITH taken AS (
-             UPDATE time_entries e SET invoice_id = $1
-               FROM projects p
-              WHERE p.id = e.project_id AND p.client_id = $2 AND e.billable AND e.ended_at IS NOT NULL
+        "WITH picked AS (
+             SELECT e.id FROM time_entries e JOIN projects p ON p.id = e.project_id
+              WHERE p.client_id = $2 AND e.billable AND e.ended_at IS NOT NULL
                 AND e.invoice_id IS NULL AND e.started_at >= $3 AND e.started_at < $4
+              ORDER BY e.started_at, e.id LIMIT $5
+              FOR UPDATE OF e
+         ), taken AS (
+             UPDATE time_entries e SET invoice_id = $1 FROM picked WHERE e.id = picked.id
              RETURNING e.id, e.project_id, e.task_id, e.started_at, e.duration_seconds, e.notes
          )
          SELECT t.id, p.name AS project, tk.name AS task, t.started_at, t.duration_seconds,
@@ -110,6 +114,7 @@ pub async fn take_entries(
     .bind(client_id)
     .bind(from)
     .bind(to)
+    .bind(limit)
     .fetch_all(conn)
     .await
 }
@@ -346,6 +351,15 @@ pub async fn delete_draft(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx
         .execute(conn)
         .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// Whether an invoice's PDF is there (without reading it).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn has_document(pool: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM invoice_documents WHERE invoice_id = $1)")
+        .bind(id)
+        .fetch_one(pool)
+        .await
 }
 
 /// Stores (or replaces) an invoice's rendered PDF.

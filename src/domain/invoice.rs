@@ -145,6 +145,28 @@ pub fn format_hours(centihours: i64) -> String {
     format!("{}.{:02}", centihours / 100, centihours % 100)
 }
 
+/// A rate given as a whole number of hundredths of a percent (the API's
+/// `tax_bp`), from 0 to 10,000.
+pub fn basis_points(field: &'static str, bp: i64) -> Result<i32, ValidationError> {
+    i32::try_from(bp)
+        .ok()
+        .filter(|bp| (0..=10_000).contains(bp))
+        .ok_or_else(|| {
+            ValidationError::new(
+                field,
+                "Give a rate from 0 to 10000 hundredths of a percent.",
+            )
+        })
+}
+
+/// Hundredths (of an hour, of a currency unit) given as a whole number (the
+/// API's `centihours`, `unit_cents`), within what a form may type.
+pub fn hundredths(field: &'static str, value: i64) -> Result<i64, ValidationError> {
+    Some(value)
+        .filter(|v| (0..=100_000_000).contains(v))
+        .ok_or_else(|| ValidationError::new(field, "Give a number from 0 to 100000000."))
+}
+
 /// Hours typed on a draft's line (`1.25`, `1,5`, `2`), in hundredths.
 pub fn parse_hours(field: &'static str, raw: &str) -> Result<i64, ValidationError> {
     parse_hundredths(raw)

@@ -18,7 +18,7 @@ use crate::{
     db::{self, clients::Client},
     domain::{
         LocalPath, ValidationError,
-        invoice::{Priced, format_hours, format_percent},
+        invoice::{format_hours, format_percent},
         tracking::format_cents,
     },
     error::AppError,
@@ -167,7 +167,7 @@ pub async fn csv(
         write(
             &mut out,
             vec![
-                i.number.clone().unwrap_or_default(),
+                crate::reports::csv::safe(i.number.as_deref().unwrap_or_default()),
                 crate::reports::csv::safe(&i.client),
                 i.status.clone(),
                 i.period_from.to_string(),
@@ -255,7 +255,11 @@ pub async fn create(
     Form(form): Form<DraftInput>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&biller.0);
-    match invoices::create_draft(&state.pool, &actor, &form).await {
+    let created = match form.parse(&actor.format) {
+        Ok(draft) => invoices::create_draft(&state.pool, &actor, &draft).await,
+        Err(e) => Err(e.into()),
+    };
+    match created {
         Ok(id) => Ok(flash::redirect_local(
             &state,
             &LocalPath::or_root(&format!("/invoices/{id}")),
@@ -325,25 +329,21 @@ async fn show_page(
     let f = invoices::get(&state.pool, &actor, id).await?;
     let i = &f.invoice;
     let cur = i.currency.clone();
-    let t = &f.totals;
-    let mut sums = vec![("Net".to_owned(), money(t.net_cents, &cur))];
-    if t.discount_cents > 0 {
-        sums.push((
-            format!("Discount {}", format_percent(i.discount_bp)),
-            format!("−{}", money(t.discount_cents, &cur)),
-        ));
-    }
-    for p in &t.taxes {
-        sums.push((
-            format!(
-                "Tax {} of {}",
-                format_percent(p.tax_bp),
-                money(p.net_cents - p.discount_cents, &cur)
-            ),
-            money(p.tax_cents, &cur),
-        ));
-    }
-    sums.push(("Total".into(), money(t.total_cents, &cur)));
+    let sums = f
+        .sums()
+        .into_iter()
+        .map(|sum| {
+            let amount = money(sum.cents, &cur);
+            (
+                sum.label,
+                if sum.deducted {
+                    format!("−{amount}")
+                } else {
+                    amount
+                },
+            )
+        })
+        .collect();
     let page = ShowPage {
         layout: Layout::for_user("Invoice", &biller.0).with_notice(notice),
         id,
@@ -375,14 +375,7 @@ async fn show_page(
                 hours: format_hours(l.centihours),
                 unit: format_cents(l.unit_cents),
                 tax: format_percent(l.tax_bp).trim_end_matches(" %").to_owned(),
-                amount: format_cents(
-                    Priced {
-                        centihours: l.centihours,
-                        unit_cents: l.unit_cents,
-                        tax_bp: l.tax_bp,
-                    }
-                    .net_cents(),
-                ),
+                amount: format_cents(invoices::priced(l).net_cents()),
             })
             .collect(),
         sums,
@@ -392,7 +385,7 @@ async fn show_page(
         note: i.note.clone(),
         currency: cur,
         entries: db::invoices::entry_count(&state.pool, id).await?,
-        pdf_ready: i.status != "draft" && db::invoices::document(&state.pool, id).await?.is_some(),
+        pdf_ready: i.status != "draft" && db::invoices::has_document(&state.pool, id).await?,
         errors: errors.into(),
         error_line,
     };
@@ -471,7 +464,12 @@ pub async fn update_line(
     Path((id, line)): Path<(i64, i64)>,
     Form(form): Form<LineInput>,
 ) -> Result<Response, AppError> {
-    match invoices::update_line(&state.pool, &Actor::from(&biller.0), id, line, &form).await {
+    let actor = Actor::from(&biller.0);
+    let saved = match form.parse() {
+        Ok(change) => invoices::update_line(&state.pool, &actor, id, line, &change).await,
+        Err(e) => Err(e.into()),
+    };
+    match saved {
         Ok(()) => Ok(back(&state, id, "Line saved.")),
         Err(e) => refused(&state, &biller, id, e, Some(line)).await,
     }
