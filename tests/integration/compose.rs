@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::support::{
     FakePostHog, SETUP_TOKEN, TestClient, assert_is_redirect, download_link, eventually, location,
-    repo,
+    people_today, repo,
 };
 
 const APP_FILES: [&str; 2] = ["docker-compose.yml", "docker-compose.analytics.yml"];
@@ -329,7 +329,8 @@ async fn the_compose_stack_serves_an_operator_from_setup_to_alerts() {
     admin.submit("/timer/stop", &[]).await;
 
     // A background export, built by the worker container and downloaded.
-    let today = chrono::Utc::now().date_naive().to_string();
+    // The admin's today (Berlin), which is UTC's tomorrow late in the evening.
+    let today = people_today().to_string();
     let r = admin
         .post_form(
             "/exports",

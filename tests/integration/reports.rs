@@ -4,7 +4,7 @@
 use chrono::{Datelike, Utc};
 use reqwest::StatusCode;
 
-use crate::support::{TestApp, a_project, an_entry, assert_is_redirect, spawn_app};
+use crate::support::{TestApp, a_project, an_entry, assert_is_redirect, people_today, spawn_app};
 
 /// An entry of `username`'s, billable as its project is.
 async fn entry(
@@ -611,7 +611,9 @@ async fn the_reports_page_opens_on_this_week_and_says_so() {
         page.contains(r#"<option value="this_week" selected>"#),
         "the period picker names the default: {page}"
     );
-    let today = Utc::now().date_naive();
+    // The admin's week: Berlin's today, which late on a Sunday (UTC) is
+    // already the next week's Monday.
+    let today = people_today();
     let monday = today - chrono::Duration::days(i64::from(today.weekday().num_days_from_monday()));
     assert!(
         page.contains(&format!(r#"id="from" name="from" value="{monday}""#)),

@@ -53,6 +53,16 @@ pub struct TestApp {
 
 pub const SETUP_TOKEN: &str = "test-setup-token-0123456789";
 pub const ADMIN_PASSWORD: &str = "admin password 1";
+/// The time zone the harness gives everyone it creates (setup and
+/// `create_user`): their "today" is Berlin's, not UTC's.
+pub const PEOPLE_TIMEZONE: &str = "Europe/Berlin";
+
+/// Today as the people the harness creates read it (see `PEOPLE_TIMEZONE`);
+/// between 22:00 and 24:00 UTC it is already UTC's tomorrow.
+pub fn people_today() -> chrono::NaiveDate {
+    let tz: chrono_tz::Tz = PEOPLE_TIMEZONE.parse().expect("time zone");
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
@@ -158,7 +168,7 @@ impl TestApp {
                     ("password", &password),
                     ("password_confirm", &password),
                     ("role", role),
-                    ("timezone", "Europe/Berlin"),
+                    ("timezone", PEOPLE_TIMEZONE),
                 ],
             )
             .await;

@@ -232,7 +232,7 @@ impl TestClient {
                 ("email", "admin@example.org"),
                 ("password", ADMIN_PASSWORD),
                 ("password_confirm", ADMIN_PASSWORD),
-                ("timezone", "Europe/Berlin"),
+                ("timezone", PEOPLE_TIMEZONE),
                 ("telemetry", telemetry),
             ],
         )
