@@ -254,6 +254,84 @@ pub fn rule(s: &mut Surface, x1: f32, x2: f32, y: f32, color: (u8, u8, u8)) {
     }
 }
 
+/// The image formats a logo may have.
+pub const IMAGE_TYPES: [&str; 2] = ["image/png", "image/jpeg"];
+
+/// The largest side of a logo in pixels: a printed logo is a few
+/// centimetres wide, and a bound on the pixels bounds the decoding.
+pub const MAX_IMAGE_SIDE: u32 = 4096;
+
+/// An image for a page, from a file of one of [`IMAGE_TYPES`], told by
+/// its first bytes (not by the name or the type a browser claimed).
+/// Reads only the header: decoding waits for the document's `finish`.
+pub fn image(bytes: Vec<u8>) -> Result<(&'static str, krilla::image::Image), String> {
+    let (kind, image) = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        (
+            IMAGE_TYPES[0],
+            krilla::image::Image::from_png(bytes.into(), true),
+        )
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        (
+            IMAGE_TYPES[1],
+            krilla::image::Image::from_jpeg(bytes.into(), true),
+        )
+    } else {
+        return Err("This is not a PNG or JPEG image.".into());
+    };
+    let image = image.map_err(|_| "This image could not be read.".to_string())?;
+    let (w, h) = image.size();
+    if w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE {
+        return Err(format!(
+            "The image is {w} × {h} pixels; at most {MAX_IMAGE_SIDE} pixels a side."
+        ));
+    }
+    Ok((kind, image))
+}
+
+/// Reads a whole image the way a document will (decoding every pixel into
+/// a throwaway page), so that a file that only starts like an image is
+/// refused when it is uploaded, not when an invoice is printed. Returns
+/// its type and size in pixels. CPU-bound: call it off the async threads.
+pub fn check_image(bytes: Vec<u8>) -> Result<(&'static str, u32, u32), String> {
+    let (kind, image) = image(bytes)?;
+    let (w, h) = image.size();
+    let mut doc = krilla::Document::new();
+    let mut page = doc.start_page();
+    let mut s = page.surface();
+    s.draw_image(
+        image,
+        krilla::geom::Size::from_wh(10.0, 10.0).expect("a positive size"),
+    );
+    s.finish();
+    page.finish();
+    doc.finish().map_err(|_| {
+        "This image could not be read (it may be damaged or use 16 bits per channel).".to_string()
+    })?;
+    Ok((kind, w, h))
+}
+
+/// Draws `image` fitted into a `max_w` × `max_h` box whose top-left corner
+/// is at (`x`, `y`), keeping its proportions; returns the drawn height.
+pub fn draw_image_fit(
+    s: &mut Surface,
+    image: krilla::image::Image,
+    x: f32,
+    y: f32,
+    max_w: f32,
+    max_h: f32,
+) -> f32 {
+    let (w, h) = image.size();
+    let scale = (max_w / w as f32).min(max_h / h as f32);
+    let (dw, dh) = (w as f32 * scale, h as f32 * scale);
+    let Some(size) = krilla::geom::Size::from_wh(dw, dh) else {
+        return 0.0;
+    };
+    s.push_transform(&krilla::geom::Transform::from_translate(x, y));
+    s.draw_image(image, size);
+    s.pop();
+    dh
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +344,17 @@ mod tests {
         assert!(cut.ends_with('…') && cut.len() < long.len(), "{cut}");
         assert!(face.width(&cut, SIZE) <= 60.0);
         assert_eq!(fit(face, "short", SIZE, 60.0), "short");
+    }
+
+    #[test]
+    fn an_image_is_told_by_its_bytes_and_read_whole_before_it_is_kept() {
+        let png = include_bytes!("../tests/fixtures/logo.png").to_vec();
+        assert_eq!(check_image(png.clone()), Ok(("image/png", 240, 80)));
+        let jpeg = include_bytes!("../tests/fixtures/logo.jpg").to_vec();
+        assert_eq!(check_image(jpeg), Ok(("image/jpeg", 180, 60)));
+        let err = |bytes: Vec<u8>| check_image(bytes).expect_err("refused");
+        assert!(err(b"GIF89a....".to_vec()).contains("not a PNG or JPEG"));
+        // A PNG cut short: its header reads, its pixels do not.
+        assert!(err(png[..png.len() - 30].to_vec()).contains("could not be read"));
     }
 }

@@ -10,15 +10,20 @@
 //! by a valid API token carries no ambient credential and is exempt too.
 //! Every other one, including a cookie-carrying page request with an
 //! invalid or junk `Authorization` header, must send the token in the
-//! `X-CSRF-Token` header or in a `csrf_token` form field.
+//! `X-CSRF-Token` header or in a `csrf_token` form field: the body's field
+//! for a URL-encoded form, the first part for a multipart one (an upload),
+//! so that the check reads only the upload's first bytes and the handler
+//! still streams the rest.
 
 use axum::{
-    body::{Body, to_bytes},
-    extract::{Request, State},
+    body::{Body, Bytes, to_bytes},
+    extract::{FromRequest, Multipart, Request, State},
     http::{HeaderMap, HeaderValue, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+
+use futures_util::StreamExt;
 
 use super::{Credential, CurrentUser};
 use super::{
@@ -29,6 +34,10 @@ use crate::{error::AppError, state::AppState};
 
 /// Largest form body the CSRF check will read; larger writes use the header.
 const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// How far into a multipart body the check looks for the end of the
+/// `csrf_token` part that must come first.
+const MAX_FIRST_PART_BYTES: usize = 16 * 1024;
 
 /// The token forms on this request's page must carry, if the request has a cookie to anchor it.
 pub fn token_for(state: &AppState, headers: &HeaderMap) -> Option<String> {
@@ -98,12 +107,18 @@ pub async fn verify(State(state): State<AppState>, mut request: Request, next: N
             AppError::Csrf.into_response()
         };
     }
-    let is_form = request
+    let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default();
+    if content_type.starts_with("multipart/form-data") {
+        return match first_part(request, &expected).await {
+            Some(request) => next.run(request).await,
+            None => AppError::Csrf.into_response(),
+        };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return AppError::Csrf.into_response();
     }
     let (parts, body) = request.into_parts();
@@ -124,4 +139,46 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v)
+}
+
+/// Checks a multipart body's first part, which must be the `csrf_token`
+/// field, and gives the request back with its body whole (the bytes read,
+/// then the rest of the stream): an upload is never buffered here.
+async fn first_part(request: Request, expected: &str) -> Option<Request> {
+    let (parts, body) = request.into_parts();
+    let boundary = {
+        let content_type = parts.headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+        let at = content_type.find("boundary=")? + "boundary=".len();
+        let raw = content_type[at..]
+            .split(';')
+            .next()?
+            .trim()
+            .trim_matches('"');
+        format!("\r\n--{raw}")
+    };
+    let mut stream = body.into_data_stream();
+    let mut read = Vec::new();
+    // Until the part's closing delimiter has arrived.
+    while !read
+        .windows(boundary.len())
+        .any(|w| w == boundary.as_bytes())
+    {
+        if read.len() > MAX_FIRST_PART_BYTES {
+            return None;
+        }
+        read.extend_from_slice(&stream.next().await?.ok()?);
+    }
+    let read = Bytes::from(read);
+    let head = Request::from_parts(parts.clone(), Body::from(read.clone()));
+    let mut fields = Multipart::from_request(head, &()).await.ok()?;
+    let field = fields.next_field().await.ok()??;
+    if field.name() != Some("csrf_token") || field.file_name().is_some() {
+        return None;
+    }
+    let sent = field.text().await.ok()?;
+    if !constant_time_eq(&sent, expected) {
+        return None;
+    }
+    let whole = futures_util::stream::once(async move { Ok::<_, axum::Error>(read) }).chain(stream);
+    Some(Request::from_parts(parts, Body::from_stream(whole)))
 }

@@ -10,26 +10,38 @@ use krilla::{Document, metadata::Metadata, page::PageSettings, surface::Surface}
 
 use super::invoices::Full;
 use crate::{
-    db::invoices::Seller,
+    db::invoices::{Invoice, Seller},
     domain::{
         formats::LocalFormat,
         invoice::{format_hours, format_percent},
         tracking::format_cents,
     },
     pdf::{
-        BODY_TOP, FACES, GAP, INK, LINE, MARGIN, MUTED, Paper, SIZE, SMALL, TOP, TableLine,
+        self, BODY_TOP, FACES, GAP, INK, LINE, MARGIN, MUTED, Paper, SIZE, SMALL, TOP, TableLine,
         draw_table, number, rule, text, text_column,
     },
 };
 
-/// The invoice's PDF on `paper`, dates in `fmt`.
-pub fn render(full: &Full, paper: Paper, fmt: &LocalFormat) -> Result<Vec<u8>, String> {
-    let invoice = &full.invoice;
-    let seller: Seller = invoice
+/// The seller an issued invoice was issued with (its snapshot); a draft's
+/// is empty.
+pub fn seller(invoice: &Invoice) -> Seller {
+    invoice
         .seller
         .clone()
         .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The logo's box at the top left of the first page, in points (5 × 2 cm).
+const LOGO_BOX: (f32, f32) = (141.7, 56.7);
+
+/// The invoice's PDF, on the paper its seller snapshot names, with `logo`
+/// (the file the snapshot's `seller_logo_id` names, if any), dates in `fmt`.
+pub fn render(full: &Full, logo: Option<Vec<u8>>, fmt: &LocalFormat) -> Result<Vec<u8>, String> {
+    let invoice = &full.invoice;
+    let seller = seller(invoice);
+    let paper = Paper::parse(&seller.invoice_paper).unwrap_or(Paper::A4);
+    let logo = logo.map(pdf::image).transpose()?.map(|(_, image)| image);
     let number_text = invoice.number.clone().unwrap_or_else(|| "Draft".into());
     let money = |cents: i64| format!("{} {}", format_cents(cents), invoice.currency);
     let (width, height) = paper.size();
@@ -69,21 +81,20 @@ pub fn render(full: &Full, paper: Paper, fmt: &LocalFormat) -> Result<Vec<u8>, S
         })
         .collect();
 
-    let mut doc = Document::new();
-    doc.set_metadata(
-        Metadata::new()
-            .title(format!("Invoice {number_text}"))
-            .creator("TimeTracker".into()),
-    );
+    // The plan first, so that every footer can say "Page N of M".
     let per_page = ((height - BODY_TOP - TOP - LINE) / LINE) as usize;
-    // Page 1: 11 lines of addresses and dates above the table.
-    let first = per_page.saturating_sub(12).max(1);
+    let logo_height = logo.as_ref().map_or(0.0, |image| {
+        let (w, h) = image.size();
+        h as f32 * (LOGO_BOX.0 / w as f32).min(LOGO_BOX.1 / h as f32)
+    });
+    // Page 1: 11 lines of addresses and dates above the table, and the logo.
+    let head_lines = 12 + ((logo_height + GAP * 2.0) / LINE).ceil() as usize;
+    let closing_lines = closing_lines(&sums, &invoice.note, &seller);
+    let mut pages: Vec<(&[TableLine], bool)> = Vec::new();
     let mut rest: &[TableLine] = &lines;
-    let mut page_number = 0;
     loop {
-        page_number += 1;
-        let take = if page_number == 1 {
-            first
+        let take = if pages.is_empty() {
+            per_page.saturating_sub(head_lines).max(1)
         } else {
             per_page - 1
         };
@@ -91,52 +102,62 @@ pub fn render(full: &Full, paper: Paper, fmt: &LocalFormat) -> Result<Vec<u8>, S
         rest = later;
         // The sums, the note and the bank details go under the last lines,
         // or on a page of their own when they do not fit.
-        let room_left = take.saturating_sub(now.len());
-        let closing = rest.is_empty() && room_left >= sums.len() + 6;
+        let closing = rest.is_empty() && take.saturating_sub(now.len()) > closing_lines;
+        pages.push((now, closing));
+        if rest.is_empty() {
+            if !closing {
+                pages.push((&[], true));
+            }
+            break;
+        }
+    }
+
+    let mut doc = Document::new();
+    doc.set_metadata(
+        Metadata::new()
+            .title(format!("Invoice {number_text}"))
+            .creator("TimeTracker".into()),
+    );
+    let count = pages.len();
+    for (index, (now, closing)) in pages.into_iter().enumerate() {
         let mut page = doc.start_page_with(
             PageSettings::from_wh(width, height).expect("the paper sizes are valid"),
         );
         let mut s = page.surface();
-        footer(&mut s, width, height, &number_text, page_number);
+        footer(&mut s, width, height, &number_text, index + 1, count);
         let mut y = BODY_TOP - 40.0;
-        if page_number == 1 {
-            y = head(&mut s, &seller, full, fmt, &number_text, width);
+        if index == 0 {
+            let mut top = TOP;
+            if let Some(image) = logo.clone() {
+                top += pdf::draw_image_fit(&mut s, image, MARGIN, TOP, LOGO_BOX.0, LOGO_BOX.1);
+                top += GAP * 2.0;
+            }
+            y = head(&mut s, &seller, full, fmt, &number_text, width, top);
         }
-        if !now.is_empty() || page_number == 1 {
+        if !now.is_empty() || index == 0 {
             draw_table(&mut s, &columns, now, MARGIN, y);
-            y += LINE * (now.len() as f32 + 1.0) + 1.0;
+            y += LINE * (now.len() as f32 + 1.0) + 1.0 + LINE;
         }
         if closing {
-            closing_block(&mut s, &sums, &invoice.note, &seller, width, y + LINE);
+            closing_block(&mut s, &sums, &invoice.note, &seller, width, y);
         }
         s.finish();
         page.finish();
-        if rest.is_empty() && !closing {
-            let mut page = doc.start_page_with(
-                PageSettings::from_wh(width, height).expect("the paper sizes are valid"),
-            );
-            let mut s = page.surface();
-            page_number += 1;
-            footer(&mut s, width, height, &number_text, page_number);
-            closing_block(
-                &mut s,
-                &sums,
-                &invoice.note,
-                &seller,
-                width,
-                BODY_TOP - 40.0,
-            );
-            s.finish();
-            page.finish();
-        }
-        if rest.is_empty() {
-            break;
-        }
     }
     doc.finish().map_err(|e| format!("{e:?}"))
 }
 
-fn footer(s: &mut Surface, width: f32, height: f32, number: &str, page: usize) {
+/// How many lines [`closing_block`] takes.
+fn closing_lines(sums: &[(String, String, bool)], note: &str, seller: &Seller) -> usize {
+    let bank = if seller.seller_bank.is_empty() {
+        0
+    } else {
+        2 + seller.seller_bank.lines().take(4).count()
+    };
+    sums.len() + 1 + note.lines().take(8).count() + bank
+}
+
+fn footer(s: &mut Surface, width: f32, height: f32, number: &str, page: usize, pages: usize) {
     let y = height - TOP + 10.0;
     text(
         s,
@@ -147,12 +168,13 @@ fn footer(s: &mut Surface, width: f32, height: f32, number: &str, page: usize) {
         y,
         &format!("Invoice {number}"),
     );
-    let label = format!("Page {page}");
+    let label = format!("Page {page} of {pages}");
     let x = width - MARGIN - FACES.0.width(&label, SMALL);
     text(s, &FACES.0, SMALL, MUTED, x, y, &label);
 }
 
-/// The seller, the client, the number and the dates; returns the y under them.
+/// The seller, the client, the number and the dates from `top` (under the
+/// logo); returns the y under them.
 fn head(
     s: &mut Surface,
     seller: &Seller,
@@ -160,10 +182,11 @@ fn head(
     fmt: &LocalFormat,
     number: &str,
     width: f32,
+    top: f32,
 ) -> f32 {
     let invoice = &full.invoice;
     let right = width - MARGIN;
-    let mut y = TOP + 12.0;
+    let mut y = top + 12.0;
     text(s, &FACES.1, 13.0, INK, MARGIN, y, &seller.seller_name);
     let title = "Invoice";
     text(
@@ -280,10 +303,10 @@ fn closing_block(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::invoices::{Invoice, Line};
+    use crate::db::invoices::Line;
     use chrono::NaiveDate;
 
-    fn invoice(lines: usize) -> Full {
+    fn invoice(lines: usize, paper: &str) -> Full {
         let day = NaiveDate::from_ymd_opt(2026, 11, 30).expect("a day");
         let invoice = Invoice {
             id: 1,
@@ -299,7 +322,8 @@ mod tests {
             note: "Thank you".into(),
             seller: Some(serde_json::json!({
                 "seller_name": "Example", "seller_address": "1 Main Street", "seller_tax_id": "X1",
-                "seller_bank": "IBAN 1", "invoice_number_pattern": "{YYYY}-{seq}"
+                "seller_bank": "IBAN 1", "invoice_number_pattern": "{YYYY}-{seq}",
+                "invoice_paper": paper
             })),
             issued_on: Some(day),
             paid_on: None,
@@ -322,8 +346,8 @@ mod tests {
     #[test]
     fn the_same_invoice_always_gives_the_same_bytes() {
         let fmt = LocalFormat::iso();
-        let first = render(&invoice(3), Paper::A4, &fmt).expect("a pdf");
-        let again = render(&invoice(3), Paper::A4, &fmt).expect("a pdf");
+        let first = render(&invoice(3, "a4"), None, &fmt).expect("a pdf");
+        let again = render(&invoice(3, "a4"), None, &fmt).expect("a pdf");
         assert!(first.starts_with(b"%PDF-"));
         assert_eq!(
             first, again,
@@ -333,7 +357,11 @@ mod tests {
 
     #[test]
     fn many_lines_run_over_pages_with_the_sums_after_the_last() {
-        let pdf = render(&invoice(200), Paper::Letter, &LocalFormat::iso()).expect("a pdf");
+        let pdf = render(&invoice(200, "letter"), None, &LocalFormat::iso()).expect("a pdf");
+        assert!(
+            String::from_utf8_lossy(&pdf).contains("/MediaBox[0 0 612 792]"),
+            "on the snapshot's paper, US Letter"
+        );
         // The page tree's count: 200 lines at about 50 a page.
         let text = String::from_utf8_lossy(&pdf);
         let count: usize = text

@@ -8,7 +8,7 @@ use crate::{
     analytics::{Event, events::row_bucket, record},
     db::{
         self,
-        invoices::{Invoice, Line, LineFields, NewDraft, Seller},
+        invoices::{Invoice, Line, LineFields, NewDraft},
     },
     domain::{
         Permission, ValidationError,
@@ -377,6 +377,55 @@ pub async fn document(pool: &PgPool, actor: &Actor, id: i64) -> Result<(Full, Ve
     Ok((full, pdf))
 }
 
+/// Where an issued invoice's PDF is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentState {
+    Ready,
+    /// Its job is waiting, running or due for another attempt.
+    Making,
+    /// No PDF and no job that will make one (an administrator cancelled
+    /// or discarded it, or it died): [`make_document`] starts another.
+    Stopped,
+}
+
+/// Where invoice `id`'s PDF is (`None` for a draft, which has none).
+pub async fn document_state(
+    pool: &PgPool,
+    invoice: &Invoice,
+) -> Result<Option<DocumentState>, AppError> {
+    if invoice.status == "draft" {
+        return Ok(None);
+    }
+    Ok(Some(
+        if db::invoices::has_document(pool, invoice.id).await? {
+            DocumentState::Ready
+        } else if db::invoices::document_job_alive(pool, invoice.id).await? {
+            DocumentState::Making
+        } else {
+            DocumentState::Stopped
+        },
+    ))
+}
+
+/// Starts another job that makes an issued invoice's PDF. Safe to repeat:
+/// the same invoice always renders to the same bytes.
+pub async fn make_document(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppError> {
+    actor.require(Permission::Bill)?;
+    let mut tx = pool.begin().await?;
+    let i = db::invoices::lock(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if i.status == "draft" {
+        return Err(AppError::Conflict {
+            code: "invoice_not_issued",
+            message: "A draft has no PDF; issue it first.".into(),
+        });
+    }
+    crate::jobs::enqueue(&mut tx, &crate::jobs::InvoiceDocument { invoice_id: id }).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Invoices of one status (or all), newest first, with their sums.
 pub async fn list(
     pool: &PgPool,
@@ -641,35 +690,4 @@ pub async fn cancel(pool: &PgPool, actor: &Actor, id: i64) -> Result<u64, AppErr
     .await?;
     tx.commit().await?;
     Ok(freed)
-}
-
-/// The seller's details as typed.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct SellerInput {
-    pub seller_name: String,
-    pub seller_address: String,
-    pub seller_tax_id: String,
-    pub seller_bank: String,
-    pub invoice_number_pattern: String,
-}
-
-/// Saves the seller's details and the number pattern (administrators).
-pub async fn update_seller(
-    pool: &PgPool,
-    actor: &Actor,
-    input: &SellerInput,
-) -> Result<(), AppError> {
-    actor.require(Permission::Administer)?;
-    let seller = Seller {
-        seller_name: text::limited("seller_name", &input.seller_name, 200)?,
-        seller_address: text::limited("seller_address", &input.seller_address, 1000)?,
-        seller_tax_id: text::limited("seller_tax_id", &input.seller_tax_id, 100)?,
-        seller_bank: text::limited("seller_bank", &input.seller_bank, 500)?,
-        invoice_number_pattern: NumberPattern::parse(&input.invoice_number_pattern)?
-            .as_str()
-            .to_owned(),
-    };
-    db::invoices::update_seller(pool, &seller).await?;
-    Ok(())
 }

@@ -8,3 +8,4 @@
 
 pub mod document;
 pub mod invoices;
+pub mod seller;

@@ -362,6 +362,25 @@ pub async fn has_document(pool: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
         .await
 }
 
+/// Whether a job that will make invoice `id`'s PDF is waiting, running or
+/// due for another attempt (none: it was cancelled, discarded or died).
+/// Reads the jobs of one queue, one per issued invoice until pruned.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn document_job_alive(pool: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (
+           SELECT 1 FROM apalis.jobs
+            WHERE job_type = $1
+              AND (status IN ('Pending', 'Queued', 'Running')
+                   OR (status = 'Failed' AND attempts < max_attempts))
+              AND (convert_from(job, 'UTF8')::jsonb ->> 'invoice_id')::bigint = $2)",
+    )
+    .bind(<crate::jobs::InvoiceDocument as crate::jobs::Job>::QUEUE)
+    .bind(id)
+    .fetch_one(pool)
+    .await
+}
+
 /// Stores (or replaces) an invoice's rendered PDF.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn save_document(pool: &PgPool, id: i64, pdf: &[u8]) -> Result<(), sqlx::Error> {
@@ -388,29 +407,40 @@ pub async fn document(pool: &PgPool, id: i64) -> Result<Option<Vec<u8>>, sqlx::E
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize,
 )]
+#[serde(default)]
 pub struct Seller {
     pub seller_name: String,
     pub seller_address: String,
     pub seller_tax_id: String,
     pub seller_bank: String,
     pub invoice_number_pattern: String,
+    /// The `seller_logos` row printed on the invoice, if any.
+    pub seller_logo_id: Option<i64>,
+    /// `a4` or `letter` (`pdf::Paper`); empty in snapshots made before
+    /// there was a choice, which were A4.
+    pub invoice_paper: String,
 }
 
+/// The seller as set now. `FOR SHARE`: inside an issue's transaction a
+/// logo change (which updates the row) waits for the issue to commit, so
+/// its clean-up sees the snapshot that names the old logo.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn seller(conn: &mut PgConnection) -> Result<Seller, sqlx::Error> {
     sqlx::query_as(
-        "SELECT seller_name, seller_address, seller_tax_id, seller_bank, invoice_number_pattern
-           FROM settings WHERE id = 1",
+        "SELECT seller_name, seller_address, seller_tax_id, seller_bank, invoice_number_pattern,
+                seller_logo_id, invoice_paper
+           FROM settings WHERE id = 1 FOR SHARE",
     )
     .fetch_one(conn)
     .await
 }
 
+/// Saves the typed details; the logo changes only through [`set_logo`].
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_seller(pool: &PgPool, s: &Seller) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE settings SET seller_name = $1, seller_address = $2, seller_tax_id = $3, seller_bank = $4,
-                invoice_number_pattern = $5, updated_at = now()
+                invoice_number_pattern = $5, invoice_paper = $6, updated_at = now()
           WHERE id = 1",
     )
     .bind(&s.seller_name)
@@ -418,7 +448,65 @@ pub async fn update_seller(pool: &PgPool, s: &Seller) -> Result<(), sqlx::Error>
     .bind(&s.seller_tax_id)
     .bind(&s.seller_bank)
     .bind(&s.invoice_number_pattern)
+    .bind(&s.invoice_paper)
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// A stored logo: the uploaded file as it came, and its size in pixels.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Logo {
+    pub id: i64,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub width: i32,
+    pub height: i32,
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn logo(conn: &mut PgConnection, id: i64) -> Result<Option<Logo>, sqlx::Error> {
+    sqlx::query_as("SELECT id, content_type, bytes, width, height FROM seller_logos WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Stores a logo and makes it the seller's (`None`: no logo), then deletes
+/// the logos neither the settings nor an issued invoice's snapshot name.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_logo(
+    pool: &PgPool,
+    new: Option<(&str, &[u8], i32, i32)>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let id: Option<i64> = match new {
+        Some((content_type, bytes, width, height)) => Some(
+            sqlx::query_scalar(
+                "INSERT INTO seller_logos (content_type, bytes, width, height)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(content_type)
+            .bind(bytes)
+            .bind(width)
+            .bind(height)
+            .fetch_one(&mut *tx)
+            .await?,
+        ),
+        None => None,
+    };
+    sqlx::query("UPDATE settings SET seller_logo_id = $1, updated_at = now() WHERE id = 1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "DELETE FROM seller_logos l
+          WHERE NOT EXISTS (SELECT 1 FROM settings s WHERE s.seller_logo_id = l.id)
+            AND NOT EXISTS (SELECT 1 FROM invoices i
+                             WHERE i.seller ? 'seller_logo_id'
+                               AND (i.seller ->> 'seller_logo_id')::bigint = l.id)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
 }

@@ -1,7 +1,7 @@
 //! Invoices (`/invoices`), for administrators and managers: the list with
 //! totals per status and a CSV of it, a new draft from a client's unbilled
-//! time, a draft's lines and terms, issuing, the PDF, paid and cancelled;
-//! the seller's details (administrators). The actions are
+//! time, a draft's lines and terms, issuing, the PDF, paid and cancelled
+//! (the seller's page is `web::seller`). The actions are
 //! `billing::invoices`' functions; this module only shows them.
 
 use askama::Template;
@@ -13,8 +13,8 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    auth::{AdminUser, Biller},
-    billing::invoices::{self, DraftInput, Full, Grouping, LineInput, STATUSES, SellerInput},
+    auth::Biller,
+    billing::invoices::{self, DocumentState, DraftInput, Full, Grouping, LineInput, STATUSES},
     db::{self, clients::Client},
     domain::{
         LocalPath, ValidationError,
@@ -310,7 +310,7 @@ struct ShowPage {
     discount: String,
     note: String,
     entries: i64,
-    pdf_ready: bool,
+    document: Option<DocumentState>,
     errors: FieldErrors,
     /// The line whose form was refused, if any.
     error_line: Option<i64>,
@@ -385,7 +385,7 @@ async fn show_page(
         note: i.note.clone(),
         currency: cur,
         entries: db::invoices::entry_count(&state.pool, id).await?,
-        pdf_ready: i.status != "draft" && db::invoices::has_document(&state.pool, id).await?,
+        document: invoices::document_state(&state.pool, i).await?,
         errors: errors.into(),
         error_line,
     };
@@ -549,6 +549,18 @@ async fn after_asking(
     }
 }
 
+/// `POST /invoices/{id}/document`: makes the PDF again.
+pub async fn make_document(
+    State(state): State<AppState>,
+    biller: Biller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    match invoices::make_document(&state.pool, &Actor::from(&biller.0), id).await {
+        Ok(()) => Ok(back(&state, id, "The PDF is being made again.")),
+        Err(e) => refused(&state, &biller, id, e, None).await,
+    }
+}
+
 /// `POST /invoices/{id}/issue`, after a confirmation.
 pub async fn issue(
     State(state): State<AppState>,
@@ -668,57 +680,4 @@ pub async fn pdf(
         bytes,
     )
         .into_response())
-}
-
-#[derive(Template)]
-#[template(path = "invoice_seller.html")]
-struct SellerPage {
-    layout: Layout,
-    form: SellerInput,
-    errors: FieldErrors,
-}
-
-/// `GET /invoices/seller` (administrators).
-pub async fn seller_form(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Flash(notice): Flash,
-) -> Result<Response, AppError> {
-    let s = db::invoices::seller(&mut *state.pool.acquire().await?).await?;
-    let page = SellerPage {
-        layout: Layout::for_user("Seller", &admin.0).with_notice(notice),
-        form: SellerInput {
-            seller_name: s.seller_name,
-            seller_address: s.seller_address,
-            seller_tax_id: s.seller_tax_id,
-            seller_bank: s.seller_bank,
-            invoice_number_pattern: s.invoice_number_pattern,
-        },
-        errors: FieldErrors::default(),
-    };
-    Ok(render(&page)?.into_response())
-}
-
-/// `POST /invoices/seller`.
-pub async fn seller_save(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Form(form): Form<SellerInput>,
-) -> Result<Response, AppError> {
-    match invoices::update_seller(&state.pool, &Actor::from(&admin.0), &form).await {
-        Ok(()) => Ok(flash::redirect(
-            &state,
-            "/invoices/seller",
-            "Seller details saved.",
-        )),
-        Err(AppError::Validation(e)) => {
-            let page = SellerPage {
-                layout: Layout::for_user("Seller", &admin.0),
-                form,
-                errors: vec![e].into(),
-            };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
-        }
-        Err(e) => Err(e),
-    }
 }

@@ -17,6 +17,7 @@ mod login;
 mod password_reset;
 mod profile;
 mod reports;
+mod seller;
 mod setup;
 mod sso;
 mod timer;
@@ -26,6 +27,7 @@ mod two_factor;
 use askama::Template;
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -160,10 +162,14 @@ pub fn router() -> Router<AppState> {
         .route("/invoices", get(invoices::list).post(invoices::create))
         .route("/invoices.csv", get(invoices::csv))
         .route("/invoices/new", get(invoices::new_form))
+        .route("/invoices/seller", get(seller::form).post(seller::save))
         .route(
-            "/invoices/seller",
-            get(invoices::seller_form).post(invoices::seller_save),
+            "/invoices/seller/logo",
+            get(seller::logo)
+                .post(seller::upload_logo)
+                .layer(DefaultBodyLimit::max(seller::MAX_UPLOAD_BYTES)),
         )
+        .route("/invoices/seller/logo/remove", post(seller::remove_logo))
         .route("/invoices/{id}", get(invoices::show))
         .route("/invoices/{id}/pdf", get(invoices::pdf))
         .route("/invoices/{id}/terms", post(invoices::update_terms))
@@ -173,6 +179,7 @@ pub fn router() -> Router<AppState> {
             post(invoices::delete_line),
         )
         .route("/invoices/{id}/issue", post(invoices::issue))
+        .route("/invoices/{id}/document", post(invoices::make_document))
         .route("/invoices/{id}/paid", post(invoices::paid))
         .route("/invoices/{id}/cancel", post(invoices::cancel))
         .route("/invoices/{id}/delete", post(invoices::delete))

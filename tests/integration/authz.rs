@@ -94,7 +94,7 @@ fn expected(method: &Method, path: &str) -> Option<Access> {
         // Administrators invite into any role, managers plain users
         // (`mail::managers_invite_plain_users_only`).
         p if p.starts_with("/invitations") => Invite,
-        "/invoices/seller" => Admin,
+        p if p.starts_with("/invoices/seller") => Admin,
         p if p.starts_with("/invoices") => Bill,
         p if p.starts_with("/admin/") => Admin,
         "/api/v1/time-entries/{id}" => Team,

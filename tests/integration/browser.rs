@@ -454,6 +454,7 @@ const PAGES: &[(&str, &str)] = &[
     ("invoices", "/invoices"),
     ("invoice-new", "/invoices/new"),
     ("invoice-draft", "/invoices/1"),
+    ("invoice-issued", "/invoices/2"),
     ("invoice-seller", "/invoices/seller"),
     ("timesheet-of-bob", "/timesheet?week=2026-11-23&user=2"),
     ("users", "/admin/users"),
@@ -566,6 +567,7 @@ async fn every_page_fits_a_laptop_and_a_phone() {
                 ("seller_name", "Example Studio"),
                 ("seller_address", "1 Main Street\nSpringfield"),
                 ("invoice_number_pattern", "{YYYY}-{seq:4}"),
+                ("invoice_paper", "a4"),
             ],
         ),
         (
@@ -583,6 +585,37 @@ async fn every_page_fits_a_laptop_and_a_phone() {
         let r = admin.post_form(path, &form).await;
         assert!(r.status().is_redirection(), "{path}: {}", r.status());
     }
+    // The seller's logo; November's invoice a draft, October's issued.
+    let logo: &[u8] = include_bytes!("../fixtures/logo.png");
+    assert_is_redirect(
+        &admin
+            .upload("/invoices/seller/logo", "logo", "logo.png", logo)
+            .await,
+    );
+    an_entry(app.user_id("admin").await, 1)
+        .from("2026-10-05T09:00:00Z")
+        .lasting(90)
+        .create(&app)
+        .await;
+    assert_is_redirect(
+        &admin
+            .post_form(
+                "/invoices",
+                &[
+                    ("client_id", "1"),
+                    ("from", "2026-10-01"),
+                    ("to", "2026-10-31"),
+                    ("grouping", "project"),
+                    ("tax_percent", "19"),
+                ],
+            )
+            .await,
+    );
+    assert_is_redirect(
+        &admin
+            .post_form("/invoices/2/issue", &[("confirm", "yes")])
+            .await,
+    );
     admin.api_token("laptop script", "90").await;
     app.create_user(&admin, "bob", "user").await;
     let c = Session::start(&app).await;

@@ -671,32 +671,36 @@ async fn the_api_builds_a_summary_export_the_same_as_the_page() {
 /// A PDF's text as `pdftotext -layout` reads it (poppler-utils, installed
 /// by the test command), and `pdfinfo`'s page size and count.
 pub(crate) fn pdf_text(pdf: &[u8]) -> (String, String) {
+    (
+        poppler(pdf, "pdftotext", &["-layout"]),
+        poppler(pdf, "pdfinfo", &[]),
+    )
+}
+
+/// What poppler's `program` prints about `pdf` with `args` before the
+/// file (`pdftotext` prints to standard output).
+pub(crate) fn poppler(pdf: &[u8], program: &str, args: &[&str]) -> String {
     let dir = std::env::temp_dir().join(format!("tt-pdf-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join("report.pdf");
+    let file = dir.join("document.pdf");
     std::fs::write(&file, pdf).expect("write the pdf");
-    let run = |program: &str, args: &[&str]| {
-        let out = std::process::Command::new(program)
-            .args(args)
-            .arg(&file)
-            .args(if program == "pdftotext" {
-                &["-"][..]
-            } else {
-                &[][..]
-            })
-            .output()
-            .unwrap_or_else(|e| panic!("{program} runs: {e}"));
-        assert!(
-            out.status.success(),
-            "{program}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
-    let text = run("pdftotext", &["-layout"]);
-    let info = run("pdfinfo", &[]);
+    let out = std::process::Command::new(program)
+        .args(args)
+        .arg(&file)
+        .args(if program == "pdftotext" {
+            &["-"][..]
+        } else {
+            &[][..]
+        })
+        .output()
+        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
     let _ = std::fs::remove_dir_all(&dir);
-    (text, info)
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 /// The line of `text` that starts (after spaces) with `start`.

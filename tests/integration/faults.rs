@@ -1,5 +1,5 @@
 //! Fault tolerance with the real worker binary: PostHog down or throttling,
-//! the worker killed with SIGKILL mid-delivery and mid-export, PostgreSQL
+//! the worker killed with SIGKILL mid-delivery, mid-export and mid-render, PostgreSQL
 //! gone and back. Nothing is lost; duplicates carry the same uuid.
 //!
 //! The long variants (`chaos_…`, ignored here) run with `make chaos`; their
@@ -558,4 +558,94 @@ async fn a_transaction_dropped_while_it_begins_leaves_no_transaction_for_the_nex
             "a write after a begin dropped after {round} polls was not committed"
         );
     }
+}
+
+#[tokio::test]
+async fn a_killed_worker_mid_render_leaves_the_invoice_issued_and_one_pdf_rebuilt_the_same() {
+    let fake = FakePostHog::start().await;
+    let (app, admin) = spawn_app_with_analytics(&fake).await;
+    // A client's 10,000 billable entries: a PDF of some 200 pages.
+    for sql in [
+        "INSERT INTO clients (name) VALUES ('Big client')",
+        "INSERT INTO projects (name, client_id, hourly_rate_cents) VALUES ('Billed', 1, 9550)",
+        "UPDATE settings SET seller_name = 'Example Studio', seller_address = '1 Main Street'",
+    ] {
+        app.exec(sql).await;
+    }
+    app.exec(
+        "INSERT INTO time_entries (user_id, project_id, started_at, ended_at, notes, billable, source)
+         SELECT 1, 1, t, t + interval '25 minutes', 'billed entry ' || n, true, 'manual'
+           FROM generate_series(0, 9999) n,
+                LATERAL (SELECT timestamptz '2026-01-01 00:00Z' + n * interval '30 minutes' AS t) x",
+    )
+    .await;
+    let api = crate::api::Api::new(&app, &admin.api_token("billing", "").await);
+    let (status, _, draft) = api
+        .post(
+            "/invoices",
+            serde_json::json!({"client_id": 1, "from": "2026-01-01", "to": "2026-12-31",
+                               "grouping": "entry", "tax_bp": 1900}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let id = draft["id"].as_i64().expect("id");
+    let (status, _, _) = api
+        .post(&format!("/invoices/{id}/issue"), serde_json::json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let job_status = || {
+        app.scalar::<String>("SELECT status FROM apalis.jobs WHERE job_type = 'invoice_document'")
+    };
+    let documents = || app.scalar::<i64>("SELECT count(*) FROM invoice_documents");
+
+    let mut first = worker(app.config.database.url.expose(), &fake).await;
+    eventually("the render starts", Duration::from_secs(20), || async {
+        (job_status().await == "Running").then_some(())
+    })
+    .await;
+    first.kill();
+    assert_eq!(documents().await, 0, "killed before the PDF was stored");
+    let _second = worker(app.config.database.url.expose(), &fake).await;
+    eventually("the PDF is rebuilt", Duration::from_secs(90), || async {
+        (documents().await == 1).then_some(())
+    })
+    .await;
+    let invoice: (String, String) =
+        sqlx::query_as("SELECT status, number FROM invoices WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("invoice");
+    assert_eq!(invoice.0, "issued", "still issued, with its number");
+    let pdf = |admin: &crate::support::TestClient| {
+        let path = format!("/invoices/{id}/pdf");
+        let admin = admin.clone();
+        async move { admin.get(&path).await.bytes().await.expect("pdf").to_vec() }
+    };
+    let rebuilt = pdf(&admin).await;
+    let (text, info) = crate::exports::pdf_text(&rebuilt);
+    assert!(text.contains(&invoice.1) && text.contains("billed entry 9999"));
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a page count");
+    assert!(
+        text.contains(&format!("Page {pages} of {pages}")),
+        "numbered to the last page"
+    );
+    // Made once more, it is the same file: whichever run stored it, the
+    // content is the invoice's and nothing else.
+    let built = || app.scalar::<String>("SELECT built_at::text FROM invoice_documents");
+    let before = built().await;
+    let r = admin
+        .post_form(&format!("/invoices/{id}/document"), &[])
+        .await;
+    assert_is_redirect(&r);
+    eventually("the PDF is made again", Duration::from_secs(90), || async {
+        (built().await != before).then_some(())
+    })
+    .await;
+    assert_eq!(pdf(&admin).await, rebuilt, "the same bytes");
+    assert_eq!(documents().await, 1);
 }

@@ -4,7 +4,7 @@
 //! oversized bodies, malformed JSON, invalid UTF-8, out-of-range numbers,
 //! huge page sizes and impossible dates.
 
-use proptest::{prelude::*, test_runner::TestRunner};
+use proptest::{prelude::*, strategy::ValueTree, test_runner::TestRunner};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
@@ -489,6 +489,7 @@ const FORMS: &[(&str, &str, &[&str])] = &[
             "seller_tax_id",
             "seller_bank",
             "invoice_number_pattern",
+            "invoice_paper",
         ],
     ),
     ("GET", "/invoices", &["status"]),
@@ -827,5 +828,69 @@ async fn names_and_addresses_that_disguise_themselves_are_refused_beside_the_fie
     assert!(
         page.contains("value=\"Ad\u{202E}min\""),
         "display names too, and what was typed is kept"
+    );
+}
+
+#[tokio::test]
+async fn broken_uploads_get_a_clear_4xx_and_keep_nothing() {
+    let t = target().await;
+    let token = t.admin.csrf_token("/invoices/seller").await;
+    let upload = |body: Vec<u8>, content_type: &'static str| {
+        let t = &t;
+        async move {
+            t.admin
+                .post_raw_body("/invoices/seller/logo", content_type, body)
+                .await
+        }
+    };
+    let first =
+        format!("--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n");
+    let cases: Vec<(&str, Vec<u8>, &'static str)> = vec![
+        ("no boundary", b"--b\r\n".to_vec(), "multipart/form-data"),
+        (
+            "another boundary than the body's",
+            first.clone().into_bytes(),
+            "multipart/form-data; boundary=zz",
+        ),
+        (
+            "the body stops inside the file",
+            format!("{first}--b\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"a.png\"\r\n\r\n\u{89}PNG").into_bytes(),
+            "multipart/form-data; boundary=b",
+        ),
+        (
+            "a token part and nothing after it",
+            format!("{first}--b--\r\n").into_bytes(),
+            "multipart/form-data; boundary=b",
+        ),
+        (
+            "a file part without a name",
+            format!("{first}--b\r\nContent-Disposition: form-data\r\n\r\nxyz\r\n--b--\r\n").into_bytes(),
+            "multipart/form-data; boundary=b",
+        ),
+        (
+            "a token that never ends",
+            [b"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n".as_slice(), &vec![b'a'; 40_000]].concat(),
+            "multipart/form-data; boundary=b",
+        ),
+    ];
+    for (what, body, content_type) in cases {
+        assert_clear_rejection(what, upload(body, content_type).await).await;
+    }
+    // Random bytes as the file: refused beside the field, never a 5xx.
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(24));
+    let strategy = proptest::collection::vec(any::<u8>(), 0..4096);
+    for _ in 0..24 {
+        let bytes = strategy.new_tree(&mut runner).expect("bytes").current();
+        let r = t
+            .admin
+            .upload("/invoices/seller/logo", "logo", "x.png", &bytes)
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(
+        t.app
+            .scalar::<i64>("SELECT count(*) FROM seller_logos")
+            .await,
+        0
     );
 }

@@ -6,7 +6,9 @@ use serde_json::json;
 
 use crate::{
     api::Api,
-    support::{TestApp, TestClient, a_project, an_entry, assert_is_redirect, location, spawn_app},
+    support::{
+        FormPart, TestApp, TestClient, a_project, an_entry, assert_is_redirect, location, spawn_app,
+    },
 };
 
 /// A client with two projects and three billable entries in November 2026
@@ -61,6 +63,7 @@ async fn a_client_with_a_month_of_work(app: &TestApp, admin: &TestClient, name: 
                 ("seller_tax_id", "DE123456789"),
                 ("seller_bank", "IBAN DE89 3704 0044 0532 0130 00"),
                 ("invoice_number_pattern", "{YYYY}-{seq:4}"),
+                ("invoice_paper", "a4"),
             ],
         )
         .await;
@@ -485,4 +488,245 @@ async fn the_api_makes_issues_and_settles_an_invoice_as_the_pages_do() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     let (status, _, _) = bobs.get(&format!("/invoices/{id}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// The rendered PDF of invoice `id`, after the worker made it.
+async fn pdf_of(app: &TestApp, admin: &TestClient, id: i64) -> Vec<u8> {
+    app.run_pending_jobs().await;
+    let r = admin.get(&format!("/invoices/{id}/pdf")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.bytes().await.expect("pdf").to_vec()
+}
+
+/// `pdfimages -list`'s rows: (width, height, encoding) of each image.
+fn images_in(pdf: &[u8]) -> Vec<(String, String, String)> {
+    crate::exports::poppler(pdf, "pdfimages", &["-list"])
+        .lines()
+        .skip(2)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            // page num type width height color comp bpc enc …
+            (cols.len() > 8 && cols[2] == "image")
+                .then(|| (cols[3].to_owned(), cols[4].to_owned(), cols[8].to_owned()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_sellers_logo_and_paper_print_on_invoices_issued_after_them_and_an_issued_invoice_keeps_its_own()
+ {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let acme = a_client_with_a_month_of_work(&app, &admin, "Acme").await;
+    let png: &[u8] = include_bytes!("../fixtures/logo.png");
+    let jpeg: &[u8] = include_bytes!("../fixtures/logo.jpg");
+    let page = admin.get_text("/invoices/seller").await;
+    assert!(page.contains("No logo"), "{page}");
+
+    // Refused beside the field, with the reason; nothing is kept.
+    let too_big = [&png[..16], &vec![0u8; 600 * 1024][..]].concat();
+    for (bytes, reason) in [
+        (
+            &b"just some text, named like an image"[..],
+            "not a PNG or JPEG",
+        ),
+        (&png[..png.len() - 30], "could not be read"),
+        (&too_big[..], "601 KiB; a logo may have at most 512 KiB"),
+        (&b""[..], "Choose an image file"),
+    ] {
+        let r = admin
+            .upload("/invoices/seller/logo", "logo", "logo.png", bytes)
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{reason}");
+        let page = r.text().await.expect("page");
+        let error = page
+            .split(r#"id="logo-error">"#)
+            .nth(1)
+            .unwrap_or_else(|| panic!("a message beside the field: {page}"));
+        let error = error.split("</span>").next().unwrap_or_default();
+        assert!(error.contains(reason), "{reason}: {error}");
+    }
+    assert_eq!(
+        app.scalar::<i64>("SELECT count(*) FROM seller_logos").await,
+        0
+    );
+
+    // The CSRF token must come first, before the file.
+    let token = admin.csrf_token("/invoices/seller").await;
+    for parts in [
+        vec![FormPart::file("logo", "logo.png", png)],
+        vec![
+            FormPart::file("logo", "logo.png", png),
+            FormPart::field("csrf_token", token.as_bytes()),
+        ],
+        vec![
+            FormPart::field("csrf_token", b"0123456789abcdef"),
+            FormPart::file("logo", "logo.png", png),
+        ],
+    ] {
+        let r = admin.post_multipart("/invoices/seller/logo", &parts).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+
+    // Kept, shown, and printed on the next invoice, on US Letter.
+    assert_is_redirect(
+        &admin
+            .upload("/invoices/seller/logo", "logo", "logo.png", png)
+            .await,
+    );
+    let page = admin.get_text("/invoices/seller").await;
+    assert!(page.contains("240 × 80 pixels"), "{page}");
+    let r = admin.get("/invoices/seller/logo").await;
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.expect("logo").as_ref(), png);
+    let r = admin
+        .post_form(
+            "/invoices/seller",
+            &[
+                ("seller_name", "Example Studio"),
+                ("invoice_number_pattern", "{YYYY}-{seq:4}"),
+                ("invoice_paper", "letter"),
+            ],
+        )
+        .await;
+    assert_is_redirect(&r);
+    let first = draft(&admin, acme, "project").await;
+    assert_is_redirect(&issue(&admin, first).await);
+    let pdf = pdf_of(&app, &admin, first).await;
+    assert_eq!(
+        images_in(&pdf),
+        vec![("240".into(), "80".into(), "image".into())],
+        "the PNG logo, once"
+    );
+    let (_, info) = crate::exports::pdf_text(&pdf);
+    assert!(info.contains("612 x 792 pts (letter)"), "{info}");
+
+    // A new logo (a JPEG) reaches the next invoice only: the first one,
+    // rebuilt, gives the same bytes with the logo it was issued with.
+    assert_is_redirect(
+        &admin
+            .upload("/invoices/seller/logo", "logo", "logo.jpg", jpeg)
+            .await,
+    );
+    let r = admin.get("/invoices/seller/logo").await;
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    app.exec(&format!(
+        "DELETE FROM invoice_documents WHERE invoice_id = {first}"
+    ))
+    .await;
+    let mut conn = app.pool.acquire().await.expect("conn");
+    timetracker::jobs::enqueue(
+        &mut conn,
+        &timetracker::jobs::InvoiceDocument { invoice_id: first },
+    )
+    .await
+    .expect("enqueue");
+    drop(conn);
+    assert_eq!(pdf_of(&app, &admin, first).await, pdf, "the same bytes");
+    let second = {
+        // Entries of another month, for a second invoice of the client.
+        let admin_id = app.user_id("admin").await;
+        let project: i64 = app
+            .scalar(&format!(
+                "SELECT min(id) FROM projects WHERE client_id = {acme}"
+            ))
+            .await;
+        an_entry(admin_id, project)
+            .from("2026-10-05T09:00:00Z")
+            .lasting(60)
+            .create(&app)
+            .await;
+        let r = admin
+            .post_form(
+                "/invoices",
+                &[
+                    ("client_id", &acme.to_string()),
+                    ("from", "2026-10-01"),
+                    ("to", "2026-10-31"),
+                    ("grouping", "project"),
+                    ("tax_percent", "19"),
+                ],
+            )
+            .await;
+        assert_is_redirect(&r);
+        location(&r)
+            .trim_start_matches("/invoices/")
+            .parse::<i64>()
+            .expect("the draft's page")
+    };
+    assert_is_redirect(&issue(&admin, second).await);
+    let images = images_in(&pdf_of(&app, &admin, second).await);
+    assert_eq!(images.len(), 1, "{images:?}");
+    assert_eq!(images[0].2, "jpeg", "the JPEG logo, embedded as it is");
+
+    // Removed: the page says so; both files stay, each named by an invoice.
+    assert_is_redirect(&admin.post_form("/invoices/seller/logo/remove", &[]).await);
+    assert!(admin.get_text("/invoices/seller").await.contains("No logo"));
+    assert_eq!(
+        admin.get("/invoices/seller/logo").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.scalar::<i64>("SELECT count(*) FROM seller_logos").await,
+        2
+    );
+    // A logo no invoice names is deleted when it is replaced.
+    assert_is_redirect(
+        &admin
+            .upload("/invoices/seller/logo", "logo", "logo.png", png)
+            .await,
+    );
+    assert_is_redirect(
+        &admin
+            .upload("/invoices/seller/logo", "logo", "logo.png", png)
+            .await,
+    );
+    assert_eq!(
+        app.scalar::<i64>("SELECT count(*) FROM seller_logos").await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn an_invoice_whose_pdf_job_was_cancelled_offers_to_make_the_pdf_again() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let acme = a_client_with_a_month_of_work(&app, &admin, "Acme").await;
+    let id = draft(&admin, acme, "project").await;
+    assert_is_redirect(&issue(&admin, id).await);
+    let page = admin.get_text(&format!("/invoices/{id}")).await;
+    assert!(page.contains("The PDF is being made"), "{page}");
+    // An administrator cancels the job in the console before it runs.
+    let job: String = app
+        .scalar("SELECT id FROM apalis.jobs WHERE job_type = 'invoice_document'")
+        .await;
+    assert_is_redirect(
+        &admin
+            .post_form(&format!("/admin/jobs/{job}/cancel"), &[("confirm", "yes")])
+            .await,
+    );
+    let page = admin.get_text(&format!("/invoices/{id}")).await;
+    assert!(
+        page.contains("The PDF was not made") && page.contains(&format!("/invoices/{id}/document")),
+        "{page}"
+    );
+    assert_eq!(
+        admin.get(&format!("/invoices/{id}/pdf")).await.status(),
+        StatusCode::CONFLICT
+    );
+    let r = admin
+        .post_form(&format!("/invoices/{id}/document"), &[])
+        .await;
+    assert_is_redirect(&r);
+    let page = admin.get_text(&format!("/invoices/{id}")).await;
+    assert!(page.contains("The PDF is being made again"), "{page}");
+    let pdf = pdf_of(&app, &admin, id).await;
+    assert!(pdf.starts_with(b"%PDF-"));
+    // A draft has none to make.
+    let other = a_client_with_a_month_of_work(&app, &admin, "Globex").await;
+    let draft_id = draft(&admin, other, "project").await;
+    let r = admin
+        .post_form(&format!("/invoices/{draft_id}/document"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
 }

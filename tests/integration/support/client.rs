@@ -20,6 +20,31 @@ fn http_client() -> reqwest::Client {
         .expect("http client")
 }
 
+/// One part of a multipart form ([`TestClient::post_multipart`]).
+pub struct FormPart<'a> {
+    pub name: &'a str,
+    pub file_name: Option<&'a str>,
+    pub value: &'a [u8],
+}
+
+impl<'a> FormPart<'a> {
+    pub fn field(name: &'a str, value: &'a [u8]) -> Self {
+        Self {
+            name,
+            file_name: None,
+            value,
+        }
+    }
+
+    pub fn file(name: &'a str, file_name: &'a str, value: &'a [u8]) -> Self {
+        Self {
+            name,
+            file_name: Some(file_name),
+            value,
+        }
+    }
+}
+
 /// An HTTP client that keeps cookies like a browser and finds CSRF tokens in pages.
 #[derive(Clone)]
 pub struct TestClient {
@@ -127,6 +152,81 @@ impl TestClient {
             .expect("POST");
         self.keep_cookies(&r);
         r
+    }
+
+    /// Posts a `multipart/form-data` body of `parts` in their order, as a
+    /// browser sends a form with a file: a part with a file name is a file
+    /// (`application/octet-stream`, whatever its name says). No CSRF field
+    /// is added: see [`Self::upload`].
+    pub async fn post_multipart(&self, path: &str, parts: &[FormPart<'_>]) -> reqwest::Response {
+        const BOUNDARY: &str = "----timetracker-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for part in parts {
+            body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+            match part.file_name {
+                Some(file) => body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+                        part.name
+                    )
+                    .as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{}\"\r\n\r\n", part.name)
+                        .as_bytes(),
+                ),
+            }
+            body.extend_from_slice(part.value);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        self.post_raw_body(
+            path,
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+            body,
+        )
+        .await
+    }
+
+    /// Posts `body` as it is, with this `Content-Type` (no CSRF token added).
+    pub async fn post_raw_body(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .headers(self.headers.clone())
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.keep_cookies(&r);
+        r
+    }
+
+    /// Uploads `bytes` as the file field `field` of the form at `path`,
+    /// the page's CSRF token first, as the app's upload forms send it.
+    pub async fn upload(
+        &self,
+        path: &str,
+        field: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> reqwest::Response {
+        let token = self.csrf_token("/profile").await;
+        self.post_multipart(
+            path,
+            &[
+                FormPart::field("csrf_token", token.as_bytes()),
+                FormPart::file(field, file_name, bytes),
+            ],
+        )
+        .await
     }
 
     /// The CSRF token a page rendered for this client.

@@ -8,7 +8,6 @@ use timetracker::{
     db,
     domain::formats::LocalFormat,
     jobs::InvoiceDocument,
-    pdf::Paper,
 };
 
 use crate::{JobContext, JobError, JobHandler};
@@ -40,16 +39,26 @@ impl JobHandler<InvoiceDocument> for RenderInvoice {
         let lines = db::invoices::lines(&self.pool, &[invoice.id])
             .await
             .map_err(JobError::retry)?;
+        // The logo it was issued with (kept while a snapshot names it).
+        let logo = match document::seller(&invoice).seller_logo_id {
+            Some(logo_id) => {
+                let mut conn = self.pool.acquire().await.map_err(JobError::retry)?;
+                db::invoices::logo(&mut conn, logo_id)
+                    .await
+                    .map_err(JobError::retry)?
+                    .map(|logo| logo.bytes)
+            }
+            None => None,
+        };
         let id = invoice.id;
         let full = Full::new(invoice, lines);
         // Dates as ISO days: an invoice is read by the client, whose
         // format the app does not know.
-        let pdf = tokio::task::spawn_blocking(move || {
-            document::render(&full, Paper::A4, &LocalFormat::iso())
-        })
-        .await
-        .map_err(JobError::retry)?
-        .map_err(|e| JobError::Permanent(anyhow::anyhow!(e)))?;
+        let pdf =
+            tokio::task::spawn_blocking(move || document::render(&full, logo, &LocalFormat::iso()))
+                .await
+                .map_err(JobError::retry)?
+                .map_err(|e| JobError::Permanent(anyhow::anyhow!(e)))?;
         db::invoices::save_document(&self.pool, id, &pdf)
             .await
             .map_err(JobError::retry)?;
