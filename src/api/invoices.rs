@@ -9,12 +9,12 @@ use axum::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::{ErrorEnvelope, Json};
 use crate::{
     auth::Biller,
-    billing::invoices::{self, Draft, Full, Grouping, LineChange},
+    billing::invoices::{self, Draft, Full, Grouping, LineChange, ListInput},
     domain::invoice,
     error::AppError,
     http::extract::{Path, Query},
@@ -129,26 +129,18 @@ impl From<Full> for InvoiceJson {
     }
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// `draft`, `issued`, `paid` or `cancelled`; empty for all.
-    #[param(pattern = r"^(draft|issued|paid|cancelled)?$")]
-    status: String,
-}
-
-/// Invoices, newest first (at most 500), with their lines and sums.
-#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", params(ListQuery),
+/// Invoices the query selects, newest first (at most 500), with their
+/// lines and sums.
+#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", params(ListInput),
     responses((status = 200, body = Vec<InvoiceJson>), (status = 403, body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     biller: Biller,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<ListInput>,
 ) -> Result<Json<Vec<InvoiceJson>>, AppError> {
-    let status = Some(q.status.as_str()).filter(|s| !s.is_empty());
-    let all = invoices::list(&state.pool, &Actor::from(&biller.0), status, None).await?;
+    let filter = q.parse()?;
+    let all = invoices::list(&state.pool, &Actor::from(&biller.0), &filter, Some(500)).await?;
     Ok(Json(all.into_iter().map(InvoiceJson::from).collect()))
 }
 

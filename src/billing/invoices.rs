@@ -8,7 +8,7 @@ use crate::{
     analytics::{Event, events::row_bucket, record},
     db::{
         self,
-        invoices::{Invoice, Line, LineFields, NewDraft},
+        invoices::{Invoice, Line, LineFields, ListFilter, NewDraft},
     },
     domain::{
         Permission, ValidationError,
@@ -426,22 +426,74 @@ pub async fn make_document(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), 
     Ok(())
 }
 
-/// Invoices of one status (or all), newest first, with their sums.
+/// Which invoices a list shows, as typed (a page's or the API's query).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ListInput {
+    /// `draft`, `issued`, `paid` or `cancelled`; empty for all.
+    #[param(pattern = r"^(draft|issued|paid|cancelled)?$")]
+    pub status: String,
+    /// A client's id; empty for all.
+    #[param(pattern = r"^([1-9][0-9]{0,17})?$")]
+    pub client_id: String,
+    /// The year of the invoice's issue (a draft's: of its creation); empty
+    /// for all.
+    #[param(pattern = r"^([1-9][0-9]{3})?$")]
+    pub year: String,
+}
+
+impl ListInput {
+    pub fn parse(&self) -> Result<ListFilter, ValidationError> {
+        let status = match self.status.as_str() {
+            "" => None,
+            s => Some(
+                STATUSES
+                    .into_iter()
+                    .find(|known| *known == s)
+                    .ok_or_else(|| {
+                        ValidationError::new("status", "Choose draft, issued, paid or cancelled.")
+                    })?,
+            ),
+        };
+        let client_id = match self.client_id.as_str() {
+            "" => None,
+            raw => Some(
+                raw.parse::<i64>()
+                    .ok()
+                    .filter(|id| *id > 0)
+                    .ok_or_else(|| ValidationError::new("client_id", "Choose a client."))?,
+            ),
+        };
+        let year = match self.year.as_str() {
+            "" => None,
+            raw => Some(
+                raw.parse::<i32>()
+                    .ok()
+                    .filter(|y| (1000..=9999).contains(y))
+                    .ok_or_else(|| {
+                        ValidationError::new("year", "Enter a year such as 2026, or nothing.")
+                    })?,
+            ),
+        };
+        Ok(ListFilter {
+            status,
+            client_id,
+            year,
+        })
+    }
+}
+
+/// Invoices the filter selects, newest first, with their sums: at most
+/// `limit` of them (`None`: all, for the CSV).
 pub async fn list(
     pool: &PgPool,
     actor: &Actor,
-    status: Option<&str>,
-    client_id: Option<i64>,
+    filter: &ListFilter,
+    limit: Option<i64>,
 ) -> Result<Vec<Full>, AppError> {
     actor.require(Permission::Bill)?;
-    if let Some(s) = status
-        && !STATUSES.contains(&s)
-    {
-        return Err(
-            ValidationError::new("status", "Choose draft, issued, paid or cancelled.").into(),
-        );
-    }
-    let invoices = db::invoices::list(pool, status, client_id, 500).await?;
+    let invoices = db::invoices::list(pool, filter, limit).await?;
     let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
     let mut by_invoice: std::collections::HashMap<i64, Vec<Line>> =
         std::collections::HashMap::with_capacity(ids.len());

@@ -233,21 +233,32 @@ pub async fn lock(conn: &mut PgConnection, id: i64) -> Result<Option<Invoice>, s
     .await
 }
 
-/// Invoices, newest first, of one status or all.
+/// Which invoices a list shows (`None`: any).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub status: Option<&'static str>,
+    pub client_id: Option<i64>,
+    /// The year of the invoice's issue, or of a draft's creation.
+    pub year: Option<i32>,
+}
+
+/// The invoices `filter` selects, newest first, at most `limit` (`None`: all).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     pool: &PgPool,
-    status: Option<&str>,
-    client_id: Option<i64>,
-    limit: i64,
+    filter: &ListFilter,
+    limit: Option<i64>,
 ) -> Result<Vec<Invoice>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM invoices i JOIN clients c ON c.id = i.client_id
           WHERE ($1::text IS NULL OR i.status = $1) AND ($2::bigint IS NULL OR i.client_id = $2)
-          ORDER BY i.id DESC LIMIT $3"
+            AND ($3::int IS NULL
+                 OR extract(year FROM coalesce(i.issued_on, i.created_at::date)) = $3)
+          ORDER BY i.id DESC LIMIT $4"
     )))
-    .bind(status)
-    .bind(client_id)
+    .bind(filter.status)
+    .bind(filter.client_id)
+    .bind(filter.year)
     .bind(limit)
     .fetch_all(pool)
     .await

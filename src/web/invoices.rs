@@ -14,8 +14,10 @@ use serde::Deserialize;
 
 use crate::{
     auth::Biller,
-    billing::invoices::{self, DocumentState, DraftInput, Full, Grouping, LineInput, STATUSES},
-    db::{self, clients::Client},
+    billing::invoices::{
+        self, DocumentState, DraftInput, Full, Grouping, LineInput, ListInput, STATUSES,
+    },
+    db::{self, clients::Client, invoices::ListFilter},
     domain::{
         LocalPath, ValidationError,
         invoice::{format_hours, format_percent},
@@ -44,12 +46,15 @@ struct Row {
     total: String,
 }
 
-/// A status's count and total.
+/// A status's count and total (one amount per currency).
 struct StatusTotal {
     status: &'static str,
     count: usize,
     total: String,
 }
+
+/// Most invoices the list shows; the CSV has them all.
+const LIST_LIMIT: i64 = 500;
 
 #[derive(Template)]
 #[template(path = "invoices.html")]
@@ -57,15 +62,17 @@ struct ListPage {
     layout: Layout,
     rows: Vec<Row>,
     totals: Vec<StatusTotal>,
-    status: String,
+    /// More invoices match than the list shows.
+    truncated: bool,
+    /// A filter is set (an empty list then says no invoice matches it).
+    filtered: bool,
+    filter: ListInput,
+    /// The filter as a query string, for the CSV link.
+    csv_query: String,
+    clients: Vec<Client>,
     statuses: [&'static str; 4],
     administers: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ListQuery {
-    status: String,
+    errors: FieldErrors,
 }
 
 fn status_word(status: &str) -> &'static str {
@@ -84,20 +91,42 @@ pub async fn list(
     State(state): State<AppState>,
     biller: Biller,
     Flash(notice): Flash,
-    Query(q): Query<ListQuery>,
+    Query(input): Query<ListInput>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&biller.0);
-    let status = Some(q.status.trim()).filter(|s| !s.is_empty());
-    let all = invoices::list(&state.pool, &actor, status, None).await?;
+    let (filter, errors) = match input.parse() {
+        Ok(filter) => (filter, Vec::new()),
+        Err(e) => (ListFilter::default(), vec![e]),
+    };
+    let mut all = if errors.is_empty() {
+        invoices::list(&state.pool, &actor, &filter, Some(LIST_LIMIT + 1)).await?
+    } else {
+        Vec::new()
+    };
+    let truncated = all.len() > LIST_LIMIT as usize;
+    all.truncate(LIST_LIMIT as usize);
     let totals = STATUSES
         .into_iter()
         .map(|s| {
             let of: Vec<&Full> = all.iter().filter(|f| f.invoice.status == s).collect();
-            let currency = of.first().map_or("", |f| f.invoice.currency.as_str());
+            let mut by_currency: Vec<(&str, i64)> = Vec::new();
+            for f in &of {
+                match by_currency
+                    .iter_mut()
+                    .find(|(c, _)| *c == f.invoice.currency)
+                {
+                    Some((_, cents)) => *cents += f.totals.total_cents,
+                    None => by_currency.push((&f.invoice.currency, f.totals.total_cents)),
+                }
+            }
             StatusTotal {
                 status: s,
                 count: of.len(),
-                total: money(of.iter().map(|f| f.totals.total_cents).sum(), currency),
+                total: by_currency
+                    .into_iter()
+                    .map(|(currency, cents)| money(cents, currency))
+                    .collect::<Vec<_>>()
+                    .join(" + "),
             }
         })
         .filter(|t| t.count > 0)
@@ -122,26 +151,47 @@ pub async fn list(
             total: money(f.totals.total_cents, &f.invoice.currency),
         })
         .collect();
+    let csv_query = serde_urlencoded::to_string([
+        ("status", filter.status.unwrap_or_default().to_owned()),
+        (
+            "client_id",
+            filter.client_id.map(|c| c.to_string()).unwrap_or_default(),
+        ),
+        (
+            "year",
+            filter.year.map(|y| y.to_string()).unwrap_or_default(),
+        ),
+    ])
+    .map_err(anyhow::Error::from)?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = ListPage {
         layout: Layout::for_user("Invoices", &biller.0).with_notice(notice),
         rows,
         totals,
-        status: q.status,
+        truncated,
+        filtered: filter != ListFilter::default() || !errors.is_empty(),
+        filter: input,
+        csv_query,
+        clients: db::clients::list(&state.pool, true).await?,
         statuses: STATUSES,
         administers: biller.0.user.can(crate::domain::Permission::Administer),
+        errors: errors.into(),
     };
-    Ok(render(&page)?.into_response())
+    Ok((status, render(&page)?).into_response())
 }
 
-/// `GET /invoices.csv`: every invoice of the list's status, one per row.
+/// `GET /invoices.csv`: every invoice the list's filter selects, one per row.
 pub async fn csv(
     State(state): State<AppState>,
     biller: Biller,
-    Query(q): Query<ListQuery>,
+    Query(input): Query<ListInput>,
 ) -> Result<Response, AppError> {
     let actor = Actor::from(&biller.0);
-    let status = Some(q.status.trim()).filter(|s| !s.is_empty());
-    let all = invoices::list(&state.pool, &actor, status, None).await?;
+    let all = invoices::list(&state.pool, &actor, &input.parse()?, None).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
         "Number",

@@ -492,8 +492,8 @@ const FORMS: &[(&str, &str, &[&str])] = &[
             "invoice_paper",
         ],
     ),
-    ("GET", "/invoices", &["status"]),
-    ("GET", "/invoices.csv", &["status"]),
+    ("GET", "/invoices", &["status", "client_id", "year"]),
+    ("GET", "/invoices.csv", &["status", "client_id", "year"]),
     (
         "POST",
         "/invitation",

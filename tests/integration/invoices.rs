@@ -730,3 +730,59 @@ async fn an_invoice_whose_pdf_job_was_cancelled_offers_to_make_the_pdf_again() {
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn the_invoice_list_filters_by_status_client_and_year_and_the_csv_follows() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let acme = a_client_with_a_month_of_work(&app, &admin, "Acme").await;
+    let globex = a_client_with_a_month_of_work(&app, &admin, "Globex").await;
+    let acmes = draft(&admin, acme, "project").await;
+    assert_is_redirect(&issue(&admin, acmes).await);
+    let globexs = draft(&admin, globex, "project").await;
+    let year = issue_year(&app).await;
+    let number = format!("{year}-0001");
+
+    let list = |query: String| {
+        let admin = admin.clone();
+        async move { admin.get_text(&format!("/invoices?{query}")).await }
+    };
+    let page = list(format!("client_id={globex}")).await;
+    assert!(
+        page.contains(&format!("/invoices/{globexs}\"")) && !page.contains(&number),
+        "{page}"
+    );
+    let page = list(format!("client_id={acme}&status=issued&year={year}")).await;
+    assert!(page.contains(&number), "{page}");
+    assert!(page.contains("<strong>issued</strong>: 1 · "), "{page}");
+    let page = list(format!("year={}", year - 1)).await;
+    assert!(page.contains("No invoice matches these filters"), "{page}");
+
+    // A bad filter is said beside its field, with the input kept.
+    let r = admin.get("/invoices?year=20x6").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.expect("page");
+    assert!(
+        page.contains(r#"id="year-error">Enter a year"#) && page.contains(r#"value="20x6""#),
+        "{page}"
+    );
+
+    // The CSV and the API select the same invoices.
+    let csv = admin
+        .get_text(&format!("/invoices.csv?client_id={acme}"))
+        .await;
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains(&number) && csv.contains("Acme"), "{csv}");
+    let api = Api::new(&app, &admin.api_token("cli", "").await);
+    let (status, _, body) = api.get(&format!("/invoices?client_id={globex}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<i64> = body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|i| i["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(ids, vec![globexs]);
+    let (status, _, body) = api.get("/invoices?year=0").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
