@@ -266,9 +266,8 @@ pub async fn create_draft(pool: &PgPool, actor: &Actor, draft: &Draft) -> Result
         .into());
     }
     let lines = lines_of(&entries, grouping, settings.rounding_minutes, tax_bp, actor);
-    for (position, line) in lines.iter().enumerate() {
-        db::invoices::insert_line(&mut tx, id, position as i32, &line.fields()).await?;
-    }
+    let fields: Vec<LineFields<'_>> = lines.iter().map(NewLine::fields).collect();
+    db::invoices::insert_lines(&mut tx, id, &fields).await?;
     record(
         &mut tx,
         Some(actor.user_id),

@@ -127,23 +127,29 @@ pub struct LineFields<'a> {
     pub tax_bp: i32,
 }
 
+/// Adds a new draft's lines in their order (positions 0, 1, …), in one
+/// statement however many there are.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn insert_line(
+pub async fn insert_lines(
     conn: &mut PgConnection,
     invoice_id: i64,
-    position: i32,
-    l: &LineFields<'_>,
+    lines: &[LineFields<'_>],
 ) -> Result<(), sqlx::Error> {
+    let descriptions: Vec<&str> = lines.iter().map(|l| l.description).collect();
+    let centihours: Vec<i64> = lines.iter().map(|l| l.centihours).collect();
+    let unit_cents: Vec<i64> = lines.iter().map(|l| l.unit_cents).collect();
+    let tax_bp: Vec<i32> = lines.iter().map(|l| l.tax_bp).collect();
     sqlx::query(
         "INSERT INTO invoice_lines (invoice_id, position, description, centihours, unit_cents, tax_bp)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         SELECT $1, (l.n - 1)::int, l.description, l.centihours, l.unit_cents, l.tax_bp
+           FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::int[])
+                WITH ORDINALITY AS l (description, centihours, unit_cents, tax_bp, n)",
     )
     .bind(invoice_id)
-    .bind(position)
-    .bind(l.description)
-    .bind(l.centihours)
-    .bind(l.unit_cents)
-    .bind(l.tax_bp)
+    .bind(descriptions)
+    .bind(centihours)
+    .bind(unit_cents)
+    .bind(tax_bp)
     .execute(conn)
     .await?;
     Ok(())

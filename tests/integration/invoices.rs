@@ -786,3 +786,128 @@ async fn the_invoice_list_filters_by_status_client_and_year_and_the_csv_follows(
     let (status, _, body) = api.get("/invoices?year=0").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
+
+/// Generated mixes of clients, days, lengths and billable flags: issuing an
+/// invoice per client and cancelling one frees exactly that invoice's
+/// entries, and no other entry changes hands.
+#[tokio::test]
+async fn cancelling_an_invoice_frees_exactly_its_entries_whatever_the_mix() {
+    use proptest::{prelude::*, strategy::ValueTree, test_runner::TestRunner};
+
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    // Three clients with a project each (the first also sets the seller).
+    let mut projects = Vec::new();
+    for name in ["Acme", "Globex", "Initech"] {
+        a_client_with_a_month_of_work(&app, &admin, name).await;
+        projects.push(
+            app.scalar::<i64>(&format!(
+                "SELECT p.id FROM projects p JOIN clients c ON c.id = p.client_id
+                  WHERE c.name = '{name}' ORDER BY p.id LIMIT 1"
+            ))
+            .await,
+        );
+    }
+    let admin_id = app.user_id("admin").await;
+    // (client, day of the month, minutes, billable), and which to cancel.
+    let entry = (0..3usize, 1..=28u32, 1..=600i64, any::<bool>());
+    let strategy = (proptest::collection::vec(entry, 1..25), 0..3usize);
+    let mut runner = TestRunner::deterministic();
+    let invoice_of = |id: i64| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT invoice_id FROM time_entries WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .expect("entry")
+        }
+    };
+    let mut cancelled_invoices = 0;
+    // Every entry made so far and the invoice it should be on.
+    let mut expected: Vec<(i64, Option<i64>)> = Vec::new();
+    // One month of 2025 per case, so that the cases do not meet.
+    for month in 1..=12u32 {
+        let (entries, cancelled) = strategy.new_tree(&mut runner).expect("a case").current();
+        let mut ids = Vec::new();
+        for (client, day, minutes, billable) in &entries {
+            let start = format!("2025-{month:02}-{day:02}T08:00:00Z");
+            let id = an_entry(admin_id, projects[*client])
+                .from(&start)
+                .lasting(*minutes)
+                .create(&app)
+                .await;
+            app.exec(&format!(
+                "UPDATE time_entries SET billable = {billable} WHERE id = {id}"
+            ))
+            .await;
+            ids.push(id);
+        }
+        let last = chrono::NaiveDate::from_ymd_opt(2025, month + 1, 1)
+            .unwrap_or(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("day"))
+            - chrono::Days::new(1);
+        let mut invoices = [None; 3];
+        for (client, invoice) in invoices.iter_mut().enumerate() {
+            if !entries.iter().any(|e| e.0 == client && e.3) {
+                continue; // nothing billable for this client this month
+            }
+            let client_id: i64 = app
+                .scalar(&format!(
+                    "SELECT client_id FROM projects WHERE id = {}",
+                    projects[client]
+                ))
+                .await;
+            let r = admin
+                .post_form(
+                    "/invoices",
+                    &[
+                        ("client_id", &client_id.to_string()),
+                        ("from", &format!("2025-{month:02}-01")),
+                        ("to", &last.to_string()),
+                        ("grouping", "entry"),
+                        ("tax_percent", "19"),
+                    ],
+                )
+                .await;
+            assert_is_redirect(&r);
+            let id: i64 = location(&r)
+                .trim_start_matches("/invoices/")
+                .parse()
+                .expect("the draft's page");
+            assert_is_redirect(&issue(&admin, id).await);
+            *invoice = Some(id);
+        }
+        let mut before = Vec::new();
+        for id in &ids {
+            before.push(invoice_of(*id).await);
+        }
+        // Each billable entry is on its client's invoice, the others on none.
+        for ((client, _, _, billable), held) in entries.iter().zip(&before) {
+            assert_eq!(*held, if *billable { invoices[*client] } else { None });
+        }
+        expected.extend(ids.iter().copied().zip(before));
+        let Some(target) = invoices[cancelled].or(invoices.into_iter().flatten().next()) else {
+            continue; // nothing billable at all this month
+        };
+        assert_is_redirect(
+            &admin
+                .post_form(&format!("/invoices/{target}/cancel"), &[("confirm", "yes")])
+                .await,
+        );
+        // Of every entry so far (earlier months' invoices of the same
+        // clients included), only the cancelled invoice's are free.
+        for (id, held) in expected.iter_mut() {
+            if *held == Some(target) {
+                *held = None;
+            }
+            assert_eq!(invoice_of(*id).await, *held, "entry {id}");
+        }
+        cancelled_invoices += 1;
+    }
+    assert!(
+        cancelled_invoices >= 6,
+        "only {cancelled_invoices} cases cancelled one"
+    );
+}
