@@ -318,7 +318,7 @@ pub async fn save_cells(
     let mut saved = Saved::default();
     let mut refused = Vec::new();
     for (i, input) in cells.iter().enumerate() {
-        match apply_cell(&mut tx, &sheet.person, *input).await {
+        match apply_cell_alone(&mut tx, &sheet.person, *input).await {
             Ok(cell) => saved.cells.push(cell),
             Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
                 refused.push((i, e));
@@ -349,8 +349,31 @@ async fn finish(
     Ok(())
 }
 
+/// [`apply_cell`] inside a savepoint: a refusal, whether the checks' or the
+/// database's (the trigger that freezes an invoiced entry aborts the
+/// statement, and with it the transaction), undoes only this cell's writes
+/// and leaves the transaction usable for the next cell.
+async fn apply_cell_alone(
+    conn: &mut PgConnection,
+    person: &Actor,
+    input: SetCell,
+) -> Result<CellSaved, AppError> {
+    let mut cell = sqlx::Connection::begin(conn).await?;
+    match apply_cell(&mut cell, person, input).await {
+        Ok(saved) => {
+            cell.commit().await?;
+            Ok(saved)
+        }
+        Err(e) => {
+            cell.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
 /// Sets one cell of `person`'s week inside `conn`'s transaction, and
-/// keeps its row on the week. A 422 or 409 comes before any write.
+/// keeps its row on the week. A 422 or 409 of its own checks comes before
+/// any write; the database may still refuse one (an invoiced entry).
 async fn apply_cell(
     conn: &mut PgConnection,
     person: &Actor,
@@ -514,9 +537,9 @@ pub async fn copy_previous_week(
                 day: current.days[i],
                 seconds: cell.seconds,
             };
-            // A refused cell has written nothing (see `apply_cell`), so the
-            // others are kept.
-            match apply_cell(&mut tx, person, input).await {
+            // A refused cell has written nothing (`apply_cell_alone`), so
+            // the others are kept.
+            match apply_cell_alone(&mut tx, person, input).await {
                 Ok(cell) => {
                     copied.cells_set += 1;
                     saved.cells.push(cell);

@@ -911,3 +911,37 @@ async fn cancelling_an_invoice_frees_exactly_its_entries_whatever_the_mix() {
         "only {cancelled_invoices} cases cancelled one"
     );
 }
+
+#[tokio::test]
+async fn the_timesheet_refuses_an_invoiced_cell_beside_it_and_saves_nothing_else() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    app.exec("UPDATE users SET timezone = 'UTC'").await;
+    let acme = a_client_with_a_month_of_work(&app, &admin, "Acme").await;
+    let id = draft(&admin, acme, "entry").await;
+    assert_is_redirect(&issue(&admin, id).await);
+    let number = format!("{}-0001", issue_year(&app).await);
+    let web: i64 = app
+        .scalar("SELECT id FROM projects WHERE name = 'Acme web'")
+        .await;
+    let count = || app.scalar::<i64>("SELECT count(*) FROM time_entries");
+    let before = count().await;
+    // Monday 2 November holds 1:30 on the invoice; Friday is empty. The
+    // invoiced cell comes first, so the database refuses before the other.
+    let (monday, friday) = (format!("c.{web}.0.0"), format!("c.{web}.0.4"));
+    let r = admin
+        .post_form(
+            "/timesheet",
+            &[("week", "2026-11-02"), (&monday, "3:00"), (&friday, "1:00")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.expect("page");
+    assert!(
+        page.contains(&format!("This entry is on invoice {number}")),
+        "said beside the cell: {page}"
+    );
+    assert!(page.contains("value=\"3:00\"") && page.contains("value=\"1:00\""));
+    assert!(page.contains("Nothing was saved"), "{page}");
+    assert_eq!(count().await, before, "nothing saved, Friday included");
+}
