@@ -264,17 +264,12 @@ pub const MAX_IMAGE_SIDE: u32 = 4096;
 /// An image for a page, from a file of one of [`IMAGE_TYPES`], told by
 /// its first bytes (not by the name or the type a browser claimed).
 /// Reads only the header: decoding waits for the document's `finish`.
-pub fn image(bytes: Vec<u8>) -> Result<(&'static str, krilla::image::Image), String> {
+pub fn image(file: krilla::Data) -> Result<(&'static str, krilla::image::Image), String> {
+    let bytes: &[u8] = file.as_ref();
     let (kind, image) = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        (
-            IMAGE_TYPES[0],
-            krilla::image::Image::from_png(bytes.into(), true),
-        )
+        (IMAGE_TYPES[0], krilla::image::Image::from_png(file, true))
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        (
-            IMAGE_TYPES[1],
-            krilla::image::Image::from_jpeg(bytes.into(), true),
-        )
+        (IMAGE_TYPES[1], krilla::image::Image::from_jpeg(file, true))
     } else {
         return Err("This is not a PNG or JPEG image.".into());
     };
@@ -292,8 +287,8 @@ pub fn image(bytes: Vec<u8>) -> Result<(&'static str, krilla::image::Image), Str
 /// a throwaway page), so that a file that only starts like an image is
 /// refused when it is uploaded, not when an invoice is printed. Returns
 /// its type and size in pixels. CPU-bound: call it off the async threads.
-pub fn check_image(bytes: Vec<u8>) -> Result<(&'static str, u32, u32), String> {
-    let (kind, image) = image(bytes)?;
+pub fn check_image(file: krilla::Data) -> Result<(&'static str, u32, u32), String> {
+    let (kind, image) = image(file)?;
     let (w, h) = image.size();
     let mut doc = krilla::Document::new();
     let mut page = doc.start_page();
@@ -349,10 +344,10 @@ mod tests {
     #[test]
     fn an_image_is_told_by_its_bytes_and_read_whole_before_it_is_kept() {
         let png = include_bytes!("../tests/fixtures/logo.png").to_vec();
-        assert_eq!(check_image(png.clone()), Ok(("image/png", 240, 80)));
+        assert_eq!(check_image(png.clone().into()), Ok(("image/png", 240, 80)));
         let jpeg = include_bytes!("../tests/fixtures/logo.jpg").to_vec();
-        assert_eq!(check_image(jpeg), Ok(("image/jpeg", 180, 60)));
-        let err = |bytes: Vec<u8>| check_image(bytes).expect_err("refused");
+        assert_eq!(check_image(jpeg.into()), Ok(("image/jpeg", 180, 60)));
+        let err = |bytes: Vec<u8>| check_image(bytes.into()).expect_err("refused");
         assert!(err(b"GIF89a....".to_vec()).contains("not a PNG or JPEG"));
         // A PNG cut short: its header reads, its pixels do not.
         assert!(err(png[..png.len() - 30].to_vec()).contains("could not be read"));

@@ -41,7 +41,10 @@ pub fn render(full: &Full, logo: Option<Vec<u8>>, fmt: &LocalFormat) -> Result<V
     let invoice = &full.invoice;
     let seller = seller(invoice);
     let paper = Paper::parse(&seller.invoice_paper).unwrap_or(Paper::A4);
-    let logo = logo.map(pdf::image).transpose()?.map(|(_, image)| image);
+    let logo = logo
+        .map(|file| pdf::image(file.into()))
+        .transpose()?
+        .map(|(_, image)| image);
     let number_text = invoice.number.clone().unwrap_or_else(|| "Draft".into());
     let money = |cents: i64| format!("{} {}", format_cents(cents), invoice.currency);
     let (width, height) = paper.size();

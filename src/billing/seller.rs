@@ -60,13 +60,13 @@ pub async fn set_logo(pool: &PgPool, actor: &Actor, bytes: Vec<u8>) -> Result<()
     if bytes.len() > MAX_LOGO_BYTES {
         return Err(logo_too_large(bytes.len()).into());
     }
-    let (checked, bytes) = tokio::task::spawn_blocking(move || {
-        let checked = pdf::check_image(bytes.clone());
-        (checked, bytes)
-    })
-    .await
-    .map_err(anyhow::Error::from)?;
-    let (kind, w, h) = checked.map_err(|message| ValidationError::new("logo", message))?;
+    // Shared with the check, not copied.
+    let bytes = std::sync::Arc::new(bytes);
+    let file = krilla::Data::from(std::sync::Arc::clone(&bytes));
+    let (kind, w, h) = tokio::task::spawn_blocking(move || pdf::check_image(file))
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(|message| ValidationError::new("logo", message))?;
     let (w, h) = (i32::try_from(w), i32::try_from(h));
     let (Ok(w), Ok(h)) = (w, h) else {
         return Err(ValidationError::new("logo", "The image is too large.").into());

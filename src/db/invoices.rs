@@ -471,21 +471,41 @@ pub async fn update_seller(pool: &PgPool, s: &Seller) -> Result<(), sqlx::Error>
     Ok(())
 }
 
-/// A stored logo: the uploaded file as it came, and its size in pixels.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Logo {
+/// The seller's current logo as the seller page shows it (not its bytes).
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct LogoSize {
     pub id: i64,
-    pub content_type: String,
-    pub bytes: Vec<u8>,
     pub width: i32,
     pub height: i32,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn logo(conn: &mut PgConnection, id: i64) -> Result<Option<Logo>, sqlx::Error> {
-    sqlx::query_as("SELECT id, content_type, bytes, width, height FROM seller_logos WHERE id = $1")
+pub async fn current_logo_size(pool: &PgPool) -> Result<Option<LogoSize>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.id, l.width, l.height
+           FROM settings s JOIN seller_logos l ON l.id = s.seller_logo_id WHERE s.id = 1",
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// The seller's current logo file and its type (one of `pdf::IMAGE_TYPES`).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn current_logo(pool: &PgPool) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.content_type, l.bytes
+           FROM settings s JOIN seller_logos l ON l.id = s.seller_logo_id WHERE s.id = 1",
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Logo `id`'s file (an issued invoice's snapshot names it).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn logo_file(pool: &PgPool, id: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT bytes FROM seller_logos WHERE id = $1")
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(pool)
         .await
 }
 

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{Multipart, State},
+    extract::{Multipart, State, multipart::MultipartError},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -50,12 +50,8 @@ async fn page(
     form: Option<SellerInput>,
     errors: Vec<ValidationError>,
 ) -> Result<Response, AppError> {
-    let mut conn = state.pool.acquire().await?;
-    let s = db::invoices::seller(&mut conn).await?;
-    let logo = match s.seller_logo_id {
-        Some(id) => db::invoices::logo(&mut conn, id).await?,
-        None => None,
-    };
+    let s = db::invoices::seller(&mut *state.pool.acquire().await?).await?;
+    let logo = db::invoices::current_logo_size(&state.pool).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -71,7 +67,7 @@ async fn page(
             invoice_number_pattern: s.invoice_number_pattern,
             invoice_paper: s.invoice_paper,
         }),
-        logo: logo.as_ref().map(|l| (l.width, l.height)),
+        logo: logo.map(|l| (l.width, l.height)),
         logo_id: logo.map_or(0, |l| l.id),
         max_logo_kib: MAX_LOGO_BYTES / 1024,
         errors: errors.into(),
@@ -107,19 +103,16 @@ pub async fn save(
 
 /// `GET /invoices/seller/logo`: the current logo, as it was uploaded.
 pub async fn logo(State(state): State<AppState>, _admin: AdminUser) -> Result<Response, AppError> {
-    let mut conn = state.pool.acquire().await?;
-    let s = db::invoices::seller(&mut conn).await?;
-    let id = s.seller_logo_id.ok_or(AppError::NotFound)?;
-    let logo = db::invoices::logo(&mut conn, id)
+    let (content_type, bytes) = db::invoices::current_logo(&state.pool)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((
         [
             // One of pdf::IMAGE_TYPES, told by the file's first bytes.
-            (header::CONTENT_TYPE, logo.content_type),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "private, no-cache".to_owned()),
         ],
-        logo.bytes,
+        bytes,
     )
         .into_response())
 }
@@ -159,26 +152,20 @@ async fn read_logo(multipart: &mut Multipart) -> Result<Vec<u8>, ValidationError
             ),
         )
     };
-    let unreadable = || ValidationError::new("logo", "The upload could not be read; try again.");
-    let mut kept = Vec::new();
-    let mut size = 0;
-    while let Some(mut field) = multipart.next_field().await.map_err(|e| {
+    let refused = |e: MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large()
         } else {
-            unreadable()
+            ValidationError::new("logo", "The upload could not be read; try again.")
         }
-    })? {
+    };
+    let mut kept = Vec::new();
+    let mut size = 0;
+    while let Some(mut field) = multipart.next_field().await.map_err(refused)? {
         if field.name() != Some("logo") {
             continue;
         }
-        while let Some(chunk) = field.chunk().await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                unreadable()
-            }
-        })? {
+        while let Some(chunk) = field.chunk().await.map_err(refused)? {
             size += chunk.len();
             if size <= MAX_LOGO_BYTES {
                 kept.extend_from_slice(&chunk);

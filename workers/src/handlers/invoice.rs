@@ -41,13 +41,9 @@ impl JobHandler<InvoiceDocument> for RenderInvoice {
             .map_err(JobError::retry)?;
         // The logo it was issued with (kept while a snapshot names it).
         let logo = match document::seller(&invoice).seller_logo_id {
-            Some(logo_id) => {
-                let mut conn = self.pool.acquire().await.map_err(JobError::retry)?;
-                db::invoices::logo(&mut conn, logo_id)
-                    .await
-                    .map_err(JobError::retry)?
-                    .map(|logo| logo.bytes)
-            }
+            Some(logo_id) => db::invoices::logo_file(&self.pool, logo_id)
+                .await
+                .map_err(JobError::retry)?,
             None => None,
         };
         let id = invoice.id;
