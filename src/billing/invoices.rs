@@ -406,9 +406,10 @@ pub async fn document_state(
     ))
 }
 
-/// Starts another job that makes an issued invoice's PDF. Safe to repeat:
-/// the same invoice always renders to the same bytes.
-pub async fn make_document(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppError> {
+/// Starts another job that makes an issued invoice's PDF, unless one is
+/// already waiting or running (then returns `false`): repeated asks queue
+/// nothing more. The same invoice always renders to the same bytes.
+pub async fn make_document(pool: &PgPool, actor: &Actor, id: i64) -> Result<bool, AppError> {
     actor.require(Permission::Bill)?;
     let mut tx = pool.begin().await?;
     let i = db::invoices::lock(&mut tx, id)
@@ -420,9 +421,10 @@ pub async fn make_document(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), 
             message: "A draft has no PDF; issue it first.".into(),
         });
     }
-    crate::jobs::enqueue(&mut tx, &crate::jobs::InvoiceDocument { invoice_id: id }).await?;
+    let job = crate::jobs::InvoiceDocument { invoice_id: id };
+    let queued = crate::jobs::enqueue_unique(&mut tx, &job, &job.key()).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(queued)
 }
 
 /// Which invoices a list shows, as typed (a page's or the API's query).
@@ -677,7 +679,8 @@ pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<String, AppE
         },
     )
     .await?;
-    crate::jobs::enqueue(&mut tx, &crate::jobs::InvoiceDocument { invoice_id: id }).await?;
+    let job = crate::jobs::InvoiceDocument { invoice_id: id };
+    crate::jobs::enqueue_unique(&mut tx, &job, &job.key()).await?;
     tx.commit().await?;
     Ok(number)
 }

@@ -380,20 +380,17 @@ pub async fn has_document(pool: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
 }
 
 /// Whether a job that will make invoice `id`'s PDF is waiting, running or
-/// due for another attempt (none: it was cancelled, discarded or died).
-/// Reads the jobs of one queue, one per issued invoice until pruned.
+/// due for another attempt: one holds the invoice's key
+/// (`jobs::InvoiceDocument::key`) until its PDF is stored, or until it is
+/// cancelled, discarded or dead. The unique key's index answers it.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn document_job_alive(pool: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
+    let job = crate::jobs::InvoiceDocument { invoice_id: id };
     sqlx::query_scalar(
-        "SELECT EXISTS (
-           SELECT 1 FROM apalis.jobs
-            WHERE job_type = $1
-              AND (status IN ('Pending', 'Queued', 'Running')
-                   OR (status = 'Failed' AND attempts < max_attempts))
-              AND (convert_from(job, 'UTF8')::jsonb ->> 'invoice_id')::bigint = $2)",
+        "SELECT EXISTS (SELECT 1 FROM apalis.jobs WHERE job_type = $1 AND idempotency_key = $2)",
     )
     .bind(<crate::jobs::InvoiceDocument as crate::jobs::Job>::QUEUE)
-    .bind(id)
+    .bind(job.key())
     .fetch_one(pool)
     .await
 }

@@ -21,10 +21,20 @@ impl Job for ReportExport {
 }
 
 /// Renders the PDF of the issued invoice `invoice_id` (again, on a retry:
-/// the same invoice gives the same bytes).
+/// the same invoice gives the same bytes). Enqueued under [`Self::key`],
+/// so one job at a time makes an invoice's PDF; the handler frees the key
+/// once the PDF is stored (a cancelled or dead job's is freed by the
+/// `dead_jobs_free_their_key` trigger).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InvoiceDocument {
     pub invoice_id: i64,
+}
+
+impl InvoiceDocument {
+    /// The idempotency key held while a job makes this invoice's PDF.
+    pub fn key(&self) -> String {
+        format!("invoice:{}", self.invoice_id)
+    }
 }
 
 impl Job for InvoiceDocument {

@@ -606,7 +606,8 @@ pub async fn make_document(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     match invoices::make_document(&state.pool, &Actor::from(&biller.0), id).await {
-        Ok(()) => Ok(back(&state, id, "The PDF is being made again.")),
+        Ok(true) => Ok(back(&state, id, "The PDF is being made again.")),
+        Ok(false) => Ok(back(&state, id, "The PDF is already being made.")),
         Err(e) => refused(&state, &biller, id, e, None).await,
     }
 }

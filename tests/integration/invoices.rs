@@ -720,6 +720,20 @@ async fn an_invoice_whose_pdf_job_was_cancelled_offers_to_make_the_pdf_again() {
     assert_is_redirect(&r);
     let page = admin.get_text(&format!("/invoices/{id}")).await;
     assert!(page.contains("The PDF is being made again"), "{page}");
+    // Asked again while that job waits: nothing more is queued.
+    let r = admin
+        .post_form(&format!("/invoices/{id}/document"), &[])
+        .await;
+    assert_is_redirect(&r);
+    let page = admin.get_text(&format!("/invoices/{id}")).await;
+    assert!(page.contains("The PDF is already being made"), "{page}");
+    assert_eq!(
+        app.scalar::<i64>(
+            "SELECT count(*) FROM apalis.jobs WHERE job_type = 'invoice_document' AND status = 'Pending'"
+        )
+        .await,
+        1
+    );
     let pdf = pdf_of(&app, &admin, id).await;
     assert!(pdf.starts_with(b"%PDF-"));
     // A draft has none to make.

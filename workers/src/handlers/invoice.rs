@@ -24,9 +24,20 @@ impl RenderInvoice {
 }
 
 impl JobHandler<InvoiceDocument> for RenderInvoice {
-    async fn handle(&self, job: InvoiceDocument, _ctx: JobContext) -> Result<(), JobError> {
+    async fn handle(&self, job: InvoiceDocument, ctx: JobContext) -> Result<(), JobError> {
+        self.render(job.invoice_id).await?;
+        // Done: the next ask to make this PDF may queue a job again.
+        db::jobs::release_key(&self.pool, &ctx.job_id)
+            .await
+            .map_err(JobError::retry)
+    }
+}
+
+impl RenderInvoice {
+    /// Renders and stores the PDF of issued invoice `id`.
+    async fn render(&self, id: i64) -> Result<(), JobError> {
         let mut conn = self.pool.acquire().await.map_err(JobError::retry)?;
-        let Some(invoice) = db::invoices::get(&mut conn, job.invoice_id)
+        let Some(invoice) = db::invoices::get(&mut conn, id)
             .await
             .map_err(JobError::retry)?
         else {
@@ -46,7 +57,6 @@ impl JobHandler<InvoiceDocument> for RenderInvoice {
                 .map_err(JobError::retry)?,
             None => None,
         };
-        let id = invoice.id;
         let full = Full::new(invoice, lines);
         // Dates as ISO days: an invoice is read by the client, whose
         // format the app does not know.
